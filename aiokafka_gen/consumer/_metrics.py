@@ -137,8 +137,9 @@ class ConsumerMetrics:
         """Drop the per-partition sensors of partitions no longer assigned."""
         assigned = subscription.assigned_partitions()
         for tp in [tp for tp in self._partitions if tp not in assigned]:
-            del self._partitions[tp]
-            self.registry.remove_tagged(topic=tp.topic, partition=tp.partition)
+            part = self._partitions.pop(tp)  # its own sensors: no scan of the registry
+            self.registry.remove_sensor(part.lag)
+            self.registry.remove_sensor(part.lead)
         topics = {tp.topic for tp in assigned}
         for cache in (self._topic_bytes, self._topic_records):
             for topic in [t for t in cache if t not in topics]:

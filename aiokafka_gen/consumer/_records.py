@@ -33,6 +33,7 @@ from aiokafka_gen.records import (
 from aiokafka_gen.records._types import NO_HEADERS, Headers
 from aiokafka_gen.records._v2 import _decode_headers as decode_headers
 from aiokafka_gen.records._varint import ONE_BYTE, TWO_BYTES, decode_varint
+from aiokafka_gen.records.reader import LazyBatches
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
 from .subscription_state import PartitionState
@@ -404,7 +405,7 @@ class CompletedFetch:
         self,
         tp: TopicPartition,
         seq: int,
-        batches: list[Batch],
+        batches: list[Batch] | LazyBatches,
         aborted: Iterable[tuple[int, int]] | None,
         size: int,
         deserializers: tuple[Deserializer | None, Deserializer | None],
@@ -423,7 +424,10 @@ class CompletedFetch:
         self._error: BaseException | None = None
         self.size = size
         self.deserializers = deserializers
-        self.next_fetch_offset = batches[-1].next_offset if batches else -1
+        if isinstance(batches, LazyBatches):  # v2 batches, made as they are read
+            self.next_fetch_offset = batches.next_offset if batches.count else -1
+        else:
+            self.next_fetch_offset = batches[-1].next_offset if batches else -1
         self.delivered = 0  # records installed to hand out (the consumer's record metrics)
 
     @property

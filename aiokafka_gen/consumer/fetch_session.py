@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from aiokafka_gen.messages.codes import ErrorCode
 from aiokafka_gen.structs import TopicPartition
@@ -27,9 +28,10 @@ SESSION_ERRORS = frozenset(
 )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class FetchTarget:
-    """What is asked for one partition; a change re-sends it in an incremental request."""
+class FetchTarget(NamedTuple):
+    """What is asked for one partition; a change re-sends it in an incremental request.
+    (A tuple: built for every fetchable partition on every fetch round and compared with
+    the session's copy, both at C speed.)"""
 
     fetch_offset: int
     current_leader_epoch: int

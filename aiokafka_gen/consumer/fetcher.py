@@ -39,8 +39,15 @@ from aiokafka_gen.errors import (
     RecordTooLargeError,
     for_code,
 )
-from aiokafka_gen.records import RecordsCorruptError, _crc, read_batches
-from aiokafka_gen.structs import ConsumerRecord, TopicPartition
+from aiokafka_gen.records import (
+    LegacyBatch,
+    RecordBatch,
+    RecordsCorruptError,
+    _crc,
+    read_batches,
+)
+from aiokafka_gen.records.reader import LazyBatches, scan_batches
+from aiokafka_gen.structs import ConsumerRecord, PartitionMetadata, TopicPartition
 
 from ._metrics import ConsumerMetrics
 from ._records import CompletedFetch, Deserializer
@@ -269,9 +276,10 @@ class Fetcher:
         finally:
             self._busy -= set(pending)
 
-    def _needs_validation(self, tp: TopicPartition, st: PartitionState) -> int | None:
-        epoch = self._client.cluster.leader_epoch(tp)
-        if epoch is None or epoch < 0 or st.fetch_epoch < 0:
+    @staticmethod
+    def _needs_validation(st: PartitionState, epoch: int) -> int | None:
+        """The leader epoch to validate the position against, None when there is none."""
+        if epoch < 0 or st.fetch_epoch < 0:
             return None
         if st.validated_epoch < 0:
             st.validated_epoch = epoch  # first leader seen: nothing to compare with yet
@@ -324,40 +332,49 @@ class Fetcher:
 
     # ---- planning fetches ------------------------------------------------------------
     def _plan_fetches(self, now: float) -> dict[int, dict[TopicPartition, FetchTarget]]:
+        # Runs after every fetch answer and offset change, over every assigned partition:
+        # one metadata lookup per partition, the rest set and dict membership.
         if self.buffer.bytes >= self._max_buffer:
             return {}
         plan: dict[int, dict[TopicPartition, FetchTarget]] = {}
-        cluster = self._client.cluster
+        metadata = self._client.cluster.partition_metadata
+        inflight_tps, busy, inflight = self._inflight_tps, self._busy, self._inflight
+        backoff, depth, limit = self._backoff_until, self.buffer.depth, self._partition_bytes
         for tp, st in self._subs.items():
-            if not st.fetchable or tp in self._inflight_tps or tp in self._busy:
+            if not st.fetchable or tp in inflight_tps or tp in busy:
                 continue
-            if self._backoff_until.get(tp, 0.0) > now:
+            if backoff and backoff.get(tp, 0.0) > now:
                 continue
-            if self.buffer.depth(tp) >= _PREFETCH_DEPTH:
+            if depth(tp) >= _PREFETCH_DEPTH:
                 continue
-            node = self._node_for(tp, now)
-            if node is None or node in self._inflight:
+            meta = metadata(tp)
+            node = self._node_for(tp, now, meta)
+            if node is None or node in inflight:
                 continue
-            epoch = self._needs_validation(tp, st)
+            current = -1 if meta is None else meta.leader_epoch
+            epoch = self._needs_validation(st, current)
             if epoch is not None:
                 self._start_validation(tp, st, epoch)
                 continue
             assert st.fetch_offset is not None
-            current = cluster.leader_epoch(tp)
-            plan.setdefault(node, {})[tp] = FetchTarget(
-                st.fetch_offset, -1 if current is None else current, st.fetch_epoch,
-                self._partition_bytes,
-            )  # fmt: skip
+            target = FetchTarget(st.fetch_offset, current, st.fetch_epoch, limit)
+            wanted = plan.get(node)
+            if wanted is None:
+                wanted = plan[node] = {}
+            wanted[tp] = target
         return plan
 
-    def _node_for(self, tp: TopicPartition, now: float) -> int | None:
-        preferred = self._preferred.get(tp)
-        if preferred is not None:
-            node, until = preferred
-            if until > now and self._client.cluster.broker_metadata(node) is not None:
-                return node
-            del self._preferred[tp]
-        leader = self._client.cluster.leader_for_partition(tp)
+    def _node_for(
+        self, tp: TopicPartition, now: float, meta: PartitionMetadata | None
+    ) -> int | None:
+        if self._preferred:
+            preferred = self._preferred.get(tp)
+            if preferred is not None:
+                node, until = preferred
+                if until > now and self._client.cluster.broker_metadata(node) is not None:
+                    return node
+                del self._preferred[tp]
+        leader = None if meta is None else meta.leader
         if leader is None or leader < 0:
             self._client.add_topic(tp.topic) if tp.topic not in self._client.topics else (
                 self._client.force_metadata_update()
@@ -504,11 +521,21 @@ class Fetcher:
     def _buffer_records(
         self, tp: TopicPartition, st: PartitionState, seq: int, part: Any, records: Any
     ) -> None:
+        batches: list[RecordBatch | LegacyBatch] | LazyBatches
         try:
-            reader = read_batches(
+            lazy = scan_batches(
                 records, check_crcs=self._check_crcs, topic=tp.topic, partition=tp.partition
             )
-            batches = list(reader)
+            if lazy is not None:  # v2: checked now, batch objects made as they are read
+                batches, epoch = lazy, lazy.last_epoch
+            else:  # legacy messages (brokers before 0.11 formats): read them all now
+                batches = list(
+                    read_batches(
+                        records, check_crcs=self._check_crcs, topic=tp.topic,
+                        partition=tp.partition,
+                    )
+                )  # fmt: skip
+                epoch = batches[-1].partition_leader_epoch if batches else -1
         except RecordsCorruptError as exc:
             st.error = exc
             self._notify_data()
@@ -526,7 +553,7 @@ class Fetcher:
             aborted = [(a.producer_id, a.first_offset) for a in part.aborted_transactions or ()]
         completed = CompletedFetch(tp, seq, batches, aborted, len(records), self._des, st)
         st.fetch_offset = completed.next_fetch_offset
-        st.fetch_epoch = batches[-1].partition_leader_epoch
+        st.fetch_epoch = epoch
         self.buffer.add(completed)
 
     def _partition_error(

@@ -37,6 +37,7 @@ around it that this module does not take.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 import time
@@ -92,6 +93,22 @@ class MetricName:
         self.tags = MappingProxyType(dict(tags or {}))
         self._key = (name, group, frozenset(self.tags.items()))
         self._hash = hash(self._key)
+
+    @classmethod
+    def _shared(
+        cls, name: str, group: str, description: str, tags: MappingProxyType[str, str],
+        tag_set: frozenset[tuple[str, str]],
+    ) -> MetricName:  # fmt: skip
+        """A name whose read-only tags (and their set) are shared with the other metrics
+        of one sensor: per-partition sensors are made by the thousand."""
+        self = cls.__new__(cls)
+        self.name = name
+        self.group = group
+        self.description = description
+        self.tags = tags
+        self._key = (name, group, tag_set)
+        self._hash = hash(self._key)
+        return self
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MetricName):
@@ -530,7 +547,11 @@ class _HistogramSensor(Sensor):
 
 def sensor_class(stats: Iterable[str]) -> type[Sensor]:
     """The cheapest sensor class that tracks ``stats``."""
-    wanted = set(stats)
+    return _sensor_class(frozenset(stats))
+
+
+@functools.cache
+def _sensor_class(wanted: frozenset[str]) -> type[Sensor]:
     for cls in (_SumSensor, _MaxSensor):
         if wanted <= cls.TRACKS:
             return cls
@@ -628,8 +649,10 @@ class Metrics:
         if sensor is None:
             group = self.group(spec.group)
             frozen = MappingProxyType(full)
+            tag_set = frozenset(full.items())
             names = tuple(
-                (MetricName(m.name, group, m.description, frozen), m) for m in spec.metrics
+                (MetricName._shared(m.name, group, m.description, frozen, tag_set), m)
+                for m in spec.metrics
             )
             now = self.clock()
             if spec.histogram is not None:

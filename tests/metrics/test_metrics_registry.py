@@ -184,3 +184,37 @@ def test_config_is_checked() -> None:
     with pytest.raises(ValueError):
         MetricConfig(idle_expiry=0)
     assert MetricConfig() == MetricConfig(30.0, 2, 600.0)
+
+
+def test_consumer_prune_drops_exactly_the_revoked_partitions_sensors() -> None:
+    from types import SimpleNamespace
+
+    from aiokafka_gen.consumer._metrics import ConsumerMetrics
+    from aiokafka_gen.consumer.subscription_state import SubscriptionState
+    from aiokafka_gen.structs import TopicPartition
+
+    metrics, _ = registry("consumer")
+    consumer = ConsumerMetrics(metrics, read_committed=False)
+    subs = SubscriptionState()
+    tps = [TopicPartition(topic, p) for topic in ("a", "b") for p in range(3)]
+    subs.assign_from_user(tps)
+    state = SimpleNamespace(position=5, highwater=9, lso=None, log_start=1)
+    for tp in tps:
+        consumer.consumed(SimpleNamespace(tp=tp, delivered=2, state=state))  # type: ignore[arg-type]
+
+    def partitions() -> set[tuple[str, str, str]]:
+        return {(n.name, n.tags["topic"], n.tags["partition"])
+                for n in metrics.snapshot() if "partition" in n.tags}  # fmt: skip
+
+    assert len(partitions()) == 6 * 6  # lag and lead: three metrics each
+    before = {n for n in metrics.snapshot() if "partition" not in n.tags}
+    subs.assign_from_user([tps[0], tps[4]])
+    consumer.prune(subs)
+    kept = {(topic, p) for _, topic, p in partitions()}
+    assert kept == {("a", "0"), ("b", "1")}
+    assert len(partitions()) == 2 * 6
+    after = {n for n in metrics.snapshot() if "partition" not in n.tags}
+    assert after == {n for n in before if n.tags.get("topic") in (None, "a", "b")}
+    subs.assign_from_user([tps[0], tps[1], tps[4]])
+    consumer.consumed(SimpleNamespace(tp=tps[1], delivered=1, state=state))  # type: ignore[arg-type]
+    assert ("records-lag", "a", "1") in partitions()  # assigned again: made again

@@ -114,3 +114,79 @@ def test_iter_records_skips_control_batches() -> None:
         2, 0, producer_id=1, producer_epoch=0, base_sequence=0, transactional=True
     ) + marker_batch(2, 1, commit=True)
     assert [r.offset for r in iter_records(payload)] == [0, 1]
+
+
+# ---- scan_batches / LazyBatches: the consumer's object-free check of a payload ----------
+def _scan_matches_reader(payload: bytes | bytearray, **options: object) -> None:
+    """The scan accepts, refuses and cuts exactly as BatchReader, with the same batches."""
+    from aiokafka_gen.records.reader import scan_batches
+
+    try:
+        expected: list[object] | BaseException = list(BatchReader(payload, **options))  # type: ignore[arg-type]
+    except RecordsCorruptError as exc:
+        expected = exc
+    try:
+        lazy = scan_batches(payload, **options)  # type: ignore[arg-type]
+    except RecordsCorruptError as exc:
+        assert isinstance(expected, RecordsCorruptError), exc
+        assert (type(exc), str(exc)) == (type(expected), str(expected))
+        return
+    assert not isinstance(expected, BaseException), expected
+    assert lazy is not None and len(lazy) == len(expected)
+    made = [lazy[i] for i in range(len(lazy))]
+    assert [bytes(b.view) for b in made] == [bytes(b.view) for b in expected]  # type: ignore[attr-defined]
+    if expected:
+        assert lazy.next_offset == expected[-1].next_offset  # type: ignore[attr-defined]
+        assert lazy.last_epoch == expected[-1].partition_leader_epoch  # type: ignore[attr-defined]
+
+
+def test_scan_agrees_with_the_reader_on_good_cut_and_broken_payloads() -> None:
+    first, second = _batch(2, 0), _batch(3, 2, codec="gzip")
+    _scan_matches_reader(b"")
+    _scan_matches_reader(first + second, topic="t", partition=1)
+    for cut in (1, 11, 12, 16, 17, 40, 61, 70):
+        _scan_matches_reader(first + second[:cut])
+    crc = bytearray(first + second)
+    crc[-1] ^= 0x01
+    _scan_matches_reader(crc, topic="orders", partition=3)
+    _scan_matches_reader(crc, check_crcs=False)
+    short = bytearray(first + second)
+    short[len(first) + 8 : len(first) + 12] = (20).to_bytes(4, "big")
+    _scan_matches_reader(short, topic="t", partition=0)
+    marker = marker_batch(5, 1000, commit=True, epoch=3)
+    _scan_matches_reader(first + marker)
+
+
+def test_scan_leaves_legacy_and_unknown_magic_to_the_reader() -> None:
+    from aiokafka_gen.records.reader import scan_batches
+
+    payload = bytearray(_batch(1))
+    payload[16] = 7
+    assert scan_batches(payload) is None  # BatchReader names the bad magic
+    payload[16] = 1
+    assert scan_batches(_batch(1) + payload) is None
+
+
+def test_lazy_batches_are_made_in_order_and_one_at_a_time() -> None:
+    import gc
+
+    from aiokafka_gen.records import RecordBatch
+    from aiokafka_gen.records.reader import scan_batches
+
+    payload = b"".join(_batch(1, i) for i in range(200))
+    lazy = scan_batches(payload)
+    assert lazy is not None and len(lazy) == 200 and lazy.next_offset == 200
+    with pytest.raises(IndexError):
+        lazy[1]  # not yet: batches are made in order
+    offsets = []
+    for i in range(200):
+        batch = lazy[i]
+        assert lazy[i] is batch  # the current one is kept
+        offsets.append(batch.base_offset)
+        del batch
+    assert offsets == list(range(200))
+    gc.collect()
+    alive = [o for o in gc.get_objects() if type(o) is RecordBatch and o.view.obj is payload]
+    assert len(alive) <= 1  # only the current batch: none piles up for the collector
+    with pytest.raises(IndexError):
+        lazy[200]
