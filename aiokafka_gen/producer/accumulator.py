@@ -282,6 +282,16 @@ class RecordAccumulator:
     def queued(self, tp: TopicPartition) -> int:
         return len(self._batches.get(tp, ()))
 
+    def forget_topics(self, topics: set[str]) -> set[str]:
+        """Drop the (empty) partition queues of ``topics``, except of those with a batch
+        not settled yet; returns the topics forgotten. One pass over the queues."""
+        busy = {batch.tp.topic for batch in self._unfinished}
+        gone = topics - busy
+        if gone:
+            for tp in [tp for tp in self._batches if tp.topic in gone]:
+                del self._batches[tp]
+        return gone
+
     # ---- flush / wake-ups --------------------------------------------------------------
     async def flush(self) -> None:
         """Make every batch sendable now and wait until all are settled."""

@@ -5,7 +5,8 @@ keyword arguments and returns a frozen object, or raises ``KafkaConfigurationErr
 Every numeric argument has a legal range (``_RANGES``): Java's ``ProducerConfig`` ranges
 (``batch.size``, ``linger.ms``, ``max.request.size``, ``retry.backoff.ms``,
 ``metadata.max.age.ms``, ``delivery.timeout.ms``, ``max.block.ms`` >= 0;
-``max.in.flight.requests.per.connection`` >= 1), tighter where ours needs it:
+``max.in.flight.requests.per.connection`` >= 1, ``metadata.max.idle.ms`` >= 5000), tighter
+where ours needs it:
 ``request_timeout_ms`` >= 1 (0 would time out every request and every connect, and it is
 written into Produce requests, so it is an int), ``transaction_timeout_ms`` 1..2**31-1
 (the broker refuses 0; an int32 on the wire), ``buffer_memory`` >= ``max_batch_size`` (a
@@ -38,6 +39,7 @@ _DERIVED = frozenset({"acks", "idempotent", "sasl", "max_block", "max_in_flight"
 _INT32_MAX = 2**31 - 1
 _RANGES: dict[str, dict[str, Any]] = {
     "metadata_max_age_ms": {"at_least": 0},
+    "metadata_max_idle_ms": {"at_least": 5000},  # Java's lower bound
     "request_timeout_ms": {"at_least": 1, "at_most": _INT32_MAX, "integral": True},
     "max_batch_size": {"at_least": 0, "at_most": _INT32_MAX, "integral": True},
     "max_request_size": {"at_least": 0, "at_most": _INT32_MAX, "integral": True},
@@ -81,6 +83,7 @@ class ProducerConfig:
     bootstrap_servers: str | Iterable[str]
     client_id: str | None
     metadata_max_age_ms: int
+    metadata_max_idle_ms: int
     request_timeout_ms: int
     acks: int
     idempotent: bool

@@ -132,6 +132,13 @@ class ProducerIdentity:
     def request_bump(self) -> None:
         self.bump_needed = True
 
+    def forget_topics(self, topics: set[str]) -> None:
+        """Drop the sequences of deleted topics' partitions (a topic made again under the
+        name starts without broker state for this producer, so from sequence 0)."""
+        for table in (self._next, self._acked, self._first):
+            for tp in [tp for tp in table if tp.topic in topics]:
+                del table[tp]
+
 
 def _ahead(a: int, b: int) -> bool:
     """Is sequence ``a`` after ``b``? (Sequences wrap at 2**31; in-flight windows are far

@@ -23,6 +23,7 @@ import contextlib
 import functools
 import itertools
 import sys
+import time
 import traceback
 import warnings
 import weakref
@@ -77,7 +78,10 @@ class AIOKafkaProducer(Observable):
     (after it a record's future fails with KafkaTimeoutError; 120 s) and
     ``max_in_flight_requests_per_connection`` (5; without idempotence and with more than
     one in flight, a retried batch can land after a later batch of its partition, as with
-    Java's client; ``enable_idempotence=True`` keeps the order).
+    Java's client; ``enable_idempotence=True`` keeps the order) and
+    ``metadata_max_idle_ms`` (300000, at least 5000: a topic nothing was sent to for that
+    long leaves the producer's metadata, with its partition queues, and its sequences
+    once the topic is deleted; as Java's ``metadata.max.idle.ms``).
 
     Observability (all keyword-only): ``metrics_enabled`` (True; ``metrics()`` returns the
     producer's metrics with Java's names), ``metrics_num_samples`` (2) and
@@ -135,6 +139,7 @@ class AIOKafkaProducer(Observable):
         max_block_ms: int | None = None,
         delivery_timeout_ms: int = 120000,
         max_in_flight_requests_per_connection: int = 5,
+        metadata_max_idle_ms: int = 300000,
         metrics_enabled: bool = True,
         metrics_num_samples: int = 2,
         metrics_sample_window_ms: int = 30000,
@@ -246,6 +251,8 @@ class AIOKafkaProducer(Observable):
     def _init_state(self) -> None:
         self._topics: dict[str, TopicInfo] = self._path.topics  # one dict, shared
         self._valid_topics: set[str] = set()  # names check_topic accepted
+        # monotonic time each asked-for topic was last seen in use (metadata_max_idle_ms)
+        self._last_used: dict[str, float] = {}
         self.client.cluster.add_listener(_weak_listener(self))
         self._loop = None  # set by start()
         self._started = False
@@ -255,11 +262,40 @@ class AIOKafkaProducer(Observable):
                 self._source_traceback = traceback.extract_stack(sys._getframe(2))
 
     def _on_metadata(self, cluster: ClusterMetadata) -> None:
+        now = time.monotonic()
+        last_used = self._last_used
+        for topic in self._topics:  # cached since the last update: records went to them
+            last_used[topic] = now
         self._topics.clear()
         if self._sticky is not None:
             self._sticky.reset()  # the next null-key record re-picks among current partitions
+        self._forget_idle_topics(cluster, now)
         if self._metrics is not None:
             self._metrics.expire(cluster)
+
+    def _forget_idle_topics(self, cluster: ClusterMetadata, now: float) -> None:
+        """Java's ``metadata.max.idle.ms``: a topic nothing was sent to for that long
+        leaves the producer's metadata, with what the producer keeps of it (partition
+        queues; the sequences too when the cluster no longer has the topic). A long-lived
+        producer writing to topics that come and go does not grow with them."""
+        limit = self._config.metadata_max_idle_ms / 1000.0
+        asked = self.client.topics
+        idle = {t for t in asked if now - self._last_used.setdefault(t, now) > limit}
+        if not idle:
+            return
+        gone = self._accumulator.forget_topics(idle)  # not those with a batch unsettled
+        if not gone:
+            return
+        self.client.set_topics(asked - gone)
+        deleted = {t for t in gone if not cluster.partitions_for_topic(t)}
+        if deleted and self._identity is not None:
+            self._identity.forget_topics(deleted)
+        for topic in gone:
+            del self._last_used[topic]
+            self._valid_topics.discard(topic)
+            if self._metrics is not None:
+                self._metrics.forget_topic(topic)
+        log.debug("producer: forgot %d idle topic(s) (%d deleted)", len(gone), len(deleted))
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         # Started and never stopped: warn like aiokafka (stopping needs awaiting, which a

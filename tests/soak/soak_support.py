@@ -169,10 +169,10 @@ PER_NODE = ("conns", "conn_locks", "node_backoff", "node_errors", "coordinators"
             "fetch_sessions")  # fmt: skip
 # Keyed by a partition the consumer reads: at most the subscribed partitions per client.
 PER_PARTITION = ("assignment", "fetch_queues", "fetch_backoff", "fetch_preferred")
-# KNOWN LIMIT (see docs/faults.md "Soak"): a producer keeps what it learnt of every topic
-# it ever wrote to, deleted ones included (the client's metadata topic set, the cluster
-# view, the accumulator's per-partition queues, the idempotent sequences). Judged as flat
-# plus one entry per topic created meanwhile (per partition for the per-partition
+# A producer forgets a topic idle for metadata_max_idle_ms (the writer: 20 s), and the
+# sequences of one it saw deleted; KNOWN LIMIT (docs/faults.md "Soak"): the sequences of
+# a topic forgotten while it still existed stay (needed if it is written again). Judged
+# as flat plus one entry per topic created meanwhile (per partition for the per-partition
 # ones), and named in the verdict line as ``known=`` whenever that allowance was used.
 KNOWN_PER_TOPIC = ("md_topics", "cluster_topics", "topic_cache")
 # ``cluster_topics`` of a client that asks Metadata for every topic (``md_topics`` 0: the

@@ -90,6 +90,7 @@ class _Writer:
         self.producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5,
             request_timeout_ms=10000, retry_backoff_ms=100,
+            metadata_max_idle_ms=20000,  # each ephemeral topic is written once, then idle
         )  # fmt: skip
         self.sent = self.acked = self.failed = 0
         self.errors: list[str] = []

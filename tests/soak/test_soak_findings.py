@@ -14,6 +14,10 @@
    the batch with a non-retriable ``KafkaError`` although the broker wrote it. Fixed: the
    sender matches the answer by the ids its request carried, and a partition an answer
    leaves out is sent again (``KafkaProtocolError``, retriable) instead of failed.
+3. A producer kept everything it learnt of every topic it wrote to, deleted ones included
+   (its metadata topic list, the cluster view, partition queues, sequences): a producer
+   writing to short-lived topics grew with each. Fixed: ``metadata_max_idle_ms`` (Java's
+   ``metadata.max.idle.ms``) forgets idle topics, and the sequences of deleted ones.
 """
 
 from __future__ import annotations
@@ -147,3 +151,67 @@ async def _send_twenty(drop_first_answer_of: int | None) -> list[BaseException]:
         expected = [b"%d" % i for i in range(partition, 20, 2)]
         assert broker.partitions[partition].log == expected
     return [r for r in results if isinstance(r, BaseException)]
+
+
+@pytest.mark.integration
+async def test_a_producer_forgets_idle_topics_and_the_sequences_of_deleted_ones(
+    kafka_bootstrap: str,
+) -> None:
+    from aiokafka_gen.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka_gen.consumer import AIOKafkaConsumer
+    from aiokafka_gen.structs import TopicPartition
+
+    tag = uuid.uuid4().hex[:8]
+    busy, idle, doomed = (f"forget-{name}-{tag}" for name in ("busy", "idle", "doomed"))
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap, enable_idempotence=True,
+        metadata_max_idle_ms=5000, metadata_max_age_ms=500,
+    )  # fmt: skip
+    try:
+        await admin.create_topics([NewTopic(t, 2, 1) for t in (busy, idle, doomed)])
+        await producer.start()
+        for topic in (busy, idle, doomed):
+            for i in range(4):
+                await producer.send_and_wait(topic, b"%d" % i, partition=i % 2)
+        identity: Any = producer._identity
+        acc: Any = producer._accumulator
+        assert {busy, idle, doomed} <= producer.client.topics
+        await admin.delete_topics([doomed])
+
+        async def forgotten() -> bool:
+            await producer.send_and_wait(busy, b"tick")  # keeps ``busy`` in use
+            view = set(producer.client.cluster.topics())  # asked no more: gone at the next
+            return not {idle, doomed} & (producer.client.topics | view)
+
+        async with asyncio.timeout(60):
+            while not await forgotten():
+                await asyncio.sleep(0.5)
+        assert busy in producer.client.topics
+        left = {tp.topic for tp in acc._batches}
+        assert left <= {busy}, left
+        seqs = {tp.topic for tp in identity._next}
+        assert doomed not in seqs  # deleted: its sequences went
+        assert idle in seqs  # still there: its sequences must continue, so they stay
+
+        # both come back on the next send; the broker accepts the sequences used
+        await admin.create_topics([NewTopic(doomed, 2, 1)])
+        again = [await producer.send(t, b"again", partition=0) for t in (idle, doomed)]
+        metas = await asyncio.wait_for(asyncio.gather(*again), 60)
+        assert [m.offset for m in metas] == [2, 0]  # idle: after its two records; doomed: new
+    finally:
+        await producer.stop()
+        await admin.close()
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(idle, 0)])
+        got: list[bytes] = []
+        async with asyncio.timeout(30):
+            while len(got) < 3:
+                for records in (await consumer.getmany(timeout_ms=1000)).values():
+                    got += [r.value for r in records]
+        assert got == [b"0", b"2", b"again"]
+    finally:
+        await consumer.stop()
