@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,6 +189,12 @@ class ClusterMetadata:
         if found is None:
             return None
         return {p for p, meta in found.partitions.items() if meta.leader >= 0}
+
+    def partition_table(self, topic: str) -> Mapping[int, PartitionMetadata] | None:
+        """Every partition of ``topic`` by index (read-only use), None when unknown: one
+        lookup for a caller that walks many partitions of one topic."""
+        found = self._data.topics.get(topic)
+        return None if found is None else found.partitions
 
     def partition_metadata(self, partition: TopicPartition) -> PartitionMetadata | None:
         found = self._data.topics.get(partition.topic)

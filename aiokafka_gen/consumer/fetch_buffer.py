@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aiokafka_gen.errors import ConsumerStoppedError
@@ -69,6 +69,11 @@ class FetchBuffer:
         self._queues.setdefault(completed.tp, deque()).append(completed)
         self.bytes += completed.size
         self.notify()
+
+    @property
+    def queues(self) -> Mapping[TopicPartition, deque[CompletedFetch]]:
+        """The completed fetches waiting, per partition (read-only use)."""
+        return self._queues
 
     def depth(self, tp: TopicPartition) -> int:
         """How many completed fetches of ``tp`` wait to be consumed."""

@@ -332,36 +332,51 @@ class Fetcher:
 
     # ---- planning fetches ------------------------------------------------------------
     def _plan_fetches(self, now: float) -> dict[int, dict[TopicPartition, FetchTarget]]:
-        # Runs after every fetch answer and offset change, over every assigned partition:
-        # one metadata lookup per partition, the rest set and dict membership.
+        # Runs after every fetch answer and offset change, over every assigned partition
+        # (an idle consumer of thousands of partitions spends its time here): the checks
+        # are inlined, each topic's partition table is looked up once per topic.
         if self.buffer.bytes >= self._max_buffer:
             return {}
         plan: dict[int, dict[TopicPartition, FetchTarget]] = {}
-        metadata = self._client.cluster.partition_metadata
+        cluster = self._client.cluster
         inflight_tps, busy, inflight = self._inflight_tps, self._busy, self._inflight
-        backoff, depth, limit = self._backoff_until, self.buffer.depth, self._partition_bytes
-        for tp, st in self._subs.items():
-            if not st.fetchable or tp in inflight_tps or tp in busy:
+        backoff, queues, limit = self._backoff_until, self.buffer.queues, self._partition_bytes
+        preferred = self._preferred
+        topic: str | None = None
+        table: Mapping[int, PartitionMetadata] | None = None
+        for tp, st in self._subs.live_items():  # nothing here changes the assignment
+            offset = st.fetch_offset
+            if offset is None or st.paused or st.error is not None:
+                continue
+            if tp in inflight_tps or tp in busy:
                 continue
             if backoff and backoff.get(tp, 0.0) > now:
                 continue
-            if depth(tp) >= _PREFETCH_DEPTH:
+            queue = queues.get(tp)
+            if queue is not None and len(queue) >= _PREFETCH_DEPTH:
                 continue
-            meta = metadata(tp)
-            node = self._node_for(tp, now, meta)
-            if node is None or node in inflight:
+            if tp.topic != topic:
+                topic = tp.topic
+                table = cluster.partition_table(topic)
+            meta = None if table is None else table.get(tp.partition)
+            if preferred or meta is None or meta.leader < 0:
+                node = self._node_for(tp, now, meta)
+                if node is None:
+                    continue
+            else:
+                node = meta.leader
+            if node in inflight:
                 continue
             current = -1 if meta is None else meta.leader_epoch
-            epoch = self._needs_validation(st, current)
-            if epoch is not None:
-                self._start_validation(tp, st, epoch)
-                continue
-            assert st.fetch_offset is not None
-            target = FetchTarget(st.fetch_offset, current, st.fetch_epoch, limit)
+            if current >= 0 and st.fetch_epoch >= 0 and current != st.validated_epoch:
+                epoch = self._needs_validation(st, current)
+                if epoch is not None:
+                    self._start_validation(tp, st, epoch)
+                    continue
             wanted = plan.get(node)
             if wanted is None:
                 wanted = plan[node] = {}
-            wanted[tp] = target
+            wanted[tp] = FetchTarget(offset, current, st.fetch_epoch, limit)
         return plan
 
     def _node_for(
@@ -384,7 +399,8 @@ class Fetcher:
 
     # ---- one Fetch request -----------------------------------------------------------
     def _spawn_fetch(self, node: int, wanted: dict[TopicPartition, FetchTarget]) -> None:
-        seqs = {tp: self._subs.state(tp).seq for tp in wanted}
+        state = self._subs.state
+        seqs = {tp: state(tp).seq for tp in wanted}
         self._inflight_tps |= set(wanted)
         task = asyncio.get_running_loop().create_task(self._fetch(node, wanted, seqs))
         self._inflight[node] = task

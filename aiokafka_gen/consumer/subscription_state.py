@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Mapping
 
 from aiokafka_gen.abc import ConsumerRebalanceListener
 from aiokafka_gen.coordinator.contract import CommittedOffset
@@ -265,6 +265,10 @@ class SubscriptionState:
 
     def items(self) -> list[tuple[TopicPartition, PartitionState]]:
         return list(self._assignment.items())
+
+    def live_items(self) -> ItemsView[TopicPartition, PartitionState]:
+        """The assignment itself, not a copy: for a loop that changes no assignment."""
+        return self._assignment.items()
 
     def is_assigned(self, tp: TopicPartition) -> bool:
         return tp in self._assignment
