@@ -55,7 +55,11 @@ def test_judge_applies_each_rule() -> None:
     assert by["w.client.conns"].bound == 18 and by["w.client.conns"].flat
     assert by["w.acc_partitions"].used_known  # 2 topics created: +6 allowed
     assert "w.acc_batches" not in by  # in flight: not judged
-    assert by["w.sensors"].flat  # +2 within nodes x clients
+    assert by["w.sensors"].flat  # +2 within the per-node slack
+    assert by["w.sensors"].allowed == 1 * 3 * 2 * 3  # clients x nodes x 2 x node-tagged specs
+    samples[-1].sizes["w.sensors"] = 40 + 19
+    _, checks = judge(samples, nodes=3, partitions=6, topic_partitions=3)
+    assert not {c.name: c for c in checks}["w.sensors"].flat  # beyond it: grew
     assert by["r.assignment"].bound == 12
     line = soak_line(3, 100, 0, growth, checks, True)
     assert "known=w.acc_partitions+6" in line and line.endswith("verdict=ok")
