@@ -24,7 +24,7 @@ import contextlib
 import enum
 import random
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiokafka_gen import __version__
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
@@ -44,8 +44,9 @@ from aiokafka_gen.errors import (
     UnsupportedSaslMechanismError,
     for_code,
 )
+from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
 from aiokafka_gen.protocol import find_coordinator
-from aiokafka_gen.protocol._message import Message
+from aiokafka_gen.protocol._message import Request
 
 if TYPE_CHECKING:
     from aiokafka_gen.metrics import Metrics, Sensor, SensorSpec
@@ -54,6 +55,7 @@ __all__ = ["AIOKafkaClient", "ConnectionGroup", "CoordinationType"]
 
 log = client_logger("aiokafka_gen.client")
 _METADATA = 3
+R = TypeVar("R")
 # what makes bootstrap try the next address: no answer, not Kafka, another listener kind
 _BOOTSTRAP_SKIPS = (
     KafkaConnectionError, KafkaTimeoutError, KafkaProtocolError, OSError,
@@ -377,15 +379,17 @@ class AIOKafkaClient:
     async def send(
         self,
         node_id: int,
-        request: Message,
+        request: Request[R],
         *,
         group: ConnectionGroup = ConnectionGroup.DEFAULT,
         api_version: int | None = None,
         request_timeout_ms: float | None = None,
-    ) -> Any:
+    ) -> R:
         """Send ``request`` to ``node_id`` at the negotiated version (or ``api_version``).
 
-        Returns the response message (None for acks=0 Produce). A lost connection raises
+        Returns the response message, typed by the request (``send(node, MetadataRequest())``
+        is a ``MetadataResponse``; a ``ProduceRequest`` answers ``ProduceResponse | None``,
+        None for acks=0). A lost connection raises
         KafkaConnectionError and schedules a metadata refresh."""
         try:
             conn = await self._get_conn(node_id, group)
@@ -416,15 +420,14 @@ class AIOKafkaClient:
         return list(dict.fromkeys(connected + others))
 
     # ---- metadata ----------------------------------------------------------------------
-    def _metadata_request(self, conn: BrokerConnection, topics: Iterable[str] = ()) -> Message:
-        from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
-
+    def _metadata_request(
+        self, conn: BrokerConnection, topics: Iterable[str] = ()
+    ) -> MetadataRequest:
         names = sorted(topics)
         assert conn.versions is not None
         version = conn.versions.version_for(_METADATA)
         wanted = [MetadataRequestTopic(name=n) for n in names] if names or version == 0 else None
-        request: Message = MetadataRequest(topics=wanted, allow_auto_topic_creation=bool(names))
-        return request
+        return MetadataRequest(topics=wanted, allow_auto_topic_creation=bool(names))
 
     def report_error(self, error: BaseException | int) -> bool:
         """Tell the client about an error seen in a response (an exception or an error

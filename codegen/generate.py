@@ -12,7 +12,7 @@ from typing import Any
 
 from codegen import error_names, names
 from codegen.load import ErrorRow, load_errors, load_source, load_specs
-from codegen.model import ModuleModel, build_module
+from codegen.model import UNANSWERED_API_KEYS, ModuleModel, ResponseLink, build_module
 from codegen.render import format_many, format_python, render, render_module
 from codegen.spec import MessageSpec
 from codegen.validate import validate
@@ -46,11 +46,27 @@ def build_models(spec_dir: Path) -> list[ModuleModel]:
         validate(spec)
     version = load_source(spec_dir).kafka_version
     unstable = _unstable_keys(specs)
-    return [
+    models = [
         build_module(s, version, f"{s.name}.json", s.api_key in unstable and s.type != "data")
         for s in specs
         if s.type in ("request", "response", "header", "data")
     ]
+    _link_responses(models)
+    return models
+
+
+def _link_responses(models: list[ModuleModel]) -> None:
+    """Give every request model the response model of its API key."""
+    responses = {m.spec.api_key: m for m in models if m.spec.type == "response"}
+    for m in models:
+        if m.spec.type != "request" or m.spec.api_key not in responses:
+            continue
+        resp = responses[m.spec.api_key]
+        m.response = ResponseLink(
+            module=resp.module,
+            name=resp.spec.name,
+            answer_optional=m.spec.api_key in UNANSWERED_API_KEYS,
+        )
 
 
 def _api_rows(models: list[ModuleModel]) -> list[dict[str, Any]]:

@@ -231,6 +231,24 @@ class StructModel:
         return names.docstring(self.about)
 
 
+@dataclass(frozen=True)
+class ResponseLink:
+    """A request module's link to its response: where the class lives and what sending the
+    request returns (the class, or the class or None where the broker may not answer)."""
+
+    module: str
+    name: str
+    answer_optional: bool
+
+    @property
+    def type_arg(self) -> str:
+        return f"{self.name} | None" if self.answer_optional else self.name
+
+
+# Requests the broker may leave unanswered: Produce with acks=0 (the framing knows when).
+UNANSWERED_API_KEYS = frozenset({0})
+
+
 @dataclass
 class ModuleModel:
     spec: MessageSpec
@@ -244,6 +262,7 @@ class ModuleModel:
     helpers: set[str]
     needs_uuid: bool
     unstable: bool
+    response: ResponseLink | None = None
 
     @property
     def doc(self) -> str:
@@ -252,6 +271,11 @@ class ModuleModel:
     @property
     def imports(self) -> list[str]:
         return sorted(self.helpers | _ALWAYS_IMPORTED)
+
+    @property
+    def message_base(self) -> str:
+        """The top-level class's base: a request names what sending it returns."""
+        return f"_Request[{self.response.type_arg}]" if self.response else "_Message"
 
     @property
     def flexible_min(self) -> int | None:

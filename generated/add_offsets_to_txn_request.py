@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .add_offsets_to_txn_response import AddOffsetsToTxnResponse
 
 __all__ = [
     "AddOffsetsToTxnRequest",
@@ -40,7 +43,7 @@ _S_qh = _struct.Struct(">qh")
 _S_qhh = _struct.Struct(">qhh")
 
 
-class AddOffsetsToTxnRequest(_Message):
+class AddOffsetsToTxnRequest(_Request[AddOffsetsToTxnResponse]):
     """AddOffsetsToTxnRequest (api key 25): Kafka request, versions 0-4, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -69,6 +72,7 @@ class AddOffsetsToTxnRequest(_Message):
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_MIN: ClassVar[int | None] = 3
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AddOffsetsToTxnResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "transactional_id",

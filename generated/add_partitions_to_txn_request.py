@@ -31,7 +31,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .add_partitions_to_txn_response import AddPartitionsToTxnResponse
 
 __all__ = [
     "AddPartitionsToTxnTopic",
@@ -196,7 +199,7 @@ class AddPartitionsToTxnTransaction(_Struct):
         self._unknown_tags = None
 
 
-class AddPartitionsToTxnRequest(_Message):
+class AddPartitionsToTxnRequest(_Request[AddPartitionsToTxnResponse]):
     """AddPartitionsToTxnRequest (api key 24): Kafka request, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -228,6 +231,7 @@ class AddPartitionsToTxnRequest(_Message):
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_MIN: ClassVar[int | None] = 3
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AddPartitionsToTxnResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "transactions",

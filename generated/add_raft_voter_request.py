@@ -33,7 +33,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .add_raft_voter_response import AddRaftVoterResponse
 
 __all__ = [
     "Listener",
@@ -80,7 +83,7 @@ class Listener(_Struct):
         self._unknown_tags = None
 
 
-class AddRaftVoterRequest(_Message):
+class AddRaftVoterRequest(_Request[AddRaftVoterResponse]):
     """AddRaftVoterRequest (api key 80): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -115,6 +118,7 @@ class AddRaftVoterRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AddRaftVoterResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "cluster_id",

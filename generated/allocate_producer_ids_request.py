@@ -25,7 +25,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .allocate_producer_ids_response import AllocateProducerIdsResponse
 
 __all__ = [
     "AllocateProducerIdsRequest",
@@ -34,7 +37,7 @@ __all__ = [
 _S_iq = _struct.Struct(">iq")
 
 
-class AllocateProducerIdsRequest(_Message):
+class AllocateProducerIdsRequest(_Request[AllocateProducerIdsResponse]):
     """AllocateProducerIdsRequest (api key 67): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -57,6 +60,7 @@ class AllocateProducerIdsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AllocateProducerIdsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "broker_id", "brokerId", "int32", (0, 32767), None, None, None, 0, False, False, None

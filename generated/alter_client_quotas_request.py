@@ -34,7 +34,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .alter_client_quotas_response import AlterClientQuotasResponse
 
 __all__ = [
     "EntityData",
@@ -174,7 +177,7 @@ class EntryData(_Struct):
         self._unknown_tags = None
 
 
-class AlterClientQuotasRequest(_Message):
+class AlterClientQuotasRequest(_Request[AlterClientQuotasResponse]):
     """AlterClientQuotasRequest (api key 49): Kafka request, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -197,6 +200,7 @@ class AlterClientQuotasRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 1
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AlterClientQuotasResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "entries",

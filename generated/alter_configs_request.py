@@ -34,7 +34,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .alter_configs_response import AlterConfigsResponse
 
 __all__ = [
     "AlterableConfig",
@@ -151,7 +154,7 @@ class AlterConfigsResource(_Struct):
         self._unknown_tags = None
 
 
-class AlterConfigsRequest(_Message):
+class AlterConfigsRequest(_Request[AlterConfigsResponse]):
     """AlterConfigsRequest (api key 33): Kafka request, versions 0-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -174,6 +177,7 @@ class AlterConfigsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AlterConfigsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "resources",

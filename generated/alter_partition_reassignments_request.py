@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .alter_partition_reassignments_response import AlterPartitionReassignmentsResponse
 
 __all__ = [
     "ReassignablePartition",
@@ -132,7 +135,7 @@ class ReassignableTopic(_Struct):
         self._unknown_tags = None
 
 
-class AlterPartitionReassignmentsRequest(_Message):
+class AlterPartitionReassignmentsRequest(_Request[AlterPartitionReassignmentsResponse]):
     """AlterPartitionReassignmentsRequest (api key 45): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -158,6 +161,7 @@ class AlterPartitionReassignmentsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AlterPartitionReassignmentsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "timeout_ms",

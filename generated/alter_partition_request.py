@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .alter_partition_response import AlterPartitionResponse
 
 __all__ = [
     "BrokerState",
@@ -254,7 +257,7 @@ class TopicData(_Struct):
         self._unknown_tags = None
 
 
-class AlterPartitionRequest(_Message):
+class AlterPartitionRequest(_Request[AlterPartitionResponse]):
     """AlterPartitionRequest (api key 56): Kafka request, versions 2-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -280,6 +283,7 @@ class AlterPartitionRequest(_Message):
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AlterPartitionResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "broker_id", "brokerId", "int32", (0, 32767), None, None, None, 0, False, False, None

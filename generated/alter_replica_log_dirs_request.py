@@ -31,7 +31,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .alter_replica_log_dirs_response import AlterReplicaLogDirsResponse
 
 __all__ = [
     "AlterReplicaLogDirTopic",
@@ -125,7 +128,7 @@ class AlterReplicaLogDir(_Struct):
         self._unknown_tags = None
 
 
-class AlterReplicaLogDirsRequest(_Message):
+class AlterReplicaLogDirsRequest(_Request[AlterReplicaLogDirsResponse]):
     """AlterReplicaLogDirsRequest (api key 34): Kafka request, versions 1-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -145,6 +148,7 @@ class AlterReplicaLogDirsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AlterReplicaLogDirsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "dirs",

@@ -28,7 +28,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .alter_share_group_offsets_response import AlterShareGroupOffsetsResponse
 
 __all__ = [
     "AlterShareGroupOffsetsRequestPartition",
@@ -143,7 +146,7 @@ class AlterShareGroupOffsetsRequestTopic(_Struct):
         self._unknown_tags = None
 
 
-class AlterShareGroupOffsetsRequest(_Message):
+class AlterShareGroupOffsetsRequest(_Request[AlterShareGroupOffsetsResponse]):
     """AlterShareGroupOffsetsRequest (api key 91): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -166,6 +169,7 @@ class AlterShareGroupOffsetsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AlterShareGroupOffsetsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .alter_user_scram_credentials_response import AlterUserScramCredentialsResponse
 
 __all__ = [
     "ScramCredentialDeletion",
@@ -140,7 +143,7 @@ class ScramCredentialUpsertion(_Struct):
         self._unknown_tags = None
 
 
-class AlterUserScramCredentialsRequest(_Message):
+class AlterUserScramCredentialsRequest(_Request[AlterUserScramCredentialsResponse]):
     """AlterUserScramCredentialsRequest (api key 51): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -163,6 +166,7 @@ class AlterUserScramCredentialsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AlterUserScramCredentialsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "deletions",

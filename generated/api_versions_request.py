@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .api_versions_response import ApiVersionsResponse
 
 __all__ = [
     "ApiVersionsRequest",
@@ -38,7 +41,7 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 
 
-class ApiVersionsRequest(_Message):
+class ApiVersionsRequest(_Request[ApiVersionsResponse]):
     """ApiVersionsRequest (api key 18): Kafka request, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -67,6 +70,7 @@ class ApiVersionsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_MIN: ClassVar[int | None] = 3
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ApiVersionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "client_software_name",

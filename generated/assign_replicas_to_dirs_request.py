@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .assign_replicas_to_dirs_response import AssignReplicasToDirsResponse
 
 __all__ = [
     "PartitionData",
@@ -167,7 +170,7 @@ class DirectoryData(_Struct):
         self._unknown_tags = None
 
 
-class AssignReplicasToDirsRequest(_Message):
+class AssignReplicasToDirsRequest(_Request[AssignReplicasToDirsResponse]):
     """AssignReplicasToDirsRequest (api key 73): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -193,6 +196,7 @@ class AssignReplicasToDirsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = AssignReplicasToDirsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "broker_id", "brokerId", "int32", (0, 32767), None, None, None, 0, False, False, None

@@ -37,7 +37,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .begin_quorum_epoch_response import BeginQuorumEpochResponse
 
 __all__ = [
     "PartitionData",
@@ -218,7 +221,7 @@ class LeaderEndpoint(_Struct):
         self._unknown_tags = None
 
 
-class BeginQuorumEpochRequest(_Message):
+class BeginQuorumEpochRequest(_Request[BeginQuorumEpochResponse]):
     """BeginQuorumEpochRequest (api key 53): Kafka request, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -247,6 +250,7 @@ class BeginQuorumEpochRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 1
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = BeginQuorumEpochResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "cluster_id",

@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .broker_heartbeat_response import BrokerHeartbeatResponse
 
 __all__ = [
     "BrokerHeartbeatRequest",
@@ -38,7 +41,7 @@ __all__ = [
 _S_iqqoo = _struct.Struct(">iqq??")
 
 
-class BrokerHeartbeatRequest(_Message):
+class BrokerHeartbeatRequest(_Request[BrokerHeartbeatResponse]):
     """BrokerHeartbeatRequest (api key 63): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -76,6 +79,7 @@ class BrokerHeartbeatRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = BrokerHeartbeatResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "broker_id", "brokerId", "int32", (0, 32767), None, None, None, 0, False, False, None

@@ -33,7 +33,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .broker_registration_response import BrokerRegistrationResponse
 
 __all__ = [
     "Listener",
@@ -161,7 +164,7 @@ class Feature(_Struct):
         self._unknown_tags = None
 
 
-class BrokerRegistrationRequest(_Message):
+class BrokerRegistrationRequest(_Request[BrokerRegistrationResponse]):
     """BrokerRegistrationRequest (api key 62): Kafka request, versions 0-4, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -205,6 +208,7 @@ class BrokerRegistrationRequest(_Message):
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = BrokerRegistrationResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "broker_id", "brokerId", "int32", (0, 32767), None, None, None, 0, False, False, None

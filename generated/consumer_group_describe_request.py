@@ -28,7 +28,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .consumer_group_describe_response import ConsumerGroupDescribeResponse
 
 __all__ = [
     "ConsumerGroupDescribeRequest",
@@ -37,7 +40,7 @@ __all__ = [
 _S_o = _struct.Struct(">?")
 
 
-class ConsumerGroupDescribeRequest(_Message):
+class ConsumerGroupDescribeRequest(_Request[ConsumerGroupDescribeResponse]):
     """ConsumerGroupDescribeRequest (api key 69): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -60,6 +63,7 @@ class ConsumerGroupDescribeRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ConsumerGroupDescribeResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_ids",

@@ -34,7 +34,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .consumer_group_heartbeat_response import ConsumerGroupHeartbeatResponse
 
 __all__ = [
     "TopicPartitions",
@@ -95,7 +98,7 @@ class TopicPartitions(_Struct):
         self._unknown_tags = None
 
 
-class ConsumerGroupHeartbeatRequest(_Message):
+class ConsumerGroupHeartbeatRequest(_Request[ConsumerGroupHeartbeatResponse]):
     """ConsumerGroupHeartbeatRequest (api key 68): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -142,6 +145,7 @@ class ConsumerGroupHeartbeatRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ConsumerGroupHeartbeatResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

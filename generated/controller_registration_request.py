@@ -31,7 +31,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .controller_registration_response import ControllerRegistrationResponse
 
 __all__ = [
     "Listener",
@@ -158,7 +161,7 @@ class Feature(_Struct):
         self._unknown_tags = None
 
 
-class ControllerRegistrationRequest(_Message):
+class ControllerRegistrationRequest(_Request[ControllerRegistrationResponse]):
     """ControllerRegistrationRequest (api key 70): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -190,6 +193,7 @@ class ControllerRegistrationRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ControllerRegistrationResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "controller_id",

@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .create_acls_response import CreateAclsResponse
 
 __all__ = [
     "AclCreation",
@@ -158,7 +161,7 @@ class AclCreation(_Struct):
         self._unknown_tags = None
 
 
-class CreateAclsRequest(_Message):
+class CreateAclsRequest(_Request[CreateAclsResponse]):
     """CreateAclsRequest (api key 30): Kafka request, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -178,6 +181,7 @@ class CreateAclsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = CreateAclsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "creations",

@@ -32,7 +32,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .create_delegation_token_response import CreateDelegationTokenResponse
 
 __all__ = [
     "CreatableRenewers",
@@ -94,7 +97,7 @@ class CreatableRenewers(_Struct):
         self._unknown_tags = None
 
 
-class CreateDelegationTokenRequest(_Message):
+class CreateDelegationTokenRequest(_Request[CreateDelegationTokenResponse]):
     """CreateDelegationTokenRequest (api key 38): Kafka request, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -123,6 +126,7 @@ class CreateDelegationTokenRequest(_Message):
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = CreateDelegationTokenResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "owner_principal_type",

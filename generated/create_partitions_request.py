@@ -31,7 +31,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .create_partitions_response import CreatePartitionsResponse
 
 __all__ = [
     "CreatePartitionsAssignment",
@@ -132,7 +135,7 @@ class CreatePartitionsTopic(_Struct):
         self._unknown_tags = None
 
 
-class CreatePartitionsRequest(_Message):
+class CreatePartitionsRequest(_Request[CreatePartitionsResponse]):
     """CreatePartitionsRequest (api key 37): Kafka request, versions 0-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -158,6 +161,7 @@ class CreatePartitionsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = CreatePartitionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "topics",

@@ -35,7 +35,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .create_topics_response import CreateTopicsResponse
 
 __all__ = [
     "CreatableReplicaAssignment",
@@ -232,7 +235,7 @@ class CreatableTopic(_Struct):
         self._unknown_tags = None
 
 
-class CreateTopicsRequest(_Message):
+class CreateTopicsRequest(_Request[CreateTopicsResponse]):
     """CreateTopicsRequest (api key 19): Kafka request, versions 2-7, flexible from v5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -258,6 +261,7 @@ class CreateTopicsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 7
     FLEXIBLE_MIN: ClassVar[int | None] = 5
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = CreateTopicsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "topics",

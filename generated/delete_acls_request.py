@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .delete_acls_response import DeleteAclsResponse
 
 __all__ = [
     "DeleteAclsFilter",
@@ -178,7 +181,7 @@ class DeleteAclsFilter(_Struct):
         self._unknown_tags = None
 
 
-class DeleteAclsRequest(_Message):
+class DeleteAclsRequest(_Request[DeleteAclsResponse]):
     """DeleteAclsRequest (api key 31): Kafka request, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -198,6 +201,7 @@ class DeleteAclsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DeleteAclsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "filters",

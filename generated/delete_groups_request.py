@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .delete_groups_response import DeleteGroupsResponse
 
 __all__ = [
     "DeleteGroupsRequest",
@@ -39,7 +42,7 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 
 
-class DeleteGroupsRequest(_Message):
+class DeleteGroupsRequest(_Request[DeleteGroupsResponse]):
     """DeleteGroupsRequest (api key 42): Kafka request, versions 0-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -59,6 +62,7 @@ class DeleteGroupsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DeleteGroupsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "groups_names",

@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .delete_records_response import DeleteRecordsResponse
 
 __all__ = [
     "DeleteRecordsPartition",
@@ -123,7 +126,7 @@ class DeleteRecordsTopic(_Struct):
         self._unknown_tags = None
 
 
-class DeleteRecordsRequest(_Message):
+class DeleteRecordsRequest(_Request[DeleteRecordsResponse]):
     """DeleteRecordsRequest (api key 21): Kafka request, versions 0-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -146,6 +149,7 @@ class DeleteRecordsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DeleteRecordsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "topics",

@@ -35,7 +35,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .delete_topics_response import DeleteTopicsResponse
 
 __all__ = [
     "DeleteTopicState",
@@ -85,7 +88,7 @@ class DeleteTopicState(_Struct):
         self._unknown_tags = None
 
 
-class DeleteTopicsRequest(_Message):
+class DeleteTopicsRequest(_Request[DeleteTopicsResponse]):
     """DeleteTopicsRequest (api key 20): Kafka request, versions 1-6, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -111,6 +114,7 @@ class DeleteTopicsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 6
     FLEXIBLE_MIN: ClassVar[int | None] = 4
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DeleteTopicsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "topics",

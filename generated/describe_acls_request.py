@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_acls_response import DescribeAclsResponse
 
 __all__ = [
     "DescribeAclsRequest",
@@ -41,7 +44,7 @@ _S_bh = _struct.Struct(">bh")
 _S_h = _struct.Struct(">h")
 
 
-class DescribeAclsRequest(_Message):
+class DescribeAclsRequest(_Request[DescribeAclsResponse]):
     """DescribeAclsRequest (api key 29): Kafka request, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -79,6 +82,7 @@ class DescribeAclsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeAclsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "resource_type_filter",

@@ -34,7 +34,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_client_quotas_response import DescribeClientQuotasResponse
 
 __all__ = [
     "ComponentData",
@@ -95,7 +98,7 @@ class ComponentData(_Struct):
         self._unknown_tags = None
 
 
-class DescribeClientQuotasRequest(_Message):
+class DescribeClientQuotasRequest(_Request[DescribeClientQuotasResponse]):
     """DescribeClientQuotasRequest (api key 48): Kafka request, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -118,6 +121,7 @@ class DescribeClientQuotasRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 1
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeClientQuotasResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "components",

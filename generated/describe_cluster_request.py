@@ -25,7 +25,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_cluster_response import DescribeClusterResponse
 
 __all__ = [
     "DescribeClusterRequest",
@@ -36,7 +39,7 @@ _S_ob = _struct.Struct(">?b")
 _S_obo = _struct.Struct(">?b?")
 
 
-class DescribeClusterRequest(_Message):
+class DescribeClusterRequest(_Request[DescribeClusterResponse]):
     """DescribeClusterRequest (api key 60): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -62,6 +65,7 @@ class DescribeClusterRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeClusterResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "include_cluster_authorized_operations",

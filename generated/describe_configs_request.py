@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_configs_response import DescribeConfigsResponse
 
 __all__ = [
     "DescribeConfigsResource",
@@ -116,7 +119,7 @@ class DescribeConfigsResource(_Struct):
         self._unknown_tags = None
 
 
-class DescribeConfigsRequest(_Message):
+class DescribeConfigsRequest(_Request[DescribeConfigsResponse]):
     """DescribeConfigsRequest (api key 32): Kafka request, versions 1-4, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -142,6 +145,7 @@ class DescribeConfigsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_MIN: ClassVar[int | None] = 4
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeConfigsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "resources",

@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_delegation_token_response import DescribeDelegationTokenResponse
 
 __all__ = [
     "DescribeDelegationTokenOwner",
@@ -91,7 +94,7 @@ class DescribeDelegationTokenOwner(_Struct):
         self._unknown_tags = None
 
 
-class DescribeDelegationTokenRequest(_Message):
+class DescribeDelegationTokenRequest(_Request[DescribeDelegationTokenResponse]):
     """DescribeDelegationTokenRequest (api key 41): Kafka request, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -111,6 +114,7 @@ class DescribeDelegationTokenRequest(_Message):
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeDelegationTokenResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "owners",

@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_groups_response import DescribeGroupsResponse
 
 __all__ = [
     "DescribeGroupsRequest",
@@ -40,7 +43,7 @@ _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 
 
-class DescribeGroupsRequest(_Message):
+class DescribeGroupsRequest(_Request[DescribeGroupsResponse]):
     """DescribeGroupsRequest (api key 15): Kafka request, versions 0-6, flexible from v5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -63,6 +66,7 @@ class DescribeGroupsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 6
     FLEXIBLE_MIN: ClassVar[int | None] = 5
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeGroupsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "groups", "groups", "[]string", (0, 32767), None, None, None, None, False, False, None

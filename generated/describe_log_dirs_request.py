@@ -31,7 +31,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_log_dirs_response import DescribeLogDirsResponse
 
 __all__ = [
     "DescribableLogDirTopic",
@@ -84,7 +87,7 @@ class DescribableLogDirTopic(_Struct):
         self._unknown_tags = None
 
 
-class DescribeLogDirsRequest(_Message):
+class DescribeLogDirsRequest(_Request[DescribeLogDirsResponse]):
     """DescribeLogDirsRequest (api key 35): Kafka request, versions 1-5, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -104,6 +107,7 @@ class DescribeLogDirsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeLogDirsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "topics",

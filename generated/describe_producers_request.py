@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_producers_response import DescribeProducersResponse
 
 __all__ = [
     "TopicRequest",
@@ -79,7 +82,7 @@ class TopicRequest(_Struct):
         self._unknown_tags = None
 
 
-class DescribeProducersRequest(_Message):
+class DescribeProducersRequest(_Request[DescribeProducersResponse]):
     """DescribeProducersRequest (api key 61): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -99,6 +102,7 @@ class DescribeProducersRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeProducersResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "topics",

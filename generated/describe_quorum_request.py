@@ -28,7 +28,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_quorum_response import DescribeQuorumResponse
 
 __all__ = [
     "PartitionData",
@@ -122,7 +125,7 @@ class TopicData(_Struct):
         self._unknown_tags = None
 
 
-class DescribeQuorumRequest(_Message):
+class DescribeQuorumRequest(_Request[DescribeQuorumResponse]):
     """DescribeQuorumRequest (api key 55): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -142,6 +145,7 @@ class DescribeQuorumRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeQuorumResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "topics",

@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_share_group_offsets_response import DescribeShareGroupOffsetsResponse
 
 __all__ = [
     "DescribeShareGroupOffsetsRequestTopic",
@@ -134,7 +137,7 @@ class DescribeShareGroupOffsetsRequestGroup(_Struct):
         self._unknown_tags = None
 
 
-class DescribeShareGroupOffsetsRequest(_Message):
+class DescribeShareGroupOffsetsRequest(_Request[DescribeShareGroupOffsetsResponse]):
     """DescribeShareGroupOffsetsRequest (api key 90): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -154,6 +157,7 @@ class DescribeShareGroupOffsetsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeShareGroupOffsetsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "groups",

@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_topic_partitions_response import DescribeTopicPartitionsResponse
 
 __all__ = [
     "TopicRequest",
@@ -113,7 +116,7 @@ class Cursor(_Struct):
         self._unknown_tags = None
 
 
-class DescribeTopicPartitionsRequest(_Message):
+class DescribeTopicPartitionsRequest(_Request[DescribeTopicPartitionsResponse]):
     """DescribeTopicPartitionsRequest (api key 75): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -139,6 +142,7 @@ class DescribeTopicPartitionsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeTopicPartitionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "topics",

@@ -28,7 +28,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .describe_user_scram_credentials_response import DescribeUserScramCredentialsResponse
 
 __all__ = [
     "UserName",
@@ -59,7 +62,7 @@ class UserName(_Struct):
         self._unknown_tags = None
 
 
-class DescribeUserScramCredentialsRequest(_Message):
+class DescribeUserScramCredentialsRequest(_Request[DescribeUserScramCredentialsResponse]):
     """DescribeUserScramCredentialsRequest (api key 50): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -79,6 +82,7 @@ class DescribeUserScramCredentialsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = DescribeUserScramCredentialsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "users",

@@ -31,7 +31,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .elect_leaders_response import ElectLeadersResponse
 
 __all__ = [
     "TopicPartitions",
@@ -86,7 +89,7 @@ class TopicPartitions(_Struct):
         self._unknown_tags = None
 
 
-class ElectLeadersRequest(_Message):
+class ElectLeadersRequest(_Request[ElectLeadersResponse]):
     """ElectLeadersRequest (api key 43): Kafka request, versions 0-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -112,6 +115,7 @@ class ElectLeadersRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ElectLeadersResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "election_type",

@@ -38,7 +38,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .end_quorum_epoch_response import EndQuorumEpochResponse
 
 __all__ = [
     "ReplicaInfo",
@@ -292,7 +295,7 @@ class LeaderEndpoint(_Struct):
         self._unknown_tags = None
 
 
-class EndQuorumEpochRequest(_Message):
+class EndQuorumEpochRequest(_Request[EndQuorumEpochResponse]):
     """EndQuorumEpochRequest (api key 54): Kafka request, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -318,6 +321,7 @@ class EndQuorumEpochRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 1
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = EndQuorumEpochResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "cluster_id",

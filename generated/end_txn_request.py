@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .end_txn_response import EndTxnResponse
 
 __all__ = [
     "EndTxnRequest",
@@ -39,7 +42,7 @@ _S_h = _struct.Struct(">h")
 _S_qho = _struct.Struct(">qh?")
 
 
-class EndTxnRequest(_Message):
+class EndTxnRequest(_Request[EndTxnResponse]):
     """EndTxnRequest (api key 26): Kafka request, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -68,6 +71,7 @@ class EndTxnRequest(_Message):
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_MIN: ClassVar[int | None] = 3
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = EndTxnResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "transactional_id",

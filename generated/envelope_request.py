@@ -29,14 +29,17 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .envelope_response import EnvelopeResponse
 
 __all__ = [
     "EnvelopeRequest",
 ]
 
 
-class EnvelopeRequest(_Message):
+class EnvelopeRequest(_Request[EnvelopeResponse]):
     """EnvelopeRequest (api key 58): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -62,6 +65,7 @@ class EnvelopeRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = EnvelopeResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "request_data",

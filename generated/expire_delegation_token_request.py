@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .expire_delegation_token_response import ExpireDelegationTokenResponse
 
 __all__ = [
     "ExpireDelegationTokenRequest",
@@ -39,7 +42,7 @@ _S_i = _struct.Struct(">i")
 _S_q = _struct.Struct(">q")
 
 
-class ExpireDelegationTokenRequest(_Message):
+class ExpireDelegationTokenRequest(_Request[ExpireDelegationTokenResponse]):
     """ExpireDelegationTokenRequest (api key 40): Kafka request, versions 1-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -62,6 +65,7 @@ class ExpireDelegationTokenRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ExpireDelegationTokenResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "hmac", "hmac", "bytes", (0, 32767), None, None, None, b"", False, False, None

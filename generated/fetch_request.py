@@ -36,7 +36,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .fetch_response import FetchResponse
 
 __all__ = [
     "ReplicaState",
@@ -382,7 +385,7 @@ class ForgottenTopic(_Struct):
         self._unknown_tags = None
 
 
-class FetchRequest(_Message):
+class FetchRequest(_Request[FetchResponse]):
     """FetchRequest (api key 1): Kafka request, versions 4-18, flexible from v12.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -435,6 +438,7 @@ class FetchRequest(_Message):
     MAX_VERSION: ClassVar[int] = 18
     FLEXIBLE_MIN: ClassVar[int | None] = 12
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = FetchResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "cluster_id",

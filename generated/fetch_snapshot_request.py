@@ -33,7 +33,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .fetch_snapshot_response import FetchSnapshotResponse
 
 __all__ = [
     "SnapshotId",
@@ -205,7 +208,7 @@ class TopicSnapshot(_Struct):
         self._unknown_tags = None
 
 
-class FetchSnapshotRequest(_Message):
+class FetchSnapshotRequest(_Request[FetchSnapshotResponse]):
     """FetchSnapshotRequest (api key 59): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -234,6 +237,7 @@ class FetchSnapshotRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = FetchSnapshotResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "cluster_id",

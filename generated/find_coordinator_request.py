@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .find_coordinator_response import FindCoordinatorResponse
 
 __all__ = [
     "FindCoordinatorRequest",
@@ -40,7 +43,7 @@ _S_b = _struct.Struct(">b")
 _S_h = _struct.Struct(">h")
 
 
-class FindCoordinatorRequest(_Message):
+class FindCoordinatorRequest(_Request[FindCoordinatorResponse]):
     """FindCoordinatorRequest (api key 10): Kafka request, versions 0-6, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -66,6 +69,7 @@ class FindCoordinatorRequest(_Message):
     MAX_VERSION: ClassVar[int] = 6
     FLEXIBLE_MIN: ClassVar[int | None] = 3
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = FindCoordinatorResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema("key", "key", "string", (0, 3), None, None, None, "", False, False, None),
         _FieldSchema(

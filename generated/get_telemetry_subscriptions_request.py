@@ -28,14 +28,17 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .get_telemetry_subscriptions_response import GetTelemetrySubscriptionsResponse
 
 __all__ = [
     "GetTelemetrySubscriptionsRequest",
 ]
 
 
-class GetTelemetrySubscriptionsRequest(_Message):
+class GetTelemetrySubscriptionsRequest(_Request[GetTelemetrySubscriptionsResponse]):
     """GetTelemetrySubscriptionsRequest (api key 71): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -55,6 +58,7 @@ class GetTelemetrySubscriptionsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = GetTelemetrySubscriptionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "client_instance_id",

@@ -33,7 +33,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .heartbeat_response import HeartbeatResponse
 
 __all__ = [
     "HeartbeatRequest",
@@ -44,7 +47,7 @@ _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 
 
-class HeartbeatRequest(_Message):
+class HeartbeatRequest(_Request[HeartbeatResponse]):
     """HeartbeatRequest (api key 12): Kafka request, versions 0-4, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -73,6 +76,7 @@ class HeartbeatRequest(_Message):
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_MIN: ClassVar[int | None] = 4
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = HeartbeatResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

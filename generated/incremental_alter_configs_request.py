@@ -34,7 +34,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .incremental_alter_configs_response import IncrementalAlterConfigsResponse
 
 __all__ = [
     "AlterableConfig",
@@ -168,7 +171,7 @@ class AlterConfigsResource(_Struct):
         self._unknown_tags = None
 
 
-class IncrementalAlterConfigsRequest(_Message):
+class IncrementalAlterConfigsRequest(_Request[IncrementalAlterConfigsResponse]):
     """IncrementalAlterConfigsRequest (api key 44): Kafka request, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -191,6 +194,7 @@ class IncrementalAlterConfigsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 1
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = IncrementalAlterConfigsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "resources",

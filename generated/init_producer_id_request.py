@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .init_producer_id_response import InitProducerIdResponse
 
 __all__ = [
     "InitProducerIdRequest",
@@ -41,7 +44,7 @@ _S_iqh = _struct.Struct(">iqh")
 _S_iqhoo = _struct.Struct(">iqh??")
 
 
-class InitProducerIdRequest(_Message):
+class InitProducerIdRequest(_Request[InitProducerIdResponse]):
     """InitProducerIdRequest (api key 22): Kafka request, versions 0-6, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -76,6 +79,7 @@ class InitProducerIdRequest(_Message):
     MAX_VERSION: ClassVar[int] = 6
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = True
+    RESPONSE: ClassVar[type[_Message]] = InitProducerIdResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "transactional_id",

@@ -31,7 +31,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .initialize_share_group_state_response import InitializeShareGroupStateResponse
 
 __all__ = [
     "PartitionData",
@@ -151,7 +154,7 @@ class InitializeStateData(_Struct):
         self._unknown_tags = None
 
 
-class InitializeShareGroupStateRequest(_Message):
+class InitializeShareGroupStateRequest(_Request[InitializeShareGroupStateResponse]):
     """InitializeShareGroupStateRequest (api key 83): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -174,6 +177,7 @@ class InitializeShareGroupStateRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = InitializeShareGroupStateResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

@@ -38,7 +38,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .join_group_response import JoinGroupResponse
 
 __all__ = [
     "JoinGroupRequestProtocol",
@@ -82,7 +85,7 @@ class JoinGroupRequestProtocol(_Struct):
         self._unknown_tags = None
 
 
-class JoinGroupRequest(_Message):
+class JoinGroupRequest(_Request[JoinGroupResponse]):
     """JoinGroupRequest (api key 11): Kafka request, versions 0-9, flexible from v6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -123,6 +126,7 @@ class JoinGroupRequest(_Message):
     MAX_VERSION: ClassVar[int] = 9
     FLEXIBLE_MIN: ClassVar[int | None] = 6
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = JoinGroupResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

@@ -34,7 +34,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .leave_group_response import LeaveGroupResponse
 
 __all__ = [
     "MemberIdentity",
@@ -94,7 +97,7 @@ class MemberIdentity(_Struct):
         self._unknown_tags = None
 
 
-class LeaveGroupRequest(_Message):
+class LeaveGroupRequest(_Request[LeaveGroupResponse]):
     """LeaveGroupRequest (api key 13): Kafka request, versions 0-5, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -120,6 +123,7 @@ class LeaveGroupRequest(_Message):
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_MIN: ClassVar[int | None] = 4
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = LeaveGroupResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

@@ -27,7 +27,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .list_config_resources_response import ListConfigResourcesResponse
 
 __all__ = [
     "ListConfigResourcesRequest",
@@ -36,7 +39,7 @@ __all__ = [
 _A_Nb = _array_structs(">%db")
 
 
-class ListConfigResourcesRequest(_Message):
+class ListConfigResourcesRequest(_Request[ListConfigResourcesResponse]):
     """ListConfigResourcesRequest (api key 74): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -56,6 +59,7 @@ class ListConfigResourcesRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ListConfigResourcesResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "resource_types",

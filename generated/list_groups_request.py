@@ -28,14 +28,17 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .list_groups_response import ListGroupsResponse
 
 __all__ = [
     "ListGroupsRequest",
 ]
 
 
-class ListGroupsRequest(_Message):
+class ListGroupsRequest(_Request[ListGroupsResponse]):
     """ListGroupsRequest (api key 16): Kafka request, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -58,6 +61,7 @@ class ListGroupsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_MIN: ClassVar[int | None] = 3
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ListGroupsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "states_filter",

@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .list_offsets_response import ListOffsetsResponse
 
 __all__ = [
     "ListOffsetsPartition",
@@ -146,7 +149,7 @@ class ListOffsetsTopic(_Struct):
         self._unknown_tags = None
 
 
-class ListOffsetsRequest(_Message):
+class ListOffsetsRequest(_Request[ListOffsetsResponse]):
     """ListOffsetsRequest (api key 2): Kafka request, versions 1-11, flexible from v6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -175,6 +178,7 @@ class ListOffsetsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 11
     FLEXIBLE_MIN: ClassVar[int | None] = 6
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ListOffsetsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "replica_id", "replicaId", "int32", (0, 32767), None, None, None, 0, False, False, None

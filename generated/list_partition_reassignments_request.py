@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .list_partition_reassignments_response import ListPartitionReassignmentsResponse
 
 __all__ = [
     "ListPartitionReassignmentsTopics",
@@ -80,7 +83,7 @@ class ListPartitionReassignmentsTopics(_Struct):
         self._unknown_tags = None
 
 
-class ListPartitionReassignmentsRequest(_Message):
+class ListPartitionReassignmentsRequest(_Request[ListPartitionReassignmentsResponse]):
     """ListPartitionReassignmentsRequest (api key 46): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -103,6 +106,7 @@ class ListPartitionReassignmentsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ListPartitionReassignmentsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "timeout_ms",

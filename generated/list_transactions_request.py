@@ -31,7 +31,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .list_transactions_response import ListTransactionsResponse
 
 __all__ = [
     "ListTransactionsRequest",
@@ -42,7 +45,7 @@ _A_Nq = _array_structs(">%dq")
 _A_Nqq = _array_structs(">%dqq")
 
 
-class ListTransactionsRequest(_Message):
+class ListTransactionsRequest(_Request[ListTransactionsResponse]):
     """ListTransactionsRequest (api key 66): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -71,6 +74,7 @@ class ListTransactionsRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ListTransactionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "state_filters",

@@ -35,7 +35,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .metadata_response import MetadataResponse
 
 __all__ = [
     "MetadataRequestTopic",
@@ -89,7 +92,7 @@ class MetadataRequestTopic(_Struct):
         self._unknown_tags = None
 
 
-class MetadataRequest(_Message):
+class MetadataRequest(_Request[MetadataResponse]):
     """MetadataRequest (api key 3): Kafka request, versions 0-13, flexible from v9.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -118,6 +121,7 @@ class MetadataRequest(_Message):
     MAX_VERSION: ClassVar[int] = 13
     FLEXIBLE_MIN: ClassVar[int | None] = 9
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = MetadataResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "topics",

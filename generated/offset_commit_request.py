@@ -37,7 +37,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .offset_commit_response import OffsetCommitResponse
 
 __all__ = [
     "OffsetCommitRequestPartition",
@@ -206,7 +209,7 @@ class OffsetCommitRequestTopic(_Struct):
         self._unknown_tags = None
 
 
-class OffsetCommitRequest(_Message):
+class OffsetCommitRequest(_Request[OffsetCommitResponse]):
     """OffsetCommitRequest (api key 8): Kafka request, versions 2-10, flexible from v8.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -241,6 +244,7 @@ class OffsetCommitRequest(_Message):
     MAX_VERSION: ClassVar[int] = 10
     FLEXIBLE_MIN: ClassVar[int | None] = 8
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = OffsetCommitResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

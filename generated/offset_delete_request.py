@@ -27,7 +27,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .offset_delete_response import OffsetDeleteResponse
 
 __all__ = [
     "OffsetDeleteRequestPartition",
@@ -114,7 +117,7 @@ class OffsetDeleteRequestTopic(_Struct):
         self._unknown_tags = None
 
 
-class OffsetDeleteRequest(_Message):
+class OffsetDeleteRequest(_Request[OffsetDeleteResponse]):
     """OffsetDeleteRequest (api key 47): Kafka request, versions 0, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -137,6 +140,7 @@ class OffsetDeleteRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = None
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = OffsetDeleteResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

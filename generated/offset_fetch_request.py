@@ -36,7 +36,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .offset_fetch_response import OffsetFetchResponse
 
 __all__ = [
     "OffsetFetchRequestTopic",
@@ -230,7 +233,7 @@ class OffsetFetchRequestGroup(_Struct):
         self._unknown_tags = None
 
 
-class OffsetFetchRequest(_Message):
+class OffsetFetchRequest(_Request[OffsetFetchResponse]):
     """OffsetFetchRequest (api key 9): Kafka request, versions 1-10, flexible from v6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -259,6 +262,7 @@ class OffsetFetchRequest(_Message):
     MAX_VERSION: ClassVar[int] = 10
     FLEXIBLE_MIN: ClassVar[int | None] = 6
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = OffsetFetchResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 7), None, None, None, "", False, False, None

@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .offset_for_leader_epoch_response import OffsetForLeaderEpochResponse
 
 __all__ = [
     "OffsetForLeaderPartition",
@@ -145,7 +148,7 @@ class OffsetForLeaderTopic(_Struct):
         self._unknown_tags = None
 
 
-class OffsetForLeaderEpochRequest(_Message):
+class OffsetForLeaderEpochRequest(_Request[OffsetForLeaderEpochResponse]):
     """OffsetForLeaderEpochRequest (api key 23): Kafka request, versions 2-4, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -168,6 +171,7 @@ class OffsetForLeaderEpochRequest(_Message):
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_MIN: ClassVar[int | None] = 4
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = OffsetForLeaderEpochResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "replica_id", "replicaId", "int32", (3, 32767), None, None, None, -2, False, True, None

@@ -41,7 +41,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .produce_response import ProduceResponse
 
 __all__ = [
     "PartitionProduceData",
@@ -156,7 +159,7 @@ class TopicProduceData(_Struct):
         self._unknown_tags = None
 
 
-class ProduceRequest(_Message):
+class ProduceRequest(_Request[ProduceResponse | None]):
     """ProduceRequest (api key 0): Kafka request, versions 3-13, flexible from v9.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -185,6 +188,7 @@ class ProduceRequest(_Message):
     MAX_VERSION: ClassVar[int] = 13
     FLEXIBLE_MIN: ClassVar[int | None] = 9
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ProduceResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "transactional_id",

@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .push_telemetry_response import PushTelemetryResponse
 
 __all__ = [
     "PushTelemetryRequest",
@@ -39,7 +42,7 @@ __all__ = [
 _S_iob = _struct.Struct(">i?b")
 
 
-class PushTelemetryRequest(_Message):
+class PushTelemetryRequest(_Request[PushTelemetryResponse]):
     """PushTelemetryRequest (api key 72): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -71,6 +74,7 @@ class PushTelemetryRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = PushTelemetryResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "client_instance_id",

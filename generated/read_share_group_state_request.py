@@ -31,7 +31,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .read_share_group_state_response import ReadShareGroupStateResponse
 
 __all__ = [
     "PartitionData",
@@ -134,7 +137,7 @@ class ReadStateData(_Struct):
         self._unknown_tags = None
 
 
-class ReadShareGroupStateRequest(_Message):
+class ReadShareGroupStateRequest(_Request[ReadShareGroupStateResponse]):
     """ReadShareGroupStateRequest (api key 84): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -157,6 +160,7 @@ class ReadShareGroupStateRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ReadShareGroupStateResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .remove_raft_voter_response import RemoveRaftVoterResponse
 
 __all__ = [
     "RemoveRaftVoterRequest",
@@ -39,7 +42,7 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 
 
-class RemoveRaftVoterRequest(_Message):
+class RemoveRaftVoterRequest(_Request[RemoveRaftVoterResponse]):
     """RemoveRaftVoterRequest (api key 81): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -65,6 +68,7 @@ class RemoveRaftVoterRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = RemoveRaftVoterResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "cluster_id",

@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .sasl_authenticate_response import SaslAuthenticateResponse
 
 __all__ = [
     "SaslAuthenticateRequest",
@@ -38,7 +41,7 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 
 
-class SaslAuthenticateRequest(_Message):
+class SaslAuthenticateRequest(_Request[SaslAuthenticateResponse]):
     """SaslAuthenticateRequest (api key 36): Kafka request, versions 0-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -58,6 +61,7 @@ class SaslAuthenticateRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 2
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = SaslAuthenticateResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "auth_bytes",

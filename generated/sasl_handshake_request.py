@@ -27,7 +27,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .sasl_handshake_response import SaslHandshakeResponse
 
 __all__ = [
     "SaslHandshakeRequest",
@@ -36,7 +39,7 @@ __all__ = [
 _S_h = _struct.Struct(">h")
 
 
-class SaslHandshakeRequest(_Message):
+class SaslHandshakeRequest(_Request[SaslHandshakeResponse]):
     """SaslHandshakeRequest (api key 17): Kafka request, versions 0-1, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -56,6 +59,7 @@ class SaslHandshakeRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = None
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = SaslHandshakeResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "mechanism", "mechanism", "string", (0, 32767), None, None, None, "", False, False, None

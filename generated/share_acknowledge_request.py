@@ -32,7 +32,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .share_acknowledge_response import ShareAcknowledgeResponse
 
 __all__ = [
     "AcknowledgementBatch",
@@ -222,7 +225,7 @@ class AcknowledgeTopic(_Struct):
         self._unknown_tags = None
 
 
-class ShareAcknowledgeRequest(_Message):
+class ShareAcknowledgeRequest(_Request[ShareAcknowledgeResponse]):
     """ShareAcknowledgeRequest (api key 79): Kafka request, versions 1-2, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -254,6 +257,7 @@ class ShareAcknowledgeRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 1
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ShareAcknowledgeResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id",

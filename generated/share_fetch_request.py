@@ -32,7 +32,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .share_fetch_response import ShareFetchResponse
 
 __all__ = [
     "AcknowledgementBatch",
@@ -295,7 +298,7 @@ class ForgottenTopic(_Struct):
         self._unknown_tags = None
 
 
-class ShareFetchRequest(_Message):
+class ShareFetchRequest(_Request[ShareFetchResponse]):
     """ShareFetchRequest (api key 78): Kafka request, versions 1-2, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -348,6 +351,7 @@ class ShareFetchRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 1
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ShareFetchResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id",

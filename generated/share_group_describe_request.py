@@ -28,7 +28,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .share_group_describe_response import ShareGroupDescribeResponse
 
 __all__ = [
     "ShareGroupDescribeRequest",
@@ -37,7 +40,7 @@ __all__ = [
 _S_o = _struct.Struct(">?")
 
 
-class ShareGroupDescribeRequest(_Message):
+class ShareGroupDescribeRequest(_Request[ShareGroupDescribeResponse]):
     """ShareGroupDescribeRequest (api key 77): Kafka request, versions 1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -60,6 +63,7 @@ class ShareGroupDescribeRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 1
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ShareGroupDescribeResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_ids",

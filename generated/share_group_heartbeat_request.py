@@ -30,7 +30,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .share_group_heartbeat_response import ShareGroupHeartbeatResponse
 
 __all__ = [
     "ShareGroupHeartbeatRequest",
@@ -39,7 +42,7 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 
 
-class ShareGroupHeartbeatRequest(_Message):
+class ShareGroupHeartbeatRequest(_Request[ShareGroupHeartbeatResponse]):
     """ShareGroupHeartbeatRequest (api key 76): Kafka request, versions 1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -71,6 +74,7 @@ class ShareGroupHeartbeatRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 1
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = ShareGroupHeartbeatResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

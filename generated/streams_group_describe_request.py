@@ -28,7 +28,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .streams_group_describe_response import StreamsGroupDescribeResponse
 
 __all__ = [
     "StreamsGroupDescribeRequest",
@@ -38,7 +41,7 @@ _S_o = _struct.Struct(">?")
 _S_oo = _struct.Struct(">??")
 
 
-class StreamsGroupDescribeRequest(_Message):
+class StreamsGroupDescribeRequest(_Request[StreamsGroupDescribeResponse]):
     """StreamsGroupDescribeRequest (api key 89): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -64,6 +67,7 @@ class StreamsGroupDescribeRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = StreamsGroupDescribeResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_ids",

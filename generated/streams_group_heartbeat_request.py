@@ -32,7 +32,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .streams_group_heartbeat_response import StreamsGroupHeartbeatResponse
 
 __all__ = [
     "KeyValue",
@@ -543,7 +546,7 @@ class TaskOffset(_Struct):
         self._unknown_tags = None
 
 
-class StreamsGroupHeartbeatRequest(_Message):
+class StreamsGroupHeartbeatRequest(_Request[StreamsGroupHeartbeatResponse]):
     """StreamsGroupHeartbeatRequest (api key 88): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -611,6 +614,7 @@ class StreamsGroupHeartbeatRequest(_Message):
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = StreamsGroupHeartbeatResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

@@ -30,7 +30,12 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .streams_group_topology_description_update_response import (
+    StreamsGroupTopologyDescriptionUpdateResponse,
+)
 
 __all__ = [
     "TopologyDescriptionNode",
@@ -300,7 +305,9 @@ class TopologyDescription(_Struct):
         self._unknown_tags = None
 
 
-class StreamsGroupTopologyDescriptionUpdateRequest(_Message):
+class StreamsGroupTopologyDescriptionUpdateRequest(
+    _Request[StreamsGroupTopologyDescriptionUpdateResponse]
+):
     """StreamsGroupTopologyDescriptionUpdateRequest (api key 93): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -329,6 +336,7 @@ class StreamsGroupTopologyDescriptionUpdateRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = StreamsGroupTopologyDescriptionUpdateResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

@@ -38,7 +38,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .sync_group_response import SyncGroupResponse
 
 __all__ = [
     "SyncGroupRequestAssignment",
@@ -90,7 +93,7 @@ class SyncGroupRequestAssignment(_Struct):
         self._unknown_tags = None
 
 
-class SyncGroupRequest(_Message):
+class SyncGroupRequest(_Request[SyncGroupResponse]):
     """SyncGroupRequest (api key 14): Kafka request, versions 0-5, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -128,6 +131,7 @@ class SyncGroupRequest(_Message):
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_MIN: ClassVar[int | None] = 4
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = SyncGroupResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None

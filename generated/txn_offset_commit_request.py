@@ -37,7 +37,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .txn_offset_commit_response import TxnOffsetCommitResponse
 
 __all__ = [
     "TxnOffsetCommitRequestPartition",
@@ -205,7 +208,7 @@ class TxnOffsetCommitRequestTopic(_Struct):
         self._unknown_tags = None
 
 
-class TxnOffsetCommitRequest(_Message):
+class TxnOffsetCommitRequest(_Request[TxnOffsetCommitResponse]):
     """TxnOffsetCommitRequest (api key 28): Kafka request, versions 0-6, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -246,6 +249,7 @@ class TxnOffsetCommitRequest(_Message):
     MAX_VERSION: ClassVar[int] = 6
     FLEXIBLE_MIN: ClassVar[int | None] = 3
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = TxnOffsetCommitResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "transactional_id",

@@ -25,7 +25,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .unregister_controller_response import UnregisterControllerResponse
 
 __all__ = [
     "UnregisterControllerRequest",
@@ -34,7 +37,7 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 
 
-class UnregisterControllerRequest(_Message):
+class UnregisterControllerRequest(_Request[UnregisterControllerResponse]):
     """UnregisterControllerRequest (api key 94): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -54,6 +57,7 @@ class UnregisterControllerRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = UnregisterControllerResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "controller_id",

@@ -28,7 +28,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .update_features_response import UpdateFeaturesResponse
 
 __all__ = [
     "FeatureUpdateKey",
@@ -121,7 +124,7 @@ class FeatureUpdateKey(_Struct):
         self._unknown_tags = None
 
 
-class UpdateFeaturesRequest(_Message):
+class UpdateFeaturesRequest(_Request[UpdateFeaturesResponse]):
     """UpdateFeaturesRequest (api key 57): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -147,6 +150,7 @@ class UpdateFeaturesRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = UpdateFeaturesResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "timeout_ms",

@@ -33,7 +33,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .update_raft_voter_response import UpdateRaftVoterResponse
 
 __all__ = [
     "Listener",
@@ -131,7 +134,7 @@ class KRaftVersionFeature(_Struct):
         self._unknown_tags = None
 
 
-class UpdateRaftVoterRequest(_Message):
+class UpdateRaftVoterRequest(_Request[UpdateRaftVoterResponse]):
     """UpdateRaftVoterRequest (api key 82): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -166,6 +169,7 @@ class UpdateRaftVoterRequest(_Message):
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = UpdateRaftVoterResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "cluster_id",

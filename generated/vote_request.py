@@ -33,7 +33,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .vote_response import VoteResponse
 
 __all__ = [
     "PartitionData",
@@ -240,7 +243,7 @@ class TopicData(_Struct):
         self._unknown_tags = None
 
 
-class VoteRequest(_Message):
+class VoteRequest(_Request[VoteResponse]):
     """VoteRequest (api key 52): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -266,6 +269,7 @@ class VoteRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 0
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = VoteResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "cluster_id",

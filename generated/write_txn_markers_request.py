@@ -29,7 +29,10 @@ from aiokafka_gen.protocol._codec import Buffer as _Buffer
 from aiokafka_gen.protocol._codec import UnknownTags as _UnknownTags
 from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
+from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
+
+from .write_txn_markers_response import WriteTxnMarkersResponse
 
 __all__ = [
     "WritableTxnMarkerTopic",
@@ -209,7 +212,7 @@ class WritableTxnMarker(_Struct):
         self._unknown_tags = None
 
 
-class WriteTxnMarkersRequest(_Message):
+class WriteTxnMarkersRequest(_Request[WriteTxnMarkersResponse]):
     """WriteTxnMarkersRequest (api key 27): Kafka request, versions 1-2, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
@@ -229,6 +232,7 @@ class WriteTxnMarkersRequest(_Message):
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_MIN: ClassVar[int | None] = 1
     UNSTABLE_LATEST: ClassVar[bool] = False
+    RESPONSE: ClassVar[type[_Message]] = WriteTxnMarkersResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
             "markers",

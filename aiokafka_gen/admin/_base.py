@@ -30,13 +30,14 @@ from aiokafka_gen.errors import (
     for_code,
 )
 from aiokafka_gen.protocol import find_coordinator
-from aiokafka_gen.protocol._message import Message
+from aiokafka_gen.protocol._message import Request
 from aiokafka_gen.structs import TopicPartition
 
 __all__ = ["AdminBase", "result_error", "should_retry"]
 
 K = TypeVar("K")
 R = TypeVar("R")
+A = TypeVar("A")  # a response type
 _TRANSPORT_ERRORS = (KafkaConnectionError, NodeNotReadyError)
 _NODE_ATTEMPTS = 2
 
@@ -90,8 +91,8 @@ class AdminBase:
         return min(version, cap)
 
     async def _send(
-        self, request: Message, node_id: int | None = None, *, cap: int | None = None
-    ) -> Any:
+        self, request: Request[A], node_id: int | None = None, *, cap: int | None = None
+    ) -> A:
         """Send to ``node_id`` (None: any broker), at most version ``cap``; lost connections
         and nodes that are not ready are retried with backoff until the request timeout."""
         self._check_started()

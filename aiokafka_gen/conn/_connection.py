@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen.conn import _diagnose
@@ -44,7 +44,7 @@ from aiokafka_gen.errors import (
 )
 from aiokafka_gen.messages.sasl_authenticate_request import SaslAuthenticateRequest
 from aiokafka_gen.messages.sasl_handshake_request import SaslHandshakeRequest
-from aiokafka_gen.protocol._message import Message
+from aiokafka_gen.protocol._message import Message, Request
 from aiokafka_gen.protocol.framing import (
     FrameSizeError,
     KafkaFraming,
@@ -63,7 +63,7 @@ from aiokafka_gen.protocol.sasl import SaslError, SaslMechanism
 __all__ = ["BrokerConnection"]
 
 log = client_logger("aiokafka_gen.conn")
-M = TypeVar("M", bound=Message)
+R = TypeVar("R")
 _SASL_HANDSHAKE = 17
 _SASL_AUTHENTICATE = 36
 _UNSUPPORTED_SASL_MECHANISM = 33
@@ -312,8 +312,8 @@ class BrokerConnection:
         return self.versions.version_for(api_key, pinned)
 
     async def send(
-        self, request: M, *, api_version: int | None = None, timeout: float | None = None
-    ) -> Any:
+        self, request: Request[R], *, api_version: int | None = None, timeout: float | None = None
+    ) -> R:
         """Send ``request`` at the negotiated (or pinned) version; the response message, or
         None for requests that get none (acks=0 Produce)."""
         limit = self.config.request_timeout if timeout is None else timeout
@@ -331,7 +331,8 @@ class BrokerConnection:
                 self.metrics.failed(request.API_KEY, _api_name(request), now)
             self._abort(error)
             raise error from None
-        return None if response is None else response.message
+        # decoded with the API key's response class (request.RESPONSE), or none was due
+        return cast(R, None if response is None else response.message)
 
     async def _wait_usable(self) -> None:
         self._raise_if_closed()

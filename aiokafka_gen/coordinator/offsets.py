@@ -18,8 +18,8 @@ within the client's request timeout); the node id is kept here too, for ``health
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TypeVar
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen._logging import client_logger
@@ -31,6 +31,23 @@ from aiokafka_gen.errors import (
     KafkaTimeoutError,
     for_code,
 )
+from aiokafka_gen.messages.offset_commit_request import (
+    OffsetCommitRequest,
+    OffsetCommitRequestPartition,
+    OffsetCommitRequestTopic,
+)
+from aiokafka_gen.messages.offset_fetch_request import (
+    OffsetFetchRequest,
+    OffsetFetchRequestGroup,
+    OffsetFetchRequestTopic,
+    OffsetFetchRequestTopics,
+)
+from aiokafka_gen.messages.offset_fetch_response import (
+    OffsetFetchResponse,
+    OffsetFetchResponsePartition,
+    OffsetFetchResponsePartitions,
+)
+from aiokafka_gen.protocol._message import Request
 from aiokafka_gen.structs import TopicPartition
 
 __all__ = ["Identity", "OffsetClient"]
@@ -57,6 +74,9 @@ _RETRY = COORDINATOR_MOVED | frozenset(
     }
 )
 Identity = tuple[int, str, str | None]  # (generation or member epoch, member id, instance id)
+R = TypeVar("R")
+# one topic's committed partitions, as OffsetFetch v0-7 (per topic) and v8+ (per group) say it
+_FetchedTopic = tuple[str, list[OffsetFetchResponsePartition] | list[OffsetFetchResponsePartitions]]
 
 
 class _Retry(Exception):
@@ -95,7 +115,14 @@ class OffsetClient:
         self.node_id = None
         self._client.invalidate_coordinator(CoordinationType.GROUP, self.group_id)
 
-    async def send(self, request: Any, api_key: int, highest: int | None = None, **kw: Any) -> Any:
+    async def send(
+        self,
+        request: Request[R],
+        api_key: int,
+        highest: int | None = None,
+        *,
+        request_timeout_ms: float | None = None,
+    ) -> R:
         """One request to the coordinator, pinned to ``highest`` if given."""
         node = await self.coordinator()
         version = None
@@ -104,7 +131,11 @@ class OffsetClient:
             negotiated = self._client.api_version_for(node, api_key)
             version = None if negotiated is None else min(negotiated, highest)
         return await self._client.send(
-            node, request, group=ConnectionGroup.COORDINATION, api_version=version, **kw
+            node,
+            request,
+            group=ConnectionGroup.COORDINATION,
+            api_version=version,
+            request_timeout_ms=request_timeout_ms,
         )
 
     # ---- commit ------------------------------------------------------------------------
@@ -122,15 +153,9 @@ class OffsetClient:
         offsets: Mapping[TopicPartition, CommittedOffset],
         current: Callable[[], Identity],
     ) -> None:
-        from aiokafka_gen.messages.offset_commit_request import (
-            OffsetCommitRequest,
-            OffsetCommitRequestPartition,
-            OffsetCommitRequestTopic,
-        )
-
         identity = current()
         generation, member_id, instance_id = identity
-        by_topic: dict[str, list[Any]] = {}
+        by_topic: dict[str, list[OffsetCommitRequestPartition]] = {}
         for tp, committed in sorted(offsets.items()):
             by_topic.setdefault(tp.topic, []).append(
                 OffsetCommitRequestPartition(
@@ -181,11 +206,11 @@ class OffsetClient:
         )
         group_code, topics = _fetch_response(response, version)
         codes = [group_code] if group_code else []
-        codes += [p.error_code for t in topics for p in t.partitions if p.error_code]
+        codes += [p.error_code for _, ps in topics for p in ps if p.error_code]
         self._check_codes(codes, commit=False)
-        for topic in topics:
-            for p in topic.partitions:
-                tp = TopicPartition(topic.name, p.partition_index)
+        for name, partitions in topics:
+            for p in partitions:
+                tp = TopicPartition(name, p.partition_index)
                 result[tp] = (
                     None
                     if p.committed_offset < 0
@@ -217,7 +242,7 @@ class OffsetClient:
         raise _Retry(codes[0])
 
     async def _retrying(
-        self, attempt: Callable[[], Any], what: str, timeout: float | None = None
+        self, attempt: Callable[[], Awaitable[None]], what: str, timeout: float | None = None
     ) -> None:
         try:
             async with asyncio.timeout(self._timeout if timeout is None else timeout):
@@ -237,14 +262,7 @@ class OffsetClient:
             raise KafkaTimeoutError(f"{what} for group {self.group_id!r} timed out") from None
 
 
-def _fetch_request(group_id: str, wanted: list[TopicPartition], version: int) -> Any:
-    from aiokafka_gen.messages.offset_fetch_request import (
-        OffsetFetchRequest,
-        OffsetFetchRequestGroup,
-        OffsetFetchRequestTopic,
-        OffsetFetchRequestTopics,
-    )
-
+def _fetch_request(group_id: str, wanted: list[TopicPartition], version: int) -> OffsetFetchRequest:
     by_topic: dict[str, list[int]] = {}
     for tp in wanted:
         by_topic.setdefault(tp.topic, []).append(tp.partition)
@@ -259,8 +277,8 @@ def _fetch_request(group_id: str, wanted: list[TopicPartition], version: int) ->
     return OffsetFetchRequest(group_id=group_id, topics=old, require_stable=stable)
 
 
-def _fetch_response(response: Any, version: int) -> tuple[int, list[Any]]:
+def _fetch_response(response: OffsetFetchResponse, version: int) -> tuple[int, list[_FetchedTopic]]:
     if version >= 8:
         group = response.groups[0]
-        return group.error_code, list(group.topics)
-    return response.error_code, list(response.topics)
+        return group.error_code, [(t.name, t.partitions) for t in group.topics]
+    return response.error_code, [(t.name, t.partitions) for t in response.topics]

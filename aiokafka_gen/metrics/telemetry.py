@@ -76,7 +76,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from aiokafka_gen._logging import client_logger
 
@@ -85,7 +85,9 @@ from ._otlp import CUMULATIVE, DELTA, OtlpPoint, encode_metric, encode_metrics_d
 
 if TYPE_CHECKING:
     from aiokafka_gen.client import AIOKafkaClient
-    from aiokafka_gen.protocol._message import Message
+    from aiokafka_gen.protocol._message import Request
+
+R = TypeVar("R")
 
 __all__ = [
     "DEFAULT_PUSH_INTERVAL",
@@ -314,7 +316,7 @@ class TelemetryReporter:
             self._on_error(response.error_code, "GetTelemetrySubscriptions", now)
             return
         self._failures = 0
-        instance_id = response.client_instance_id
+        instance_id: uuid.UUID | None = response.client_instance_id
         if instance_id == _ZERO_UUID:
             instance_id = self._instance_id  # the KIP allows "0 if you sent one"
         if instance_id is None:
@@ -380,7 +382,7 @@ class TelemetryReporter:
         return True
 
     # ---- sending and errors -----------------------------------------------------------
-    async def _send(self, request: Message) -> Any:
+    async def _send(self, request: Request[R]) -> R | None:
         """The response, or None after a transport failure (the retry is scheduled)."""
         from aiokafka_gen.errors import IncompatibleBrokerVersion, KafkaError
 

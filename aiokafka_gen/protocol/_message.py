@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import struct
 from collections.abc import Callable
-from typing import Any, ClassVar, NamedTuple, Self
+from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
 
 from aiokafka_gen.errors import (
     DecodeError,
@@ -174,3 +174,16 @@ class Message(Struct):
                 raise DecodeError(f"{cls.NAME} v{version}: invalid UTF-8: {exc.reason}") from None
             raise DecodeError(f"{cls.NAME} v{version}: {type(exc).__name__}: {exc}") from None
         return obj, end
+
+
+R = TypeVar("R", covariant=True)
+
+
+class Request(Message, Generic[R]):
+    """A request message linked to its response type: ``R`` is what sending it returns.
+
+    ``RESPONSE`` is the class its answer decodes to; ``R`` is that class, or that class or
+    None where the request may get no answer (Produce with acks=0)."""
+
+    __slots__ = ()
+    RESPONSE: ClassVar[type[Message]]

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import aiokafka_gen.messages as messages
@@ -31,6 +32,20 @@ def test_index_matches_the_classes() -> None:
         assert info.flexible_min == request.FLEXIBLE_MIN
         assert request.KIND == "request" and response.KIND == "response"
         assert response.UNSTABLE_LATEST == request.UNSTABLE_LATEST == info.unstable_latest
+
+
+def test_every_request_names_its_response_class_and_type() -> None:
+    from aiokafka_gen.protocol._message import Request
+
+    for key in messages.APIS:
+        request, response = messages.request_class(key), messages.response_class(key)
+        assert issubclass(request, Request) and not issubclass(response, Request)
+        assert request.RESPONSE is response
+        (base,) = [b for b in request.__orig_bases__ if typing.get_origin(b) is Request]
+        (answer,) = typing.get_args(base)
+        # what client.send() is typed to return: the class, or class | None for acks=0 Produce
+        expected = response | None if key == 0 else response
+        assert answer == expected, (request.NAME, answer)
 
 
 def test_known_facts_about_the_pinned_specs() -> None:
