@@ -10,7 +10,7 @@ nor any codec.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import _accel
 
@@ -86,7 +86,7 @@ def compiled() -> dict[str, bool]:
     return _accel.compiled()
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     home = _HOME.get(name)
     if home is None:
         raise AttributeError(f"module 'aiokafka_gen' has no attribute {name!r}")

@@ -51,11 +51,13 @@ def tagged(client_id: str, kind: str) -> Iterator[None]:
         _CLIENT.reset(token)
 
 
-class ClientLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+class ClientLogger(logging.LoggerAdapter[logging.Logger]):
     """Prefixes ``[client-id]`` and adds ``client_id`` / ``client_kind`` to ``extra``; a
     caller's own ``extra`` (e.g. ``node_id``) is kept."""
 
-    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
+    def process(
+        self, msg: object, kwargs: MutableMapping[str, Any]
+    ) -> tuple[object, MutableMapping[str, Any]]:
         tag = _CLIENT.get()
         extra = dict(kwargs.get("extra") or {})
         client_id = extra.get("client_id")

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import uuid
 
+    from opentelemetry.metrics import MeterProvider
+
     from aiokafka_gen.client import AIOKafkaClient
     from aiokafka_gen.metrics import Metrics
+    from aiokafka_gen.metrics.otel import MetricsRegistration
+    from aiokafka_gen.metrics.telemetry import TelemetryReporter
 
 __all__ = ["Observable", "Observers", "server_list"]
 
@@ -32,7 +36,7 @@ class Observers:
         client: AIOKafkaClient,
         registry: Metrics | None,
         *,
-        meter_provider: Any = None,
+        meter_provider: MeterProvider | None = None,
         push: bool = False,
         resource: Mapping[str, str | None] | None = None,
     ) -> None:
@@ -44,12 +48,12 @@ class Observers:
         self._registry = registry
         self._meter_provider = meter_provider
         self._push = push and registry is not None
-        self._otel: Any = None
-        self._reporter: Any = None
+        self._otel: MetricsRegistration | None = None
+        self._reporter: TelemetryReporter | None = None
         self._resource = {k: v for k, v in (resource or {}).items() if v}
 
     @property
-    def reporter(self) -> Any:
+    def reporter(self) -> TelemetryReporter | None:
         """The KIP-714 reporter once started (None when push is off)."""
         return self._reporter
 

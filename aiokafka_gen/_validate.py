@@ -13,15 +13,30 @@ setting (its ``ConfigDef`` validators); a value outside it raises
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TypedDict
 
 from aiokafka_gen.errors import KafkaConfigurationError, for_code
 
-__all__ = ["MAX_TOPIC_LENGTH", "check_range", "check_topic", "topic_name_problem"]
+__all__ = [
+    "MAX_TOPIC_LENGTH",
+    "RangeBounds",
+    "check_range",
+    "check_topic",
+    "topic_name_problem",
+]
 
 MAX_TOPIC_LENGTH = 249
 _LEGAL = re.compile(r"[a-zA-Z0-9._-]+")
 _INVALID_TOPIC = 17
+
+
+class RangeBounds(TypedDict, total=False):
+    """The keyword arguments of ``check_range`` (a settings table's bounds of one name)."""
+
+    at_least: float
+    at_most: float
+    integral: bool
+    allow_none: bool
 
 
 def topic_name_problem(name: str) -> str | None:
@@ -41,7 +56,7 @@ def topic_name_problem(name: str) -> str | None:
     return None
 
 
-def check_topic(name: Any) -> str:
+def check_topic(name: object) -> str:
     """Return ``name`` when it is a legal topic name.
 
     Raises TypeError when it is not a ``str`` and ``InvalidTopicError`` (a
@@ -55,7 +70,7 @@ def check_topic(name: Any) -> str:
     return name
 
 
-def check_range(name: str, value: Any, *, at_least: float | None = None,
+def check_range(name: str, value: object, *, at_least: float | None = None,
                 at_most: float | None = None, integral: bool = False,
                 allow_none: bool = False) -> None:  # fmt: skip
     """Refuse ``value`` unless it is a number within ``[at_least, at_most]``.

@@ -24,12 +24,12 @@ import contextlib
 import enum
 import random
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aiokafka_gen import __version__
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen._logging import client_logger
-from aiokafka_gen._validate import check_range
+from aiokafka_gen._validate import RangeBounds, check_range
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ReconnectBackoff
@@ -49,6 +49,8 @@ from aiokafka_gen.protocol import find_coordinator
 from aiokafka_gen.protocol._message import Request
 
 if TYPE_CHECKING:
+    import ssl
+
     from aiokafka_gen.metrics import Metrics, Sensor, SensorSpec
 
 __all__ = ["AIOKafkaClient", "ConnectionGroup", "CoordinationType"]
@@ -80,7 +82,7 @@ class CoordinationType(enum.IntEnum):
 
 # Legal values of the numeric arguments (Java's ConfigDef ranges; timeouts tighter: a
 # zero request or connection timeout would fail every request and every connect)
-_RANGES: dict[str, dict[str, Any]] = {
+_RANGES: dict[str, RangeBounds] = {
     "metadata_max_age_ms": {"at_least": 0},
     "request_timeout_ms": {"at_least": 1},
     "retry_backoff_ms": {"at_least": 0},
@@ -157,13 +159,13 @@ class AIOKafkaClient:
     def __init__(
         self,
         *,
-        loop: Any = None,
+        loop: asyncio.AbstractEventLoop | None = None,
         bootstrap_servers: str | Iterable[str] = "localhost",
         client_id: str = "aiokafka-gen-" + __version__,
         metadata_max_age_ms: int = 300000,
         request_timeout_ms: int = 40000,
         retry_backoff_ms: int = 100,
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
         security_protocol: str = "PLAINTEXT",
         api_version: str = "auto",
         connections_max_idle_ms: int = 540000,

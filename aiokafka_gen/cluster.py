@@ -17,11 +17,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen.errors import BrokerResponseError, for_code
 from aiokafka_gen.messages.codes import ErrorCode
+from aiokafka_gen.messages.errors import ERRORS_BY_CODE
+from aiokafka_gen.messages.metadata_response import (
+    MetadataResponse,
+    MetadataResponsePartition,
+    MetadataResponseTopic,
+)
 from aiokafka_gen.structs import BrokerMetadata, PartitionMetadata, TopicPartition
 
 __all__ = ["ClusterMetadata", "TopicMetadata"]
@@ -31,7 +36,7 @@ _FINAL_TOPIC_ERRORS: dict[int, str] = {
     ErrorCode.INVALID_TOPIC_EXCEPTION: "the broker refuses the topic name {!r}",
     ErrorCode.TOPIC_AUTHORIZATION_FAILED: "not authorized to describe topic {!r}",
 }
-Listener = Callable[["ClusterMetadata"], Any]
+Listener = Callable[["ClusterMetadata"], object]
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,7 @@ class _Snapshot:
 _EMPTY = _Snapshot({}, {}, None, None, {})
 
 
-def _partition(topic: str, raw: Any) -> PartitionMetadata:
-    from aiokafka_gen.messages.errors import ERRORS_BY_CODE
-
+def _partition(topic: str, raw: MetadataResponsePartition) -> PartitionMetadata:
     error = ERRORS_BY_CODE.get(raw.error_code, ERRORS_BY_CODE[-1])
     return PartitionMetadata(
         topic, raw.partition_index, raw.leader_id, list(raw.replica_nodes),
@@ -68,20 +71,22 @@ def _partition(topic: str, raw: Any) -> PartitionMetadata:
     )  # fmt: skip
 
 
-def _topic(raw: Any) -> TopicMetadata:
-    partitions = {p.partition_index: _partition(raw.name, p) for p in raw.partitions}
-    return TopicMetadata(raw.name, raw.topic_id, raw.is_internal, raw.error_code, partitions)
+def _topic(name: str, raw: MetadataResponseTopic) -> TopicMetadata:
+    partitions = {p.partition_index: _partition(name, p) for p in raw.partitions}
+    return TopicMetadata(name, raw.topic_id, raw.is_internal, raw.error_code, partitions)
 
 
-def _snapshot(response: Any) -> _Snapshot:
+def _snapshot(response: MetadataResponse) -> _Snapshot:
     brokers = {
         b.node_id: BrokerMetadata(b.node_id, b.host, b.port, b.rack) for b in response.brokers
     }
-    named = [t for t in response.topics if t.name is not None]
+    named = [(t.name, t) for t in response.topics if t.name is not None]
     topics = {
-        t.name: _topic(t) for t in named if t.error_code in (0, ErrorCode.LEADER_NOT_AVAILABLE)
+        name: _topic(name, t)
+        for name, t in named
+        if t.error_code in (0, ErrorCode.LEADER_NOT_AVAILABLE)
     }
-    refused = {t.name: t.error_code for t in named if t.error_code in _FINAL_TOPIC_ERRORS}
+    refused = {name: t.error_code for name, t in named if t.error_code in _FINAL_TOPIC_ERRORS}
     controller = response.controller_id if response.controller_id >= 0 else None
     return _Snapshot(brokers, topics, controller, response.cluster_id, refused)
 
@@ -252,7 +257,7 @@ class ClusterMetadata:
         self._last_attempt_ms = self._now_ms()
         log.debug("metadata refresh failed: %s", exception)
 
-    def update_metadata(self, response: Any) -> None:
+    def update_metadata(self, response: MetadataResponse) -> None:
         """Replace the view with a Metadata response's content, then call the listeners."""
         self._data = _snapshot(response)
         now = self._now_ms()

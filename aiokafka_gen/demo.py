@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from aiokafka_gen.messages import api_info
 from aiokafka_gen.testing import KafkaCluster
 
 if TYPE_CHECKING:
@@ -57,7 +58,6 @@ def create_topic(cluster: KafkaCluster) -> str:
 
 async def _metadata_through_our_client(bootstrap: str) -> str:
     from aiokafka_gen import AIOKafkaClient
-    from aiokafka_gen.messages import api_info
 
     client = AIOKafkaClient(bootstrap_servers=bootstrap, client_id="aiokafka-gen-demo")
     await client.bootstrap()

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from codegen import error_names, names
+from codegen.build import build_module
+from codegen.fields import ENTITIES
 from codegen.load import ErrorRow, load_errors, load_source, load_specs
-from codegen.model import UNANSWERED_API_KEYS, ModuleModel, ResponseLink, build_module
+from codegen.model import UNANSWERED_API_KEYS, ModuleModel, ResponseLink
 from codegen.render import format_many, format_python, render, render_module
 from codegen.spec import MessageSpec
 from codegen.validate import validate
@@ -131,6 +133,13 @@ def generate(spec_dir: Path) -> dict[str, str]:
         render("init.py.j2", class_modules=class_modules, **ctx)
     )
     files["generated/__main__.py"] = format_python(render("main.py.j2", **ctx))
+    entities = [
+        {"kind": kind, "alias": alias, "py": py, "doc": doc}
+        for kind, (alias, py, doc) in sorted(ENTITIES.items())
+    ]
+    files["generated/entities.py"] = format_python(
+        render("entities.py.j2", entities=entities, **ctx)
+    )
     files["generated/_source.py"] = format_python(
         render("source.py.j2", jar_sha256=source.jar_sha256, **ctx)
     )

@@ -1,22 +1,20 @@
-"""The intermediate model: every Python name, type, default and per-version decision.
+"""The intermediate model's types: every Python name, type, default and per-version decision.
 
-``build_module(spec)`` turns one validated MessageSpec into a ModuleModel that the jinja2
-templates only print. Per (struct, version) it computes a Plan: the wire steps in order
-(adjacent fixed-width fields merged into one precompiled struct), the decode ops (the
-same wire read with fewer calls: see ``decode_ops``), the tagged fields, and the fields
-the version lacks. Identical plans share one generated function. This module never
-renders text and never touches the file system.
+``codegen.build.build_module(spec)`` fills them from one validated MessageSpec (with
+``codegen.plans`` for the struct table and per-version plans, ``codegen.decode_plan`` for
+the decode reads and ``codegen.fields`` for field typing); the jinja2 templates only print
+them. Per (struct, version) a Plan holds the wire steps in order (adjacent fixed-width
+fields merged into one precompiled struct), the decode ops (the same wire read with fewer
+calls), the tagged fields, and the fields the version lacks. Identical plans share one
+generated function. Nothing here renders text or touches the file system.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 from codegen import names
-from codegen.load import SpecError
 from codegen.spec import NONE, FieldSpec, MessageSpec, VersionRange
-from codegen.validate import element_type, is_struct_type
 
 FIXED = {
     "bool": ("?", 1),
@@ -28,7 +26,6 @@ FIXED = {
     "uint32": ("I", 4),
     "float64": ("d", 8),
 }
-_CODE_LETTER = {"?": "o"}
 _ALWAYS_IMPORTED = frozenset(
     {
         "EMPTY",
@@ -45,8 +42,6 @@ _ALWAYS_IMPORTED = frozenset(
         "write_tags",
     }
 )
-# reader / writer helper names per (kind, compact, nullable); writers of bytes append.
-_READERS = {"string": "str", "bytes": "bytes", "records": "records"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +106,12 @@ class DecOp:
     label: str = ""
     records: bool = False
     step: Step | None = None
+
+    @property
+    def key(self) -> str:
+        """The field this op reads: it names the op's locals, so that adding a field to a
+        struct leaves the locals of every other field alone (field-local diffs)."""
+        return self.attr or (self.head.attr if self.head is not None else "")
 
 
 @dataclass(frozen=True)
@@ -177,23 +178,24 @@ class FieldModel:
 
     @property
     def schema_args(self) -> str:
+        """``FieldSchema`` keyword arguments: each line of the emitted schema names itself."""
         spec = self.spec
         args = [
-            repr(self.attr),
-            repr(self.json_name),
-            repr(spec.type),
-            _span(self.versions),
-            _span(spec.nullable_versions),
-            _span(spec.tagged_versions),
-            repr(spec.tag),
-            self.schema_default,
-            repr(self.default_is_null),
-            repr(spec.ignorable),
-            self.struct.name if self.struct else "None",
+            ("name", repr(self.attr)),
+            ("json_name", repr(self.json_name)),
+            ("type", repr(spec.type)),
+            ("versions", _span(self.versions)),
+            ("nullable_versions", _span(spec.nullable_versions)),
+            ("tagged_versions", _span(spec.tagged_versions)),
+            ("tag", repr(spec.tag)),
+            ("default", self.schema_default),
+            ("default_is_null", repr(self.default_is_null)),
+            ("ignorable", repr(spec.ignorable)),
+            ("struct", self.struct.name if self.struct else "None"),
         ]
         if spec.flexible_versions is not None:
-            args.append(_span(spec.flexible_versions))
-        return ", ".join(args)
+            args.append(("flexible_versions", _span(spec.flexible_versions)))
+        return ", ".join(f"{k}={v}" for k, v in args)
 
 
 def _span(versions: VersionRange | None) -> str:
@@ -207,6 +209,8 @@ class PlanFunc:
     suffix: str
     versions: list[int]
     plan: Plan
+    # False for a struct decoder no one calls (struct arrays are decoded inline): not emitted
+    decoder_called: bool = True
 
     @property
     def versions_text(self) -> str:
@@ -225,10 +229,35 @@ class StructModel:
     plans: dict[int, Plan] = field(default_factory=dict)
     # a struct field (not an array) defaults to a new instance: decoders need _fresh_<name>
     fresh: bool = False
+    # the message's first flexible version, set on nested structs (the message's own
+    # docstring is the spec summary, which says its versions already)
+    flexible_min: int | None = None
+    nested: bool = False
 
     @property
     def doc(self) -> str:
-        return names.docstring(self.about)
+        """The spec's about text, plus the versions a nested struct is in."""
+        text = names.docstring(self.about)
+        if not self.nested or not self.versions:
+            return text
+        flexible = [
+            v for v in self.versions if self.flexible_min is not None and v >= self.flexible_min
+        ]
+        where = f"In versions {version_list(self.versions)}"
+        if flexible:
+            where += f", flexible in {version_list(set(flexible))}"
+        return f"{text.rstrip('.')}. {where}."
+
+
+def version_list(versions: set[int]) -> str:
+    """``{0, 1, 2, 5}`` -> ``"0-2, 5"``."""
+    runs: list[list[int]] = []
+    for v in sorted(versions):
+        if runs and v == runs[-1][-1] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
 @dataclass(frozen=True)
@@ -262,6 +291,7 @@ class ModuleModel:
     helpers: set[str]
     needs_uuid: bool
     unstable: bool
+    entities: list[str] = field(default_factory=list)
     response: ResponseLink | None = None
 
     @property
@@ -283,469 +313,6 @@ class ModuleModel:
         return None if flex.empty else flex.lo
 
 
-class _Builder:
-    """Holds the per-module state (struct table, struct constants, used helpers)."""
-
-    def __init__(self, spec: MessageSpec) -> None:
-        self.spec = spec
-        self.structs: dict[str, StructModel] = {}
-        self.order: list[StructModel] = []
-        self.struct_consts: dict[str, str] = {}
-        self.array_consts: dict[str, str] = {}
-        self.helpers: set[str] = set()
-        self.needs_uuid = False
-        self.common = {c.name: c for c in spec.common_structs}
-
-    # --- structure --------------------------------------------------------------------
-
-    def struct_for(self, name: str, about: str, specs: tuple[FieldSpec, ...] | None) -> StructModel:
-        if name in self.structs:
-            return self.structs[name]
-        if specs is None:
-            specs = self.common[name].fields
-        model = StructModel(name=name, about=about, specs=specs)
-        self.structs[name] = model
-        model.fields = [self.field_model(f) for f in specs]
-        self._check_attrs(model)
-        self.order.append(model)
-        return model
-
-    def _check_attrs(self, model: StructModel) -> None:
-        attrs = [f.attr for f in model.fields]
-        if len(set(attrs)) != len(attrs):
-            raise SpecError(f"{self.spec.name}.{model.name}: two fields map to one Python name")
-
-    def field_model(self, spec: FieldSpec) -> FieldModel:
-        struct = None
-        if is_struct_type(spec.type):
-            struct = self.struct_for(element_type(spec.type), spec.about, spec.fields)
-        return _field_model(spec, struct, self)
-
-    def mark_versions(self, model: StructModel, versions: set[int]) -> None:
-        new = versions - model.versions
-        if not new:
-            return
-        model.versions |= new
-        for fm in model.fields:
-            if fm.struct is not None:
-                used = {v for v in new if v in fm.versions}
-                self.mark_versions(fm.struct, used)
-
-    def struct_const(self, fmt: str) -> str:
-        name = "_S_" + "".join(_CODE_LETTER.get(c, c) for c in fmt)
-        self.struct_consts[name] = ">" + fmt
-        return name
-
-    def array_cache(self, fmt: str) -> str:
-        name = "_A_" + "".join(_CODE_LETTER.get(c, c) for c in fmt.replace("%d", "N"))
-        self.array_consts[name] = ">" + fmt
-        return name
-
-    def use(self, helper: str) -> str:
-        self.helpers.add(helper)
-        return "_" + helper
-
-    # --- plans ------------------------------------------------------------------------
-
-    def build_plans(self, model: StructModel) -> None:
-        seen: dict[Plan, str] = {}
-        for version in sorted(model.versions):
-            plan = self.plan(model, version)
-            if plan not in seen:
-                seen[plan] = f"{model.name}_{version}"
-                model.funcs.append(PlanFunc(seen[plan], [], plan))
-            next(f for f in model.funcs if f.suffix == seen[plan]).versions.append(version)
-            model.by_version[version] = seen[plan]
-            model.plans[version] = plan
-
-    def plan(self, model: StructModel, version: int) -> Plan:
-        flexible = version in self.spec.flexible_versions
-        steps: list[Step] = []
-        tagged: list[TaggedStep] = []
-        checks: list[tuple[str, str]] = []
-        defaults: list[tuple[str, str]] = []
-        for fm in model.fields:
-            tag_range = fm.spec.tagged_versions
-            if flexible and tag_range is not None and version in tag_range:
-                tagged.append(self.tagged_step(fm, version))
-            elif version in fm.versions and not (tag_range and version in tag_range):
-                steps.append(self.step(fm, version, flexible))
-            else:
-                defaults.append((fm.attr, fm.fresh_default))
-                if not fm.spec.ignorable:
-                    checks.append((fm.attr, fm.nondefault_cond))
-        return Plan(
-            flexible,
-            _merge_fixed(steps, self),
-            decode_ops(steps, self),
-            tuple(tagged),
-            tuple(checks),
-            tuple(defaults),
-        )
-
-    def tagged_step(self, fm: FieldModel, version: int) -> TaggedStep:
-        assert fm.spec.tag is not None
-        raw = [self.step(fm, version, True)]
-        return TaggedStep(
-            fm.spec.tag,
-            fm.attr,
-            fm.nondefault_cond,
-            fm.fresh_default,
-            _merge_fixed(raw, self),
-            decode_ops(raw, self),
-        )
-
-    def step(self, fm: FieldModel, version: int, flexible: bool) -> Step:
-        spec = fm.spec
-        compact = flexible and (spec.flexible_versions is None or version in spec.flexible_versions)
-        nullable = version in fm.nullable
-        label = f"{spec.name}"
-        if spec.type.startswith("[]"):
-            return self.array_step(fm, version, compact, nullable)
-        if fm.struct is not None:
-            kind = "nstruct" if nullable else "struct"
-            if nullable:
-                self.use("read_struct_marker")
-            return Step(
-                kind,
-                (fm.attr,),
-                label,
-                reader=_dec(fm.struct, version),
-                writer=_enc(fm.struct, version),
-                nullable=nullable,
-                maybe_none=fm.py_type.endswith("| None"),
-            )
-        return self.scalar_step(spec.type, fm.attr, label, compact, nullable)
-
-    def scalar_step(
-        self, kafka_type: str, attr: str, label: str, compact: bool, nullable: bool
-    ) -> Step:
-        if kafka_type in FIXED:
-            code, size = FIXED[kafka_type]
-            return Step("fixed", (attr,), label, code=code, size=size)
-        if kafka_type == "uuid":
-            return Step(
-                "value",
-                (attr,),
-                label,
-                reader=self.use("read_uuid"),
-                writer=self.use("enc_uuid"),
-                scalar="uuid",
-            )
-        base = _READERS[kafka_type]
-        prefix = ("n" if nullable else "") + ("c" if compact else "")
-        reader = self.use(f"read_{prefix}{base}")
-        kind = "value" if kafka_type == "string" else "bytes"
-        writer = self.use(f"enc_{prefix}str" if kind == "value" else f"write_{prefix}bytes")
-        return Step(
-            kind,
-            (attr,),
-            label,
-            reader=reader,
-            writer=writer,
-            nullable=nullable,
-            compact=compact,
-            scalar=kafka_type,
-        )
-
-    def array_step(self, fm: FieldModel, version: int, compact: bool, nullable: bool) -> Step:
-        elem_kafka = element_type(fm.spec.type)
-        if compact:
-            self.use("read_uvarint")
-            self.use("uvarint")
-        base = Step(
-            "array",
-            (fm.attr,),
-            fm.spec.name,
-            nullable=nullable,
-            elem_type=fm.elem_py_type,
-            compact=compact,
-            struct_var="" if compact else self.struct_const("i"),
-        )
-        if fm.struct is not None:
-            self.use("count_error")
-            return dataclasses.replace(
-                base,
-                elem="struct",
-                elem_type=fm.struct.name,
-                reader=_dec(fm.struct, version),
-                writer=_enc(fm.struct, version),
-                child_plan=fm.struct.plans[version],
-            )
-        if elem_kafka in FIXED:
-            code, size = FIXED[elem_kafka]
-            self.use("array_structs")
-            return dataclasses.replace(
-                base,
-                elem="fixed",
-                code=code,
-                size=size,
-                reader=self.array_cache(f"%d{code}"),
-                writer=self.array_cache(f"%d{code}" if compact else f"i%d{code}"),
-            )
-        self.use("count_error")
-        inner = self.scalar_step(elem_kafka, "", "", compact, False)
-        return dataclasses.replace(base, elem=inner.kind, reader=inner.reader, writer=inner.writer)
-
-
-def _dec(struct: StructModel, version: int) -> str:
-    return f"_d_{struct.by_version[version]}"
-
-
-def _enc(struct: StructModel, version: int) -> str:
-    return f"_e_{struct.by_version[version]}"
-
-
-def _merge_fixed(steps: list[Step], builder: _Builder) -> tuple[Step, ...]:
-    """Encode steps: runs of adjacent fixed-width steps merged into one struct.Struct each."""
-    merged: list[Step] = []
-    run: list[Step] = []
-    for step in [*steps, Step("end", ())]:
-        if step.kind == "fixed":
-            run.append(step)
-            continue
-        if run:
-            fmt = "".join(s.code for s in run)
-            attrs = tuple(a for s in run for a in s.attrs)
-            size = sum(s.size for s in run)
-            merged.append(Step("fixed", attrs, struct_var=builder.struct_const(fmt), size=size))
-        run = []
-        if step.kind != "end":
-            merged.append(step)
-    return tuple(merged)
-
-
-_PREFIX = {"string": ("h", 2), "bytes": ("i", 4), "records": ("i", 4)}
-
-
-def decode_ops(steps: list[Step], builder: _Builder) -> tuple[DecOp, ...]:
-    """The decode of ``steps`` with as few Python-level calls as the layout allows.
-
-    Every classic length or count prefix joins the fixed-width fields before it in one
-    ``unpack_from``; a fixed-width array's elements are unpacked together with the
-    fixed-width fields and the next prefix after it (the array is then a ``Head``).
-    Strings, bytes and compact lengths are read inline, without helper calls.
-    """
-    ops: list[DecOp] = []
-    run: list[Step] = []
-    head: tuple[Step, str] | None = None
-
-    def flush(prefix: tuple[str, int] | None = None, var: str = "") -> None:
-        nonlocal run, head
-        if head is None and not run and prefix is None:
-            return
-        codes = "".join(s.code for s in run) + (prefix[0] if prefix else "")
-        targets = tuple("." + a for s in run for a in s.attrs) + ((var,) if var else ())
-        size = sum(s.size for s in run) + (prefix[1] if prefix else 0)
-        if head is None:
-            ops.append(
-                DecOp("unpack", targets=targets, struct_var=builder.struct_const(codes), size=size)
-            )
-        else:
-            array, count = head
-            rest_var = builder.struct_const(codes) if codes and array.nullable else ""
-            first = Head(
-                array.attrs[0],
-                count,
-                builder.array_cache(f"%d{array.code}{codes}"),
-                array.size,
-                array.nullable,
-                array.label,
-                rest_var,
-            )
-            ops.append(DecOp("unpack", targets=targets, size=size, head=first))
-        run, head = [], None
-
-    for step in steps:
-        attr = step.attrs[0] if step.attrs else ""
-        if step.kind == "fixed":
-            run.append(step)
-        elif step.kind == "array":
-            count = f"n_{attr}"
-            if step.compact:
-                flush()
-                if step.elem == "fixed":
-                    ops.append(DecOp("count", attr, length=count, nullable=step.nullable))
-            else:
-                flush(("i", 4), count)
-            if step.elem == "fixed":
-                head = (step, count)
-            else:
-                length = "" if step.compact else count
-                ops.append(DecOp("array", attr, length=length, nullable=step.nullable, step=step))
-        elif step.scalar in _PREFIX:
-            kind = "string" if step.scalar == "string" else "blob"
-            length = ""
-            if not step.compact:
-                length = f"ln_{attr}"
-                flush(_PREFIX[step.scalar], length)
-            else:
-                flush()
-            ops.append(
-                DecOp(
-                    kind,
-                    attr,
-                    length=length,
-                    nullable=step.nullable,
-                    label=step.label,
-                    records=step.scalar == "records",
-                )
-            )
-        else:
-            flush()
-            ops.append(DecOp("step", attr, step=step))
-    flush()
-    return tuple(ops)
-
-
-# --- field typing and defaults ------------------------------------------------------------
-
-
-def _field_model(spec: FieldSpec, struct: StructModel | None, builder: _Builder) -> FieldModel:
-    attr = names.snake_case(spec.name)
-    default_is_null = spec.default == "null"
-    elem_py = _elem_py_type(element_type(spec.type), struct, builder)
-    may_be_null = not (spec.nullable_versions or NONE).empty or default_is_null
-    if spec.type.startswith("[]"):
-        return _array_field(spec, attr, elem_py, may_be_null, default_is_null, struct)
-    if struct is not None:
-        return _struct_field(spec, attr, struct, may_be_null, default_is_null)
-    return _scalar_field(spec, attr, elem_py, may_be_null, default_is_null)
-
-
-def _elem_py_type(kafka_type: str, struct: StructModel | None, builder: _Builder) -> str:
-    if struct is not None:
-        return struct.name
-    if kafka_type == "uuid":
-        builder.needs_uuid = True
-        return "uuid.UUID"
-    return {
-        "bool": "bool",
-        "float64": "float",
-        "string": "str",
-        "bytes": "bytes",
-        "records": "bytes | memoryview",
-    }.get(kafka_type, "int")
-
-
-def _array_field(
-    spec: FieldSpec,
-    attr: str,
-    elem: str,
-    may_be_null: bool,
-    null_default: bool,
-    struct: StructModel | None,
-) -> FieldModel:
-    py_type = f"list[{elem}] | None" if may_be_null else f"list[{elem}]"
-    if null_default:
-        return _plain(spec, attr, py_type, elem, "None", struct, null=True)
-    return FieldModel(
-        spec,
-        attr,
-        names.json_name(spec.name),
-        struct,
-        py_type,
-        elem,
-        py_type,
-        "_EMPTY",
-        f"[] if {attr} is _EMPTY else {attr}",
-        "[]",
-        f"o.{attr} != []",
-        "None",
-        False,
-    )
-
-
-def _struct_field(
-    spec: FieldSpec, attr: str, struct: StructModel, may_be_null: bool, null_default: bool
-) -> FieldModel:
-    if null_default:
-        return _plain(spec, attr, f"{struct.name} | None", struct.name, "None", struct, null=True)
-    struct.fresh = True
-    py_type = f"{struct.name} | None" if may_be_null else struct.name
-    return FieldModel(
-        spec,
-        attr,
-        names.json_name(spec.name),
-        struct,
-        py_type,
-        struct.name,
-        f"{struct.name} | None",
-        "None",
-        f"{struct.name}() if {attr} is None else {attr}",
-        f"_fresh_{struct.name}()",
-        f"o.{attr} != {struct.name}()",
-        "None",
-        False,
-    )
-
-
-def _scalar_field(
-    spec: FieldSpec, attr: str, py: str, may_be_null: bool, null_default: bool
-) -> FieldModel:
-    if null_default or (spec.type == "records" and spec.default is None):
-        return _plain(spec, attr, f"{py} | None", py, "None", None, null=True)
-    literal = _scalar_default(spec)
-    py_type = f"{py} | None" if may_be_null else py
-    return _plain(spec, attr, py_type, py, literal, None, null=False)
-
-
-def _plain(
-    spec: FieldSpec,
-    attr: str,
-    py_type: str,
-    elem: str,
-    literal: str,
-    struct: StructModel | None,
-    null: bool,
-) -> FieldModel:
-    cond = f"o.{attr} is not None" if literal == "None" else f"o.{attr} != {literal}"
-    return FieldModel(
-        spec,
-        attr,
-        names.json_name(spec.name),
-        struct,
-        py_type,
-        elem,
-        py_type,
-        literal,
-        attr,
-        literal,
-        cond,
-        literal,
-        null,
-    )
-
-
-def _scalar_default(spec: FieldSpec) -> str:
-    value = spec.default
-    kind = spec.type
-    try:
-        return _default_literal(kind, value)
-    except ValueError as exc:
-        raise SpecError(f"{spec.name}: bad default {value!r} for {kind}: {exc}") from exc
-
-
-def _default_literal(kind: str, value: str | int | float | bool | None) -> str:
-    if kind == "bool":
-        return repr(False if value is None else names.bool_literal(value))
-    if kind == "float64":
-        return repr(0.0 if value is None else float(value))
-    if kind in FIXED:
-        return repr(0 if value is None else names.int_literal(value))
-    if kind == "string":
-        return repr("" if value is None else str(value))
-    if kind == "bytes":
-        return 'b""'
-    if kind == "uuid":
-        if value in (None, "", "AAAAAAAAAAAAAAAAAAAAAA"):
-            return "_ZERO_UUID"
-        return f"uuid.UUID(bytes={names.uuid_bytes(str(value))!r})"
-    raise ValueError(f"no default for type {kind}")
-
-
-# --- entry point ---------------------------------------------------------------------------
-
 _NO_ABOUT = "No description in the spec."
 
 
@@ -755,29 +322,3 @@ def summary(spec: MessageSpec) -> str:
     flex = spec.flexible_versions.intersect(spec.valid_versions)
     flexible = "never flexible" if flex.empty else f"flexible from v{flex.lo}"
     return f"{spec.name}{key}: Kafka {spec.type}, versions {spec.valid_versions}, {flexible}."
-
-
-def build_module(
-    spec: MessageSpec, kafka_version: str, source_file: str, unstable: bool
-) -> ModuleModel:
-    """The complete model of one spec file's generated module."""
-    builder = _Builder(spec)
-    top = builder.struct_for(spec.name, summary(spec), spec.fields)
-    if any(s.name == spec.name for s in builder.order[:-1]):
-        raise SpecError(f"{spec.name}: a struct has the same name as the message")
-    builder.mark_versions(top, set(spec.valid_versions.versions()))
-    for model in builder.order:
-        builder.build_plans(model)
-    return ModuleModel(
-        spec=spec,
-        module=names.module_name(spec.name),
-        kafka_version=kafka_version,
-        source_file=source_file,
-        message=top,
-        structs=builder.order,
-        struct_consts=dict(sorted(builder.struct_consts.items())),
-        array_consts=dict(sorted(builder.array_consts.items())),
-        helpers=builder.helpers,
-        needs_uuid=builder.needs_uuid,
-        unstable=unstable,
-    )

@@ -1,6 +1,7 @@
 """Python names and literals derived from Kafka spec names and values.
 
-Pure string functions; the decisions about which name goes where live in codegen.model.
+Pure string functions; the decisions about which name goes where live in the model
+(codegen.build and its stages).
 """
 
 from __future__ import annotations

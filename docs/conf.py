@@ -108,6 +108,17 @@ nitpick_ignore = [
     ("py:class", "GaugeSpec"),
     ("py:class", "MetricConfig"),
     ("py:class", "MetricSpec"),
+    # OpenTelemetry's provider classes (an optional dependency), named under TYPE_CHECKING
+    ("py:class", "TracerProvider"),
+    ("py:class", "MeterProvider"),
+    # the producer's "acks not given" sentinel type (``MISSING``)
+    ("py:class", "Missing"),
+    # internal types that public signatures name: the cluster view an assignor reads, the
+    # committed offset the group coordinator hands back to commit()
+    ("py:class", "aiokafka_gen.coordinator.assignors.abstract.ClusterView"),
+    ("py:class", "aiokafka_gen.coordinator.contract.CommittedOffset"),
+    # the generic request base (aiokafka_gen.protocol.Request, documented on the protocol page)
+    ("py:class", "aiokafka_gen.protocol._message.Request"),
 ]
 nitpick_ignore_regex = [
     (r"py:.*", r"({})\..*".format("|".join(m.replace(".", r"\.") for m in _STDLIB))),

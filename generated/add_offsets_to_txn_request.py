@@ -32,6 +32,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, ProducerId, TransactionalId
 from .add_offsets_to_txn_response import AddOffsetsToTxnResponse
 
 __all__ = [
@@ -60,10 +61,10 @@ class AddOffsetsToTxnRequest(_Request[AddOffsetsToTxnResponse]):
         "group_id": "v0+: The unique group identifier.",
     }
 
-    transactional_id: str
-    producer_id: int
+    transactional_id: TransactionalId
+    producer_id: ProducerId
     producer_epoch: int
-    group_id: str
+    group_id: GroupId
     API_KEY: ClassVar[int | None] = 25
     NAME: ClassVar[str] = "AddOffsetsToTxnRequest"
     KIND: ClassVar[str] = "request"
@@ -75,55 +76,65 @@ class AddOffsetsToTxnRequest(_Request[AddOffsetsToTxnResponse]):
     RESPONSE: ClassVar[type[_Message]] = AddOffsetsToTxnResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "transactional_id",
-            "transactionalId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="transactional_id",
+            json_name="transactionalId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_epoch",
-            "producerEpoch",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_epoch",
+            json_name="producerEpoch",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        transactional_id: str = "",
-        producer_id: int = 0,
+        transactional_id: TransactionalId = "",
+        producer_id: ProducerId = 0,
         producer_epoch: int = 0,
-        group_id: str = "",
+        group_id: GroupId = "",
     ) -> None:
         self.transactional_id = transactional_id
         self.producer_id = producer_id
@@ -180,34 +191,34 @@ def _d_AddOffsetsToTxnRequest_3(buf: bytes, pos: int) -> tuple[AddOffsetsToTxnRe
     """Decode AddOffsetsToTxnRequest at versions 3, 4."""
     blen = len(buf)
     o = _new_object(AddOffsetsToTxnRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_transactional_id_o = buf[pos]
+    if ln_transactional_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_transactional_id_o, pos = _read_uvarint(buf, pos)
+    ln_transactional_id_o -= 1
+    if ln_transactional_id_o < 0:
         raise _null_error("TransactionalId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
     o.producer_id, o.producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

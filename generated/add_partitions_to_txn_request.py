@@ -34,6 +34,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId, TopicName, TransactionalId
 from .add_partitions_to_txn_response import AddPartitionsToTxnResponse
 
 __all__ = [
@@ -52,7 +53,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class AddPartitionsToTxnTopic(_Struct):
-    """The partitions to add to the transaction.
+    """The partitions to add to the transaction. In versions 0-5, flexible in 3-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the topic.
@@ -64,35 +65,49 @@ class AddPartitionsToTxnTopic(_Struct):
         "partitions": "v0+: The partition indexes to add to the transaction.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class AddPartitionsToTxnTransaction(_Struct):
-    """List of transactions to add partitions to.
+    """List of transactions to add partitions to. In versions 4-5, flexible in 4-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v4+): The transactional id corresponding to the transaction.
@@ -110,83 +125,83 @@ class AddPartitionsToTxnTransaction(_Struct):
         "topics": "v4+: The partitions to add to the transaction.",
     }
 
-    transactional_id: str
-    producer_id: int
+    transactional_id: TransactionalId
+    producer_id: ProducerId
     producer_epoch: int
     verify_only: bool
     topics: list[AddPartitionsToTxnTopic]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "transactional_id",
-            "transactionalId",
-            "string",
-            (4, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="transactional_id",
+            json_name="transactionalId",
+            type="string",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (4, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_epoch",
-            "producerEpoch",
-            "int16",
-            (4, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_epoch",
+            json_name="producerEpoch",
+            type="int16",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "verify_only",
-            "verifyOnly",
-            "bool",
-            (4, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="verify_only",
+            json_name="verifyOnly",
+            type="bool",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]AddPartitionsToTxnTopic",
-            (4, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AddPartitionsToTxnTopic,
+            name="topics",
+            json_name="topics",
+            type="[]AddPartitionsToTxnTopic",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AddPartitionsToTxnTopic,
         ),
     )
 
     def __init__(
         self,
-        transactional_id: str = "",
-        producer_id: int = 0,
+        transactional_id: TransactionalId = "",
+        producer_id: ProducerId = 0,
         producer_epoch: int = 0,
         verify_only: bool = False,
         topics: list[AddPartitionsToTxnTopic] = _EMPTY,
@@ -219,8 +234,8 @@ class AddPartitionsToTxnRequest(_Request[AddPartitionsToTxnResponse]):
     }
 
     transactions: list[AddPartitionsToTxnTransaction]
-    v3_and_below_transactional_id: str
-    v3_and_below_producer_id: int
+    v3_and_below_transactional_id: TransactionalId
+    v3_and_below_producer_id: ProducerId
     v3_and_below_producer_epoch: int
     v3_and_below_topics: list[AddPartitionsToTxnTopic]
     API_KEY: ClassVar[int | None] = 24
@@ -234,77 +249,77 @@ class AddPartitionsToTxnRequest(_Request[AddPartitionsToTxnResponse]):
     RESPONSE: ClassVar[type[_Message]] = AddPartitionsToTxnResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "transactions",
-            "transactions",
-            "[]AddPartitionsToTxnTransaction",
-            (4, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AddPartitionsToTxnTransaction,
+            name="transactions",
+            json_name="transactions",
+            type="[]AddPartitionsToTxnTransaction",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AddPartitionsToTxnTransaction,
         ),
         _FieldSchema(
-            "v3_and_below_transactional_id",
-            "v3AndBelowTransactionalId",
-            "string",
-            (0, 3),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="v3_and_below_transactional_id",
+            json_name="v3AndBelowTransactionalId",
+            type="string",
+            versions=(0, 3),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "v3_and_below_producer_id",
-            "v3AndBelowProducerId",
-            "int64",
-            (0, 3),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="v3_and_below_producer_id",
+            json_name="v3AndBelowProducerId",
+            type="int64",
+            versions=(0, 3),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "v3_and_below_producer_epoch",
-            "v3AndBelowProducerEpoch",
-            "int16",
-            (0, 3),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="v3_and_below_producer_epoch",
+            json_name="v3AndBelowProducerEpoch",
+            type="int16",
+            versions=(0, 3),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "v3_and_below_topics",
-            "v3AndBelowTopics",
-            "[]AddPartitionsToTxnTopic",
-            (0, 3),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AddPartitionsToTxnTopic,
+            name="v3_and_below_topics",
+            json_name="v3AndBelowTopics",
+            type="[]AddPartitionsToTxnTopic",
+            versions=(0, 3),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AddPartitionsToTxnTopic,
         ),
     )
 
     def __init__(
         self,
         transactions: list[AddPartitionsToTxnTransaction] = _EMPTY,
-        v3_and_below_transactional_id: str = "",
-        v3_and_below_producer_id: int = 0,
+        v3_and_below_transactional_id: TransactionalId = "",
+        v3_and_below_producer_id: ProducerId = 0,
         v3_and_below_producer_epoch: int = 0,
         v3_and_below_topics: list[AddPartitionsToTxnTopic] = _EMPTY,
     ) -> None:
@@ -316,176 +331,33 @@ class AddPartitionsToTxnRequest(_Request[AddPartitionsToTxnResponse]):
         self._unknown_tags = None
 
 
-def _d_AddPartitionsToTxnTopic_0(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnTopic, int]:
-    """Decode AddPartitionsToTxnTopic at versions 0, 1, 2."""
-    blen = len(buf)
-    o = _new_object(AddPartitionsToTxnTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_AddPartitionsToTxnTopic_0(o: AddPartitionsToTxnTopic, out: list[_Buffer]) -> None:
     """Encode AddPartitionsToTxnTopic at versions 0, 1, 2."""
     if o._unknown_tags:
         raise _tags_unsupported("AddPartitionsToTxnTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-
-
-def _d_AddPartitionsToTxnTopic_3(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnTopic, int]:
-    """Decode AddPartitionsToTxnTopic at versions 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(AddPartitionsToTxnTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_A_iNi[len(a_partitions)].pack(len(a_partitions), *a_partitions))
 
 
 def _e_AddPartitionsToTxnTopic_3(o: AddPartitionsToTxnTopic, out: list[_Buffer]) -> None:
     """Encode AddPartitionsToTxnTopic at versions 3, 4, 5."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_AddPartitionsToTxnTransaction_4(
-    buf: bytes, pos: int
-) -> tuple[AddPartitionsToTxnTransaction, int]:
-    """Decode AddPartitionsToTxnTransaction at versions 4, 5."""
-    blen = len(buf)
-    o = _new_object(AddPartitionsToTxnTransaction)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TransactionalId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.producer_id, o.producer_epoch, o.verify_only = _S_qho.unpack_from(buf, pos)
-    pos += 11
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Topics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[AddPartitionsToTxnTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(AddPartitionsToTxnTopic)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
-                pos += 1
-            else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
-            else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            n_partitions_eo_3 = buf[pos]
-            if n_partitions_eo_3 < 0x80:
-                pos += 1
-            else:
-                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_3 -= 1
-            if n_partitions_eo_3 < 0:
-                if n_partitions_eo_3 != -1:
-                    raise _count_error(n_partitions_eo_3, 0)
-                raise _null_error("Partitions")
-            else:
-                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topics = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AddPartitionsToTxnTransaction_4(
@@ -495,13 +367,13 @@ def _e_AddPartitionsToTxnTransaction_4(
     w = out.append
     w(_enc_cstr(o.transactional_id))
     w(_S_qho.pack(o.producer_id, o.producer_epoch, o.verify_only))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_AddPartitionsToTxnTopic_3(e3, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_AddPartitionsToTxnTopic_3(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -538,35 +410,37 @@ def _d_AddPartitionsToTxnRequest_0(buf: bytes, pos: int) -> tuple[AddPartitionsT
     elif n_v3_and_below_topics_o > blen - pos:
         raise _count_error(n_v3_and_below_topics_o, blen - pos)
     else:
-        vo_4: list[AddPartitionsToTxnTopic] = []
-        apo_4 = vo_4.append
+        v_v3_and_below_topics_o: list[AddPartitionsToTxnTopic] = []
+        ap_v3_and_below_topics_o = v_v3_and_below_topics_o.append
         for _ in range(n_v3_and_below_topics_o):
-            eo_4 = _new_object(AddPartitionsToTxnTopic)
-            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_v3_and_below_topics = _new_object(AddPartitionsToTxnTopic)
+            ln_name_o_v3_and_below_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_4 < 0:
+            if ln_name_o_v3_and_below_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_4 == -1
-                    else _length_error(ln_name_eo_4, pos, blen)
+                    if ln_name_o_v3_and_below_topics == -1
+                    else _length_error(ln_name_o_v3_and_below_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_4 > blen:
-                raise _length_error(ln_name_eo_4, pos, blen)
+            elif pos + ln_name_o_v3_and_below_topics > blen:
+                raise _length_error(ln_name_o_v3_and_below_topics, pos, blen)
             else:
-                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
-                pos += ln_name_eo_4
-            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_v3_and_below_topics.name = buf[pos : pos + ln_name_o_v3_and_below_topics].decode()
+                pos += ln_name_o_v3_and_below_topics
+            n_partitions_o_v3_and_below_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
+            if n_partitions_o_v3_and_below_topics < 0:
+                if n_partitions_o_v3_and_below_topics != -1:
+                    raise _count_error(n_partitions_o_v3_and_below_topics, 0)
                 raise _null_error("Partitions")
             else:
-                eo_4.partitions = [*_A_Ni[n_partitions_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.v3_and_below_topics = vo_4
+                o_v3_and_below_topics.partitions = [
+                    *_A_Ni[n_partitions_o_v3_and_below_topics].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_v3_and_below_topics
+            o_v3_and_below_topics._unknown_tags = None
+            ap_v3_and_below_topics_o(o_v3_and_below_topics)
+        o.v3_and_below_topics = v_v3_and_below_topics_o
     o.transactions = []
     o._unknown_tags = None
     return o, pos
@@ -581,84 +455,88 @@ def _e_AddPartitionsToTxnRequest_0(o: AddPartitionsToTxnRequest, out: list[_Buff
     w = out.append
     w(_enc_str(o.v3_and_below_transactional_id))
     w(_S_qh.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch))
-    a3 = o.v3_and_below_topics
-    if a3 is None:
+    a_v3_and_below_topics = o.v3_and_below_topics
+    if a_v3_and_below_topics is None:
         raise _null_value("V3AndBelowTopics")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_AddPartitionsToTxnTopic_0(e3, out)
+        w(_S_i.pack(len(a_v3_and_below_topics)))
+        for e_v3_and_below_topics in a_v3_and_below_topics:
+            _e_AddPartitionsToTxnTopic_0(e_v3_and_below_topics, out)
 
 
 def _d_AddPartitionsToTxnRequest_3(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnRequest, int]:
     """Decode AddPartitionsToTxnRequest at version 3."""
     blen = len(buf)
     o = _new_object(AddPartitionsToTxnRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_v3_and_below_transactional_id_o = buf[pos]
+    if ln_v3_and_below_transactional_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_v3_and_below_transactional_id_o, pos = _read_uvarint(buf, pos)
+    ln_v3_and_below_transactional_id_o -= 1
+    if ln_v3_and_below_transactional_id_o < 0:
         raise _null_error("V3AndBelowTransactionalId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_v3_and_below_transactional_id_o > blen:
+        raise _length_error(ln_v3_and_below_transactional_id_o, pos, blen)
     else:
-        o.v3_and_below_transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.v3_and_below_transactional_id = buf[
+            pos : pos + ln_v3_and_below_transactional_id_o
+        ].decode()
+        pos += ln_v3_and_below_transactional_id_o
     o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+    n_v3_and_below_topics_o = buf[pos]
+    if n_v3_and_below_topics_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_v3_and_below_topics_o, pos = _read_uvarint(buf, pos)
+    n_v3_and_below_topics_o -= 1
+    if n_v3_and_below_topics_o < 0:
+        if n_v3_and_below_topics_o != -1:
+            raise _count_error(n_v3_and_below_topics_o, 0)
         raise _null_error("V3AndBelowTopics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_v3_and_below_topics_o > blen - pos:
+        raise _count_error(n_v3_and_below_topics_o, blen - pos)
     else:
-        vo_3: list[AddPartitionsToTxnTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(AddPartitionsToTxnTopic)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_v3_and_below_topics_o: list[AddPartitionsToTxnTopic] = []
+        ap_v3_and_below_topics_o = v_v3_and_below_topics_o.append
+        for _ in range(n_v3_and_below_topics_o):
+            o_v3_and_below_topics = _new_object(AddPartitionsToTxnTopic)
+            ln_name_o_v3_and_below_topics = buf[pos]
+            if ln_name_o_v3_and_below_topics < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_name_o_v3_and_below_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_v3_and_below_topics -= 1
+            if ln_name_o_v3_and_below_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_name_o_v3_and_below_topics > blen:
+                raise _length_error(ln_name_o_v3_and_below_topics, pos, blen)
             else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            n_partitions_eo_3 = buf[pos]
-            if n_partitions_eo_3 < 0x80:
+                o_v3_and_below_topics.name = buf[pos : pos + ln_name_o_v3_and_below_topics].decode()
+                pos += ln_name_o_v3_and_below_topics
+            n_partitions_o_v3_and_below_topics = buf[pos]
+            if n_partitions_o_v3_and_below_topics < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_3 -= 1
-            if n_partitions_eo_3 < 0:
-                if n_partitions_eo_3 != -1:
-                    raise _count_error(n_partitions_eo_3, 0)
+                n_partitions_o_v3_and_below_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_v3_and_below_topics -= 1
+            if n_partitions_o_v3_and_below_topics < 0:
+                if n_partitions_o_v3_and_below_topics != -1:
+                    raise _count_error(n_partitions_o_v3_and_below_topics, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_3
+                o_v3_and_below_topics.partitions = [
+                    *_A_Ni[n_partitions_o_v3_and_below_topics].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_v3_and_below_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_v3_and_below_topics._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.v3_and_below_topics = vo_3
+                o_v3_and_below_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_v3_and_below_topics_o(o_v3_and_below_topics)
+        o.v3_and_below_topics = v_v3_and_below_topics_o
     o.transactions = []
     if buf[pos] == 0:
         pos += 1
@@ -675,13 +553,13 @@ def _e_AddPartitionsToTxnRequest_3(o: AddPartitionsToTxnRequest, out: list[_Buff
     w = out.append
     w(_enc_cstr(o.v3_and_below_transactional_id))
     w(_S_qh.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch))
-    a3 = o.v3_and_below_topics
-    if a3 is None:
+    a_v3_and_below_topics = o.v3_and_below_topics
+    if a_v3_and_below_topics is None:
         raise _null_value("V3AndBelowTopics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_AddPartitionsToTxnTopic_3(e3, out)
+        w(_uvarint(len(a_v3_and_below_topics) + 1))
+        for e_v3_and_below_topics in a_v3_and_below_topics:
+            _e_AddPartitionsToTxnTopic_3(e_v3_and_below_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -692,95 +570,105 @@ def _d_AddPartitionsToTxnRequest_4(buf: bytes, pos: int) -> tuple[AddPartitionsT
     """Decode AddPartitionsToTxnRequest at versions 4, 5."""
     blen = len(buf)
     o = _new_object(AddPartitionsToTxnRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_transactions_o = buf[pos]
+    if n_transactions_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_transactions_o, pos = _read_uvarint(buf, pos)
+    n_transactions_o -= 1
+    if n_transactions_o < 0:
+        if n_transactions_o != -1:
+            raise _count_error(n_transactions_o, 0)
         raise _null_error("Transactions")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_transactions_o > blen - pos:
+        raise _count_error(n_transactions_o, blen - pos)
     else:
-        vo_1: list[AddPartitionsToTxnTransaction] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(AddPartitionsToTxnTransaction)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_transactions_o: list[AddPartitionsToTxnTransaction] = []
+        ap_transactions_o = v_transactions_o.append
+        for _ in range(n_transactions_o):
+            o_transactions = _new_object(AddPartitionsToTxnTransaction)
+            ln_transactional_id_o_transactions = buf[pos]
+            if ln_transactional_id_o_transactions < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_transactional_id_o_transactions, pos = _read_uvarint(buf, pos)
+            ln_transactional_id_o_transactions -= 1
+            if ln_transactional_id_o_transactions < 0:
                 raise _null_error("TransactionalId")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_transactional_id_o_transactions > blen:
+                raise _length_error(ln_transactional_id_o_transactions, pos, blen)
             else:
-                eo_1.transactional_id = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            eo_1.producer_id, eo_1.producer_epoch, eo_1.verify_only = _S_qho.unpack_from(buf, pos)
+                o_transactions.transactional_id = buf[
+                    pos : pos + ln_transactional_id_o_transactions
+                ].decode()
+                pos += ln_transactional_id_o_transactions
+            (
+                o_transactions.producer_id,
+                o_transactions.producer_epoch,
+                o_transactions.verify_only,
+            ) = _S_qho.unpack_from(buf, pos)
             pos += 11
-            neo_1_3 = buf[pos]
-            if neo_1_3 < 0x80:
+            n_topics_o_transactions = buf[pos]
+            if n_topics_o_transactions < 0x80:
                 pos += 1
             else:
-                neo_1_3, pos = _read_uvarint(buf, pos)
-            neo_1_3 -= 1
-            if neo_1_3 < 0:
-                if neo_1_3 != -1:
-                    raise _count_error(neo_1_3, 0)
+                n_topics_o_transactions, pos = _read_uvarint(buf, pos)
+            n_topics_o_transactions -= 1
+            if n_topics_o_transactions < 0:
+                if n_topics_o_transactions != -1:
+                    raise _count_error(n_topics_o_transactions, 0)
                 raise _null_error("Topics")
-            elif neo_1_3 > blen - pos:
-                raise _count_error(neo_1_3, blen - pos)
+            elif n_topics_o_transactions > blen - pos:
+                raise _count_error(n_topics_o_transactions, blen - pos)
             else:
-                veo_1_3: list[AddPartitionsToTxnTopic] = []
-                apeo_1_3 = veo_1_3.append
-                for _ in range(neo_1_3):
-                    eeo_1_3 = _new_object(AddPartitionsToTxnTopic)
-                    lneeo_1_3_1 = buf[pos]
-                    if lneeo_1_3_1 < 0x80:
+                v_topics_o_transactions: list[AddPartitionsToTxnTopic] = []
+                ap_topics_o_transactions = v_topics_o_transactions.append
+                for _ in range(n_topics_o_transactions):
+                    o_transactions_topics = _new_object(AddPartitionsToTxnTopic)
+                    ln_name_o_transactions_topics = buf[pos]
+                    if ln_name_o_transactions_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_3_1 -= 1
-                    if lneeo_1_3_1 < 0:
+                        ln_name_o_transactions_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_transactions_topics -= 1
+                    if ln_name_o_transactions_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_3_1 > blen:
-                        raise _length_error(lneeo_1_3_1, pos, blen)
+                    elif pos + ln_name_o_transactions_topics > blen:
+                        raise _length_error(ln_name_o_transactions_topics, pos, blen)
                     else:
-                        eeo_1_3.name = buf[pos : pos + lneeo_1_3_1].decode()
-                        pos += lneeo_1_3_1
-                    n_partitions_eeo_1_3 = buf[pos]
-                    if n_partitions_eeo_1_3 < 0x80:
+                        o_transactions_topics.name = buf[
+                            pos : pos + ln_name_o_transactions_topics
+                        ].decode()
+                        pos += ln_name_o_transactions_topics
+                    n_partitions_o_transactions_topics = buf[pos]
+                    if n_partitions_o_transactions_topics < 0x80:
                         pos += 1
                     else:
-                        n_partitions_eeo_1_3, pos = _read_uvarint(buf, pos)
-                    n_partitions_eeo_1_3 -= 1
-                    if n_partitions_eeo_1_3 < 0:
-                        if n_partitions_eeo_1_3 != -1:
-                            raise _count_error(n_partitions_eeo_1_3, 0)
+                        n_partitions_o_transactions_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_transactions_topics -= 1
+                    if n_partitions_o_transactions_topics < 0:
+                        if n_partitions_o_transactions_topics != -1:
+                            raise _count_error(n_partitions_o_transactions_topics, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_1_3.partitions = [*_A_Ni[n_partitions_eeo_1_3].unpack_from(buf, pos)]
-                        pos += 4 * n_partitions_eeo_1_3
+                        o_transactions_topics.partitions = [
+                            *_A_Ni[n_partitions_o_transactions_topics].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partitions_o_transactions_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_3._unknown_tags = None
+                        o_transactions_topics._unknown_tags = None
                     else:
-                        eeo_1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_3(eeo_1_3)
-                eo_1.topics = veo_1_3
+                        o_transactions_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_transactions(o_transactions_topics)
+                o_transactions.topics = v_topics_o_transactions
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_transactions._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.transactions = vo_1
+                o_transactions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_transactions_o(o_transactions)
+        o.transactions = v_transactions_o
     o.v3_and_below_transactional_id = ""
     o.v3_and_below_producer_id = 0
     o.v3_and_below_producer_epoch = 0
@@ -804,13 +692,13 @@ def _e_AddPartitionsToTxnRequest_4(o: AddPartitionsToTxnRequest, out: list[_Buff
     if o.v3_and_below_topics != []:
         raise _FieldVersionError("AddPartitionsToTxnRequest", "v3_and_below_topics", 4)
     w = out.append
-    a1 = o.transactions
-    if a1 is None:
+    a_transactions = o.transactions
+    if a_transactions is None:
         raise _null_value("Transactions")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_AddPartitionsToTxnTransaction_4(e1, out)
+        w(_uvarint(len(a_transactions) + 1))
+        for e_transactions in a_transactions:
+            _e_AddPartitionsToTxnTransaction_4(e_transactions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName, TransactionalId
+
 __all__ = [
     "AddPartitionsToTxnPartitionResult",
     "AddPartitionsToTxnTopicResult",
@@ -46,7 +48,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class AddPartitionsToTxnPartitionResult(_Struct):
-    """The results for each partition.
+    """The results for each partition. In versions 0-5, flexible in 3-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition indexes.
@@ -62,41 +64,45 @@ class AddPartitionsToTxnPartitionResult(_Struct):
     partition_error_code: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_error_code",
-            "partitionErrorCode",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_error_code",
+            json_name="partitionErrorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0, partition_error_code: int = 0) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+        partition_error_code: int = 0,
+    ) -> None:
         self.partition_index = partition_index
         self.partition_error_code = partition_error_code
         self._unknown_tags = None
 
 
 class AddPartitionsToTxnTopicResult(_Struct):
-    """The results for each topic.
+    """The results for each topic. In versions 0-5, flexible in 3-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -108,29 +114,41 @@ class AddPartitionsToTxnTopicResult(_Struct):
         "results_by_partition": "v0+: The results for each partition.",
     }
 
-    name: str
+    name: TopicName
     results_by_partition: list[AddPartitionsToTxnPartitionResult]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "results_by_partition",
-            "resultsByPartition",
-            "[]AddPartitionsToTxnPartitionResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AddPartitionsToTxnPartitionResult,
+            name="results_by_partition",
+            json_name="resultsByPartition",
+            type="[]AddPartitionsToTxnPartitionResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AddPartitionsToTxnPartitionResult,
         ),
     )
 
     def __init__(
-        self, name: str = "", results_by_partition: list[AddPartitionsToTxnPartitionResult] = _EMPTY
+        self,
+        name: TopicName = "",
+        results_by_partition: list[AddPartitionsToTxnPartitionResult] = _EMPTY,
     ) -> None:
         self.name = name
         self.results_by_partition = [] if results_by_partition is _EMPTY else results_by_partition
@@ -138,7 +156,7 @@ class AddPartitionsToTxnTopicResult(_Struct):
 
 
 class AddPartitionsToTxnResult(_Struct):
-    """Results categorized by transactional ID.
+    """Results categorized by transactional ID. In versions 4-5, flexible in 4-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v4+): The transactional id corresponding to the transaction.
@@ -150,40 +168,40 @@ class AddPartitionsToTxnResult(_Struct):
         "topic_results": "v4+: The results for each topic.",
     }
 
-    transactional_id: str
+    transactional_id: TransactionalId
     topic_results: list[AddPartitionsToTxnTopicResult]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "transactional_id",
-            "transactionalId",
-            "string",
-            (4, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="transactional_id",
+            json_name="transactionalId",
+            type="string",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_results",
-            "topicResults",
-            "[]AddPartitionsToTxnTopicResult",
-            (4, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AddPartitionsToTxnTopicResult,
+            name="topic_results",
+            json_name="topicResults",
+            type="[]AddPartitionsToTxnTopicResult",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AddPartitionsToTxnTopicResult,
         ),
     )
 
     def __init__(
         self,
-        transactional_id: str = "",
+        transactional_id: TransactionalId = "",
         topic_results: list[AddPartitionsToTxnTopicResult] = _EMPTY,
     ) -> None:
         self.transactional_id = transactional_id
@@ -222,46 +240,56 @@ class AddPartitionsToTxnResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (4, 32767), None, None, None, 0, False, True, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "results_by_transaction",
-            "resultsByTransaction",
-            "[]AddPartitionsToTxnResult",
-            (4, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AddPartitionsToTxnResult,
+            name="results_by_transaction",
+            json_name="resultsByTransaction",
+            type="[]AddPartitionsToTxnResult",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AddPartitionsToTxnResult,
         ),
         _FieldSchema(
-            "results_by_topic_v3_and_below",
-            "resultsByTopicV3AndBelow",
-            "[]AddPartitionsToTxnTopicResult",
-            (0, 3),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AddPartitionsToTxnTopicResult,
+            name="results_by_topic_v3_and_below",
+            json_name="resultsByTopicV3AndBelow",
+            type="[]AddPartitionsToTxnTopicResult",
+            versions=(0, 3),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AddPartitionsToTxnTopicResult,
         ),
     )
 
@@ -283,18 +311,6 @@ class AddPartitionsToTxnResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_AddPartitionsToTxnPartitionResult_0(
-    buf: bytes, pos: int
-) -> tuple[AddPartitionsToTxnPartitionResult, int]:
-    """Decode AddPartitionsToTxnPartitionResult at versions 0, 1, 2."""
-    blen = len(buf)
-    o = _new_object(AddPartitionsToTxnPartitionResult)
-    o.partition_index, o.partition_error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_AddPartitionsToTxnPartitionResult_0(
     o: AddPartitionsToTxnPartitionResult, out: list[_Buffer]
 ) -> None:
@@ -303,22 +319,6 @@ def _e_AddPartitionsToTxnPartitionResult_0(
         raise _tags_unsupported("AddPartitionsToTxnPartitionResult")
     w = out.append
     w(_S_ih.pack(o.partition_index, o.partition_error_code))
-
-
-def _d_AddPartitionsToTxnPartitionResult_3(
-    buf: bytes, pos: int
-) -> tuple[AddPartitionsToTxnPartitionResult, int]:
-    """Decode AddPartitionsToTxnPartitionResult at versions 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(AddPartitionsToTxnPartitionResult)
-    o.partition_index, o.partition_error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AddPartitionsToTxnPartitionResult_3(
@@ -333,43 +333,6 @@ def _e_AddPartitionsToTxnPartitionResult_3(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AddPartitionsToTxnTopicResult_0(
-    buf: bytes, pos: int
-) -> tuple[AddPartitionsToTxnTopicResult, int]:
-    """Decode AddPartitionsToTxnTopicResult at versions 0, 1, 2."""
-    blen = len(buf)
-    o = _new_object(AddPartitionsToTxnTopicResult)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_results_by_partition_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_results_by_partition_o < 0:
-        if n_results_by_partition_o != -1:
-            raise _count_error(n_results_by_partition_o, 0)
-        raise _null_error("ResultsByPartition")
-    elif n_results_by_partition_o > blen - pos:
-        raise _count_error(n_results_by_partition_o, blen - pos)
-    else:
-        vo_4: list[AddPartitionsToTxnPartitionResult] = []
-        apo_4 = vo_4.append
-        for _ in range(n_results_by_partition_o):
-            eo_4 = _new_object(AddPartitionsToTxnPartitionResult)
-            eo_4.partition_index, eo_4.partition_error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.results_by_partition = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_AddPartitionsToTxnTopicResult_0(
     o: AddPartitionsToTxnTopicResult, out: list[_Buffer]
 ) -> None:
@@ -378,66 +341,13 @@ def _e_AddPartitionsToTxnTopicResult_0(
         raise _tags_unsupported("AddPartitionsToTxnTopicResult")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.results_by_partition
-    if a2 is None:
+    a_results_by_partition = o.results_by_partition
+    if a_results_by_partition is None:
         raise _null_value("ResultsByPartition")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_AddPartitionsToTxnPartitionResult_0(e2, out)
-
-
-def _d_AddPartitionsToTxnTopicResult_3(
-    buf: bytes, pos: int
-) -> tuple[AddPartitionsToTxnTopicResult, int]:
-    """Decode AddPartitionsToTxnTopicResult at versions 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(AddPartitionsToTxnTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("ResultsByPartition")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[AddPartitionsToTxnPartitionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AddPartitionsToTxnPartitionResult)
-            eo_2.partition_index, eo_2.partition_error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results_by_partition = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_results_by_partition)))
+        for e_results_by_partition in a_results_by_partition:
+            _e_AddPartitionsToTxnPartitionResult_0(e_results_by_partition, out)
 
 
 def _e_AddPartitionsToTxnTopicResult_3(
@@ -446,120 +356,30 @@ def _e_AddPartitionsToTxnTopicResult_3(
     """Encode AddPartitionsToTxnTopicResult at versions 3, 4, 5."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.results_by_partition
-    if a2 is None:
+    a_results_by_partition = o.results_by_partition
+    if a_results_by_partition is None:
         raise _null_value("ResultsByPartition")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AddPartitionsToTxnPartitionResult_3(e2, out)
+        w(_uvarint(len(a_results_by_partition) + 1))
+        for e_results_by_partition in a_results_by_partition:
+            _e_AddPartitionsToTxnPartitionResult_3(e_results_by_partition, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AddPartitionsToTxnResult_4(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnResult, int]:
-    """Decode AddPartitionsToTxnResult at versions 4, 5."""
-    blen = len(buf)
-    o = _new_object(AddPartitionsToTxnResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TransactionalId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("TopicResults")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[AddPartitionsToTxnTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AddPartitionsToTxnTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("ResultsByPartition")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[AddPartitionsToTxnPartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(AddPartitionsToTxnPartitionResult)
-                    eeo_2_2.partition_index, eeo_2_2.partition_error_code = _S_ih.unpack_from(
-                        buf, pos
-                    )
-                    pos += 6
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.results_by_partition = veo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topic_results = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_AddPartitionsToTxnResult_4(o: AddPartitionsToTxnResult, out: list[_Buffer]) -> None:
     """Encode AddPartitionsToTxnResult at versions 4, 5."""
     w = out.append
     w(_enc_cstr(o.transactional_id))
-    a2 = o.topic_results
-    if a2 is None:
+    a_topic_results = o.topic_results
+    if a_topic_results is None:
         raise _null_value("TopicResults")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AddPartitionsToTxnTopicResult_3(e2, out)
+        w(_uvarint(len(a_topic_results) + 1))
+        for e_topic_results in a_topic_results:
+            _e_AddPartitionsToTxnTopicResult_3(e_topic_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -579,46 +399,61 @@ def _d_AddPartitionsToTxnResponse_0(buf: bytes, pos: int) -> tuple[AddPartitions
     elif n_results_by_topic_v3_and_below_o > blen - pos:
         raise _count_error(n_results_by_topic_v3_and_below_o, blen - pos)
     else:
-        vo_2: list[AddPartitionsToTxnTopicResult] = []
-        apo_2 = vo_2.append
+        v_results_by_topic_v3_and_below_o: list[AddPartitionsToTxnTopicResult] = []
+        ap_results_by_topic_v3_and_below_o = v_results_by_topic_v3_and_below_o.append
         for _ in range(n_results_by_topic_v3_and_below_o):
-            eo_2 = _new_object(AddPartitionsToTxnTopicResult)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_results_by_topic_v3_and_below = _new_object(AddPartitionsToTxnTopicResult)
+            ln_name_o_results_by_topic_v3_and_below = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_results_by_topic_v3_and_below < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_results_by_topic_v3_and_below == -1
+                    else _length_error(ln_name_o_results_by_topic_v3_and_below, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_results_by_topic_v3_and_below > blen:
+                raise _length_error(ln_name_o_results_by_topic_v3_and_below, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_results_by_partition_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_results_by_topic_v3_and_below.name = buf[
+                    pos : pos + ln_name_o_results_by_topic_v3_and_below
+                ].decode()
+                pos += ln_name_o_results_by_topic_v3_and_below
+            n_results_by_partition_o_results_by_topic_v3_and_below = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_results_by_partition_eo_2 < 0:
-                if n_results_by_partition_eo_2 != -1:
-                    raise _count_error(n_results_by_partition_eo_2, 0)
+            if n_results_by_partition_o_results_by_topic_v3_and_below < 0:
+                if n_results_by_partition_o_results_by_topic_v3_and_below != -1:
+                    raise _count_error(n_results_by_partition_o_results_by_topic_v3_and_below, 0)
                 raise _null_error("ResultsByPartition")
-            elif n_results_by_partition_eo_2 > blen - pos:
-                raise _count_error(n_results_by_partition_eo_2, blen - pos)
+            elif n_results_by_partition_o_results_by_topic_v3_and_below > blen - pos:
+                raise _count_error(
+                    n_results_by_partition_o_results_by_topic_v3_and_below, blen - pos
+                )
             else:
-                veo_2_4: list[AddPartitionsToTxnPartitionResult] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_results_by_partition_eo_2):
-                    eeo_2_4 = _new_object(AddPartitionsToTxnPartitionResult)
-                    eeo_2_4.partition_index, eeo_2_4.partition_error_code = _S_ih.unpack_from(
-                        buf, pos
+                v_results_by_partition_o_results_by_topic_v3_and_below: list[
+                    AddPartitionsToTxnPartitionResult
+                ] = []
+                ap_results_by_partition_o_results_by_topic_v3_and_below = (
+                    v_results_by_partition_o_results_by_topic_v3_and_below.append
+                )
+                for _ in range(n_results_by_partition_o_results_by_topic_v3_and_below):
+                    o_results_by_topic_v3_and_below_results_by_partition = _new_object(
+                        AddPartitionsToTxnPartitionResult
                     )
+                    (
+                        o_results_by_topic_v3_and_below_results_by_partition.partition_index,
+                        o_results_by_topic_v3_and_below_results_by_partition.partition_error_code,
+                    ) = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.results_by_partition = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.results_by_topic_v3_and_below = vo_2
+                    o_results_by_topic_v3_and_below_results_by_partition._unknown_tags = None
+                    ap_results_by_partition_o_results_by_topic_v3_and_below(
+                        o_results_by_topic_v3_and_below_results_by_partition
+                    )
+                o_results_by_topic_v3_and_below.results_by_partition = (
+                    v_results_by_partition_o_results_by_topic_v3_and_below
+                )
+            o_results_by_topic_v3_and_below._unknown_tags = None
+            ap_results_by_topic_v3_and_below_o(o_results_by_topic_v3_and_below)
+        o.results_by_topic_v3_and_below = v_results_by_topic_v3_and_below_o
     o.error_code = 0
     o.results_by_transaction = []
     o._unknown_tags = None
@@ -633,13 +468,13 @@ def _e_AddPartitionsToTxnResponse_0(o: AddPartitionsToTxnResponse, out: list[_Bu
         raise _tags_unsupported("AddPartitionsToTxnResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results_by_topic_v3_and_below
-    if a2 is None:
+    a_results_by_topic_v3_and_below = o.results_by_topic_v3_and_below
+    if a_results_by_topic_v3_and_below is None:
         raise _null_value("ResultsByTopicV3AndBelow")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_AddPartitionsToTxnTopicResult_0(e2, out)
+        w(_S_i.pack(len(a_results_by_topic_v3_and_below)))
+        for e_results_by_topic_v3_and_below in a_results_by_topic_v3_and_below:
+            _e_AddPartitionsToTxnTopicResult_0(e_results_by_topic_v3_and_below, out)
 
 
 def _d_AddPartitionsToTxnResponse_3(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnResponse, int]:
@@ -648,71 +483,90 @@ def _d_AddPartitionsToTxnResponse_3(buf: bytes, pos: int) -> tuple[AddPartitions
     o = _new_object(AddPartitionsToTxnResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_by_topic_v3_and_below_o = buf[pos]
+    if n_results_by_topic_v3_and_below_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_by_topic_v3_and_below_o, pos = _read_uvarint(buf, pos)
+    n_results_by_topic_v3_and_below_o -= 1
+    if n_results_by_topic_v3_and_below_o < 0:
+        if n_results_by_topic_v3_and_below_o != -1:
+            raise _count_error(n_results_by_topic_v3_and_below_o, 0)
         raise _null_error("ResultsByTopicV3AndBelow")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_by_topic_v3_and_below_o > blen - pos:
+        raise _count_error(n_results_by_topic_v3_and_below_o, blen - pos)
     else:
-        vo_2: list[AddPartitionsToTxnTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AddPartitionsToTxnTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_results_by_topic_v3_and_below_o: list[AddPartitionsToTxnTopicResult] = []
+        ap_results_by_topic_v3_and_below_o = v_results_by_topic_v3_and_below_o.append
+        for _ in range(n_results_by_topic_v3_and_below_o):
+            o_results_by_topic_v3_and_below = _new_object(AddPartitionsToTxnTopicResult)
+            ln_name_o_results_by_topic_v3_and_below = buf[pos]
+            if ln_name_o_results_by_topic_v3_and_below < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_results_by_topic_v3_and_below, pos = _read_uvarint(buf, pos)
+            ln_name_o_results_by_topic_v3_and_below -= 1
+            if ln_name_o_results_by_topic_v3_and_below < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_results_by_topic_v3_and_below > blen:
+                raise _length_error(ln_name_o_results_by_topic_v3_and_below, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_results_by_topic_v3_and_below.name = buf[
+                    pos : pos + ln_name_o_results_by_topic_v3_and_below
+                ].decode()
+                pos += ln_name_o_results_by_topic_v3_and_below
+            n_results_by_partition_o_results_by_topic_v3_and_below = buf[pos]
+            if n_results_by_partition_o_results_by_topic_v3_and_below < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_results_by_partition_o_results_by_topic_v3_and_below, pos = _read_uvarint(
+                    buf, pos
+                )
+            n_results_by_partition_o_results_by_topic_v3_and_below -= 1
+            if n_results_by_partition_o_results_by_topic_v3_and_below < 0:
+                if n_results_by_partition_o_results_by_topic_v3_and_below != -1:
+                    raise _count_error(n_results_by_partition_o_results_by_topic_v3_and_below, 0)
                 raise _null_error("ResultsByPartition")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_results_by_partition_o_results_by_topic_v3_and_below > blen - pos:
+                raise _count_error(
+                    n_results_by_partition_o_results_by_topic_v3_and_below, blen - pos
+                )
             else:
-                veo_2_2: list[AddPartitionsToTxnPartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(AddPartitionsToTxnPartitionResult)
-                    eeo_2_2.partition_index, eeo_2_2.partition_error_code = _S_ih.unpack_from(
-                        buf, pos
+                v_results_by_partition_o_results_by_topic_v3_and_below: list[
+                    AddPartitionsToTxnPartitionResult
+                ] = []
+                ap_results_by_partition_o_results_by_topic_v3_and_below = (
+                    v_results_by_partition_o_results_by_topic_v3_and_below.append
+                )
+                for _ in range(n_results_by_partition_o_results_by_topic_v3_and_below):
+                    o_results_by_topic_v3_and_below_results_by_partition = _new_object(
+                        AddPartitionsToTxnPartitionResult
                     )
+                    (
+                        o_results_by_topic_v3_and_below_results_by_partition.partition_index,
+                        o_results_by_topic_v3_and_below_results_by_partition.partition_error_code,
+                    ) = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_results_by_topic_v3_and_below_results_by_partition._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.results_by_partition = veo_2_2
+                        o_results_by_topic_v3_and_below_results_by_partition._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_results_by_partition_o_results_by_topic_v3_and_below(
+                        o_results_by_topic_v3_and_below_results_by_partition
+                    )
+                o_results_by_topic_v3_and_below.results_by_partition = (
+                    v_results_by_partition_o_results_by_topic_v3_and_below
+                )
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results_by_topic_v3_and_below._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results_by_topic_v3_and_below = vo_2
+                o_results_by_topic_v3_and_below._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_by_topic_v3_and_below_o(o_results_by_topic_v3_and_below)
+        o.results_by_topic_v3_and_below = v_results_by_topic_v3_and_below_o
     o.error_code = 0
     o.results_by_transaction = []
     if buf[pos] == 0:
@@ -729,13 +583,13 @@ def _e_AddPartitionsToTxnResponse_3(o: AddPartitionsToTxnResponse, out: list[_Bu
         raise _FieldVersionError("AddPartitionsToTxnResponse", "results_by_transaction", 3)
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results_by_topic_v3_and_below
-    if a2 is None:
+    a_results_by_topic_v3_and_below = o.results_by_topic_v3_and_below
+    if a_results_by_topic_v3_and_below is None:
         raise _null_value("ResultsByTopicV3AndBelow")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AddPartitionsToTxnTopicResult_3(e2, out)
+        w(_uvarint(len(a_results_by_topic_v3_and_below) + 1))
+        for e_results_by_topic_v3_and_below in a_results_by_topic_v3_and_below:
+            _e_AddPartitionsToTxnTopicResult_3(e_results_by_topic_v3_and_below, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -748,108 +602,149 @@ def _d_AddPartitionsToTxnResponse_4(buf: bytes, pos: int) -> tuple[AddPartitions
     o = _new_object(AddPartitionsToTxnResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_by_transaction_o = buf[pos]
+    if n_results_by_transaction_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_by_transaction_o, pos = _read_uvarint(buf, pos)
+    n_results_by_transaction_o -= 1
+    if n_results_by_transaction_o < 0:
+        if n_results_by_transaction_o != -1:
+            raise _count_error(n_results_by_transaction_o, 0)
         raise _null_error("ResultsByTransaction")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_by_transaction_o > blen - pos:
+        raise _count_error(n_results_by_transaction_o, blen - pos)
     else:
-        vo_2: list[AddPartitionsToTxnResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AddPartitionsToTxnResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_results_by_transaction_o: list[AddPartitionsToTxnResult] = []
+        ap_results_by_transaction_o = v_results_by_transaction_o.append
+        for _ in range(n_results_by_transaction_o):
+            o_results_by_transaction = _new_object(AddPartitionsToTxnResult)
+            ln_transactional_id_o_results_by_transaction = buf[pos]
+            if ln_transactional_id_o_results_by_transaction < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_transactional_id_o_results_by_transaction, pos = _read_uvarint(buf, pos)
+            ln_transactional_id_o_results_by_transaction -= 1
+            if ln_transactional_id_o_results_by_transaction < 0:
                 raise _null_error("TransactionalId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_transactional_id_o_results_by_transaction > blen:
+                raise _length_error(ln_transactional_id_o_results_by_transaction, pos, blen)
             else:
-                eo_2.transactional_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_results_by_transaction.transactional_id = buf[
+                    pos : pos + ln_transactional_id_o_results_by_transaction
+                ].decode()
+                pos += ln_transactional_id_o_results_by_transaction
+            n_topic_results_o_results_by_transaction = buf[pos]
+            if n_topic_results_o_results_by_transaction < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_topic_results_o_results_by_transaction, pos = _read_uvarint(buf, pos)
+            n_topic_results_o_results_by_transaction -= 1
+            if n_topic_results_o_results_by_transaction < 0:
+                if n_topic_results_o_results_by_transaction != -1:
+                    raise _count_error(n_topic_results_o_results_by_transaction, 0)
                 raise _null_error("TopicResults")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_topic_results_o_results_by_transaction > blen - pos:
+                raise _count_error(n_topic_results_o_results_by_transaction, blen - pos)
             else:
-                veo_2_2: list[AddPartitionsToTxnTopicResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(AddPartitionsToTxnTopicResult)
-                    lneeo_2_2_1 = buf[pos]
-                    if lneeo_2_2_1 < 0x80:
+                v_topic_results_o_results_by_transaction: list[AddPartitionsToTxnTopicResult] = []
+                ap_topic_results_o_results_by_transaction = (
+                    v_topic_results_o_results_by_transaction.append
+                )
+                for _ in range(n_topic_results_o_results_by_transaction):
+                    o_results_by_transaction_topic_results = _new_object(
+                        AddPartitionsToTxnTopicResult
+                    )
+                    ln_name_o_results_by_transaction_topic_results = buf[pos]
+                    if ln_name_o_results_by_transaction_topic_results < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_1 -= 1
-                    if lneeo_2_2_1 < 0:
+                        ln_name_o_results_by_transaction_topic_results, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    ln_name_o_results_by_transaction_topic_results -= 1
+                    if ln_name_o_results_by_transaction_topic_results < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_2_1 > blen:
-                        raise _length_error(lneeo_2_2_1, pos, blen)
+                    elif pos + ln_name_o_results_by_transaction_topic_results > blen:
+                        raise _length_error(
+                            ln_name_o_results_by_transaction_topic_results, pos, blen
+                        )
                     else:
-                        eeo_2_2.name = buf[pos : pos + lneeo_2_2_1].decode()
-                        pos += lneeo_2_2_1
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                        o_results_by_transaction_topic_results.name = buf[
+                            pos : pos + ln_name_o_results_by_transaction_topic_results
+                        ].decode()
+                        pos += ln_name_o_results_by_transaction_topic_results
+                    n_results_by_partition_o_results_by_transaction_topic_results = buf[pos]
+                    if n_results_by_partition_o_results_by_transaction_topic_results < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
-                        raise _null_error("ResultsByPartition")
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
-                    else:
-                        veeo_2_2_2: list[AddPartitionsToTxnPartitionResult] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(AddPartitionsToTxnPartitionResult)
-                            eeeo_2_2_2.partition_index, eeeo_2_2_2.partition_error_code = (
-                                _S_ih.unpack_from(buf, pos)
+                        n_results_by_partition_o_results_by_transaction_topic_results, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    n_results_by_partition_o_results_by_transaction_topic_results -= 1
+                    if n_results_by_partition_o_results_by_transaction_topic_results < 0:
+                        if n_results_by_partition_o_results_by_transaction_topic_results != -1:
+                            raise _count_error(
+                                n_results_by_partition_o_results_by_transaction_topic_results, 0
                             )
+                        raise _null_error("ResultsByPartition")
+                    elif n_results_by_partition_o_results_by_transaction_topic_results > blen - pos:
+                        raise _count_error(
+                            n_results_by_partition_o_results_by_transaction_topic_results,
+                            blen - pos,
+                        )
+                    else:
+                        v_results_by_partition_o_results_by_transaction_topic_results: list[
+                            AddPartitionsToTxnPartitionResult
+                        ] = []
+                        ap_results_by_partition_o_results_by_transaction_topic_results = (
+                            v_results_by_partition_o_results_by_transaction_topic_results.append
+                        )
+                        for _ in range(
+                            n_results_by_partition_o_results_by_transaction_topic_results
+                        ):
+                            o_results_by_transaction_topic_results_results_by_partition = (
+                                _new_object(AddPartitionsToTxnPartitionResult)
+                            )
+                            (
+                                o_results_by_transaction_topic_results_results_by_partition.partition_index,
+                                o_results_by_transaction_topic_results_results_by_partition.partition_error_code,
+                            ) = _S_ih.unpack_from(buf, pos)
                             pos += 6
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_results_by_transaction_topic_results_results_by_partition._unknown_tags = (
+                                    None
+                                )
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.results_by_partition = veeo_2_2_2
+                                (
+                                    o_results_by_transaction_topic_results_results_by_partition._unknown_tags,
+                                    pos,
+                                ) = _read_unknown_tags(buf, pos)
+                            ap_results_by_partition_o_results_by_transaction_topic_results(
+                                o_results_by_transaction_topic_results_results_by_partition
+                            )
+                        o_results_by_transaction_topic_results.results_by_partition = (
+                            v_results_by_partition_o_results_by_transaction_topic_results
+                        )
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_results_by_transaction_topic_results._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.topic_results = veo_2_2
+                        o_results_by_transaction_topic_results._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_topic_results_o_results_by_transaction(
+                        o_results_by_transaction_topic_results
+                    )
+                o_results_by_transaction.topic_results = v_topic_results_o_results_by_transaction
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results_by_transaction._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results_by_transaction = vo_2
+                o_results_by_transaction._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_by_transaction_o(o_results_by_transaction)
+        o.results_by_transaction = v_results_by_transaction_o
     o.results_by_topic_v3_and_below = []
     if buf[pos] == 0:
         pos += 1
@@ -865,13 +760,13 @@ def _e_AddPartitionsToTxnResponse_4(o: AddPartitionsToTxnResponse, out: list[_Bu
         raise _FieldVersionError("AddPartitionsToTxnResponse", "results_by_topic_v3_and_below", 4)
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.results_by_transaction
-    if a2 is None:
+    a_results_by_transaction = o.results_by_transaction
+    if a_results_by_transaction is None:
         raise _null_value("ResultsByTransaction")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AddPartitionsToTxnResult_4(e2, out)
+        w(_uvarint(len(a_results_by_transaction) + 1))
+        for e_results_by_transaction in a_results_by_transaction:
+            _e_AddPartitionsToTxnResult_4(e_results_by_transaction, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -28,6 +28,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
 from .allocate_producer_ids_response import AllocateProducerIdsResponse
 
 __all__ = [
@@ -50,7 +51,7 @@ class AllocateProducerIdsRequest(_Request[AllocateProducerIdsResponse]):
         "broker_epoch": "v0+: The epoch of the requesting broker.",
     }
 
-    broker_id: int
+    broker_id: BrokerId
     broker_epoch: int
     API_KEY: ClassVar[int | None] = 67
     NAME: ClassVar[str] = "AllocateProducerIdsRequest"
@@ -63,24 +64,38 @@ class AllocateProducerIdsRequest(_Request[AllocateProducerIdsResponse]):
     RESPONSE: ClassVar[type[_Message]] = AllocateProducerIdsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "broker_id", "brokerId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="broker_id",
+            json_name="brokerId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "broker_epoch",
-            "brokerEpoch",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="broker_epoch",
+            json_name="brokerEpoch",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, broker_id: int = 0, broker_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        broker_id: BrokerId = 0,
+        broker_epoch: int = -1,
+    ) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self._unknown_tags = None

@@ -27,6 +27,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId
+
 __all__ = [
     "AllocateProducerIdsResponse",
 ]
@@ -53,7 +55,7 @@ class AllocateProducerIdsResponse(_Message):
 
     throttle_time_ms: int
     error_code: int
-    producer_id_start: int
+    producer_id_start: ProducerId
     producer_id_len: int
     API_KEY: ClassVar[int | None] = 67
     NAME: ClassVar[str] = "AllocateProducerIdsResponse"
@@ -65,46 +67,56 @@ class AllocateProducerIdsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id_start",
-            "producerIdStart",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id_start",
+            json_name="producerIdStart",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id_len",
-            "producerIdLen",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id_len",
+            json_name="producerIdLen",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -112,7 +124,7 @@ class AllocateProducerIdsResponse(_Message):
         self,
         throttle_time_ms: int = 0,
         error_code: int = 0,
-        producer_id_start: int = 0,
+        producer_id_start: ProducerId = 0,
         producer_id_len: int = 0,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms

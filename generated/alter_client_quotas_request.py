@@ -53,7 +53,7 @@ _S_o = _struct.Struct(">?")
 
 
 class EntityData(_Struct):
-    """The quota entity to alter.
+    """The quota entity to alter. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type.
@@ -69,41 +69,45 @@ class EntityData(_Struct):
     entity_name: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "entity_type",
-            "entityType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="entity_type",
+            json_name="entityType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "entity_name",
-            "entityName",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="entity_name",
+            json_name="entityName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, entity_type: str = "", entity_name: str | None = "") -> None:
+    def __init__(
+        self,
+        entity_type: str = "",
+        entity_name: str | None = "",
+    ) -> None:
         self.entity_type = entity_type
         self.entity_name = entity_name
         self._unknown_tags = None
 
 
 class OpData(_Struct):
-    """An individual quota configuration entry to alter.
+    """An individual quota configuration entry to alter. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v0+): The quota configuration key.
@@ -121,16 +125,53 @@ class OpData(_Struct):
     value: float
     remove: bool
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("key", "key", "string", (0, 32767), None, None, None, "", False, False, None),
         _FieldSchema(
-            "value", "value", "float64", (0, 32767), None, None, None, 0.0, False, False, None
+            name="key",
+            json_name="key",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "remove", "remove", "bool", (0, 32767), None, None, None, False, False, False, None
+            name="value",
+            json_name="value",
+            type="float64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0.0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="remove",
+            json_name="remove",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, key: str = "", value: float = 0.0, remove: bool = False) -> None:
+    def __init__(
+        self,
+        key: str = "",
+        value: float = 0.0,
+        remove: bool = False,
+    ) -> None:
         self.key = key
         self.value = value
         self.remove = remove
@@ -138,7 +179,7 @@ class OpData(_Struct):
 
 
 class EntryData(_Struct):
-    """The quota configuration entries to alter.
+    """The quota configuration entries to alter. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entity (v0+): The quota entity to alter.
@@ -154,24 +195,38 @@ class EntryData(_Struct):
     ops: list[OpData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "entity",
-            "entity",
-            "[]EntityData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            EntityData,
+            name="entity",
+            json_name="entity",
+            type="[]EntityData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=EntityData,
         ),
         _FieldSchema(
-            "ops", "ops", "[]OpData", (0, 32767), None, None, None, None, False, False, OpData
+            name="ops",
+            json_name="ops",
+            type="[]OpData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OpData,
         ),
     )
 
-    def __init__(self, entity: list[EntityData] = _EMPTY, ops: list[OpData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        entity: list[EntityData] = _EMPTY,
+        ops: list[OpData] = _EMPTY,
+    ) -> None:
         self.entity = [] if entity is _EMPTY else entity
         self.ops = [] if ops is _EMPTY else ops
         self._unknown_tags = None
@@ -203,69 +258,41 @@ class AlterClientQuotasRequest(_Request[AlterClientQuotasResponse]):
     RESPONSE: ClassVar[type[_Message]] = AlterClientQuotasResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "entries",
-            "entries",
-            "[]EntryData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            EntryData,
+            name="entries",
+            json_name="entries",
+            type="[]EntryData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=EntryData,
         ),
         _FieldSchema(
-            "validate_only",
-            "validateOnly",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="validate_only",
+            json_name="validateOnly",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, entries: list[EntryData] = _EMPTY, validate_only: bool = False) -> None:
+    def __init__(
+        self,
+        entries: list[EntryData] = _EMPTY,
+        validate_only: bool = False,
+    ) -> None:
         self.entries = [] if entries is _EMPTY else entries
         self.validate_only = validate_only
         self._unknown_tags = None
-
-
-def _d_EntityData_0(buf: bytes, pos: int) -> tuple[EntityData, int]:
-    """Decode EntityData at version 0."""
-    blen = len(buf)
-    o = _new_object(EntityData)
-    ln_entity_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_entity_type_o < 0:
-        raise (
-            _null_error("EntityType")
-            if ln_entity_type_o == -1
-            else _length_error(ln_entity_type_o, pos, blen)
-        )
-    elif pos + ln_entity_type_o > blen:
-        raise _length_error(ln_entity_type_o, pos, blen)
-    else:
-        o.entity_type = buf[pos : pos + ln_entity_type_o].decode()
-        pos += ln_entity_type_o
-    ln_entity_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_entity_name_o < 0:
-        if ln_entity_name_o != -1:
-            raise _length_error(ln_entity_name_o, pos, blen)
-        o.entity_name = None
-    elif pos + ln_entity_name_o > blen:
-        raise _length_error(ln_entity_name_o, pos, blen)
-    else:
-        o.entity_name = buf[pos : pos + ln_entity_name_o].decode()
-        pos += ln_entity_name_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
@@ -275,44 +302,6 @@ def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_str(o.entity_type))
     w(_enc_nstr(o.entity_name))
-
-
-def _d_EntityData_1(buf: bytes, pos: int) -> tuple[EntityData, int]:
-    """Decode EntityData at version 1."""
-    blen = len(buf)
-    o = _new_object(EntityData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("EntityType")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.entity_type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.entity_name = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.entity_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_EntityData_1(o: EntityData, out: list[_Buffer]) -> None:
@@ -326,25 +315,6 @@ def _e_EntityData_1(o: EntityData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OpData_0(buf: bytes, pos: int) -> tuple[OpData, int]:
-    """Decode OpData at version 0."""
-    blen = len(buf)
-    o = _new_object(OpData)
-    ln_key_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_key_o < 0:
-        raise _null_error("Key") if ln_key_o == -1 else _length_error(ln_key_o, pos, blen)
-    elif pos + ln_key_o > blen:
-        raise _length_error(ln_key_o, pos, blen)
-    else:
-        o.key = buf[pos : pos + ln_key_o].decode()
-        pos += ln_key_o
-    o.value, o.remove = _S_do.unpack_from(buf, pos)
-    pos += 9
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OpData_0(o: OpData, out: list[_Buffer]) -> None:
     """Encode OpData at version 0."""
     if o._unknown_tags:
@@ -352,33 +322,6 @@ def _e_OpData_0(o: OpData, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_str(o.key))
     w(_S_do.pack(o.value, o.remove))
-
-
-def _d_OpData_1(buf: bytes, pos: int) -> tuple[OpData, int]:
-    """Decode OpData at version 1."""
-    blen = len(buf)
-    o = _new_object(OpData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Key")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.key = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.value, o.remove = _S_do.unpack_from(buf, pos)
-    pos += 9
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OpData_1(o: OpData, out: list[_Buffer]) -> None:
@@ -392,224 +335,44 @@ def _e_OpData_1(o: OpData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_EntryData_0(buf: bytes, pos: int) -> tuple[EntryData, int]:
-    """Decode EntryData at version 0."""
-    blen = len(buf)
-    o = _new_object(EntryData)
-    n_entity_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_entity_o < 0:
-        if n_entity_o != -1:
-            raise _count_error(n_entity_o, 0)
-        raise _null_error("Entity")
-    elif n_entity_o > blen - pos:
-        raise _count_error(n_entity_o, blen - pos)
-    else:
-        vo_2: list[EntityData] = []
-        apo_2 = vo_2.append
-        for _ in range(n_entity_o):
-            eo_2 = _new_object(EntityData)
-            ln_entity_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_entity_type_eo_2 < 0:
-                raise (
-                    _null_error("EntityType")
-                    if ln_entity_type_eo_2 == -1
-                    else _length_error(ln_entity_type_eo_2, pos, blen)
-                )
-            elif pos + ln_entity_type_eo_2 > blen:
-                raise _length_error(ln_entity_type_eo_2, pos, blen)
-            else:
-                eo_2.entity_type = buf[pos : pos + ln_entity_type_eo_2].decode()
-                pos += ln_entity_type_eo_2
-            ln_entity_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_entity_name_eo_2 < 0:
-                if ln_entity_name_eo_2 != -1:
-                    raise _length_error(ln_entity_name_eo_2, pos, blen)
-                eo_2.entity_name = None
-            elif pos + ln_entity_name_eo_2 > blen:
-                raise _length_error(ln_entity_name_eo_2, pos, blen)
-            else:
-                eo_2.entity_name = buf[pos : pos + ln_entity_name_eo_2].decode()
-                pos += ln_entity_name_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.entity = vo_2
-    n_ops_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_ops_o < 0:
-        if n_ops_o != -1:
-            raise _count_error(n_ops_o, 0)
-        raise _null_error("Ops")
-    elif n_ops_o > blen - pos:
-        raise _count_error(n_ops_o, blen - pos)
-    else:
-        vo_4: list[OpData] = []
-        apo_4 = vo_4.append
-        for _ in range(n_ops_o):
-            eo_4 = _new_object(OpData)
-            ln_key_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_key_eo_4 < 0:
-                raise (
-                    _null_error("Key")
-                    if ln_key_eo_4 == -1
-                    else _length_error(ln_key_eo_4, pos, blen)
-                )
-            elif pos + ln_key_eo_4 > blen:
-                raise _length_error(ln_key_eo_4, pos, blen)
-            else:
-                eo_4.key = buf[pos : pos + ln_key_eo_4].decode()
-                pos += ln_key_eo_4
-            eo_4.value, eo_4.remove = _S_do.unpack_from(buf, pos)
-            pos += 9
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.ops = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
     """Encode EntryData at version 0."""
     if o._unknown_tags:
         raise _tags_unsupported("EntryData")
     w = out.append
-    a1 = o.entity
-    if a1 is None:
+    a_entity = o.entity
+    if a_entity is None:
         raise _null_value("Entity")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_EntityData_0(e1, out)
-    a2 = o.ops
-    if a2 is None:
+        w(_S_i.pack(len(a_entity)))
+        for e_entity in a_entity:
+            _e_EntityData_0(e_entity, out)
+    a_ops = o.ops
+    if a_ops is None:
         raise _null_value("Ops")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OpData_0(e2, out)
-
-
-def _d_EntryData_1(buf: bytes, pos: int) -> tuple[EntryData, int]:
-    """Decode EntryData at version 1."""
-    blen = len(buf)
-    o = _new_object(EntryData)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
-        pos += 1
-    else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
-        raise _null_error("Entity")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
-    else:
-        vo_1: list[EntityData] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(EntityData)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
-                pos += 1
-            else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
-                raise _null_error("EntityType")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
-            else:
-                eo_1.entity_type = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
-                pos += 1
-            else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
-                eo_1.entity_name = None
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
-            else:
-                eo_1.entity_name = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_1._unknown_tags = None
-            else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.entity = vo_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Ops")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OpData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OpData)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Key")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.key = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.value, eo_2.remove = _S_do.unpack_from(buf, pos)
-            pos += 9
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.ops = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_ops)))
+        for e_ops in a_ops:
+            _e_OpData_0(e_ops, out)
 
 
 def _e_EntryData_1(o: EntryData, out: list[_Buffer]) -> None:
     """Encode EntryData at version 1."""
     w = out.append
-    a1 = o.entity
-    if a1 is None:
+    a_entity = o.entity
+    if a_entity is None:
         raise _null_value("Entity")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_EntityData_1(e1, out)
-    a2 = o.ops
-    if a2 is None:
+        w(_uvarint(len(a_entity) + 1))
+        for e_entity in a_entity:
+            _e_EntityData_1(e_entity, out)
+    a_ops = o.ops
+    if a_ops is None:
         raise _null_value("Ops")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OpData_1(e2, out)
+        w(_uvarint(len(a_ops) + 1))
+        for e_ops in a_ops:
+            _e_OpData_1(e_ops, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -629,84 +392,88 @@ def _d_AlterClientQuotasRequest_0(buf: bytes, pos: int) -> tuple[AlterClientQuot
     elif n_entries_o > blen - pos:
         raise _count_error(n_entries_o, blen - pos)
     else:
-        vo_2: list[EntryData] = []
-        apo_2 = vo_2.append
+        v_entries_o: list[EntryData] = []
+        ap_entries_o = v_entries_o.append
         for _ in range(n_entries_o):
-            eo_2 = _new_object(EntryData)
-            n_entity_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            o_entries = _new_object(EntryData)
+            n_entity_o_entries = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_entity_eo_2 < 0:
-                if n_entity_eo_2 != -1:
-                    raise _count_error(n_entity_eo_2, 0)
+            if n_entity_o_entries < 0:
+                if n_entity_o_entries != -1:
+                    raise _count_error(n_entity_o_entries, 0)
                 raise _null_error("Entity")
-            elif n_entity_eo_2 > blen - pos:
-                raise _count_error(n_entity_eo_2, blen - pos)
+            elif n_entity_o_entries > blen - pos:
+                raise _count_error(n_entity_o_entries, blen - pos)
             else:
-                veo_2_2: list[EntityData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(n_entity_eo_2):
-                    eeo_2_2 = _new_object(EntityData)
-                    ln_entity_type_eeo_2_2 = _S_h.unpack_from(buf, pos)[0]
+                v_entity_o_entries: list[EntityData] = []
+                ap_entity_o_entries = v_entity_o_entries.append
+                for _ in range(n_entity_o_entries):
+                    o_entries_entity = _new_object(EntityData)
+                    ln_entity_type_o_entries_entity = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_entity_type_eeo_2_2 < 0:
+                    if ln_entity_type_o_entries_entity < 0:
                         raise (
                             _null_error("EntityType")
-                            if ln_entity_type_eeo_2_2 == -1
-                            else _length_error(ln_entity_type_eeo_2_2, pos, blen)
+                            if ln_entity_type_o_entries_entity == -1
+                            else _length_error(ln_entity_type_o_entries_entity, pos, blen)
                         )
-                    elif pos + ln_entity_type_eeo_2_2 > blen:
-                        raise _length_error(ln_entity_type_eeo_2_2, pos, blen)
+                    elif pos + ln_entity_type_o_entries_entity > blen:
+                        raise _length_error(ln_entity_type_o_entries_entity, pos, blen)
                     else:
-                        eeo_2_2.entity_type = buf[pos : pos + ln_entity_type_eeo_2_2].decode()
-                        pos += ln_entity_type_eeo_2_2
-                    ln_entity_name_eeo_2_2 = _S_h.unpack_from(buf, pos)[0]
+                        o_entries_entity.entity_type = buf[
+                            pos : pos + ln_entity_type_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_type_o_entries_entity
+                    ln_entity_name_o_entries_entity = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_entity_name_eeo_2_2 < 0:
-                        if ln_entity_name_eeo_2_2 != -1:
-                            raise _length_error(ln_entity_name_eeo_2_2, pos, blen)
-                        eeo_2_2.entity_name = None
-                    elif pos + ln_entity_name_eeo_2_2 > blen:
-                        raise _length_error(ln_entity_name_eeo_2_2, pos, blen)
+                    if ln_entity_name_o_entries_entity < 0:
+                        if ln_entity_name_o_entries_entity != -1:
+                            raise _length_error(ln_entity_name_o_entries_entity, pos, blen)
+                        o_entries_entity.entity_name = None
+                    elif pos + ln_entity_name_o_entries_entity > blen:
+                        raise _length_error(ln_entity_name_o_entries_entity, pos, blen)
                     else:
-                        eeo_2_2.entity_name = buf[pos : pos + ln_entity_name_eeo_2_2].decode()
-                        pos += ln_entity_name_eeo_2_2
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.entity = veo_2_2
-            n_ops_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                        o_entries_entity.entity_name = buf[
+                            pos : pos + ln_entity_name_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_name_o_entries_entity
+                    o_entries_entity._unknown_tags = None
+                    ap_entity_o_entries(o_entries_entity)
+                o_entries.entity = v_entity_o_entries
+            n_ops_o_entries = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_ops_eo_2 < 0:
-                if n_ops_eo_2 != -1:
-                    raise _count_error(n_ops_eo_2, 0)
+            if n_ops_o_entries < 0:
+                if n_ops_o_entries != -1:
+                    raise _count_error(n_ops_o_entries, 0)
                 raise _null_error("Ops")
-            elif n_ops_eo_2 > blen - pos:
-                raise _count_error(n_ops_eo_2, blen - pos)
+            elif n_ops_o_entries > blen - pos:
+                raise _count_error(n_ops_o_entries, blen - pos)
             else:
-                veo_2_4: list[OpData] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_ops_eo_2):
-                    eeo_2_4 = _new_object(OpData)
-                    ln_key_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                v_ops_o_entries: list[OpData] = []
+                ap_ops_o_entries = v_ops_o_entries.append
+                for _ in range(n_ops_o_entries):
+                    o_entries_ops = _new_object(OpData)
+                    ln_key_o_entries_ops = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_key_eeo_2_4 < 0:
+                    if ln_key_o_entries_ops < 0:
                         raise (
                             _null_error("Key")
-                            if ln_key_eeo_2_4 == -1
-                            else _length_error(ln_key_eeo_2_4, pos, blen)
+                            if ln_key_o_entries_ops == -1
+                            else _length_error(ln_key_o_entries_ops, pos, blen)
                         )
-                    elif pos + ln_key_eeo_2_4 > blen:
-                        raise _length_error(ln_key_eeo_2_4, pos, blen)
+                    elif pos + ln_key_o_entries_ops > blen:
+                        raise _length_error(ln_key_o_entries_ops, pos, blen)
                     else:
-                        eeo_2_4.key = buf[pos : pos + ln_key_eeo_2_4].decode()
-                        pos += ln_key_eeo_2_4
-                    eeo_2_4.value, eeo_2_4.remove = _S_do.unpack_from(buf, pos)
+                        o_entries_ops.key = buf[pos : pos + ln_key_o_entries_ops].decode()
+                        pos += ln_key_o_entries_ops
+                    o_entries_ops.value, o_entries_ops.remove = _S_do.unpack_from(buf, pos)
                     pos += 9
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.ops = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.entries = vo_2
+                    o_entries_ops._unknown_tags = None
+                    ap_ops_o_entries(o_entries_ops)
+                o_entries.ops = v_ops_o_entries
+            o_entries._unknown_tags = None
+            ap_entries_o(o_entries)
+        o.entries = v_entries_o
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -718,13 +485,13 @@ def _e_AlterClientQuotasRequest_0(o: AlterClientQuotasRequest, out: list[_Buffer
     if o._unknown_tags:
         raise _tags_unsupported("AlterClientQuotasRequest")
     w = out.append
-    a1 = o.entries
-    if a1 is None:
+    a_entries = o.entries
+    if a_entries is None:
         raise _null_value("Entries")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_EntryData_0(e1, out)
+        w(_S_i.pack(len(a_entries)))
+        for e_entries in a_entries:
+            _e_EntryData_0(e_entries, out)
     w(_S_o.pack(o.validate_only))
 
 
@@ -732,119 +499,123 @@ def _d_AlterClientQuotasRequest_1(buf: bytes, pos: int) -> tuple[AlterClientQuot
     """Decode AlterClientQuotasRequest at version 1."""
     blen = len(buf)
     o = _new_object(AlterClientQuotasRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_entries_o = buf[pos]
+    if n_entries_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_entries_o, pos = _read_uvarint(buf, pos)
+    n_entries_o -= 1
+    if n_entries_o < 0:
+        if n_entries_o != -1:
+            raise _count_error(n_entries_o, 0)
         raise _null_error("Entries")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_entries_o > blen - pos:
+        raise _count_error(n_entries_o, blen - pos)
     else:
-        vo_1: list[EntryData] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(EntryData)
-            neo_1_1 = buf[pos]
-            if neo_1_1 < 0x80:
+        v_entries_o: list[EntryData] = []
+        ap_entries_o = v_entries_o.append
+        for _ in range(n_entries_o):
+            o_entries = _new_object(EntryData)
+            n_entity_o_entries = buf[pos]
+            if n_entity_o_entries < 0x80:
                 pos += 1
             else:
-                neo_1_1, pos = _read_uvarint(buf, pos)
-            neo_1_1 -= 1
-            if neo_1_1 < 0:
-                if neo_1_1 != -1:
-                    raise _count_error(neo_1_1, 0)
+                n_entity_o_entries, pos = _read_uvarint(buf, pos)
+            n_entity_o_entries -= 1
+            if n_entity_o_entries < 0:
+                if n_entity_o_entries != -1:
+                    raise _count_error(n_entity_o_entries, 0)
                 raise _null_error("Entity")
-            elif neo_1_1 > blen - pos:
-                raise _count_error(neo_1_1, blen - pos)
+            elif n_entity_o_entries > blen - pos:
+                raise _count_error(n_entity_o_entries, blen - pos)
             else:
-                veo_1_1: list[EntityData] = []
-                apeo_1_1 = veo_1_1.append
-                for _ in range(neo_1_1):
-                    eeo_1_1 = _new_object(EntityData)
-                    lneeo_1_1_1 = buf[pos]
-                    if lneeo_1_1_1 < 0x80:
+                v_entity_o_entries: list[EntityData] = []
+                ap_entity_o_entries = v_entity_o_entries.append
+                for _ in range(n_entity_o_entries):
+                    o_entries_entity = _new_object(EntityData)
+                    ln_entity_type_o_entries_entity = buf[pos]
+                    if ln_entity_type_o_entries_entity < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_1_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_1_1 -= 1
-                    if lneeo_1_1_1 < 0:
+                        ln_entity_type_o_entries_entity, pos = _read_uvarint(buf, pos)
+                    ln_entity_type_o_entries_entity -= 1
+                    if ln_entity_type_o_entries_entity < 0:
                         raise _null_error("EntityType")
-                    elif pos + lneeo_1_1_1 > blen:
-                        raise _length_error(lneeo_1_1_1, pos, blen)
+                    elif pos + ln_entity_type_o_entries_entity > blen:
+                        raise _length_error(ln_entity_type_o_entries_entity, pos, blen)
                     else:
-                        eeo_1_1.entity_type = buf[pos : pos + lneeo_1_1_1].decode()
-                        pos += lneeo_1_1_1
-                    lneeo_1_1_2 = buf[pos]
-                    if lneeo_1_1_2 < 0x80:
+                        o_entries_entity.entity_type = buf[
+                            pos : pos + ln_entity_type_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_type_o_entries_entity
+                    ln_entity_name_o_entries_entity = buf[pos]
+                    if ln_entity_name_o_entries_entity < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_1_2, pos = _read_uvarint(buf, pos)
-                    lneeo_1_1_2 -= 1
-                    if lneeo_1_1_2 < 0:
-                        eeo_1_1.entity_name = None
-                    elif pos + lneeo_1_1_2 > blen:
-                        raise _length_error(lneeo_1_1_2, pos, blen)
+                        ln_entity_name_o_entries_entity, pos = _read_uvarint(buf, pos)
+                    ln_entity_name_o_entries_entity -= 1
+                    if ln_entity_name_o_entries_entity < 0:
+                        o_entries_entity.entity_name = None
+                    elif pos + ln_entity_name_o_entries_entity > blen:
+                        raise _length_error(ln_entity_name_o_entries_entity, pos, blen)
                     else:
-                        eeo_1_1.entity_name = buf[pos : pos + lneeo_1_1_2].decode()
-                        pos += lneeo_1_1_2
+                        o_entries_entity.entity_name = buf[
+                            pos : pos + ln_entity_name_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_name_o_entries_entity
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_1._unknown_tags = None
+                        o_entries_entity._unknown_tags = None
                     else:
-                        eeo_1_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_1(eeo_1_1)
-                eo_1.entity = veo_1_1
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+                        o_entries_entity._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_entity_o_entries(o_entries_entity)
+                o_entries.entity = v_entity_o_entries
+            n_ops_o_entries = buf[pos]
+            if n_ops_o_entries < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_ops_o_entries, pos = _read_uvarint(buf, pos)
+            n_ops_o_entries -= 1
+            if n_ops_o_entries < 0:
+                if n_ops_o_entries != -1:
+                    raise _count_error(n_ops_o_entries, 0)
                 raise _null_error("Ops")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_ops_o_entries > blen - pos:
+                raise _count_error(n_ops_o_entries, blen - pos)
             else:
-                veo_1_2: list[OpData] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(OpData)
-                    lneeo_1_2_1 = buf[pos]
-                    if lneeo_1_2_1 < 0x80:
+                v_ops_o_entries: list[OpData] = []
+                ap_ops_o_entries = v_ops_o_entries.append
+                for _ in range(n_ops_o_entries):
+                    o_entries_ops = _new_object(OpData)
+                    ln_key_o_entries_ops = buf[pos]
+                    if ln_key_o_entries_ops < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_1 -= 1
-                    if lneeo_1_2_1 < 0:
+                        ln_key_o_entries_ops, pos = _read_uvarint(buf, pos)
+                    ln_key_o_entries_ops -= 1
+                    if ln_key_o_entries_ops < 0:
                         raise _null_error("Key")
-                    elif pos + lneeo_1_2_1 > blen:
-                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    elif pos + ln_key_o_entries_ops > blen:
+                        raise _length_error(ln_key_o_entries_ops, pos, blen)
                     else:
-                        eeo_1_2.key = buf[pos : pos + lneeo_1_2_1].decode()
-                        pos += lneeo_1_2_1
-                    eeo_1_2.value, eeo_1_2.remove = _S_do.unpack_from(buf, pos)
+                        o_entries_ops.key = buf[pos : pos + ln_key_o_entries_ops].decode()
+                        pos += ln_key_o_entries_ops
+                    o_entries_ops.value, o_entries_ops.remove = _S_do.unpack_from(buf, pos)
                     pos += 9
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_entries_ops._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.ops = veo_1_2
+                        o_entries_ops._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_ops_o_entries(o_entries_ops)
+                o_entries.ops = v_ops_o_entries
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_entries._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.entries = vo_1
+                o_entries._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_entries_o(o_entries)
+        o.entries = v_entries_o
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -858,13 +629,13 @@ def _d_AlterClientQuotasRequest_1(buf: bytes, pos: int) -> tuple[AlterClientQuot
 def _e_AlterClientQuotasRequest_1(o: AlterClientQuotasRequest, out: list[_Buffer]) -> None:
     """Encode AlterClientQuotasRequest at version 1."""
     w = out.append
-    a1 = o.entries
-    if a1 is None:
+    a_entries = o.entries
+    if a_entries is None:
         raise _null_value("Entries")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_EntryData_1(e1, out)
+        w(_uvarint(len(a_entries) + 1))
+        for e_entries in a_entries:
+            _e_EntryData_1(e_entries, out)
     w(_S_o.pack(o.validate_only))
     if o._unknown_tags is None:
         w(b"\x00")

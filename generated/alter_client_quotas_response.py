@@ -49,7 +49,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class EntityData(_Struct):
-    """The quota entity to alter.
+    """The quota entity to alter. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type.
@@ -65,41 +65,45 @@ class EntityData(_Struct):
     entity_name: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "entity_type",
-            "entityType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="entity_type",
+            json_name="entityType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "entity_name",
-            "entityName",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="entity_name",
+            json_name="entityName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, entity_type: str = "", entity_name: str | None = "") -> None:
+    def __init__(
+        self,
+        entity_type: str = "",
+        entity_name: str | None = "",
+    ) -> None:
         self.entity_type = entity_type
         self.entity_name = entity_name
         self._unknown_tags = None
 
 
 class EntryData(_Struct):
-    """The quota configuration entries to alter.
+    """The quota configuration entries to alter. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or `0` if the quota alteration succeeded.
@@ -118,38 +122,51 @@ class EntryData(_Struct):
     entity: list[EntityData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "entity",
-            "entity",
-            "[]EntityData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            EntityData,
+            name="entity",
+            json_name="entity",
+            type="[]EntityData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=EntityData,
         ),
     )
 
     def __init__(
-        self, error_code: int = 0, error_message: str | None = "", entity: list[EntityData] = _EMPTY
+        self,
+        error_code: int = 0,
+        error_message: str | None = "",
+        entity: list[EntityData] = _EMPTY,
     ) -> None:
         self.error_code = error_code
         self.error_message = error_message
@@ -182,69 +199,41 @@ class AlterClientQuotasResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "entries",
-            "entries",
-            "[]EntryData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            EntryData,
+            name="entries",
+            json_name="entries",
+            type="[]EntryData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=EntryData,
         ),
     )
 
-    def __init__(self, throttle_time_ms: int = 0, entries: list[EntryData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        throttle_time_ms: int = 0,
+        entries: list[EntryData] = _EMPTY,
+    ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.entries = [] if entries is _EMPTY else entries
         self._unknown_tags = None
-
-
-def _d_EntityData_0(buf: bytes, pos: int) -> tuple[EntityData, int]:
-    """Decode EntityData at version 0."""
-    blen = len(buf)
-    o = _new_object(EntityData)
-    ln_entity_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_entity_type_o < 0:
-        raise (
-            _null_error("EntityType")
-            if ln_entity_type_o == -1
-            else _length_error(ln_entity_type_o, pos, blen)
-        )
-    elif pos + ln_entity_type_o > blen:
-        raise _length_error(ln_entity_type_o, pos, blen)
-    else:
-        o.entity_type = buf[pos : pos + ln_entity_type_o].decode()
-        pos += ln_entity_type_o
-    ln_entity_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_entity_name_o < 0:
-        if ln_entity_name_o != -1:
-            raise _length_error(ln_entity_name_o, pos, blen)
-        o.entity_name = None
-    elif pos + ln_entity_name_o > blen:
-        raise _length_error(ln_entity_name_o, pos, blen)
-    else:
-        o.entity_name = buf[pos : pos + ln_entity_name_o].decode()
-        pos += ln_entity_name_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
@@ -254,44 +243,6 @@ def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_str(o.entity_type))
     w(_enc_nstr(o.entity_name))
-
-
-def _d_EntityData_1(buf: bytes, pos: int) -> tuple[EntityData, int]:
-    """Decode EntityData at version 1."""
-    blen = len(buf)
-    o = _new_object(EntityData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("EntityType")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.entity_type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.entity_name = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.entity_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_EntityData_1(o: EntityData, out: list[_Buffer]) -> None:
@@ -305,65 +256,6 @@ def _e_EntityData_1(o: EntityData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_EntryData_0(buf: bytes, pos: int) -> tuple[EntryData, int]:
-    """Decode EntryData at version 0."""
-    blen = len(buf)
-    o = _new_object(EntryData)
-    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    n_entity_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_entity_o < 0:
-        if n_entity_o != -1:
-            raise _count_error(n_entity_o, 0)
-        raise _null_error("Entity")
-    elif n_entity_o > blen - pos:
-        raise _count_error(n_entity_o, blen - pos)
-    else:
-        vo_4: list[EntityData] = []
-        apo_4 = vo_4.append
-        for _ in range(n_entity_o):
-            eo_4 = _new_object(EntityData)
-            ln_entity_type_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_entity_type_eo_4 < 0:
-                raise (
-                    _null_error("EntityType")
-                    if ln_entity_type_eo_4 == -1
-                    else _length_error(ln_entity_type_eo_4, pos, blen)
-                )
-            elif pos + ln_entity_type_eo_4 > blen:
-                raise _length_error(ln_entity_type_eo_4, pos, blen)
-            else:
-                eo_4.entity_type = buf[pos : pos + ln_entity_type_eo_4].decode()
-                pos += ln_entity_type_eo_4
-            ln_entity_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_entity_name_eo_4 < 0:
-                if ln_entity_name_eo_4 != -1:
-                    raise _length_error(ln_entity_name_eo_4, pos, blen)
-                eo_4.entity_name = None
-            elif pos + ln_entity_name_eo_4 > blen:
-                raise _length_error(ln_entity_name_eo_4, pos, blen)
-            else:
-                eo_4.entity_name = buf[pos : pos + ln_entity_name_eo_4].decode()
-                pos += ln_entity_name_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.entity = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
     """Encode EntryData at version 0."""
     if o._unknown_tags:
@@ -371,90 +263,13 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
-    a3 = o.entity
-    if a3 is None:
+    a_entity = o.entity
+    if a_entity is None:
         raise _null_value("Entity")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_EntityData_0(e3, out)
-
-
-def _d_EntryData_1(buf: bytes, pos: int) -> tuple[EntryData, int]:
-    """Decode EntryData at version 1."""
-    blen = len(buf)
-    o = _new_object(EntryData)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Entity")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[EntityData] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(EntityData)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
-                pos += 1
-            else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
-                raise _null_error("EntityType")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
-            else:
-                eo_3.entity_type = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
-                pos += 1
-            else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
-                eo_3.entity_name = None
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
-            else:
-                eo_3.entity_name = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.entity = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_entity)))
+        for e_entity in a_entity:
+            _e_EntityData_0(e_entity, out)
 
 
 def _e_EntryData_1(o: EntryData, out: list[_Buffer]) -> None:
@@ -462,13 +277,13 @@ def _e_EntryData_1(o: EntryData, out: list[_Buffer]) -> None:
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.entity
-    if a3 is None:
+    a_entity = o.entity
+    if a_entity is None:
         raise _null_value("Entity")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_EntityData_1(e3, out)
+        w(_uvarint(len(a_entity) + 1))
+        for e_entity in a_entity:
+            _e_EntityData_1(e_entity, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -488,64 +303,68 @@ def _d_AlterClientQuotasResponse_0(buf: bytes, pos: int) -> tuple[AlterClientQuo
     elif n_entries_o > blen - pos:
         raise _count_error(n_entries_o, blen - pos)
     else:
-        vo_2: list[EntryData] = []
-        apo_2 = vo_2.append
+        v_entries_o: list[EntryData] = []
+        ap_entries_o = v_entries_o.append
         for _ in range(n_entries_o):
-            eo_2 = _new_object(EntryData)
-            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_entries = _new_object(EntryData)
+            o_entries.error_code, ln_error_message_o_entries = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_error_message_eo_2 < 0:
-                if ln_error_message_eo_2 != -1:
-                    raise _length_error(ln_error_message_eo_2, pos, blen)
-                eo_2.error_message = None
-            elif pos + ln_error_message_eo_2 > blen:
-                raise _length_error(ln_error_message_eo_2, pos, blen)
+            if ln_error_message_o_entries < 0:
+                if ln_error_message_o_entries != -1:
+                    raise _length_error(ln_error_message_o_entries, pos, blen)
+                o_entries.error_message = None
+            elif pos + ln_error_message_o_entries > blen:
+                raise _length_error(ln_error_message_o_entries, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
-                pos += ln_error_message_eo_2
-            n_entity_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_entries.error_message = buf[pos : pos + ln_error_message_o_entries].decode()
+                pos += ln_error_message_o_entries
+            n_entity_o_entries = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_entity_eo_2 < 0:
-                if n_entity_eo_2 != -1:
-                    raise _count_error(n_entity_eo_2, 0)
+            if n_entity_o_entries < 0:
+                if n_entity_o_entries != -1:
+                    raise _count_error(n_entity_o_entries, 0)
                 raise _null_error("Entity")
-            elif n_entity_eo_2 > blen - pos:
-                raise _count_error(n_entity_eo_2, blen - pos)
+            elif n_entity_o_entries > blen - pos:
+                raise _count_error(n_entity_o_entries, blen - pos)
             else:
-                veo_2_4: list[EntityData] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_entity_eo_2):
-                    eeo_2_4 = _new_object(EntityData)
-                    ln_entity_type_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                v_entity_o_entries: list[EntityData] = []
+                ap_entity_o_entries = v_entity_o_entries.append
+                for _ in range(n_entity_o_entries):
+                    o_entries_entity = _new_object(EntityData)
+                    ln_entity_type_o_entries_entity = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_entity_type_eeo_2_4 < 0:
+                    if ln_entity_type_o_entries_entity < 0:
                         raise (
                             _null_error("EntityType")
-                            if ln_entity_type_eeo_2_4 == -1
-                            else _length_error(ln_entity_type_eeo_2_4, pos, blen)
+                            if ln_entity_type_o_entries_entity == -1
+                            else _length_error(ln_entity_type_o_entries_entity, pos, blen)
                         )
-                    elif pos + ln_entity_type_eeo_2_4 > blen:
-                        raise _length_error(ln_entity_type_eeo_2_4, pos, blen)
+                    elif pos + ln_entity_type_o_entries_entity > blen:
+                        raise _length_error(ln_entity_type_o_entries_entity, pos, blen)
                     else:
-                        eeo_2_4.entity_type = buf[pos : pos + ln_entity_type_eeo_2_4].decode()
-                        pos += ln_entity_type_eeo_2_4
-                    ln_entity_name_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                        o_entries_entity.entity_type = buf[
+                            pos : pos + ln_entity_type_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_type_o_entries_entity
+                    ln_entity_name_o_entries_entity = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_entity_name_eeo_2_4 < 0:
-                        if ln_entity_name_eeo_2_4 != -1:
-                            raise _length_error(ln_entity_name_eeo_2_4, pos, blen)
-                        eeo_2_4.entity_name = None
-                    elif pos + ln_entity_name_eeo_2_4 > blen:
-                        raise _length_error(ln_entity_name_eeo_2_4, pos, blen)
+                    if ln_entity_name_o_entries_entity < 0:
+                        if ln_entity_name_o_entries_entity != -1:
+                            raise _length_error(ln_entity_name_o_entries_entity, pos, blen)
+                        o_entries_entity.entity_name = None
+                    elif pos + ln_entity_name_o_entries_entity > blen:
+                        raise _length_error(ln_entity_name_o_entries_entity, pos, blen)
                     else:
-                        eeo_2_4.entity_name = buf[pos : pos + ln_entity_name_eeo_2_4].decode()
-                        pos += ln_entity_name_eeo_2_4
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.entity = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.entries = vo_2
+                        o_entries_entity.entity_name = buf[
+                            pos : pos + ln_entity_name_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_name_o_entries_entity
+                    o_entries_entity._unknown_tags = None
+                    ap_entity_o_entries(o_entries_entity)
+                o_entries.entity = v_entity_o_entries
+            o_entries._unknown_tags = None
+            ap_entries_o(o_entries)
+        o.entries = v_entries_o
     o._unknown_tags = None
     return o, pos
 
@@ -556,13 +375,13 @@ def _e_AlterClientQuotasResponse_0(o: AlterClientQuotasResponse, out: list[_Buff
         raise _tags_unsupported("AlterClientQuotasResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.entries
-    if a2 is None:
+    a_entries = o.entries
+    if a_entries is None:
         raise _null_value("Entries")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_EntryData_0(e2, out)
+        w(_S_i.pack(len(a_entries)))
+        for e_entries in a_entries:
+            _e_EntryData_0(e_entries, out)
 
 
 def _d_AlterClientQuotasResponse_1(buf: bytes, pos: int) -> tuple[AlterClientQuotasResponse, int]:
@@ -571,95 +390,99 @@ def _d_AlterClientQuotasResponse_1(buf: bytes, pos: int) -> tuple[AlterClientQuo
     o = _new_object(AlterClientQuotasResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_entries_o = buf[pos]
+    if n_entries_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_entries_o, pos = _read_uvarint(buf, pos)
+    n_entries_o -= 1
+    if n_entries_o < 0:
+        if n_entries_o != -1:
+            raise _count_error(n_entries_o, 0)
         raise _null_error("Entries")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_entries_o > blen - pos:
+        raise _count_error(n_entries_o, blen - pos)
     else:
-        vo_2: list[EntryData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(EntryData)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_entries_o: list[EntryData] = []
+        ap_entries_o = v_entries_o.append
+        for _ in range(n_entries_o):
+            o_entries = _new_object(EntryData)
+            o_entries.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_error_message_o_entries = buf[pos]
+            if ln_error_message_o_entries < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_error_message_o_entries, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_entries -= 1
+            if ln_error_message_o_entries < 0:
+                o_entries.error_message = None
+            elif pos + ln_error_message_o_entries > blen:
+                raise _length_error(ln_error_message_o_entries, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
+                o_entries.error_message = buf[pos : pos + ln_error_message_o_entries].decode()
+                pos += ln_error_message_o_entries
+            n_entity_o_entries = buf[pos]
+            if n_entity_o_entries < 0x80:
                 pos += 1
             else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
+                n_entity_o_entries, pos = _read_uvarint(buf, pos)
+            n_entity_o_entries -= 1
+            if n_entity_o_entries < 0:
+                if n_entity_o_entries != -1:
+                    raise _count_error(n_entity_o_entries, 0)
                 raise _null_error("Entity")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
+            elif n_entity_o_entries > blen - pos:
+                raise _count_error(n_entity_o_entries, blen - pos)
             else:
-                veo_2_3: list[EntityData] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(EntityData)
-                    lneeo_2_3_1 = buf[pos]
-                    if lneeo_2_3_1 < 0x80:
+                v_entity_o_entries: list[EntityData] = []
+                ap_entity_o_entries = v_entity_o_entries.append
+                for _ in range(n_entity_o_entries):
+                    o_entries_entity = _new_object(EntityData)
+                    ln_entity_type_o_entries_entity = buf[pos]
+                    if ln_entity_type_o_entries_entity < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_1 -= 1
-                    if lneeo_2_3_1 < 0:
+                        ln_entity_type_o_entries_entity, pos = _read_uvarint(buf, pos)
+                    ln_entity_type_o_entries_entity -= 1
+                    if ln_entity_type_o_entries_entity < 0:
                         raise _null_error("EntityType")
-                    elif pos + lneeo_2_3_1 > blen:
-                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    elif pos + ln_entity_type_o_entries_entity > blen:
+                        raise _length_error(ln_entity_type_o_entries_entity, pos, blen)
                     else:
-                        eeo_2_3.entity_type = buf[pos : pos + lneeo_2_3_1].decode()
-                        pos += lneeo_2_3_1
-                    lneeo_2_3_2 = buf[pos]
-                    if lneeo_2_3_2 < 0x80:
+                        o_entries_entity.entity_type = buf[
+                            pos : pos + ln_entity_type_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_type_o_entries_entity
+                    ln_entity_name_o_entries_entity = buf[pos]
+                    if ln_entity_name_o_entries_entity < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_2 -= 1
-                    if lneeo_2_3_2 < 0:
-                        eeo_2_3.entity_name = None
-                    elif pos + lneeo_2_3_2 > blen:
-                        raise _length_error(lneeo_2_3_2, pos, blen)
+                        ln_entity_name_o_entries_entity, pos = _read_uvarint(buf, pos)
+                    ln_entity_name_o_entries_entity -= 1
+                    if ln_entity_name_o_entries_entity < 0:
+                        o_entries_entity.entity_name = None
+                    elif pos + ln_entity_name_o_entries_entity > blen:
+                        raise _length_error(ln_entity_name_o_entries_entity, pos, blen)
                     else:
-                        eeo_2_3.entity_name = buf[pos : pos + lneeo_2_3_2].decode()
-                        pos += lneeo_2_3_2
+                        o_entries_entity.entity_name = buf[
+                            pos : pos + ln_entity_name_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_name_o_entries_entity
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_3._unknown_tags = None
+                        o_entries_entity._unknown_tags = None
                     else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.entity = veo_2_3
+                        o_entries_entity._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_entity_o_entries(o_entries_entity)
+                o_entries.entity = v_entity_o_entries
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_entries._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.entries = vo_2
+                o_entries._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_entries_o(o_entries)
+        o.entries = v_entries_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -672,13 +495,13 @@ def _e_AlterClientQuotasResponse_1(o: AlterClientQuotasResponse, out: list[_Buff
     """Encode AlterClientQuotasResponse at version 1."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.entries
-    if a2 is None:
+    a_entries = o.entries
+    if a_entries is None:
         raise _null_value("Entries")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_EntryData_1(e2, out)
+        w(_uvarint(len(a_entries) + 1))
+        for e_entries in a_entries:
+            _e_EntryData_1(e_entries, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

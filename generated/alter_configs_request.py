@@ -53,7 +53,7 @@ _S_o = _struct.Struct(">?")
 
 
 class AlterableConfig(_Struct):
-    """The configurations.
+    """The configurations. In versions 0-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The configuration key name.
@@ -69,21 +69,45 @@ class AlterableConfig(_Struct):
     value: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "value", "value", "string", (0, 32767), (0, 32767), None, None, "", False, False, None
+            name="value",
+            json_name="value",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", value: str | None = "") -> None:
+    def __init__(
+        self,
+        name: str = "",
+        value: str | None = "",
+    ) -> None:
         self.name = name
         self.value = value
         self._unknown_tags = None
 
 
 class AlterConfigsResource(_Struct):
-    """The updates for each resource.
+    """The updates for each resource. In versions 0-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type (v0+): The resource type.
@@ -102,43 +126,43 @@ class AlterConfigsResource(_Struct):
     configs: list[AlterableConfig]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "resource_type",
-            "resourceType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="resource_type",
+            json_name="resourceType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_name",
-            "resourceName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="resource_name",
+            json_name="resourceName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "configs",
-            "configs",
-            "[]AlterableConfig",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AlterableConfig,
+            name="configs",
+            json_name="configs",
+            type="[]AlterableConfig",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AlterableConfig,
         ),
     )
 
@@ -180,67 +204,41 @@ class AlterConfigsRequest(_Request[AlterConfigsResponse]):
     RESPONSE: ClassVar[type[_Message]] = AlterConfigsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "resources",
-            "resources",
-            "[]AlterConfigsResource",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AlterConfigsResource,
+            name="resources",
+            json_name="resources",
+            type="[]AlterConfigsResource",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AlterConfigsResource,
         ),
         _FieldSchema(
-            "validate_only",
-            "validateOnly",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="validate_only",
+            json_name="validateOnly",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, resources: list[AlterConfigsResource] = _EMPTY, validate_only: bool = False
+        self,
+        resources: list[AlterConfigsResource] = _EMPTY,
+        validate_only: bool = False,
     ) -> None:
         self.resources = [] if resources is _EMPTY else resources
         self.validate_only = validate_only
         self._unknown_tags = None
-
-
-def _d_AlterableConfig_0(buf: bytes, pos: int) -> tuple[AlterableConfig, int]:
-    """Decode AlterableConfig at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(AlterableConfig)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    ln_value_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_value_o < 0:
-        if ln_value_o != -1:
-            raise _length_error(ln_value_o, pos, blen)
-        o.value = None
-    elif pos + ln_value_o > blen:
-        raise _length_error(ln_value_o, pos, blen)
-    else:
-        o.value = buf[pos : pos + ln_value_o].decode()
-        pos += ln_value_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_AlterableConfig_0(o: AlterableConfig, out: list[_Buffer]) -> None:
@@ -250,44 +248,6 @@ def _e_AlterableConfig_0(o: AlterableConfig, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_str(o.name))
     w(_enc_nstr(o.value))
-
-
-def _d_AlterableConfig_2(buf: bytes, pos: int) -> tuple[AlterableConfig, int]:
-    """Decode AlterableConfig at version 2."""
-    blen = len(buf)
-    o = _new_object(AlterableConfig)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.value = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.value = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AlterableConfig_2(o: AlterableConfig, out: list[_Buffer]) -> None:
@@ -301,67 +261,6 @@ def _e_AlterableConfig_2(o: AlterableConfig, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterConfigsResource_0(buf: bytes, pos: int) -> tuple[AlterConfigsResource, int]:
-    """Decode AlterConfigsResource at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(AlterConfigsResource)
-    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_resource_name_o < 0:
-        raise (
-            _null_error("ResourceName")
-            if ln_resource_name_o == -1
-            else _length_error(ln_resource_name_o, pos, blen)
-        )
-    elif pos + ln_resource_name_o > blen:
-        raise _length_error(ln_resource_name_o, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
-        pos += ln_resource_name_o
-    n_configs_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_configs_o < 0:
-        if n_configs_o != -1:
-            raise _count_error(n_configs_o, 0)
-        raise _null_error("Configs")
-    elif n_configs_o > blen - pos:
-        raise _count_error(n_configs_o, blen - pos)
-    else:
-        vo_4: list[AlterableConfig] = []
-        apo_4 = vo_4.append
-        for _ in range(n_configs_o):
-            eo_4 = _new_object(AlterableConfig)
-            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_name_eo_4 < 0:
-                raise (
-                    _null_error("Name")
-                    if ln_name_eo_4 == -1
-                    else _length_error(ln_name_eo_4, pos, blen)
-                )
-            elif pos + ln_name_eo_4 > blen:
-                raise _length_error(ln_name_eo_4, pos, blen)
-            else:
-                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
-                pos += ln_name_eo_4
-            ln_value_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_value_eo_4 < 0:
-                if ln_value_eo_4 != -1:
-                    raise _length_error(ln_value_eo_4, pos, blen)
-                eo_4.value = None
-            elif pos + ln_value_eo_4 > blen:
-                raise _length_error(ln_value_eo_4, pos, blen)
-            else:
-                eo_4.value = buf[pos : pos + ln_value_eo_4].decode()
-                pos += ln_value_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.configs = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_AlterConfigsResource_0(o: AlterConfigsResource, out: list[_Buffer]) -> None:
     """Encode AlterConfigsResource at versions 0, 1."""
     if o._unknown_tags:
@@ -369,90 +268,13 @@ def _e_AlterConfigsResource_0(o: AlterConfigsResource, out: list[_Buffer]) -> No
     w = out.append
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
-    a3 = o.configs
-    if a3 is None:
+    a_configs = o.configs
+    if a_configs is None:
         raise _null_value("Configs")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_AlterableConfig_0(e3, out)
-
-
-def _d_AlterConfigsResource_2(buf: bytes, pos: int) -> tuple[AlterConfigsResource, int]:
-    """Decode AlterConfigsResource at version 2."""
-    blen = len(buf)
-    o = _new_object(AlterConfigsResource)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("ResourceName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Configs")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[AlterableConfig] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(AlterableConfig)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
-                pos += 1
-            else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
-            else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
-                pos += 1
-            else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
-                eo_3.value = None
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
-            else:
-                eo_3.value = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.configs = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_configs)))
+        for e_configs in a_configs:
+            _e_AlterableConfig_0(e_configs, out)
 
 
 def _e_AlterConfigsResource_2(o: AlterConfigsResource, out: list[_Buffer]) -> None:
@@ -460,13 +282,13 @@ def _e_AlterConfigsResource_2(o: AlterConfigsResource, out: list[_Buffer]) -> No
     w = out.append
     w(_S_b.pack(o.resource_type))
     w(_enc_cstr(o.resource_name))
-    a3 = o.configs
-    if a3 is None:
+    a_configs = o.configs
+    if a_configs is None:
         raise _null_value("Configs")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_AlterableConfig_2(e3, out)
+        w(_uvarint(len(a_configs) + 1))
+        for e_configs in a_configs:
+            _e_AlterableConfig_2(e_configs, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -486,66 +308,70 @@ def _d_AlterConfigsRequest_0(buf: bytes, pos: int) -> tuple[AlterConfigsRequest,
     elif n_resources_o > blen - pos:
         raise _count_error(n_resources_o, blen - pos)
     else:
-        vo_2: list[AlterConfigsResource] = []
-        apo_2 = vo_2.append
+        v_resources_o: list[AlterConfigsResource] = []
+        ap_resources_o = v_resources_o.append
         for _ in range(n_resources_o):
-            eo_2 = _new_object(AlterConfigsResource)
-            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            o_resources = _new_object(AlterConfigsResource)
+            o_resources.resource_type, ln_resource_name_o_resources = _S_bh.unpack_from(buf, pos)
             pos += 3
-            if ln_resource_name_eo_2 < 0:
+            if ln_resource_name_o_resources < 0:
                 raise (
                     _null_error("ResourceName")
-                    if ln_resource_name_eo_2 == -1
-                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                    if ln_resource_name_o_resources == -1
+                    else _length_error(ln_resource_name_o_resources, pos, blen)
                 )
-            elif pos + ln_resource_name_eo_2 > blen:
-                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            elif pos + ln_resource_name_o_resources > blen:
+                raise _length_error(ln_resource_name_o_resources, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
-                pos += ln_resource_name_eo_2
-            n_configs_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_resources.resource_name = buf[pos : pos + ln_resource_name_o_resources].decode()
+                pos += ln_resource_name_o_resources
+            n_configs_o_resources = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_configs_eo_2 < 0:
-                if n_configs_eo_2 != -1:
-                    raise _count_error(n_configs_eo_2, 0)
+            if n_configs_o_resources < 0:
+                if n_configs_o_resources != -1:
+                    raise _count_error(n_configs_o_resources, 0)
                 raise _null_error("Configs")
-            elif n_configs_eo_2 > blen - pos:
-                raise _count_error(n_configs_eo_2, blen - pos)
+            elif n_configs_o_resources > blen - pos:
+                raise _count_error(n_configs_o_resources, blen - pos)
             else:
-                veo_2_4: list[AlterableConfig] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_configs_eo_2):
-                    eeo_2_4 = _new_object(AlterableConfig)
-                    ln_name_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                v_configs_o_resources: list[AlterableConfig] = []
+                ap_configs_o_resources = v_configs_o_resources.append
+                for _ in range(n_configs_o_resources):
+                    o_resources_configs = _new_object(AlterableConfig)
+                    ln_name_o_resources_configs = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_name_eeo_2_4 < 0:
+                    if ln_name_o_resources_configs < 0:
                         raise (
                             _null_error("Name")
-                            if ln_name_eeo_2_4 == -1
-                            else _length_error(ln_name_eeo_2_4, pos, blen)
+                            if ln_name_o_resources_configs == -1
+                            else _length_error(ln_name_o_resources_configs, pos, blen)
                         )
-                    elif pos + ln_name_eeo_2_4 > blen:
-                        raise _length_error(ln_name_eeo_2_4, pos, blen)
+                    elif pos + ln_name_o_resources_configs > blen:
+                        raise _length_error(ln_name_o_resources_configs, pos, blen)
                     else:
-                        eeo_2_4.name = buf[pos : pos + ln_name_eeo_2_4].decode()
-                        pos += ln_name_eeo_2_4
-                    ln_value_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                        o_resources_configs.name = buf[
+                            pos : pos + ln_name_o_resources_configs
+                        ].decode()
+                        pos += ln_name_o_resources_configs
+                    ln_value_o_resources_configs = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_value_eeo_2_4 < 0:
-                        if ln_value_eeo_2_4 != -1:
-                            raise _length_error(ln_value_eeo_2_4, pos, blen)
-                        eeo_2_4.value = None
-                    elif pos + ln_value_eeo_2_4 > blen:
-                        raise _length_error(ln_value_eeo_2_4, pos, blen)
+                    if ln_value_o_resources_configs < 0:
+                        if ln_value_o_resources_configs != -1:
+                            raise _length_error(ln_value_o_resources_configs, pos, blen)
+                        o_resources_configs.value = None
+                    elif pos + ln_value_o_resources_configs > blen:
+                        raise _length_error(ln_value_o_resources_configs, pos, blen)
                     else:
-                        eeo_2_4.value = buf[pos : pos + ln_value_eeo_2_4].decode()
-                        pos += ln_value_eeo_2_4
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.configs = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.resources = vo_2
+                        o_resources_configs.value = buf[
+                            pos : pos + ln_value_o_resources_configs
+                        ].decode()
+                        pos += ln_value_o_resources_configs
+                    o_resources_configs._unknown_tags = None
+                    ap_configs_o_resources(o_resources_configs)
+                o_resources.configs = v_configs_o_resources
+            o_resources._unknown_tags = None
+            ap_resources_o(o_resources)
+        o.resources = v_resources_o
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -557,13 +383,13 @@ def _e_AlterConfigsRequest_0(o: AlterConfigsRequest, out: list[_Buffer]) -> None
     if o._unknown_tags:
         raise _tags_unsupported("AlterConfigsRequest")
     w = out.append
-    a1 = o.resources
-    if a1 is None:
+    a_resources = o.resources
+    if a_resources is None:
         raise _null_value("Resources")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_AlterConfigsResource_0(e1, out)
+        w(_S_i.pack(len(a_resources)))
+        for e_resources in a_resources:
+            _e_AlterConfigsResource_0(e_resources, out)
     w(_S_o.pack(o.validate_only))
 
 
@@ -571,95 +397,99 @@ def _d_AlterConfigsRequest_2(buf: bytes, pos: int) -> tuple[AlterConfigsRequest,
     """Decode AlterConfigsRequest at version 2."""
     blen = len(buf)
     o = _new_object(AlterConfigsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_resources_o = buf[pos]
+    if n_resources_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_resources_o, pos = _read_uvarint(buf, pos)
+    n_resources_o -= 1
+    if n_resources_o < 0:
+        if n_resources_o != -1:
+            raise _count_error(n_resources_o, 0)
         raise _null_error("Resources")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_resources_o > blen - pos:
+        raise _count_error(n_resources_o, blen - pos)
     else:
-        vo_1: list[AlterConfigsResource] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(AlterConfigsResource)
-            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+        v_resources_o: list[AlterConfigsResource] = []
+        ap_resources_o = v_resources_o.append
+        for _ in range(n_resources_o):
+            o_resources = _new_object(AlterConfigsResource)
+            o_resources.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+            ln_resource_name_o_resources = buf[pos]
+            if ln_resource_name_o_resources < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
+                ln_resource_name_o_resources, pos = _read_uvarint(buf, pos)
+            ln_resource_name_o_resources -= 1
+            if ln_resource_name_o_resources < 0:
                 raise _null_error("ResourceName")
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+            elif pos + ln_resource_name_o_resources > blen:
+                raise _length_error(ln_resource_name_o_resources, pos, blen)
             else:
-                eo_1.resource_name = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
-            neo_1_3 = buf[pos]
-            if neo_1_3 < 0x80:
+                o_resources.resource_name = buf[pos : pos + ln_resource_name_o_resources].decode()
+                pos += ln_resource_name_o_resources
+            n_configs_o_resources = buf[pos]
+            if n_configs_o_resources < 0x80:
                 pos += 1
             else:
-                neo_1_3, pos = _read_uvarint(buf, pos)
-            neo_1_3 -= 1
-            if neo_1_3 < 0:
-                if neo_1_3 != -1:
-                    raise _count_error(neo_1_3, 0)
+                n_configs_o_resources, pos = _read_uvarint(buf, pos)
+            n_configs_o_resources -= 1
+            if n_configs_o_resources < 0:
+                if n_configs_o_resources != -1:
+                    raise _count_error(n_configs_o_resources, 0)
                 raise _null_error("Configs")
-            elif neo_1_3 > blen - pos:
-                raise _count_error(neo_1_3, blen - pos)
+            elif n_configs_o_resources > blen - pos:
+                raise _count_error(n_configs_o_resources, blen - pos)
             else:
-                veo_1_3: list[AlterableConfig] = []
-                apeo_1_3 = veo_1_3.append
-                for _ in range(neo_1_3):
-                    eeo_1_3 = _new_object(AlterableConfig)
-                    lneeo_1_3_1 = buf[pos]
-                    if lneeo_1_3_1 < 0x80:
+                v_configs_o_resources: list[AlterableConfig] = []
+                ap_configs_o_resources = v_configs_o_resources.append
+                for _ in range(n_configs_o_resources):
+                    o_resources_configs = _new_object(AlterableConfig)
+                    ln_name_o_resources_configs = buf[pos]
+                    if ln_name_o_resources_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_3_1 -= 1
-                    if lneeo_1_3_1 < 0:
+                        ln_name_o_resources_configs, pos = _read_uvarint(buf, pos)
+                    ln_name_o_resources_configs -= 1
+                    if ln_name_o_resources_configs < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_3_1 > blen:
-                        raise _length_error(lneeo_1_3_1, pos, blen)
+                    elif pos + ln_name_o_resources_configs > blen:
+                        raise _length_error(ln_name_o_resources_configs, pos, blen)
                     else:
-                        eeo_1_3.name = buf[pos : pos + lneeo_1_3_1].decode()
-                        pos += lneeo_1_3_1
-                    lneeo_1_3_2 = buf[pos]
-                    if lneeo_1_3_2 < 0x80:
+                        o_resources_configs.name = buf[
+                            pos : pos + ln_name_o_resources_configs
+                        ].decode()
+                        pos += ln_name_o_resources_configs
+                    ln_value_o_resources_configs = buf[pos]
+                    if ln_value_o_resources_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_3_2, pos = _read_uvarint(buf, pos)
-                    lneeo_1_3_2 -= 1
-                    if lneeo_1_3_2 < 0:
-                        eeo_1_3.value = None
-                    elif pos + lneeo_1_3_2 > blen:
-                        raise _length_error(lneeo_1_3_2, pos, blen)
+                        ln_value_o_resources_configs, pos = _read_uvarint(buf, pos)
+                    ln_value_o_resources_configs -= 1
+                    if ln_value_o_resources_configs < 0:
+                        o_resources_configs.value = None
+                    elif pos + ln_value_o_resources_configs > blen:
+                        raise _length_error(ln_value_o_resources_configs, pos, blen)
                     else:
-                        eeo_1_3.value = buf[pos : pos + lneeo_1_3_2].decode()
-                        pos += lneeo_1_3_2
+                        o_resources_configs.value = buf[
+                            pos : pos + ln_value_o_resources_configs
+                        ].decode()
+                        pos += ln_value_o_resources_configs
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_3._unknown_tags = None
+                        o_resources_configs._unknown_tags = None
                     else:
-                        eeo_1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_3(eeo_1_3)
-                eo_1.configs = veo_1_3
+                        o_resources_configs._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_configs_o_resources(o_resources_configs)
+                o_resources.configs = v_configs_o_resources
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_resources._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.resources = vo_1
+                o_resources._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_resources_o(o_resources)
+        o.resources = v_resources_o
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -673,13 +503,13 @@ def _d_AlterConfigsRequest_2(buf: bytes, pos: int) -> tuple[AlterConfigsRequest,
 def _e_AlterConfigsRequest_2(o: AlterConfigsRequest, out: list[_Buffer]) -> None:
     """Encode AlterConfigsRequest at version 2."""
     w = out.append
-    a1 = o.resources
-    if a1 is None:
+    a_resources = o.resources
+    if a_resources is None:
         raise _null_value("Resources")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_AlterConfigsResource_2(e1, out)
+        w(_uvarint(len(a_resources) + 1))
+        for e_resources in a_resources:
+            _e_AlterConfigsResource_2(e_resources, out)
     w(_S_o.pack(o.validate_only))
     if o._unknown_tags is None:
         w(b"\x00")

@@ -50,7 +50,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class AlterConfigsResourceResponse(_Struct):
-    """The responses for each resource.
+    """The responses for each resource. In versions 0-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The resource error code.
@@ -72,46 +72,56 @@ class AlterConfigsResourceResponse(_Struct):
     resource_name: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_type",
-            "resourceType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="resource_type",
+            json_name="resourceType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_name",
-            "resourceName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="resource_name",
+            json_name="resourceName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -154,73 +164,41 @@ class AlterConfigsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "responses",
-            "responses",
-            "[]AlterConfigsResourceResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AlterConfigsResourceResponse,
+            name="responses",
+            json_name="responses",
+            type="[]AlterConfigsResourceResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AlterConfigsResourceResponse,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, responses: list[AlterConfigsResourceResponse] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        responses: list[AlterConfigsResourceResponse] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.responses = [] if responses is _EMPTY else responses
         self._unknown_tags = None
-
-
-def _d_AlterConfigsResourceResponse_0(
-    buf: bytes, pos: int
-) -> tuple[AlterConfigsResourceResponse, int]:
-    """Decode AlterConfigsResourceResponse at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(AlterConfigsResourceResponse)
-    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_resource_name_o < 0:
-        raise (
-            _null_error("ResourceName")
-            if ln_resource_name_o == -1
-            else _length_error(ln_resource_name_o, pos, blen)
-        )
-    elif pos + ln_resource_name_o > blen:
-        raise _length_error(ln_resource_name_o, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
-        pos += ln_resource_name_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_AlterConfigsResourceResponse_0(o: AlterConfigsResourceResponse, out: list[_Buffer]) -> None:
@@ -232,50 +210,6 @@ def _e_AlterConfigsResourceResponse_0(o: AlterConfigsResourceResponse, out: list
     w(_enc_nstr(o.error_message))
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
-
-
-def _d_AlterConfigsResourceResponse_2(
-    buf: bytes, pos: int
-) -> tuple[AlterConfigsResourceResponse, int]:
-    """Decode AlterConfigsResourceResponse at version 2."""
-    blen = len(buf)
-    o = _new_object(AlterConfigsResourceResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("ResourceName")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AlterConfigsResourceResponse_2(o: AlterConfigsResourceResponse, out: list[_Buffer]) -> None:
@@ -304,37 +238,37 @@ def _d_AlterConfigsResponse_0(buf: bytes, pos: int) -> tuple[AlterConfigsRespons
     elif n_responses_o > blen - pos:
         raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[AlterConfigsResourceResponse] = []
-        apo_2 = vo_2.append
+        v_responses_o: list[AlterConfigsResourceResponse] = []
+        ap_responses_o = v_responses_o.append
         for _ in range(n_responses_o):
-            eo_2 = _new_object(AlterConfigsResourceResponse)
-            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_responses = _new_object(AlterConfigsResourceResponse)
+            o_responses.error_code, ln_error_message_o_responses = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_error_message_eo_2 < 0:
-                if ln_error_message_eo_2 != -1:
-                    raise _length_error(ln_error_message_eo_2, pos, blen)
-                eo_2.error_message = None
-            elif pos + ln_error_message_eo_2 > blen:
-                raise _length_error(ln_error_message_eo_2, pos, blen)
+            if ln_error_message_o_responses < 0:
+                if ln_error_message_o_responses != -1:
+                    raise _length_error(ln_error_message_o_responses, pos, blen)
+                o_responses.error_message = None
+            elif pos + ln_error_message_o_responses > blen:
+                raise _length_error(ln_error_message_o_responses, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
-                pos += ln_error_message_eo_2
-            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+                o_responses.error_message = buf[pos : pos + ln_error_message_o_responses].decode()
+                pos += ln_error_message_o_responses
+            o_responses.resource_type, ln_resource_name_o_responses = _S_bh.unpack_from(buf, pos)
             pos += 3
-            if ln_resource_name_eo_2 < 0:
+            if ln_resource_name_o_responses < 0:
                 raise (
                     _null_error("ResourceName")
-                    if ln_resource_name_eo_2 == -1
-                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                    if ln_resource_name_o_responses == -1
+                    else _length_error(ln_resource_name_o_responses, pos, blen)
                 )
-            elif pos + ln_resource_name_eo_2 > blen:
-                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            elif pos + ln_resource_name_o_responses > blen:
+                raise _length_error(ln_resource_name_o_responses, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
-                pos += ln_resource_name_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.responses = vo_2
+                o_responses.resource_name = buf[pos : pos + ln_resource_name_o_responses].decode()
+                pos += ln_resource_name_o_responses
+            o_responses._unknown_tags = None
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o._unknown_tags = None
     return o, pos
 
@@ -345,13 +279,13 @@ def _e_AlterConfigsResponse_0(o: AlterConfigsResponse, out: list[_Buffer]) -> No
         raise _tags_unsupported("AlterConfigsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_AlterConfigsResourceResponse_0(e2, out)
+        w(_S_i.pack(len(a_responses)))
+        for e_responses in a_responses:
+            _e_AlterConfigsResourceResponse_0(e_responses, out)
 
 
 def _d_AlterConfigsResponse_2(buf: bytes, pos: int) -> tuple[AlterConfigsResponse, int]:
@@ -360,60 +294,60 @@ def _d_AlterConfigsResponse_2(buf: bytes, pos: int) -> tuple[AlterConfigsRespons
     o = _new_object(AlterConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[AlterConfigsResourceResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AlterConfigsResourceResponse)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_responses_o: list[AlterConfigsResourceResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(AlterConfigsResourceResponse)
+            o_responses.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_error_message_o_responses = buf[pos]
+            if ln_error_message_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_error_message_o_responses, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_responses -= 1
+            if ln_error_message_o_responses < 0:
+                o_responses.error_message = None
+            elif pos + ln_error_message_o_responses > blen:
+                raise _length_error(ln_error_message_o_responses, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+                o_responses.error_message = buf[pos : pos + ln_error_message_o_responses].decode()
+                pos += ln_error_message_o_responses
+            o_responses.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_resource_name_o_responses = buf[pos]
+            if ln_resource_name_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_resource_name_o_responses, pos = _read_uvarint(buf, pos)
+            ln_resource_name_o_responses -= 1
+            if ln_resource_name_o_responses < 0:
                 raise _null_error("ResourceName")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_resource_name_o_responses > blen:
+                raise _length_error(ln_resource_name_o_responses, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
+                o_responses.resource_name = buf[pos : pos + ln_resource_name_o_responses].decode()
+                pos += ln_resource_name_o_responses
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.responses = vo_2
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -426,13 +360,13 @@ def _e_AlterConfigsResponse_2(o: AlterConfigsResponse, out: list[_Buffer]) -> No
     """Encode AlterConfigsResponse at version 2."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AlterConfigsResourceResponse_2(e2, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_AlterConfigsResourceResponse_2(e_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
 from .alter_partition_reassignments_response import AlterPartitionReassignmentsResponse
 
 __all__ = [
@@ -46,7 +47,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class ReassignablePartition(_Struct):
-    """The partitions to reassign.
+    """The partitions to reassign. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -59,44 +60,48 @@ class ReassignablePartition(_Struct):
     }
 
     partition_index: int
-    replicas: list[int] | None
+    replicas: list[BrokerId] | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replicas",
-            "replicas",
-            "[]int32",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="replicas",
+            json_name="replicas",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0, replicas: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+        replicas: list[BrokerId] | None = None,
+    ) -> None:
         self.partition_index = partition_index
         self.replicas = replicas
         self._unknown_tags = None
 
 
 class ReassignableTopic(_Struct):
-    """The topics to reassign.
+    """The topics to reassign. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -108,28 +113,42 @@ class ReassignableTopic(_Struct):
         "partitions": "v0+: The partitions to reassign.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[ReassignablePartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]ReassignablePartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ReassignablePartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]ReassignablePartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ReassignablePartition,
         ),
     )
 
-    def __init__(self, name: str = "", partitions: list[ReassignablePartition] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partitions: list[ReassignablePartition] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -164,43 +183,43 @@ class AlterPartitionReassignmentsRequest(_Request[AlterPartitionReassignmentsRes
     RESPONSE: ClassVar[type[_Message]] = AlterPartitionReassignmentsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "timeout_ms",
-            "timeoutMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            60000,
-            False,
-            False,
-            None,
+            name="timeout_ms",
+            json_name="timeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=60000,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "allow_replication_factor_change",
-            "allowReplicationFactorChange",
-            "bool",
-            (1, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            False,
-            None,
+            name="allow_replication_factor_change",
+            json_name="allowReplicationFactorChange",
+            type="bool",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=True,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]ReassignableTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ReassignableTopic,
+            name="topics",
+            json_name="topics",
+            type="[]ReassignableTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ReassignableTopic,
         ),
     )
 
@@ -216,124 +235,33 @@ class AlterPartitionReassignmentsRequest(_Request[AlterPartitionReassignmentsRes
         self._unknown_tags = None
 
 
-def _d_ReassignablePartition_0(buf: bytes, pos: int) -> tuple[ReassignablePartition, int]:
-    """Decode ReassignablePartition at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(ReassignablePartition)
-    o.partition_index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n_replicas_o = buf[pos]
-    if n_replicas_o < 0x80:
-        pos += 1
-    else:
-        n_replicas_o, pos = _read_uvarint(buf, pos)
-    n_replicas_o -= 1
-    if n_replicas_o < 0:
-        if n_replicas_o != -1:
-            raise _count_error(n_replicas_o, 0)
-        o.replicas = None
-    else:
-        o.replicas = [*_A_Ni[n_replicas_o].unpack_from(buf, pos)]
-        pos += 4 * n_replicas_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ReassignablePartition_0(o: ReassignablePartition, out: list[_Buffer]) -> None:
     """Encode ReassignablePartition at versions 0, 1."""
     w = out.append
     w(_S_i.pack(o.partition_index))
-    a2 = o.replicas
-    if a2 is None:
+    a_replicas = o.replicas
+    if a_replicas is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_replicas) + 1))
+        w(_A_Ni[len(a_replicas)].pack(*a_replicas))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReassignableTopic_0(buf: bytes, pos: int) -> tuple[ReassignableTopic, int]:
-    """Decode ReassignableTopic at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(ReassignableTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[ReassignablePartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ReassignablePartition)
-            eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            n_replicas_eo_2 = buf[pos]
-            if n_replicas_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_replicas_eo_2, pos = _read_uvarint(buf, pos)
-            n_replicas_eo_2 -= 1
-            if n_replicas_eo_2 < 0:
-                if n_replicas_eo_2 != -1:
-                    raise _count_error(n_replicas_eo_2, 0)
-                eo_2.replicas = None
-            else:
-                eo_2.replicas = [*_A_Ni[n_replicas_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_replicas_eo_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ReassignableTopic_0(o: ReassignableTopic, out: list[_Buffer]) -> None:
     """Encode ReassignableTopic at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ReassignablePartition_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_ReassignablePartition_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -348,82 +276,84 @@ def _d_AlterPartitionReassignmentsRequest_0(
     o = _new_object(AlterPartitionReassignmentsRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ReassignableTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ReassignableTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[ReassignableTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(ReassignableTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[ReassignablePartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(ReassignablePartition)
-                    eeo_2_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                v_partitions_o_topics: list[ReassignablePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ReassignablePartition)
+                    o_topics_partitions.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    n_replicas_eeo_2_2 = buf[pos]
-                    if n_replicas_eeo_2_2 < 0x80:
+                    n_replicas_o_topics_partitions = buf[pos]
+                    if n_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_replicas_eeo_2_2, pos = _read_uvarint(buf, pos)
-                    n_replicas_eeo_2_2 -= 1
-                    if n_replicas_eeo_2_2 < 0:
-                        if n_replicas_eeo_2_2 != -1:
-                            raise _count_error(n_replicas_eeo_2_2, 0)
-                        eeo_2_2.replicas = None
+                        n_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_replicas_o_topics_partitions -= 1
+                    if n_replicas_o_topics_partitions < 0:
+                        if n_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_replicas_o_topics_partitions, 0)
+                        o_topics_partitions.replicas = None
                     else:
-                        eeo_2_2.replicas = [*_A_Ni[n_replicas_eeo_2_2].unpack_from(buf, pos)]
-                        pos += 4 * n_replicas_eeo_2_2
+                        o_topics_partitions.replicas = [
+                            *_A_Ni[n_replicas_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_replicas_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.allow_replication_factor_change = True
     if buf[pos] == 0:
         pos += 1
@@ -443,13 +373,13 @@ def _e_AlterPartitionReassignmentsRequest_0(
         )
     w = out.append
     w(_S_i.pack(o.timeout_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ReassignableTopic_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_ReassignableTopic_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -464,82 +394,84 @@ def _d_AlterPartitionReassignmentsRequest_1(
     o = _new_object(AlterPartitionReassignmentsRequest)
     o.timeout_ms, o.allow_replication_factor_change = _S_io.unpack_from(buf, pos)
     pos += 5
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ReassignableTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ReassignableTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[ReassignableTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(ReassignableTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[ReassignablePartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(ReassignablePartition)
-                    eeo_2_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                v_partitions_o_topics: list[ReassignablePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ReassignablePartition)
+                    o_topics_partitions.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    n_replicas_eeo_2_2 = buf[pos]
-                    if n_replicas_eeo_2_2 < 0x80:
+                    n_replicas_o_topics_partitions = buf[pos]
+                    if n_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_replicas_eeo_2_2, pos = _read_uvarint(buf, pos)
-                    n_replicas_eeo_2_2 -= 1
-                    if n_replicas_eeo_2_2 < 0:
-                        if n_replicas_eeo_2_2 != -1:
-                            raise _count_error(n_replicas_eeo_2_2, 0)
-                        eeo_2_2.replicas = None
+                        n_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_replicas_o_topics_partitions -= 1
+                    if n_replicas_o_topics_partitions < 0:
+                        if n_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_replicas_o_topics_partitions, 0)
+                        o_topics_partitions.replicas = None
                     else:
-                        eeo_2_2.replicas = [*_A_Ni[n_replicas_eeo_2_2].unpack_from(buf, pos)]
-                        pos += 4 * n_replicas_eeo_2_2
+                        o_topics_partitions.replicas = [
+                            *_A_Ni[n_replicas_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_replicas_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -554,13 +486,13 @@ def _e_AlterPartitionReassignmentsRequest_1(
     """Encode AlterPartitionReassignmentsRequest at version 1."""
     w = out.append
     w(_S_io.pack(o.timeout_ms, o.allow_replication_factor_change))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ReassignableTopic_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_ReassignableTopic_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "ReassignablePartitionResponse",
     "ReassignableTopicResponse",
@@ -43,7 +45,7 @@ _S_ioh = _struct.Struct(">i?h")
 
 
 class ReassignablePartitionResponse(_Struct):
-    """The responses to partitions to reassign.
+    """The responses to partitions to reassign. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -62,38 +64,51 @@ class ReassignablePartitionResponse(_Struct):
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, partition_index: int = 0, error_code: int = 0, error_message: str | None = ""
+        self,
+        partition_index: int = 0,
+        error_code: int = 0,
+        error_message: str | None = "",
     ) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
@@ -102,7 +117,7 @@ class ReassignablePartitionResponse(_Struct):
 
 
 class ReassignableTopicResponse(_Struct):
-    """The responses to topics to reassign.
+    """The responses to topics to reassign. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -114,29 +129,41 @@ class ReassignableTopicResponse(_Struct):
         "partitions": "v0+: The responses to partitions to reassign.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[ReassignablePartitionResponse]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]ReassignablePartitionResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ReassignablePartitionResponse,
+            name="partitions",
+            json_name="partitions",
+            type="[]ReassignablePartitionResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ReassignablePartitionResponse,
         ),
     )
 
     def __init__(
-        self, name: str = "", partitions: list[ReassignablePartitionResponse] = _EMPTY
+        self,
+        name: TopicName = "",
+        partitions: list[ReassignablePartitionResponse] = _EMPTY,
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -177,59 +204,69 @@ class AlterPartitionReassignmentsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "allow_replication_factor_change",
-            "allowReplicationFactorChange",
-            "bool",
-            (1, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            True,
-            None,
+            name="allow_replication_factor_change",
+            json_name="allowReplicationFactorChange",
+            type="bool",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=True,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "responses",
-            "responses",
-            "[]ReassignableTopicResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ReassignableTopicResponse,
+            name="responses",
+            json_name="responses",
+            type="[]ReassignableTopicResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ReassignableTopicResponse,
         ),
     )
 
@@ -249,35 +286,6 @@ class AlterPartitionReassignmentsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_ReassignablePartitionResponse_0(
-    buf: bytes, pos: int
-) -> tuple[ReassignablePartitionResponse, int]:
-    """Decode ReassignablePartitionResponse at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(ReassignablePartitionResponse)
-    o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ReassignablePartitionResponse_0(
     o: ReassignablePartitionResponse, out: list[_Buffer]
 ) -> None:
@@ -291,81 +299,17 @@ def _e_ReassignablePartitionResponse_0(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReassignableTopicResponse_0(buf: bytes, pos: int) -> tuple[ReassignableTopicResponse, int]:
-    """Decode ReassignableTopicResponse at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(ReassignableTopicResponse)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[ReassignablePartitionResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ReassignablePartitionResponse)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ReassignableTopicResponse_0(o: ReassignableTopicResponse, out: list[_Buffer]) -> None:
     """Encode ReassignableTopicResponse at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ReassignablePartitionResponse_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_ReassignablePartitionResponse_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -380,95 +324,99 @@ def _d_AlterPartitionReassignmentsResponse_0(
     o = _new_object(AlterPartitionReassignmentsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_3: list[ReassignableTopicResponse] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ReassignableTopicResponse)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_responses_o: list[ReassignableTopicResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(ReassignableTopicResponse)
+            ln_name_o_responses = buf[pos]
+            if ln_name_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_name_o_responses, pos = _read_uvarint(buf, pos)
+            ln_name_o_responses -= 1
+            if ln_name_o_responses < 0:
                 raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            n_partitions_o_responses = buf[pos]
+            if n_partitions_o_responses < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_o_responses, pos = _read_uvarint(buf, pos)
+            n_partitions_o_responses -= 1
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_3_2: list[ReassignablePartitionResponse] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(ReassignablePartitionResponse)
-                    eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_responses: list[ReassignablePartitionResponse] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(ReassignablePartitionResponse)
+                    o_responses_partitions.partition_index, o_responses_partitions.error_code = (
+                        _S_ih.unpack_from(buf, pos)
+                    )
                     pos += 6
-                    lneeo_3_2_2 = buf[pos]
-                    if lneeo_3_2_2 < 0x80:
+                    ln_error_message_o_responses_partitions = buf[pos]
+                    if ln_error_message_o_responses_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_3_2_2 -= 1
-                    if lneeo_3_2_2 < 0:
-                        eeo_3_2.error_message = None
-                    elif pos + lneeo_3_2_2 > blen:
-                        raise _length_error(lneeo_3_2_2, pos, blen)
+                        ln_error_message_o_responses_partitions, pos = _read_uvarint(buf, pos)
+                    ln_error_message_o_responses_partitions -= 1
+                    if ln_error_message_o_responses_partitions < 0:
+                        o_responses_partitions.error_message = None
+                    elif pos + ln_error_message_o_responses_partitions > blen:
+                        raise _length_error(ln_error_message_o_responses_partitions, pos, blen)
                     else:
-                        eeo_3_2.error_message = buf[pos : pos + lneeo_3_2_2].decode()
-                        pos += lneeo_3_2_2
+                        o_responses_partitions.error_message = buf[
+                            pos : pos + ln_error_message_o_responses_partitions
+                        ].decode()
+                        pos += ln_error_message_o_responses_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_responses_partitions._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
+                        o_responses_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.responses = vo_3
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.allow_replication_factor_change = True
     if buf[pos] == 0:
         pos += 1
@@ -485,13 +433,13 @@ def _e_AlterPartitionReassignmentsResponse_0(
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.responses
-    if a3 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ReassignableTopicResponse_0(e3, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_ReassignableTopicResponse_0(e_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -508,95 +456,99 @@ def _d_AlterPartitionReassignmentsResponse_1(
         buf, pos
     )
     pos += 7
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_3: list[ReassignableTopicResponse] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ReassignableTopicResponse)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_responses_o: list[ReassignableTopicResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(ReassignableTopicResponse)
+            ln_name_o_responses = buf[pos]
+            if ln_name_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_name_o_responses, pos = _read_uvarint(buf, pos)
+            ln_name_o_responses -= 1
+            if ln_name_o_responses < 0:
                 raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            n_partitions_o_responses = buf[pos]
+            if n_partitions_o_responses < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_o_responses, pos = _read_uvarint(buf, pos)
+            n_partitions_o_responses -= 1
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_3_2: list[ReassignablePartitionResponse] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(ReassignablePartitionResponse)
-                    eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_responses: list[ReassignablePartitionResponse] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(ReassignablePartitionResponse)
+                    o_responses_partitions.partition_index, o_responses_partitions.error_code = (
+                        _S_ih.unpack_from(buf, pos)
+                    )
                     pos += 6
-                    lneeo_3_2_2 = buf[pos]
-                    if lneeo_3_2_2 < 0x80:
+                    ln_error_message_o_responses_partitions = buf[pos]
+                    if ln_error_message_o_responses_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_3_2_2 -= 1
-                    if lneeo_3_2_2 < 0:
-                        eeo_3_2.error_message = None
-                    elif pos + lneeo_3_2_2 > blen:
-                        raise _length_error(lneeo_3_2_2, pos, blen)
+                        ln_error_message_o_responses_partitions, pos = _read_uvarint(buf, pos)
+                    ln_error_message_o_responses_partitions -= 1
+                    if ln_error_message_o_responses_partitions < 0:
+                        o_responses_partitions.error_message = None
+                    elif pos + ln_error_message_o_responses_partitions > blen:
+                        raise _length_error(ln_error_message_o_responses_partitions, pos, blen)
                     else:
-                        eeo_3_2.error_message = buf[pos : pos + lneeo_3_2_2].decode()
-                        pos += lneeo_3_2_2
+                        o_responses_partitions.error_message = buf[
+                            pos : pos + ln_error_message_o_responses_partitions
+                        ].decode()
+                        pos += ln_error_message_o_responses_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_responses_partitions._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
+                        o_responses_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.responses = vo_3
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -612,13 +564,13 @@ def _e_AlterPartitionReassignmentsResponse_1(
     w = out.append
     w(_S_ioh.pack(o.throttle_time_ms, o.allow_replication_factor_change, o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.responses
-    if a3 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ReassignableTopicResponse_0(e3, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_ReassignableTopicResponse_0(e_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -33,6 +33,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
 from .alter_partition_response import AlterPartitionResponse
 
 __all__ = [
@@ -50,7 +51,7 @@ _A_Nibi = _array_structs(">%dibi")
 
 
 class BrokerState(_Struct):
-    """The ISR for this partition.
+    """The ISR for this partition. In versions 3, flexible in 3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v3+): The ID of the broker.
@@ -62,35 +63,49 @@ class BrokerState(_Struct):
         "broker_epoch": "v3+: The epoch of the broker. It will be -1 if the epoch check is not supported.",
     }
 
-    broker_id: int
+    broker_id: BrokerId
     broker_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "broker_id", "brokerId", "int32", (3, 32767), None, None, None, 0, False, False, None
+            name="broker_id",
+            json_name="brokerId",
+            type="int32",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "broker_epoch",
-            "brokerEpoch",
-            "int64",
-            (3, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="broker_epoch",
+            json_name="brokerEpoch",
+            type="int64",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, broker_id: int = 0, broker_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        broker_id: BrokerId = 0,
+        broker_epoch: int = -1,
+    ) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self._unknown_tags = None
 
 
 class PartitionData(_Struct):
-    """The partitions to alter ISRs for.
+    """The partitions to alter ISRs for. In versions 2-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -112,78 +127,88 @@ class PartitionData(_Struct):
 
     partition_index: int
     leader_epoch: int
-    new_isr: list[int]
+    new_isr: list[BrokerId]
     new_isr_with_epochs: list[BrokerState]
     leader_recovery_state: int
     partition_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "new_isr", "newIsr", "[]int32", (0, 2), None, None, None, None, False, False, None
+            name="new_isr",
+            json_name="newIsr",
+            type="[]int32",
+            versions=(0, 2),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "new_isr_with_epochs",
-            "newIsrWithEpochs",
-            "[]BrokerState",
-            (3, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            BrokerState,
+            name="new_isr_with_epochs",
+            json_name="newIsrWithEpochs",
+            type="[]BrokerState",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=BrokerState,
         ),
         _FieldSchema(
-            "leader_recovery_state",
-            "leaderRecoveryState",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_recovery_state",
+            json_name="leaderRecoveryState",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_epoch",
-            "partitionEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_epoch",
+            json_name="partitionEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -191,7 +216,7 @@ class PartitionData(_Struct):
         self,
         partition_index: int = 0,
         leader_epoch: int = 0,
-        new_isr: list[int] = _EMPTY,
+        new_isr: list[BrokerId] = _EMPTY,
         new_isr_with_epochs: list[BrokerState] = _EMPTY,
         leader_recovery_state: int = 0,
         partition_epoch: int = 0,
@@ -206,7 +231,7 @@ class PartitionData(_Struct):
 
 
 class TopicData(_Struct):
-    """The topics to alter ISRs for.
+    """The topics to alter ISRs for. In versions 2-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v2+): The ID of the topic to alter ISRs for.
@@ -222,35 +247,37 @@ class TopicData(_Struct):
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (2, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
     def __init__(
-        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[PartitionData] = _EMPTY,
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -272,7 +299,7 @@ class AlterPartitionRequest(_Request[AlterPartitionResponse]):
         "topics": "v0+: The topics to alter ISRs for.",
     }
 
-    broker_id: int
+    broker_id: BrokerId
     broker_epoch: int
     topics: list[TopicData]
     API_KEY: ClassVar[int | None] = 56
@@ -286,57 +313,56 @@ class AlterPartitionRequest(_Request[AlterPartitionResponse]):
     RESPONSE: ClassVar[type[_Message]] = AlterPartitionResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "broker_id", "brokerId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="broker_id",
+            json_name="brokerId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "broker_epoch",
-            "brokerEpoch",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="broker_epoch",
+            json_name="brokerEpoch",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicData,
+            name="topics",
+            json_name="topics",
+            type="[]TopicData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicData,
         ),
     )
 
     def __init__(
-        self, broker_id: int = 0, broker_epoch: int = -1, topics: list[TopicData] = _EMPTY
+        self,
+        broker_id: BrokerId = 0,
+        broker_epoch: int = -1,
+        topics: list[TopicData] = _EMPTY,
     ) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_BrokerState_3(buf: bytes, pos: int) -> tuple[BrokerState, int]:
-    """Decode BrokerState at version 3."""
-    blen = len(buf)
-    o = _new_object(BrokerState)
-    o.broker_id, o.broker_epoch = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_BrokerState_3(o: BrokerState, out: list[_Buffer]) -> None:
@@ -349,97 +375,23 @@ def _e_BrokerState_3(o: BrokerState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_2(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 2."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.leader_epoch = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    n_new_isr_o = buf[pos]
-    if n_new_isr_o < 0x80:
-        pos += 1
-    else:
-        n_new_isr_o, pos = _read_uvarint(buf, pos)
-    n_new_isr_o -= 1
-    if n_new_isr_o < 0:
-        if n_new_isr_o != -1:
-            raise _count_error(n_new_isr_o, 0)
-        raise _null_error("NewIsr")
-    else:
-        vo_3 = [*_A_Nibi[n_new_isr_o].unpack_from(buf, pos)]
-        o.leader_recovery_state, o.partition_epoch = vo_3[-2:]
-        del vo_3[-2:]
-        o.new_isr = vo_3
-        pos += 4 * n_new_isr_o + 5
-    o.new_isr_with_epochs = []
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 2."""
     if o.new_isr_with_epochs != []:
         raise _FieldVersionError("PartitionData", "new_isr_with_epochs", 2)
     w = out.append
     w(_S_ii.pack(o.partition_index, o.leader_epoch))
-    a2 = o.new_isr
-    if a2 is None:
+    a_new_isr = o.new_isr
+    if a_new_isr is None:
         raise _null_value("NewIsr")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_new_isr) + 1))
+        w(_A_Ni[len(a_new_isr)].pack(*a_new_isr))
     w(_S_bi.pack(o.leader_recovery_state, o.partition_epoch))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_PartitionData_3(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 3."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.leader_epoch = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("NewIsrWithEpochs")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[BrokerState] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(BrokerState)
-            eo_2.broker_id, eo_2.broker_epoch = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.new_isr_with_epochs = vo_2
-    o.leader_recovery_state, o.partition_epoch = _S_bi.unpack_from(buf, pos)
-    pos += 5
-    o.new_isr = []
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionData_3(o: PartitionData, out: list[_Buffer]) -> None:
@@ -448,13 +400,13 @@ def _e_PartitionData_3(o: PartitionData, out: list[_Buffer]) -> None:
         raise _FieldVersionError("PartitionData", "new_isr", 3)
     w = out.append
     w(_S_ii.pack(o.partition_index, o.leader_epoch))
-    a2 = o.new_isr_with_epochs
-    if a2 is None:
+    a_new_isr_with_epochs = o.new_isr_with_epochs
+    if a_new_isr_with_epochs is None:
         raise _null_value("NewIsrWithEpochs")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_BrokerState_3(e2, out)
+        w(_uvarint(len(a_new_isr_with_epochs) + 1))
+        for e_new_isr_with_epochs in a_new_isr_with_epochs:
+            _e_BrokerState_3(e_new_isr_with_epochs, out)
     w(_S_bi.pack(o.leader_recovery_state, o.partition_epoch))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -462,158 +414,34 @@ def _e_PartitionData_3(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_2(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 2."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index, eo_2.leader_epoch = _S_ii.unpack_from(buf, pos)
-            pos += 8
-            n_new_isr_eo_2 = buf[pos]
-            if n_new_isr_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_new_isr_eo_2, pos = _read_uvarint(buf, pos)
-            n_new_isr_eo_2 -= 1
-            if n_new_isr_eo_2 < 0:
-                if n_new_isr_eo_2 != -1:
-                    raise _count_error(n_new_isr_eo_2, 0)
-                raise _null_error("NewIsr")
-            else:
-                veo_2_3 = [*_A_Nibi[n_new_isr_eo_2].unpack_from(buf, pos)]
-                eo_2.leader_recovery_state, eo_2.partition_epoch = veo_2_3[-2:]
-                del veo_2_3[-2:]
-                eo_2.new_isr = veo_2_3
-                pos += 4 * n_new_isr_eo_2 + 5
-            eo_2.new_isr_with_epochs = []
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicData_2(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 2."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_2(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_2(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_3(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 3."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index, eo_2.leader_epoch = _S_ii.unpack_from(buf, pos)
-            pos += 8
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("NewIsrWithEpochs")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[BrokerState] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(BrokerState)
-                    eeo_2_2.broker_id, eeo_2_2.broker_epoch = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.new_isr_with_epochs = veo_2_2
-            eo_2.leader_recovery_state, eo_2.partition_epoch = _S_bi.unpack_from(buf, pos)
-            pos += 5
-            eo_2.new_isr = []
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicData_3(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 3."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_3(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_3(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -626,74 +454,81 @@ def _d_AlterPartitionRequest_2(buf: bytes, pos: int) -> tuple[AlterPartitionRequ
     o = _new_object(AlterPartitionRequest)
     o.broker_id, o.broker_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicData)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
-                    eeo_2_2.partition_index, eeo_2_2.leader_epoch = _S_ii.unpack_from(buf, pos)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
+                    o_topics_partitions.partition_index, o_topics_partitions.leader_epoch = (
+                        _S_ii.unpack_from(buf, pos)
+                    )
                     pos += 8
-                    n_new_isr_eeo_2_2 = buf[pos]
-                    if n_new_isr_eeo_2_2 < 0x80:
+                    n_new_isr_o_topics_partitions = buf[pos]
+                    if n_new_isr_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_new_isr_eeo_2_2, pos = _read_uvarint(buf, pos)
-                    n_new_isr_eeo_2_2 -= 1
-                    if n_new_isr_eeo_2_2 < 0:
-                        if n_new_isr_eeo_2_2 != -1:
-                            raise _count_error(n_new_isr_eeo_2_2, 0)
+                        n_new_isr_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_new_isr_o_topics_partitions -= 1
+                    if n_new_isr_o_topics_partitions < 0:
+                        if n_new_isr_o_topics_partitions != -1:
+                            raise _count_error(n_new_isr_o_topics_partitions, 0)
                         raise _null_error("NewIsr")
                     else:
-                        veeo_2_2_3 = [*_A_Nibi[n_new_isr_eeo_2_2].unpack_from(buf, pos)]
-                        eeo_2_2.leader_recovery_state, eeo_2_2.partition_epoch = veeo_2_2_3[-2:]
-                        del veeo_2_2_3[-2:]
-                        eeo_2_2.new_isr = veeo_2_2_3
-                        pos += 4 * n_new_isr_eeo_2_2 + 5
-                    eeo_2_2.new_isr_with_epochs = []
+                        v_new_isr_o_topics_partitions = [
+                            *_A_Nibi[n_new_isr_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        (
+                            o_topics_partitions.leader_recovery_state,
+                            o_topics_partitions.partition_epoch,
+                        ) = v_new_isr_o_topics_partitions[-2:]
+                        del v_new_isr_o_topics_partitions[-2:]
+                        o_topics_partitions.new_isr = v_new_isr_o_topics_partitions
+                        pos += 4 * n_new_isr_o_topics_partitions + 5
+                    o_topics_partitions.new_isr_with_epochs = []
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -706,13 +541,13 @@ def _e_AlterPartitionRequest_2(o: AlterPartitionRequest, out: list[_Buffer]) -> 
     """Encode AlterPartitionRequest at version 2."""
     w = out.append
     w(_S_iq.pack(o.broker_id, o.broker_epoch))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicData_2(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_2(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -725,90 +560,102 @@ def _d_AlterPartitionRequest_3(buf: bytes, pos: int) -> tuple[AlterPartitionRequ
     o = _new_object(AlterPartitionRequest)
     o.broker_id, o.broker_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicData)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
-                    eeo_2_2.partition_index, eeo_2_2.leader_epoch = _S_ii.unpack_from(buf, pos)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
+                    o_topics_partitions.partition_index, o_topics_partitions.leader_epoch = (
+                        _S_ii.unpack_from(buf, pos)
+                    )
                     pos += 8
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_new_isr_with_epochs_o_topics_partitions = buf[pos]
+                    if n_new_isr_with_epochs_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_new_isr_with_epochs_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_new_isr_with_epochs_o_topics_partitions -= 1
+                    if n_new_isr_with_epochs_o_topics_partitions < 0:
+                        if n_new_isr_with_epochs_o_topics_partitions != -1:
+                            raise _count_error(n_new_isr_with_epochs_o_topics_partitions, 0)
                         raise _null_error("NewIsrWithEpochs")
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                    elif n_new_isr_with_epochs_o_topics_partitions > blen - pos:
+                        raise _count_error(n_new_isr_with_epochs_o_topics_partitions, blen - pos)
                     else:
-                        veeo_2_2_2: list[BrokerState] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(BrokerState)
-                            eeeo_2_2_2.broker_id, eeeo_2_2_2.broker_epoch = _S_iq.unpack_from(
-                                buf, pos
-                            )
+                        v_new_isr_with_epochs_o_topics_partitions: list[BrokerState] = []
+                        ap_new_isr_with_epochs_o_topics_partitions = (
+                            v_new_isr_with_epochs_o_topics_partitions.append
+                        )
+                        for _ in range(n_new_isr_with_epochs_o_topics_partitions):
+                            o_topics_partitions_new_isr_with_epochs = _new_object(BrokerState)
+                            (
+                                o_topics_partitions_new_isr_with_epochs.broker_id,
+                                o_topics_partitions_new_isr_with_epochs.broker_epoch,
+                            ) = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_topics_partitions_new_isr_with_epochs._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.new_isr_with_epochs = veeo_2_2_2
-                    eeo_2_2.leader_recovery_state, eeo_2_2.partition_epoch = _S_bi.unpack_from(
-                        buf, pos
-                    )
+                                o_topics_partitions_new_isr_with_epochs._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_new_isr_with_epochs_o_topics_partitions(
+                                o_topics_partitions_new_isr_with_epochs
+                            )
+                        o_topics_partitions.new_isr_with_epochs = (
+                            v_new_isr_with_epochs_o_topics_partitions
+                        )
+                    (
+                        o_topics_partitions.leader_recovery_state,
+                        o_topics_partitions.partition_epoch,
+                    ) = _S_bi.unpack_from(buf, pos)
                     pos += 5
-                    eeo_2_2.new_isr = []
+                    o_topics_partitions.new_isr = []
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -821,13 +668,13 @@ def _e_AlterPartitionRequest_3(o: AlterPartitionRequest, out: list[_Buffer]) -> 
     """Encode AlterPartitionRequest at version 3."""
     w = out.append
     w(_S_iq.pack(o.broker_id, o.broker_epoch))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicData_3(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_3(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
+
 __all__ = [
     "PartitionData",
     "TopicData",
@@ -46,7 +48,7 @@ _A_Nibi = _array_structs(">%dibi")
 
 
 class PartitionData(_Struct):
-    """The responses for each partition.
+    """The responses for each partition. In versions 2-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -70,72 +72,102 @@ class PartitionData(_Struct):
 
     partition_index: int
     error_code: int
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
-    isr: list[int]
+    isr: list[BrokerId]
     leader_recovery_state: int
     partition_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "isr", "isr", "[]int32", (0, 32767), None, None, None, None, False, False, None
+            name="isr",
+            json_name="isr",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_recovery_state",
-            "leaderRecoveryState",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="leader_recovery_state",
+            json_name="leaderRecoveryState",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_epoch",
-            "partitionEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_epoch",
+            json_name="partitionEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -143,9 +175,9 @@ class PartitionData(_Struct):
         self,
         partition_index: int = 0,
         error_code: int = 0,
-        leader_id: int = 0,
+        leader_id: BrokerId = 0,
         leader_epoch: int = 0,
-        isr: list[int] = _EMPTY,
+        isr: list[BrokerId] = _EMPTY,
         leader_recovery_state: int = 0,
         partition_epoch: int = 0,
     ) -> None:
@@ -160,7 +192,7 @@ class PartitionData(_Struct):
 
 
 class TopicData(_Struct):
-    """The responses for each topic.
+    """The responses for each topic. In versions 2-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v2+): The ID of the topic.
@@ -176,35 +208,37 @@ class TopicData(_Struct):
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (2, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
     def __init__(
-        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[PartitionData] = _EMPTY,
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -239,38 +273,51 @@ class AlterPartitionResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicData,
+            name="topics",
+            json_name="topics",
+            type="[]TopicData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicData,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, error_code: int = 0, topics: list[TopicData] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        error_code: int = 0,
+        topics: list[TopicData] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -278,46 +325,16 @@ class AlterPartitionResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_2(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _S_ihii.unpack_from(buf, pos)
-    pos += 14
-    n_isr_o = buf[pos]
-    if n_isr_o < 0x80:
-        pos += 1
-    else:
-        n_isr_o, pos = _read_uvarint(buf, pos)
-    n_isr_o -= 1
-    if n_isr_o < 0:
-        if n_isr_o != -1:
-            raise _count_error(n_isr_o, 0)
-        raise _null_error("Isr")
-    else:
-        vo_3 = [*_A_Nibi[n_isr_o].unpack_from(buf, pos)]
-        o.leader_recovery_state, o.partition_epoch = vo_3[-2:]
-        del vo_3[-2:]
-        o.isr = vo_3
-        pos += 4 * n_isr_o + 5
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at versions 2, 3."""
     w = out.append
     w(_S_ihii.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch))
-    a2 = o.isr
-    if a2 is None:
+    a_isr = o.isr
+    if a_isr is None:
         raise _null_value("Isr")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_isr) + 1))
+        w(_A_Ni[len(a_isr)].pack(*a_isr))
     w(_S_bi.pack(o.leader_recovery_state, o.partition_epoch))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -325,74 +342,17 @@ def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_2(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index, eo_2.error_code, eo_2.leader_id, eo_2.leader_epoch = (
-                _S_ihii.unpack_from(buf, pos)
-            )
-            pos += 14
-            n_isr_eo_2 = buf[pos]
-            if n_isr_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_isr_eo_2, pos = _read_uvarint(buf, pos)
-            n_isr_eo_2 -= 1
-            if n_isr_eo_2 < 0:
-                if n_isr_eo_2 != -1:
-                    raise _count_error(n_isr_eo_2, 0)
-                raise _null_error("Isr")
-            else:
-                veo_2_3 = [*_A_Nibi[n_isr_eo_2].unpack_from(buf, pos)]
-                eo_2.leader_recovery_state, eo_2.partition_epoch = veo_2_3[-2:]
-                del veo_2_3[-2:]
-                eo_2.isr = veo_2_3
-                pos += 4 * n_isr_eo_2 + 5
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicData_2(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at versions 2, 3."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_2(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_2(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -405,78 +365,83 @@ def _d_AlterPartitionResponse_2(buf: bytes, pos: int) -> tuple[AlterPartitionRes
     o = _new_object(AlterPartitionResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicData)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.leader_id,
-                        eeo_2_2.leader_epoch,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_ihii.unpack_from(buf, pos)
                     pos += 14
-                    n_isr_eeo_2_2 = buf[pos]
-                    if n_isr_eeo_2_2 < 0x80:
+                    n_isr_o_topics_partitions = buf[pos]
+                    if n_isr_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_isr_eeo_2_2, pos = _read_uvarint(buf, pos)
-                    n_isr_eeo_2_2 -= 1
-                    if n_isr_eeo_2_2 < 0:
-                        if n_isr_eeo_2_2 != -1:
-                            raise _count_error(n_isr_eeo_2_2, 0)
+                        n_isr_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_isr_o_topics_partitions -= 1
+                    if n_isr_o_topics_partitions < 0:
+                        if n_isr_o_topics_partitions != -1:
+                            raise _count_error(n_isr_o_topics_partitions, 0)
                         raise _null_error("Isr")
                     else:
-                        veeo_2_2_3 = [*_A_Nibi[n_isr_eeo_2_2].unpack_from(buf, pos)]
-                        eeo_2_2.leader_recovery_state, eeo_2_2.partition_epoch = veeo_2_2_3[-2:]
-                        del veeo_2_2_3[-2:]
-                        eeo_2_2.isr = veeo_2_2_3
-                        pos += 4 * n_isr_eeo_2_2 + 5
+                        v_isr_o_topics_partitions = [
+                            *_A_Nibi[n_isr_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        (
+                            o_topics_partitions.leader_recovery_state,
+                            o_topics_partitions.partition_epoch,
+                        ) = v_isr_o_topics_partitions[-2:]
+                        del v_isr_o_topics_partitions[-2:]
+                        o_topics_partitions.isr = v_isr_o_topics_partitions
+                        pos += 4 * n_isr_o_topics_partitions + 5
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -489,13 +454,13 @@ def _e_AlterPartitionResponse_2(o: AlterPartitionResponse, out: list[_Buffer]) -
     """Encode AlterPartitionResponse at versions 2, 3."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicData_2(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_2(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -34,6 +34,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
 from .alter_replica_log_dirs_response import AlterReplicaLogDirsResponse
 
 __all__ = [
@@ -49,7 +50,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class AlterReplicaLogDirTopic(_Struct):
-    """The topics to add to the directory.
+    """The topics to add to the directory. In versions 1-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -61,35 +62,49 @@ class AlterReplicaLogDirTopic(_Struct):
         "partitions": "v0+: The partition indexes.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class AlterReplicaLogDir(_Struct):
-    """The alterations to make for each directory.
+    """The alterations to make for each directory. In versions 1-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         path (v0+): The absolute directory path.
@@ -105,24 +120,38 @@ class AlterReplicaLogDir(_Struct):
     topics: list[AlterReplicaLogDirTopic]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "path", "path", "string", (0, 32767), None, None, None, "", False, False, None
+            name="path",
+            json_name="path",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]AlterReplicaLogDirTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AlterReplicaLogDirTopic,
+            name="topics",
+            json_name="topics",
+            type="[]AlterReplicaLogDirTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AlterReplicaLogDirTopic,
         ),
     )
 
-    def __init__(self, path: str = "", topics: list[AlterReplicaLogDirTopic] = _EMPTY) -> None:
+    def __init__(
+        self,
+        path: str = "",
+        topics: list[AlterReplicaLogDirTopic] = _EMPTY,
+    ) -> None:
         self.path = path
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
@@ -151,49 +180,26 @@ class AlterReplicaLogDirsRequest(_Request[AlterReplicaLogDirsResponse]):
     RESPONSE: ClassVar[type[_Message]] = AlterReplicaLogDirsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "dirs",
-            "dirs",
-            "[]AlterReplicaLogDir",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AlterReplicaLogDir,
+            name="dirs",
+            json_name="dirs",
+            type="[]AlterReplicaLogDir",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AlterReplicaLogDir,
         ),
     )
 
-    def __init__(self, dirs: list[AlterReplicaLogDir] = _EMPTY) -> None:
+    def __init__(
+        self,
+        dirs: list[AlterReplicaLogDir] = _EMPTY,
+    ) -> None:
         self.dirs = [] if dirs is _EMPTY else dirs
         self._unknown_tags = None
-
-
-def _d_AlterReplicaLogDirTopic_1(buf: bytes, pos: int) -> tuple[AlterReplicaLogDirTopic, int]:
-    """Decode AlterReplicaLogDirTopic at version 1."""
-    blen = len(buf)
-    o = _new_object(AlterReplicaLogDirTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_AlterReplicaLogDirTopic_1(o: AlterReplicaLogDirTopic, out: list[_Buffer]) -> None:
@@ -202,120 +208,27 @@ def _e_AlterReplicaLogDirTopic_1(o: AlterReplicaLogDirTopic, out: list[_Buffer])
         raise _tags_unsupported("AlterReplicaLogDirTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-
-
-def _d_AlterReplicaLogDirTopic_2(buf: bytes, pos: int) -> tuple[AlterReplicaLogDirTopic, int]:
-    """Decode AlterReplicaLogDirTopic at version 2."""
-    blen = len(buf)
-    o = _new_object(AlterReplicaLogDirTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_A_iNi[len(a_partitions)].pack(len(a_partitions), *a_partitions))
 
 
 def _e_AlterReplicaLogDirTopic_2(o: AlterReplicaLogDirTopic, out: list[_Buffer]) -> None:
     """Encode AlterReplicaLogDirTopic at version 2."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_AlterReplicaLogDir_1(buf: bytes, pos: int) -> tuple[AlterReplicaLogDir, int]:
-    """Decode AlterReplicaLogDir at version 1."""
-    blen = len(buf)
-    o = _new_object(AlterReplicaLogDir)
-    ln_path_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_path_o < 0:
-        raise _null_error("Path") if ln_path_o == -1 else _length_error(ln_path_o, pos, blen)
-    elif pos + ln_path_o > blen:
-        raise _length_error(ln_path_o, pos, blen)
-    else:
-        o.path = buf[pos : pos + ln_path_o].decode()
-        pos += ln_path_o
-    n_topics_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_topics_o < 0:
-        if n_topics_o != -1:
-            raise _count_error(n_topics_o, 0)
-        raise _null_error("Topics")
-    elif n_topics_o > blen - pos:
-        raise _count_error(n_topics_o, blen - pos)
-    else:
-        vo_4: list[AlterReplicaLogDirTopic] = []
-        apo_4 = vo_4.append
-        for _ in range(n_topics_o):
-            eo_4 = _new_object(AlterReplicaLogDirTopic)
-            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_name_eo_4 < 0:
-                raise (
-                    _null_error("Name")
-                    if ln_name_eo_4 == -1
-                    else _length_error(ln_name_eo_4, pos, blen)
-                )
-            elif pos + ln_name_eo_4 > blen:
-                raise _length_error(ln_name_eo_4, pos, blen)
-            else:
-                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
-                pos += ln_name_eo_4
-            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
-                raise _null_error("Partitions")
-            else:
-                eo_4.partitions = [*_A_Ni[n_partitions_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_AlterReplicaLogDir_1(o: AlterReplicaLogDir, out: list[_Buffer]) -> None:
@@ -324,101 +237,26 @@ def _e_AlterReplicaLogDir_1(o: AlterReplicaLogDir, out: list[_Buffer]) -> None:
         raise _tags_unsupported("AlterReplicaLogDir")
     w = out.append
     w(_enc_str(o.path))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_AlterReplicaLogDirTopic_1(e2, out)
-
-
-def _d_AlterReplicaLogDir_2(buf: bytes, pos: int) -> tuple[AlterReplicaLogDir, int]:
-    """Decode AlterReplicaLogDir at version 2."""
-    blen = len(buf)
-    o = _new_object(AlterReplicaLogDir)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Path")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.path = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[AlterReplicaLogDirTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AlterReplicaLogDirTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partitions_eo_2 = buf[pos]
-            if n_partitions_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_partitions_eo_2, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_2 -= 1
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
-                raise _null_error("Partitions")
-            else:
-                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_AlterReplicaLogDirTopic_1(e_topics, out)
 
 
 def _e_AlterReplicaLogDir_2(o: AlterReplicaLogDir, out: list[_Buffer]) -> None:
     """Encode AlterReplicaLogDir at version 2."""
     w = out.append
     w(_enc_cstr(o.path))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AlterReplicaLogDirTopic_2(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_AlterReplicaLogDirTopic_2(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -438,64 +276,66 @@ def _d_AlterReplicaLogDirsRequest_1(buf: bytes, pos: int) -> tuple[AlterReplicaL
     elif n_dirs_o > blen - pos:
         raise _count_error(n_dirs_o, blen - pos)
     else:
-        vo_2: list[AlterReplicaLogDir] = []
-        apo_2 = vo_2.append
+        v_dirs_o: list[AlterReplicaLogDir] = []
+        ap_dirs_o = v_dirs_o.append
         for _ in range(n_dirs_o):
-            eo_2 = _new_object(AlterReplicaLogDir)
-            ln_path_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_dirs = _new_object(AlterReplicaLogDir)
+            ln_path_o_dirs = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_path_eo_2 < 0:
+            if ln_path_o_dirs < 0:
                 raise (
                     _null_error("Path")
-                    if ln_path_eo_2 == -1
-                    else _length_error(ln_path_eo_2, pos, blen)
+                    if ln_path_o_dirs == -1
+                    else _length_error(ln_path_o_dirs, pos, blen)
                 )
-            elif pos + ln_path_eo_2 > blen:
-                raise _length_error(ln_path_eo_2, pos, blen)
+            elif pos + ln_path_o_dirs > blen:
+                raise _length_error(ln_path_o_dirs, pos, blen)
             else:
-                eo_2.path = buf[pos : pos + ln_path_eo_2].decode()
-                pos += ln_path_eo_2
-            n_topics_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_dirs.path = buf[pos : pos + ln_path_o_dirs].decode()
+                pos += ln_path_o_dirs
+            n_topics_o_dirs = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_topics_eo_2 < 0:
-                if n_topics_eo_2 != -1:
-                    raise _count_error(n_topics_eo_2, 0)
+            if n_topics_o_dirs < 0:
+                if n_topics_o_dirs != -1:
+                    raise _count_error(n_topics_o_dirs, 0)
                 raise _null_error("Topics")
-            elif n_topics_eo_2 > blen - pos:
-                raise _count_error(n_topics_eo_2, blen - pos)
+            elif n_topics_o_dirs > blen - pos:
+                raise _count_error(n_topics_o_dirs, blen - pos)
             else:
-                veo_2_4: list[AlterReplicaLogDirTopic] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_topics_eo_2):
-                    eeo_2_4 = _new_object(AlterReplicaLogDirTopic)
-                    ln_name_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                v_topics_o_dirs: list[AlterReplicaLogDirTopic] = []
+                ap_topics_o_dirs = v_topics_o_dirs.append
+                for _ in range(n_topics_o_dirs):
+                    o_dirs_topics = _new_object(AlterReplicaLogDirTopic)
+                    ln_name_o_dirs_topics = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_name_eeo_2_4 < 0:
+                    if ln_name_o_dirs_topics < 0:
                         raise (
                             _null_error("Name")
-                            if ln_name_eeo_2_4 == -1
-                            else _length_error(ln_name_eeo_2_4, pos, blen)
+                            if ln_name_o_dirs_topics == -1
+                            else _length_error(ln_name_o_dirs_topics, pos, blen)
                         )
-                    elif pos + ln_name_eeo_2_4 > blen:
-                        raise _length_error(ln_name_eeo_2_4, pos, blen)
+                    elif pos + ln_name_o_dirs_topics > blen:
+                        raise _length_error(ln_name_o_dirs_topics, pos, blen)
                     else:
-                        eeo_2_4.name = buf[pos : pos + ln_name_eeo_2_4].decode()
-                        pos += ln_name_eeo_2_4
-                    n_partitions_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
+                        o_dirs_topics.name = buf[pos : pos + ln_name_o_dirs_topics].decode()
+                        pos += ln_name_o_dirs_topics
+                    n_partitions_o_dirs_topics = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if n_partitions_eeo_2_4 < 0:
-                        if n_partitions_eeo_2_4 != -1:
-                            raise _count_error(n_partitions_eeo_2_4, 0)
+                    if n_partitions_o_dirs_topics < 0:
+                        if n_partitions_o_dirs_topics != -1:
+                            raise _count_error(n_partitions_o_dirs_topics, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_2_4.partitions = [*_A_Ni[n_partitions_eeo_2_4].unpack_from(buf, pos)]
-                        pos += 4 * n_partitions_eeo_2_4
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.topics = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.dirs = vo_2
+                        o_dirs_topics.partitions = [
+                            *_A_Ni[n_partitions_o_dirs_topics].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partitions_o_dirs_topics
+                    o_dirs_topics._unknown_tags = None
+                    ap_topics_o_dirs(o_dirs_topics)
+                o_dirs.topics = v_topics_o_dirs
+            o_dirs._unknown_tags = None
+            ap_dirs_o(o_dirs)
+        o.dirs = v_dirs_o
     o._unknown_tags = None
     return o, pos
 
@@ -505,106 +345,108 @@ def _e_AlterReplicaLogDirsRequest_1(o: AlterReplicaLogDirsRequest, out: list[_Bu
     if o._unknown_tags:
         raise _tags_unsupported("AlterReplicaLogDirsRequest")
     w = out.append
-    a1 = o.dirs
-    if a1 is None:
+    a_dirs = o.dirs
+    if a_dirs is None:
         raise _null_value("Dirs")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_AlterReplicaLogDir_1(e1, out)
+        w(_S_i.pack(len(a_dirs)))
+        for e_dirs in a_dirs:
+            _e_AlterReplicaLogDir_1(e_dirs, out)
 
 
 def _d_AlterReplicaLogDirsRequest_2(buf: bytes, pos: int) -> tuple[AlterReplicaLogDirsRequest, int]:
     """Decode AlterReplicaLogDirsRequest at version 2."""
     blen = len(buf)
     o = _new_object(AlterReplicaLogDirsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_dirs_o = buf[pos]
+    if n_dirs_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_dirs_o, pos = _read_uvarint(buf, pos)
+    n_dirs_o -= 1
+    if n_dirs_o < 0:
+        if n_dirs_o != -1:
+            raise _count_error(n_dirs_o, 0)
         raise _null_error("Dirs")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_dirs_o > blen - pos:
+        raise _count_error(n_dirs_o, blen - pos)
     else:
-        vo_1: list[AlterReplicaLogDir] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(AlterReplicaLogDir)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_dirs_o: list[AlterReplicaLogDir] = []
+        ap_dirs_o = v_dirs_o.append
+        for _ in range(n_dirs_o):
+            o_dirs = _new_object(AlterReplicaLogDir)
+            ln_path_o_dirs = buf[pos]
+            if ln_path_o_dirs < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_path_o_dirs, pos = _read_uvarint(buf, pos)
+            ln_path_o_dirs -= 1
+            if ln_path_o_dirs < 0:
                 raise _null_error("Path")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_path_o_dirs > blen:
+                raise _length_error(ln_path_o_dirs, pos, blen)
             else:
-                eo_1.path = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+                o_dirs.path = buf[pos : pos + ln_path_o_dirs].decode()
+                pos += ln_path_o_dirs
+            n_topics_o_dirs = buf[pos]
+            if n_topics_o_dirs < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_topics_o_dirs, pos = _read_uvarint(buf, pos)
+            n_topics_o_dirs -= 1
+            if n_topics_o_dirs < 0:
+                if n_topics_o_dirs != -1:
+                    raise _count_error(n_topics_o_dirs, 0)
                 raise _null_error("Topics")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_topics_o_dirs > blen - pos:
+                raise _count_error(n_topics_o_dirs, blen - pos)
             else:
-                veo_1_2: list[AlterReplicaLogDirTopic] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(AlterReplicaLogDirTopic)
-                    lneeo_1_2_1 = buf[pos]
-                    if lneeo_1_2_1 < 0x80:
+                v_topics_o_dirs: list[AlterReplicaLogDirTopic] = []
+                ap_topics_o_dirs = v_topics_o_dirs.append
+                for _ in range(n_topics_o_dirs):
+                    o_dirs_topics = _new_object(AlterReplicaLogDirTopic)
+                    ln_name_o_dirs_topics = buf[pos]
+                    if ln_name_o_dirs_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_1 -= 1
-                    if lneeo_1_2_1 < 0:
+                        ln_name_o_dirs_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_dirs_topics -= 1
+                    if ln_name_o_dirs_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_2_1 > blen:
-                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    elif pos + ln_name_o_dirs_topics > blen:
+                        raise _length_error(ln_name_o_dirs_topics, pos, blen)
                     else:
-                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
-                        pos += lneeo_1_2_1
-                    n_partitions_eeo_1_2 = buf[pos]
-                    if n_partitions_eeo_1_2 < 0x80:
+                        o_dirs_topics.name = buf[pos : pos + ln_name_o_dirs_topics].decode()
+                        pos += ln_name_o_dirs_topics
+                    n_partitions_o_dirs_topics = buf[pos]
+                    if n_partitions_o_dirs_topics < 0x80:
                         pos += 1
                     else:
-                        n_partitions_eeo_1_2, pos = _read_uvarint(buf, pos)
-                    n_partitions_eeo_1_2 -= 1
-                    if n_partitions_eeo_1_2 < 0:
-                        if n_partitions_eeo_1_2 != -1:
-                            raise _count_error(n_partitions_eeo_1_2, 0)
+                        n_partitions_o_dirs_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_dirs_topics -= 1
+                    if n_partitions_o_dirs_topics < 0:
+                        if n_partitions_o_dirs_topics != -1:
+                            raise _count_error(n_partitions_o_dirs_topics, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_1_2.partitions = [*_A_Ni[n_partitions_eeo_1_2].unpack_from(buf, pos)]
-                        pos += 4 * n_partitions_eeo_1_2
+                        o_dirs_topics.partitions = [
+                            *_A_Ni[n_partitions_o_dirs_topics].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partitions_o_dirs_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_dirs_topics._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.topics = veo_1_2
+                        o_dirs_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_dirs(o_dirs_topics)
+                o_dirs.topics = v_topics_o_dirs
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_dirs._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.dirs = vo_1
+                o_dirs._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_dirs_o(o_dirs)
+        o.dirs = v_dirs_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -616,13 +458,13 @@ def _d_AlterReplicaLogDirsRequest_2(buf: bytes, pos: int) -> tuple[AlterReplicaL
 def _e_AlterReplicaLogDirsRequest_2(o: AlterReplicaLogDirsRequest, out: list[_Buffer]) -> None:
     """Encode AlterReplicaLogDirsRequest at version 2."""
     w = out.append
-    a1 = o.dirs
-    if a1 is None:
+    a_dirs = o.dirs
+    if a_dirs is None:
         raise _null_value("Dirs")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_AlterReplicaLogDir_2(e1, out)
+        w(_uvarint(len(a_dirs) + 1))
+        for e_dirs in a_dirs:
+            _e_AlterReplicaLogDir_2(e_dirs, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "AlterReplicaLogDirPartitionResult",
     "AlterReplicaLogDirTopicResult",
@@ -45,7 +47,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class AlterReplicaLogDirPartitionResult(_Struct):
-    """The results for each partition.
+    """The results for each partition. In versions 1-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -61,31 +63,45 @@ class AlterReplicaLogDirPartitionResult(_Struct):
     error_code: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0, error_code: int = 0) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+        error_code: int = 0,
+    ) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tags = None
 
 
 class AlterReplicaLogDirTopicResult(_Struct):
-    """The results for each topic.
+    """The results for each topic. In versions 1-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The name of the topic.
@@ -97,39 +113,41 @@ class AlterReplicaLogDirTopicResult(_Struct):
         "partitions": "v0+: The results for each partition.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partitions: list[AlterReplicaLogDirPartitionResult]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]AlterReplicaLogDirPartitionResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AlterReplicaLogDirPartitionResult,
+            name="partitions",
+            json_name="partitions",
+            type="[]AlterReplicaLogDirPartitionResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AlterReplicaLogDirPartitionResult,
         ),
     )
 
     def __init__(
-        self, topic_name: str = "", partitions: list[AlterReplicaLogDirPartitionResult] = _EMPTY
+        self,
+        topic_name: TopicName = "",
+        partitions: list[AlterReplicaLogDirPartitionResult] = _EMPTY,
     ) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -161,51 +179,41 @@ class AlterReplicaLogDirsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "results",
-            "results",
-            "[]AlterReplicaLogDirTopicResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AlterReplicaLogDirTopicResult,
+            name="results",
+            json_name="results",
+            type="[]AlterReplicaLogDirTopicResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AlterReplicaLogDirTopicResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, results: list[AlterReplicaLogDirTopicResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        results: list[AlterReplicaLogDirTopicResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-
-def _d_AlterReplicaLogDirPartitionResult_1(
-    buf: bytes, pos: int
-) -> tuple[AlterReplicaLogDirPartitionResult, int]:
-    """Decode AlterReplicaLogDirPartitionResult at version 1."""
-    blen = len(buf)
-    o = _new_object(AlterReplicaLogDirPartitionResult)
-    o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_AlterReplicaLogDirPartitionResult_1(
@@ -216,22 +224,6 @@ def _e_AlterReplicaLogDirPartitionResult_1(
         raise _tags_unsupported("AlterReplicaLogDirPartitionResult")
     w = out.append
     w(_S_ih.pack(o.partition_index, o.error_code))
-
-
-def _d_AlterReplicaLogDirPartitionResult_2(
-    buf: bytes, pos: int
-) -> tuple[AlterReplicaLogDirPartitionResult, int]:
-    """Decode AlterReplicaLogDirPartitionResult at version 2."""
-    blen = len(buf)
-    o = _new_object(AlterReplicaLogDirPartitionResult)
-    o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AlterReplicaLogDirPartitionResult_2(
@@ -246,47 +238,6 @@ def _e_AlterReplicaLogDirPartitionResult_2(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterReplicaLogDirTopicResult_1(
-    buf: bytes, pos: int
-) -> tuple[AlterReplicaLogDirTopicResult, int]:
-    """Decode AlterReplicaLogDirTopicResult at version 1."""
-    blen = len(buf)
-    o = _new_object(AlterReplicaLogDirTopicResult)
-    ln_topic_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_name_o < 0:
-        raise (
-            _null_error("TopicName")
-            if ln_topic_name_o == -1
-            else _length_error(ln_topic_name_o, pos, blen)
-        )
-    elif pos + ln_topic_name_o > blen:
-        raise _length_error(ln_topic_name_o, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + ln_topic_name_o].decode()
-        pos += ln_topic_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[AlterReplicaLogDirPartitionResult] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(AlterReplicaLogDirPartitionResult)
-            eo_4.partition_index, eo_4.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_AlterReplicaLogDirTopicResult_1(
     o: AlterReplicaLogDirTopicResult, out: list[_Buffer]
 ) -> None:
@@ -295,66 +246,13 @@ def _e_AlterReplicaLogDirTopicResult_1(
         raise _tags_unsupported("AlterReplicaLogDirTopicResult")
     w = out.append
     w(_enc_str(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_AlterReplicaLogDirPartitionResult_1(e2, out)
-
-
-def _d_AlterReplicaLogDirTopicResult_2(
-    buf: bytes, pos: int
-) -> tuple[AlterReplicaLogDirTopicResult, int]:
-    """Decode AlterReplicaLogDirTopicResult at version 2."""
-    blen = len(buf)
-    o = _new_object(AlterReplicaLogDirTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[AlterReplicaLogDirPartitionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AlterReplicaLogDirPartitionResult)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_AlterReplicaLogDirPartitionResult_1(e_partitions, out)
 
 
 def _e_AlterReplicaLogDirTopicResult_2(
@@ -363,13 +261,13 @@ def _e_AlterReplicaLogDirTopicResult_2(
     """Encode AlterReplicaLogDirTopicResult at version 2."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AlterReplicaLogDirPartitionResult_2(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_AlterReplicaLogDirPartitionResult_2(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -391,44 +289,46 @@ def _d_AlterReplicaLogDirsResponse_1(
     elif n_results_o > blen - pos:
         raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[AlterReplicaLogDirTopicResult] = []
-        apo_2 = vo_2.append
+        v_results_o: list[AlterReplicaLogDirTopicResult] = []
+        ap_results_o = v_results_o.append
         for _ in range(n_results_o):
-            eo_2 = _new_object(AlterReplicaLogDirTopicResult)
-            ln_topic_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_results = _new_object(AlterReplicaLogDirTopicResult)
+            ln_topic_name_o_results = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_name_eo_2 < 0:
+            if ln_topic_name_o_results < 0:
                 raise (
                     _null_error("TopicName")
-                    if ln_topic_name_eo_2 == -1
-                    else _length_error(ln_topic_name_eo_2, pos, blen)
+                    if ln_topic_name_o_results == -1
+                    else _length_error(ln_topic_name_o_results, pos, blen)
                 )
-            elif pos + ln_topic_name_eo_2 > blen:
-                raise _length_error(ln_topic_name_eo_2, pos, blen)
+            elif pos + ln_topic_name_o_results > blen:
+                raise _length_error(ln_topic_name_o_results, pos, blen)
             else:
-                eo_2.topic_name = buf[pos : pos + ln_topic_name_eo_2].decode()
-                pos += ln_topic_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_results.topic_name = buf[pos : pos + ln_topic_name_o_results].decode()
+                pos += ln_topic_name_o_results
+            n_partitions_o_results = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_results < 0:
+                if n_partitions_o_results != -1:
+                    raise _count_error(n_partitions_o_results, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_results > blen - pos:
+                raise _count_error(n_partitions_o_results, blen - pos)
             else:
-                veo_2_4: list[AlterReplicaLogDirPartitionResult] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(AlterReplicaLogDirPartitionResult)
-                    eeo_2_4.partition_index, eeo_2_4.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_results: list[AlterReplicaLogDirPartitionResult] = []
+                ap_partitions_o_results = v_partitions_o_results.append
+                for _ in range(n_partitions_o_results):
+                    o_results_partitions = _new_object(AlterReplicaLogDirPartitionResult)
+                    o_results_partitions.partition_index, o_results_partitions.error_code = (
+                        _S_ih.unpack_from(buf, pos)
+                    )
                     pos += 6
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.results = vo_2
+                    o_results_partitions._unknown_tags = None
+                    ap_partitions_o_results(o_results_partitions)
+                o_results.partitions = v_partitions_o_results
+            o_results._unknown_tags = None
+            ap_results_o(o_results)
+        o.results = v_results_o
     o._unknown_tags = None
     return o, pos
 
@@ -439,13 +339,13 @@ def _e_AlterReplicaLogDirsResponse_1(o: AlterReplicaLogDirsResponse, out: list[_
         raise _tags_unsupported("AlterReplicaLogDirsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_AlterReplicaLogDirTopicResult_1(e2, out)
+        w(_S_i.pack(len(a_results)))
+        for e_results in a_results:
+            _e_AlterReplicaLogDirTopicResult_1(e_results, out)
 
 
 def _d_AlterReplicaLogDirsResponse_2(
@@ -456,69 +356,71 @@ def _d_AlterReplicaLogDirsResponse_2(
     o = _new_object(AlterReplicaLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[AlterReplicaLogDirTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AlterReplicaLogDirTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_results_o: list[AlterReplicaLogDirTopicResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(AlterReplicaLogDirTopicResult)
+            ln_topic_name_o_results = buf[pos]
+            if ln_topic_name_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_name_o_results, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_results -= 1
+            if ln_topic_name_o_results < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_name_o_results > blen:
+                raise _length_error(ln_topic_name_o_results, pos, blen)
             else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_results.topic_name = buf[pos : pos + ln_topic_name_o_results].decode()
+                pos += ln_topic_name_o_results
+            n_partitions_o_results = buf[pos]
+            if n_partitions_o_results < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_results, pos = _read_uvarint(buf, pos)
+            n_partitions_o_results -= 1
+            if n_partitions_o_results < 0:
+                if n_partitions_o_results != -1:
+                    raise _count_error(n_partitions_o_results, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_results > blen - pos:
+                raise _count_error(n_partitions_o_results, blen - pos)
             else:
-                veo_2_2: list[AlterReplicaLogDirPartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(AlterReplicaLogDirPartitionResult)
-                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_results: list[AlterReplicaLogDirPartitionResult] = []
+                ap_partitions_o_results = v_partitions_o_results.append
+                for _ in range(n_partitions_o_results):
+                    o_results_partitions = _new_object(AlterReplicaLogDirPartitionResult)
+                    o_results_partitions.partition_index, o_results_partitions.error_code = (
+                        _S_ih.unpack_from(buf, pos)
+                    )
                     pos += 6
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_results_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_results_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_results(o_results_partitions)
+                o_results.partitions = v_partitions_o_results
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -531,13 +433,13 @@ def _e_AlterReplicaLogDirsResponse_2(o: AlterReplicaLogDirsResponse, out: list[_
     """Encode AlterReplicaLogDirsResponse at version 2."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AlterReplicaLogDirTopicResult_2(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_AlterReplicaLogDirTopicResult_2(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -31,6 +31,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
 from .alter_share_group_offsets_response import AlterShareGroupOffsetsResponse
 
 __all__ = [
@@ -43,7 +44,7 @@ _S_iq = _struct.Struct(">iq")
 
 
 class AlterShareGroupOffsetsRequestPartition(_Struct):
-    """Each partition to alter offsets for.
+    """Each partition to alter offsets for. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -59,41 +60,45 @@ class AlterShareGroupOffsetsRequestPartition(_Struct):
     start_offset: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "start_offset",
-            "startOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="start_offset",
+            json_name="startOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0, start_offset: int = 0) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+        start_offset: int = 0,
+    ) -> None:
         self.partition_index = partition_index
         self.start_offset = start_offset
         self._unknown_tags = None
 
 
 class AlterShareGroupOffsetsRequestTopic(_Struct):
-    """The topics to alter offsets for.
+    """The topics to alter offsets for. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -105,40 +110,40 @@ class AlterShareGroupOffsetsRequestTopic(_Struct):
         "partitions": "v0+: Each partition to alter offsets for.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partitions: list[AlterShareGroupOffsetsRequestPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]AlterShareGroupOffsetsRequestPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AlterShareGroupOffsetsRequestPartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]AlterShareGroupOffsetsRequestPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AlterShareGroupOffsetsRequestPartition,
         ),
     )
 
     def __init__(
         self,
-        topic_name: str = "",
+        topic_name: TopicName = "",
         partitions: list[AlterShareGroupOffsetsRequestPartition] = _EMPTY,
     ) -> None:
         self.topic_name = topic_name
@@ -159,7 +164,7 @@ class AlterShareGroupOffsetsRequest(_Request[AlterShareGroupOffsetsResponse]):
         "topics": "v0+: The topics to alter offsets for.",
     }
 
-    group_id: str
+    group_id: GroupId
     topics: list[AlterShareGroupOffsetsRequestTopic]
     API_KEY: ClassVar[int | None] = 91
     NAME: ClassVar[str] = "AlterShareGroupOffsetsRequest"
@@ -172,45 +177,41 @@ class AlterShareGroupOffsetsRequest(_Request[AlterShareGroupOffsetsResponse]):
     RESPONSE: ClassVar[type[_Message]] = AlterShareGroupOffsetsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]AlterShareGroupOffsetsRequestTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AlterShareGroupOffsetsRequestTopic,
+            name="topics",
+            json_name="topics",
+            type="[]AlterShareGroupOffsetsRequestTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AlterShareGroupOffsetsRequestTopic,
         ),
     )
 
     def __init__(
-        self, group_id: str = "", topics: list[AlterShareGroupOffsetsRequestTopic] = _EMPTY
+        self,
+        group_id: GroupId = "",
+        topics: list[AlterShareGroupOffsetsRequestTopic] = _EMPTY,
     ) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_AlterShareGroupOffsetsRequestPartition_0(
-    buf: bytes, pos: int
-) -> tuple[AlterShareGroupOffsetsRequestPartition, int]:
-    """Decode AlterShareGroupOffsetsRequestPartition at version 0."""
-    blen = len(buf)
-    o = _new_object(AlterShareGroupOffsetsRequestPartition)
-    o.partition_index, o.start_offset = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AlterShareGroupOffsetsRequestPartition_0(
@@ -225,72 +226,19 @@ def _e_AlterShareGroupOffsetsRequestPartition_0(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterShareGroupOffsetsRequestTopic_0(
-    buf: bytes, pos: int
-) -> tuple[AlterShareGroupOffsetsRequestTopic, int]:
-    """Decode AlterShareGroupOffsetsRequestTopic at version 0."""
-    blen = len(buf)
-    o = _new_object(AlterShareGroupOffsetsRequestTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[AlterShareGroupOffsetsRequestPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AlterShareGroupOffsetsRequestPartition)
-            eo_2.partition_index, eo_2.start_offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_AlterShareGroupOffsetsRequestTopic_0(
     o: AlterShareGroupOffsetsRequestTopic, out: list[_Buffer]
 ) -> None:
     """Encode AlterShareGroupOffsetsRequestTopic at version 0."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AlterShareGroupOffsetsRequestPartition_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_AlterShareGroupOffsetsRequestPartition_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -303,82 +251,84 @@ def _d_AlterShareGroupOffsetsRequest_0(
     """Decode AlterShareGroupOffsetsRequest at version 0."""
     blen = len(buf)
     o = _new_object(AlterShareGroupOffsetsRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[AlterShareGroupOffsetsRequestTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AlterShareGroupOffsetsRequestTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[AlterShareGroupOffsetsRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(AlterShareGroupOffsetsRequestTopic)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[AlterShareGroupOffsetsRequestPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(AlterShareGroupOffsetsRequestPartition)
-                    eeo_2_2.partition_index, eeo_2_2.start_offset = _S_iq.unpack_from(buf, pos)
+                v_partitions_o_topics: list[AlterShareGroupOffsetsRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(AlterShareGroupOffsetsRequestPartition)
+                    o_topics_partitions.partition_index, o_topics_partitions.start_offset = (
+                        _S_iq.unpack_from(buf, pos)
+                    )
                     pos += 12
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -393,13 +343,13 @@ def _e_AlterShareGroupOffsetsRequest_0(
     """Encode AlterShareGroupOffsetsRequest at version 0."""
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AlterShareGroupOffsetsRequestTopic_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_AlterShareGroupOffsetsRequestTopic_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -46,7 +46,7 @@ _S_bi = _struct.Struct(">bi")
 
 
 class ScramCredentialDeletion(_Struct):
-    """The SCRAM credentials to remove.
+    """The SCRAM credentials to remove. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The user name.
@@ -62,21 +62,45 @@ class ScramCredentialDeletion(_Struct):
     mechanism: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "mechanism", "mechanism", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="mechanism",
+            json_name="mechanism",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", mechanism: int = 0) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        mechanism: int = 0,
+    ) -> None:
         self.name = name
         self.mechanism = mechanism
         self._unknown_tags = None
 
 
 class ScramCredentialUpsertion(_Struct):
-    """The SCRAM credentials to update/insert.
+    """The SCRAM credentials to update/insert. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The user name.
@@ -101,29 +125,69 @@ class ScramCredentialUpsertion(_Struct):
     salted_password: bytes
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "mechanism", "mechanism", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="mechanism",
+            json_name="mechanism",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "iterations", "iterations", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="iterations",
+            json_name="iterations",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "salt", "salt", "bytes", (0, 32767), None, None, None, b"", False, False, None
+            name="salt",
+            json_name="salt",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "salted_password",
-            "saltedPassword",
-            "bytes",
-            (0, 32767),
-            None,
-            None,
-            None,
-            b"",
-            False,
-            False,
-            None,
+            name="salted_password",
+            json_name="saltedPassword",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -169,30 +233,30 @@ class AlterUserScramCredentialsRequest(_Request[AlterUserScramCredentialsRespons
     RESPONSE: ClassVar[type[_Message]] = AlterUserScramCredentialsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "deletions",
-            "deletions",
-            "[]ScramCredentialDeletion",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ScramCredentialDeletion,
+            name="deletions",
+            json_name="deletions",
+            type="[]ScramCredentialDeletion",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ScramCredentialDeletion,
         ),
         _FieldSchema(
-            "upsertions",
-            "upsertions",
-            "[]ScramCredentialUpsertion",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ScramCredentialUpsertion,
+            name="upsertions",
+            json_name="upsertions",
+            type="[]ScramCredentialUpsertion",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ScramCredentialUpsertion,
         ),
     )
 
@@ -206,33 +270,6 @@ class AlterUserScramCredentialsRequest(_Request[AlterUserScramCredentialsRespons
         self._unknown_tags = None
 
 
-def _d_ScramCredentialDeletion_0(buf: bytes, pos: int) -> tuple[ScramCredentialDeletion, int]:
-    """Decode ScramCredentialDeletion at version 0."""
-    blen = len(buf)
-    o = _new_object(ScramCredentialDeletion)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.mechanism = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ScramCredentialDeletion_0(o: ScramCredentialDeletion, out: list[_Buffer]) -> None:
     """Encode ScramCredentialDeletion at version 0."""
     w = out.append
@@ -242,59 +279,6 @@ def _e_ScramCredentialDeletion_0(o: ScramCredentialDeletion, out: list[_Buffer])
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_ScramCredentialUpsertion_0(buf: bytes, pos: int) -> tuple[ScramCredentialUpsertion, int]:
-    """Decode ScramCredentialUpsertion at version 0."""
-    blen = len(buf)
-    o = _new_object(ScramCredentialUpsertion)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.mechanism, o.iterations = _S_bi.unpack_from(buf, pos)
-    pos += 5
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("Salt")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.salt = buf[pos : pos + lno_3]
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("SaltedPassword")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.salted_password = buf[pos : pos + lno_4]
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ScramCredentialUpsertion_0(o: ScramCredentialUpsertion, out: list[_Buffer]) -> None:
@@ -316,110 +300,110 @@ def _d_AlterUserScramCredentialsRequest_0(
     """Decode AlterUserScramCredentialsRequest at version 0."""
     blen = len(buf)
     o = _new_object(AlterUserScramCredentialsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_deletions_o = buf[pos]
+    if n_deletions_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_deletions_o, pos = _read_uvarint(buf, pos)
+    n_deletions_o -= 1
+    if n_deletions_o < 0:
+        if n_deletions_o != -1:
+            raise _count_error(n_deletions_o, 0)
         raise _null_error("Deletions")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_deletions_o > blen - pos:
+        raise _count_error(n_deletions_o, blen - pos)
     else:
-        vo_1: list[ScramCredentialDeletion] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(ScramCredentialDeletion)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_deletions_o: list[ScramCredentialDeletion] = []
+        ap_deletions_o = v_deletions_o.append
+        for _ in range(n_deletions_o):
+            o_deletions = _new_object(ScramCredentialDeletion)
+            ln_name_o_deletions = buf[pos]
+            if ln_name_o_deletions < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_name_o_deletions, pos = _read_uvarint(buf, pos)
+            ln_name_o_deletions -= 1
+            if ln_name_o_deletions < 0:
                 raise _null_error("Name")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_name_o_deletions > blen:
+                raise _length_error(ln_name_o_deletions, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            eo_1.mechanism = _S_b.unpack_from(buf, pos)[0]
+                o_deletions.name = buf[pos : pos + ln_name_o_deletions].decode()
+                pos += ln_name_o_deletions
+            o_deletions.mechanism = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_deletions._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.deletions = vo_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+                o_deletions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_deletions_o(o_deletions)
+        o.deletions = v_deletions_o
+    n_upsertions_o = buf[pos]
+    if n_upsertions_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_upsertions_o, pos = _read_uvarint(buf, pos)
+    n_upsertions_o -= 1
+    if n_upsertions_o < 0:
+        if n_upsertions_o != -1:
+            raise _count_error(n_upsertions_o, 0)
         raise _null_error("Upsertions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_upsertions_o > blen - pos:
+        raise _count_error(n_upsertions_o, blen - pos)
     else:
-        vo_2: list[ScramCredentialUpsertion] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ScramCredentialUpsertion)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_upsertions_o: list[ScramCredentialUpsertion] = []
+        ap_upsertions_o = v_upsertions_o.append
+        for _ in range(n_upsertions_o):
+            o_upsertions = _new_object(ScramCredentialUpsertion)
+            ln_name_o_upsertions = buf[pos]
+            if ln_name_o_upsertions < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_upsertions, pos = _read_uvarint(buf, pos)
+            ln_name_o_upsertions -= 1
+            if ln_name_o_upsertions < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_upsertions > blen:
+                raise _length_error(ln_name_o_upsertions, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.mechanism, eo_2.iterations = _S_bi.unpack_from(buf, pos)
+                o_upsertions.name = buf[pos : pos + ln_name_o_upsertions].decode()
+                pos += ln_name_o_upsertions
+            o_upsertions.mechanism, o_upsertions.iterations = _S_bi.unpack_from(buf, pos)
             pos += 5
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+            ln_salt_o_upsertions = buf[pos]
+            if ln_salt_o_upsertions < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_salt_o_upsertions, pos = _read_uvarint(buf, pos)
+            ln_salt_o_upsertions -= 1
+            if ln_salt_o_upsertions < 0:
                 raise _null_error("Salt")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_salt_o_upsertions > blen:
+                raise _length_error(ln_salt_o_upsertions, pos, blen)
             else:
-                eo_2.salt = buf[pos : pos + lneo_2_3]
-                pos += lneo_2_3
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+                o_upsertions.salt = buf[pos : pos + ln_salt_o_upsertions]
+                pos += ln_salt_o_upsertions
+            ln_salted_password_o_upsertions = buf[pos]
+            if ln_salted_password_o_upsertions < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_salted_password_o_upsertions, pos = _read_uvarint(buf, pos)
+            ln_salted_password_o_upsertions -= 1
+            if ln_salted_password_o_upsertions < 0:
                 raise _null_error("SaltedPassword")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_salted_password_o_upsertions > blen:
+                raise _length_error(ln_salted_password_o_upsertions, pos, blen)
             else:
-                eo_2.salted_password = buf[pos : pos + lneo_2_4]
-                pos += lneo_2_4
+                o_upsertions.salted_password = buf[pos : pos + ln_salted_password_o_upsertions]
+                pos += ln_salted_password_o_upsertions
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_upsertions._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.upsertions = vo_2
+                o_upsertions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_upsertions_o(o_upsertions)
+        o.upsertions = v_upsertions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -433,20 +417,20 @@ def _e_AlterUserScramCredentialsRequest_0(
 ) -> None:
     """Encode AlterUserScramCredentialsRequest at version 0."""
     w = out.append
-    a1 = o.deletions
-    if a1 is None:
+    a_deletions = o.deletions
+    if a_deletions is None:
         raise _null_value("Deletions")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_ScramCredentialDeletion_0(e1, out)
-    a2 = o.upsertions
-    if a2 is None:
+        w(_uvarint(len(a_deletions) + 1))
+        for e_deletions in a_deletions:
+            _e_ScramCredentialDeletion_0(e_deletions, out)
+    a_upsertions = o.upsertions
+    if a_upsertions is None:
         raise _null_value("Upsertions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ScramCredentialUpsertion_0(e2, out)
+        w(_uvarint(len(a_upsertions) + 1))
+        for e_upsertions in a_upsertions:
+            _e_ScramCredentialUpsertion_0(e_upsertions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

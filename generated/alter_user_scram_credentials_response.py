@@ -42,7 +42,7 @@ _S_i = _struct.Struct(">i")
 
 
 class AlterUserScramCredentialsResult(_Struct):
-    """The results for deletions and alterations, one per affected user.
+    """The results for deletions and alterations, one per affected user. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         user (v0+): The user name.
@@ -61,27 +61,52 @@ class AlterUserScramCredentialsResult(_Struct):
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "user", "user", "string", (0, 32767), None, None, None, "", False, False, None
+            name="user",
+            json_name="user",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, user: str = "", error_code: int = 0, error_message: str | None = "") -> None:
+    def __init__(
+        self,
+        user: str = "",
+        error_code: int = 0,
+        error_message: str | None = "",
+    ) -> None:
         self.user = user
         self.error_code = error_code
         self.error_message = error_message
@@ -113,81 +138,41 @@ class AlterUserScramCredentialsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "results",
-            "results",
-            "[]AlterUserScramCredentialsResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AlterUserScramCredentialsResult,
+            name="results",
+            json_name="results",
+            type="[]AlterUserScramCredentialsResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AlterUserScramCredentialsResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, results: list[AlterUserScramCredentialsResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        results: list[AlterUserScramCredentialsResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-
-def _d_AlterUserScramCredentialsResult_0(
-    buf: bytes, pos: int
-) -> tuple[AlterUserScramCredentialsResult, int]:
-    """Decode AlterUserScramCredentialsResult at version 0."""
-    blen = len(buf)
-    o = _new_object(AlterUserScramCredentialsResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("User")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.user = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.error_message = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AlterUserScramCredentialsResult_0(
@@ -212,58 +197,58 @@ def _d_AlterUserScramCredentialsResponse_0(
     o = _new_object(AlterUserScramCredentialsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[AlterUserScramCredentialsResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AlterUserScramCredentialsResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_results_o: list[AlterUserScramCredentialsResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(AlterUserScramCredentialsResult)
+            ln_user_o_results = buf[pos]
+            if ln_user_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_user_o_results, pos = _read_uvarint(buf, pos)
+            ln_user_o_results -= 1
+            if ln_user_o_results < 0:
                 raise _null_error("User")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_user_o_results > blen:
+                raise _length_error(ln_user_o_results, pos, blen)
             else:
-                eo_2.user = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_results.user = buf[pos : pos + ln_user_o_results].decode()
+                pos += ln_user_o_results
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+            ln_error_message_o_results = buf[pos]
+            if ln_error_message_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+                ln_error_message_o_results, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_results -= 1
+            if ln_error_message_o_results < 0:
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -278,13 +263,13 @@ def _e_AlterUserScramCredentialsResponse_0(
     """Encode AlterUserScramCredentialsResponse at version 0."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AlterUserScramCredentialsResult_0(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_AlterUserScramCredentialsResult_0(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -73,46 +73,56 @@ class ApiVersionsRequest(_Request[ApiVersionsResponse]):
     RESPONSE: ClassVar[type[_Message]] = ApiVersionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "client_software_name",
-            "clientSoftwareName",
-            "string",
-            (3, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            True,
-            None,
+            name="client_software_name",
+            json_name="clientSoftwareName",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "client_software_version",
-            "clientSoftwareVersion",
-            "string",
-            (3, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            True,
-            None,
+            name="client_software_version",
+            json_name="clientSoftwareVersion",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "cluster_id",
-            "clusterId",
-            "string",
-            (5, 32767),
-            (5, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="cluster_id",
+            json_name="clusterId",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "node_id", "nodeId", "int32", (5, 32767), None, None, None, -1, False, True, None
+            name="node_id",
+            json_name="nodeId",
+            type="int32",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -153,32 +163,32 @@ def _d_ApiVersionsRequest_3(buf: bytes, pos: int) -> tuple[ApiVersionsRequest, i
     """Decode ApiVersionsRequest at versions 3, 4."""
     blen = len(buf)
     o = _new_object(ApiVersionsRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_client_software_name_o = buf[pos]
+    if ln_client_software_name_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_client_software_name_o, pos = _read_uvarint(buf, pos)
+    ln_client_software_name_o -= 1
+    if ln_client_software_name_o < 0:
         raise _null_error("ClientSoftwareName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_client_software_name_o > blen:
+        raise _length_error(ln_client_software_name_o, pos, blen)
     else:
-        o.client_software_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.client_software_name = buf[pos : pos + ln_client_software_name_o].decode()
+        pos += ln_client_software_name_o
+    ln_client_software_version_o = buf[pos]
+    if ln_client_software_version_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_client_software_version_o, pos = _read_uvarint(buf, pos)
+    ln_client_software_version_o -= 1
+    if ln_client_software_version_o < 0:
         raise _null_error("ClientSoftwareVersion")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_client_software_version_o > blen:
+        raise _length_error(ln_client_software_version_o, pos, blen)
     else:
-        o.client_software_version = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.client_software_version = buf[pos : pos + ln_client_software_version_o].decode()
+        pos += ln_client_software_version_o
     o.cluster_id = None
     o.node_id = -1
     if buf[pos] == 0:
@@ -204,45 +214,45 @@ def _d_ApiVersionsRequest_5(buf: bytes, pos: int) -> tuple[ApiVersionsRequest, i
     """Decode ApiVersionsRequest at version 5."""
     blen = len(buf)
     o = _new_object(ApiVersionsRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_client_software_name_o = buf[pos]
+    if ln_client_software_name_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_client_software_name_o, pos = _read_uvarint(buf, pos)
+    ln_client_software_name_o -= 1
+    if ln_client_software_name_o < 0:
         raise _null_error("ClientSoftwareName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_client_software_name_o > blen:
+        raise _length_error(ln_client_software_name_o, pos, blen)
     else:
-        o.client_software_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.client_software_name = buf[pos : pos + ln_client_software_name_o].decode()
+        pos += ln_client_software_name_o
+    ln_client_software_version_o = buf[pos]
+    if ln_client_software_version_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_client_software_version_o, pos = _read_uvarint(buf, pos)
+    ln_client_software_version_o -= 1
+    if ln_client_software_version_o < 0:
         raise _null_error("ClientSoftwareVersion")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_client_software_version_o > blen:
+        raise _length_error(ln_client_software_version_o, pos, blen)
     else:
-        o.client_software_version = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.client_software_version = buf[pos : pos + ln_client_software_version_o].decode()
+        pos += ln_client_software_version_o
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

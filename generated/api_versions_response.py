@@ -47,7 +47,7 @@ _S_q = _struct.Struct(">q")
 
 
 class ApiVersion(_Struct):
-    """The APIs supported by the broker.
+    """The APIs supported by the broker. In versions 0-5, flexible in 3-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         api_key (v0+): The API index.
@@ -66,37 +66,52 @@ class ApiVersion(_Struct):
     max_version: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "api_key", "apiKey", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="api_key",
+            json_name="apiKey",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "min_version",
-            "minVersion",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="min_version",
+            json_name="minVersion",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_version",
-            "maxVersion",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_version",
+            json_name="maxVersion",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, api_key: int = 0, min_version: int = 0, max_version: int = 0) -> None:
+    def __init__(
+        self,
+        api_key: int = 0,
+        min_version: int = 0,
+        max_version: int = 0,
+    ) -> None:
         self.api_key = api_key
         self.min_version = min_version
         self.max_version = max_version
@@ -104,7 +119,7 @@ class ApiVersion(_Struct):
 
 
 class SupportedFeatureKey(_Struct):
-    """Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.
+    """Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted. In versions 3-5, flexible in 3-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v3+): The name of the feature.
@@ -123,37 +138,52 @@ class SupportedFeatureKey(_Struct):
     max_version: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (3, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "min_version",
-            "minVersion",
-            "int16",
-            (3, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="min_version",
+            json_name="minVersion",
+            type="int16",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_version",
-            "maxVersion",
-            "int16",
-            (3, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_version",
+            json_name="maxVersion",
+            type="int16",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", min_version: int = 0, max_version: int = 0) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        min_version: int = 0,
+        max_version: int = 0,
+    ) -> None:
         self.name = name
         self.min_version = min_version
         self.max_version = max_version
@@ -161,7 +191,7 @@ class SupportedFeatureKey(_Struct):
 
 
 class FinalizedFeatureKey(_Struct):
-    """List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch >= 0.
+    """List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch >= 0. In versions 3-5, flexible in 3-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v3+): The name of the feature.
@@ -180,38 +210,51 @@ class FinalizedFeatureKey(_Struct):
     min_version_level: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (3, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_version_level",
-            "maxVersionLevel",
-            "int16",
-            (3, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_version_level",
+            json_name="maxVersionLevel",
+            type="int16",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "min_version_level",
-            "minVersionLevel",
-            "int16",
-            (3, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="min_version_level",
+            json_name="minVersionLevel",
+            type="int16",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, name: str = "", max_version_level: int = 0, min_version_level: int = 0
+        self,
+        name: str = "",
+        max_version_level: int = 0,
+        min_version_level: int = 0,
     ) -> None:
         self.name = name
         self.max_version_level = max_version_level
@@ -259,85 +302,95 @@ class ApiVersionsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "api_keys",
-            "apiKeys",
-            "[]ApiVersion",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ApiVersion,
+            name="api_keys",
+            json_name="apiKeys",
+            type="[]ApiVersion",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ApiVersion,
         ),
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "supported_features",
-            "supportedFeatures",
-            "[]SupportedFeatureKey",
-            (3, 32767),
-            None,
-            (3, 32767),
-            0,
-            None,
-            False,
-            True,
-            SupportedFeatureKey,
+            name="supported_features",
+            json_name="supportedFeatures",
+            type="[]SupportedFeatureKey",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=(3, 32767),
+            tag=0,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=SupportedFeatureKey,
         ),
         _FieldSchema(
-            "finalized_features_epoch",
-            "finalizedFeaturesEpoch",
-            "int64",
-            (3, 32767),
-            None,
-            (3, 32767),
-            1,
-            -1,
-            False,
-            True,
-            None,
+            name="finalized_features_epoch",
+            json_name="finalizedFeaturesEpoch",
+            type="int64",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=(3, 32767),
+            tag=1,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "finalized_features",
-            "finalizedFeatures",
-            "[]FinalizedFeatureKey",
-            (3, 32767),
-            None,
-            (3, 32767),
-            2,
-            None,
-            False,
-            True,
-            FinalizedFeatureKey,
+            name="finalized_features",
+            json_name="finalizedFeatures",
+            type="[]FinalizedFeatureKey",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=(3, 32767),
+            tag=2,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=FinalizedFeatureKey,
         ),
         _FieldSchema(
-            "zk_migration_ready",
-            "zkMigrationReady",
-            "bool",
-            (3, 32767),
-            None,
-            (3, 32767),
-            3,
-            False,
-            False,
-            True,
-            None,
+            name="zk_migration_ready",
+            json_name="zkMigrationReady",
+            type="bool",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=(3, 32767),
+            tag=3,
+            default=False,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -361,36 +414,12 @@ class ApiVersionsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_ApiVersion_0(buf: bytes, pos: int) -> tuple[ApiVersion, int]:
-    """Decode ApiVersion at versions 0, 1, 2."""
-    blen = len(buf)
-    o = _new_object(ApiVersion)
-    o.api_key, o.min_version, o.max_version = _S_hhh.unpack_from(buf, pos)
-    pos += 6
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_ApiVersion_0(o: ApiVersion, out: list[_Buffer]) -> None:
     """Encode ApiVersion at versions 0, 1, 2."""
     if o._unknown_tags:
         raise _tags_unsupported("ApiVersion")
     w = out.append
     w(_S_hhh.pack(o.api_key, o.min_version, o.max_version))
-
-
-def _d_ApiVersion_3(buf: bytes, pos: int) -> tuple[ApiVersion, int]:
-    """Decode ApiVersion at versions 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(ApiVersion)
-    o.api_key, o.min_version, o.max_version = _S_hhh.unpack_from(buf, pos)
-    pos += 6
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ApiVersion_3(o: ApiVersion, out: list[_Buffer]) -> None:
@@ -403,33 +432,6 @@ def _e_ApiVersion_3(o: ApiVersion, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_SupportedFeatureKey_3(buf: bytes, pos: int) -> tuple[SupportedFeatureKey, int]:
-    """Decode SupportedFeatureKey at versions 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(SupportedFeatureKey)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.min_version, o.max_version = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_SupportedFeatureKey_3(o: SupportedFeatureKey, out: list[_Buffer]) -> None:
     """Encode SupportedFeatureKey at versions 3, 4, 5."""
     w = out.append
@@ -439,33 +441,6 @@ def _e_SupportedFeatureKey_3(o: SupportedFeatureKey, out: list[_Buffer]) -> None
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_FinalizedFeatureKey_3(buf: bytes, pos: int) -> tuple[FinalizedFeatureKey, int]:
-    """Decode FinalizedFeatureKey at versions 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(FinalizedFeatureKey)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.max_version_level, o.min_version_level = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_FinalizedFeatureKey_3(o: FinalizedFeatureKey, out: list[_Buffer]) -> None:
@@ -492,15 +467,17 @@ def _d_ApiVersionsResponse_0(buf: bytes, pos: int) -> tuple[ApiVersionsResponse,
     elif n_api_keys_o > blen - pos:
         raise _count_error(n_api_keys_o, blen - pos)
     else:
-        vo_2: list[ApiVersion] = []
-        apo_2 = vo_2.append
+        v_api_keys_o: list[ApiVersion] = []
+        ap_api_keys_o = v_api_keys_o.append
         for _ in range(n_api_keys_o):
-            eo_2 = _new_object(ApiVersion)
-            eo_2.api_key, eo_2.min_version, eo_2.max_version = _S_hhh.unpack_from(buf, pos)
+            o_api_keys = _new_object(ApiVersion)
+            o_api_keys.api_key, o_api_keys.min_version, o_api_keys.max_version = _S_hhh.unpack_from(
+                buf, pos
+            )
             pos += 6
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.api_keys = vo_2
+            o_api_keys._unknown_tags = None
+            ap_api_keys_o(o_api_keys)
+        o.api_keys = v_api_keys_o
     o.throttle_time_ms = 0
     o.supported_features = []
     o.finalized_features_epoch = -1
@@ -516,13 +493,13 @@ def _e_ApiVersionsResponse_0(o: ApiVersionsResponse, out: list[_Buffer]) -> None
         raise _tags_unsupported("ApiVersionsResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.api_keys
-    if a2 is None:
+    a_api_keys = o.api_keys
+    if a_api_keys is None:
         raise _null_value("ApiKeys")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ApiVersion_0(e2, out)
+        w(_S_i.pack(len(a_api_keys)))
+        for e_api_keys in a_api_keys:
+            _e_ApiVersion_0(e_api_keys, out)
 
 
 def _d_ApiVersionsResponse_1(buf: bytes, pos: int) -> tuple[ApiVersionsResponse, int]:
@@ -538,15 +515,17 @@ def _d_ApiVersionsResponse_1(buf: bytes, pos: int) -> tuple[ApiVersionsResponse,
     elif n_api_keys_o > blen - pos:
         raise _count_error(n_api_keys_o, blen - pos)
     else:
-        vo_2: list[ApiVersion] = []
-        apo_2 = vo_2.append
+        v_api_keys_o: list[ApiVersion] = []
+        ap_api_keys_o = v_api_keys_o.append
         for _ in range(n_api_keys_o):
-            eo_2 = _new_object(ApiVersion)
-            eo_2.api_key, eo_2.min_version, eo_2.max_version = _S_hhh.unpack_from(buf, pos)
+            o_api_keys = _new_object(ApiVersion)
+            o_api_keys.api_key, o_api_keys.min_version, o_api_keys.max_version = _S_hhh.unpack_from(
+                buf, pos
+            )
             pos += 6
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.api_keys = vo_2
+            o_api_keys._unknown_tags = None
+            ap_api_keys_o(o_api_keys)
+        o.api_keys = v_api_keys_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.supported_features = []
@@ -563,13 +542,13 @@ def _e_ApiVersionsResponse_1(o: ApiVersionsResponse, out: list[_Buffer]) -> None
         raise _tags_unsupported("ApiVersionsResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.api_keys
-    if a2 is None:
+    a_api_keys = o.api_keys
+    if a_api_keys is None:
         raise _null_value("ApiKeys")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ApiVersion_0(e2, out)
+        w(_S_i.pack(len(a_api_keys)))
+        for e_api_keys in a_api_keys:
+            _e_ApiVersion_0(e_api_keys, out)
     w(_S_i.pack(o.throttle_time_ms))
 
 
@@ -579,32 +558,34 @@ def _d_ApiVersionsResponse_3(buf: bytes, pos: int) -> tuple[ApiVersionsResponse,
     o = _new_object(ApiVersionsResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_api_keys_o = buf[pos]
+    if n_api_keys_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_api_keys_o, pos = _read_uvarint(buf, pos)
+    n_api_keys_o -= 1
+    if n_api_keys_o < 0:
+        if n_api_keys_o != -1:
+            raise _count_error(n_api_keys_o, 0)
         raise _null_error("ApiKeys")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_api_keys_o > blen - pos:
+        raise _count_error(n_api_keys_o, blen - pos)
     else:
-        vo_2: list[ApiVersion] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ApiVersion)
-            eo_2.api_key, eo_2.min_version, eo_2.max_version = _S_hhh.unpack_from(buf, pos)
+        v_api_keys_o: list[ApiVersion] = []
+        ap_api_keys_o = v_api_keys_o.append
+        for _ in range(n_api_keys_o):
+            o_api_keys = _new_object(ApiVersion)
+            o_api_keys.api_key, o_api_keys.min_version, o_api_keys.max_version = _S_hhh.unpack_from(
+                buf, pos
+            )
             pos += 6
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_api_keys._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.api_keys = vo_2
+                o_api_keys._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_api_keys_o(o_api_keys)
+        o.api_keys = v_api_keys_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.supported_features = []
@@ -621,90 +602,101 @@ def _d_ApiVersionsResponse_3(buf: bytes, pos: int) -> tuple[ApiVersionsResponse,
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                no_101 = raw_o[rp_o]
-                if no_101 < 0x80:
+                n_supported_features_o = raw_o[rp_o]
+                if n_supported_features_o < 0x80:
                     rp_o += 1
                 else:
-                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
-                no_101 -= 1
-                if no_101 < 0:
-                    if no_101 != -1:
-                        raise _count_error(no_101, 0)
+                    n_supported_features_o, rp_o = _read_uvarint(raw_o, rp_o)
+                n_supported_features_o -= 1
+                if n_supported_features_o < 0:
+                    if n_supported_features_o != -1:
+                        raise _count_error(n_supported_features_o, 0)
                     raise _null_error("SupportedFeatures")
-                elif no_101 > len(raw_o) - rp_o:
-                    raise _count_error(no_101, len(raw_o) - rp_o)
+                elif n_supported_features_o > len(raw_o) - rp_o:
+                    raise _count_error(n_supported_features_o, len(raw_o) - rp_o)
                 else:
-                    vo_101: list[SupportedFeatureKey] = []
-                    apo_101 = vo_101.append
-                    for _ in range(no_101):
-                        eo_101 = _new_object(SupportedFeatureKey)
-                        lneo_101_1 = raw_o[rp_o]
-                        if lneo_101_1 < 0x80:
+                    v_supported_features_o: list[SupportedFeatureKey] = []
+                    ap_supported_features_o = v_supported_features_o.append
+                    for _ in range(n_supported_features_o):
+                        o_supported_features = _new_object(SupportedFeatureKey)
+                        ln_name_o_supported_features = raw_o[rp_o]
+                        if ln_name_o_supported_features < 0x80:
                             rp_o += 1
                         else:
-                            lneo_101_1, rp_o = _read_uvarint(raw_o, rp_o)
-                        lneo_101_1 -= 1
-                        if lneo_101_1 < 0:
+                            ln_name_o_supported_features, rp_o = _read_uvarint(raw_o, rp_o)
+                        ln_name_o_supported_features -= 1
+                        if ln_name_o_supported_features < 0:
                             raise _null_error("Name")
-                        elif rp_o + lneo_101_1 > len(raw_o):
-                            raise _length_error(lneo_101_1, rp_o, len(raw_o))
+                        elif rp_o + ln_name_o_supported_features > len(raw_o):
+                            raise _length_error(ln_name_o_supported_features, rp_o, len(raw_o))
                         else:
-                            eo_101.name = raw_o[rp_o : rp_o + lneo_101_1].decode()
-                            rp_o += lneo_101_1
-                        eo_101.min_version, eo_101.max_version = _S_hh.unpack_from(raw_o, rp_o)
-                        rp_o += 4
-                        if raw_o[rp_o] == 0:
-                            rp_o += 1
-                            eo_101._unknown_tags = None
-                        else:
-                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
-                        apo_101(eo_101)
-                    o.supported_features = vo_101
-            elif tag_o == 1:
-                o.finalized_features_epoch = _S_q.unpack_from(raw_o, rp_o)[0]
-                rp_o += 8
-            elif tag_o == 2:
-                no_301 = raw_o[rp_o]
-                if no_301 < 0x80:
-                    rp_o += 1
-                else:
-                    no_301, rp_o = _read_uvarint(raw_o, rp_o)
-                no_301 -= 1
-                if no_301 < 0:
-                    if no_301 != -1:
-                        raise _count_error(no_301, 0)
-                    raise _null_error("FinalizedFeatures")
-                elif no_301 > len(raw_o) - rp_o:
-                    raise _count_error(no_301, len(raw_o) - rp_o)
-                else:
-                    vo_301: list[FinalizedFeatureKey] = []
-                    apo_301 = vo_301.append
-                    for _ in range(no_301):
-                        eo_301 = _new_object(FinalizedFeatureKey)
-                        lneo_301_1 = raw_o[rp_o]
-                        if lneo_301_1 < 0x80:
-                            rp_o += 1
-                        else:
-                            lneo_301_1, rp_o = _read_uvarint(raw_o, rp_o)
-                        lneo_301_1 -= 1
-                        if lneo_301_1 < 0:
-                            raise _null_error("Name")
-                        elif rp_o + lneo_301_1 > len(raw_o):
-                            raise _length_error(lneo_301_1, rp_o, len(raw_o))
-                        else:
-                            eo_301.name = raw_o[rp_o : rp_o + lneo_301_1].decode()
-                            rp_o += lneo_301_1
-                        eo_301.max_version_level, eo_301.min_version_level = _S_hh.unpack_from(
-                            raw_o, rp_o
+                            o_supported_features.name = raw_o[
+                                rp_o : rp_o + ln_name_o_supported_features
+                            ].decode()
+                            rp_o += ln_name_o_supported_features
+                        o_supported_features.min_version, o_supported_features.max_version = (
+                            _S_hh.unpack_from(raw_o, rp_o)
                         )
                         rp_o += 4
                         if raw_o[rp_o] == 0:
                             rp_o += 1
-                            eo_301._unknown_tags = None
+                            o_supported_features._unknown_tags = None
                         else:
-                            eo_301._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
-                        apo_301(eo_301)
-                    o.finalized_features = vo_301
+                            o_supported_features._unknown_tags, rp_o = _read_unknown_tags(
+                                raw_o, rp_o
+                            )
+                        ap_supported_features_o(o_supported_features)
+                    o.supported_features = v_supported_features_o
+            elif tag_o == 1:
+                o.finalized_features_epoch = _S_q.unpack_from(raw_o, rp_o)[0]
+                rp_o += 8
+            elif tag_o == 2:
+                n_finalized_features_o = raw_o[rp_o]
+                if n_finalized_features_o < 0x80:
+                    rp_o += 1
+                else:
+                    n_finalized_features_o, rp_o = _read_uvarint(raw_o, rp_o)
+                n_finalized_features_o -= 1
+                if n_finalized_features_o < 0:
+                    if n_finalized_features_o != -1:
+                        raise _count_error(n_finalized_features_o, 0)
+                    raise _null_error("FinalizedFeatures")
+                elif n_finalized_features_o > len(raw_o) - rp_o:
+                    raise _count_error(n_finalized_features_o, len(raw_o) - rp_o)
+                else:
+                    v_finalized_features_o: list[FinalizedFeatureKey] = []
+                    ap_finalized_features_o = v_finalized_features_o.append
+                    for _ in range(n_finalized_features_o):
+                        o_finalized_features = _new_object(FinalizedFeatureKey)
+                        ln_name_o_finalized_features = raw_o[rp_o]
+                        if ln_name_o_finalized_features < 0x80:
+                            rp_o += 1
+                        else:
+                            ln_name_o_finalized_features, rp_o = _read_uvarint(raw_o, rp_o)
+                        ln_name_o_finalized_features -= 1
+                        if ln_name_o_finalized_features < 0:
+                            raise _null_error("Name")
+                        elif rp_o + ln_name_o_finalized_features > len(raw_o):
+                            raise _length_error(ln_name_o_finalized_features, rp_o, len(raw_o))
+                        else:
+                            o_finalized_features.name = raw_o[
+                                rp_o : rp_o + ln_name_o_finalized_features
+                            ].decode()
+                            rp_o += ln_name_o_finalized_features
+                        (
+                            o_finalized_features.max_version_level,
+                            o_finalized_features.min_version_level,
+                        ) = _S_hh.unpack_from(raw_o, rp_o)
+                        rp_o += 4
+                        if raw_o[rp_o] == 0:
+                            rp_o += 1
+                            o_finalized_features._unknown_tags = None
+                        else:
+                            o_finalized_features._unknown_tags, rp_o = _read_unknown_tags(
+                                raw_o, rp_o
+                            )
+                        ap_finalized_features_o(o_finalized_features)
+                    o.finalized_features = v_finalized_features_o
             elif tag_o == 3:
                 o.zk_migration_ready = _S_o.unpack_from(raw_o, rp_o)[0]
                 rp_o += 1
@@ -720,43 +712,43 @@ def _e_ApiVersionsResponse_3(o: ApiVersionsResponse, out: list[_Buffer]) -> None
     """Encode ApiVersionsResponse at versions 3, 4, 5."""
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.api_keys
-    if a2 is None:
+    a_api_keys = o.api_keys
+    if a_api_keys is None:
         raise _null_value("ApiKeys")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ApiVersion_3(e2, out)
+        w(_uvarint(len(a_api_keys) + 1))
+        for e_api_keys in a_api_keys:
+            _e_ApiVersion_3(e_api_keys, out)
     w(_S_i.pack(o.throttle_time_ms))
     tg: list[tuple[int, bytes]] = []
     if o.supported_features != []:
-        tp1: list[_Buffer] = []
-        a101 = o.supported_features
-        if a101 is None:
+        tp_supported_features: list[_Buffer] = []
+        a_supported_features = o.supported_features
+        if a_supported_features is None:
             raise _null_value("SupportedFeatures")
         else:
-            tp1.append(_uvarint(len(a101) + 1))
-            for e101 in a101:
-                _e_SupportedFeatureKey_3(e101, tp1)
-        tg.append((0, b"".join(tp1)))
+            tp_supported_features.append(_uvarint(len(a_supported_features) + 1))
+            for e_supported_features in a_supported_features:
+                _e_SupportedFeatureKey_3(e_supported_features, tp_supported_features)
+        tg.append((0, b"".join(tp_supported_features)))
     if o.finalized_features_epoch != -1:
-        tp2: list[_Buffer] = []
-        tp2.append(_S_q.pack(o.finalized_features_epoch))
-        tg.append((1, b"".join(tp2)))
+        tp_finalized_features_epoch: list[_Buffer] = []
+        tp_finalized_features_epoch.append(_S_q.pack(o.finalized_features_epoch))
+        tg.append((1, b"".join(tp_finalized_features_epoch)))
     if o.finalized_features != []:
-        tp3: list[_Buffer] = []
-        a301 = o.finalized_features
-        if a301 is None:
+        tp_finalized_features: list[_Buffer] = []
+        a_finalized_features = o.finalized_features
+        if a_finalized_features is None:
             raise _null_value("FinalizedFeatures")
         else:
-            tp3.append(_uvarint(len(a301) + 1))
-            for e301 in a301:
-                _e_FinalizedFeatureKey_3(e301, tp3)
-        tg.append((2, b"".join(tp3)))
+            tp_finalized_features.append(_uvarint(len(a_finalized_features) + 1))
+            for e_finalized_features in a_finalized_features:
+                _e_FinalizedFeatureKey_3(e_finalized_features, tp_finalized_features)
+        tg.append((2, b"".join(tp_finalized_features)))
     if o.zk_migration_ready != False:
-        tp4: list[_Buffer] = []
-        tp4.append(_S_o.pack(o.zk_migration_ready))
-        tg.append((3, b"".join(tp4)))
+        tp_zk_migration_ready: list[_Buffer] = []
+        tp_zk_migration_ready.append(_S_o.pack(o.zk_migration_ready))
+        tg.append((3, b"".join(tp_zk_migration_ready)))
     _write_tags(out, tg, o._unknown_tags)
 
 

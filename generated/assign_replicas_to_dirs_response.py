@@ -42,7 +42,7 @@ _S_ih = _struct.Struct(">ih")
 
 
 class PartitionData(_Struct):
-    """The list of assigned partitions.
+    """The list of assigned partitions. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -58,31 +58,45 @@ class PartitionData(_Struct):
     error_code: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0, error_code: int = 0) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+        error_code: int = 0,
+    ) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tags = None
 
 
 class TopicData(_Struct):
-    """The list of topics and their assigned partitions.
+    """The list of topics and their assigned partitions. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The ID of the assigned topic.
@@ -98,35 +112,37 @@ class TopicData(_Struct):
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
     def __init__(
-        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[PartitionData] = _EMPTY,
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -134,7 +150,7 @@ class TopicData(_Struct):
 
 
 class DirectoryData(_Struct):
-    """The list of directories and their assigned partitions.
+    """The list of directories and their assigned partitions. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         id (v0+): The ID of the directory.
@@ -150,24 +166,38 @@ class DirectoryData(_Struct):
     topics: list[TopicData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "id", "id", "uuid", (0, 32767), None, None, None, _ZERO_UUID, False, False, None
+            name="id",
+            json_name="id",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicData,
+            name="topics",
+            json_name="topics",
+            type="[]TopicData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicData,
         ),
     )
 
-    def __init__(self, id: uuid.UUID = _ZERO_UUID, topics: list[TopicData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        id: uuid.UUID = _ZERO_UUID,
+        topics: list[TopicData] = _EMPTY,
+    ) -> None:
         self.id = id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
@@ -201,33 +231,43 @@ class AssignReplicasToDirsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "directories",
-            "directories",
-            "[]DirectoryData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DirectoryData,
+            name="directories",
+            json_name="directories",
+            type="[]DirectoryData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DirectoryData,
         ),
     )
 
@@ -243,20 +283,6 @@ class AssignReplicasToDirsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 0."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 0."""
     w = out.append
@@ -267,137 +293,34 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 0."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DirectoryData_0(buf: bytes, pos: int) -> tuple[DirectoryData, int]:
-    """Decode DirectoryData at version 0."""
-    blen = len(buf)
-    o = _new_object(DirectoryData)
-    o.id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicData)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
-                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
-                    pos += 6
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_DirectoryData_0(o: DirectoryData, out: list[_Buffer]) -> None:
     """Encode DirectoryData at version 0."""
     w = out.append
     w(_enc_uuid(o.id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicData_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -412,84 +335,89 @@ def _d_AssignReplicasToDirsResponse_0(
     o = _new_object(AssignReplicasToDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_directories_o = buf[pos]
+    if n_directories_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_directories_o, pos = _read_uvarint(buf, pos)
+    n_directories_o -= 1
+    if n_directories_o < 0:
+        if n_directories_o != -1:
+            raise _count_error(n_directories_o, 0)
         raise _null_error("Directories")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_directories_o > blen - pos:
+        raise _count_error(n_directories_o, blen - pos)
     else:
-        vo_2: list[DirectoryData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DirectoryData)
-            eo_2.id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_directories_o: list[DirectoryData] = []
+        ap_directories_o = v_directories_o.append
+        for _ in range(n_directories_o):
+            o_directories = _new_object(DirectoryData)
+            o_directories.id, pos = _read_uuid(buf, pos)
+            n_topics_o_directories = buf[pos]
+            if n_topics_o_directories < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_topics_o_directories, pos = _read_uvarint(buf, pos)
+            n_topics_o_directories -= 1
+            if n_topics_o_directories < 0:
+                if n_topics_o_directories != -1:
+                    raise _count_error(n_topics_o_directories, 0)
                 raise _null_error("Topics")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_topics_o_directories > blen - pos:
+                raise _count_error(n_topics_o_directories, blen - pos)
             else:
-                veo_2_2: list[TopicData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(TopicData)
-                    eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                v_topics_o_directories: list[TopicData] = []
+                ap_topics_o_directories = v_topics_o_directories.append
+                for _ in range(n_topics_o_directories):
+                    o_directories_topics = _new_object(TopicData)
+                    o_directories_topics.topic_id, pos = _read_uuid(buf, pos)
+                    n_partitions_o_directories_topics = buf[pos]
+                    if n_partitions_o_directories_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_partitions_o_directories_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_directories_topics -= 1
+                    if n_partitions_o_directories_topics < 0:
+                        if n_partitions_o_directories_topics != -1:
+                            raise _count_error(n_partitions_o_directories_topics, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                    elif n_partitions_o_directories_topics > blen - pos:
+                        raise _count_error(n_partitions_o_directories_topics, blen - pos)
                     else:
-                        veeo_2_2_2: list[PartitionData] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(PartitionData)
-                            eeeo_2_2_2.partition_index, eeeo_2_2_2.error_code = _S_ih.unpack_from(
-                                buf, pos
-                            )
+                        v_partitions_o_directories_topics: list[PartitionData] = []
+                        ap_partitions_o_directories_topics = (
+                            v_partitions_o_directories_topics.append
+                        )
+                        for _ in range(n_partitions_o_directories_topics):
+                            o_directories_topics_partitions = _new_object(PartitionData)
+                            (
+                                o_directories_topics_partitions.partition_index,
+                                o_directories_topics_partitions.error_code,
+                            ) = _S_ih.unpack_from(buf, pos)
                             pos += 6
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_directories_topics_partitions._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.partitions = veeo_2_2_2
+                                o_directories_topics_partitions._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_partitions_o_directories_topics(o_directories_topics_partitions)
+                        o_directories_topics.partitions = v_partitions_o_directories_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_directories_topics._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.topics = veo_2_2
+                        o_directories_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_directories(o_directories_topics)
+                o_directories.topics = v_topics_o_directories
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_directories._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.directories = vo_2
+                o_directories._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_directories_o(o_directories)
+        o.directories = v_directories_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -502,13 +430,13 @@ def _e_AssignReplicasToDirsResponse_0(o: AssignReplicasToDirsResponse, out: list
     """Encode AssignReplicasToDirsResponse at version 0."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.directories
-    if a2 is None:
+    a_directories = o.directories
+    if a_directories is None:
         raise _null_value("Directories")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DirectoryData_0(e2, out)
+        w(_uvarint(len(a_directories) + 1))
+        for e_directories in a_directories:
+            _e_DirectoryData_0(e_directories, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

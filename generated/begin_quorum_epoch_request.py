@@ -40,6 +40,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
 from .begin_quorum_epoch_response import BeginQuorumEpochResponse
 
 __all__ = [
@@ -57,7 +58,7 @@ _S_iii = _struct.Struct(">iii")
 
 
 class PartitionData(_Struct):
-    """The partitions.
+    """The partitions. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -75,50 +76,60 @@ class PartitionData(_Struct):
 
     partition_index: int
     voter_directory_id: uuid.UUID
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voter_directory_id",
-            "voterDirectoryId",
-            "uuid",
-            (1, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="voter_directory_id",
+            json_name="voterDirectoryId",
+            type="uuid",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -126,7 +137,7 @@ class PartitionData(_Struct):
         self,
         partition_index: int = 0,
         voter_directory_id: uuid.UUID = _ZERO_UUID,
-        leader_id: int = 0,
+        leader_id: BrokerId = 0,
         leader_epoch: int = 0,
     ) -> None:
         self.partition_index = partition_index
@@ -137,7 +148,7 @@ class PartitionData(_Struct):
 
 
 class TopicData(_Struct):
-    """The topics.
+    """The topics. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -149,45 +160,49 @@ class TopicData(_Struct):
         "partitions": "v0+: The partitions.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
-    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_name: TopicName = "",
+        partitions: list[PartitionData] = _EMPTY,
+    ) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class LeaderEndpoint(_Struct):
-    """Endpoints for the leader.
+    """Endpoints for the leader. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v1+): The name of the endpoint.
@@ -206,15 +221,52 @@ class LeaderEndpoint(_Struct):
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (1, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (1, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (1, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        host: str = "",
+        port: int = 0,
+    ) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -239,7 +291,7 @@ class BeginQuorumEpochRequest(_Request[BeginQuorumEpochResponse]):
     }
 
     cluster_id: str | None
-    voter_id: int
+    voter_id: BrokerId
     topics: list[TopicData]
     leader_endpoints: list[LeaderEndpoint]
     API_KEY: ClassVar[int | None] = 53
@@ -253,53 +305,63 @@ class BeginQuorumEpochRequest(_Request[BeginQuorumEpochResponse]):
     RESPONSE: ClassVar[type[_Message]] = BeginQuorumEpochResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "cluster_id",
-            "clusterId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="cluster_id",
+            json_name="clusterId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voter_id", "voterId", "int32", (1, 32767), None, None, None, -1, False, True, None
+            name="voter_id",
+            json_name="voterId",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicData,
+            name="topics",
+            json_name="topics",
+            type="[]TopicData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicData,
         ),
         _FieldSchema(
-            "leader_endpoints",
-            "leaderEndpoints",
-            "[]LeaderEndpoint",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            LeaderEndpoint,
+            name="leader_endpoints",
+            json_name="leaderEndpoints",
+            type="[]LeaderEndpoint",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=LeaderEndpoint,
         ),
     )
 
     def __init__(
         self,
         cluster_id: str | None = None,
-        voter_id: int = -1,
+        voter_id: BrokerId = -1,
         topics: list[TopicData] = _EMPTY,
         leader_endpoints: list[LeaderEndpoint] = _EMPTY,
     ) -> None:
@@ -310,40 +372,12 @@ class BeginQuorumEpochRequest(_Request[BeginQuorumEpochResponse]):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 0."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.leader_id, o.leader_epoch = _S_iii.unpack_from(buf, pos)
-    pos += 12
-    o.voter_directory_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 0."""
     if o._unknown_tags:
         raise _tags_unsupported("PartitionData")
     w = out.append
     w(_S_iii.pack(o.partition_index, o.leader_id, o.leader_epoch))
-
-
-def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 1."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.voter_directory_id, pos = _read_uuid(buf, pos)
-    o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
@@ -358,170 +392,36 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    ln_topic_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_name_o < 0:
-        raise (
-            _null_error("TopicName")
-            if ln_topic_name_o == -1
-            else _length_error(ln_topic_name_o, pos, blen)
-        )
-    elif pos + ln_topic_name_o > blen:
-        raise _length_error(ln_topic_name_o, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + ln_topic_name_o].decode()
-        pos += ln_topic_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[PartitionData] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(PartitionData)
-            eo_4.partition_index, eo_4.leader_id, eo_4.leader_epoch = _S_iii.unpack_from(buf, pos)
-            pos += 12
-            eo_4.voter_directory_id = _ZERO_UUID
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 0."""
     if o._unknown_tags:
         raise _tags_unsupported("TopicData")
     w = out.append
     w(_enc_str(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionData_0(e2, out)
-
-
-def _d_TopicData_1(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 1."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
-            eo_2.leader_id, eo_2.leader_epoch = _S_ii.unpack_from(buf, pos)
-            pos += 8
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_PartitionData_0(e_partitions, out)
 
 
 def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 1."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_1(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_LeaderEndpoint_1(buf: bytes, pos: int) -> tuple[LeaderEndpoint, int]:
-    """Decode LeaderEndpoint at version 1."""
-    blen = len(buf)
-    o = _new_object(LeaderEndpoint)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_H.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_LeaderEndpoint_1(o: LeaderEndpoint, out: list[_Buffer]) -> None:
@@ -560,47 +460,49 @@ def _d_BeginQuorumEpochRequest_0(buf: bytes, pos: int) -> tuple[BeginQuorumEpoch
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_4: list[TopicData] = []
-        apo_4 = vo_4.append
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_4 = _new_object(TopicData)
-            ln_topic_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_name_eo_4 < 0:
+            if ln_topic_name_o_topics < 0:
                 raise (
                     _null_error("TopicName")
-                    if ln_topic_name_eo_4 == -1
-                    else _length_error(ln_topic_name_eo_4, pos, blen)
+                    if ln_topic_name_o_topics == -1
+                    else _length_error(ln_topic_name_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_name_eo_4 > blen:
-                raise _length_error(ln_topic_name_eo_4, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_4.topic_name = buf[pos : pos + ln_topic_name_eo_4].decode()
-                pos += ln_topic_name_eo_4
-            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_4 > blen - pos:
-                raise _count_error(n_partitions_eo_4, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_4_4: list[PartitionData] = []
-                apeo_4_4 = veo_4_4.append
-                for _ in range(n_partitions_eo_4):
-                    eeo_4_4 = _new_object(PartitionData)
-                    eeo_4_4.partition_index, eeo_4_4.leader_id, eeo_4_4.leader_epoch = (
-                        _S_iii.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
+                    ) = _S_iii.unpack_from(buf, pos)
                     pos += 12
-                    eeo_4_4.voter_directory_id = _ZERO_UUID
-                    eeo_4_4._unknown_tags = None
-                    apeo_4_4(eeo_4_4)
-                eo_4.partitions = veo_4_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                    o_topics_partitions.voter_directory_id = _ZERO_UUID
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.voter_id = -1
     o.leader_endpoints = []
     o._unknown_tags = None
@@ -613,152 +515,154 @@ def _e_BeginQuorumEpochRequest_0(o: BeginQuorumEpochRequest, out: list[_Buffer])
         raise _tags_unsupported("BeginQuorumEpochRequest")
     w = out.append
     w(_enc_nstr(o.cluster_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_TopicData_0(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_TopicData_0(e_topics, out)
 
 
 def _d_BeginQuorumEpochRequest_1(buf: bytes, pos: int) -> tuple[BeginQuorumEpochRequest, int]:
     """Decode BeginQuorumEpochRequest at version 1."""
     blen = len(buf)
     o = _new_object(BeginQuorumEpochRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_3: list[TopicData] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(TopicData)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_3_2: list[PartitionData] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(PartitionData)
-                    eeo_3_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
+                    o_topics_partitions.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_3_2.voter_directory_id, pos = _read_uuid(buf, pos)
-                    eeo_3_2.leader_id, eeo_3_2.leader_epoch = _S_ii.unpack_from(buf, pos)
+                    o_topics_partitions.voter_directory_id, pos = _read_uuid(buf, pos)
+                    o_topics_partitions.leader_id, o_topics_partitions.leader_epoch = (
+                        _S_ii.unpack_from(buf, pos)
+                    )
                     pos += 8
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topics = vo_3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    n_leader_endpoints_o = buf[pos]
+    if n_leader_endpoints_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_leader_endpoints_o, pos = _read_uvarint(buf, pos)
+    n_leader_endpoints_o -= 1
+    if n_leader_endpoints_o < 0:
+        if n_leader_endpoints_o != -1:
+            raise _count_error(n_leader_endpoints_o, 0)
         raise _null_error("LeaderEndpoints")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
+    elif n_leader_endpoints_o > blen - pos:
+        raise _count_error(n_leader_endpoints_o, blen - pos)
     else:
-        vo_4: list[LeaderEndpoint] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(LeaderEndpoint)
-            lneo_4_1 = buf[pos]
-            if lneo_4_1 < 0x80:
+        v_leader_endpoints_o: list[LeaderEndpoint] = []
+        ap_leader_endpoints_o = v_leader_endpoints_o.append
+        for _ in range(n_leader_endpoints_o):
+            o_leader_endpoints = _new_object(LeaderEndpoint)
+            ln_name_o_leader_endpoints = buf[pos]
+            if ln_name_o_leader_endpoints < 0x80:
                 pos += 1
             else:
-                lneo_4_1, pos = _read_uvarint(buf, pos)
-            lneo_4_1 -= 1
-            if lneo_4_1 < 0:
+                ln_name_o_leader_endpoints, pos = _read_uvarint(buf, pos)
+            ln_name_o_leader_endpoints -= 1
+            if ln_name_o_leader_endpoints < 0:
                 raise _null_error("Name")
-            elif pos + lneo_4_1 > blen:
-                raise _length_error(lneo_4_1, pos, blen)
+            elif pos + ln_name_o_leader_endpoints > blen:
+                raise _length_error(ln_name_o_leader_endpoints, pos, blen)
             else:
-                eo_4.name = buf[pos : pos + lneo_4_1].decode()
-                pos += lneo_4_1
-            lneo_4_2 = buf[pos]
-            if lneo_4_2 < 0x80:
+                o_leader_endpoints.name = buf[pos : pos + ln_name_o_leader_endpoints].decode()
+                pos += ln_name_o_leader_endpoints
+            ln_host_o_leader_endpoints = buf[pos]
+            if ln_host_o_leader_endpoints < 0x80:
                 pos += 1
             else:
-                lneo_4_2, pos = _read_uvarint(buf, pos)
-            lneo_4_2 -= 1
-            if lneo_4_2 < 0:
+                ln_host_o_leader_endpoints, pos = _read_uvarint(buf, pos)
+            ln_host_o_leader_endpoints -= 1
+            if ln_host_o_leader_endpoints < 0:
                 raise _null_error("Host")
-            elif pos + lneo_4_2 > blen:
-                raise _length_error(lneo_4_2, pos, blen)
+            elif pos + ln_host_o_leader_endpoints > blen:
+                raise _length_error(ln_host_o_leader_endpoints, pos, blen)
             else:
-                eo_4.host = buf[pos : pos + lneo_4_2].decode()
-                pos += lneo_4_2
-            eo_4.port = _S_H.unpack_from(buf, pos)[0]
+                o_leader_endpoints.host = buf[pos : pos + ln_host_o_leader_endpoints].decode()
+                pos += ln_host_o_leader_endpoints
+            o_leader_endpoints.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                eo_4._unknown_tags = None
+                o_leader_endpoints._unknown_tags = None
             else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.leader_endpoints = vo_4
+                o_leader_endpoints._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_leader_endpoints_o(o_leader_endpoints)
+        o.leader_endpoints = v_leader_endpoints_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -772,20 +676,20 @@ def _e_BeginQuorumEpochRequest_1(o: BeginQuorumEpochRequest, out: list[_Buffer])
     w = out.append
     w(_enc_ncstr(o.cluster_id))
     w(_S_i.pack(o.voter_id))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_TopicData_1(e3, out)
-    a4 = o.leader_endpoints
-    if a4 is None:
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_1(e_topics, out)
+    a_leader_endpoints = o.leader_endpoints
+    if a_leader_endpoints is None:
         raise _null_value("LeaderEndpoints")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_LeaderEndpoint_1(e4, out)
+        w(_uvarint(len(a_leader_endpoints) + 1))
+        for e_leader_endpoints in a_leader_endpoints:
+            _e_LeaderEndpoint_1(e_leader_endpoints, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
 from .broker_heartbeat_response import BrokerHeartbeatResponse
 
 __all__ = [
@@ -64,7 +65,7 @@ class BrokerHeartbeatRequest(_Request[BrokerHeartbeatResponse]):
         "cordoned_log_dirs": "v2+, tag 1, nullable v2+: List of log directories that are cordoned. This is null before the broker reaches the RECOVERY state.",
     }
 
-    broker_id: int
+    broker_id: BrokerId
     broker_epoch: int
     current_metadata_offset: int
     want_fence: bool
@@ -82,91 +83,101 @@ class BrokerHeartbeatRequest(_Request[BrokerHeartbeatResponse]):
     RESPONSE: ClassVar[type[_Message]] = BrokerHeartbeatResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "broker_id", "brokerId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="broker_id",
+            json_name="brokerId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "broker_epoch",
-            "brokerEpoch",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="broker_epoch",
+            json_name="brokerEpoch",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "current_metadata_offset",
-            "currentMetadataOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="current_metadata_offset",
+            json_name="currentMetadataOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "want_fence",
-            "wantFence",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="want_fence",
+            json_name="wantFence",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "want_shut_down",
-            "wantShutDown",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="want_shut_down",
+            json_name="wantShutDown",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "offline_log_dirs",
-            "offlineLogDirs",
-            "[]uuid",
-            (1, 32767),
-            None,
-            (1, 32767),
-            0,
-            None,
-            False,
-            False,
-            None,
+            name="offline_log_dirs",
+            json_name="offlineLogDirs",
+            type="[]uuid",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=(1, 32767),
+            tag=0,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "cordoned_log_dirs",
-            "cordonedLogDirs",
-            "[]uuid",
-            (2, 32767),
-            (2, 32767),
-            (2, 32767),
-            1,
-            None,
-            True,
-            False,
-            None,
+            name="cordoned_log_dirs",
+            json_name="cordonedLogDirs",
+            type="[]uuid",
+            versions=(2, 32767),
+            nullable_versions=(2, 32767),
+            tagged_versions=(2, 32767),
+            tag=1,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        broker_id: int = 0,
+        broker_id: BrokerId = 0,
         broker_epoch: int = -1,
         current_metadata_offset: int = 0,
         want_fence: bool = False,
@@ -240,25 +251,25 @@ def _d_BrokerHeartbeatRequest_1(buf: bytes, pos: int) -> tuple[BrokerHeartbeatRe
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                no_101 = raw_o[rp_o]
-                if no_101 < 0x80:
+                n_offline_log_dirs_o = raw_o[rp_o]
+                if n_offline_log_dirs_o < 0x80:
                     rp_o += 1
                 else:
-                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
-                no_101 -= 1
-                if no_101 < 0:
-                    if no_101 != -1:
-                        raise _count_error(no_101, 0)
+                    n_offline_log_dirs_o, rp_o = _read_uvarint(raw_o, rp_o)
+                n_offline_log_dirs_o -= 1
+                if n_offline_log_dirs_o < 0:
+                    if n_offline_log_dirs_o != -1:
+                        raise _count_error(n_offline_log_dirs_o, 0)
                     raise _null_error("OfflineLogDirs")
-                elif no_101 > len(raw_o) - rp_o:
-                    raise _count_error(no_101, len(raw_o) - rp_o)
+                elif n_offline_log_dirs_o > len(raw_o) - rp_o:
+                    raise _count_error(n_offline_log_dirs_o, len(raw_o) - rp_o)
                 else:
-                    vo_101: list[uuid.UUID] = []
-                    apo_101 = vo_101.append
-                    for _ in range(no_101):
-                        eo_101, rp_o = _read_uuid(raw_o, rp_o)
-                        apo_101(eo_101)
-                    o.offline_log_dirs = vo_101
+                    v_offline_log_dirs_o: list[uuid.UUID] = []
+                    ap_offline_log_dirs_o = v_offline_log_dirs_o.append
+                    for _ in range(n_offline_log_dirs_o):
+                        e_offline_log_dirs_o, rp_o = _read_uuid(raw_o, rp_o)
+                        ap_offline_log_dirs_o(e_offline_log_dirs_o)
+                    o.offline_log_dirs = v_offline_log_dirs_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -279,15 +290,15 @@ def _e_BrokerHeartbeatRequest_1(o: BrokerHeartbeatRequest, out: list[_Buffer]) -
     )
     tg: list[tuple[int, bytes]] = []
     if o.offline_log_dirs != []:
-        tp1: list[_Buffer] = []
-        a101 = o.offline_log_dirs
-        if a101 is None:
+        tp_offline_log_dirs: list[_Buffer] = []
+        a_offline_log_dirs = o.offline_log_dirs
+        if a_offline_log_dirs is None:
             raise _null_value("OfflineLogDirs")
         else:
-            tp1.append(_uvarint(len(a101) + 1))
-            for e101 in a101:
-                tp1.append(_enc_uuid(e101))
-        tg.append((0, b"".join(tp1)))
+            tp_offline_log_dirs.append(_uvarint(len(a_offline_log_dirs) + 1))
+            for e_offline_log_dirs in a_offline_log_dirs:
+                tp_offline_log_dirs.append(_enc_uuid(e_offline_log_dirs))
+        tg.append((0, b"".join(tp_offline_log_dirs)))
     _write_tags(out, tg, o._unknown_tags)
 
 
@@ -311,45 +322,45 @@ def _d_BrokerHeartbeatRequest_2(buf: bytes, pos: int) -> tuple[BrokerHeartbeatRe
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                no_101 = raw_o[rp_o]
-                if no_101 < 0x80:
+                n_offline_log_dirs_o = raw_o[rp_o]
+                if n_offline_log_dirs_o < 0x80:
                     rp_o += 1
                 else:
-                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
-                no_101 -= 1
-                if no_101 < 0:
-                    if no_101 != -1:
-                        raise _count_error(no_101, 0)
+                    n_offline_log_dirs_o, rp_o = _read_uvarint(raw_o, rp_o)
+                n_offline_log_dirs_o -= 1
+                if n_offline_log_dirs_o < 0:
+                    if n_offline_log_dirs_o != -1:
+                        raise _count_error(n_offline_log_dirs_o, 0)
                     raise _null_error("OfflineLogDirs")
-                elif no_101 > len(raw_o) - rp_o:
-                    raise _count_error(no_101, len(raw_o) - rp_o)
+                elif n_offline_log_dirs_o > len(raw_o) - rp_o:
+                    raise _count_error(n_offline_log_dirs_o, len(raw_o) - rp_o)
                 else:
-                    vo_101: list[uuid.UUID] = []
-                    apo_101 = vo_101.append
-                    for _ in range(no_101):
-                        eo_101, rp_o = _read_uuid(raw_o, rp_o)
-                        apo_101(eo_101)
-                    o.offline_log_dirs = vo_101
+                    v_offline_log_dirs_o: list[uuid.UUID] = []
+                    ap_offline_log_dirs_o = v_offline_log_dirs_o.append
+                    for _ in range(n_offline_log_dirs_o):
+                        e_offline_log_dirs_o, rp_o = _read_uuid(raw_o, rp_o)
+                        ap_offline_log_dirs_o(e_offline_log_dirs_o)
+                    o.offline_log_dirs = v_offline_log_dirs_o
             elif tag_o == 1:
-                no_201 = raw_o[rp_o]
-                if no_201 < 0x80:
+                n_cordoned_log_dirs_o = raw_o[rp_o]
+                if n_cordoned_log_dirs_o < 0x80:
                     rp_o += 1
                 else:
-                    no_201, rp_o = _read_uvarint(raw_o, rp_o)
-                no_201 -= 1
-                if no_201 < 0:
-                    if no_201 != -1:
-                        raise _count_error(no_201, 0)
+                    n_cordoned_log_dirs_o, rp_o = _read_uvarint(raw_o, rp_o)
+                n_cordoned_log_dirs_o -= 1
+                if n_cordoned_log_dirs_o < 0:
+                    if n_cordoned_log_dirs_o != -1:
+                        raise _count_error(n_cordoned_log_dirs_o, 0)
                     o.cordoned_log_dirs = None
-                elif no_201 > len(raw_o) - rp_o:
-                    raise _count_error(no_201, len(raw_o) - rp_o)
+                elif n_cordoned_log_dirs_o > len(raw_o) - rp_o:
+                    raise _count_error(n_cordoned_log_dirs_o, len(raw_o) - rp_o)
                 else:
-                    vo_201: list[uuid.UUID] = []
-                    apo_201 = vo_201.append
-                    for _ in range(no_201):
-                        eo_201, rp_o = _read_uuid(raw_o, rp_o)
-                        apo_201(eo_201)
-                    o.cordoned_log_dirs = vo_201
+                    v_cordoned_log_dirs_o: list[uuid.UUID] = []
+                    ap_cordoned_log_dirs_o = v_cordoned_log_dirs_o.append
+                    for _ in range(n_cordoned_log_dirs_o):
+                        e_cordoned_log_dirs_o, rp_o = _read_uuid(raw_o, rp_o)
+                        ap_cordoned_log_dirs_o(e_cordoned_log_dirs_o)
+                    o.cordoned_log_dirs = v_cordoned_log_dirs_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -368,25 +379,25 @@ def _e_BrokerHeartbeatRequest_2(o: BrokerHeartbeatRequest, out: list[_Buffer]) -
     )
     tg: list[tuple[int, bytes]] = []
     if o.offline_log_dirs != []:
-        tp1: list[_Buffer] = []
-        a101 = o.offline_log_dirs
-        if a101 is None:
+        tp_offline_log_dirs: list[_Buffer] = []
+        a_offline_log_dirs = o.offline_log_dirs
+        if a_offline_log_dirs is None:
             raise _null_value("OfflineLogDirs")
         else:
-            tp1.append(_uvarint(len(a101) + 1))
-            for e101 in a101:
-                tp1.append(_enc_uuid(e101))
-        tg.append((0, b"".join(tp1)))
+            tp_offline_log_dirs.append(_uvarint(len(a_offline_log_dirs) + 1))
+            for e_offline_log_dirs in a_offline_log_dirs:
+                tp_offline_log_dirs.append(_enc_uuid(e_offline_log_dirs))
+        tg.append((0, b"".join(tp_offline_log_dirs)))
     if o.cordoned_log_dirs is not None:
-        tp2: list[_Buffer] = []
-        a201 = o.cordoned_log_dirs
-        if a201 is None:
-            tp2.append(b"\x00")
+        tp_cordoned_log_dirs: list[_Buffer] = []
+        a_cordoned_log_dirs = o.cordoned_log_dirs
+        if a_cordoned_log_dirs is None:
+            tp_cordoned_log_dirs.append(b"\x00")
         else:
-            tp2.append(_uvarint(len(a201) + 1))
-            for e201 in a201:
-                tp2.append(_enc_uuid(e201))
-        tg.append((1, b"".join(tp2)))
+            tp_cordoned_log_dirs.append(_uvarint(len(a_cordoned_log_dirs) + 1))
+            for e_cordoned_log_dirs in a_cordoned_log_dirs:
+                tp_cordoned_log_dirs.append(_enc_uuid(e_cordoned_log_dirs))
+        tg.append((1, b"".join(tp_cordoned_log_dirs)))
     _write_tags(out, tg, o._unknown_tags)
 
 

@@ -31,6 +31,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
 from .consumer_group_describe_response import ConsumerGroupDescribeResponse
 
 __all__ = [
@@ -53,7 +54,7 @@ class ConsumerGroupDescribeRequest(_Request[ConsumerGroupDescribeResponse]):
         "include_authorized_operations": "v0+: Whether to include authorized operations.",
     }
 
-    group_ids: list[str]
+    group_ids: list[GroupId]
     include_authorized_operations: bool
     API_KEY: ClassVar[int | None] = 69
     NAME: ClassVar[str] = "ConsumerGroupDescribeRequest"
@@ -66,35 +67,37 @@ class ConsumerGroupDescribeRequest(_Request[ConsumerGroupDescribeResponse]):
     RESPONSE: ClassVar[type[_Message]] = ConsumerGroupDescribeResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_ids",
-            "groupIds",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="group_ids",
+            json_name="groupIds",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "include_authorized_operations",
-            "includeAuthorizedOperations",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="include_authorized_operations",
+            json_name="includeAuthorizedOperations",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, group_ids: list[str] = _EMPTY, include_authorized_operations: bool = False
+        self,
+        group_ids: list[GroupId] = _EMPTY,
+        include_authorized_operations: bool = False,
     ) -> None:
         self.group_ids = [] if group_ids is _EMPTY else group_ids
         self.include_authorized_operations = include_authorized_operations
@@ -107,25 +110,25 @@ def _d_ConsumerGroupDescribeRequest_0(
     """Decode ConsumerGroupDescribeRequest at versions 0, 1."""
     blen = len(buf)
     o = _new_object(ConsumerGroupDescribeRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_group_ids_o = buf[pos]
+    if n_group_ids_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_group_ids_o, pos = _read_uvarint(buf, pos)
+    n_group_ids_o -= 1
+    if n_group_ids_o < 0:
+        if n_group_ids_o != -1:
+            raise _count_error(n_group_ids_o, 0)
         raise _null_error("GroupIds")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_group_ids_o > blen - pos:
+        raise _count_error(n_group_ids_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.group_ids = vo_1
+        v_group_ids_o: list[GroupId] = []
+        ap_group_ids_o = v_group_ids_o.append
+        for _ in range(n_group_ids_o):
+            e_group_ids_o, pos = _read_cstr(buf, pos)
+            ap_group_ids_o(e_group_ids_o)
+        o.group_ids = v_group_ids_o
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -139,13 +142,13 @@ def _d_ConsumerGroupDescribeRequest_0(
 def _e_ConsumerGroupDescribeRequest_0(o: ConsumerGroupDescribeRequest, out: list[_Buffer]) -> None:
     """Encode ConsumerGroupDescribeRequest at versions 0, 1."""
     w = out.append
-    a1 = o.group_ids
-    if a1 is None:
+    a_group_ids = o.group_ids
+    if a_group_ids is None:
         raise _null_value("GroupIds")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
+        w(_uvarint(len(a_group_ids) + 1))
+        for e_group_ids in a_group_ids:
+            w(_enc_cstr(e_group_ids))
     w(_S_o.pack(o.include_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")

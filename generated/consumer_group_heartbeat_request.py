@@ -37,6 +37,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
 from .consumer_group_heartbeat_response import ConsumerGroupHeartbeatResponse
 
 __all__ = [
@@ -49,7 +50,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class TopicPartitions(_Struct):
-    """null if it didn't change since the last heartbeat; the partitions owned by the member.
+    """null if it didn't change since the last heartbeat; the partitions owned by the member. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic ID.
@@ -65,34 +66,38 @@ class TopicPartitions(_Struct):
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -127,13 +132,13 @@ class ConsumerGroupHeartbeatRequest(_Request[ConsumerGroupHeartbeatResponse]):
         "topic_partitions": "v0+, nullable v0+: null if it didn't change since the last heartbeat; the partitions owned by the member.",
     }
 
-    group_id: str
+    group_id: GroupId
     member_id: str
     member_epoch: int
     instance_id: str | None
     rack_id: str | None
     rebalance_timeout_ms: int
-    subscribed_topic_names: list[str] | None
+    subscribed_topic_names: list[TopicName] | None
     subscribed_topic_regex: str | None
     server_assignor: str | None
     topic_partitions: list[TopicPartitions] | None
@@ -148,126 +153,146 @@ class ConsumerGroupHeartbeatRequest(_Request[ConsumerGroupHeartbeatResponse]):
     RESPONSE: ClassVar[type[_Message]] = ConsumerGroupHeartbeatResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_epoch",
-            "memberEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="member_epoch",
+            json_name="memberEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "instance_id",
-            "instanceId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="instance_id",
+            json_name="instanceId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "rack_id",
-            "rackId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="rack_id",
+            json_name="rackId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "rebalance_timeout_ms",
-            "rebalanceTimeoutMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="rebalance_timeout_ms",
+            json_name="rebalanceTimeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "subscribed_topic_names",
-            "subscribedTopicNames",
-            "[]string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="subscribed_topic_names",
+            json_name="subscribedTopicNames",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "subscribed_topic_regex",
-            "subscribedTopicRegex",
-            "string",
-            (1, 32767),
-            (1, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="subscribed_topic_regex",
+            json_name="subscribedTopicRegex",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=(1, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "server_assignor",
-            "serverAssignor",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="server_assignor",
+            json_name="serverAssignor",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_partitions",
-            "topicPartitions",
-            "[]TopicPartitions",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            TopicPartitions,
+            name="topic_partitions",
+            json_name="topicPartitions",
+            type="[]TopicPartitions",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=TopicPartitions,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         member_id: str = "",
         member_epoch: int = 0,
         instance_id: str | None = None,
         rack_id: str | None = None,
         rebalance_timeout_ms: int = -1,
-        subscribed_topic_names: list[str] | None = None,
+        subscribed_topic_names: list[TopicName] | None = None,
         subscribed_topic_regex: str | None = None,
         server_assignor: str | None = None,
         topic_partitions: list[TopicPartitions] | None = None,
@@ -285,42 +310,16 @@ class ConsumerGroupHeartbeatRequest(_Request[ConsumerGroupHeartbeatResponse]):
         self._unknown_tags = None
 
 
-def _d_TopicPartitions_0(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:
-    """Decode TopicPartitions at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TopicPartitions)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
     """Encode TopicPartitions at versions 0, 1."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -333,132 +332,134 @@ def _d_ConsumerGroupHeartbeatRequest_0(
     """Decode ConsumerGroupHeartbeatRequest at version 0."""
     blen = len(buf)
     o = _new_object(ConsumerGroupHeartbeatRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_instance_id_o = buf[pos]
+    if ln_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_instance_id_o -= 1
+    if ln_instance_id_o < 0:
         o.instance_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_instance_id_o > blen:
+        raise _length_error(ln_instance_id_o, pos, blen)
     else:
-        o.instance_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.instance_id = buf[pos : pos + ln_instance_id_o].decode()
+        pos += ln_instance_id_o
+    ln_rack_id_o = buf[pos]
+    if ln_rack_id_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_rack_id_o, pos = _read_uvarint(buf, pos)
+    ln_rack_id_o -= 1
+    if ln_rack_id_o < 0:
         o.rack_id = None
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
     else:
-        o.rack_id = buf[pos : pos + lno_5].decode()
-        pos += lno_5
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_7 = buf[pos]
-    if no_7 < 0x80:
+    n_subscribed_topic_names_o = buf[pos]
+    if n_subscribed_topic_names_o < 0x80:
         pos += 1
     else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
+        n_subscribed_topic_names_o, pos = _read_uvarint(buf, pos)
+    n_subscribed_topic_names_o -= 1
+    if n_subscribed_topic_names_o < 0:
+        if n_subscribed_topic_names_o != -1:
+            raise _count_error(n_subscribed_topic_names_o, 0)
         o.subscribed_topic_names = None
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
+    elif n_subscribed_topic_names_o > blen - pos:
+        raise _count_error(n_subscribed_topic_names_o, blen - pos)
     else:
-        vo_7: list[str] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7, pos = _read_cstr(buf, pos)
-            apo_7(eo_7)
-        o.subscribed_topic_names = vo_7
-    lno_8 = buf[pos]
-    if lno_8 < 0x80:
+        v_subscribed_topic_names_o: list[TopicName] = []
+        ap_subscribed_topic_names_o = v_subscribed_topic_names_o.append
+        for _ in range(n_subscribed_topic_names_o):
+            e_subscribed_topic_names_o, pos = _read_cstr(buf, pos)
+            ap_subscribed_topic_names_o(e_subscribed_topic_names_o)
+        o.subscribed_topic_names = v_subscribed_topic_names_o
+    ln_server_assignor_o = buf[pos]
+    if ln_server_assignor_o < 0x80:
         pos += 1
     else:
-        lno_8, pos = _read_uvarint(buf, pos)
-    lno_8 -= 1
-    if lno_8 < 0:
+        ln_server_assignor_o, pos = _read_uvarint(buf, pos)
+    ln_server_assignor_o -= 1
+    if ln_server_assignor_o < 0:
         o.server_assignor = None
-    elif pos + lno_8 > blen:
-        raise _length_error(lno_8, pos, blen)
+    elif pos + ln_server_assignor_o > blen:
+        raise _length_error(ln_server_assignor_o, pos, blen)
     else:
-        o.server_assignor = buf[pos : pos + lno_8].decode()
-        pos += lno_8
-    no_9 = buf[pos]
-    if no_9 < 0x80:
+        o.server_assignor = buf[pos : pos + ln_server_assignor_o].decode()
+        pos += ln_server_assignor_o
+    n_topic_partitions_o = buf[pos]
+    if n_topic_partitions_o < 0x80:
         pos += 1
     else:
-        no_9, pos = _read_uvarint(buf, pos)
-    no_9 -= 1
-    if no_9 < 0:
-        if no_9 != -1:
-            raise _count_error(no_9, 0)
+        n_topic_partitions_o, pos = _read_uvarint(buf, pos)
+    n_topic_partitions_o -= 1
+    if n_topic_partitions_o < 0:
+        if n_topic_partitions_o != -1:
+            raise _count_error(n_topic_partitions_o, 0)
         o.topic_partitions = None
-    elif no_9 > blen - pos:
-        raise _count_error(no_9, blen - pos)
+    elif n_topic_partitions_o > blen - pos:
+        raise _count_error(n_topic_partitions_o, blen - pos)
     else:
-        vo_9: list[TopicPartitions] = []
-        apo_9 = vo_9.append
-        for _ in range(no_9):
-            eo_9 = _new_object(TopicPartitions)
-            eo_9.topic_id, pos = _read_uuid(buf, pos)
-            n_partitions_eo_9 = buf[pos]
-            if n_partitions_eo_9 < 0x80:
+        v_topic_partitions_o: list[TopicPartitions] = []
+        ap_topic_partitions_o = v_topic_partitions_o.append
+        for _ in range(n_topic_partitions_o):
+            o_topic_partitions = _new_object(TopicPartitions)
+            o_topic_partitions.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topic_partitions = buf[pos]
+            if n_partitions_o_topic_partitions < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_9, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_9 -= 1
-            if n_partitions_eo_9 < 0:
-                if n_partitions_eo_9 != -1:
-                    raise _count_error(n_partitions_eo_9, 0)
+                n_partitions_o_topic_partitions, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topic_partitions -= 1
+            if n_partitions_o_topic_partitions < 0:
+                if n_partitions_o_topic_partitions != -1:
+                    raise _count_error(n_partitions_o_topic_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_9.partitions = [*_A_Ni[n_partitions_eo_9].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_9
+                o_topic_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_topic_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_topic_partitions
             if buf[pos] == 0:
                 pos += 1
-                eo_9._unknown_tags = None
+                o_topic_partitions._unknown_tags = None
             else:
-                eo_9._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_9(eo_9)
-        o.topic_partitions = vo_9
+                o_topic_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topic_partitions_o(o_topic_partitions)
+        o.topic_partitions = v_topic_partitions_o
     o.subscribed_topic_regex = None
     if buf[pos] == 0:
         pos += 1
@@ -481,21 +482,21 @@ def _e_ConsumerGroupHeartbeatRequest_0(
     w(_enc_ncstr(o.instance_id))
     w(_enc_ncstr(o.rack_id))
     w(_S_i.pack(o.rebalance_timeout_ms))
-    a7 = o.subscribed_topic_names
-    if a7 is None:
+    a_subscribed_topic_names = o.subscribed_topic_names
+    if a_subscribed_topic_names is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            w(_enc_cstr(e7))
+        w(_uvarint(len(a_subscribed_topic_names) + 1))
+        for e_subscribed_topic_names in a_subscribed_topic_names:
+            w(_enc_cstr(e_subscribed_topic_names))
     w(_enc_ncstr(o.server_assignor))
-    a9 = o.topic_partitions
-    if a9 is None:
+    a_topic_partitions = o.topic_partitions
+    if a_topic_partitions is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a9) + 1))
-        for e9 in a9:
-            _e_TopicPartitions_0(e9, out)
+        w(_uvarint(len(a_topic_partitions) + 1))
+        for e_topic_partitions in a_topic_partitions:
+            _e_TopicPartitions_0(e_topic_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -508,145 +509,147 @@ def _d_ConsumerGroupHeartbeatRequest_1(
     """Decode ConsumerGroupHeartbeatRequest at version 1."""
     blen = len(buf)
     o = _new_object(ConsumerGroupHeartbeatRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_instance_id_o = buf[pos]
+    if ln_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_instance_id_o -= 1
+    if ln_instance_id_o < 0:
         o.instance_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_instance_id_o > blen:
+        raise _length_error(ln_instance_id_o, pos, blen)
     else:
-        o.instance_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.instance_id = buf[pos : pos + ln_instance_id_o].decode()
+        pos += ln_instance_id_o
+    ln_rack_id_o = buf[pos]
+    if ln_rack_id_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_rack_id_o, pos = _read_uvarint(buf, pos)
+    ln_rack_id_o -= 1
+    if ln_rack_id_o < 0:
         o.rack_id = None
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
     else:
-        o.rack_id = buf[pos : pos + lno_5].decode()
-        pos += lno_5
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_7 = buf[pos]
-    if no_7 < 0x80:
+    n_subscribed_topic_names_o = buf[pos]
+    if n_subscribed_topic_names_o < 0x80:
         pos += 1
     else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
+        n_subscribed_topic_names_o, pos = _read_uvarint(buf, pos)
+    n_subscribed_topic_names_o -= 1
+    if n_subscribed_topic_names_o < 0:
+        if n_subscribed_topic_names_o != -1:
+            raise _count_error(n_subscribed_topic_names_o, 0)
         o.subscribed_topic_names = None
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
+    elif n_subscribed_topic_names_o > blen - pos:
+        raise _count_error(n_subscribed_topic_names_o, blen - pos)
     else:
-        vo_7: list[str] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7, pos = _read_cstr(buf, pos)
-            apo_7(eo_7)
-        o.subscribed_topic_names = vo_7
-    lno_8 = buf[pos]
-    if lno_8 < 0x80:
+        v_subscribed_topic_names_o: list[TopicName] = []
+        ap_subscribed_topic_names_o = v_subscribed_topic_names_o.append
+        for _ in range(n_subscribed_topic_names_o):
+            e_subscribed_topic_names_o, pos = _read_cstr(buf, pos)
+            ap_subscribed_topic_names_o(e_subscribed_topic_names_o)
+        o.subscribed_topic_names = v_subscribed_topic_names_o
+    ln_subscribed_topic_regex_o = buf[pos]
+    if ln_subscribed_topic_regex_o < 0x80:
         pos += 1
     else:
-        lno_8, pos = _read_uvarint(buf, pos)
-    lno_8 -= 1
-    if lno_8 < 0:
+        ln_subscribed_topic_regex_o, pos = _read_uvarint(buf, pos)
+    ln_subscribed_topic_regex_o -= 1
+    if ln_subscribed_topic_regex_o < 0:
         o.subscribed_topic_regex = None
-    elif pos + lno_8 > blen:
-        raise _length_error(lno_8, pos, blen)
+    elif pos + ln_subscribed_topic_regex_o > blen:
+        raise _length_error(ln_subscribed_topic_regex_o, pos, blen)
     else:
-        o.subscribed_topic_regex = buf[pos : pos + lno_8].decode()
-        pos += lno_8
-    lno_9 = buf[pos]
-    if lno_9 < 0x80:
+        o.subscribed_topic_regex = buf[pos : pos + ln_subscribed_topic_regex_o].decode()
+        pos += ln_subscribed_topic_regex_o
+    ln_server_assignor_o = buf[pos]
+    if ln_server_assignor_o < 0x80:
         pos += 1
     else:
-        lno_9, pos = _read_uvarint(buf, pos)
-    lno_9 -= 1
-    if lno_9 < 0:
+        ln_server_assignor_o, pos = _read_uvarint(buf, pos)
+    ln_server_assignor_o -= 1
+    if ln_server_assignor_o < 0:
         o.server_assignor = None
-    elif pos + lno_9 > blen:
-        raise _length_error(lno_9, pos, blen)
+    elif pos + ln_server_assignor_o > blen:
+        raise _length_error(ln_server_assignor_o, pos, blen)
     else:
-        o.server_assignor = buf[pos : pos + lno_9].decode()
-        pos += lno_9
-    no_10 = buf[pos]
-    if no_10 < 0x80:
+        o.server_assignor = buf[pos : pos + ln_server_assignor_o].decode()
+        pos += ln_server_assignor_o
+    n_topic_partitions_o = buf[pos]
+    if n_topic_partitions_o < 0x80:
         pos += 1
     else:
-        no_10, pos = _read_uvarint(buf, pos)
-    no_10 -= 1
-    if no_10 < 0:
-        if no_10 != -1:
-            raise _count_error(no_10, 0)
+        n_topic_partitions_o, pos = _read_uvarint(buf, pos)
+    n_topic_partitions_o -= 1
+    if n_topic_partitions_o < 0:
+        if n_topic_partitions_o != -1:
+            raise _count_error(n_topic_partitions_o, 0)
         o.topic_partitions = None
-    elif no_10 > blen - pos:
-        raise _count_error(no_10, blen - pos)
+    elif n_topic_partitions_o > blen - pos:
+        raise _count_error(n_topic_partitions_o, blen - pos)
     else:
-        vo_10: list[TopicPartitions] = []
-        apo_10 = vo_10.append
-        for _ in range(no_10):
-            eo_10 = _new_object(TopicPartitions)
-            eo_10.topic_id, pos = _read_uuid(buf, pos)
-            n_partitions_eo_10 = buf[pos]
-            if n_partitions_eo_10 < 0x80:
+        v_topic_partitions_o: list[TopicPartitions] = []
+        ap_topic_partitions_o = v_topic_partitions_o.append
+        for _ in range(n_topic_partitions_o):
+            o_topic_partitions = _new_object(TopicPartitions)
+            o_topic_partitions.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topic_partitions = buf[pos]
+            if n_partitions_o_topic_partitions < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_10, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_10 -= 1
-            if n_partitions_eo_10 < 0:
-                if n_partitions_eo_10 != -1:
-                    raise _count_error(n_partitions_eo_10, 0)
+                n_partitions_o_topic_partitions, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topic_partitions -= 1
+            if n_partitions_o_topic_partitions < 0:
+                if n_partitions_o_topic_partitions != -1:
+                    raise _count_error(n_partitions_o_topic_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_10.partitions = [*_A_Ni[n_partitions_eo_10].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_10
+                o_topic_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_topic_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_topic_partitions
             if buf[pos] == 0:
                 pos += 1
-                eo_10._unknown_tags = None
+                o_topic_partitions._unknown_tags = None
             else:
-                eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_10(eo_10)
-        o.topic_partitions = vo_10
+                o_topic_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topic_partitions_o(o_topic_partitions)
+        o.topic_partitions = v_topic_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -666,22 +669,22 @@ def _e_ConsumerGroupHeartbeatRequest_1(
     w(_enc_ncstr(o.instance_id))
     w(_enc_ncstr(o.rack_id))
     w(_S_i.pack(o.rebalance_timeout_ms))
-    a7 = o.subscribed_topic_names
-    if a7 is None:
+    a_subscribed_topic_names = o.subscribed_topic_names
+    if a_subscribed_topic_names is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            w(_enc_cstr(e7))
+        w(_uvarint(len(a_subscribed_topic_names) + 1))
+        for e_subscribed_topic_names in a_subscribed_topic_names:
+            w(_enc_cstr(e_subscribed_topic_names))
     w(_enc_ncstr(o.subscribed_topic_regex))
     w(_enc_ncstr(o.server_assignor))
-    a10 = o.topic_partitions
-    if a10 is None:
+    a_topic_partitions = o.topic_partitions
+    if a_topic_partitions is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a10) + 1))
-        for e10 in a10:
-            _e_TopicPartitions_0(e10, out)
+        w(_uvarint(len(a_topic_partitions) + 1))
+        for e_topic_partitions in a_topic_partitions:
+            _e_TopicPartitions_0(e_topic_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

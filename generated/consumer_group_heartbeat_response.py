@@ -47,7 +47,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class TopicPartitions(_Struct):
-    """The partitions assigned to the member that can be used immediately.
+    """The partitions assigned to the member that can be used immediately. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic ID.
@@ -63,41 +63,45 @@ class TopicPartitions(_Struct):
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class Assignment(_Struct):
-    """null if not provided; the assignment otherwise.
+    """null if not provided; the assignment otherwise. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_partitions (v0+): The partitions assigned to the member that can be used immediately.
@@ -110,21 +114,24 @@ class Assignment(_Struct):
     topic_partitions: list[TopicPartitions]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_partitions",
-            "topicPartitions",
-            "[]TopicPartitions",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicPartitions,
+            name="topic_partitions",
+            json_name="topicPartitions",
+            type="[]TopicPartitions",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicPartitions,
         ),
     )
 
-    def __init__(self, topic_partitions: list[TopicPartitions] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_partitions: list[TopicPartitions] = _EMPTY,
+    ) -> None:
         self.topic_partitions = [] if topic_partitions is _EMPTY else topic_partitions
         self._unknown_tags = None
 
@@ -169,85 +176,95 @@ class ConsumerGroupHeartbeatResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id",
-            "memberId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_epoch",
-            "memberEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="member_epoch",
+            json_name="memberEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "heartbeat_interval_ms",
-            "heartbeatIntervalMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="heartbeat_interval_ms",
+            json_name="heartbeatIntervalMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "assignment",
-            "assignment",
-            "Assignment",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            Assignment,
+            name="assignment",
+            json_name="assignment",
+            type="Assignment",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=Assignment,
         ),
     )
 
@@ -271,42 +288,16 @@ class ConsumerGroupHeartbeatResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicPartitions_0(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:
-    """Decode TopicPartitions at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TopicPartitions)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
     """Encode TopicPartitions at versions 0, 1."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -317,44 +308,46 @@ def _d_Assignment_0(buf: bytes, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
     blen = len(buf)
     o = _new_object(Assignment)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topic_partitions_o = buf[pos]
+    if n_topic_partitions_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topic_partitions_o, pos = _read_uvarint(buf, pos)
+    n_topic_partitions_o -= 1
+    if n_topic_partitions_o < 0:
+        if n_topic_partitions_o != -1:
+            raise _count_error(n_topic_partitions_o, 0)
         raise _null_error("TopicPartitions")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topic_partitions_o > blen - pos:
+        raise _count_error(n_topic_partitions_o, blen - pos)
     else:
-        vo_1: list[TopicPartitions] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TopicPartitions)
-            eo_1.topic_id, pos = _read_uuid(buf, pos)
-            n_partitions_eo_1 = buf[pos]
-            if n_partitions_eo_1 < 0x80:
+        v_topic_partitions_o: list[TopicPartitions] = []
+        ap_topic_partitions_o = v_topic_partitions_o.append
+        for _ in range(n_topic_partitions_o):
+            o_topic_partitions = _new_object(TopicPartitions)
+            o_topic_partitions.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topic_partitions = buf[pos]
+            if n_partitions_o_topic_partitions < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_1, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_1 -= 1
-            if n_partitions_eo_1 < 0:
-                if n_partitions_eo_1 != -1:
-                    raise _count_error(n_partitions_eo_1, 0)
+                n_partitions_o_topic_partitions, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topic_partitions -= 1
+            if n_partitions_o_topic_partitions < 0:
+                if n_partitions_o_topic_partitions != -1:
+                    raise _count_error(n_partitions_o_topic_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[n_partitions_eo_1].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_1
+                o_topic_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_topic_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_topic_partitions
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topic_partitions._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topic_partitions = vo_1
+                o_topic_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topic_partitions_o(o_topic_partitions)
+        o.topic_partitions = v_topic_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -366,13 +359,13 @@ def _d_Assignment_0(buf: bytes, pos: int) -> tuple[Assignment, int]:
 def _e_Assignment_0(o: Assignment, out: list[_Buffer]) -> None:
     """Encode Assignment at versions 0, 1."""
     w = out.append
-    a1 = o.topic_partitions
-    if a1 is None:
+    a_topic_partitions = o.topic_partitions
+    if a_topic_partitions is None:
         raise _null_value("TopicPartitions")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TopicPartitions_0(e1, out)
+        w(_uvarint(len(a_topic_partitions) + 1))
+        for e_topic_partitions in a_topic_partitions:
+            _e_TopicPartitions_0(e_topic_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -387,36 +380,36 @@ def _d_ConsumerGroupHeartbeatResponse_0(
     o = _new_object(ConsumerGroupHeartbeatResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         o.member_id = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     o.member_epoch, o.heartbeat_interval_ms = _S_ii.unpack_from(buf, pos)
     pos += 8
-    presento_5, pos = _read_struct_marker(buf, pos)
-    if presento_5:
+    present_assignment_o, pos = _read_struct_marker(buf, pos)
+    if present_assignment_o:
         o.assignment, pos = _d_Assignment_0(buf, pos)
     else:
         o.assignment = None

@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "TopicPartition",
     "ConsumerProtocolAssignment",
@@ -44,7 +46,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class TopicPartition(_Struct):
-    """The list of topics and partitions assigned to this consumer.
+    """The list of topics and partitions assigned to this consumer. In versions 0-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
@@ -56,28 +58,42 @@ class TopicPartition(_Struct):
         "partitions": "v0+: The list of partitions assigned to this consumer.",
     }
 
-    topic: str
+    topic: TopicName
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic", "topic", "string", (0, 32767), None, None, None, "", False, False, None
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic: TopicName = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -108,65 +124,41 @@ class ConsumerProtocolAssignment(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "assigned_partitions",
-            "assignedPartitions",
-            "[]TopicPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicPartition,
+            name="assigned_partitions",
+            json_name="assignedPartitions",
+            type="[]TopicPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicPartition,
         ),
         _FieldSchema(
-            "user_data",
-            "userData",
-            "bytes",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="user_data",
+            json_name="userData",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, assigned_partitions: list[TopicPartition] = _EMPTY, user_data: bytes | None = None
+        self,
+        assigned_partitions: list[TopicPartition] = _EMPTY,
+        user_data: bytes | None = None,
     ) -> None:
         self.assigned_partitions = [] if assigned_partitions is _EMPTY else assigned_partitions
         self.user_data = user_data
         self._unknown_tags = None
-
-
-def _d_TopicPartition_0(buf: bytes, pos: int) -> tuple[TopicPartition, int]:
-    """Decode TopicPartition at versions 0, 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(TopicPartition)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_TopicPartition_0(o: TopicPartition, out: list[_Buffer]) -> None:
@@ -175,11 +167,11 @@ def _e_TopicPartition_0(o: TopicPartition, out: list[_Buffer]) -> None:
         raise _tags_unsupported("TopicPartition")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
+        w(_A_iNi[len(a_partitions)].pack(len(a_partitions), *a_partitions))
 
 
 def _d_ConsumerProtocolAssignment_0(buf: bytes, pos: int) -> tuple[ConsumerProtocolAssignment, int]:
@@ -195,35 +187,39 @@ def _d_ConsumerProtocolAssignment_0(buf: bytes, pos: int) -> tuple[ConsumerProto
     elif n_assigned_partitions_o > blen - pos:
         raise _count_error(n_assigned_partitions_o, blen - pos)
     else:
-        vo_2: list[TopicPartition] = []
-        apo_2 = vo_2.append
+        v_assigned_partitions_o: list[TopicPartition] = []
+        ap_assigned_partitions_o = v_assigned_partitions_o.append
         for _ in range(n_assigned_partitions_o):
-            eo_2 = _new_object(TopicPartition)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_assigned_partitions = _new_object(TopicPartition)
+            ln_topic_o_assigned_partitions = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_assigned_partitions < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_assigned_partitions == -1
+                    else _length_error(ln_topic_o_assigned_partitions, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_assigned_partitions > blen:
+                raise _length_error(ln_topic_o_assigned_partitions, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_assigned_partitions.topic = buf[
+                    pos : pos + ln_topic_o_assigned_partitions
+                ].decode()
+                pos += ln_topic_o_assigned_partitions
+            n_partitions_o_assigned_partitions = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_assigned_partitions < 0:
+                if n_partitions_o_assigned_partitions != -1:
+                    raise _count_error(n_partitions_o_assigned_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.assigned_partitions = vo_2
+                o_assigned_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_assigned_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_assigned_partitions
+            o_assigned_partitions._unknown_tags = None
+            ap_assigned_partitions_o(o_assigned_partitions)
+        o.assigned_partitions = v_assigned_partitions_o
     ln_user_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if ln_user_data_o < 0:
@@ -244,13 +240,13 @@ def _e_ConsumerProtocolAssignment_0(o: ConsumerProtocolAssignment, out: list[_Bu
     if o._unknown_tags:
         raise _tags_unsupported("ConsumerProtocolAssignment")
     w = out.append
-    a1 = o.assigned_partitions
-    if a1 is None:
+    a_assigned_partitions = o.assigned_partitions
+    if a_assigned_partitions is None:
         raise _null_value("AssignedPartitions")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_TopicPartition_0(e1, out)
+        w(_S_i.pack(len(a_assigned_partitions)))
+        for e_assigned_partitions in a_assigned_partitions:
+            _e_TopicPartition_0(e_assigned_partitions, out)
     _write_nbytes(out, o.user_data)
 
 

@@ -34,6 +34,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "TopicPartition",
     "ConsumerProtocolSubscription",
@@ -47,7 +49,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class TopicPartition(_Struct):
-    """The partitions that the member owns.
+    """The partitions that the member owns. In versions 1-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v1+): The topic name.
@@ -59,28 +61,42 @@ class TopicPartition(_Struct):
         "partitions": "v1+: The partition ids.",
     }
 
-    topic: str
+    topic: TopicName
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic", "topic", "string", (1, 32767), None, None, None, "", False, False, None
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic: TopicName = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -120,59 +136,69 @@ class ConsumerProtocolSubscription(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topics", "topics", "[]string", (0, 32767), None, None, None, None, False, False, None
+            name="topics",
+            json_name="topics",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "user_data",
-            "userData",
-            "bytes",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="user_data",
+            json_name="userData",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "owned_partitions",
-            "ownedPartitions",
-            "[]TopicPartition",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            TopicPartition,
+            name="owned_partitions",
+            json_name="ownedPartitions",
+            type="[]TopicPartition",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=TopicPartition,
         ),
         _FieldSchema(
-            "generation_id",
-            "generationId",
-            "int32",
-            (2, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="generation_id",
+            json_name="generationId",
+            type="int32",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "rack_id",
-            "rackId",
-            "string",
-            (3, 32767),
-            (3, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="rack_id",
+            json_name="rackId",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=(3, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -192,43 +218,17 @@ class ConsumerProtocolSubscription(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicPartition_1(buf: bytes, pos: int) -> tuple[TopicPartition, int]:
-    """Decode TopicPartition at versions 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(TopicPartition)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_TopicPartition_1(o: TopicPartition, out: list[_Buffer]) -> None:
     """Encode TopicPartition at versions 1, 2, 3."""
     if o._unknown_tags:
         raise _tags_unsupported("TopicPartition")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
+        w(_A_iNi[len(a_partitions)].pack(len(a_partitions), *a_partitions))
 
 
 def _d_ConsumerProtocolSubscription_0(
@@ -246,12 +246,12 @@ def _d_ConsumerProtocolSubscription_0(
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[str] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2, pos = _read_str(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+            e_topics_o, pos = _read_str(buf, pos)
+            ap_topics_o(e_topics_o)
+        o.topics = v_topics_o
     ln_user_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if ln_user_data_o < 0:
@@ -275,13 +275,13 @@ def _e_ConsumerProtocolSubscription_0(o: ConsumerProtocolSubscription, out: list
     if o._unknown_tags:
         raise _tags_unsupported("ConsumerProtocolSubscription")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            w(_enc_str(e1))
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            w(_enc_str(e_topics))
     _write_nbytes(out, o.user_data)
 
 
@@ -300,12 +300,12 @@ def _d_ConsumerProtocolSubscription_1(
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[str] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2, pos = _read_str(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+            e_topics_o, pos = _read_str(buf, pos)
+            ap_topics_o(e_topics_o)
+        o.topics = v_topics_o
     ln_user_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if ln_user_data_o < 0:
@@ -326,35 +326,37 @@ def _d_ConsumerProtocolSubscription_1(
     elif n_owned_partitions_o > blen - pos:
         raise _count_error(n_owned_partitions_o, blen - pos)
     else:
-        vo_6: list[TopicPartition] = []
-        apo_6 = vo_6.append
+        v_owned_partitions_o: list[TopicPartition] = []
+        ap_owned_partitions_o = v_owned_partitions_o.append
         for _ in range(n_owned_partitions_o):
-            eo_6 = _new_object(TopicPartition)
-            ln_topic_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            o_owned_partitions = _new_object(TopicPartition)
+            ln_topic_o_owned_partitions = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_6 < 0:
+            if ln_topic_o_owned_partitions < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_6 == -1
-                    else _length_error(ln_topic_eo_6, pos, blen)
+                    if ln_topic_o_owned_partitions == -1
+                    else _length_error(ln_topic_o_owned_partitions, pos, blen)
                 )
-            elif pos + ln_topic_eo_6 > blen:
-                raise _length_error(ln_topic_eo_6, pos, blen)
+            elif pos + ln_topic_o_owned_partitions > blen:
+                raise _length_error(ln_topic_o_owned_partitions, pos, blen)
             else:
-                eo_6.topic = buf[pos : pos + ln_topic_eo_6].decode()
-                pos += ln_topic_eo_6
-            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+                o_owned_partitions.topic = buf[pos : pos + ln_topic_o_owned_partitions].decode()
+                pos += ln_topic_o_owned_partitions
+            n_partitions_o_owned_partitions = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_owned_partitions < 0:
+                if n_partitions_o_owned_partitions != -1:
+                    raise _count_error(n_partitions_o_owned_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_6.partitions = [*_A_Ni[n_partitions_eo_6].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_6
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.owned_partitions = vo_6
+                o_owned_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_owned_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_owned_partitions
+            o_owned_partitions._unknown_tags = None
+            ap_owned_partitions_o(o_owned_partitions)
+        o.owned_partitions = v_owned_partitions_o
     o.generation_id = -1
     o.rack_id = None
     o._unknown_tags = None
@@ -366,21 +368,21 @@ def _e_ConsumerProtocolSubscription_1(o: ConsumerProtocolSubscription, out: list
     if o._unknown_tags:
         raise _tags_unsupported("ConsumerProtocolSubscription")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            w(_enc_str(e1))
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            w(_enc_str(e_topics))
     _write_nbytes(out, o.user_data)
-    a3 = o.owned_partitions
-    if a3 is None:
+    a_owned_partitions = o.owned_partitions
+    if a_owned_partitions is None:
         raise _null_value("OwnedPartitions")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_TopicPartition_1(e3, out)
+        w(_S_i.pack(len(a_owned_partitions)))
+        for e_owned_partitions in a_owned_partitions:
+            _e_TopicPartition_1(e_owned_partitions, out)
 
 
 def _d_ConsumerProtocolSubscription_2(
@@ -398,12 +400,12 @@ def _d_ConsumerProtocolSubscription_2(
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[str] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2, pos = _read_str(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+            e_topics_o, pos = _read_str(buf, pos)
+            ap_topics_o(e_topics_o)
+        o.topics = v_topics_o
     ln_user_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if ln_user_data_o < 0:
@@ -424,35 +426,37 @@ def _d_ConsumerProtocolSubscription_2(
     elif n_owned_partitions_o > blen - pos:
         raise _count_error(n_owned_partitions_o, blen - pos)
     else:
-        vo_6: list[TopicPartition] = []
-        apo_6 = vo_6.append
+        v_owned_partitions_o: list[TopicPartition] = []
+        ap_owned_partitions_o = v_owned_partitions_o.append
         for _ in range(n_owned_partitions_o):
-            eo_6 = _new_object(TopicPartition)
-            ln_topic_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            o_owned_partitions = _new_object(TopicPartition)
+            ln_topic_o_owned_partitions = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_6 < 0:
+            if ln_topic_o_owned_partitions < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_6 == -1
-                    else _length_error(ln_topic_eo_6, pos, blen)
+                    if ln_topic_o_owned_partitions == -1
+                    else _length_error(ln_topic_o_owned_partitions, pos, blen)
                 )
-            elif pos + ln_topic_eo_6 > blen:
-                raise _length_error(ln_topic_eo_6, pos, blen)
+            elif pos + ln_topic_o_owned_partitions > blen:
+                raise _length_error(ln_topic_o_owned_partitions, pos, blen)
             else:
-                eo_6.topic = buf[pos : pos + ln_topic_eo_6].decode()
-                pos += ln_topic_eo_6
-            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+                o_owned_partitions.topic = buf[pos : pos + ln_topic_o_owned_partitions].decode()
+                pos += ln_topic_o_owned_partitions
+            n_partitions_o_owned_partitions = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_owned_partitions < 0:
+                if n_partitions_o_owned_partitions != -1:
+                    raise _count_error(n_partitions_o_owned_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_6.partitions = [*_A_Ni[n_partitions_eo_6].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_6
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.owned_partitions = vo_6
+                o_owned_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_owned_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_owned_partitions
+            o_owned_partitions._unknown_tags = None
+            ap_owned_partitions_o(o_owned_partitions)
+        o.owned_partitions = v_owned_partitions_o
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack_id = None
@@ -465,21 +469,21 @@ def _e_ConsumerProtocolSubscription_2(o: ConsumerProtocolSubscription, out: list
     if o._unknown_tags:
         raise _tags_unsupported("ConsumerProtocolSubscription")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            w(_enc_str(e1))
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            w(_enc_str(e_topics))
     _write_nbytes(out, o.user_data)
-    a3 = o.owned_partitions
-    if a3 is None:
+    a_owned_partitions = o.owned_partitions
+    if a_owned_partitions is None:
         raise _null_value("OwnedPartitions")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_TopicPartition_1(e3, out)
+        w(_S_i.pack(len(a_owned_partitions)))
+        for e_owned_partitions in a_owned_partitions:
+            _e_TopicPartition_1(e_owned_partitions, out)
     w(_S_i.pack(o.generation_id))
 
 
@@ -498,12 +502,12 @@ def _d_ConsumerProtocolSubscription_3(
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[str] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2, pos = _read_str(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+            e_topics_o, pos = _read_str(buf, pos)
+            ap_topics_o(e_topics_o)
+        o.topics = v_topics_o
     ln_user_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if ln_user_data_o < 0:
@@ -524,35 +528,37 @@ def _d_ConsumerProtocolSubscription_3(
     elif n_owned_partitions_o > blen - pos:
         raise _count_error(n_owned_partitions_o, blen - pos)
     else:
-        vo_6: list[TopicPartition] = []
-        apo_6 = vo_6.append
+        v_owned_partitions_o: list[TopicPartition] = []
+        ap_owned_partitions_o = v_owned_partitions_o.append
         for _ in range(n_owned_partitions_o):
-            eo_6 = _new_object(TopicPartition)
-            ln_topic_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            o_owned_partitions = _new_object(TopicPartition)
+            ln_topic_o_owned_partitions = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_6 < 0:
+            if ln_topic_o_owned_partitions < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_6 == -1
-                    else _length_error(ln_topic_eo_6, pos, blen)
+                    if ln_topic_o_owned_partitions == -1
+                    else _length_error(ln_topic_o_owned_partitions, pos, blen)
                 )
-            elif pos + ln_topic_eo_6 > blen:
-                raise _length_error(ln_topic_eo_6, pos, blen)
+            elif pos + ln_topic_o_owned_partitions > blen:
+                raise _length_error(ln_topic_o_owned_partitions, pos, blen)
             else:
-                eo_6.topic = buf[pos : pos + ln_topic_eo_6].decode()
-                pos += ln_topic_eo_6
-            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+                o_owned_partitions.topic = buf[pos : pos + ln_topic_o_owned_partitions].decode()
+                pos += ln_topic_o_owned_partitions
+            n_partitions_o_owned_partitions = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_owned_partitions < 0:
+                if n_partitions_o_owned_partitions != -1:
+                    raise _count_error(n_partitions_o_owned_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_6.partitions = [*_A_Ni[n_partitions_eo_6].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_6
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.owned_partitions = vo_6
+                o_owned_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_owned_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_owned_partitions
+            o_owned_partitions._unknown_tags = None
+            ap_owned_partitions_o(o_owned_partitions)
+        o.owned_partitions = v_owned_partitions_o
     o.generation_id, ln_rack_id_o = _S_ih.unpack_from(buf, pos)
     pos += 6
     if ln_rack_id_o < 0:
@@ -573,21 +579,21 @@ def _e_ConsumerProtocolSubscription_3(o: ConsumerProtocolSubscription, out: list
     if o._unknown_tags:
         raise _tags_unsupported("ConsumerProtocolSubscription")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            w(_enc_str(e1))
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            w(_enc_str(e_topics))
     _write_nbytes(out, o.user_data)
-    a3 = o.owned_partitions
-    if a3 is None:
+    a_owned_partitions = o.owned_partitions
+    if a_owned_partitions is None:
         raise _null_value("OwnedPartitions")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_TopicPartition_1(e3, out)
+        w(_S_i.pack(len(a_owned_partitions)))
+        for e_owned_partitions in a_owned_partitions:
+            _e_TopicPartition_1(e_owned_partitions, out)
     w(_S_i.pack(o.generation_id))
     w(_enc_nstr(o.rack_id))
 

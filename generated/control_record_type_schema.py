@@ -55,10 +55,25 @@ class ControlRecordTypeSchema(_Message):
     FLEXIBLE_MIN: ClassVar[int | None] = None
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("type", "type", "int16", (0, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="type",
+            json_name="type",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, type: int = 0) -> None:
+    def __init__(
+        self,
+        type: int = 0,
+    ) -> None:
         self.type = type
         self._unknown_tags = None
 

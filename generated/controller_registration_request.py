@@ -49,7 +49,7 @@ _S_o = _struct.Struct(">?")
 
 
 class Listener(_Struct):
-    """The listeners of this controller.
+    """The listeners of this controller. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the endpoint.
@@ -71,29 +71,65 @@ class Listener(_Struct):
     security_protocol: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
         _FieldSchema(
-            "security_protocol",
-            "securityProtocol",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="security_protocol",
+            json_name="securityProtocol",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, name: str = "", host: str = "", port: int = 0, security_protocol: int = 0
+        self,
+        name: str = "",
+        host: str = "",
+        port: int = 0,
+        security_protocol: int = 0,
     ) -> None:
         self.name = name
         self.host = host
@@ -103,7 +139,7 @@ class Listener(_Struct):
 
 
 class Feature(_Struct):
-    """The features on this controller.
+    """The features on this controller. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The feature name.
@@ -122,38 +158,51 @@ class Feature(_Struct):
     max_supported_version: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "min_supported_version",
-            "minSupportedVersion",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="min_supported_version",
+            json_name="minSupportedVersion",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_supported_version",
-            "maxSupportedVersion",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_supported_version",
+            json_name="maxSupportedVersion",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, name: str = "", min_supported_version: int = 0, max_supported_version: int = 0
+        self,
+        name: str = "",
+        min_supported_version: int = 0,
+        max_supported_version: int = 0,
     ) -> None:
         self.name = name
         self.min_supported_version = min_supported_version
@@ -196,69 +245,69 @@ class ControllerRegistrationRequest(_Request[ControllerRegistrationResponse]):
     RESPONSE: ClassVar[type[_Message]] = ControllerRegistrationResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "controller_id",
-            "controllerId",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="controller_id",
+            json_name="controllerId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "incarnation_id",
-            "incarnationId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="incarnation_id",
+            json_name="incarnationId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "zk_migration_ready",
-            "zkMigrationReady",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="zk_migration_ready",
+            json_name="zkMigrationReady",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "listeners",
-            "listeners",
-            "[]Listener",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Listener,
+            name="listeners",
+            json_name="listeners",
+            type="[]Listener",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Listener,
         ),
         _FieldSchema(
-            "features",
-            "features",
-            "[]Feature",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Feature,
+            name="features",
+            json_name="features",
+            type="[]Feature",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Feature,
         ),
     )
 
@@ -278,46 +327,6 @@ class ControllerRegistrationRequest(_Request[ControllerRegistrationResponse]):
         self._unknown_tags = None
 
 
-def _d_Listener_0(buf: bytes, pos: int) -> tuple[Listener, int]:
-    """Decode Listener at version 0."""
-    blen = len(buf)
-    o = _new_object(Listener)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port, o.security_protocol = _S_Hh.unpack_from(buf, pos)
-    pos += 4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_Listener_0(o: Listener, out: list[_Buffer]) -> None:
     """Encode Listener at version 0."""
     w = out.append
@@ -328,33 +337,6 @@ def _e_Listener_0(o: Listener, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_Feature_0(buf: bytes, pos: int) -> tuple[Feature, int]:
-    """Decode Feature at version 0."""
-    blen = len(buf)
-    o = _new_object(Feature)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.min_supported_version, o.max_supported_version = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_Feature_0(o: Feature, out: list[_Buffer]) -> None:
@@ -379,97 +361,99 @@ def _d_ControllerRegistrationRequest_0(
     o.incarnation_id, pos = _read_uuid(buf, pos)
     o.zk_migration_ready = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+    n_listeners_o = buf[pos]
+    if n_listeners_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_listeners_o, pos = _read_uvarint(buf, pos)
+    n_listeners_o -= 1
+    if n_listeners_o < 0:
+        if n_listeners_o != -1:
+            raise _count_error(n_listeners_o, 0)
         raise _null_error("Listeners")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
+    elif n_listeners_o > blen - pos:
+        raise _count_error(n_listeners_o, blen - pos)
     else:
-        vo_4: list[Listener] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(Listener)
-            lneo_4_1 = buf[pos]
-            if lneo_4_1 < 0x80:
+        v_listeners_o: list[Listener] = []
+        ap_listeners_o = v_listeners_o.append
+        for _ in range(n_listeners_o):
+            o_listeners = _new_object(Listener)
+            ln_name_o_listeners = buf[pos]
+            if ln_name_o_listeners < 0x80:
                 pos += 1
             else:
-                lneo_4_1, pos = _read_uvarint(buf, pos)
-            lneo_4_1 -= 1
-            if lneo_4_1 < 0:
+                ln_name_o_listeners, pos = _read_uvarint(buf, pos)
+            ln_name_o_listeners -= 1
+            if ln_name_o_listeners < 0:
                 raise _null_error("Name")
-            elif pos + lneo_4_1 > blen:
-                raise _length_error(lneo_4_1, pos, blen)
+            elif pos + ln_name_o_listeners > blen:
+                raise _length_error(ln_name_o_listeners, pos, blen)
             else:
-                eo_4.name = buf[pos : pos + lneo_4_1].decode()
-                pos += lneo_4_1
-            lneo_4_2 = buf[pos]
-            if lneo_4_2 < 0x80:
+                o_listeners.name = buf[pos : pos + ln_name_o_listeners].decode()
+                pos += ln_name_o_listeners
+            ln_host_o_listeners = buf[pos]
+            if ln_host_o_listeners < 0x80:
                 pos += 1
             else:
-                lneo_4_2, pos = _read_uvarint(buf, pos)
-            lneo_4_2 -= 1
-            if lneo_4_2 < 0:
+                ln_host_o_listeners, pos = _read_uvarint(buf, pos)
+            ln_host_o_listeners -= 1
+            if ln_host_o_listeners < 0:
                 raise _null_error("Host")
-            elif pos + lneo_4_2 > blen:
-                raise _length_error(lneo_4_2, pos, blen)
+            elif pos + ln_host_o_listeners > blen:
+                raise _length_error(ln_host_o_listeners, pos, blen)
             else:
-                eo_4.host = buf[pos : pos + lneo_4_2].decode()
-                pos += lneo_4_2
-            eo_4.port, eo_4.security_protocol = _S_Hh.unpack_from(buf, pos)
+                o_listeners.host = buf[pos : pos + ln_host_o_listeners].decode()
+                pos += ln_host_o_listeners
+            o_listeners.port, o_listeners.security_protocol = _S_Hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                eo_4._unknown_tags = None
+                o_listeners._unknown_tags = None
             else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.listeners = vo_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+                o_listeners._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_listeners_o(o_listeners)
+        o.listeners = v_listeners_o
+    n_features_o = buf[pos]
+    if n_features_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_features_o, pos = _read_uvarint(buf, pos)
+    n_features_o -= 1
+    if n_features_o < 0:
+        if n_features_o != -1:
+            raise _count_error(n_features_o, 0)
         raise _null_error("Features")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_features_o > blen - pos:
+        raise _count_error(n_features_o, blen - pos)
     else:
-        vo_5: list[Feature] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(Feature)
-            lneo_5_1 = buf[pos]
-            if lneo_5_1 < 0x80:
+        v_features_o: list[Feature] = []
+        ap_features_o = v_features_o.append
+        for _ in range(n_features_o):
+            o_features = _new_object(Feature)
+            ln_name_o_features = buf[pos]
+            if ln_name_o_features < 0x80:
                 pos += 1
             else:
-                lneo_5_1, pos = _read_uvarint(buf, pos)
-            lneo_5_1 -= 1
-            if lneo_5_1 < 0:
+                ln_name_o_features, pos = _read_uvarint(buf, pos)
+            ln_name_o_features -= 1
+            if ln_name_o_features < 0:
                 raise _null_error("Name")
-            elif pos + lneo_5_1 > blen:
-                raise _length_error(lneo_5_1, pos, blen)
+            elif pos + ln_name_o_features > blen:
+                raise _length_error(ln_name_o_features, pos, blen)
             else:
-                eo_5.name = buf[pos : pos + lneo_5_1].decode()
-                pos += lneo_5_1
-            eo_5.min_supported_version, eo_5.max_supported_version = _S_hh.unpack_from(buf, pos)
+                o_features.name = buf[pos : pos + ln_name_o_features].decode()
+                pos += ln_name_o_features
+            o_features.min_supported_version, o_features.max_supported_version = _S_hh.unpack_from(
+                buf, pos
+            )
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_features._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.features = vo_5
+                o_features._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_features_o(o_features)
+        o.features = v_features_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -486,20 +470,20 @@ def _e_ControllerRegistrationRequest_0(
     w(_S_i.pack(o.controller_id))
     w(_enc_uuid(o.incarnation_id))
     w(_S_o.pack(o.zk_migration_ready))
-    a4 = o.listeners
-    if a4 is None:
+    a_listeners = o.listeners
+    if a_listeners is None:
         raise _null_value("Listeners")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_Listener_0(e4, out)
-    a5 = o.features
-    if a5 is None:
+        w(_uvarint(len(a_listeners) + 1))
+        for e_listeners in a_listeners:
+            _e_Listener_0(e_listeners, out)
+    a_features = o.features
+    if a_features is None:
         raise _null_value("Features")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_Feature_0(e5, out)
+        w(_uvarint(len(a_features) + 1))
+        for e_features in a_features:
+            _e_Feature_0(e_features, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -48,7 +48,7 @@ _S_i = _struct.Struct(">i")
 
 
 class AclCreation(_Struct):
-    """The ACLs that we want to create.
+    """The ACLs that we want to create. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type (v0+): The type of the resource.
@@ -79,65 +79,95 @@ class AclCreation(_Struct):
     permission_type: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "resource_type",
-            "resourceType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="resource_type",
+            json_name="resourceType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_name",
-            "resourceName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="resource_name",
+            json_name="resourceName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_pattern_type",
-            "resourcePatternType",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            3,
-            False,
-            False,
-            None,
+            name="resource_pattern_type",
+            json_name="resourcePatternType",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=3,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "principal", "principal", "string", (0, 32767), None, None, None, "", False, False, None
+            name="principal",
+            json_name="principal",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "operation", "operation", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="operation",
+            json_name="operation",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "permission_type",
-            "permissionType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="permission_type",
+            json_name="permissionType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -184,68 +214,26 @@ class CreateAclsRequest(_Request[CreateAclsResponse]):
     RESPONSE: ClassVar[type[_Message]] = CreateAclsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "creations",
-            "creations",
-            "[]AclCreation",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AclCreation,
+            name="creations",
+            json_name="creations",
+            type="[]AclCreation",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AclCreation,
         ),
     )
 
-    def __init__(self, creations: list[AclCreation] = _EMPTY) -> None:
+    def __init__(
+        self,
+        creations: list[AclCreation] = _EMPTY,
+    ) -> None:
         self.creations = [] if creations is _EMPTY else creations
         self._unknown_tags = None
-
-
-def _d_AclCreation_1(buf: bytes, pos: int) -> tuple[AclCreation, int]:
-    """Decode AclCreation at version 1."""
-    blen = len(buf)
-    o = _new_object(AclCreation)
-    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_resource_name_o < 0:
-        raise (
-            _null_error("ResourceName")
-            if ln_resource_name_o == -1
-            else _length_error(ln_resource_name_o, pos, blen)
-        )
-    elif pos + ln_resource_name_o > blen:
-        raise _length_error(ln_resource_name_o, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
-        pos += ln_resource_name_o
-    o.resource_pattern_type, ln_principal_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_principal_o < 0:
-        raise (
-            _null_error("Principal")
-            if ln_principal_o == -1
-            else _length_error(ln_principal_o, pos, blen)
-        )
-    elif pos + ln_principal_o > blen:
-        raise _length_error(ln_principal_o, pos, blen)
-    else:
-        o.principal = buf[pos : pos + ln_principal_o].decode()
-        pos += ln_principal_o
-    ln_host_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_host_o < 0:
-        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
-    elif pos + ln_host_o > blen:
-        raise _length_error(ln_host_o, pos, blen)
-    else:
-        o.host = buf[pos : pos + ln_host_o].decode()
-        pos += ln_host_o
-    o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
-    pos += 2
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_AclCreation_1(o: AclCreation, out: list[_Buffer]) -> None:
@@ -259,63 +247,6 @@ def _e_AclCreation_1(o: AclCreation, out: list[_Buffer]) -> None:
     w(_enc_str(o.principal))
     w(_enc_str(o.host))
     w(_S_bb.pack(o.operation, o.permission_type))
-
-
-def _d_AclCreation_2(buf: bytes, pos: int) -> tuple[AclCreation, int]:
-    """Decode AclCreation at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(AclCreation)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("ResourceName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("Principal")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.principal = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
-        pos += 1
-    else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
-        raise _null_error("Host")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AclCreation_2(o: AclCreation, out: list[_Buffer]) -> None:
@@ -346,54 +277,56 @@ def _d_CreateAclsRequest_1(buf: bytes, pos: int) -> tuple[CreateAclsRequest, int
     elif n_creations_o > blen - pos:
         raise _count_error(n_creations_o, blen - pos)
     else:
-        vo_2: list[AclCreation] = []
-        apo_2 = vo_2.append
+        v_creations_o: list[AclCreation] = []
+        ap_creations_o = v_creations_o.append
         for _ in range(n_creations_o):
-            eo_2 = _new_object(AclCreation)
-            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            o_creations = _new_object(AclCreation)
+            o_creations.resource_type, ln_resource_name_o_creations = _S_bh.unpack_from(buf, pos)
             pos += 3
-            if ln_resource_name_eo_2 < 0:
+            if ln_resource_name_o_creations < 0:
                 raise (
                     _null_error("ResourceName")
-                    if ln_resource_name_eo_2 == -1
-                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                    if ln_resource_name_o_creations == -1
+                    else _length_error(ln_resource_name_o_creations, pos, blen)
                 )
-            elif pos + ln_resource_name_eo_2 > blen:
-                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            elif pos + ln_resource_name_o_creations > blen:
+                raise _length_error(ln_resource_name_o_creations, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
-                pos += ln_resource_name_eo_2
-            eo_2.resource_pattern_type, ln_principal_eo_2 = _S_bh.unpack_from(buf, pos)
+                o_creations.resource_name = buf[pos : pos + ln_resource_name_o_creations].decode()
+                pos += ln_resource_name_o_creations
+            o_creations.resource_pattern_type, ln_principal_o_creations = _S_bh.unpack_from(
+                buf, pos
+            )
             pos += 3
-            if ln_principal_eo_2 < 0:
+            if ln_principal_o_creations < 0:
                 raise (
                     _null_error("Principal")
-                    if ln_principal_eo_2 == -1
-                    else _length_error(ln_principal_eo_2, pos, blen)
+                    if ln_principal_o_creations == -1
+                    else _length_error(ln_principal_o_creations, pos, blen)
                 )
-            elif pos + ln_principal_eo_2 > blen:
-                raise _length_error(ln_principal_eo_2, pos, blen)
+            elif pos + ln_principal_o_creations > blen:
+                raise _length_error(ln_principal_o_creations, pos, blen)
             else:
-                eo_2.principal = buf[pos : pos + ln_principal_eo_2].decode()
-                pos += ln_principal_eo_2
-            ln_host_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_creations.principal = buf[pos : pos + ln_principal_o_creations].decode()
+                pos += ln_principal_o_creations
+            ln_host_o_creations = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_host_eo_2 < 0:
+            if ln_host_o_creations < 0:
                 raise (
                     _null_error("Host")
-                    if ln_host_eo_2 == -1
-                    else _length_error(ln_host_eo_2, pos, blen)
+                    if ln_host_o_creations == -1
+                    else _length_error(ln_host_o_creations, pos, blen)
                 )
-            elif pos + ln_host_eo_2 > blen:
-                raise _length_error(ln_host_eo_2, pos, blen)
+            elif pos + ln_host_o_creations > blen:
+                raise _length_error(ln_host_o_creations, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
-                pos += ln_host_eo_2
-            eo_2.operation, eo_2.permission_type = _S_bb.unpack_from(buf, pos)
+                o_creations.host = buf[pos : pos + ln_host_o_creations].decode()
+                pos += ln_host_o_creations
+            o_creations.operation, o_creations.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.creations = vo_2
+            o_creations._unknown_tags = None
+            ap_creations_o(o_creations)
+        o.creations = v_creations_o
     o._unknown_tags = None
     return o, pos
 
@@ -403,88 +336,88 @@ def _e_CreateAclsRequest_1(o: CreateAclsRequest, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("CreateAclsRequest")
     w = out.append
-    a1 = o.creations
-    if a1 is None:
+    a_creations = o.creations
+    if a_creations is None:
         raise _null_value("Creations")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_AclCreation_1(e1, out)
+        w(_S_i.pack(len(a_creations)))
+        for e_creations in a_creations:
+            _e_AclCreation_1(e_creations, out)
 
 
 def _d_CreateAclsRequest_2(buf: bytes, pos: int) -> tuple[CreateAclsRequest, int]:
     """Decode CreateAclsRequest at versions 2, 3."""
     blen = len(buf)
     o = _new_object(CreateAclsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_creations_o = buf[pos]
+    if n_creations_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_creations_o, pos = _read_uvarint(buf, pos)
+    n_creations_o -= 1
+    if n_creations_o < 0:
+        if n_creations_o != -1:
+            raise _count_error(n_creations_o, 0)
         raise _null_error("Creations")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_creations_o > blen - pos:
+        raise _count_error(n_creations_o, blen - pos)
     else:
-        vo_1: list[AclCreation] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(AclCreation)
-            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+        v_creations_o: list[AclCreation] = []
+        ap_creations_o = v_creations_o.append
+        for _ in range(n_creations_o):
+            o_creations = _new_object(AclCreation)
+            o_creations.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+            ln_resource_name_o_creations = buf[pos]
+            if ln_resource_name_o_creations < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
+                ln_resource_name_o_creations, pos = _read_uvarint(buf, pos)
+            ln_resource_name_o_creations -= 1
+            if ln_resource_name_o_creations < 0:
                 raise _null_error("ResourceName")
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+            elif pos + ln_resource_name_o_creations > blen:
+                raise _length_error(ln_resource_name_o_creations, pos, blen)
             else:
-                eo_1.resource_name = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
-            eo_1.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
+                o_creations.resource_name = buf[pos : pos + ln_resource_name_o_creations].decode()
+                pos += ln_resource_name_o_creations
+            o_creations.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_1_4 = buf[pos]
-            if lneo_1_4 < 0x80:
+            ln_principal_o_creations = buf[pos]
+            if ln_principal_o_creations < 0x80:
                 pos += 1
             else:
-                lneo_1_4, pos = _read_uvarint(buf, pos)
-            lneo_1_4 -= 1
-            if lneo_1_4 < 0:
+                ln_principal_o_creations, pos = _read_uvarint(buf, pos)
+            ln_principal_o_creations -= 1
+            if ln_principal_o_creations < 0:
                 raise _null_error("Principal")
-            elif pos + lneo_1_4 > blen:
-                raise _length_error(lneo_1_4, pos, blen)
+            elif pos + ln_principal_o_creations > blen:
+                raise _length_error(ln_principal_o_creations, pos, blen)
             else:
-                eo_1.principal = buf[pos : pos + lneo_1_4].decode()
-                pos += lneo_1_4
-            lneo_1_5 = buf[pos]
-            if lneo_1_5 < 0x80:
+                o_creations.principal = buf[pos : pos + ln_principal_o_creations].decode()
+                pos += ln_principal_o_creations
+            ln_host_o_creations = buf[pos]
+            if ln_host_o_creations < 0x80:
                 pos += 1
             else:
-                lneo_1_5, pos = _read_uvarint(buf, pos)
-            lneo_1_5 -= 1
-            if lneo_1_5 < 0:
+                ln_host_o_creations, pos = _read_uvarint(buf, pos)
+            ln_host_o_creations -= 1
+            if ln_host_o_creations < 0:
                 raise _null_error("Host")
-            elif pos + lneo_1_5 > blen:
-                raise _length_error(lneo_1_5, pos, blen)
+            elif pos + ln_host_o_creations > blen:
+                raise _length_error(ln_host_o_creations, pos, blen)
             else:
-                eo_1.host = buf[pos : pos + lneo_1_5].decode()
-                pos += lneo_1_5
-            eo_1.operation, eo_1.permission_type = _S_bb.unpack_from(buf, pos)
+                o_creations.host = buf[pos : pos + ln_host_o_creations].decode()
+                pos += ln_host_o_creations
+            o_creations.operation, o_creations.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_creations._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.creations = vo_1
+                o_creations._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_creations_o(o_creations)
+        o.creations = v_creations_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -496,13 +429,13 @@ def _d_CreateAclsRequest_2(buf: bytes, pos: int) -> tuple[CreateAclsRequest, int
 def _e_CreateAclsRequest_2(o: CreateAclsRequest, out: list[_Buffer]) -> None:
     """Encode CreateAclsRequest at versions 2, 3."""
     w = out.append
-    a1 = o.creations
-    if a1 is None:
+    a_creations = o.creations
+    if a_creations is None:
         raise _null_value("Creations")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_AclCreation_2(e1, out)
+        w(_uvarint(len(a_creations) + 1))
+        for e_creations in a_creations:
+            _e_AclCreation_2(e_creations, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -44,7 +44,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class AclCreationResult(_Struct):
-    """The results for each ACL creation.
+    """The results for each ACL creation. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The result error, or zero if there was no error.
@@ -60,24 +60,38 @@ class AclCreationResult(_Struct):
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, error_code: int = 0, error_message: str | None = "") -> None:
+    def __init__(
+        self,
+        error_code: int = 0,
+        error_message: str | None = "",
+    ) -> None:
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tags = None
@@ -108,58 +122,41 @@ class CreateAclsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "results",
-            "results",
-            "[]AclCreationResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AclCreationResult,
+            name="results",
+            json_name="results",
+            type="[]AclCreationResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AclCreationResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, results: list[AclCreationResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        results: list[AclCreationResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-
-def _d_AclCreationResult_1(buf: bytes, pos: int) -> tuple[AclCreationResult, int]:
-    """Decode AclCreationResult at version 1."""
-    blen = len(buf)
-    o = _new_object(AclCreationResult)
-    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_AclCreationResult_1(o: AclCreationResult, out: list[_Buffer]) -> None:
@@ -169,33 +166,6 @@ def _e_AclCreationResult_1(o: AclCreationResult, out: list[_Buffer]) -> None:
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
-
-
-def _d_AclCreationResult_2(buf: bytes, pos: int) -> tuple[AclCreationResult, int]:
-    """Decode AclCreationResult at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(AclCreationResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AclCreationResult_2(o: AclCreationResult, out: list[_Buffer]) -> None:
@@ -222,24 +192,24 @@ def _d_CreateAclsResponse_1(buf: bytes, pos: int) -> tuple[CreateAclsResponse, i
     elif n_results_o > blen - pos:
         raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[AclCreationResult] = []
-        apo_2 = vo_2.append
+        v_results_o: list[AclCreationResult] = []
+        ap_results_o = v_results_o.append
         for _ in range(n_results_o):
-            eo_2 = _new_object(AclCreationResult)
-            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_results = _new_object(AclCreationResult)
+            o_results.error_code, ln_error_message_o_results = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_error_message_eo_2 < 0:
-                if ln_error_message_eo_2 != -1:
-                    raise _length_error(ln_error_message_eo_2, pos, blen)
-                eo_2.error_message = None
-            elif pos + ln_error_message_eo_2 > blen:
-                raise _length_error(ln_error_message_eo_2, pos, blen)
+            if ln_error_message_o_results < 0:
+                if ln_error_message_o_results != -1:
+                    raise _length_error(ln_error_message_o_results, pos, blen)
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
-                pos += ln_error_message_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
+            o_results._unknown_tags = None
+            ap_results_o(o_results)
+        o.results = v_results_o
     o._unknown_tags = None
     return o, pos
 
@@ -250,13 +220,13 @@ def _e_CreateAclsResponse_1(o: CreateAclsResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("CreateAclsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_AclCreationResult_1(e2, out)
+        w(_S_i.pack(len(a_results)))
+        for e_results in a_results:
+            _e_AclCreationResult_1(e_results, out)
 
 
 def _d_CreateAclsResponse_2(buf: bytes, pos: int) -> tuple[CreateAclsResponse, int]:
@@ -265,45 +235,45 @@ def _d_CreateAclsResponse_2(buf: bytes, pos: int) -> tuple[CreateAclsResponse, i
     o = _new_object(CreateAclsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[AclCreationResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AclCreationResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_results_o: list[AclCreationResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(AclCreationResult)
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_error_message_o_results = buf[pos]
+            if ln_error_message_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_error_message_o_results, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_results -= 1
+            if ln_error_message_o_results < 0:
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -316,13 +286,13 @@ def _e_CreateAclsResponse_2(o: CreateAclsResponse, out: list[_Buffer]) -> None:
     """Encode CreateAclsResponse at versions 2, 3."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AclCreationResult_2(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_AclCreationResult_2(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -48,7 +48,7 @@ _S_q = _struct.Struct(">q")
 
 
 class CreatableRenewers(_Struct):
-    """A list of those who are allowed to renew this token before it expires.
+    """A list of those who are allowed to renew this token before it expires. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         principal_type (v0+): The type of the Kafka principal.
@@ -64,34 +64,38 @@ class CreatableRenewers(_Struct):
     principal_name: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "principal_type",
-            "principalType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_type",
+            json_name="principalType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "principal_name",
-            "principalName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_name",
+            json_name="principalName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, principal_type: str = "", principal_name: str = "") -> None:
+    def __init__(
+        self,
+        principal_type: str = "",
+        principal_name: str = "",
+    ) -> None:
         self.principal_type = principal_type
         self.principal_name = principal_name
         self._unknown_tags = None
@@ -129,56 +133,56 @@ class CreateDelegationTokenRequest(_Request[CreateDelegationTokenResponse]):
     RESPONSE: ClassVar[type[_Message]] = CreateDelegationTokenResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "owner_principal_type",
-            "ownerPrincipalType",
-            "string",
-            (3, 32767),
-            (3, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="owner_principal_type",
+            json_name="ownerPrincipalType",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=(3, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "owner_principal_name",
-            "ownerPrincipalName",
-            "string",
-            (3, 32767),
-            (3, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="owner_principal_name",
+            json_name="ownerPrincipalName",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=(3, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "renewers",
-            "renewers",
-            "[]CreatableRenewers",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            CreatableRenewers,
+            name="renewers",
+            json_name="renewers",
+            type="[]CreatableRenewers",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CreatableRenewers,
         ),
         _FieldSchema(
-            "max_lifetime_ms",
-            "maxLifetimeMs",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_lifetime_ms",
+            json_name="maxLifetimeMs",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -196,40 +200,6 @@ class CreateDelegationTokenRequest(_Request[CreateDelegationTokenResponse]):
         self._unknown_tags = None
 
 
-def _d_CreatableRenewers_1(buf: bytes, pos: int) -> tuple[CreatableRenewers, int]:
-    """Decode CreatableRenewers at version 1."""
-    blen = len(buf)
-    o = _new_object(CreatableRenewers)
-    ln_principal_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_principal_type_o < 0:
-        raise (
-            _null_error("PrincipalType")
-            if ln_principal_type_o == -1
-            else _length_error(ln_principal_type_o, pos, blen)
-        )
-    elif pos + ln_principal_type_o > blen:
-        raise _length_error(ln_principal_type_o, pos, blen)
-    else:
-        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
-        pos += ln_principal_type_o
-    ln_principal_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_principal_name_o < 0:
-        raise (
-            _null_error("PrincipalName")
-            if ln_principal_name_o == -1
-            else _length_error(ln_principal_name_o, pos, blen)
-        )
-    elif pos + ln_principal_name_o > blen:
-        raise _length_error(ln_principal_name_o, pos, blen)
-    else:
-        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
-        pos += ln_principal_name_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_CreatableRenewers_1(o: CreatableRenewers, out: list[_Buffer]) -> None:
     """Encode CreatableRenewers at version 1."""
     if o._unknown_tags:
@@ -237,44 +207,6 @@ def _e_CreatableRenewers_1(o: CreatableRenewers, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_str(o.principal_type))
     w(_enc_str(o.principal_name))
-
-
-def _d_CreatableRenewers_2(buf: bytes, pos: int) -> tuple[CreatableRenewers, int]:
-    """Decode CreatableRenewers at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(CreatableRenewers)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("PrincipalType")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.principal_type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("PrincipalName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.principal_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_CreatableRenewers_2(o: CreatableRenewers, out: list[_Buffer]) -> None:
@@ -303,39 +235,39 @@ def _d_CreateDelegationTokenRequest_1(
     elif n_renewers_o > blen - pos:
         raise _count_error(n_renewers_o, blen - pos)
     else:
-        vo_2: list[CreatableRenewers] = []
-        apo_2 = vo_2.append
+        v_renewers_o: list[CreatableRenewers] = []
+        ap_renewers_o = v_renewers_o.append
         for _ in range(n_renewers_o):
-            eo_2 = _new_object(CreatableRenewers)
-            ln_principal_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_renewers = _new_object(CreatableRenewers)
+            ln_principal_type_o_renewers = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_principal_type_eo_2 < 0:
+            if ln_principal_type_o_renewers < 0:
                 raise (
                     _null_error("PrincipalType")
-                    if ln_principal_type_eo_2 == -1
-                    else _length_error(ln_principal_type_eo_2, pos, blen)
+                    if ln_principal_type_o_renewers == -1
+                    else _length_error(ln_principal_type_o_renewers, pos, blen)
                 )
-            elif pos + ln_principal_type_eo_2 > blen:
-                raise _length_error(ln_principal_type_eo_2, pos, blen)
+            elif pos + ln_principal_type_o_renewers > blen:
+                raise _length_error(ln_principal_type_o_renewers, pos, blen)
             else:
-                eo_2.principal_type = buf[pos : pos + ln_principal_type_eo_2].decode()
-                pos += ln_principal_type_eo_2
-            ln_principal_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_renewers.principal_type = buf[pos : pos + ln_principal_type_o_renewers].decode()
+                pos += ln_principal_type_o_renewers
+            ln_principal_name_o_renewers = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_principal_name_eo_2 < 0:
+            if ln_principal_name_o_renewers < 0:
                 raise (
                     _null_error("PrincipalName")
-                    if ln_principal_name_eo_2 == -1
-                    else _length_error(ln_principal_name_eo_2, pos, blen)
+                    if ln_principal_name_o_renewers == -1
+                    else _length_error(ln_principal_name_o_renewers, pos, blen)
                 )
-            elif pos + ln_principal_name_eo_2 > blen:
-                raise _length_error(ln_principal_name_eo_2, pos, blen)
+            elif pos + ln_principal_name_o_renewers > blen:
+                raise _length_error(ln_principal_name_o_renewers, pos, blen)
             else:
-                eo_2.principal_name = buf[pos : pos + ln_principal_name_eo_2].decode()
-                pos += ln_principal_name_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.renewers = vo_2
+                o_renewers.principal_name = buf[pos : pos + ln_principal_name_o_renewers].decode()
+                pos += ln_principal_name_o_renewers
+            o_renewers._unknown_tags = None
+            ap_renewers_o(o_renewers)
+        o.renewers = v_renewers_o
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.owner_principal_type = ""
@@ -353,13 +285,13 @@ def _e_CreateDelegationTokenRequest_1(o: CreateDelegationTokenRequest, out: list
     if o._unknown_tags:
         raise _tags_unsupported("CreateDelegationTokenRequest")
     w = out.append
-    a1 = o.renewers
-    if a1 is None:
+    a_renewers = o.renewers
+    if a_renewers is None:
         raise _null_value("Renewers")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_CreatableRenewers_1(e1, out)
+        w(_S_i.pack(len(a_renewers)))
+        for e_renewers in a_renewers:
+            _e_CreatableRenewers_1(e_renewers, out)
     w(_S_q.pack(o.max_lifetime_ms))
 
 
@@ -369,56 +301,56 @@ def _d_CreateDelegationTokenRequest_2(
     """Decode CreateDelegationTokenRequest at version 2."""
     blen = len(buf)
     o = _new_object(CreateDelegationTokenRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_renewers_o = buf[pos]
+    if n_renewers_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_renewers_o, pos = _read_uvarint(buf, pos)
+    n_renewers_o -= 1
+    if n_renewers_o < 0:
+        if n_renewers_o != -1:
+            raise _count_error(n_renewers_o, 0)
         raise _null_error("Renewers")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_renewers_o > blen - pos:
+        raise _count_error(n_renewers_o, blen - pos)
     else:
-        vo_1: list[CreatableRenewers] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(CreatableRenewers)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_renewers_o: list[CreatableRenewers] = []
+        ap_renewers_o = v_renewers_o.append
+        for _ in range(n_renewers_o):
+            o_renewers = _new_object(CreatableRenewers)
+            ln_principal_type_o_renewers = buf[pos]
+            if ln_principal_type_o_renewers < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_principal_type_o_renewers, pos = _read_uvarint(buf, pos)
+            ln_principal_type_o_renewers -= 1
+            if ln_principal_type_o_renewers < 0:
                 raise _null_error("PrincipalType")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_principal_type_o_renewers > blen:
+                raise _length_error(ln_principal_type_o_renewers, pos, blen)
             else:
-                eo_1.principal_type = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+                o_renewers.principal_type = buf[pos : pos + ln_principal_type_o_renewers].decode()
+                pos += ln_principal_type_o_renewers
+            ln_principal_name_o_renewers = buf[pos]
+            if ln_principal_name_o_renewers < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
+                ln_principal_name_o_renewers, pos = _read_uvarint(buf, pos)
+            ln_principal_name_o_renewers -= 1
+            if ln_principal_name_o_renewers < 0:
                 raise _null_error("PrincipalName")
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+            elif pos + ln_principal_name_o_renewers > blen:
+                raise _length_error(ln_principal_name_o_renewers, pos, blen)
             else:
-                eo_1.principal_name = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
+                o_renewers.principal_name = buf[pos : pos + ln_principal_name_o_renewers].decode()
+                pos += ln_principal_name_o_renewers
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_renewers._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.renewers = vo_1
+                o_renewers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_renewers_o(o_renewers)
+        o.renewers = v_renewers_o
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.owner_principal_type = ""
@@ -438,13 +370,13 @@ def _e_CreateDelegationTokenRequest_2(o: CreateDelegationTokenRequest, out: list
     if o.owner_principal_name != "":
         raise _FieldVersionError("CreateDelegationTokenRequest", "owner_principal_name", 2)
     w = out.append
-    a1 = o.renewers
-    if a1 is None:
+    a_renewers = o.renewers
+    if a_renewers is None:
         raise _null_value("Renewers")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_CreatableRenewers_2(e1, out)
+        w(_uvarint(len(a_renewers) + 1))
+        for e_renewers in a_renewers:
+            _e_CreatableRenewers_2(e_renewers, out)
     w(_S_q.pack(o.max_lifetime_ms))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -458,82 +390,82 @@ def _d_CreateDelegationTokenRequest_3(
     """Decode CreateDelegationTokenRequest at version 3."""
     blen = len(buf)
     o = _new_object(CreateDelegationTokenRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_owner_principal_type_o = buf[pos]
+    if ln_owner_principal_type_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_owner_principal_type_o, pos = _read_uvarint(buf, pos)
+    ln_owner_principal_type_o -= 1
+    if ln_owner_principal_type_o < 0:
         o.owner_principal_type = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_owner_principal_type_o > blen:
+        raise _length_error(ln_owner_principal_type_o, pos, blen)
     else:
-        o.owner_principal_type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.owner_principal_type = buf[pos : pos + ln_owner_principal_type_o].decode()
+        pos += ln_owner_principal_type_o
+    ln_owner_principal_name_o = buf[pos]
+    if ln_owner_principal_name_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_owner_principal_name_o, pos = _read_uvarint(buf, pos)
+    ln_owner_principal_name_o -= 1
+    if ln_owner_principal_name_o < 0:
         o.owner_principal_name = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_owner_principal_name_o > blen:
+        raise _length_error(ln_owner_principal_name_o, pos, blen)
     else:
-        o.owner_principal_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.owner_principal_name = buf[pos : pos + ln_owner_principal_name_o].decode()
+        pos += ln_owner_principal_name_o
+    n_renewers_o = buf[pos]
+    if n_renewers_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_renewers_o, pos = _read_uvarint(buf, pos)
+    n_renewers_o -= 1
+    if n_renewers_o < 0:
+        if n_renewers_o != -1:
+            raise _count_error(n_renewers_o, 0)
         raise _null_error("Renewers")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_renewers_o > blen - pos:
+        raise _count_error(n_renewers_o, blen - pos)
     else:
-        vo_3: list[CreatableRenewers] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(CreatableRenewers)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_renewers_o: list[CreatableRenewers] = []
+        ap_renewers_o = v_renewers_o.append
+        for _ in range(n_renewers_o):
+            o_renewers = _new_object(CreatableRenewers)
+            ln_principal_type_o_renewers = buf[pos]
+            if ln_principal_type_o_renewers < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_principal_type_o_renewers, pos = _read_uvarint(buf, pos)
+            ln_principal_type_o_renewers -= 1
+            if ln_principal_type_o_renewers < 0:
                 raise _null_error("PrincipalType")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_principal_type_o_renewers > blen:
+                raise _length_error(ln_principal_type_o_renewers, pos, blen)
             else:
-                eo_3.principal_type = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
+                o_renewers.principal_type = buf[pos : pos + ln_principal_type_o_renewers].decode()
+                pos += ln_principal_type_o_renewers
+            ln_principal_name_o_renewers = buf[pos]
+            if ln_principal_name_o_renewers < 0x80:
                 pos += 1
             else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
+                ln_principal_name_o_renewers, pos = _read_uvarint(buf, pos)
+            ln_principal_name_o_renewers -= 1
+            if ln_principal_name_o_renewers < 0:
                 raise _null_error("PrincipalName")
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
+            elif pos + ln_principal_name_o_renewers > blen:
+                raise _length_error(ln_principal_name_o_renewers, pos, blen)
             else:
-                eo_3.principal_name = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
+                o_renewers.principal_name = buf[pos : pos + ln_principal_name_o_renewers].decode()
+                pos += ln_principal_name_o_renewers
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_renewers._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.renewers = vo_3
+                o_renewers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_renewers_o(o_renewers)
+        o.renewers = v_renewers_o
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     if buf[pos] == 0:
@@ -549,13 +481,13 @@ def _e_CreateDelegationTokenRequest_3(o: CreateDelegationTokenRequest, out: list
     w = out.append
     w(_enc_ncstr(o.owner_principal_type))
     w(_enc_ncstr(o.owner_principal_name))
-    a3 = o.renewers
-    if a3 is None:
+    a_renewers = o.renewers
+    if a_renewers is None:
         raise _null_value("Renewers")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_CreatableRenewers_2(e3, out)
+        w(_uvarint(len(a_renewers) + 1))
+        for e_renewers in a_renewers:
+            _e_CreatableRenewers_2(e_renewers, out)
     w(_S_q.pack(o.max_lifetime_ms))
     if o._unknown_tags is None:
         w(b"\x00")

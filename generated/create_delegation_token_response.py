@@ -98,117 +98,147 @@ class CreateDelegationTokenResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "principal_type",
-            "principalType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_type",
+            json_name="principalType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "principal_name",
-            "principalName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_name",
+            json_name="principalName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "token_requester_principal_type",
-            "tokenRequesterPrincipalType",
-            "string",
-            (3, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="token_requester_principal_type",
+            json_name="tokenRequesterPrincipalType",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "token_requester_principal_name",
-            "tokenRequesterPrincipalName",
-            "string",
-            (3, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="token_requester_principal_name",
+            json_name="tokenRequesterPrincipalName",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "issue_timestamp_ms",
-            "issueTimestampMs",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="issue_timestamp_ms",
+            json_name="issueTimestampMs",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "expiry_timestamp_ms",
-            "expiryTimestampMs",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="expiry_timestamp_ms",
+            json_name="expiryTimestampMs",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_timestamp_ms",
-            "maxTimestampMs",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_timestamp_ms",
+            json_name="maxTimestampMs",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "token_id", "tokenId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="token_id",
+            json_name="tokenId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "hmac", "hmac", "bytes", (0, 32767), None, None, None, b"", False, False, None
+            name="hmac",
+            json_name="hmac",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -336,60 +366,60 @@ def _d_CreateDelegationTokenResponse_2(
     o = _new_object(CreateDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_principal_type_o = buf[pos]
+    if ln_principal_type_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_principal_type_o, pos = _read_uvarint(buf, pos)
+    ln_principal_type_o -= 1
+    if ln_principal_type_o < 0:
         raise _null_error("PrincipalType")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_principal_type_o > blen:
+        raise _length_error(ln_principal_type_o, pos, blen)
     else:
-        o.principal_type = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
+        pos += ln_principal_type_o
+    ln_principal_name_o = buf[pos]
+    if ln_principal_name_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_principal_name_o, pos = _read_uvarint(buf, pos)
+    ln_principal_name_o -= 1
+    if ln_principal_name_o < 0:
         raise _null_error("PrincipalName")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_principal_name_o > blen:
+        raise _length_error(ln_principal_name_o, pos, blen)
     else:
-        o.principal_name = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
+        pos += ln_principal_name_o
     o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms = _S_qqq.unpack_from(buf, pos)
     pos += 24
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+    ln_token_id_o = buf[pos]
+    if ln_token_id_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_token_id_o, pos = _read_uvarint(buf, pos)
+    ln_token_id_o -= 1
+    if ln_token_id_o < 0:
         raise _null_error("TokenId")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_token_id_o > blen:
+        raise _length_error(ln_token_id_o, pos, blen)
     else:
-        o.token_id = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    lno_6 = buf[pos]
-    if lno_6 < 0x80:
+        o.token_id = buf[pos : pos + ln_token_id_o].decode()
+        pos += ln_token_id_o
+    ln_hmac_o = buf[pos]
+    if ln_hmac_o < 0x80:
         pos += 1
     else:
-        lno_6, pos = _read_uvarint(buf, pos)
-    lno_6 -= 1
-    if lno_6 < 0:
+        ln_hmac_o, pos = _read_uvarint(buf, pos)
+    ln_hmac_o -= 1
+    if ln_hmac_o < 0:
         raise _null_error("Hmac")
-    elif pos + lno_6 > blen:
-        raise _length_error(lno_6, pos, blen)
+    elif pos + ln_hmac_o > blen:
+        raise _length_error(ln_hmac_o, pos, blen)
     else:
-        o.hmac = buf[pos : pos + lno_6]
-        pos += lno_6
+        o.hmac = buf[pos : pos + ln_hmac_o]
+        pos += ln_hmac_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.token_requester_principal_type = ""
@@ -436,86 +466,90 @@ def _d_CreateDelegationTokenResponse_3(
     o = _new_object(CreateDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_principal_type_o = buf[pos]
+    if ln_principal_type_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_principal_type_o, pos = _read_uvarint(buf, pos)
+    ln_principal_type_o -= 1
+    if ln_principal_type_o < 0:
         raise _null_error("PrincipalType")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_principal_type_o > blen:
+        raise _length_error(ln_principal_type_o, pos, blen)
     else:
-        o.principal_type = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
+        pos += ln_principal_type_o
+    ln_principal_name_o = buf[pos]
+    if ln_principal_name_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_principal_name_o, pos = _read_uvarint(buf, pos)
+    ln_principal_name_o -= 1
+    if ln_principal_name_o < 0:
         raise _null_error("PrincipalName")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_principal_name_o > blen:
+        raise _length_error(ln_principal_name_o, pos, blen)
     else:
-        o.principal_name = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
+        pos += ln_principal_name_o
+    ln_token_requester_principal_type_o = buf[pos]
+    if ln_token_requester_principal_type_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_token_requester_principal_type_o, pos = _read_uvarint(buf, pos)
+    ln_token_requester_principal_type_o -= 1
+    if ln_token_requester_principal_type_o < 0:
         raise _null_error("TokenRequesterPrincipalType")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_token_requester_principal_type_o > blen:
+        raise _length_error(ln_token_requester_principal_type_o, pos, blen)
     else:
-        o.token_requester_principal_type = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.token_requester_principal_type = buf[
+            pos : pos + ln_token_requester_principal_type_o
+        ].decode()
+        pos += ln_token_requester_principal_type_o
+    ln_token_requester_principal_name_o = buf[pos]
+    if ln_token_requester_principal_name_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_token_requester_principal_name_o, pos = _read_uvarint(buf, pos)
+    ln_token_requester_principal_name_o -= 1
+    if ln_token_requester_principal_name_o < 0:
         raise _null_error("TokenRequesterPrincipalName")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_token_requester_principal_name_o > blen:
+        raise _length_error(ln_token_requester_principal_name_o, pos, blen)
     else:
-        o.token_requester_principal_name = buf[pos : pos + lno_5].decode()
-        pos += lno_5
+        o.token_requester_principal_name = buf[
+            pos : pos + ln_token_requester_principal_name_o
+        ].decode()
+        pos += ln_token_requester_principal_name_o
     o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms = _S_qqq.unpack_from(buf, pos)
     pos += 24
-    lno_7 = buf[pos]
-    if lno_7 < 0x80:
+    ln_token_id_o = buf[pos]
+    if ln_token_id_o < 0x80:
         pos += 1
     else:
-        lno_7, pos = _read_uvarint(buf, pos)
-    lno_7 -= 1
-    if lno_7 < 0:
+        ln_token_id_o, pos = _read_uvarint(buf, pos)
+    ln_token_id_o -= 1
+    if ln_token_id_o < 0:
         raise _null_error("TokenId")
-    elif pos + lno_7 > blen:
-        raise _length_error(lno_7, pos, blen)
+    elif pos + ln_token_id_o > blen:
+        raise _length_error(ln_token_id_o, pos, blen)
     else:
-        o.token_id = buf[pos : pos + lno_7].decode()
-        pos += lno_7
-    lno_8 = buf[pos]
-    if lno_8 < 0x80:
+        o.token_id = buf[pos : pos + ln_token_id_o].decode()
+        pos += ln_token_id_o
+    ln_hmac_o = buf[pos]
+    if ln_hmac_o < 0x80:
         pos += 1
     else:
-        lno_8, pos = _read_uvarint(buf, pos)
-    lno_8 -= 1
-    if lno_8 < 0:
+        ln_hmac_o, pos = _read_uvarint(buf, pos)
+    ln_hmac_o -= 1
+    if ln_hmac_o < 0:
         raise _null_error("Hmac")
-    elif pos + lno_8 > blen:
-        raise _length_error(lno_8, pos, blen)
+    elif pos + ln_hmac_o > blen:
+        raise _length_error(ln_hmac_o, pos, blen)
     else:
-        o.hmac = buf[pos : pos + lno_8]
-        pos += lno_8
+        o.hmac = buf[pos : pos + ln_hmac_o]
+        pos += ln_hmac_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

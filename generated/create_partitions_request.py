@@ -34,6 +34,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
 from .create_partitions_response import CreatePartitionsResponse
 
 __all__ = [
@@ -51,7 +52,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class CreatePartitionsAssignment(_Struct):
-    """The new partition assignments.
+    """The new partition assignments. In versions 0-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_ids (v0+): The assigned broker IDs.
@@ -61,30 +62,33 @@ class CreatePartitionsAssignment(_Struct):
         "broker_ids": "v0+: The assigned broker IDs.",
     }
 
-    broker_ids: list[int]
+    broker_ids: list[BrokerId]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "broker_ids",
-            "brokerIds",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="broker_ids",
+            json_name="brokerIds",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, broker_ids: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        broker_ids: list[BrokerId] = _EMPTY,
+    ) -> None:
         self.broker_ids = [] if broker_ids is _EMPTY else broker_ids
         self._unknown_tags = None
 
 
 class CreatePartitionsTopic(_Struct):
-    """Each topic that we want to create new partitions inside.
+    """Each topic that we want to create new partitions inside. In versions 0-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -98,34 +102,54 @@ class CreatePartitionsTopic(_Struct):
         "assignments": "v0+, nullable v0+: The new partition assignments.",
     }
 
-    name: str
+    name: TopicName
     count: int
     assignments: list[CreatePartitionsAssignment] | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "count", "count", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="count",
+            json_name="count",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "assignments",
-            "assignments",
-            "[]CreatePartitionsAssignment",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            CreatePartitionsAssignment,
+            name="assignments",
+            json_name="assignments",
+            type="[]CreatePartitionsAssignment",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CreatePartitionsAssignment,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         count: int = 0,
         assignments: list[CreatePartitionsAssignment] | None = _EMPTY,
     ) -> None:
@@ -164,33 +188,43 @@ class CreatePartitionsRequest(_Request[CreatePartitionsResponse]):
     RESPONSE: ClassVar[type[_Message]] = CreatePartitionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]CreatePartitionsTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            CreatePartitionsTopic,
+            name="topics",
+            json_name="topics",
+            type="[]CreatePartitionsTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CreatePartitionsTopic,
         ),
         _FieldSchema(
-            "timeout_ms", "timeoutMs", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="timeout_ms",
+            json_name="timeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "validate_only",
-            "validateOnly",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="validate_only",
+            json_name="validateOnly",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -206,115 +240,31 @@ class CreatePartitionsRequest(_Request[CreatePartitionsResponse]):
         self._unknown_tags = None
 
 
-def _d_CreatePartitionsAssignment_0(buf: bytes, pos: int) -> tuple[CreatePartitionsAssignment, int]:
-    """Decode CreatePartitionsAssignment at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(CreatePartitionsAssignment)
-    n_broker_ids_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_broker_ids_o < 0:
-        if n_broker_ids_o != -1:
-            raise _count_error(n_broker_ids_o, 0)
-        raise _null_error("BrokerIds")
-    else:
-        o.broker_ids = [*_A_Ni[n_broker_ids_o].unpack_from(buf, pos)]
-        pos += 4 * n_broker_ids_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_CreatePartitionsAssignment_0(o: CreatePartitionsAssignment, out: list[_Buffer]) -> None:
     """Encode CreatePartitionsAssignment at versions 0, 1."""
     if o._unknown_tags:
         raise _tags_unsupported("CreatePartitionsAssignment")
     w = out.append
-    a1 = o.broker_ids
-    if a1 is None:
+    a_broker_ids = o.broker_ids
+    if a_broker_ids is None:
         raise _null_value("BrokerIds")
     else:
-        w(_A_iNi[len(a1)].pack(len(a1), *a1))
-
-
-def _d_CreatePartitionsAssignment_2(buf: bytes, pos: int) -> tuple[CreatePartitionsAssignment, int]:
-    """Decode CreatePartitionsAssignment at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(CreatePartitionsAssignment)
-    n_broker_ids_o = buf[pos]
-    if n_broker_ids_o < 0x80:
-        pos += 1
-    else:
-        n_broker_ids_o, pos = _read_uvarint(buf, pos)
-    n_broker_ids_o -= 1
-    if n_broker_ids_o < 0:
-        if n_broker_ids_o != -1:
-            raise _count_error(n_broker_ids_o, 0)
-        raise _null_error("BrokerIds")
-    else:
-        o.broker_ids = [*_A_Ni[n_broker_ids_o].unpack_from(buf, pos)]
-        pos += 4 * n_broker_ids_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_A_iNi[len(a_broker_ids)].pack(len(a_broker_ids), *a_broker_ids))
 
 
 def _e_CreatePartitionsAssignment_2(o: CreatePartitionsAssignment, out: list[_Buffer]) -> None:
     """Encode CreatePartitionsAssignment at versions 2, 3."""
     w = out.append
-    a1 = o.broker_ids
-    if a1 is None:
+    a_broker_ids = o.broker_ids
+    if a_broker_ids is None:
         raise _null_value("BrokerIds")
     else:
-        w(_uvarint(len(a1) + 1))
-        w(_A_Ni[len(a1)].pack(*a1))
+        w(_uvarint(len(a_broker_ids) + 1))
+        w(_A_Ni[len(a_broker_ids)].pack(*a_broker_ids))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_CreatePartitionsTopic_0(buf: bytes, pos: int) -> tuple[CreatePartitionsTopic, int]:
-    """Decode CreatePartitionsTopic at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(CreatePartitionsTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    o.count, n_assignments_o = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if n_assignments_o < 0:
-        if n_assignments_o != -1:
-            raise _count_error(n_assignments_o, 0)
-        o.assignments = None
-    elif n_assignments_o > blen - pos:
-        raise _count_error(n_assignments_o, blen - pos)
-    else:
-        vo_4: list[CreatePartitionsAssignment] = []
-        apo_4 = vo_4.append
-        for _ in range(n_assignments_o):
-            eo_4 = _new_object(CreatePartitionsAssignment)
-            n_broker_ids_eo_4 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n_broker_ids_eo_4 < 0:
-                if n_broker_ids_eo_4 != -1:
-                    raise _count_error(n_broker_ids_eo_4, 0)
-                raise _null_error("BrokerIds")
-            else:
-                eo_4.broker_ids = [*_A_Ni[n_broker_ids_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_broker_ids_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.assignments = vo_4
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_CreatePartitionsTopic_0(o: CreatePartitionsTopic, out: list[_Buffer]) -> None:
@@ -324,77 +274,13 @@ def _e_CreatePartitionsTopic_0(o: CreatePartitionsTopic, out: list[_Buffer]) -> 
     w = out.append
     w(_enc_str(o.name))
     w(_S_i.pack(o.count))
-    a3 = o.assignments
-    if a3 is None:
+    a_assignments = o.assignments
+    if a_assignments is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_CreatePartitionsAssignment_0(e3, out)
-
-
-def _d_CreatePartitionsTopic_2(buf: bytes, pos: int) -> tuple[CreatePartitionsTopic, int]:
-    """Decode CreatePartitionsTopic at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(CreatePartitionsTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.count = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        o.assignments = None
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[CreatePartitionsAssignment] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(CreatePartitionsAssignment)
-            n_broker_ids_eo_3 = buf[pos]
-            if n_broker_ids_eo_3 < 0x80:
-                pos += 1
-            else:
-                n_broker_ids_eo_3, pos = _read_uvarint(buf, pos)
-            n_broker_ids_eo_3 -= 1
-            if n_broker_ids_eo_3 < 0:
-                if n_broker_ids_eo_3 != -1:
-                    raise _count_error(n_broker_ids_eo_3, 0)
-                raise _null_error("BrokerIds")
-            else:
-                eo_3.broker_ids = [*_A_Ni[n_broker_ids_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_broker_ids_eo_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.assignments = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_assignments)))
+        for e_assignments in a_assignments:
+            _e_CreatePartitionsAssignment_0(e_assignments, out)
 
 
 def _e_CreatePartitionsTopic_2(o: CreatePartitionsTopic, out: list[_Buffer]) -> None:
@@ -402,13 +288,13 @@ def _e_CreatePartitionsTopic_2(o: CreatePartitionsTopic, out: list[_Buffer]) -> 
     w = out.append
     w(_enc_cstr(o.name))
     w(_S_i.pack(o.count))
-    a3 = o.assignments
-    if a3 is None:
+    a_assignments = o.assignments
+    if a_assignments is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_CreatePartitionsAssignment_2(e3, out)
+        w(_uvarint(len(a_assignments) + 1))
+        for e_assignments in a_assignments:
+            _e_CreatePartitionsAssignment_2(e_assignments, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -428,51 +314,53 @@ def _d_CreatePartitionsRequest_0(buf: bytes, pos: int) -> tuple[CreatePartitions
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[CreatePartitionsTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[CreatePartitionsTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(CreatePartitionsTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(CreatePartitionsTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            eo_2.count, n_assignments_eo_2 = _S_ii.unpack_from(buf, pos)
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.count, n_assignments_o_topics = _S_ii.unpack_from(buf, pos)
             pos += 8
-            if n_assignments_eo_2 < 0:
-                if n_assignments_eo_2 != -1:
-                    raise _count_error(n_assignments_eo_2, 0)
-                eo_2.assignments = None
-            elif n_assignments_eo_2 > blen - pos:
-                raise _count_error(n_assignments_eo_2, blen - pos)
+            if n_assignments_o_topics < 0:
+                if n_assignments_o_topics != -1:
+                    raise _count_error(n_assignments_o_topics, 0)
+                o_topics.assignments = None
+            elif n_assignments_o_topics > blen - pos:
+                raise _count_error(n_assignments_o_topics, blen - pos)
             else:
-                veo_2_4: list[CreatePartitionsAssignment] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_assignments_eo_2):
-                    eeo_2_4 = _new_object(CreatePartitionsAssignment)
-                    n_broker_ids_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
+                v_assignments_o_topics: list[CreatePartitionsAssignment] = []
+                ap_assignments_o_topics = v_assignments_o_topics.append
+                for _ in range(n_assignments_o_topics):
+                    o_topics_assignments = _new_object(CreatePartitionsAssignment)
+                    n_broker_ids_o_topics_assignments = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if n_broker_ids_eeo_2_4 < 0:
-                        if n_broker_ids_eeo_2_4 != -1:
-                            raise _count_error(n_broker_ids_eeo_2_4, 0)
+                    if n_broker_ids_o_topics_assignments < 0:
+                        if n_broker_ids_o_topics_assignments != -1:
+                            raise _count_error(n_broker_ids_o_topics_assignments, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        eeo_2_4.broker_ids = [*_A_Ni[n_broker_ids_eeo_2_4].unpack_from(buf, pos)]
-                        pos += 4 * n_broker_ids_eeo_2_4
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.assignments = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                        o_topics_assignments.broker_ids = [
+                            *_A_Ni[n_broker_ids_o_topics_assignments].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_broker_ids_o_topics_assignments
+                    o_topics_assignments._unknown_tags = None
+                    ap_assignments_o_topics(o_topics_assignments)
+                o_topics.assignments = v_assignments_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     o._unknown_tags = None
@@ -484,13 +372,13 @@ def _e_CreatePartitionsRequest_0(o: CreatePartitionsRequest, out: list[_Buffer])
     if o._unknown_tags:
         raise _tags_unsupported("CreatePartitionsRequest")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_CreatePartitionsTopic_0(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_CreatePartitionsTopic_0(e_topics, out)
     w(_S_io.pack(o.timeout_ms, o.validate_only))
 
 
@@ -498,82 +386,84 @@ def _d_CreatePartitionsRequest_2(buf: bytes, pos: int) -> tuple[CreatePartitions
     """Decode CreatePartitionsRequest at versions 2, 3."""
     blen = len(buf)
     o = _new_object(CreatePartitionsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[CreatePartitionsTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(CreatePartitionsTopic)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_topics_o: list[CreatePartitionsTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(CreatePartitionsTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            eo_1.count = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.count = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            neo_1_3 = buf[pos]
-            if neo_1_3 < 0x80:
+            n_assignments_o_topics = buf[pos]
+            if n_assignments_o_topics < 0x80:
                 pos += 1
             else:
-                neo_1_3, pos = _read_uvarint(buf, pos)
-            neo_1_3 -= 1
-            if neo_1_3 < 0:
-                if neo_1_3 != -1:
-                    raise _count_error(neo_1_3, 0)
-                eo_1.assignments = None
-            elif neo_1_3 > blen - pos:
-                raise _count_error(neo_1_3, blen - pos)
+                n_assignments_o_topics, pos = _read_uvarint(buf, pos)
+            n_assignments_o_topics -= 1
+            if n_assignments_o_topics < 0:
+                if n_assignments_o_topics != -1:
+                    raise _count_error(n_assignments_o_topics, 0)
+                o_topics.assignments = None
+            elif n_assignments_o_topics > blen - pos:
+                raise _count_error(n_assignments_o_topics, blen - pos)
             else:
-                veo_1_3: list[CreatePartitionsAssignment] = []
-                apeo_1_3 = veo_1_3.append
-                for _ in range(neo_1_3):
-                    eeo_1_3 = _new_object(CreatePartitionsAssignment)
-                    n_broker_ids_eeo_1_3 = buf[pos]
-                    if n_broker_ids_eeo_1_3 < 0x80:
+                v_assignments_o_topics: list[CreatePartitionsAssignment] = []
+                ap_assignments_o_topics = v_assignments_o_topics.append
+                for _ in range(n_assignments_o_topics):
+                    o_topics_assignments = _new_object(CreatePartitionsAssignment)
+                    n_broker_ids_o_topics_assignments = buf[pos]
+                    if n_broker_ids_o_topics_assignments < 0x80:
                         pos += 1
                     else:
-                        n_broker_ids_eeo_1_3, pos = _read_uvarint(buf, pos)
-                    n_broker_ids_eeo_1_3 -= 1
-                    if n_broker_ids_eeo_1_3 < 0:
-                        if n_broker_ids_eeo_1_3 != -1:
-                            raise _count_error(n_broker_ids_eeo_1_3, 0)
+                        n_broker_ids_o_topics_assignments, pos = _read_uvarint(buf, pos)
+                    n_broker_ids_o_topics_assignments -= 1
+                    if n_broker_ids_o_topics_assignments < 0:
+                        if n_broker_ids_o_topics_assignments != -1:
+                            raise _count_error(n_broker_ids_o_topics_assignments, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        eeo_1_3.broker_ids = [*_A_Ni[n_broker_ids_eeo_1_3].unpack_from(buf, pos)]
-                        pos += 4 * n_broker_ids_eeo_1_3
+                        o_topics_assignments.broker_ids = [
+                            *_A_Ni[n_broker_ids_o_topics_assignments].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_broker_ids_o_topics_assignments
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_3._unknown_tags = None
+                        o_topics_assignments._unknown_tags = None
                     else:
-                        eeo_1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_3(eeo_1_3)
-                eo_1.assignments = veo_1_3
+                        o_topics_assignments._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_assignments_o_topics(o_topics_assignments)
+                o_topics.assignments = v_assignments_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     if buf[pos] == 0:
@@ -587,13 +477,13 @@ def _d_CreatePartitionsRequest_2(buf: bytes, pos: int) -> tuple[CreatePartitions
 def _e_CreatePartitionsRequest_2(o: CreatePartitionsRequest, out: list[_Buffer]) -> None:
     """Encode CreatePartitionsRequest at versions 2, 3."""
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_CreatePartitionsTopic_2(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_CreatePartitionsTopic_2(e_topics, out)
     w(_S_io.pack(o.timeout_ms, o.validate_only))
     if o._unknown_tags is None:
         w(b"\x00")

@@ -36,6 +36,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "CreatePartitionsTopicResult",
     "CreatePartitionsResponse",
@@ -48,7 +50,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class CreatePartitionsTopicResult(_Struct):
-    """The partition creation results for each topic.
+    """The partition creation results for each topic. In versions 0-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -62,33 +64,56 @@ class CreatePartitionsTopicResult(_Struct):
         "error_message": "v0+, nullable v0+: The result message, or null if there was no error.",
     }
 
-    name: str
+    name: TopicName
     error_code: int
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, name: str = "", error_code: int = 0, error_message: str | None = None
+        self,
+        name: TopicName = "",
+        error_code: int = 0,
+        error_message: str | None = None,
     ) -> None:
         self.name = name
         self.error_code = error_code
@@ -121,69 +146,41 @@ class CreatePartitionsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "results",
-            "results",
-            "[]CreatePartitionsTopicResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            CreatePartitionsTopicResult,
+            name="results",
+            json_name="results",
+            type="[]CreatePartitionsTopicResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CreatePartitionsTopicResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, results: list[CreatePartitionsTopicResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        results: list[CreatePartitionsTopicResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-
-def _d_CreatePartitionsTopicResult_0(
-    buf: bytes, pos: int
-) -> tuple[CreatePartitionsTopicResult, int]:
-    """Decode CreatePartitionsTopicResult at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(CreatePartitionsTopicResult)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_CreatePartitionsTopicResult_0(o: CreatePartitionsTopicResult, out: list[_Buffer]) -> None:
@@ -194,48 +191,6 @@ def _e_CreatePartitionsTopicResult_0(o: CreatePartitionsTopicResult, out: list[_
     w(_enc_str(o.name))
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
-
-
-def _d_CreatePartitionsTopicResult_2(
-    buf: bytes, pos: int
-) -> tuple[CreatePartitionsTopicResult, int]:
-    """Decode CreatePartitionsTopicResult at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(CreatePartitionsTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.error_message = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_CreatePartitionsTopicResult_2(o: CreatePartitionsTopicResult, out: list[_Buffer]) -> None:
@@ -263,37 +218,37 @@ def _d_CreatePartitionsResponse_0(buf: bytes, pos: int) -> tuple[CreatePartition
     elif n_results_o > blen - pos:
         raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[CreatePartitionsTopicResult] = []
-        apo_2 = vo_2.append
+        v_results_o: list[CreatePartitionsTopicResult] = []
+        ap_results_o = v_results_o.append
         for _ in range(n_results_o):
-            eo_2 = _new_object(CreatePartitionsTopicResult)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_results = _new_object(CreatePartitionsTopicResult)
+            ln_name_o_results = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_results < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_results == -1
+                    else _length_error(ln_name_o_results, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_results > blen:
+                raise _length_error(ln_name_o_results, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+                o_results.name = buf[pos : pos + ln_name_o_results].decode()
+                pos += ln_name_o_results
+            o_results.error_code, ln_error_message_o_results = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_error_message_eo_2 < 0:
-                if ln_error_message_eo_2 != -1:
-                    raise _length_error(ln_error_message_eo_2, pos, blen)
-                eo_2.error_message = None
-            elif pos + ln_error_message_eo_2 > blen:
-                raise _length_error(ln_error_message_eo_2, pos, blen)
+            if ln_error_message_o_results < 0:
+                if ln_error_message_o_results != -1:
+                    raise _length_error(ln_error_message_o_results, pos, blen)
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
-                pos += ln_error_message_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
+            o_results._unknown_tags = None
+            ap_results_o(o_results)
+        o.results = v_results_o
     o._unknown_tags = None
     return o, pos
 
@@ -304,13 +259,13 @@ def _e_CreatePartitionsResponse_0(o: CreatePartitionsResponse, out: list[_Buffer
         raise _tags_unsupported("CreatePartitionsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_CreatePartitionsTopicResult_0(e2, out)
+        w(_S_i.pack(len(a_results)))
+        for e_results in a_results:
+            _e_CreatePartitionsTopicResult_0(e_results, out)
 
 
 def _d_CreatePartitionsResponse_2(buf: bytes, pos: int) -> tuple[CreatePartitionsResponse, int]:
@@ -319,58 +274,58 @@ def _d_CreatePartitionsResponse_2(buf: bytes, pos: int) -> tuple[CreatePartition
     o = _new_object(CreatePartitionsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[CreatePartitionsTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(CreatePartitionsTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_results_o: list[CreatePartitionsTopicResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(CreatePartitionsTopicResult)
+            ln_name_o_results = buf[pos]
+            if ln_name_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_results, pos = _read_uvarint(buf, pos)
+            ln_name_o_results -= 1
+            if ln_name_o_results < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_results > blen:
+                raise _length_error(ln_name_o_results, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_results.name = buf[pos : pos + ln_name_o_results].decode()
+                pos += ln_name_o_results
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+            ln_error_message_o_results = buf[pos]
+            if ln_error_message_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+                ln_error_message_o_results, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_results -= 1
+            if ln_error_message_o_results < 0:
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -383,13 +338,13 @@ def _e_CreatePartitionsResponse_2(o: CreatePartitionsResponse, out: list[_Buffer
     """Encode CreatePartitionsResponse at versions 2, 3."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_CreatePartitionsTopicResult_2(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_CreatePartitionsTopicResult_2(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -38,6 +38,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
 from .create_topics_response import CreateTopicsResponse
 
 __all__ = [
@@ -58,7 +59,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class CreatableReplicaAssignment(_Struct):
-    """The manual partition assignment, or the empty array if we are using automatic assignment.
+    """The manual partition assignment, or the empty array if we are using automatic assignment. In versions 2-7, flexible in 5-7.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -71,44 +72,48 @@ class CreatableReplicaAssignment(_Struct):
     }
 
     partition_index: int
-    broker_ids: list[int]
+    broker_ids: list[BrokerId]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "broker_ids",
-            "brokerIds",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="broker_ids",
+            json_name="brokerIds",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0, broker_ids: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+        broker_ids: list[BrokerId] = _EMPTY,
+    ) -> None:
         self.partition_index = partition_index
         self.broker_ids = [] if broker_ids is _EMPTY else broker_ids
         self._unknown_tags = None
 
 
 class CreatableTopicConfig(_Struct):
-    """The custom topic configurations to set.
+    """The custom topic configurations to set. In versions 2-7, flexible in 5-7.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The configuration name.
@@ -124,21 +129,45 @@ class CreatableTopicConfig(_Struct):
     value: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "value", "value", "string", (0, 32767), (0, 32767), None, None, "", False, False, None
+            name="value",
+            json_name="value",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", value: str | None = "") -> None:
+    def __init__(
+        self,
+        name: str = "",
+        value: str | None = "",
+    ) -> None:
         self.name = name
         self.value = value
         self._unknown_tags = None
 
 
 class CreatableTopic(_Struct):
-    """The topics to create.
+    """The topics to create. In versions 2-7, flexible in 5-7.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -156,72 +185,82 @@ class CreatableTopic(_Struct):
         "configs": "v0+: The custom topic configurations to set.",
     }
 
-    name: str
+    name: TopicName
     num_partitions: int
     replication_factor: int
     assignments: list[CreatableReplicaAssignment]
     configs: list[CreatableTopicConfig]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "num_partitions",
-            "numPartitions",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="num_partitions",
+            json_name="numPartitions",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replication_factor",
-            "replicationFactor",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="replication_factor",
+            json_name="replicationFactor",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "assignments",
-            "assignments",
-            "[]CreatableReplicaAssignment",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            CreatableReplicaAssignment,
+            name="assignments",
+            json_name="assignments",
+            type="[]CreatableReplicaAssignment",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CreatableReplicaAssignment,
         ),
         _FieldSchema(
-            "configs",
-            "configs",
-            "[]CreatableTopicConfig",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            CreatableTopicConfig,
+            name="configs",
+            json_name="configs",
+            type="[]CreatableTopicConfig",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CreatableTopicConfig,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         num_partitions: int = 0,
         replication_factor: int = 0,
         assignments: list[CreatableReplicaAssignment] = _EMPTY,
@@ -264,43 +303,43 @@ class CreateTopicsRequest(_Request[CreateTopicsResponse]):
     RESPONSE: ClassVar[type[_Message]] = CreateTopicsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]CreatableTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            CreatableTopic,
+            name="topics",
+            json_name="topics",
+            type="[]CreatableTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CreatableTopic,
         ),
         _FieldSchema(
-            "timeout_ms",
-            "timeoutMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            60000,
-            False,
-            False,
-            None,
+            name="timeout_ms",
+            json_name="timeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=60000,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "validate_only",
-            "validateOnly",
-            "bool",
-            (1, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="validate_only",
+            json_name="validateOnly",
+            type="bool",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -316,105 +355,33 @@ class CreateTopicsRequest(_Request[CreateTopicsResponse]):
         self._unknown_tags = None
 
 
-def _d_CreatableReplicaAssignment_2(buf: bytes, pos: int) -> tuple[CreatableReplicaAssignment, int]:
-    """Decode CreatableReplicaAssignment at versions 2, 3, 4."""
-    blen = len(buf)
-    o = _new_object(CreatableReplicaAssignment)
-    o.partition_index, n_broker_ids_o = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if n_broker_ids_o < 0:
-        if n_broker_ids_o != -1:
-            raise _count_error(n_broker_ids_o, 0)
-        raise _null_error("BrokerIds")
-    else:
-        o.broker_ids = [*_A_Ni[n_broker_ids_o].unpack_from(buf, pos)]
-        pos += 4 * n_broker_ids_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_CreatableReplicaAssignment_2(o: CreatableReplicaAssignment, out: list[_Buffer]) -> None:
     """Encode CreatableReplicaAssignment at versions 2, 3, 4."""
     if o._unknown_tags:
         raise _tags_unsupported("CreatableReplicaAssignment")
     w = out.append
     w(_S_i.pack(o.partition_index))
-    a2 = o.broker_ids
-    if a2 is None:
+    a_broker_ids = o.broker_ids
+    if a_broker_ids is None:
         raise _null_value("BrokerIds")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-
-
-def _d_CreatableReplicaAssignment_5(buf: bytes, pos: int) -> tuple[CreatableReplicaAssignment, int]:
-    """Decode CreatableReplicaAssignment at versions 5, 6, 7."""
-    blen = len(buf)
-    o = _new_object(CreatableReplicaAssignment)
-    o.partition_index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n_broker_ids_o = buf[pos]
-    if n_broker_ids_o < 0x80:
-        pos += 1
-    else:
-        n_broker_ids_o, pos = _read_uvarint(buf, pos)
-    n_broker_ids_o -= 1
-    if n_broker_ids_o < 0:
-        if n_broker_ids_o != -1:
-            raise _count_error(n_broker_ids_o, 0)
-        raise _null_error("BrokerIds")
-    else:
-        o.broker_ids = [*_A_Ni[n_broker_ids_o].unpack_from(buf, pos)]
-        pos += 4 * n_broker_ids_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_A_iNi[len(a_broker_ids)].pack(len(a_broker_ids), *a_broker_ids))
 
 
 def _e_CreatableReplicaAssignment_5(o: CreatableReplicaAssignment, out: list[_Buffer]) -> None:
     """Encode CreatableReplicaAssignment at versions 5, 6, 7."""
     w = out.append
     w(_S_i.pack(o.partition_index))
-    a2 = o.broker_ids
-    if a2 is None:
+    a_broker_ids = o.broker_ids
+    if a_broker_ids is None:
         raise _null_value("BrokerIds")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_broker_ids) + 1))
+        w(_A_Ni[len(a_broker_ids)].pack(*a_broker_ids))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_CreatableTopicConfig_2(buf: bytes, pos: int) -> tuple[CreatableTopicConfig, int]:
-    """Decode CreatableTopicConfig at versions 2, 3, 4."""
-    blen = len(buf)
-    o = _new_object(CreatableTopicConfig)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    ln_value_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_value_o < 0:
-        if ln_value_o != -1:
-            raise _length_error(ln_value_o, pos, blen)
-        o.value = None
-    elif pos + ln_value_o > blen:
-        raise _length_error(ln_value_o, pos, blen)
-    else:
-        o.value = buf[pos : pos + ln_value_o].decode()
-        pos += ln_value_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_CreatableTopicConfig_2(o: CreatableTopicConfig, out: list[_Buffer]) -> None:
@@ -424,44 +391,6 @@ def _e_CreatableTopicConfig_2(o: CreatableTopicConfig, out: list[_Buffer]) -> No
     w = out.append
     w(_enc_str(o.name))
     w(_enc_nstr(o.value))
-
-
-def _d_CreatableTopicConfig_5(buf: bytes, pos: int) -> tuple[CreatableTopicConfig, int]:
-    """Decode CreatableTopicConfig at versions 5, 6, 7."""
-    blen = len(buf)
-    o = _new_object(CreatableTopicConfig)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.value = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.value = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_CreatableTopicConfig_5(o: CreatableTopicConfig, out: list[_Buffer]) -> None:
@@ -475,88 +404,6 @@ def _e_CreatableTopicConfig_5(o: CreatableTopicConfig, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreatableTopic_2(buf: bytes, pos: int) -> tuple[CreatableTopic, int]:
-    """Decode CreatableTopic at versions 2, 3, 4."""
-    blen = len(buf)
-    o = _new_object(CreatableTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    o.num_partitions, o.replication_factor, n_assignments_o = _S_ihi.unpack_from(buf, pos)
-    pos += 10
-    if n_assignments_o < 0:
-        if n_assignments_o != -1:
-            raise _count_error(n_assignments_o, 0)
-        raise _null_error("Assignments")
-    elif n_assignments_o > blen - pos:
-        raise _count_error(n_assignments_o, blen - pos)
-    else:
-        vo_4: list[CreatableReplicaAssignment] = []
-        apo_4 = vo_4.append
-        for _ in range(n_assignments_o):
-            eo_4 = _new_object(CreatableReplicaAssignment)
-            eo_4.partition_index, n_broker_ids_eo_4 = _S_ii.unpack_from(buf, pos)
-            pos += 8
-            if n_broker_ids_eo_4 < 0:
-                if n_broker_ids_eo_4 != -1:
-                    raise _count_error(n_broker_ids_eo_4, 0)
-                raise _null_error("BrokerIds")
-            else:
-                eo_4.broker_ids = [*_A_Ni[n_broker_ids_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_broker_ids_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.assignments = vo_4
-    n_configs_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_configs_o < 0:
-        if n_configs_o != -1:
-            raise _count_error(n_configs_o, 0)
-        raise _null_error("Configs")
-    elif n_configs_o > blen - pos:
-        raise _count_error(n_configs_o, blen - pos)
-    else:
-        vo_6: list[CreatableTopicConfig] = []
-        apo_6 = vo_6.append
-        for _ in range(n_configs_o):
-            eo_6 = _new_object(CreatableTopicConfig)
-            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_name_eo_6 < 0:
-                raise (
-                    _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
-                )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
-            else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            ln_value_eo_6 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_value_eo_6 < 0:
-                if ln_value_eo_6 != -1:
-                    raise _length_error(ln_value_eo_6, pos, blen)
-                eo_6.value = None
-            elif pos + ln_value_eo_6 > blen:
-                raise _length_error(ln_value_eo_6, pos, blen)
-            else:
-                eo_6.value = buf[pos : pos + ln_value_eo_6].decode()
-                pos += ln_value_eo_6
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.configs = vo_6
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_CreatableTopic_2(o: CreatableTopic, out: list[_Buffer]) -> None:
     """Encode CreatableTopic at versions 2, 3, 4."""
     if o._unknown_tags:
@@ -564,136 +411,20 @@ def _e_CreatableTopic_2(o: CreatableTopic, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_str(o.name))
     w(_S_ih.pack(o.num_partitions, o.replication_factor))
-    a3 = o.assignments
-    if a3 is None:
+    a_assignments = o.assignments
+    if a_assignments is None:
         raise _null_value("Assignments")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_CreatableReplicaAssignment_2(e3, out)
-    a4 = o.configs
-    if a4 is None:
+        w(_S_i.pack(len(a_assignments)))
+        for e_assignments in a_assignments:
+            _e_CreatableReplicaAssignment_2(e_assignments, out)
+    a_configs = o.configs
+    if a_configs is None:
         raise _null_value("Configs")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_CreatableTopicConfig_2(e4, out)
-
-
-def _d_CreatableTopic_5(buf: bytes, pos: int) -> tuple[CreatableTopic, int]:
-    """Decode CreatableTopic at versions 5, 6, 7."""
-    blen = len(buf)
-    o = _new_object(CreatableTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Assignments")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[CreatableReplicaAssignment] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(CreatableReplicaAssignment)
-            eo_3.partition_index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            n_broker_ids_eo_3 = buf[pos]
-            if n_broker_ids_eo_3 < 0x80:
-                pos += 1
-            else:
-                n_broker_ids_eo_3, pos = _read_uvarint(buf, pos)
-            n_broker_ids_eo_3 -= 1
-            if n_broker_ids_eo_3 < 0:
-                if n_broker_ids_eo_3 != -1:
-                    raise _count_error(n_broker_ids_eo_3, 0)
-                raise _null_error("BrokerIds")
-            else:
-                eo_3.broker_ids = [*_A_Ni[n_broker_ids_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_broker_ids_eo_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.assignments = vo_3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
-        pos += 1
-    else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("Configs")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
-    else:
-        vo_4: list[CreatableTopicConfig] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(CreatableTopicConfig)
-            lneo_4_1 = buf[pos]
-            if lneo_4_1 < 0x80:
-                pos += 1
-            else:
-                lneo_4_1, pos = _read_uvarint(buf, pos)
-            lneo_4_1 -= 1
-            if lneo_4_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_4_1 > blen:
-                raise _length_error(lneo_4_1, pos, blen)
-            else:
-                eo_4.name = buf[pos : pos + lneo_4_1].decode()
-                pos += lneo_4_1
-            lneo_4_2 = buf[pos]
-            if lneo_4_2 < 0x80:
-                pos += 1
-            else:
-                lneo_4_2, pos = _read_uvarint(buf, pos)
-            lneo_4_2 -= 1
-            if lneo_4_2 < 0:
-                eo_4.value = None
-            elif pos + lneo_4_2 > blen:
-                raise _length_error(lneo_4_2, pos, blen)
-            else:
-                eo_4.value = buf[pos : pos + lneo_4_2].decode()
-                pos += lneo_4_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_4._unknown_tags = None
-            else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.configs = vo_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_configs)))
+        for e_configs in a_configs:
+            _e_CreatableTopicConfig_2(e_configs, out)
 
 
 def _e_CreatableTopic_5(o: CreatableTopic, out: list[_Buffer]) -> None:
@@ -701,20 +432,20 @@ def _e_CreatableTopic_5(o: CreatableTopic, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_cstr(o.name))
     w(_S_ih.pack(o.num_partitions, o.replication_factor))
-    a3 = o.assignments
-    if a3 is None:
+    a_assignments = o.assignments
+    if a_assignments is None:
         raise _null_value("Assignments")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_CreatableReplicaAssignment_5(e3, out)
-    a4 = o.configs
-    if a4 is None:
+        w(_uvarint(len(a_assignments) + 1))
+        for e_assignments in a_assignments:
+            _e_CreatableReplicaAssignment_5(e_assignments, out)
+    a_configs = o.configs
+    if a_configs is None:
         raise _null_value("Configs")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_CreatableTopicConfig_5(e4, out)
+        w(_uvarint(len(a_configs) + 1))
+        for e_configs in a_configs:
+            _e_CreatableTopicConfig_5(e_configs, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -734,93 +465,97 @@ def _d_CreateTopicsRequest_2(buf: bytes, pos: int) -> tuple[CreateTopicsRequest,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[CreatableTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[CreatableTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(CreatableTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(CreatableTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            eo_2.num_partitions, eo_2.replication_factor, n_assignments_eo_2 = _S_ihi.unpack_from(
-                buf, pos
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.num_partitions, o_topics.replication_factor, n_assignments_o_topics = (
+                _S_ihi.unpack_from(buf, pos)
             )
             pos += 10
-            if n_assignments_eo_2 < 0:
-                if n_assignments_eo_2 != -1:
-                    raise _count_error(n_assignments_eo_2, 0)
+            if n_assignments_o_topics < 0:
+                if n_assignments_o_topics != -1:
+                    raise _count_error(n_assignments_o_topics, 0)
                 raise _null_error("Assignments")
-            elif n_assignments_eo_2 > blen - pos:
-                raise _count_error(n_assignments_eo_2, blen - pos)
+            elif n_assignments_o_topics > blen - pos:
+                raise _count_error(n_assignments_o_topics, blen - pos)
             else:
-                veo_2_4: list[CreatableReplicaAssignment] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_assignments_eo_2):
-                    eeo_2_4 = _new_object(CreatableReplicaAssignment)
-                    eeo_2_4.partition_index, n_broker_ids_eeo_2_4 = _S_ii.unpack_from(buf, pos)
+                v_assignments_o_topics: list[CreatableReplicaAssignment] = []
+                ap_assignments_o_topics = v_assignments_o_topics.append
+                for _ in range(n_assignments_o_topics):
+                    o_topics_assignments = _new_object(CreatableReplicaAssignment)
+                    o_topics_assignments.partition_index, n_broker_ids_o_topics_assignments = (
+                        _S_ii.unpack_from(buf, pos)
+                    )
                     pos += 8
-                    if n_broker_ids_eeo_2_4 < 0:
-                        if n_broker_ids_eeo_2_4 != -1:
-                            raise _count_error(n_broker_ids_eeo_2_4, 0)
+                    if n_broker_ids_o_topics_assignments < 0:
+                        if n_broker_ids_o_topics_assignments != -1:
+                            raise _count_error(n_broker_ids_o_topics_assignments, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        eeo_2_4.broker_ids = [*_A_Ni[n_broker_ids_eeo_2_4].unpack_from(buf, pos)]
-                        pos += 4 * n_broker_ids_eeo_2_4
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.assignments = veo_2_4
-            n_configs_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                        o_topics_assignments.broker_ids = [
+                            *_A_Ni[n_broker_ids_o_topics_assignments].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_broker_ids_o_topics_assignments
+                    o_topics_assignments._unknown_tags = None
+                    ap_assignments_o_topics(o_topics_assignments)
+                o_topics.assignments = v_assignments_o_topics
+            n_configs_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_configs_eo_2 < 0:
-                if n_configs_eo_2 != -1:
-                    raise _count_error(n_configs_eo_2, 0)
+            if n_configs_o_topics < 0:
+                if n_configs_o_topics != -1:
+                    raise _count_error(n_configs_o_topics, 0)
                 raise _null_error("Configs")
-            elif n_configs_eo_2 > blen - pos:
-                raise _count_error(n_configs_eo_2, blen - pos)
+            elif n_configs_o_topics > blen - pos:
+                raise _count_error(n_configs_o_topics, blen - pos)
             else:
-                veo_2_6: list[CreatableTopicConfig] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(n_configs_eo_2):
-                    eeo_2_6 = _new_object(CreatableTopicConfig)
-                    ln_name_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                v_configs_o_topics: list[CreatableTopicConfig] = []
+                ap_configs_o_topics = v_configs_o_topics.append
+                for _ in range(n_configs_o_topics):
+                    o_topics_configs = _new_object(CreatableTopicConfig)
+                    ln_name_o_topics_configs = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_name_eeo_2_6 < 0:
+                    if ln_name_o_topics_configs < 0:
                         raise (
                             _null_error("Name")
-                            if ln_name_eeo_2_6 == -1
-                            else _length_error(ln_name_eeo_2_6, pos, blen)
+                            if ln_name_o_topics_configs == -1
+                            else _length_error(ln_name_o_topics_configs, pos, blen)
                         )
-                    elif pos + ln_name_eeo_2_6 > blen:
-                        raise _length_error(ln_name_eeo_2_6, pos, blen)
+                    elif pos + ln_name_o_topics_configs > blen:
+                        raise _length_error(ln_name_o_topics_configs, pos, blen)
                     else:
-                        eeo_2_6.name = buf[pos : pos + ln_name_eeo_2_6].decode()
-                        pos += ln_name_eeo_2_6
-                    ln_value_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                        o_topics_configs.name = buf[pos : pos + ln_name_o_topics_configs].decode()
+                        pos += ln_name_o_topics_configs
+                    ln_value_o_topics_configs = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_value_eeo_2_6 < 0:
-                        if ln_value_eeo_2_6 != -1:
-                            raise _length_error(ln_value_eeo_2_6, pos, blen)
-                        eeo_2_6.value = None
-                    elif pos + ln_value_eeo_2_6 > blen:
-                        raise _length_error(ln_value_eeo_2_6, pos, blen)
+                    if ln_value_o_topics_configs < 0:
+                        if ln_value_o_topics_configs != -1:
+                            raise _length_error(ln_value_o_topics_configs, pos, blen)
+                        o_topics_configs.value = None
+                    elif pos + ln_value_o_topics_configs > blen:
+                        raise _length_error(ln_value_o_topics_configs, pos, blen)
                     else:
-                        eeo_2_6.value = buf[pos : pos + ln_value_eeo_2_6].decode()
-                        pos += ln_value_eeo_2_6
-                    eeo_2_6._unknown_tags = None
-                    apeo_2_6(eeo_2_6)
-                eo_2.configs = veo_2_6
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                        o_topics_configs.value = buf[pos : pos + ln_value_o_topics_configs].decode()
+                        pos += ln_value_o_topics_configs
+                    o_topics_configs._unknown_tags = None
+                    ap_configs_o_topics(o_topics_configs)
+                o_topics.configs = v_configs_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     o._unknown_tags = None
@@ -832,13 +567,13 @@ def _e_CreateTopicsRequest_2(o: CreateTopicsRequest, out: list[_Buffer]) -> None
     if o._unknown_tags:
         raise _tags_unsupported("CreateTopicsRequest")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_CreatableTopic_2(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_CreatableTopic_2(e_topics, out)
     w(_S_io.pack(o.timeout_ms, o.validate_only))
 
 
@@ -846,134 +581,136 @@ def _d_CreateTopicsRequest_5(buf: bytes, pos: int) -> tuple[CreateTopicsRequest,
     """Decode CreateTopicsRequest at versions 5, 6, 7."""
     blen = len(buf)
     o = _new_object(CreateTopicsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[CreatableTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(CreatableTopic)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_topics_o: list[CreatableTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(CreatableTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            eo_1.num_partitions, eo_1.replication_factor = _S_ih.unpack_from(buf, pos)
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.num_partitions, o_topics.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
-            neo_1_3 = buf[pos]
-            if neo_1_3 < 0x80:
+            n_assignments_o_topics = buf[pos]
+            if n_assignments_o_topics < 0x80:
                 pos += 1
             else:
-                neo_1_3, pos = _read_uvarint(buf, pos)
-            neo_1_3 -= 1
-            if neo_1_3 < 0:
-                if neo_1_3 != -1:
-                    raise _count_error(neo_1_3, 0)
+                n_assignments_o_topics, pos = _read_uvarint(buf, pos)
+            n_assignments_o_topics -= 1
+            if n_assignments_o_topics < 0:
+                if n_assignments_o_topics != -1:
+                    raise _count_error(n_assignments_o_topics, 0)
                 raise _null_error("Assignments")
-            elif neo_1_3 > blen - pos:
-                raise _count_error(neo_1_3, blen - pos)
+            elif n_assignments_o_topics > blen - pos:
+                raise _count_error(n_assignments_o_topics, blen - pos)
             else:
-                veo_1_3: list[CreatableReplicaAssignment] = []
-                apeo_1_3 = veo_1_3.append
-                for _ in range(neo_1_3):
-                    eeo_1_3 = _new_object(CreatableReplicaAssignment)
-                    eeo_1_3.partition_index = _S_i.unpack_from(buf, pos)[0]
+                v_assignments_o_topics: list[CreatableReplicaAssignment] = []
+                ap_assignments_o_topics = v_assignments_o_topics.append
+                for _ in range(n_assignments_o_topics):
+                    o_topics_assignments = _new_object(CreatableReplicaAssignment)
+                    o_topics_assignments.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    n_broker_ids_eeo_1_3 = buf[pos]
-                    if n_broker_ids_eeo_1_3 < 0x80:
+                    n_broker_ids_o_topics_assignments = buf[pos]
+                    if n_broker_ids_o_topics_assignments < 0x80:
                         pos += 1
                     else:
-                        n_broker_ids_eeo_1_3, pos = _read_uvarint(buf, pos)
-                    n_broker_ids_eeo_1_3 -= 1
-                    if n_broker_ids_eeo_1_3 < 0:
-                        if n_broker_ids_eeo_1_3 != -1:
-                            raise _count_error(n_broker_ids_eeo_1_3, 0)
+                        n_broker_ids_o_topics_assignments, pos = _read_uvarint(buf, pos)
+                    n_broker_ids_o_topics_assignments -= 1
+                    if n_broker_ids_o_topics_assignments < 0:
+                        if n_broker_ids_o_topics_assignments != -1:
+                            raise _count_error(n_broker_ids_o_topics_assignments, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        eeo_1_3.broker_ids = [*_A_Ni[n_broker_ids_eeo_1_3].unpack_from(buf, pos)]
-                        pos += 4 * n_broker_ids_eeo_1_3
+                        o_topics_assignments.broker_ids = [
+                            *_A_Ni[n_broker_ids_o_topics_assignments].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_broker_ids_o_topics_assignments
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_3._unknown_tags = None
+                        o_topics_assignments._unknown_tags = None
                     else:
-                        eeo_1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_3(eeo_1_3)
-                eo_1.assignments = veo_1_3
-            neo_1_4 = buf[pos]
-            if neo_1_4 < 0x80:
+                        o_topics_assignments._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_assignments_o_topics(o_topics_assignments)
+                o_topics.assignments = v_assignments_o_topics
+            n_configs_o_topics = buf[pos]
+            if n_configs_o_topics < 0x80:
                 pos += 1
             else:
-                neo_1_4, pos = _read_uvarint(buf, pos)
-            neo_1_4 -= 1
-            if neo_1_4 < 0:
-                if neo_1_4 != -1:
-                    raise _count_error(neo_1_4, 0)
+                n_configs_o_topics, pos = _read_uvarint(buf, pos)
+            n_configs_o_topics -= 1
+            if n_configs_o_topics < 0:
+                if n_configs_o_topics != -1:
+                    raise _count_error(n_configs_o_topics, 0)
                 raise _null_error("Configs")
-            elif neo_1_4 > blen - pos:
-                raise _count_error(neo_1_4, blen - pos)
+            elif n_configs_o_topics > blen - pos:
+                raise _count_error(n_configs_o_topics, blen - pos)
             else:
-                veo_1_4: list[CreatableTopicConfig] = []
-                apeo_1_4 = veo_1_4.append
-                for _ in range(neo_1_4):
-                    eeo_1_4 = _new_object(CreatableTopicConfig)
-                    lneeo_1_4_1 = buf[pos]
-                    if lneeo_1_4_1 < 0x80:
+                v_configs_o_topics: list[CreatableTopicConfig] = []
+                ap_configs_o_topics = v_configs_o_topics.append
+                for _ in range(n_configs_o_topics):
+                    o_topics_configs = _new_object(CreatableTopicConfig)
+                    ln_name_o_topics_configs = buf[pos]
+                    if ln_name_o_topics_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_4_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_4_1 -= 1
-                    if lneeo_1_4_1 < 0:
+                        ln_name_o_topics_configs, pos = _read_uvarint(buf, pos)
+                    ln_name_o_topics_configs -= 1
+                    if ln_name_o_topics_configs < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_4_1 > blen:
-                        raise _length_error(lneeo_1_4_1, pos, blen)
+                    elif pos + ln_name_o_topics_configs > blen:
+                        raise _length_error(ln_name_o_topics_configs, pos, blen)
                     else:
-                        eeo_1_4.name = buf[pos : pos + lneeo_1_4_1].decode()
-                        pos += lneeo_1_4_1
-                    lneeo_1_4_2 = buf[pos]
-                    if lneeo_1_4_2 < 0x80:
+                        o_topics_configs.name = buf[pos : pos + ln_name_o_topics_configs].decode()
+                        pos += ln_name_o_topics_configs
+                    ln_value_o_topics_configs = buf[pos]
+                    if ln_value_o_topics_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_4_2, pos = _read_uvarint(buf, pos)
-                    lneeo_1_4_2 -= 1
-                    if lneeo_1_4_2 < 0:
-                        eeo_1_4.value = None
-                    elif pos + lneeo_1_4_2 > blen:
-                        raise _length_error(lneeo_1_4_2, pos, blen)
+                        ln_value_o_topics_configs, pos = _read_uvarint(buf, pos)
+                    ln_value_o_topics_configs -= 1
+                    if ln_value_o_topics_configs < 0:
+                        o_topics_configs.value = None
+                    elif pos + ln_value_o_topics_configs > blen:
+                        raise _length_error(ln_value_o_topics_configs, pos, blen)
                     else:
-                        eeo_1_4.value = buf[pos : pos + lneeo_1_4_2].decode()
-                        pos += lneeo_1_4_2
+                        o_topics_configs.value = buf[pos : pos + ln_value_o_topics_configs].decode()
+                        pos += ln_value_o_topics_configs
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_4._unknown_tags = None
+                        o_topics_configs._unknown_tags = None
                     else:
-                        eeo_1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_4(eeo_1_4)
-                eo_1.configs = veo_1_4
+                        o_topics_configs._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_configs_o_topics(o_topics_configs)
+                o_topics.configs = v_configs_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     if buf[pos] == 0:
@@ -987,13 +724,13 @@ def _d_CreateTopicsRequest_5(buf: bytes, pos: int) -> tuple[CreateTopicsRequest,
 def _e_CreateTopicsRequest_5(o: CreateTopicsRequest, out: list[_Buffer]) -> None:
     """Encode CreateTopicsRequest at versions 5, 6, 7."""
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_CreatableTopic_5(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_CreatableTopic_5(e_topics, out)
     w(_S_io.pack(o.timeout_ms, o.validate_only))
     if o._unknown_tags is None:
         w(b"\x00")

@@ -39,6 +39,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "CreatableTopicConfigs",
     "CreatableTopicResult",
@@ -54,7 +56,7 @@ _S_obo = _struct.Struct(">?b?")
 
 
 class CreatableTopicConfigs(_Struct):
-    """Configuration of the topic.
+    """Configuration of the topic. In versions 5-7, flexible in 5-7.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v5+): The configuration name.
@@ -79,39 +81,69 @@ class CreatableTopicConfigs(_Struct):
     is_sensitive: bool
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (5, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "value", "value", "string", (5, 32767), (5, 32767), None, None, "", False, False, None
+            name="value",
+            json_name="value",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "read_only", "readOnly", "bool", (5, 32767), None, None, None, False, False, False, None
+            name="read_only",
+            json_name="readOnly",
+            type="bool",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "config_source",
-            "configSource",
-            "int8",
-            (5, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="config_source",
+            json_name="configSource",
+            type="int8",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "is_sensitive",
-            "isSensitive",
-            "bool",
-            (5, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="is_sensitive",
+            json_name="isSensitive",
+            type="bool",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -132,7 +164,7 @@ class CreatableTopicConfigs(_Struct):
 
 
 class CreatableTopicResult(_Struct):
-    """Results for each topic we tried to create.
+    """Results for each topic we tried to create. In versions 2-7, flexible in 5-7.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -156,7 +188,7 @@ class CreatableTopicResult(_Struct):
         "configs": "v5+, nullable v5+: Configuration of the topic.",
     }
 
-    name: str
+    name: TopicName
     topic_id: uuid.UUID
     error_code: int
     error_message: str | None
@@ -166,94 +198,114 @@ class CreatableTopicResult(_Struct):
     configs: list[CreatableTopicConfigs] | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (7, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(7, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (1, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            True,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_config_error_code",
-            "topicConfigErrorCode",
-            "int16",
-            (5, 32767),
-            None,
-            (5, 32767),
-            0,
-            0,
-            False,
-            True,
-            None,
+            name="topic_config_error_code",
+            json_name="topicConfigErrorCode",
+            type="int16",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=(5, 32767),
+            tag=0,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "num_partitions",
-            "numPartitions",
-            "int32",
-            (5, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="num_partitions",
+            json_name="numPartitions",
+            type="int32",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "replication_factor",
-            "replicationFactor",
-            "int16",
-            (5, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="replication_factor",
+            json_name="replicationFactor",
+            type="int16",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "configs",
-            "configs",
-            "[]CreatableTopicConfigs",
-            (5, 32767),
-            (5, 32767),
-            None,
-            None,
-            None,
-            False,
-            True,
-            CreatableTopicConfigs,
+            name="configs",
+            json_name="configs",
+            type="[]CreatableTopicConfigs",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=CreatableTopicConfigs,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         error_code: int = 0,
         error_message: str | None = "",
@@ -298,79 +350,41 @@ class CreateTopicsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (2, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]CreatableTopicResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            CreatableTopicResult,
+            name="topics",
+            json_name="topics",
+            type="[]CreatableTopicResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CreatableTopicResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, topics: list[CreatableTopicResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        topics: list[CreatableTopicResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_CreatableTopicConfigs_5(buf: bytes, pos: int) -> tuple[CreatableTopicConfigs, int]:
-    """Decode CreatableTopicConfigs at versions 5, 6, 7."""
-    blen = len(buf)
-    o = _new_object(CreatableTopicConfigs)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.value = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.value = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
-    pos += 3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_CreatableTopicConfigs_5(o: CreatableTopicConfigs, out: list[_Buffer]) -> None:
@@ -385,39 +399,6 @@ def _e_CreatableTopicConfigs_5(o: CreatableTopicConfigs, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreatableTopicResult_2(buf: bytes, pos: int) -> tuple[CreatableTopicResult, int]:
-    """Decode CreatableTopicResult at versions 2, 3, 4."""
-    blen = len(buf)
-    o = _new_object(CreatableTopicResult)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    o.topic_id = _ZERO_UUID
-    o.topic_config_error_code = 0
-    o.num_partitions = -1
-    o.replication_factor = -1
-    o.configs = []
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_CreatableTopicResult_2(o: CreatableTopicResult, out: list[_Buffer]) -> None:
     """Encode CreatableTopicResult at versions 2, 3, 4."""
     if o._unknown_tags:
@@ -428,114 +409,6 @@ def _e_CreatableTopicResult_2(o: CreatableTopicResult, out: list[_Buffer]) -> No
     w(_enc_nstr(o.error_message))
 
 
-def _d_CreatableTopicResult_5(buf: bytes, pos: int) -> tuple[CreatableTopicResult, int]:
-    """Decode CreatableTopicResult at versions 5, 6."""
-    blen = len(buf)
-    o = _new_object(CreatableTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.error_message = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    no_5 = buf[pos]
-    if no_5 < 0x80:
-        pos += 1
-    else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        o.configs = None
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
-    else:
-        vo_5: list[CreatableTopicConfigs] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(CreatableTopicConfigs)
-            lneo_5_1 = buf[pos]
-            if lneo_5_1 < 0x80:
-                pos += 1
-            else:
-                lneo_5_1, pos = _read_uvarint(buf, pos)
-            lneo_5_1 -= 1
-            if lneo_5_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_5_1 > blen:
-                raise _length_error(lneo_5_1, pos, blen)
-            else:
-                eo_5.name = buf[pos : pos + lneo_5_1].decode()
-                pos += lneo_5_1
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
-                pos += 1
-            else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
-                eo_5.value = None
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
-            else:
-                eo_5.value = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
-            eo_5.read_only, eo_5.config_source, eo_5.is_sensitive = _S_obo.unpack_from(buf, pos)
-            pos += 3
-            if buf[pos] == 0:
-                pos += 1
-                eo_5._unknown_tags = None
-            else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.configs = vo_5
-    o.topic_id = _ZERO_UUID
-    o.topic_config_error_code = 0
-    unknown_o: _UnknownTags | None = None
-    tags_o: _UnknownTags | None = None
-    if buf[pos] == 0:
-        pos += 1
-    else:
-        tags_o, pos = _read_tags(buf, pos)
-    if tags_o is not None:
-        for tag_o, raw_o in tags_o:
-            rp_o = 0
-            if tag_o == 0:
-                o.topic_config_error_code = _S_h.unpack_from(raw_o, rp_o)[0]
-                rp_o += 2
-            else:
-                if unknown_o is None:
-                    unknown_o = []
-                unknown_o.append((tag_o, raw_o))
-    o._unknown_tags = unknown_o
-    return o, pos
-
-
 def _e_CreatableTopicResult_5(o: CreatableTopicResult, out: list[_Buffer]) -> None:
     """Encode CreatableTopicResult at versions 5, 6."""
     w = out.append
@@ -543,127 +416,19 @@ def _e_CreatableTopicResult_5(o: CreatableTopicResult, out: list[_Buffer]) -> No
     w(_S_h.pack(o.error_code))
     w(_enc_ncstr(o.error_message))
     w(_S_ih.pack(o.num_partitions, o.replication_factor))
-    a5 = o.configs
-    if a5 is None:
+    a_configs = o.configs
+    if a_configs is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_CreatableTopicConfigs_5(e5, out)
+        w(_uvarint(len(a_configs) + 1))
+        for e_configs in a_configs:
+            _e_CreatableTopicConfigs_5(e_configs, out)
     tg: list[tuple[int, bytes]] = []
     if o.topic_config_error_code != 0:
-        tp1: list[_Buffer] = []
-        tp1.append(_S_h.pack(o.topic_config_error_code))
-        tg.append((0, b"".join(tp1)))
+        tp_topic_config_error_code: list[_Buffer] = []
+        tp_topic_config_error_code.append(_S_h.pack(o.topic_config_error_code))
+        tg.append((0, b"".join(tp_topic_config_error_code)))
     _write_tags(out, tg, o._unknown_tags)
-
-
-def _d_CreatableTopicResult_7(buf: bytes, pos: int) -> tuple[CreatableTopicResult, int]:
-    """Decode CreatableTopicResult at version 7."""
-    blen = len(buf)
-    o = _new_object(CreatableTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.topic_id, pos = _read_uuid(buf, pos)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.error_message = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    no_6 = buf[pos]
-    if no_6 < 0x80:
-        pos += 1
-    else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
-        o.configs = None
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
-    else:
-        vo_6: list[CreatableTopicConfigs] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(CreatableTopicConfigs)
-            lneo_6_1 = buf[pos]
-            if lneo_6_1 < 0x80:
-                pos += 1
-            else:
-                lneo_6_1, pos = _read_uvarint(buf, pos)
-            lneo_6_1 -= 1
-            if lneo_6_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_6_1 > blen:
-                raise _length_error(lneo_6_1, pos, blen)
-            else:
-                eo_6.name = buf[pos : pos + lneo_6_1].decode()
-                pos += lneo_6_1
-            lneo_6_2 = buf[pos]
-            if lneo_6_2 < 0x80:
-                pos += 1
-            else:
-                lneo_6_2, pos = _read_uvarint(buf, pos)
-            lneo_6_2 -= 1
-            if lneo_6_2 < 0:
-                eo_6.value = None
-            elif pos + lneo_6_2 > blen:
-                raise _length_error(lneo_6_2, pos, blen)
-            else:
-                eo_6.value = buf[pos : pos + lneo_6_2].decode()
-                pos += lneo_6_2
-            eo_6.read_only, eo_6.config_source, eo_6.is_sensitive = _S_obo.unpack_from(buf, pos)
-            pos += 3
-            if buf[pos] == 0:
-                pos += 1
-                eo_6._unknown_tags = None
-            else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.configs = vo_6
-    o.topic_config_error_code = 0
-    unknown_o: _UnknownTags | None = None
-    tags_o: _UnknownTags | None = None
-    if buf[pos] == 0:
-        pos += 1
-    else:
-        tags_o, pos = _read_tags(buf, pos)
-    if tags_o is not None:
-        for tag_o, raw_o in tags_o:
-            rp_o = 0
-            if tag_o == 0:
-                o.topic_config_error_code = _S_h.unpack_from(raw_o, rp_o)[0]
-                rp_o += 2
-            else:
-                if unknown_o is None:
-                    unknown_o = []
-                unknown_o.append((tag_o, raw_o))
-    o._unknown_tags = unknown_o
-    return o, pos
 
 
 def _e_CreatableTopicResult_7(o: CreatableTopicResult, out: list[_Buffer]) -> None:
@@ -674,18 +439,18 @@ def _e_CreatableTopicResult_7(o: CreatableTopicResult, out: list[_Buffer]) -> No
     w(_S_h.pack(o.error_code))
     w(_enc_ncstr(o.error_message))
     w(_S_ih.pack(o.num_partitions, o.replication_factor))
-    a6 = o.configs
-    if a6 is None:
+    a_configs = o.configs
+    if a_configs is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_CreatableTopicConfigs_5(e6, out)
+        w(_uvarint(len(a_configs) + 1))
+        for e_configs in a_configs:
+            _e_CreatableTopicConfigs_5(e_configs, out)
     tg: list[tuple[int, bytes]] = []
     if o.topic_config_error_code != 0:
-        tp1: list[_Buffer] = []
-        tp1.append(_S_h.pack(o.topic_config_error_code))
-        tg.append((0, b"".join(tp1)))
+        tp_topic_config_error_code: list[_Buffer] = []
+        tp_topic_config_error_code.append(_S_h.pack(o.topic_config_error_code))
+        tg.append((0, b"".join(tp_topic_config_error_code)))
     _write_tags(out, tg, o._unknown_tags)
 
 
@@ -702,42 +467,42 @@ def _d_CreateTopicsResponse_2(buf: bytes, pos: int) -> tuple[CreateTopicsRespons
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[CreatableTopicResult] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[CreatableTopicResult] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(CreatableTopicResult)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(CreatableTopicResult)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.error_code, ln_error_message_o_topics = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_error_message_eo_2 < 0:
-                if ln_error_message_eo_2 != -1:
-                    raise _length_error(ln_error_message_eo_2, pos, blen)
-                eo_2.error_message = None
-            elif pos + ln_error_message_eo_2 > blen:
-                raise _length_error(ln_error_message_eo_2, pos, blen)
+            if ln_error_message_o_topics < 0:
+                if ln_error_message_o_topics != -1:
+                    raise _length_error(ln_error_message_o_topics, pos, blen)
+                o_topics.error_message = None
+            elif pos + ln_error_message_o_topics > blen:
+                raise _length_error(ln_error_message_o_topics, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
-                pos += ln_error_message_eo_2
-            eo_2.topic_id = _ZERO_UUID
-            eo_2.topic_config_error_code = 0
-            eo_2.num_partitions = -1
-            eo_2.replication_factor = -1
-            eo_2.configs = []
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics.error_message = buf[pos : pos + ln_error_message_o_topics].decode()
+                pos += ln_error_message_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics.topic_config_error_code = 0
+            o_topics.num_partitions = -1
+            o_topics.replication_factor = -1
+            o_topics.configs = []
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o._unknown_tags = None
     return o, pos
 
@@ -748,13 +513,13 @@ def _e_CreateTopicsResponse_2(o: CreateTopicsResponse, out: list[_Buffer]) -> No
         raise _tags_unsupported("CreateTopicsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_CreatableTopicResult_2(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_CreatableTopicResult_2(e_topics, out)
 
 
 def _d_CreateTopicsResponse_5(buf: bytes, pos: int) -> tuple[CreateTopicsResponse, int]:
@@ -763,128 +528,132 @@ def _d_CreateTopicsResponse_5(buf: bytes, pos: int) -> tuple[CreateTopicsRespons
     o = _new_object(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[CreatableTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(CreatableTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[CreatableTopicResult] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(CreatableTopicResult)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+            ln_error_message_o_topics = buf[pos]
+            if ln_error_message_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+                ln_error_message_o_topics, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_topics -= 1
+            if ln_error_message_o_topics < 0:
+                o_topics.error_message = None
+            elif pos + ln_error_message_o_topics > blen:
+                raise _length_error(ln_error_message_o_topics, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            eo_2.num_partitions, eo_2.replication_factor = _S_ih.unpack_from(buf, pos)
+                o_topics.error_message = buf[pos : pos + ln_error_message_o_topics].decode()
+                pos += ln_error_message_o_topics
+            o_topics.num_partitions, o_topics.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
-            neo_2_5 = buf[pos]
-            if neo_2_5 < 0x80:
+            n_configs_o_topics = buf[pos]
+            if n_configs_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_5, pos = _read_uvarint(buf, pos)
-            neo_2_5 -= 1
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
-                eo_2.configs = None
-            elif neo_2_5 > blen - pos:
-                raise _count_error(neo_2_5, blen - pos)
+                n_configs_o_topics, pos = _read_uvarint(buf, pos)
+            n_configs_o_topics -= 1
+            if n_configs_o_topics < 0:
+                if n_configs_o_topics != -1:
+                    raise _count_error(n_configs_o_topics, 0)
+                o_topics.configs = None
+            elif n_configs_o_topics > blen - pos:
+                raise _count_error(n_configs_o_topics, blen - pos)
             else:
-                veo_2_5: list[CreatableTopicConfigs] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5 = _new_object(CreatableTopicConfigs)
-                    lneeo_2_5_1 = buf[pos]
-                    if lneeo_2_5_1 < 0x80:
+                v_configs_o_topics: list[CreatableTopicConfigs] = []
+                ap_configs_o_topics = v_configs_o_topics.append
+                for _ in range(n_configs_o_topics):
+                    o_topics_configs = _new_object(CreatableTopicConfigs)
+                    ln_name_o_topics_configs = buf[pos]
+                    if ln_name_o_topics_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_5_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_5_1 -= 1
-                    if lneeo_2_5_1 < 0:
+                        ln_name_o_topics_configs, pos = _read_uvarint(buf, pos)
+                    ln_name_o_topics_configs -= 1
+                    if ln_name_o_topics_configs < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_5_1 > blen:
-                        raise _length_error(lneeo_2_5_1, pos, blen)
+                    elif pos + ln_name_o_topics_configs > blen:
+                        raise _length_error(ln_name_o_topics_configs, pos, blen)
                     else:
-                        eeo_2_5.name = buf[pos : pos + lneeo_2_5_1].decode()
-                        pos += lneeo_2_5_1
-                    lneeo_2_5_2 = buf[pos]
-                    if lneeo_2_5_2 < 0x80:
+                        o_topics_configs.name = buf[pos : pos + ln_name_o_topics_configs].decode()
+                        pos += ln_name_o_topics_configs
+                    ln_value_o_topics_configs = buf[pos]
+                    if ln_value_o_topics_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_5_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_5_2 -= 1
-                    if lneeo_2_5_2 < 0:
-                        eeo_2_5.value = None
-                    elif pos + lneeo_2_5_2 > blen:
-                        raise _length_error(lneeo_2_5_2, pos, blen)
+                        ln_value_o_topics_configs, pos = _read_uvarint(buf, pos)
+                    ln_value_o_topics_configs -= 1
+                    if ln_value_o_topics_configs < 0:
+                        o_topics_configs.value = None
+                    elif pos + ln_value_o_topics_configs > blen:
+                        raise _length_error(ln_value_o_topics_configs, pos, blen)
                     else:
-                        eeo_2_5.value = buf[pos : pos + lneeo_2_5_2].decode()
-                        pos += lneeo_2_5_2
-                    eeo_2_5.read_only, eeo_2_5.config_source, eeo_2_5.is_sensitive = (
-                        _S_obo.unpack_from(buf, pos)
-                    )
+                        o_topics_configs.value = buf[pos : pos + ln_value_o_topics_configs].decode()
+                        pos += ln_value_o_topics_configs
+                    (
+                        o_topics_configs.read_only,
+                        o_topics_configs.config_source,
+                        o_topics_configs.is_sensitive,
+                    ) = _S_obo.unpack_from(buf, pos)
                     pos += 3
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_5._unknown_tags = None
+                        o_topics_configs._unknown_tags = None
                     else:
-                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_5(eeo_2_5)
-                eo_2.configs = veo_2_5
-            eo_2.topic_id = _ZERO_UUID
-            eo_2.topic_config_error_code = 0
-            unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2: _UnknownTags | None = None
+                        o_topics_configs._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_configs_o_topics(o_topics_configs)
+                o_topics.configs = v_configs_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics.topic_config_error_code = 0
+            unknown_o_topics: _UnknownTags | None = None
+            tags_o_topics: _UnknownTags | None = None
             if buf[pos] == 0:
                 pos += 1
             else:
-                tags_eo_2, pos = _read_tags(buf, pos)
-            if tags_eo_2 is not None:
-                for tag_eo_2, raw_eo_2 in tags_eo_2:
-                    rp_eo_2 = 0
-                    if tag_eo_2 == 0:
-                        eo_2.topic_config_error_code = _S_h.unpack_from(raw_eo_2, rp_eo_2)[0]
-                        rp_eo_2 += 2
+                tags_o_topics, pos = _read_tags(buf, pos)
+            if tags_o_topics is not None:
+                for tag_o_topics, raw_o_topics in tags_o_topics:
+                    rp_o_topics = 0
+                    if tag_o_topics == 0:
+                        o_topics.topic_config_error_code = _S_h.unpack_from(
+                            raw_o_topics, rp_o_topics
+                        )[0]
+                        rp_o_topics += 2
                     else:
-                        if unknown_eo_2 is None:
-                            unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
-            eo_2._unknown_tags = unknown_eo_2
-            apo_2(eo_2)
-        o.topics = vo_2
+                        if unknown_o_topics is None:
+                            unknown_o_topics = []
+                        unknown_o_topics.append((tag_o_topics, raw_o_topics))
+            o_topics._unknown_tags = unknown_o_topics
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -897,13 +666,13 @@ def _e_CreateTopicsResponse_5(o: CreateTopicsResponse, out: list[_Buffer]) -> No
     """Encode CreateTopicsResponse at versions 5, 6."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_CreatableTopicResult_5(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_CreatableTopicResult_5(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -916,128 +685,132 @@ def _d_CreateTopicsResponse_7(buf: bytes, pos: int) -> tuple[CreateTopicsRespons
     o = _new_object(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[CreatableTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(CreatableTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[CreatableTopicResult] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(CreatableTopicResult)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            o_topics.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_error_message_o_topics = buf[pos]
+            if ln_error_message_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+                ln_error_message_o_topics, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_topics -= 1
+            if ln_error_message_o_topics < 0:
+                o_topics.error_message = None
+            elif pos + ln_error_message_o_topics > blen:
+                raise _length_error(ln_error_message_o_topics, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            eo_2.num_partitions, eo_2.replication_factor = _S_ih.unpack_from(buf, pos)
+                o_topics.error_message = buf[pos : pos + ln_error_message_o_topics].decode()
+                pos += ln_error_message_o_topics
+            o_topics.num_partitions, o_topics.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
-            neo_2_6 = buf[pos]
-            if neo_2_6 < 0x80:
+            n_configs_o_topics = buf[pos]
+            if n_configs_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_6, pos = _read_uvarint(buf, pos)
-            neo_2_6 -= 1
-            if neo_2_6 < 0:
-                if neo_2_6 != -1:
-                    raise _count_error(neo_2_6, 0)
-                eo_2.configs = None
-            elif neo_2_6 > blen - pos:
-                raise _count_error(neo_2_6, blen - pos)
+                n_configs_o_topics, pos = _read_uvarint(buf, pos)
+            n_configs_o_topics -= 1
+            if n_configs_o_topics < 0:
+                if n_configs_o_topics != -1:
+                    raise _count_error(n_configs_o_topics, 0)
+                o_topics.configs = None
+            elif n_configs_o_topics > blen - pos:
+                raise _count_error(n_configs_o_topics, blen - pos)
             else:
-                veo_2_6: list[CreatableTopicConfigs] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(neo_2_6):
-                    eeo_2_6 = _new_object(CreatableTopicConfigs)
-                    lneeo_2_6_1 = buf[pos]
-                    if lneeo_2_6_1 < 0x80:
+                v_configs_o_topics: list[CreatableTopicConfigs] = []
+                ap_configs_o_topics = v_configs_o_topics.append
+                for _ in range(n_configs_o_topics):
+                    o_topics_configs = _new_object(CreatableTopicConfigs)
+                    ln_name_o_topics_configs = buf[pos]
+                    if ln_name_o_topics_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_1 -= 1
-                    if lneeo_2_6_1 < 0:
+                        ln_name_o_topics_configs, pos = _read_uvarint(buf, pos)
+                    ln_name_o_topics_configs -= 1
+                    if ln_name_o_topics_configs < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_6_1 > blen:
-                        raise _length_error(lneeo_2_6_1, pos, blen)
+                    elif pos + ln_name_o_topics_configs > blen:
+                        raise _length_error(ln_name_o_topics_configs, pos, blen)
                     else:
-                        eeo_2_6.name = buf[pos : pos + lneeo_2_6_1].decode()
-                        pos += lneeo_2_6_1
-                    lneeo_2_6_2 = buf[pos]
-                    if lneeo_2_6_2 < 0x80:
+                        o_topics_configs.name = buf[pos : pos + ln_name_o_topics_configs].decode()
+                        pos += ln_name_o_topics_configs
+                    ln_value_o_topics_configs = buf[pos]
+                    if ln_value_o_topics_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_2 -= 1
-                    if lneeo_2_6_2 < 0:
-                        eeo_2_6.value = None
-                    elif pos + lneeo_2_6_2 > blen:
-                        raise _length_error(lneeo_2_6_2, pos, blen)
+                        ln_value_o_topics_configs, pos = _read_uvarint(buf, pos)
+                    ln_value_o_topics_configs -= 1
+                    if ln_value_o_topics_configs < 0:
+                        o_topics_configs.value = None
+                    elif pos + ln_value_o_topics_configs > blen:
+                        raise _length_error(ln_value_o_topics_configs, pos, blen)
                     else:
-                        eeo_2_6.value = buf[pos : pos + lneeo_2_6_2].decode()
-                        pos += lneeo_2_6_2
-                    eeo_2_6.read_only, eeo_2_6.config_source, eeo_2_6.is_sensitive = (
-                        _S_obo.unpack_from(buf, pos)
-                    )
+                        o_topics_configs.value = buf[pos : pos + ln_value_o_topics_configs].decode()
+                        pos += ln_value_o_topics_configs
+                    (
+                        o_topics_configs.read_only,
+                        o_topics_configs.config_source,
+                        o_topics_configs.is_sensitive,
+                    ) = _S_obo.unpack_from(buf, pos)
                     pos += 3
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_6._unknown_tags = None
+                        o_topics_configs._unknown_tags = None
                     else:
-                        eeo_2_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_6(eeo_2_6)
-                eo_2.configs = veo_2_6
-            eo_2.topic_config_error_code = 0
-            unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2: _UnknownTags | None = None
+                        o_topics_configs._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_configs_o_topics(o_topics_configs)
+                o_topics.configs = v_configs_o_topics
+            o_topics.topic_config_error_code = 0
+            unknown_o_topics: _UnknownTags | None = None
+            tags_o_topics: _UnknownTags | None = None
             if buf[pos] == 0:
                 pos += 1
             else:
-                tags_eo_2, pos = _read_tags(buf, pos)
-            if tags_eo_2 is not None:
-                for tag_eo_2, raw_eo_2 in tags_eo_2:
-                    rp_eo_2 = 0
-                    if tag_eo_2 == 0:
-                        eo_2.topic_config_error_code = _S_h.unpack_from(raw_eo_2, rp_eo_2)[0]
-                        rp_eo_2 += 2
+                tags_o_topics, pos = _read_tags(buf, pos)
+            if tags_o_topics is not None:
+                for tag_o_topics, raw_o_topics in tags_o_topics:
+                    rp_o_topics = 0
+                    if tag_o_topics == 0:
+                        o_topics.topic_config_error_code = _S_h.unpack_from(
+                            raw_o_topics, rp_o_topics
+                        )[0]
+                        rp_o_topics += 2
                     else:
-                        if unknown_eo_2 is None:
-                            unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
-            eo_2._unknown_tags = unknown_eo_2
-            apo_2(eo_2)
-        o.topics = vo_2
+                        if unknown_o_topics is None:
+                            unknown_o_topics = []
+                        unknown_o_topics.append((tag_o_topics, raw_o_topics))
+            o_topics._unknown_tags = unknown_o_topics
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1050,13 +823,13 @@ def _e_CreateTopicsResponse_7(o: CreateTopicsResponse, out: list[_Buffer]) -> No
     """Encode CreateTopicsResponse at version 7."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_CreatableTopicResult_7(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_CreatableTopicResult_7(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -64,27 +64,52 @@ class DefaultPrincipalData(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "type", "type", "string", (0, 32767), None, None, None, "", False, False, None
+            name="type",
+            json_name="type",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "token_authenticated",
-            "tokenAuthenticated",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="token_authenticated",
+            json_name="tokenAuthenticated",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, type: str = "", name: str = "", token_authenticated: bool = False) -> None:
+    def __init__(
+        self,
+        type: str = "",
+        name: str = "",
+        token_authenticated: bool = False,
+    ) -> None:
         self.type = type
         self.name = name
         self.token_authenticated = token_authenticated
@@ -95,32 +120,32 @@ def _d_DefaultPrincipalData_0(buf: bytes, pos: int) -> tuple[DefaultPrincipalDat
     """Decode DefaultPrincipalData at version 0."""
     blen = len(buf)
     o = _new_object(DefaultPrincipalData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_type_o = buf[pos]
+    if ln_type_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_type_o, pos = _read_uvarint(buf, pos)
+    ln_type_o -= 1
+    if ln_type_o < 0:
         raise _null_error("Type")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_type_o > blen:
+        raise _length_error(ln_type_o, pos, blen)
     else:
-        o.type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.type = buf[pos : pos + ln_type_o].decode()
+        pos += ln_type_o
+    ln_name_o = buf[pos]
+    if ln_name_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_name_o, pos = _read_uvarint(buf, pos)
+    ln_name_o -= 1
+    if ln_name_o < 0:
         raise _null_error("Name")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        o.name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
     o.token_authenticated = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

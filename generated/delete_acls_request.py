@@ -48,7 +48,7 @@ _S_i = _struct.Struct(">i")
 
 
 class DeleteAclsFilter(_Struct):
-    """The filters to use when deleting ACLs.
+    """The filters to use when deleting ACLs. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type_filter (v0+): The resource type.
@@ -79,85 +79,95 @@ class DeleteAclsFilter(_Struct):
     permission_type: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "resource_type_filter",
-            "resourceTypeFilter",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="resource_type_filter",
+            json_name="resourceTypeFilter",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_name_filter",
-            "resourceNameFilter",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="resource_name_filter",
+            json_name="resourceNameFilter",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "pattern_type_filter",
-            "patternTypeFilter",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            3,
-            False,
-            False,
-            None,
+            name="pattern_type_filter",
+            json_name="patternTypeFilter",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=3,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "principal_filter",
-            "principalFilter",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_filter",
+            json_name="principalFilter",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host_filter",
-            "hostFilter",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="host_filter",
+            json_name="hostFilter",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "operation", "operation", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="operation",
+            json_name="operation",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "permission_type",
-            "permissionType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="permission_type",
+            json_name="permissionType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -204,66 +214,26 @@ class DeleteAclsRequest(_Request[DeleteAclsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DeleteAclsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "filters",
-            "filters",
-            "[]DeleteAclsFilter",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeleteAclsFilter,
+            name="filters",
+            json_name="filters",
+            type="[]DeleteAclsFilter",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeleteAclsFilter,
         ),
     )
 
-    def __init__(self, filters: list[DeleteAclsFilter] = _EMPTY) -> None:
+    def __init__(
+        self,
+        filters: list[DeleteAclsFilter] = _EMPTY,
+    ) -> None:
         self.filters = [] if filters is _EMPTY else filters
         self._unknown_tags = None
-
-
-def _d_DeleteAclsFilter_1(buf: bytes, pos: int) -> tuple[DeleteAclsFilter, int]:
-    """Decode DeleteAclsFilter at version 1."""
-    blen = len(buf)
-    o = _new_object(DeleteAclsFilter)
-    o.resource_type_filter, ln_resource_name_filter_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_resource_name_filter_o < 0:
-        if ln_resource_name_filter_o != -1:
-            raise _length_error(ln_resource_name_filter_o, pos, blen)
-        o.resource_name_filter = None
-    elif pos + ln_resource_name_filter_o > blen:
-        raise _length_error(ln_resource_name_filter_o, pos, blen)
-    else:
-        o.resource_name_filter = buf[pos : pos + ln_resource_name_filter_o].decode()
-        pos += ln_resource_name_filter_o
-    o.pattern_type_filter, ln_principal_filter_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_principal_filter_o < 0:
-        if ln_principal_filter_o != -1:
-            raise _length_error(ln_principal_filter_o, pos, blen)
-        o.principal_filter = None
-    elif pos + ln_principal_filter_o > blen:
-        raise _length_error(ln_principal_filter_o, pos, blen)
-    else:
-        o.principal_filter = buf[pos : pos + ln_principal_filter_o].decode()
-        pos += ln_principal_filter_o
-    ln_host_filter_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_host_filter_o < 0:
-        if ln_host_filter_o != -1:
-            raise _length_error(ln_host_filter_o, pos, blen)
-        o.host_filter = None
-    elif pos + ln_host_filter_o > blen:
-        raise _length_error(ln_host_filter_o, pos, blen)
-    else:
-        o.host_filter = buf[pos : pos + ln_host_filter_o].decode()
-        pos += ln_host_filter_o
-    o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
-    pos += 2
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DeleteAclsFilter_1(o: DeleteAclsFilter, out: list[_Buffer]) -> None:
@@ -277,63 +247,6 @@ def _e_DeleteAclsFilter_1(o: DeleteAclsFilter, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.principal_filter))
     w(_enc_nstr(o.host_filter))
     w(_S_bb.pack(o.operation, o.permission_type))
-
-
-def _d_DeleteAclsFilter_2(buf: bytes, pos: int) -> tuple[DeleteAclsFilter, int]:
-    """Decode DeleteAclsFilter at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(DeleteAclsFilter)
-    o.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.resource_name_filter = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.resource_name_filter = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.principal_filter = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.principal_filter = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
-        pos += 1
-    else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
-        o.host_filter = None
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
-    else:
-        o.host_filter = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DeleteAclsFilter_2(o: DeleteAclsFilter, out: list[_Buffer]) -> None:
@@ -364,48 +277,54 @@ def _d_DeleteAclsRequest_1(buf: bytes, pos: int) -> tuple[DeleteAclsRequest, int
     elif n_filters_o > blen - pos:
         raise _count_error(n_filters_o, blen - pos)
     else:
-        vo_2: list[DeleteAclsFilter] = []
-        apo_2 = vo_2.append
+        v_filters_o: list[DeleteAclsFilter] = []
+        ap_filters_o = v_filters_o.append
         for _ in range(n_filters_o):
-            eo_2 = _new_object(DeleteAclsFilter)
-            eo_2.resource_type_filter, ln_resource_name_filter_eo_2 = _S_bh.unpack_from(buf, pos)
+            o_filters = _new_object(DeleteAclsFilter)
+            o_filters.resource_type_filter, ln_resource_name_filter_o_filters = _S_bh.unpack_from(
+                buf, pos
+            )
             pos += 3
-            if ln_resource_name_filter_eo_2 < 0:
-                if ln_resource_name_filter_eo_2 != -1:
-                    raise _length_error(ln_resource_name_filter_eo_2, pos, blen)
-                eo_2.resource_name_filter = None
-            elif pos + ln_resource_name_filter_eo_2 > blen:
-                raise _length_error(ln_resource_name_filter_eo_2, pos, blen)
+            if ln_resource_name_filter_o_filters < 0:
+                if ln_resource_name_filter_o_filters != -1:
+                    raise _length_error(ln_resource_name_filter_o_filters, pos, blen)
+                o_filters.resource_name_filter = None
+            elif pos + ln_resource_name_filter_o_filters > blen:
+                raise _length_error(ln_resource_name_filter_o_filters, pos, blen)
             else:
-                eo_2.resource_name_filter = buf[pos : pos + ln_resource_name_filter_eo_2].decode()
-                pos += ln_resource_name_filter_eo_2
-            eo_2.pattern_type_filter, ln_principal_filter_eo_2 = _S_bh.unpack_from(buf, pos)
+                o_filters.resource_name_filter = buf[
+                    pos : pos + ln_resource_name_filter_o_filters
+                ].decode()
+                pos += ln_resource_name_filter_o_filters
+            o_filters.pattern_type_filter, ln_principal_filter_o_filters = _S_bh.unpack_from(
+                buf, pos
+            )
             pos += 3
-            if ln_principal_filter_eo_2 < 0:
-                if ln_principal_filter_eo_2 != -1:
-                    raise _length_error(ln_principal_filter_eo_2, pos, blen)
-                eo_2.principal_filter = None
-            elif pos + ln_principal_filter_eo_2 > blen:
-                raise _length_error(ln_principal_filter_eo_2, pos, blen)
+            if ln_principal_filter_o_filters < 0:
+                if ln_principal_filter_o_filters != -1:
+                    raise _length_error(ln_principal_filter_o_filters, pos, blen)
+                o_filters.principal_filter = None
+            elif pos + ln_principal_filter_o_filters > blen:
+                raise _length_error(ln_principal_filter_o_filters, pos, blen)
             else:
-                eo_2.principal_filter = buf[pos : pos + ln_principal_filter_eo_2].decode()
-                pos += ln_principal_filter_eo_2
-            ln_host_filter_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_filters.principal_filter = buf[pos : pos + ln_principal_filter_o_filters].decode()
+                pos += ln_principal_filter_o_filters
+            ln_host_filter_o_filters = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_host_filter_eo_2 < 0:
-                if ln_host_filter_eo_2 != -1:
-                    raise _length_error(ln_host_filter_eo_2, pos, blen)
-                eo_2.host_filter = None
-            elif pos + ln_host_filter_eo_2 > blen:
-                raise _length_error(ln_host_filter_eo_2, pos, blen)
+            if ln_host_filter_o_filters < 0:
+                if ln_host_filter_o_filters != -1:
+                    raise _length_error(ln_host_filter_o_filters, pos, blen)
+                o_filters.host_filter = None
+            elif pos + ln_host_filter_o_filters > blen:
+                raise _length_error(ln_host_filter_o_filters, pos, blen)
             else:
-                eo_2.host_filter = buf[pos : pos + ln_host_filter_eo_2].decode()
-                pos += ln_host_filter_eo_2
-            eo_2.operation, eo_2.permission_type = _S_bb.unpack_from(buf, pos)
+                o_filters.host_filter = buf[pos : pos + ln_host_filter_o_filters].decode()
+                pos += ln_host_filter_o_filters
+            o_filters.operation, o_filters.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.filters = vo_2
+            o_filters._unknown_tags = None
+            ap_filters_o(o_filters)
+        o.filters = v_filters_o
     o._unknown_tags = None
     return o, pos
 
@@ -415,88 +334,90 @@ def _e_DeleteAclsRequest_1(o: DeleteAclsRequest, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("DeleteAclsRequest")
     w = out.append
-    a1 = o.filters
-    if a1 is None:
+    a_filters = o.filters
+    if a_filters is None:
         raise _null_value("Filters")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_DeleteAclsFilter_1(e1, out)
+        w(_S_i.pack(len(a_filters)))
+        for e_filters in a_filters:
+            _e_DeleteAclsFilter_1(e_filters, out)
 
 
 def _d_DeleteAclsRequest_2(buf: bytes, pos: int) -> tuple[DeleteAclsRequest, int]:
     """Decode DeleteAclsRequest at versions 2, 3."""
     blen = len(buf)
     o = _new_object(DeleteAclsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_filters_o = buf[pos]
+    if n_filters_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_filters_o, pos = _read_uvarint(buf, pos)
+    n_filters_o -= 1
+    if n_filters_o < 0:
+        if n_filters_o != -1:
+            raise _count_error(n_filters_o, 0)
         raise _null_error("Filters")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_filters_o > blen - pos:
+        raise _count_error(n_filters_o, blen - pos)
     else:
-        vo_1: list[DeleteAclsFilter] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(DeleteAclsFilter)
-            eo_1.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
+        v_filters_o: list[DeleteAclsFilter] = []
+        ap_filters_o = v_filters_o.append
+        for _ in range(n_filters_o):
+            o_filters = _new_object(DeleteAclsFilter)
+            o_filters.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+            ln_resource_name_filter_o_filters = buf[pos]
+            if ln_resource_name_filter_o_filters < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
-                eo_1.resource_name_filter = None
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+                ln_resource_name_filter_o_filters, pos = _read_uvarint(buf, pos)
+            ln_resource_name_filter_o_filters -= 1
+            if ln_resource_name_filter_o_filters < 0:
+                o_filters.resource_name_filter = None
+            elif pos + ln_resource_name_filter_o_filters > blen:
+                raise _length_error(ln_resource_name_filter_o_filters, pos, blen)
             else:
-                eo_1.resource_name_filter = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
-            eo_1.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
+                o_filters.resource_name_filter = buf[
+                    pos : pos + ln_resource_name_filter_o_filters
+                ].decode()
+                pos += ln_resource_name_filter_o_filters
+            o_filters.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_1_4 = buf[pos]
-            if lneo_1_4 < 0x80:
+            ln_principal_filter_o_filters = buf[pos]
+            if ln_principal_filter_o_filters < 0x80:
                 pos += 1
             else:
-                lneo_1_4, pos = _read_uvarint(buf, pos)
-            lneo_1_4 -= 1
-            if lneo_1_4 < 0:
-                eo_1.principal_filter = None
-            elif pos + lneo_1_4 > blen:
-                raise _length_error(lneo_1_4, pos, blen)
+                ln_principal_filter_o_filters, pos = _read_uvarint(buf, pos)
+            ln_principal_filter_o_filters -= 1
+            if ln_principal_filter_o_filters < 0:
+                o_filters.principal_filter = None
+            elif pos + ln_principal_filter_o_filters > blen:
+                raise _length_error(ln_principal_filter_o_filters, pos, blen)
             else:
-                eo_1.principal_filter = buf[pos : pos + lneo_1_4].decode()
-                pos += lneo_1_4
-            lneo_1_5 = buf[pos]
-            if lneo_1_5 < 0x80:
+                o_filters.principal_filter = buf[pos : pos + ln_principal_filter_o_filters].decode()
+                pos += ln_principal_filter_o_filters
+            ln_host_filter_o_filters = buf[pos]
+            if ln_host_filter_o_filters < 0x80:
                 pos += 1
             else:
-                lneo_1_5, pos = _read_uvarint(buf, pos)
-            lneo_1_5 -= 1
-            if lneo_1_5 < 0:
-                eo_1.host_filter = None
-            elif pos + lneo_1_5 > blen:
-                raise _length_error(lneo_1_5, pos, blen)
+                ln_host_filter_o_filters, pos = _read_uvarint(buf, pos)
+            ln_host_filter_o_filters -= 1
+            if ln_host_filter_o_filters < 0:
+                o_filters.host_filter = None
+            elif pos + ln_host_filter_o_filters > blen:
+                raise _length_error(ln_host_filter_o_filters, pos, blen)
             else:
-                eo_1.host_filter = buf[pos : pos + lneo_1_5].decode()
-                pos += lneo_1_5
-            eo_1.operation, eo_1.permission_type = _S_bb.unpack_from(buf, pos)
+                o_filters.host_filter = buf[pos : pos + ln_host_filter_o_filters].decode()
+                pos += ln_host_filter_o_filters
+            o_filters.operation, o_filters.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_filters._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.filters = vo_1
+                o_filters._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_filters_o(o_filters)
+        o.filters = v_filters_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -508,13 +429,13 @@ def _d_DeleteAclsRequest_2(buf: bytes, pos: int) -> tuple[DeleteAclsRequest, int
 def _e_DeleteAclsRequest_2(o: DeleteAclsRequest, out: list[_Buffer]) -> None:
     """Encode DeleteAclsRequest at versions 2, 3."""
     w = out.append
-    a1 = o.filters
-    if a1 is None:
+    a_filters = o.filters
+    if a_filters is None:
         raise _null_value("Filters")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_DeleteAclsFilter_2(e1, out)
+        w(_uvarint(len(a_filters) + 1))
+        for e_filters in a_filters:
+            _e_DeleteAclsFilter_2(e_filters, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

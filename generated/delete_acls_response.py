@@ -52,7 +52,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class DeleteAclsMatchingAcl(_Struct):
-    """The ACLs which matched this filter.
+    """The ACLs which matched this filter. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The deletion error code, or 0 if the deletion succeeded.
@@ -89,81 +89,121 @@ class DeleteAclsMatchingAcl(_Struct):
     permission_type: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_type",
-            "resourceType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="resource_type",
+            json_name="resourceType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_name",
-            "resourceName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="resource_name",
+            json_name="resourceName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "pattern_type",
-            "patternType",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            3,
-            False,
-            False,
-            None,
+            name="pattern_type",
+            json_name="patternType",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=3,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "principal", "principal", "string", (0, 32767), None, None, None, "", False, False, None
+            name="principal",
+            json_name="principal",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "operation", "operation", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="operation",
+            json_name="operation",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "permission_type",
-            "permissionType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="permission_type",
+            json_name="permissionType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -192,7 +232,7 @@ class DeleteAclsMatchingAcl(_Struct):
 
 
 class DeleteAclsFilterResult(_Struct):
-    """The results for each filter.
+    """The results for each filter. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if the filter succeeded.
@@ -211,33 +251,43 @@ class DeleteAclsFilterResult(_Struct):
     matching_acls: list[DeleteAclsMatchingAcl]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "matching_acls",
-            "matchingAcls",
-            "[]DeleteAclsMatchingAcl",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeleteAclsMatchingAcl,
+            name="matching_acls",
+            json_name="matchingAcls",
+            type="[]DeleteAclsMatchingAcl",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeleteAclsMatchingAcl,
         ),
     )
 
@@ -278,95 +328,41 @@ class DeleteAclsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "filter_results",
-            "filterResults",
-            "[]DeleteAclsFilterResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeleteAclsFilterResult,
+            name="filter_results",
+            json_name="filterResults",
+            type="[]DeleteAclsFilterResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeleteAclsFilterResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, filter_results: list[DeleteAclsFilterResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        filter_results: list[DeleteAclsFilterResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.filter_results = [] if filter_results is _EMPTY else filter_results
         self._unknown_tags = None
-
-
-def _d_DeleteAclsMatchingAcl_1(buf: bytes, pos: int) -> tuple[DeleteAclsMatchingAcl, int]:
-    """Decode DeleteAclsMatchingAcl at version 1."""
-    blen = len(buf)
-    o = _new_object(DeleteAclsMatchingAcl)
-    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_resource_name_o < 0:
-        raise (
-            _null_error("ResourceName")
-            if ln_resource_name_o == -1
-            else _length_error(ln_resource_name_o, pos, blen)
-        )
-    elif pos + ln_resource_name_o > blen:
-        raise _length_error(ln_resource_name_o, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
-        pos += ln_resource_name_o
-    o.pattern_type, ln_principal_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_principal_o < 0:
-        raise (
-            _null_error("Principal")
-            if ln_principal_o == -1
-            else _length_error(ln_principal_o, pos, blen)
-        )
-    elif pos + ln_principal_o > blen:
-        raise _length_error(ln_principal_o, pos, blen)
-    else:
-        o.principal = buf[pos : pos + ln_principal_o].decode()
-        pos += ln_principal_o
-    ln_host_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_host_o < 0:
-        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
-    elif pos + ln_host_o > blen:
-        raise _length_error(ln_host_o, pos, blen)
-    else:
-        o.host = buf[pos : pos + ln_host_o].decode()
-        pos += ln_host_o
-    o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
-    pos += 2
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DeleteAclsMatchingAcl_1(o: DeleteAclsMatchingAcl, out: list[_Buffer]) -> None:
@@ -382,78 +378,6 @@ def _e_DeleteAclsMatchingAcl_1(o: DeleteAclsMatchingAcl, out: list[_Buffer]) -> 
     w(_enc_str(o.principal))
     w(_enc_str(o.host))
     w(_S_bb.pack(o.operation, o.permission_type))
-
-
-def _d_DeleteAclsMatchingAcl_2(buf: bytes, pos: int) -> tuple[DeleteAclsMatchingAcl, int]:
-    """Decode DeleteAclsMatchingAcl at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(DeleteAclsMatchingAcl)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("ResourceName")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    o.pattern_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_6 = buf[pos]
-    if lno_6 < 0x80:
-        pos += 1
-    else:
-        lno_6, pos = _read_uvarint(buf, pos)
-    lno_6 -= 1
-    if lno_6 < 0:
-        raise _null_error("Principal")
-    elif pos + lno_6 > blen:
-        raise _length_error(lno_6, pos, blen)
-    else:
-        o.principal = buf[pos : pos + lno_6].decode()
-        pos += lno_6
-    lno_7 = buf[pos]
-    if lno_7 < 0x80:
-        pos += 1
-    else:
-        lno_7, pos = _read_uvarint(buf, pos)
-    lno_7 -= 1
-    if lno_7 < 0:
-        raise _null_error("Host")
-    elif pos + lno_7 > blen:
-        raise _length_error(lno_7, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_7].decode()
-        pos += lno_7
-    o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DeleteAclsMatchingAcl_2(o: DeleteAclsMatchingAcl, out: list[_Buffer]) -> None:
@@ -473,93 +397,6 @@ def _e_DeleteAclsMatchingAcl_2(o: DeleteAclsMatchingAcl, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteAclsFilterResult_1(buf: bytes, pos: int) -> tuple[DeleteAclsFilterResult, int]:
-    """Decode DeleteAclsFilterResult at version 1."""
-    blen = len(buf)
-    o = _new_object(DeleteAclsFilterResult)
-    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    n_matching_acls_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_matching_acls_o < 0:
-        if n_matching_acls_o != -1:
-            raise _count_error(n_matching_acls_o, 0)
-        raise _null_error("MatchingAcls")
-    elif n_matching_acls_o > blen - pos:
-        raise _count_error(n_matching_acls_o, blen - pos)
-    else:
-        vo_4: list[DeleteAclsMatchingAcl] = []
-        apo_4 = vo_4.append
-        for _ in range(n_matching_acls_o):
-            eo_4 = _new_object(DeleteAclsMatchingAcl)
-            eo_4.error_code, ln_error_message_eo_4 = _S_hh.unpack_from(buf, pos)
-            pos += 4
-            if ln_error_message_eo_4 < 0:
-                if ln_error_message_eo_4 != -1:
-                    raise _length_error(ln_error_message_eo_4, pos, blen)
-                eo_4.error_message = None
-            elif pos + ln_error_message_eo_4 > blen:
-                raise _length_error(ln_error_message_eo_4, pos, blen)
-            else:
-                eo_4.error_message = buf[pos : pos + ln_error_message_eo_4].decode()
-                pos += ln_error_message_eo_4
-            eo_4.resource_type, ln_resource_name_eo_4 = _S_bh.unpack_from(buf, pos)
-            pos += 3
-            if ln_resource_name_eo_4 < 0:
-                raise (
-                    _null_error("ResourceName")
-                    if ln_resource_name_eo_4 == -1
-                    else _length_error(ln_resource_name_eo_4, pos, blen)
-                )
-            elif pos + ln_resource_name_eo_4 > blen:
-                raise _length_error(ln_resource_name_eo_4, pos, blen)
-            else:
-                eo_4.resource_name = buf[pos : pos + ln_resource_name_eo_4].decode()
-                pos += ln_resource_name_eo_4
-            eo_4.pattern_type, ln_principal_eo_4 = _S_bh.unpack_from(buf, pos)
-            pos += 3
-            if ln_principal_eo_4 < 0:
-                raise (
-                    _null_error("Principal")
-                    if ln_principal_eo_4 == -1
-                    else _length_error(ln_principal_eo_4, pos, blen)
-                )
-            elif pos + ln_principal_eo_4 > blen:
-                raise _length_error(ln_principal_eo_4, pos, blen)
-            else:
-                eo_4.principal = buf[pos : pos + ln_principal_eo_4].decode()
-                pos += ln_principal_eo_4
-            ln_host_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_host_eo_4 < 0:
-                raise (
-                    _null_error("Host")
-                    if ln_host_eo_4 == -1
-                    else _length_error(ln_host_eo_4, pos, blen)
-                )
-            elif pos + ln_host_eo_4 > blen:
-                raise _length_error(ln_host_eo_4, pos, blen)
-            else:
-                eo_4.host = buf[pos : pos + ln_host_eo_4].decode()
-                pos += ln_host_eo_4
-            eo_4.operation, eo_4.permission_type = _S_bb.unpack_from(buf, pos)
-            pos += 2
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.matching_acls = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DeleteAclsFilterResult_1(o: DeleteAclsFilterResult, out: list[_Buffer]) -> None:
     """Encode DeleteAclsFilterResult at version 1."""
     if o._unknown_tags:
@@ -567,124 +404,13 @@ def _e_DeleteAclsFilterResult_1(o: DeleteAclsFilterResult, out: list[_Buffer]) -
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
-    a3 = o.matching_acls
-    if a3 is None:
+    a_matching_acls = o.matching_acls
+    if a_matching_acls is None:
         raise _null_value("MatchingAcls")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_DeleteAclsMatchingAcl_1(e3, out)
-
-
-def _d_DeleteAclsFilterResult_2(buf: bytes, pos: int) -> tuple[DeleteAclsFilterResult, int]:
-    """Decode DeleteAclsFilterResult at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(DeleteAclsFilterResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("MatchingAcls")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[DeleteAclsMatchingAcl] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(DeleteAclsMatchingAcl)
-            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
-                pos += 1
-            else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
-                eo_3.error_message = None
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
-            else:
-                eo_3.error_message = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
-            eo_3.resource_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            lneo_3_4 = buf[pos]
-            if lneo_3_4 < 0x80:
-                pos += 1
-            else:
-                lneo_3_4, pos = _read_uvarint(buf, pos)
-            lneo_3_4 -= 1
-            if lneo_3_4 < 0:
-                raise _null_error("ResourceName")
-            elif pos + lneo_3_4 > blen:
-                raise _length_error(lneo_3_4, pos, blen)
-            else:
-                eo_3.resource_name = buf[pos : pos + lneo_3_4].decode()
-                pos += lneo_3_4
-            eo_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            lneo_3_6 = buf[pos]
-            if lneo_3_6 < 0x80:
-                pos += 1
-            else:
-                lneo_3_6, pos = _read_uvarint(buf, pos)
-            lneo_3_6 -= 1
-            if lneo_3_6 < 0:
-                raise _null_error("Principal")
-            elif pos + lneo_3_6 > blen:
-                raise _length_error(lneo_3_6, pos, blen)
-            else:
-                eo_3.principal = buf[pos : pos + lneo_3_6].decode()
-                pos += lneo_3_6
-            lneo_3_7 = buf[pos]
-            if lneo_3_7 < 0x80:
-                pos += 1
-            else:
-                lneo_3_7, pos = _read_uvarint(buf, pos)
-            lneo_3_7 -= 1
-            if lneo_3_7 < 0:
-                raise _null_error("Host")
-            elif pos + lneo_3_7 > blen:
-                raise _length_error(lneo_3_7, pos, blen)
-            else:
-                eo_3.host = buf[pos : pos + lneo_3_7].decode()
-                pos += lneo_3_7
-            eo_3.operation, eo_3.permission_type = _S_bb.unpack_from(buf, pos)
-            pos += 2
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.matching_acls = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_matching_acls)))
+        for e_matching_acls in a_matching_acls:
+            _e_DeleteAclsMatchingAcl_1(e_matching_acls, out)
 
 
 def _e_DeleteAclsFilterResult_2(o: DeleteAclsFilterResult, out: list[_Buffer]) -> None:
@@ -692,13 +418,13 @@ def _e_DeleteAclsFilterResult_2(o: DeleteAclsFilterResult, out: list[_Buffer]) -
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.matching_acls
-    if a3 is None:
+    a_matching_acls = o.matching_acls
+    if a_matching_acls is None:
         raise _null_value("MatchingAcls")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_DeleteAclsMatchingAcl_2(e3, out)
+        w(_uvarint(len(a_matching_acls) + 1))
+        for e_matching_acls in a_matching_acls:
+            _e_DeleteAclsMatchingAcl_2(e_matching_acls, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -718,92 +444,126 @@ def _d_DeleteAclsResponse_1(buf: bytes, pos: int) -> tuple[DeleteAclsResponse, i
     elif n_filter_results_o > blen - pos:
         raise _count_error(n_filter_results_o, blen - pos)
     else:
-        vo_2: list[DeleteAclsFilterResult] = []
-        apo_2 = vo_2.append
+        v_filter_results_o: list[DeleteAclsFilterResult] = []
+        ap_filter_results_o = v_filter_results_o.append
         for _ in range(n_filter_results_o):
-            eo_2 = _new_object(DeleteAclsFilterResult)
-            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_filter_results = _new_object(DeleteAclsFilterResult)
+            o_filter_results.error_code, ln_error_message_o_filter_results = _S_hh.unpack_from(
+                buf, pos
+            )
             pos += 4
-            if ln_error_message_eo_2 < 0:
-                if ln_error_message_eo_2 != -1:
-                    raise _length_error(ln_error_message_eo_2, pos, blen)
-                eo_2.error_message = None
-            elif pos + ln_error_message_eo_2 > blen:
-                raise _length_error(ln_error_message_eo_2, pos, blen)
+            if ln_error_message_o_filter_results < 0:
+                if ln_error_message_o_filter_results != -1:
+                    raise _length_error(ln_error_message_o_filter_results, pos, blen)
+                o_filter_results.error_message = None
+            elif pos + ln_error_message_o_filter_results > blen:
+                raise _length_error(ln_error_message_o_filter_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
-                pos += ln_error_message_eo_2
-            n_matching_acls_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_filter_results.error_message = buf[
+                    pos : pos + ln_error_message_o_filter_results
+                ].decode()
+                pos += ln_error_message_o_filter_results
+            n_matching_acls_o_filter_results = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_matching_acls_eo_2 < 0:
-                if n_matching_acls_eo_2 != -1:
-                    raise _count_error(n_matching_acls_eo_2, 0)
+            if n_matching_acls_o_filter_results < 0:
+                if n_matching_acls_o_filter_results != -1:
+                    raise _count_error(n_matching_acls_o_filter_results, 0)
                 raise _null_error("MatchingAcls")
-            elif n_matching_acls_eo_2 > blen - pos:
-                raise _count_error(n_matching_acls_eo_2, blen - pos)
+            elif n_matching_acls_o_filter_results > blen - pos:
+                raise _count_error(n_matching_acls_o_filter_results, blen - pos)
             else:
-                veo_2_4: list[DeleteAclsMatchingAcl] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_matching_acls_eo_2):
-                    eeo_2_4 = _new_object(DeleteAclsMatchingAcl)
-                    eeo_2_4.error_code, ln_error_message_eeo_2_4 = _S_hh.unpack_from(buf, pos)
+                v_matching_acls_o_filter_results: list[DeleteAclsMatchingAcl] = []
+                ap_matching_acls_o_filter_results = v_matching_acls_o_filter_results.append
+                for _ in range(n_matching_acls_o_filter_results):
+                    o_filter_results_matching_acls = _new_object(DeleteAclsMatchingAcl)
+                    (
+                        o_filter_results_matching_acls.error_code,
+                        ln_error_message_o_filter_results_matching_acls,
+                    ) = _S_hh.unpack_from(buf, pos)
                     pos += 4
-                    if ln_error_message_eeo_2_4 < 0:
-                        if ln_error_message_eeo_2_4 != -1:
-                            raise _length_error(ln_error_message_eeo_2_4, pos, blen)
-                        eeo_2_4.error_message = None
-                    elif pos + ln_error_message_eeo_2_4 > blen:
-                        raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                    if ln_error_message_o_filter_results_matching_acls < 0:
+                        if ln_error_message_o_filter_results_matching_acls != -1:
+                            raise _length_error(
+                                ln_error_message_o_filter_results_matching_acls, pos, blen
+                            )
+                        o_filter_results_matching_acls.error_message = None
+                    elif pos + ln_error_message_o_filter_results_matching_acls > blen:
+                        raise _length_error(
+                            ln_error_message_o_filter_results_matching_acls, pos, blen
+                        )
                     else:
-                        eeo_2_4.error_message = buf[pos : pos + ln_error_message_eeo_2_4].decode()
-                        pos += ln_error_message_eeo_2_4
-                    eeo_2_4.resource_type, ln_resource_name_eeo_2_4 = _S_bh.unpack_from(buf, pos)
+                        o_filter_results_matching_acls.error_message = buf[
+                            pos : pos + ln_error_message_o_filter_results_matching_acls
+                        ].decode()
+                        pos += ln_error_message_o_filter_results_matching_acls
+                    (
+                        o_filter_results_matching_acls.resource_type,
+                        ln_resource_name_o_filter_results_matching_acls,
+                    ) = _S_bh.unpack_from(buf, pos)
                     pos += 3
-                    if ln_resource_name_eeo_2_4 < 0:
+                    if ln_resource_name_o_filter_results_matching_acls < 0:
                         raise (
                             _null_error("ResourceName")
-                            if ln_resource_name_eeo_2_4 == -1
-                            else _length_error(ln_resource_name_eeo_2_4, pos, blen)
+                            if ln_resource_name_o_filter_results_matching_acls == -1
+                            else _length_error(
+                                ln_resource_name_o_filter_results_matching_acls, pos, blen
+                            )
                         )
-                    elif pos + ln_resource_name_eeo_2_4 > blen:
-                        raise _length_error(ln_resource_name_eeo_2_4, pos, blen)
+                    elif pos + ln_resource_name_o_filter_results_matching_acls > blen:
+                        raise _length_error(
+                            ln_resource_name_o_filter_results_matching_acls, pos, blen
+                        )
                     else:
-                        eeo_2_4.resource_name = buf[pos : pos + ln_resource_name_eeo_2_4].decode()
-                        pos += ln_resource_name_eeo_2_4
-                    eeo_2_4.pattern_type, ln_principal_eeo_2_4 = _S_bh.unpack_from(buf, pos)
+                        o_filter_results_matching_acls.resource_name = buf[
+                            pos : pos + ln_resource_name_o_filter_results_matching_acls
+                        ].decode()
+                        pos += ln_resource_name_o_filter_results_matching_acls
+                    (
+                        o_filter_results_matching_acls.pattern_type,
+                        ln_principal_o_filter_results_matching_acls,
+                    ) = _S_bh.unpack_from(buf, pos)
                     pos += 3
-                    if ln_principal_eeo_2_4 < 0:
+                    if ln_principal_o_filter_results_matching_acls < 0:
                         raise (
                             _null_error("Principal")
-                            if ln_principal_eeo_2_4 == -1
-                            else _length_error(ln_principal_eeo_2_4, pos, blen)
+                            if ln_principal_o_filter_results_matching_acls == -1
+                            else _length_error(
+                                ln_principal_o_filter_results_matching_acls, pos, blen
+                            )
                         )
-                    elif pos + ln_principal_eeo_2_4 > blen:
-                        raise _length_error(ln_principal_eeo_2_4, pos, blen)
+                    elif pos + ln_principal_o_filter_results_matching_acls > blen:
+                        raise _length_error(ln_principal_o_filter_results_matching_acls, pos, blen)
                     else:
-                        eeo_2_4.principal = buf[pos : pos + ln_principal_eeo_2_4].decode()
-                        pos += ln_principal_eeo_2_4
-                    ln_host_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                        o_filter_results_matching_acls.principal = buf[
+                            pos : pos + ln_principal_o_filter_results_matching_acls
+                        ].decode()
+                        pos += ln_principal_o_filter_results_matching_acls
+                    ln_host_o_filter_results_matching_acls = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_host_eeo_2_4 < 0:
+                    if ln_host_o_filter_results_matching_acls < 0:
                         raise (
                             _null_error("Host")
-                            if ln_host_eeo_2_4 == -1
-                            else _length_error(ln_host_eeo_2_4, pos, blen)
+                            if ln_host_o_filter_results_matching_acls == -1
+                            else _length_error(ln_host_o_filter_results_matching_acls, pos, blen)
                         )
-                    elif pos + ln_host_eeo_2_4 > blen:
-                        raise _length_error(ln_host_eeo_2_4, pos, blen)
+                    elif pos + ln_host_o_filter_results_matching_acls > blen:
+                        raise _length_error(ln_host_o_filter_results_matching_acls, pos, blen)
                     else:
-                        eeo_2_4.host = buf[pos : pos + ln_host_eeo_2_4].decode()
-                        pos += ln_host_eeo_2_4
-                    eeo_2_4.operation, eeo_2_4.permission_type = _S_bb.unpack_from(buf, pos)
+                        o_filter_results_matching_acls.host = buf[
+                            pos : pos + ln_host_o_filter_results_matching_acls
+                        ].decode()
+                        pos += ln_host_o_filter_results_matching_acls
+                    (
+                        o_filter_results_matching_acls.operation,
+                        o_filter_results_matching_acls.permission_type,
+                    ) = _S_bb.unpack_from(buf, pos)
                     pos += 2
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.matching_acls = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.filter_results = vo_2
+                    o_filter_results_matching_acls._unknown_tags = None
+                    ap_matching_acls_o_filter_results(o_filter_results_matching_acls)
+                o_filter_results.matching_acls = v_matching_acls_o_filter_results
+            o_filter_results._unknown_tags = None
+            ap_filter_results_o(o_filter_results)
+        o.filter_results = v_filter_results_o
     o._unknown_tags = None
     return o, pos
 
@@ -814,13 +574,13 @@ def _e_DeleteAclsResponse_1(o: DeleteAclsResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("DeleteAclsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.filter_results
-    if a2 is None:
+    a_filter_results = o.filter_results
+    if a_filter_results is None:
         raise _null_value("FilterResults")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DeleteAclsFilterResult_1(e2, out)
+        w(_S_i.pack(len(a_filter_results)))
+        for e_filter_results in a_filter_results:
+            _e_DeleteAclsFilterResult_1(e_filter_results, out)
 
 
 def _d_DeleteAclsResponse_2(buf: bytes, pos: int) -> tuple[DeleteAclsResponse, int]:
@@ -829,129 +589,152 @@ def _d_DeleteAclsResponse_2(buf: bytes, pos: int) -> tuple[DeleteAclsResponse, i
     o = _new_object(DeleteAclsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_filter_results_o = buf[pos]
+    if n_filter_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_filter_results_o, pos = _read_uvarint(buf, pos)
+    n_filter_results_o -= 1
+    if n_filter_results_o < 0:
+        if n_filter_results_o != -1:
+            raise _count_error(n_filter_results_o, 0)
         raise _null_error("FilterResults")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_filter_results_o > blen - pos:
+        raise _count_error(n_filter_results_o, blen - pos)
     else:
-        vo_2: list[DeleteAclsFilterResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DeleteAclsFilterResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_filter_results_o: list[DeleteAclsFilterResult] = []
+        ap_filter_results_o = v_filter_results_o.append
+        for _ in range(n_filter_results_o):
+            o_filter_results = _new_object(DeleteAclsFilterResult)
+            o_filter_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_error_message_o_filter_results = buf[pos]
+            if ln_error_message_o_filter_results < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_error_message_o_filter_results, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_filter_results -= 1
+            if ln_error_message_o_filter_results < 0:
+                o_filter_results.error_message = None
+            elif pos + ln_error_message_o_filter_results > blen:
+                raise _length_error(ln_error_message_o_filter_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
+                o_filter_results.error_message = buf[
+                    pos : pos + ln_error_message_o_filter_results
+                ].decode()
+                pos += ln_error_message_o_filter_results
+            n_matching_acls_o_filter_results = buf[pos]
+            if n_matching_acls_o_filter_results < 0x80:
                 pos += 1
             else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
+                n_matching_acls_o_filter_results, pos = _read_uvarint(buf, pos)
+            n_matching_acls_o_filter_results -= 1
+            if n_matching_acls_o_filter_results < 0:
+                if n_matching_acls_o_filter_results != -1:
+                    raise _count_error(n_matching_acls_o_filter_results, 0)
                 raise _null_error("MatchingAcls")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
+            elif n_matching_acls_o_filter_results > blen - pos:
+                raise _count_error(n_matching_acls_o_filter_results, blen - pos)
             else:
-                veo_2_3: list[DeleteAclsMatchingAcl] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(DeleteAclsMatchingAcl)
-                    eeo_2_3.error_code = _S_h.unpack_from(buf, pos)[0]
+                v_matching_acls_o_filter_results: list[DeleteAclsMatchingAcl] = []
+                ap_matching_acls_o_filter_results = v_matching_acls_o_filter_results.append
+                for _ in range(n_matching_acls_o_filter_results):
+                    o_filter_results_matching_acls = _new_object(DeleteAclsMatchingAcl)
+                    o_filter_results_matching_acls.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    lneeo_2_3_2 = buf[pos]
-                    if lneeo_2_3_2 < 0x80:
+                    ln_error_message_o_filter_results_matching_acls = buf[pos]
+                    if ln_error_message_o_filter_results_matching_acls < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_2 -= 1
-                    if lneeo_2_3_2 < 0:
-                        eeo_2_3.error_message = None
-                    elif pos + lneeo_2_3_2 > blen:
-                        raise _length_error(lneeo_2_3_2, pos, blen)
+                        ln_error_message_o_filter_results_matching_acls, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    ln_error_message_o_filter_results_matching_acls -= 1
+                    if ln_error_message_o_filter_results_matching_acls < 0:
+                        o_filter_results_matching_acls.error_message = None
+                    elif pos + ln_error_message_o_filter_results_matching_acls > blen:
+                        raise _length_error(
+                            ln_error_message_o_filter_results_matching_acls, pos, blen
+                        )
                     else:
-                        eeo_2_3.error_message = buf[pos : pos + lneeo_2_3_2].decode()
-                        pos += lneeo_2_3_2
-                    eeo_2_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+                        o_filter_results_matching_acls.error_message = buf[
+                            pos : pos + ln_error_message_o_filter_results_matching_acls
+                        ].decode()
+                        pos += ln_error_message_o_filter_results_matching_acls
+                    o_filter_results_matching_acls.resource_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    lneeo_2_3_4 = buf[pos]
-                    if lneeo_2_3_4 < 0x80:
+                    ln_resource_name_o_filter_results_matching_acls = buf[pos]
+                    if ln_resource_name_o_filter_results_matching_acls < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_4 -= 1
-                    if lneeo_2_3_4 < 0:
+                        ln_resource_name_o_filter_results_matching_acls, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    ln_resource_name_o_filter_results_matching_acls -= 1
+                    if ln_resource_name_o_filter_results_matching_acls < 0:
                         raise _null_error("ResourceName")
-                    elif pos + lneeo_2_3_4 > blen:
-                        raise _length_error(lneeo_2_3_4, pos, blen)
+                    elif pos + ln_resource_name_o_filter_results_matching_acls > blen:
+                        raise _length_error(
+                            ln_resource_name_o_filter_results_matching_acls, pos, blen
+                        )
                     else:
-                        eeo_2_3.resource_name = buf[pos : pos + lneeo_2_3_4].decode()
-                        pos += lneeo_2_3_4
-                    eeo_2_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+                        o_filter_results_matching_acls.resource_name = buf[
+                            pos : pos + ln_resource_name_o_filter_results_matching_acls
+                        ].decode()
+                        pos += ln_resource_name_o_filter_results_matching_acls
+                    o_filter_results_matching_acls.pattern_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    lneeo_2_3_6 = buf[pos]
-                    if lneeo_2_3_6 < 0x80:
+                    ln_principal_o_filter_results_matching_acls = buf[pos]
+                    if ln_principal_o_filter_results_matching_acls < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_6, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_6 -= 1
-                    if lneeo_2_3_6 < 0:
+                        ln_principal_o_filter_results_matching_acls, pos = _read_uvarint(buf, pos)
+                    ln_principal_o_filter_results_matching_acls -= 1
+                    if ln_principal_o_filter_results_matching_acls < 0:
                         raise _null_error("Principal")
-                    elif pos + lneeo_2_3_6 > blen:
-                        raise _length_error(lneeo_2_3_6, pos, blen)
+                    elif pos + ln_principal_o_filter_results_matching_acls > blen:
+                        raise _length_error(ln_principal_o_filter_results_matching_acls, pos, blen)
                     else:
-                        eeo_2_3.principal = buf[pos : pos + lneeo_2_3_6].decode()
-                        pos += lneeo_2_3_6
-                    lneeo_2_3_7 = buf[pos]
-                    if lneeo_2_3_7 < 0x80:
+                        o_filter_results_matching_acls.principal = buf[
+                            pos : pos + ln_principal_o_filter_results_matching_acls
+                        ].decode()
+                        pos += ln_principal_o_filter_results_matching_acls
+                    ln_host_o_filter_results_matching_acls = buf[pos]
+                    if ln_host_o_filter_results_matching_acls < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_7, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_7 -= 1
-                    if lneeo_2_3_7 < 0:
+                        ln_host_o_filter_results_matching_acls, pos = _read_uvarint(buf, pos)
+                    ln_host_o_filter_results_matching_acls -= 1
+                    if ln_host_o_filter_results_matching_acls < 0:
                         raise _null_error("Host")
-                    elif pos + lneeo_2_3_7 > blen:
-                        raise _length_error(lneeo_2_3_7, pos, blen)
+                    elif pos + ln_host_o_filter_results_matching_acls > blen:
+                        raise _length_error(ln_host_o_filter_results_matching_acls, pos, blen)
                     else:
-                        eeo_2_3.host = buf[pos : pos + lneeo_2_3_7].decode()
-                        pos += lneeo_2_3_7
-                    eeo_2_3.operation, eeo_2_3.permission_type = _S_bb.unpack_from(buf, pos)
+                        o_filter_results_matching_acls.host = buf[
+                            pos : pos + ln_host_o_filter_results_matching_acls
+                        ].decode()
+                        pos += ln_host_o_filter_results_matching_acls
+                    (
+                        o_filter_results_matching_acls.operation,
+                        o_filter_results_matching_acls.permission_type,
+                    ) = _S_bb.unpack_from(buf, pos)
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_3._unknown_tags = None
+                        o_filter_results_matching_acls._unknown_tags = None
                     else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.matching_acls = veo_2_3
+                        o_filter_results_matching_acls._unknown_tags, pos = _read_unknown_tags(
+                            buf, pos
+                        )
+                    ap_matching_acls_o_filter_results(o_filter_results_matching_acls)
+                o_filter_results.matching_acls = v_matching_acls_o_filter_results
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_filter_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.filter_results = vo_2
+                o_filter_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_filter_results_o(o_filter_results)
+        o.filter_results = v_filter_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -964,13 +747,13 @@ def _e_DeleteAclsResponse_2(o: DeleteAclsResponse, out: list[_Buffer]) -> None:
     """Encode DeleteAclsResponse at versions 2, 3."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.filter_results
-    if a2 is None:
+    a_filter_results = o.filter_results
+    if a_filter_results is None:
         raise _null_value("FilterResults")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DeleteAclsFilterResult_2(e2, out)
+        w(_uvarint(len(a_filter_results) + 1))
+        for e_filter_results in a_filter_results:
+            _e_DeleteAclsFilterResult_2(e_filter_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -33,6 +33,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
 from .delete_groups_response import DeleteGroupsResponse
 
 __all__ = [
@@ -53,7 +54,7 @@ class DeleteGroupsRequest(_Request[DeleteGroupsResponse]):
         "groups_names": "v0+: The group names to delete.",
     }
 
-    groups_names: list[str]
+    groups_names: list[GroupId]
     API_KEY: ClassVar[int | None] = 42
     NAME: ClassVar[str] = "DeleteGroupsRequest"
     KIND: ClassVar[str] = "request"
@@ -65,21 +66,24 @@ class DeleteGroupsRequest(_Request[DeleteGroupsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DeleteGroupsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "groups_names",
-            "groupsNames",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="groups_names",
+            json_name="groupsNames",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, groups_names: list[str] = _EMPTY) -> None:
+    def __init__(
+        self,
+        groups_names: list[GroupId] = _EMPTY,
+    ) -> None:
         self.groups_names = [] if groups_names is _EMPTY else groups_names
         self._unknown_tags = None
 
@@ -97,12 +101,12 @@ def _d_DeleteGroupsRequest_0(buf: bytes, pos: int) -> tuple[DeleteGroupsRequest,
     elif n_groups_names_o > blen - pos:
         raise _count_error(n_groups_names_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
+        v_groups_names_o: list[GroupId] = []
+        ap_groups_names_o = v_groups_names_o.append
         for _ in range(n_groups_names_o):
-            eo_2, pos = _read_str(buf, pos)
-            apo_2(eo_2)
-        o.groups_names = vo_2
+            e_groups_names_o, pos = _read_str(buf, pos)
+            ap_groups_names_o(e_groups_names_o)
+        o.groups_names = v_groups_names_o
     o._unknown_tags = None
     return o, pos
 
@@ -112,38 +116,38 @@ def _e_DeleteGroupsRequest_0(o: DeleteGroupsRequest, out: list[_Buffer]) -> None
     if o._unknown_tags:
         raise _tags_unsupported("DeleteGroupsRequest")
     w = out.append
-    a1 = o.groups_names
-    if a1 is None:
+    a_groups_names = o.groups_names
+    if a_groups_names is None:
         raise _null_value("GroupsNames")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            w(_enc_str(e1))
+        w(_S_i.pack(len(a_groups_names)))
+        for e_groups_names in a_groups_names:
+            w(_enc_str(e_groups_names))
 
 
 def _d_DeleteGroupsRequest_2(buf: bytes, pos: int) -> tuple[DeleteGroupsRequest, int]:
     """Decode DeleteGroupsRequest at versions 2, 3."""
     blen = len(buf)
     o = _new_object(DeleteGroupsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_groups_names_o = buf[pos]
+    if n_groups_names_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_groups_names_o, pos = _read_uvarint(buf, pos)
+    n_groups_names_o -= 1
+    if n_groups_names_o < 0:
+        if n_groups_names_o != -1:
+            raise _count_error(n_groups_names_o, 0)
         raise _null_error("GroupsNames")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_groups_names_o > blen - pos:
+        raise _count_error(n_groups_names_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.groups_names = vo_1
+        v_groups_names_o: list[GroupId] = []
+        ap_groups_names_o = v_groups_names_o.append
+        for _ in range(n_groups_names_o):
+            e_groups_names_o, pos = _read_cstr(buf, pos)
+            ap_groups_names_o(e_groups_names_o)
+        o.groups_names = v_groups_names_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -155,13 +159,13 @@ def _d_DeleteGroupsRequest_2(buf: bytes, pos: int) -> tuple[DeleteGroupsRequest,
 def _e_DeleteGroupsRequest_2(o: DeleteGroupsRequest, out: list[_Buffer]) -> None:
     """Encode DeleteGroupsRequest at versions 2, 3."""
     w = out.append
-    a1 = o.groups_names
-    if a1 is None:
+    a_groups_names = o.groups_names
+    if a_groups_names is None:
         raise _null_value("GroupsNames")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
+        w(_uvarint(len(a_groups_names) + 1))
+        for e_groups_names in a_groups_names:
+            w(_enc_cstr(e_groups_names))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -34,6 +34,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
+
 __all__ = [
     "DeletableGroupResult",
     "DeleteGroupsResponse",
@@ -45,7 +47,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class DeletableGroupResult(_Struct):
-    """The deletion results.
+    """The deletion results. In versions 0-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group id.
@@ -59,33 +61,56 @@ class DeletableGroupResult(_Struct):
         "error_message": "v3+, nullable v3+: The error message, or null if there was no error.",
     }
 
-    group_id: str
+    group_id: GroupId
     error_code: int
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (3, 32767),
-            (3, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=(3, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, group_id: str = "", error_code: int = 0, error_message: str | None = None
+        self,
+        group_id: GroupId = "",
+        error_code: int = 0,
+        error_message: str | None = None,
     ) -> None:
         self.group_id = group_id
         self.error_code = error_code
@@ -118,63 +143,41 @@ class DeleteGroupsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "results",
-            "results",
-            "[]DeletableGroupResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeletableGroupResult,
+            name="results",
+            json_name="results",
+            type="[]DeletableGroupResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeletableGroupResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, results: list[DeletableGroupResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        results: list[DeletableGroupResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-
-def _d_DeletableGroupResult_0(buf: bytes, pos: int) -> tuple[DeletableGroupResult, int]:
-    """Decode DeletableGroupResult at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(DeletableGroupResult)
-    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_group_id_o < 0:
-        raise (
-            _null_error("GroupId")
-            if ln_group_id_o == -1
-            else _length_error(ln_group_id_o, pos, blen)
-        )
-    elif pos + ln_group_id_o > blen:
-        raise _length_error(ln_group_id_o, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + ln_group_id_o].decode()
-        pos += ln_group_id_o
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.error_message = None
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DeletableGroupResult_0(o: DeletableGroupResult, out: list[_Buffer]) -> None:
@@ -186,34 +189,6 @@ def _e_DeletableGroupResult_0(o: DeletableGroupResult, out: list[_Buffer]) -> No
     w(_S_h.pack(o.error_code))
 
 
-def _d_DeletableGroupResult_2(buf: bytes, pos: int) -> tuple[DeletableGroupResult, int]:
-    """Decode DeletableGroupResult at version 2."""
-    blen = len(buf)
-    o = _new_object(DeletableGroupResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.error_message = None
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_DeletableGroupResult_2(o: DeletableGroupResult, out: list[_Buffer]) -> None:
     """Encode DeletableGroupResult at version 2."""
     w = out.append
@@ -223,46 +198,6 @@ def _e_DeletableGroupResult_2(o: DeletableGroupResult, out: list[_Buffer]) -> No
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DeletableGroupResult_3(buf: bytes, pos: int) -> tuple[DeletableGroupResult, int]:
-    """Decode DeletableGroupResult at version 3."""
-    blen = len(buf)
-    o = _new_object(DeletableGroupResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.error_message = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DeletableGroupResult_3(o: DeletableGroupResult, out: list[_Buffer]) -> None:
@@ -290,29 +225,29 @@ def _d_DeleteGroupsResponse_0(buf: bytes, pos: int) -> tuple[DeleteGroupsRespons
     elif n_results_o > blen - pos:
         raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DeletableGroupResult] = []
-        apo_2 = vo_2.append
+        v_results_o: list[DeletableGroupResult] = []
+        ap_results_o = v_results_o.append
         for _ in range(n_results_o):
-            eo_2 = _new_object(DeletableGroupResult)
-            ln_group_id_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_results = _new_object(DeletableGroupResult)
+            ln_group_id_o_results = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_group_id_eo_2 < 0:
+            if ln_group_id_o_results < 0:
                 raise (
                     _null_error("GroupId")
-                    if ln_group_id_eo_2 == -1
-                    else _length_error(ln_group_id_eo_2, pos, blen)
+                    if ln_group_id_o_results == -1
+                    else _length_error(ln_group_id_o_results, pos, blen)
                 )
-            elif pos + ln_group_id_eo_2 > blen:
-                raise _length_error(ln_group_id_eo_2, pos, blen)
+            elif pos + ln_group_id_o_results > blen:
+                raise _length_error(ln_group_id_o_results, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
-                pos += ln_group_id_eo_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_results.group_id = buf[pos : pos + ln_group_id_o_results].decode()
+                pos += ln_group_id_o_results
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message = None
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.results = vo_2
+            o_results.error_message = None
+            o_results._unknown_tags = None
+            ap_results_o(o_results)
+        o.results = v_results_o
     o._unknown_tags = None
     return o, pos
 
@@ -323,13 +258,13 @@ def _e_DeleteGroupsResponse_0(o: DeleteGroupsResponse, out: list[_Buffer]) -> No
         raise _tags_unsupported("DeleteGroupsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DeletableGroupResult_0(e2, out)
+        w(_S_i.pack(len(a_results)))
+        for e_results in a_results:
+            _e_DeletableGroupResult_0(e_results, out)
 
 
 def _d_DeleteGroupsResponse_2(buf: bytes, pos: int) -> tuple[DeleteGroupsResponse, int]:
@@ -338,46 +273,46 @@ def _d_DeleteGroupsResponse_2(buf: bytes, pos: int) -> tuple[DeleteGroupsRespons
     o = _new_object(DeleteGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DeletableGroupResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DeletableGroupResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_results_o: list[DeletableGroupResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(DeletableGroupResult)
+            ln_group_id_o_results = buf[pos]
+            if ln_group_id_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_group_id_o_results, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_results -= 1
+            if ln_group_id_o_results < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_group_id_o_results > blen:
+                raise _length_error(ln_group_id_o_results, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_results.group_id = buf[pos : pos + ln_group_id_o_results].decode()
+                pos += ln_group_id_o_results
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message = None
+            o_results.error_message = None
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -390,13 +325,13 @@ def _e_DeleteGroupsResponse_2(o: DeleteGroupsResponse, out: list[_Buffer]) -> No
     """Encode DeleteGroupsResponse at version 2."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DeletableGroupResult_2(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_DeletableGroupResult_2(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -409,58 +344,58 @@ def _d_DeleteGroupsResponse_3(buf: bytes, pos: int) -> tuple[DeleteGroupsRespons
     o = _new_object(DeleteGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DeletableGroupResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DeletableGroupResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_results_o: list[DeletableGroupResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(DeletableGroupResult)
+            ln_group_id_o_results = buf[pos]
+            if ln_group_id_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_group_id_o_results, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_results -= 1
+            if ln_group_id_o_results < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_group_id_o_results > blen:
+                raise _length_error(ln_group_id_o_results, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_results.group_id = buf[pos : pos + ln_group_id_o_results].decode()
+                pos += ln_group_id_o_results
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+            ln_error_message_o_results = buf[pos]
+            if ln_error_message_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+                ln_error_message_o_results, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_results -= 1
+            if ln_error_message_o_results < 0:
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -473,13 +408,13 @@ def _e_DeleteGroupsResponse_3(o: DeleteGroupsResponse, out: list[_Buffer]) -> No
     """Encode DeleteGroupsResponse at version 3."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DeletableGroupResult_3(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_DeletableGroupResult_3(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

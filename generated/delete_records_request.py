@@ -33,6 +33,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
 from .delete_records_response import DeleteRecordsResponse
 
 __all__ = [
@@ -47,7 +48,7 @@ _S_iq = _struct.Struct(">iq")
 
 
 class DeleteRecordsPartition(_Struct):
-    """Each partition that we want to delete records from.
+    """Each partition that we want to delete records from. In versions 0-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -63,31 +64,45 @@ class DeleteRecordsPartition(_Struct):
     offset: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "offset", "offset", "int64", (0, 32767), None, None, None, 0, False, False, None
+            name="offset",
+            json_name="offset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0, offset: int = 0) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+        offset: int = 0,
+    ) -> None:
         self.partition_index = partition_index
         self.offset = offset
         self._unknown_tags = None
 
 
 class DeleteRecordsTopic(_Struct):
-    """Each topic that we want to delete records from.
+    """Each topic that we want to delete records from. In versions 0-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -99,28 +114,42 @@ class DeleteRecordsTopic(_Struct):
         "partitions": "v0+: Each partition that we want to delete records from.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[DeleteRecordsPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]DeleteRecordsPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeleteRecordsPartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]DeleteRecordsPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeleteRecordsPartition,
         ),
     )
 
-    def __init__(self, name: str = "", partitions: list[DeleteRecordsPartition] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partitions: list[DeleteRecordsPartition] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -152,37 +181,41 @@ class DeleteRecordsRequest(_Request[DeleteRecordsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DeleteRecordsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]DeleteRecordsTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeleteRecordsTopic,
+            name="topics",
+            json_name="topics",
+            type="[]DeleteRecordsTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeleteRecordsTopic,
         ),
         _FieldSchema(
-            "timeout_ms", "timeoutMs", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="timeout_ms",
+            json_name="timeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topics: list[DeleteRecordsTopic] = _EMPTY, timeout_ms: int = 0) -> None:
+    def __init__(
+        self,
+        topics: list[DeleteRecordsTopic] = _EMPTY,
+        timeout_ms: int = 0,
+    ) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self.timeout_ms = timeout_ms
         self._unknown_tags = None
-
-
-def _d_DeleteRecordsPartition_0(buf: bytes, pos: int) -> tuple[DeleteRecordsPartition, int]:
-    """Decode DeleteRecordsPartition at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(DeleteRecordsPartition)
-    o.partition_index, o.offset = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DeleteRecordsPartition_0(o: DeleteRecordsPartition, out: list[_Buffer]) -> None:
@@ -191,20 +224,6 @@ def _e_DeleteRecordsPartition_0(o: DeleteRecordsPartition, out: list[_Buffer]) -
         raise _tags_unsupported("DeleteRecordsPartition")
     w = out.append
     w(_S_iq.pack(o.partition_index, o.offset))
-
-
-def _d_DeleteRecordsPartition_2(buf: bytes, pos: int) -> tuple[DeleteRecordsPartition, int]:
-    """Decode DeleteRecordsPartition at version 2."""
-    blen = len(buf)
-    o = _new_object(DeleteRecordsPartition)
-    o.partition_index, o.offset = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DeleteRecordsPartition_2(o: DeleteRecordsPartition, out: list[_Buffer]) -> None:
@@ -217,118 +236,32 @@ def _e_DeleteRecordsPartition_2(o: DeleteRecordsPartition, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteRecordsTopic_0(buf: bytes, pos: int) -> tuple[DeleteRecordsTopic, int]:
-    """Decode DeleteRecordsTopic at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(DeleteRecordsTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[DeleteRecordsPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(DeleteRecordsPartition)
-            eo_4.partition_index, eo_4.offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DeleteRecordsTopic_0(o: DeleteRecordsTopic, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsTopic at versions 0, 1."""
     if o._unknown_tags:
         raise _tags_unsupported("DeleteRecordsTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DeleteRecordsPartition_0(e2, out)
-
-
-def _d_DeleteRecordsTopic_2(buf: bytes, pos: int) -> tuple[DeleteRecordsTopic, int]:
-    """Decode DeleteRecordsTopic at version 2."""
-    blen = len(buf)
-    o = _new_object(DeleteRecordsTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[DeleteRecordsPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DeleteRecordsPartition)
-            eo_2.partition_index, eo_2.offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_DeleteRecordsPartition_0(e_partitions, out)
 
 
 def _e_DeleteRecordsTopic_2(o: DeleteRecordsTopic, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsTopic at version 2."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DeleteRecordsPartition_2(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_DeleteRecordsPartition_2(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -348,44 +281,46 @@ def _d_DeleteRecordsRequest_0(buf: bytes, pos: int) -> tuple[DeleteRecordsReques
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[DeleteRecordsTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[DeleteRecordsTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(DeleteRecordsTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(DeleteRecordsTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[DeleteRecordsPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(DeleteRecordsPartition)
-                    eeo_2_4.partition_index, eeo_2_4.offset = _S_iq.unpack_from(buf, pos)
+                v_partitions_o_topics: list[DeleteRecordsPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(DeleteRecordsPartition)
+                    o_topics_partitions.partition_index, o_topics_partitions.offset = (
+                        _S_iq.unpack_from(buf, pos)
+                    )
                     pos += 12
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -397,13 +332,13 @@ def _e_DeleteRecordsRequest_0(o: DeleteRecordsRequest, out: list[_Buffer]) -> No
     if o._unknown_tags:
         raise _tags_unsupported("DeleteRecordsRequest")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_DeleteRecordsTopic_0(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_DeleteRecordsTopic_0(e_topics, out)
     w(_S_i.pack(o.timeout_ms))
 
 
@@ -411,69 +346,71 @@ def _d_DeleteRecordsRequest_2(buf: bytes, pos: int) -> tuple[DeleteRecordsReques
     """Decode DeleteRecordsRequest at version 2."""
     blen = len(buf)
     o = _new_object(DeleteRecordsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[DeleteRecordsTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(DeleteRecordsTopic)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_topics_o: list[DeleteRecordsTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(DeleteRecordsTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_1_2: list[DeleteRecordsPartition] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(DeleteRecordsPartition)
-                    eeo_1_2.partition_index, eeo_1_2.offset = _S_iq.unpack_from(buf, pos)
+                v_partitions_o_topics: list[DeleteRecordsPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(DeleteRecordsPartition)
+                    o_topics_partitions.partition_index, o_topics_partitions.offset = (
+                        _S_iq.unpack_from(buf, pos)
+                    )
                     pos += 12
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.partitions = veo_1_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -487,13 +424,13 @@ def _d_DeleteRecordsRequest_2(buf: bytes, pos: int) -> tuple[DeleteRecordsReques
 def _e_DeleteRecordsRequest_2(o: DeleteRecordsRequest, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsRequest at version 2."""
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_DeleteRecordsTopic_2(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DeleteRecordsTopic_2(e_topics, out)
     w(_S_i.pack(o.timeout_ms))
     if o._unknown_tags is None:
         w(b"\x00")

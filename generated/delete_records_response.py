@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "DeleteRecordsPartitionResult",
     "DeleteRecordsTopicResult",
@@ -45,7 +47,7 @@ _S_iqh = _struct.Struct(">iqh")
 
 
 class DeleteRecordsPartitionResult(_Struct):
-    """Each partition that we wanted to delete records from.
+    """Each partition that we wanted to delete records from. In versions 0-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -64,38 +66,51 @@ class DeleteRecordsPartitionResult(_Struct):
     error_code: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "low_watermark",
-            "lowWatermark",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="low_watermark",
+            json_name="lowWatermark",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, partition_index: int = 0, low_watermark: int = 0, error_code: int = 0
+        self,
+        partition_index: int = 0,
+        low_watermark: int = 0,
+        error_code: int = 0,
     ) -> None:
         self.partition_index = partition_index
         self.low_watermark = low_watermark
@@ -104,7 +119,7 @@ class DeleteRecordsPartitionResult(_Struct):
 
 
 class DeleteRecordsTopicResult(_Struct):
-    """Each topic that we wanted to delete records from.
+    """Each topic that we wanted to delete records from. In versions 0-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -116,29 +131,41 @@ class DeleteRecordsTopicResult(_Struct):
         "partitions": "v0+: Each partition that we wanted to delete records from.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[DeleteRecordsPartitionResult]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]DeleteRecordsPartitionResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeleteRecordsPartitionResult,
+            name="partitions",
+            json_name="partitions",
+            type="[]DeleteRecordsPartitionResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeleteRecordsPartitionResult,
         ),
     )
 
     def __init__(
-        self, name: str = "", partitions: list[DeleteRecordsPartitionResult] = _EMPTY
+        self,
+        name: TopicName = "",
+        partitions: list[DeleteRecordsPartitionResult] = _EMPTY,
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -170,51 +197,41 @@ class DeleteRecordsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]DeleteRecordsTopicResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeleteRecordsTopicResult,
+            name="topics",
+            json_name="topics",
+            type="[]DeleteRecordsTopicResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeleteRecordsTopicResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, topics: list[DeleteRecordsTopicResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        topics: list[DeleteRecordsTopicResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_DeleteRecordsPartitionResult_0(
-    buf: bytes, pos: int
-) -> tuple[DeleteRecordsPartitionResult, int]:
-    """Decode DeleteRecordsPartitionResult at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(DeleteRecordsPartitionResult)
-    o.partition_index, o.low_watermark, o.error_code = _S_iqh.unpack_from(buf, pos)
-    pos += 14
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DeleteRecordsPartitionResult_0(o: DeleteRecordsPartitionResult, out: list[_Buffer]) -> None:
@@ -223,22 +240,6 @@ def _e_DeleteRecordsPartitionResult_0(o: DeleteRecordsPartitionResult, out: list
         raise _tags_unsupported("DeleteRecordsPartitionResult")
     w = out.append
     w(_S_iqh.pack(o.partition_index, o.low_watermark, o.error_code))
-
-
-def _d_DeleteRecordsPartitionResult_2(
-    buf: bytes, pos: int
-) -> tuple[DeleteRecordsPartitionResult, int]:
-    """Decode DeleteRecordsPartitionResult at version 2."""
-    blen = len(buf)
-    o = _new_object(DeleteRecordsPartitionResult)
-    o.partition_index, o.low_watermark, o.error_code = _S_iqh.unpack_from(buf, pos)
-    pos += 14
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DeleteRecordsPartitionResult_2(o: DeleteRecordsPartitionResult, out: list[_Buffer]) -> None:
@@ -251,118 +252,32 @@ def _e_DeleteRecordsPartitionResult_2(o: DeleteRecordsPartitionResult, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteRecordsTopicResult_0(buf: bytes, pos: int) -> tuple[DeleteRecordsTopicResult, int]:
-    """Decode DeleteRecordsTopicResult at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(DeleteRecordsTopicResult)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[DeleteRecordsPartitionResult] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(DeleteRecordsPartitionResult)
-            eo_4.partition_index, eo_4.low_watermark, eo_4.error_code = _S_iqh.unpack_from(buf, pos)
-            pos += 14
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DeleteRecordsTopicResult_0(o: DeleteRecordsTopicResult, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsTopicResult at versions 0, 1."""
     if o._unknown_tags:
         raise _tags_unsupported("DeleteRecordsTopicResult")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DeleteRecordsPartitionResult_0(e2, out)
-
-
-def _d_DeleteRecordsTopicResult_2(buf: bytes, pos: int) -> tuple[DeleteRecordsTopicResult, int]:
-    """Decode DeleteRecordsTopicResult at version 2."""
-    blen = len(buf)
-    o = _new_object(DeleteRecordsTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[DeleteRecordsPartitionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DeleteRecordsPartitionResult)
-            eo_2.partition_index, eo_2.low_watermark, eo_2.error_code = _S_iqh.unpack_from(buf, pos)
-            pos += 14
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_DeleteRecordsPartitionResult_0(e_partitions, out)
 
 
 def _e_DeleteRecordsTopicResult_2(o: DeleteRecordsTopicResult, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsTopicResult at version 2."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DeleteRecordsPartitionResult_2(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_DeleteRecordsPartitionResult_2(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -382,46 +297,48 @@ def _d_DeleteRecordsResponse_0(buf: bytes, pos: int) -> tuple[DeleteRecordsRespo
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[DeleteRecordsTopicResult] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[DeleteRecordsTopicResult] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(DeleteRecordsTopicResult)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(DeleteRecordsTopicResult)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[DeleteRecordsPartitionResult] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(DeleteRecordsPartitionResult)
-                    eeo_2_4.partition_index, eeo_2_4.low_watermark, eeo_2_4.error_code = (
-                        _S_iqh.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[DeleteRecordsPartitionResult] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(DeleteRecordsPartitionResult)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.low_watermark,
+                        o_topics_partitions.error_code,
+                    ) = _S_iqh.unpack_from(buf, pos)
                     pos += 14
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o._unknown_tags = None
     return o, pos
 
@@ -432,13 +349,13 @@ def _e_DeleteRecordsResponse_0(o: DeleteRecordsResponse, out: list[_Buffer]) -> 
         raise _tags_unsupported("DeleteRecordsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DeleteRecordsTopicResult_0(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_DeleteRecordsTopicResult_0(e_topics, out)
 
 
 def _d_DeleteRecordsResponse_2(buf: bytes, pos: int) -> tuple[DeleteRecordsResponse, int]:
@@ -447,71 +364,73 @@ def _d_DeleteRecordsResponse_2(buf: bytes, pos: int) -> tuple[DeleteRecordsRespo
     o = _new_object(DeleteRecordsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[DeleteRecordsTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DeleteRecordsTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[DeleteRecordsTopicResult] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(DeleteRecordsTopicResult)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[DeleteRecordsPartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(DeleteRecordsPartitionResult)
-                    eeo_2_2.partition_index, eeo_2_2.low_watermark, eeo_2_2.error_code = (
-                        _S_iqh.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[DeleteRecordsPartitionResult] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(DeleteRecordsPartitionResult)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.low_watermark,
+                        o_topics_partitions.error_code,
+                    ) = _S_iqh.unpack_from(buf, pos)
                     pos += 14
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -524,13 +443,13 @@ def _e_DeleteRecordsResponse_2(o: DeleteRecordsResponse, out: list[_Buffer]) -> 
     """Encode DeleteRecordsResponse at version 2."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DeleteRecordsTopicResult_2(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DeleteRecordsTopicResult_2(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

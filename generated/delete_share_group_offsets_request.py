@@ -31,6 +31,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
 from .delete_share_group_offsets_response import DeleteShareGroupOffsetsResponse
 
 __all__ = [
@@ -40,7 +41,7 @@ __all__ = [
 
 
 class DeleteShareGroupOffsetsRequestTopic(_Struct):
-    """The topics to delete offsets for.
+    """The topics to delete offsets for. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -50,24 +51,27 @@ class DeleteShareGroupOffsetsRequestTopic(_Struct):
         "topic_name": "v0+: The topic name.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic_name: str = "") -> None:
+    def __init__(
+        self,
+        topic_name: TopicName = "",
+    ) -> None:
         self.topic_name = topic_name
         self._unknown_tags = None
 
@@ -85,7 +89,7 @@ class DeleteShareGroupOffsetsRequest(_Request[DeleteShareGroupOffsetsResponse]):
         "topics": "v0+: The topics to delete offsets for.",
     }
 
-    group_id: str
+    group_id: GroupId
     topics: list[DeleteShareGroupOffsetsRequestTopic]
     API_KEY: ClassVar[int | None] = 92
     NAME: ClassVar[str] = "DeleteShareGroupOffsetsRequest"
@@ -98,56 +102,41 @@ class DeleteShareGroupOffsetsRequest(_Request[DeleteShareGroupOffsetsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DeleteShareGroupOffsetsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]DeleteShareGroupOffsetsRequestTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeleteShareGroupOffsetsRequestTopic,
+            name="topics",
+            json_name="topics",
+            type="[]DeleteShareGroupOffsetsRequestTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeleteShareGroupOffsetsRequestTopic,
         ),
     )
 
     def __init__(
-        self, group_id: str = "", topics: list[DeleteShareGroupOffsetsRequestTopic] = _EMPTY
+        self,
+        group_id: GroupId = "",
+        topics: list[DeleteShareGroupOffsetsRequestTopic] = _EMPTY,
     ) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_DeleteShareGroupOffsetsRequestTopic_0(
-    buf: bytes, pos: int
-) -> tuple[DeleteShareGroupOffsetsRequestTopic, int]:
-    """Decode DeleteShareGroupOffsetsRequestTopic at version 0."""
-    blen = len(buf)
-    o = _new_object(DeleteShareGroupOffsetsRequestTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DeleteShareGroupOffsetsRequestTopic_0(
@@ -168,56 +157,56 @@ def _d_DeleteShareGroupOffsetsRequest_0(
     """Decode DeleteShareGroupOffsetsRequest at version 0."""
     blen = len(buf)
     o = _new_object(DeleteShareGroupOffsetsRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[DeleteShareGroupOffsetsRequestTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DeleteShareGroupOffsetsRequestTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[DeleteShareGroupOffsetsRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(DeleteShareGroupOffsetsRequestTopic)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -232,13 +221,13 @@ def _e_DeleteShareGroupOffsetsRequest_0(
     """Encode DeleteShareGroupOffsetsRequest at version 0."""
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DeleteShareGroupOffsetsRequestTopic_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DeleteShareGroupOffsetsRequestTopic_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

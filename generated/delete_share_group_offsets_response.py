@@ -35,6 +35,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "DeleteShareGroupOffsetsResponseTopic",
     "DeleteShareGroupOffsetsResponse",
@@ -45,7 +47,7 @@ _S_ih = _struct.Struct(">ih")
 
 
 class DeleteShareGroupOffsetsResponseTopic(_Struct):
-    """The results for each topic.
+    """The results for each topic. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -61,58 +63,68 @@ class DeleteShareGroupOffsetsResponseTopic(_Struct):
         "error_message": "v0+, nullable v0+: The topic-level error message, or null if there was no error.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     topic_id: uuid.UUID
     error_code: int
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        topic_name: str = "",
+        topic_name: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         error_code: int = 0,
         error_message: str | None = None,
@@ -155,46 +167,56 @@ class DeleteShareGroupOffsetsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "responses",
-            "responses",
-            "[]DeleteShareGroupOffsetsResponseTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeleteShareGroupOffsetsResponseTopic,
+            name="responses",
+            json_name="responses",
+            type="[]DeleteShareGroupOffsetsResponseTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeleteShareGroupOffsetsResponseTopic,
         ),
     )
 
@@ -210,49 +232,6 @@ class DeleteShareGroupOffsetsResponse(_Message):
         self.error_message = error_message
         self.responses = [] if responses is _EMPTY else responses
         self._unknown_tags = None
-
-
-def _d_DeleteShareGroupOffsetsResponseTopic_0(
-    buf: bytes, pos: int
-) -> tuple[DeleteShareGroupOffsetsResponseTopic, int]:
-    """Decode DeleteShareGroupOffsetsResponseTopic at version 0."""
-    blen = len(buf)
-    o = _new_object(DeleteShareGroupOffsetsResponseTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.topic_id, pos = _read_uuid(buf, pos)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.error_message = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DeleteShareGroupOffsetsResponseTopic_0(
@@ -278,72 +257,72 @@ def _d_DeleteShareGroupOffsetsResponse_0(
     o = _new_object(DeleteShareGroupOffsetsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_3: list[DeleteShareGroupOffsetsResponseTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(DeleteShareGroupOffsetsResponseTopic)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_responses_o: list[DeleteShareGroupOffsetsResponseTopic] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(DeleteShareGroupOffsetsResponseTopic)
+            ln_topic_name_o_responses = buf[pos]
+            if ln_topic_name_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_topic_name_o_responses, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_responses -= 1
+            if ln_topic_name_o_responses < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_topic_name_o_responses > blen:
+                raise _length_error(ln_topic_name_o_responses, pos, blen)
             else:
-                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            eo_3.topic_id, pos = _read_uuid(buf, pos)
-            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_responses.topic_name = buf[pos : pos + ln_topic_name_o_responses].decode()
+                pos += ln_topic_name_o_responses
+            o_responses.topic_id, pos = _read_uuid(buf, pos)
+            o_responses.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_3_4 = buf[pos]
-            if lneo_3_4 < 0x80:
+            ln_error_message_o_responses = buf[pos]
+            if ln_error_message_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_3_4, pos = _read_uvarint(buf, pos)
-            lneo_3_4 -= 1
-            if lneo_3_4 < 0:
-                eo_3.error_message = None
-            elif pos + lneo_3_4 > blen:
-                raise _length_error(lneo_3_4, pos, blen)
+                ln_error_message_o_responses, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_responses -= 1
+            if ln_error_message_o_responses < 0:
+                o_responses.error_message = None
+            elif pos + ln_error_message_o_responses > blen:
+                raise _length_error(ln_error_message_o_responses, pos, blen)
             else:
-                eo_3.error_message = buf[pos : pos + lneo_3_4].decode()
-                pos += lneo_3_4
+                o_responses.error_message = buf[pos : pos + ln_error_message_o_responses].decode()
+                pos += ln_error_message_o_responses
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.responses = vo_3
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -359,13 +338,13 @@ def _e_DeleteShareGroupOffsetsResponse_0(
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.responses
-    if a3 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_DeleteShareGroupOffsetsResponseTopic_0(e3, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_DeleteShareGroupOffsetsResponseTopic_0(e_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

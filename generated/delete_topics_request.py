@@ -38,6 +38,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
 from .delete_topics_response import DeleteTopicsResponse
 
 __all__ = [
@@ -49,7 +50,7 @@ _S_i = _struct.Struct(">i")
 
 
 class DeleteTopicState(_Struct):
-    """The name or topic ID of the topic.
+    """The name or topic ID of the topic. In versions 6, flexible in 6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v6+, nullable v6+): The topic name.
@@ -61,28 +62,42 @@ class DeleteTopicState(_Struct):
         "topic_id": "v6+: The unique topic ID.",
     }
 
-    name: str | None
+    name: TopicName | None
     topic_id: uuid.UUID
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (6, 32767), (6, 32767), None, None, None, True, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(6, 32767),
+            nullable_versions=(6, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (6, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(6, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str | None = None, topic_id: uuid.UUID = _ZERO_UUID) -> None:
+    def __init__(
+        self,
+        name: TopicName | None = None,
+        topic_id: uuid.UUID = _ZERO_UUID,
+    ) -> None:
         self.name = name
         self.topic_id = topic_id
         self._unknown_tags = None
@@ -104,7 +119,7 @@ class DeleteTopicsRequest(_Request[DeleteTopicsResponse]):
     }
 
     topics: list[DeleteTopicState]
-    topic_names: list[str]
+    topic_names: list[TopicName]
     timeout_ms: int
     API_KEY: ClassVar[int | None] = 20
     NAME: ClassVar[str] = "DeleteTopicsRequest"
@@ -117,72 +132,56 @@ class DeleteTopicsRequest(_Request[DeleteTopicsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DeleteTopicsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]DeleteTopicState",
-            (6, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeleteTopicState,
+            name="topics",
+            json_name="topics",
+            type="[]DeleteTopicState",
+            versions=(6, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeleteTopicState,
         ),
         _FieldSchema(
-            "topic_names",
-            "topicNames",
-            "[]string",
-            (0, 5),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            None,
+            name="topic_names",
+            json_name="topicNames",
+            type="[]string",
+            versions=(0, 5),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "timeout_ms", "timeoutMs", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="timeout_ms",
+            json_name="timeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
         topics: list[DeleteTopicState] = _EMPTY,
-        topic_names: list[str] = _EMPTY,
+        topic_names: list[TopicName] = _EMPTY,
         timeout_ms: int = 0,
     ) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self.topic_names = [] if topic_names is _EMPTY else topic_names
         self.timeout_ms = timeout_ms
         self._unknown_tags = None
-
-
-def _d_DeleteTopicState_6(buf: bytes, pos: int) -> tuple[DeleteTopicState, int]:
-    """Decode DeleteTopicState at version 6."""
-    blen = len(buf)
-    o = _new_object(DeleteTopicState)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        o.name = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.topic_id, pos = _read_uuid(buf, pos)
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DeleteTopicState_6(o: DeleteTopicState, out: list[_Buffer]) -> None:
@@ -209,12 +208,12 @@ def _d_DeleteTopicsRequest_1(buf: bytes, pos: int) -> tuple[DeleteTopicsRequest,
     elif n_topic_names_o > blen - pos:
         raise _count_error(n_topic_names_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
+        v_topic_names_o: list[TopicName] = []
+        ap_topic_names_o = v_topic_names_o.append
         for _ in range(n_topic_names_o):
-            eo_2, pos = _read_str(buf, pos)
-            apo_2(eo_2)
-        o.topic_names = vo_2
+            e_topic_names_o, pos = _read_str(buf, pos)
+            ap_topic_names_o(e_topic_names_o)
+        o.topic_names = v_topic_names_o
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topics = []
@@ -229,13 +228,13 @@ def _e_DeleteTopicsRequest_1(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
     if o._unknown_tags:
         raise _tags_unsupported("DeleteTopicsRequest")
     w = out.append
-    a1 = o.topic_names
-    if a1 is None:
+    a_topic_names = o.topic_names
+    if a_topic_names is None:
         raise _null_value("TopicNames")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            w(_enc_str(e1))
+        w(_S_i.pack(len(a_topic_names)))
+        for e_topic_names in a_topic_names:
+            w(_enc_str(e_topic_names))
     w(_S_i.pack(o.timeout_ms))
 
 
@@ -243,25 +242,25 @@ def _d_DeleteTopicsRequest_4(buf: bytes, pos: int) -> tuple[DeleteTopicsRequest,
     """Decode DeleteTopicsRequest at versions 4, 5."""
     blen = len(buf)
     o = _new_object(DeleteTopicsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topic_names_o = buf[pos]
+    if n_topic_names_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topic_names_o, pos = _read_uvarint(buf, pos)
+    n_topic_names_o -= 1
+    if n_topic_names_o < 0:
+        if n_topic_names_o != -1:
+            raise _count_error(n_topic_names_o, 0)
         raise _null_error("TopicNames")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topic_names_o > blen - pos:
+        raise _count_error(n_topic_names_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.topic_names = vo_1
+        v_topic_names_o: list[TopicName] = []
+        ap_topic_names_o = v_topic_names_o.append
+        for _ in range(n_topic_names_o):
+            e_topic_names_o, pos = _read_cstr(buf, pos)
+            ap_topic_names_o(e_topic_names_o)
+        o.topic_names = v_topic_names_o
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topics = []
@@ -278,13 +277,13 @@ def _e_DeleteTopicsRequest_4(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
     if o.topics != []:
         raise _FieldVersionError("DeleteTopicsRequest", "topics", 4)
     w = out.append
-    a1 = o.topic_names
-    if a1 is None:
+    a_topic_names = o.topic_names
+    if a_topic_names is None:
         raise _null_value("TopicNames")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
+        w(_uvarint(len(a_topic_names) + 1))
+        for e_topic_names in a_topic_names:
+            w(_enc_cstr(e_topic_names))
     w(_S_i.pack(o.timeout_ms))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -296,44 +295,44 @@ def _d_DeleteTopicsRequest_6(buf: bytes, pos: int) -> tuple[DeleteTopicsRequest,
     """Decode DeleteTopicsRequest at version 6."""
     blen = len(buf)
     o = _new_object(DeleteTopicsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[DeleteTopicState] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(DeleteTopicState)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_topics_o: list[DeleteTopicState] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(DeleteTopicState)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
-                eo_1.name = None
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
+                o_topics.name = None
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            eo_1.topic_id, pos = _read_uuid(buf, pos)
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topic_names = []
@@ -348,13 +347,13 @@ def _d_DeleteTopicsRequest_6(buf: bytes, pos: int) -> tuple[DeleteTopicsRequest,
 def _e_DeleteTopicsRequest_6(o: DeleteTopicsRequest, out: list[_Buffer]) -> None:
     """Encode DeleteTopicsRequest at version 6."""
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_DeleteTopicState_6(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DeleteTopicState_6(e_topics, out)
     w(_S_i.pack(o.timeout_ms))
     if o._unknown_tags is None:
         w(b"\x00")

@@ -37,6 +37,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "DeletableTopicResult",
     "DeleteTopicsResponse",
@@ -48,7 +50,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class DeletableTopicResult(_Struct):
-    """The results for each topic we tried to delete.
+    """The results for each topic we tried to delete. In versions 1-6, flexible in 4-6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+, nullable v6+): The topic name.
@@ -64,48 +66,68 @@ class DeletableTopicResult(_Struct):
         "error_message": "v5+, nullable v5+: The error message, or null if there was no error.",
     }
 
-    name: str | None
+    name: TopicName | None
     topic_id: uuid.UUID
     error_code: int
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), (6, 32767), None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(6, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (6, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(6, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (5, 32767),
-            (5, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        name: str | None = "",
+        name: TopicName | None = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         error_code: int = 0,
         error_message: str | None = None,
@@ -142,60 +164,41 @@ class DeleteTopicsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "responses",
-            "responses",
-            "[]DeletableTopicResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DeletableTopicResult,
+            name="responses",
+            json_name="responses",
+            type="[]DeletableTopicResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DeletableTopicResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, responses: list[DeletableTopicResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        responses: list[DeletableTopicResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.responses = [] if responses is _EMPTY else responses
         self._unknown_tags = None
-
-
-def _d_DeletableTopicResult_1(buf: bytes, pos: int) -> tuple[DeletableTopicResult, int]:
-    """Decode DeletableTopicResult at versions 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(DeletableTopicResult)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.topic_id = _ZERO_UUID
-    o.error_message = None
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DeletableTopicResult_1(o: DeletableTopicResult, out: list[_Buffer]) -> None:
@@ -205,35 +208,6 @@ def _e_DeletableTopicResult_1(o: DeletableTopicResult, out: list[_Buffer]) -> No
     w = out.append
     w(_enc_str(o.name))
     w(_S_h.pack(o.error_code))
-
-
-def _d_DeletableTopicResult_4(buf: bytes, pos: int) -> tuple[DeletableTopicResult, int]:
-    """Decode DeletableTopicResult at version 4."""
-    blen = len(buf)
-    o = _new_object(DeletableTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.topic_id = _ZERO_UUID
-    o.error_message = None
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DeletableTopicResult_4(o: DeletableTopicResult, out: list[_Buffer]) -> None:
@@ -247,47 +221,6 @@ def _e_DeletableTopicResult_4(o: DeletableTopicResult, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeletableTopicResult_5(buf: bytes, pos: int) -> tuple[DeletableTopicResult, int]:
-    """Decode DeletableTopicResult at version 5."""
-    blen = len(buf)
-    o = _new_object(DeletableTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.error_message = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_DeletableTopicResult_5(o: DeletableTopicResult, out: list[_Buffer]) -> None:
     """Encode DeletableTopicResult at version 5."""
     w = out.append
@@ -298,47 +231,6 @@ def _e_DeletableTopicResult_5(o: DeletableTopicResult, out: list[_Buffer]) -> No
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DeletableTopicResult_6(buf: bytes, pos: int) -> tuple[DeletableTopicResult, int]:
-    """Decode DeletableTopicResult at version 6."""
-    blen = len(buf)
-    o = _new_object(DeletableTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        o.name = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.topic_id, pos = _read_uuid(buf, pos)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.error_message = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DeletableTopicResult_6(o: DeletableTopicResult, out: list[_Buffer]) -> None:
@@ -367,30 +259,30 @@ def _d_DeleteTopicsResponse_1(buf: bytes, pos: int) -> tuple[DeleteTopicsRespons
     elif n_responses_o > blen - pos:
         raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[DeletableTopicResult] = []
-        apo_2 = vo_2.append
+        v_responses_o: list[DeletableTopicResult] = []
+        ap_responses_o = v_responses_o.append
         for _ in range(n_responses_o):
-            eo_2 = _new_object(DeletableTopicResult)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_responses = _new_object(DeletableTopicResult)
+            ln_name_o_responses = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_responses < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_responses == -1
+                    else _length_error(ln_name_o_responses, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            o_responses.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.topic_id = _ZERO_UUID
-            eo_2.error_message = None
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.responses = vo_2
+            o_responses.topic_id = _ZERO_UUID
+            o_responses.error_message = None
+            o_responses._unknown_tags = None
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o._unknown_tags = None
     return o, pos
 
@@ -401,13 +293,13 @@ def _e_DeleteTopicsResponse_1(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
         raise _tags_unsupported("DeleteTopicsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DeletableTopicResult_1(e2, out)
+        w(_S_i.pack(len(a_responses)))
+        for e_responses in a_responses:
+            _e_DeletableTopicResult_1(e_responses, out)
 
 
 def _d_DeleteTopicsResponse_4(buf: bytes, pos: int) -> tuple[DeleteTopicsResponse, int]:
@@ -416,47 +308,47 @@ def _d_DeleteTopicsResponse_4(buf: bytes, pos: int) -> tuple[DeleteTopicsRespons
     o = _new_object(DeleteTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[DeletableTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DeletableTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_responses_o: list[DeletableTopicResult] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(DeletableTopicResult)
+            ln_name_o_responses = buf[pos]
+            if ln_name_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_responses, pos = _read_uvarint(buf, pos)
+            ln_name_o_responses -= 1
+            if ln_name_o_responses < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            o_responses.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.topic_id = _ZERO_UUID
-            eo_2.error_message = None
+            o_responses.topic_id = _ZERO_UUID
+            o_responses.error_message = None
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.responses = vo_2
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -469,13 +361,13 @@ def _e_DeleteTopicsResponse_4(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
     """Encode DeleteTopicsResponse at version 4."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DeletableTopicResult_4(e2, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_DeletableTopicResult_4(e_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -488,59 +380,59 @@ def _d_DeleteTopicsResponse_5(buf: bytes, pos: int) -> tuple[DeleteTopicsRespons
     o = _new_object(DeleteTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[DeletableTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DeletableTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_responses_o: list[DeletableTopicResult] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(DeletableTopicResult)
+            ln_name_o_responses = buf[pos]
+            if ln_name_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_responses, pos = _read_uvarint(buf, pos)
+            ln_name_o_responses -= 1
+            if ln_name_o_responses < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            o_responses.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+            ln_error_message_o_responses = buf[pos]
+            if ln_error_message_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+                ln_error_message_o_responses, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_responses -= 1
+            if ln_error_message_o_responses < 0:
+                o_responses.error_message = None
+            elif pos + ln_error_message_o_responses > blen:
+                raise _length_error(ln_error_message_o_responses, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            eo_2.topic_id = _ZERO_UUID
+                o_responses.error_message = buf[pos : pos + ln_error_message_o_responses].decode()
+                pos += ln_error_message_o_responses
+            o_responses.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.responses = vo_2
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -553,13 +445,13 @@ def _e_DeleteTopicsResponse_5(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
     """Encode DeleteTopicsResponse at version 5."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DeletableTopicResult_5(e2, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_DeletableTopicResult_5(e_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -572,59 +464,59 @@ def _d_DeleteTopicsResponse_6(buf: bytes, pos: int) -> tuple[DeleteTopicsRespons
     o = _new_object(DeleteTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[DeletableTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DeletableTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_responses_o: list[DeletableTopicResult] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(DeletableTopicResult)
+            ln_name_o_responses = buf[pos]
+            if ln_name_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                eo_2.name = None
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+                ln_name_o_responses, pos = _read_uvarint(buf, pos)
+            ln_name_o_responses -= 1
+            if ln_name_o_responses < 0:
+                o_responses.name = None
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            o_responses.topic_id, pos = _read_uuid(buf, pos)
+            o_responses.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_error_message_o_responses = buf[pos]
+            if ln_error_message_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+                ln_error_message_o_responses, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_responses -= 1
+            if ln_error_message_o_responses < 0:
+                o_responses.error_message = None
+            elif pos + ln_error_message_o_responses > blen:
+                raise _length_error(ln_error_message_o_responses, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
+                o_responses.error_message = buf[pos : pos + ln_error_message_o_responses].decode()
+                pos += ln_error_message_o_responses
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.responses = vo_2
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -637,13 +529,13 @@ def _e_DeleteTopicsResponse_6(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
     """Encode DeleteTopicsResponse at version 6."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DeletableTopicResult_6(e2, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_DeletableTopicResult_6(e_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

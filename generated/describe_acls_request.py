@@ -85,85 +85,95 @@ class DescribeAclsRequest(_Request[DescribeAclsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DescribeAclsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "resource_type_filter",
-            "resourceTypeFilter",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="resource_type_filter",
+            json_name="resourceTypeFilter",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_name_filter",
-            "resourceNameFilter",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="resource_name_filter",
+            json_name="resourceNameFilter",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "pattern_type_filter",
-            "patternTypeFilter",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            3,
-            False,
-            False,
-            None,
+            name="pattern_type_filter",
+            json_name="patternTypeFilter",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=3,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "principal_filter",
-            "principalFilter",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_filter",
+            json_name="principalFilter",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host_filter",
-            "hostFilter",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="host_filter",
+            json_name="hostFilter",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "operation", "operation", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="operation",
+            json_name="operation",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "permission_type",
-            "permissionType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="permission_type",
+            json_name="permissionType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -249,47 +259,47 @@ def _d_DescribeAclsRequest_2(buf: bytes, pos: int) -> tuple[DescribeAclsRequest,
     o = _new_object(DescribeAclsRequest)
     o.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_resource_name_filter_o = buf[pos]
+    if ln_resource_name_filter_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_resource_name_filter_o, pos = _read_uvarint(buf, pos)
+    ln_resource_name_filter_o -= 1
+    if ln_resource_name_filter_o < 0:
         o.resource_name_filter = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_resource_name_filter_o > blen:
+        raise _length_error(ln_resource_name_filter_o, pos, blen)
     else:
-        o.resource_name_filter = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.resource_name_filter = buf[pos : pos + ln_resource_name_filter_o].decode()
+        pos += ln_resource_name_filter_o
     o.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_principal_filter_o = buf[pos]
+    if ln_principal_filter_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_principal_filter_o, pos = _read_uvarint(buf, pos)
+    ln_principal_filter_o -= 1
+    if ln_principal_filter_o < 0:
         o.principal_filter = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_principal_filter_o > blen:
+        raise _length_error(ln_principal_filter_o, pos, blen)
     else:
-        o.principal_filter = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.principal_filter = buf[pos : pos + ln_principal_filter_o].decode()
+        pos += ln_principal_filter_o
+    ln_host_filter_o = buf[pos]
+    if ln_host_filter_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_host_filter_o, pos = _read_uvarint(buf, pos)
+    ln_host_filter_o -= 1
+    if ln_host_filter_o < 0:
         o.host_filter = None
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_host_filter_o > blen:
+        raise _length_error(ln_host_filter_o, pos, blen)
     else:
-        o.host_filter = buf[pos : pos + lno_5].decode()
-        pos += lno_5
+        o.host_filter = buf[pos : pos + ln_host_filter_o].decode()
+        pos += ln_host_filter_o
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     if buf[pos] == 0:

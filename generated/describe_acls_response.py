@@ -53,7 +53,7 @@ _S_ihh = _struct.Struct(">ihh")
 
 
 class AclDescription(_Struct):
-    """The ACLs.
+    """The ACLs. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         principal (v0+): The ACL principal.
@@ -75,31 +75,65 @@ class AclDescription(_Struct):
     permission_type: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "principal", "principal", "string", (0, 32767), None, None, None, "", False, False, None
+            name="principal",
+            json_name="principal",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "operation", "operation", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="operation",
+            json_name="operation",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "permission_type",
-            "permissionType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="permission_type",
+            json_name="permissionType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, principal: str = "", host: str = "", operation: int = 0, permission_type: int = 0
+        self,
+        principal: str = "",
+        host: str = "",
+        operation: int = 0,
+        permission_type: int = 0,
     ) -> None:
         self.principal = principal
         self.host = host
@@ -109,7 +143,7 @@ class AclDescription(_Struct):
 
 
 class DescribeAclsResource(_Struct):
-    """Each Resource that is referenced in an ACL.
+    """Each Resource that is referenced in an ACL. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type (v0+): The resource type.
@@ -131,56 +165,56 @@ class DescribeAclsResource(_Struct):
     acls: list[AclDescription]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "resource_type",
-            "resourceType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="resource_type",
+            json_name="resourceType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_name",
-            "resourceName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="resource_name",
+            json_name="resourceName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "pattern_type",
-            "patternType",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            3,
-            False,
-            False,
-            None,
+            name="pattern_type",
+            json_name="patternType",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=3,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "acls",
-            "acls",
-            "[]AclDescription",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AclDescription,
+            name="acls",
+            json_name="acls",
+            type="[]AclDescription",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AclDescription,
         ),
     )
 
@@ -229,46 +263,56 @@ class DescribeAclsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resources",
-            "resources",
-            "[]DescribeAclsResource",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeAclsResource,
+            name="resources",
+            json_name="resources",
+            type="[]DescribeAclsResource",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeAclsResource,
         ),
     )
 
@@ -286,38 +330,6 @@ class DescribeAclsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_AclDescription_1(buf: bytes, pos: int) -> tuple[AclDescription, int]:
-    """Decode AclDescription at version 1."""
-    blen = len(buf)
-    o = _new_object(AclDescription)
-    ln_principal_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_principal_o < 0:
-        raise (
-            _null_error("Principal")
-            if ln_principal_o == -1
-            else _length_error(ln_principal_o, pos, blen)
-        )
-    elif pos + ln_principal_o > blen:
-        raise _length_error(ln_principal_o, pos, blen)
-    else:
-        o.principal = buf[pos : pos + ln_principal_o].decode()
-        pos += ln_principal_o
-    ln_host_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_host_o < 0:
-        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
-    elif pos + ln_host_o > blen:
-        raise _length_error(ln_host_o, pos, blen)
-    else:
-        o.host = buf[pos : pos + ln_host_o].decode()
-        pos += ln_host_o
-    o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
-    pos += 2
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_AclDescription_1(o: AclDescription, out: list[_Buffer]) -> None:
     """Encode AclDescription at version 1."""
     if o._unknown_tags:
@@ -326,46 +338,6 @@ def _e_AclDescription_1(o: AclDescription, out: list[_Buffer]) -> None:
     w(_enc_str(o.principal))
     w(_enc_str(o.host))
     w(_S_bb.pack(o.operation, o.permission_type))
-
-
-def _d_AclDescription_2(buf: bytes, pos: int) -> tuple[AclDescription, int]:
-    """Decode AclDescription at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(AclDescription)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Principal")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.principal = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AclDescription_2(o: AclDescription, out: list[_Buffer]) -> None:
@@ -380,71 +352,6 @@ def _e_AclDescription_2(o: AclDescription, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeAclsResource_1(buf: bytes, pos: int) -> tuple[DescribeAclsResource, int]:
-    """Decode DescribeAclsResource at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribeAclsResource)
-    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_resource_name_o < 0:
-        raise (
-            _null_error("ResourceName")
-            if ln_resource_name_o == -1
-            else _length_error(ln_resource_name_o, pos, blen)
-        )
-    elif pos + ln_resource_name_o > blen:
-        raise _length_error(ln_resource_name_o, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
-        pos += ln_resource_name_o
-    o.pattern_type, n_acls_o = _S_bi.unpack_from(buf, pos)
-    pos += 5
-    if n_acls_o < 0:
-        if n_acls_o != -1:
-            raise _count_error(n_acls_o, 0)
-        raise _null_error("Acls")
-    elif n_acls_o > blen - pos:
-        raise _count_error(n_acls_o, blen - pos)
-    else:
-        vo_4: list[AclDescription] = []
-        apo_4 = vo_4.append
-        for _ in range(n_acls_o):
-            eo_4 = _new_object(AclDescription)
-            ln_principal_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_principal_eo_4 < 0:
-                raise (
-                    _null_error("Principal")
-                    if ln_principal_eo_4 == -1
-                    else _length_error(ln_principal_eo_4, pos, blen)
-                )
-            elif pos + ln_principal_eo_4 > blen:
-                raise _length_error(ln_principal_eo_4, pos, blen)
-            else:
-                eo_4.principal = buf[pos : pos + ln_principal_eo_4].decode()
-                pos += ln_principal_eo_4
-            ln_host_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_host_eo_4 < 0:
-                raise (
-                    _null_error("Host")
-                    if ln_host_eo_4 == -1
-                    else _length_error(ln_host_eo_4, pos, blen)
-                )
-            elif pos + ln_host_eo_4 > blen:
-                raise _length_error(ln_host_eo_4, pos, blen)
-            else:
-                eo_4.host = buf[pos : pos + ln_host_eo_4].decode()
-                pos += ln_host_eo_4
-            eo_4.operation, eo_4.permission_type = _S_bb.unpack_from(buf, pos)
-            pos += 2
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.acls = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DescribeAclsResource_1(o: DescribeAclsResource, out: list[_Buffer]) -> None:
     """Encode DescribeAclsResource at version 1."""
     if o._unknown_tags:
@@ -453,94 +360,13 @@ def _e_DescribeAclsResource_1(o: DescribeAclsResource, out: list[_Buffer]) -> No
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
     w(_S_b.pack(o.pattern_type))
-    a4 = o.acls
-    if a4 is None:
+    a_acls = o.acls
+    if a_acls is None:
         raise _null_value("Acls")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_AclDescription_1(e4, out)
-
-
-def _d_DescribeAclsResource_2(buf: bytes, pos: int) -> tuple[DescribeAclsResource, int]:
-    """Decode DescribeAclsResource at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(DescribeAclsResource)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("ResourceName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.pattern_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    no_4 = buf[pos]
-    if no_4 < 0x80:
-        pos += 1
-    else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("Acls")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
-    else:
-        vo_4: list[AclDescription] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(AclDescription)
-            lneo_4_1 = buf[pos]
-            if lneo_4_1 < 0x80:
-                pos += 1
-            else:
-                lneo_4_1, pos = _read_uvarint(buf, pos)
-            lneo_4_1 -= 1
-            if lneo_4_1 < 0:
-                raise _null_error("Principal")
-            elif pos + lneo_4_1 > blen:
-                raise _length_error(lneo_4_1, pos, blen)
-            else:
-                eo_4.principal = buf[pos : pos + lneo_4_1].decode()
-                pos += lneo_4_1
-            lneo_4_2 = buf[pos]
-            if lneo_4_2 < 0x80:
-                pos += 1
-            else:
-                lneo_4_2, pos = _read_uvarint(buf, pos)
-            lneo_4_2 -= 1
-            if lneo_4_2 < 0:
-                raise _null_error("Host")
-            elif pos + lneo_4_2 > blen:
-                raise _length_error(lneo_4_2, pos, blen)
-            else:
-                eo_4.host = buf[pos : pos + lneo_4_2].decode()
-                pos += lneo_4_2
-            eo_4.operation, eo_4.permission_type = _S_bb.unpack_from(buf, pos)
-            pos += 2
-            if buf[pos] == 0:
-                pos += 1
-                eo_4._unknown_tags = None
-            else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.acls = vo_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_acls)))
+        for e_acls in a_acls:
+            _e_AclDescription_1(e_acls, out)
 
 
 def _e_DescribeAclsResource_2(o: DescribeAclsResource, out: list[_Buffer]) -> None:
@@ -549,13 +375,13 @@ def _e_DescribeAclsResource_2(o: DescribeAclsResource, out: list[_Buffer]) -> No
     w(_S_b.pack(o.resource_type))
     w(_enc_cstr(o.resource_name))
     w(_S_b.pack(o.pattern_type))
-    a4 = o.acls
-    if a4 is None:
+    a_acls = o.acls
+    if a_acls is None:
         raise _null_value("Acls")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_AclDescription_2(e4, out)
+        w(_uvarint(len(a_acls) + 1))
+        for e_acls in a_acls:
+            _e_AclDescription_2(e_acls, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -586,70 +412,74 @@ def _d_DescribeAclsResponse_1(buf: bytes, pos: int) -> tuple[DescribeAclsRespons
     elif n_resources_o > blen - pos:
         raise _count_error(n_resources_o, blen - pos)
     else:
-        vo_4: list[DescribeAclsResource] = []
-        apo_4 = vo_4.append
+        v_resources_o: list[DescribeAclsResource] = []
+        ap_resources_o = v_resources_o.append
         for _ in range(n_resources_o):
-            eo_4 = _new_object(DescribeAclsResource)
-            eo_4.resource_type, ln_resource_name_eo_4 = _S_bh.unpack_from(buf, pos)
+            o_resources = _new_object(DescribeAclsResource)
+            o_resources.resource_type, ln_resource_name_o_resources = _S_bh.unpack_from(buf, pos)
             pos += 3
-            if ln_resource_name_eo_4 < 0:
+            if ln_resource_name_o_resources < 0:
                 raise (
                     _null_error("ResourceName")
-                    if ln_resource_name_eo_4 == -1
-                    else _length_error(ln_resource_name_eo_4, pos, blen)
+                    if ln_resource_name_o_resources == -1
+                    else _length_error(ln_resource_name_o_resources, pos, blen)
                 )
-            elif pos + ln_resource_name_eo_4 > blen:
-                raise _length_error(ln_resource_name_eo_4, pos, blen)
+            elif pos + ln_resource_name_o_resources > blen:
+                raise _length_error(ln_resource_name_o_resources, pos, blen)
             else:
-                eo_4.resource_name = buf[pos : pos + ln_resource_name_eo_4].decode()
-                pos += ln_resource_name_eo_4
-            eo_4.pattern_type, n_acls_eo_4 = _S_bi.unpack_from(buf, pos)
+                o_resources.resource_name = buf[pos : pos + ln_resource_name_o_resources].decode()
+                pos += ln_resource_name_o_resources
+            o_resources.pattern_type, n_acls_o_resources = _S_bi.unpack_from(buf, pos)
             pos += 5
-            if n_acls_eo_4 < 0:
-                if n_acls_eo_4 != -1:
-                    raise _count_error(n_acls_eo_4, 0)
+            if n_acls_o_resources < 0:
+                if n_acls_o_resources != -1:
+                    raise _count_error(n_acls_o_resources, 0)
                 raise _null_error("Acls")
-            elif n_acls_eo_4 > blen - pos:
-                raise _count_error(n_acls_eo_4, blen - pos)
+            elif n_acls_o_resources > blen - pos:
+                raise _count_error(n_acls_o_resources, blen - pos)
             else:
-                veo_4_4: list[AclDescription] = []
-                apeo_4_4 = veo_4_4.append
-                for _ in range(n_acls_eo_4):
-                    eeo_4_4 = _new_object(AclDescription)
-                    ln_principal_eeo_4_4 = _S_h.unpack_from(buf, pos)[0]
+                v_acls_o_resources: list[AclDescription] = []
+                ap_acls_o_resources = v_acls_o_resources.append
+                for _ in range(n_acls_o_resources):
+                    o_resources_acls = _new_object(AclDescription)
+                    ln_principal_o_resources_acls = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_principal_eeo_4_4 < 0:
+                    if ln_principal_o_resources_acls < 0:
                         raise (
                             _null_error("Principal")
-                            if ln_principal_eeo_4_4 == -1
-                            else _length_error(ln_principal_eeo_4_4, pos, blen)
+                            if ln_principal_o_resources_acls == -1
+                            else _length_error(ln_principal_o_resources_acls, pos, blen)
                         )
-                    elif pos + ln_principal_eeo_4_4 > blen:
-                        raise _length_error(ln_principal_eeo_4_4, pos, blen)
+                    elif pos + ln_principal_o_resources_acls > blen:
+                        raise _length_error(ln_principal_o_resources_acls, pos, blen)
                     else:
-                        eeo_4_4.principal = buf[pos : pos + ln_principal_eeo_4_4].decode()
-                        pos += ln_principal_eeo_4_4
-                    ln_host_eeo_4_4 = _S_h.unpack_from(buf, pos)[0]
+                        o_resources_acls.principal = buf[
+                            pos : pos + ln_principal_o_resources_acls
+                        ].decode()
+                        pos += ln_principal_o_resources_acls
+                    ln_host_o_resources_acls = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_host_eeo_4_4 < 0:
+                    if ln_host_o_resources_acls < 0:
                         raise (
                             _null_error("Host")
-                            if ln_host_eeo_4_4 == -1
-                            else _length_error(ln_host_eeo_4_4, pos, blen)
+                            if ln_host_o_resources_acls == -1
+                            else _length_error(ln_host_o_resources_acls, pos, blen)
                         )
-                    elif pos + ln_host_eeo_4_4 > blen:
-                        raise _length_error(ln_host_eeo_4_4, pos, blen)
+                    elif pos + ln_host_o_resources_acls > blen:
+                        raise _length_error(ln_host_o_resources_acls, pos, blen)
                     else:
-                        eeo_4_4.host = buf[pos : pos + ln_host_eeo_4_4].decode()
-                        pos += ln_host_eeo_4_4
-                    eeo_4_4.operation, eeo_4_4.permission_type = _S_bb.unpack_from(buf, pos)
+                        o_resources_acls.host = buf[pos : pos + ln_host_o_resources_acls].decode()
+                        pos += ln_host_o_resources_acls
+                    o_resources_acls.operation, o_resources_acls.permission_type = (
+                        _S_bb.unpack_from(buf, pos)
+                    )
                     pos += 2
-                    eeo_4_4._unknown_tags = None
-                    apeo_4_4(eeo_4_4)
-                eo_4.acls = veo_4_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.resources = vo_4
+                    o_resources_acls._unknown_tags = None
+                    ap_acls_o_resources(o_resources_acls)
+                o_resources.acls = v_acls_o_resources
+            o_resources._unknown_tags = None
+            ap_resources_o(o_resources)
+        o.resources = v_resources_o
     o._unknown_tags = None
     return o, pos
 
@@ -661,13 +491,13 @@ def _e_DescribeAclsResponse_1(o: DescribeAclsResponse, out: list[_Buffer]) -> No
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_nstr(o.error_message))
-    a3 = o.resources
-    if a3 is None:
+    a_resources = o.resources
+    if a_resources is None:
         raise _null_value("Resources")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_DescribeAclsResource_1(e3, out)
+        w(_S_i.pack(len(a_resources)))
+        for e_resources in a_resources:
+            _e_DescribeAclsResource_1(e_resources, out)
 
 
 def _d_DescribeAclsResponse_2(buf: bytes, pos: int) -> tuple[DescribeAclsResponse, int]:
@@ -676,112 +506,116 @@ def _d_DescribeAclsResponse_2(buf: bytes, pos: int) -> tuple[DescribeAclsRespons
     o = _new_object(DescribeAclsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_resources_o = buf[pos]
+    if n_resources_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_resources_o, pos = _read_uvarint(buf, pos)
+    n_resources_o -= 1
+    if n_resources_o < 0:
+        if n_resources_o != -1:
+            raise _count_error(n_resources_o, 0)
         raise _null_error("Resources")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_resources_o > blen - pos:
+        raise _count_error(n_resources_o, blen - pos)
     else:
-        vo_3: list[DescribeAclsResource] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(DescribeAclsResource)
-            eo_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+        v_resources_o: list[DescribeAclsResource] = []
+        ap_resources_o = v_resources_o.append
+        for _ in range(n_resources_o):
+            o_resources = _new_object(DescribeAclsResource)
+            o_resources.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
+            ln_resource_name_o_resources = buf[pos]
+            if ln_resource_name_o_resources < 0x80:
                 pos += 1
             else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
+                ln_resource_name_o_resources, pos = _read_uvarint(buf, pos)
+            ln_resource_name_o_resources -= 1
+            if ln_resource_name_o_resources < 0:
                 raise _null_error("ResourceName")
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
+            elif pos + ln_resource_name_o_resources > blen:
+                raise _length_error(ln_resource_name_o_resources, pos, blen)
             else:
-                eo_3.resource_name = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
-            eo_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+                o_resources.resource_name = buf[pos : pos + ln_resource_name_o_resources].decode()
+                pos += ln_resource_name_o_resources
+            o_resources.pattern_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            neo_3_4 = buf[pos]
-            if neo_3_4 < 0x80:
+            n_acls_o_resources = buf[pos]
+            if n_acls_o_resources < 0x80:
                 pos += 1
             else:
-                neo_3_4, pos = _read_uvarint(buf, pos)
-            neo_3_4 -= 1
-            if neo_3_4 < 0:
-                if neo_3_4 != -1:
-                    raise _count_error(neo_3_4, 0)
+                n_acls_o_resources, pos = _read_uvarint(buf, pos)
+            n_acls_o_resources -= 1
+            if n_acls_o_resources < 0:
+                if n_acls_o_resources != -1:
+                    raise _count_error(n_acls_o_resources, 0)
                 raise _null_error("Acls")
-            elif neo_3_4 > blen - pos:
-                raise _count_error(neo_3_4, blen - pos)
+            elif n_acls_o_resources > blen - pos:
+                raise _count_error(n_acls_o_resources, blen - pos)
             else:
-                veo_3_4: list[AclDescription] = []
-                apeo_3_4 = veo_3_4.append
-                for _ in range(neo_3_4):
-                    eeo_3_4 = _new_object(AclDescription)
-                    lneeo_3_4_1 = buf[pos]
-                    if lneeo_3_4_1 < 0x80:
+                v_acls_o_resources: list[AclDescription] = []
+                ap_acls_o_resources = v_acls_o_resources.append
+                for _ in range(n_acls_o_resources):
+                    o_resources_acls = _new_object(AclDescription)
+                    ln_principal_o_resources_acls = buf[pos]
+                    if ln_principal_o_resources_acls < 0x80:
                         pos += 1
                     else:
-                        lneeo_3_4_1, pos = _read_uvarint(buf, pos)
-                    lneeo_3_4_1 -= 1
-                    if lneeo_3_4_1 < 0:
+                        ln_principal_o_resources_acls, pos = _read_uvarint(buf, pos)
+                    ln_principal_o_resources_acls -= 1
+                    if ln_principal_o_resources_acls < 0:
                         raise _null_error("Principal")
-                    elif pos + lneeo_3_4_1 > blen:
-                        raise _length_error(lneeo_3_4_1, pos, blen)
+                    elif pos + ln_principal_o_resources_acls > blen:
+                        raise _length_error(ln_principal_o_resources_acls, pos, blen)
                     else:
-                        eeo_3_4.principal = buf[pos : pos + lneeo_3_4_1].decode()
-                        pos += lneeo_3_4_1
-                    lneeo_3_4_2 = buf[pos]
-                    if lneeo_3_4_2 < 0x80:
+                        o_resources_acls.principal = buf[
+                            pos : pos + ln_principal_o_resources_acls
+                        ].decode()
+                        pos += ln_principal_o_resources_acls
+                    ln_host_o_resources_acls = buf[pos]
+                    if ln_host_o_resources_acls < 0x80:
                         pos += 1
                     else:
-                        lneeo_3_4_2, pos = _read_uvarint(buf, pos)
-                    lneeo_3_4_2 -= 1
-                    if lneeo_3_4_2 < 0:
+                        ln_host_o_resources_acls, pos = _read_uvarint(buf, pos)
+                    ln_host_o_resources_acls -= 1
+                    if ln_host_o_resources_acls < 0:
                         raise _null_error("Host")
-                    elif pos + lneeo_3_4_2 > blen:
-                        raise _length_error(lneeo_3_4_2, pos, blen)
+                    elif pos + ln_host_o_resources_acls > blen:
+                        raise _length_error(ln_host_o_resources_acls, pos, blen)
                     else:
-                        eeo_3_4.host = buf[pos : pos + lneeo_3_4_2].decode()
-                        pos += lneeo_3_4_2
-                    eeo_3_4.operation, eeo_3_4.permission_type = _S_bb.unpack_from(buf, pos)
+                        o_resources_acls.host = buf[pos : pos + ln_host_o_resources_acls].decode()
+                        pos += ln_host_o_resources_acls
+                    o_resources_acls.operation, o_resources_acls.permission_type = (
+                        _S_bb.unpack_from(buf, pos)
+                    )
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_4._unknown_tags = None
+                        o_resources_acls._unknown_tags = None
                     else:
-                        eeo_3_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_4(eeo_3_4)
-                eo_3.acls = veo_3_4
+                        o_resources_acls._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_acls_o_resources(o_resources_acls)
+                o_resources.acls = v_acls_o_resources
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_resources._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.resources = vo_3
+                o_resources._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_resources_o(o_resources)
+        o.resources = v_resources_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -795,13 +629,13 @@ def _e_DescribeAclsResponse_2(o: DescribeAclsResponse, out: list[_Buffer]) -> No
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.resources
-    if a3 is None:
+    a_resources = o.resources
+    if a_resources is None:
         raise _null_value("Resources")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_DescribeAclsResource_2(e3, out)
+        w(_uvarint(len(a_resources) + 1))
+        for e_resources in a_resources:
+            _e_DescribeAclsResource_2(e_resources, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

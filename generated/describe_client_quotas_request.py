@@ -52,7 +52,7 @@ _S_o = _struct.Struct(">?")
 
 
 class ComponentData(_Struct):
-    """Filter components to apply to quota entities.
+    """Filter components to apply to quota entities. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type that the filter component applies to.
@@ -71,27 +71,52 @@ class ComponentData(_Struct):
     match: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "entity_type",
-            "entityType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="entity_type",
+            json_name="entityType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "match_type", "matchType", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="match_type",
+            json_name="matchType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "match", "match", "string", (0, 32767), (0, 32767), None, None, "", False, False, None
+            name="match",
+            json_name="match",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, entity_type: str = "", match_type: int = 0, match: str | None = "") -> None:
+    def __init__(
+        self,
+        entity_type: str = "",
+        match_type: int = 0,
+        match: str | None = "",
+    ) -> None:
         self.entity_type = entity_type
         self.match_type = match_type
         self.match = match
@@ -124,59 +149,41 @@ class DescribeClientQuotasRequest(_Request[DescribeClientQuotasResponse]):
     RESPONSE: ClassVar[type[_Message]] = DescribeClientQuotasResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "components",
-            "components",
-            "[]ComponentData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ComponentData,
+            name="components",
+            json_name="components",
+            type="[]ComponentData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ComponentData,
         ),
         _FieldSchema(
-            "strict", "strict", "bool", (0, 32767), None, None, None, False, False, False, None
+            name="strict",
+            json_name="strict",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, components: list[ComponentData] = _EMPTY, strict: bool = False) -> None:
+    def __init__(
+        self,
+        components: list[ComponentData] = _EMPTY,
+        strict: bool = False,
+    ) -> None:
         self.components = [] if components is _EMPTY else components
         self.strict = strict
         self._unknown_tags = None
-
-
-def _d_ComponentData_0(buf: bytes, pos: int) -> tuple[ComponentData, int]:
-    """Decode ComponentData at version 0."""
-    blen = len(buf)
-    o = _new_object(ComponentData)
-    ln_entity_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_entity_type_o < 0:
-        raise (
-            _null_error("EntityType")
-            if ln_entity_type_o == -1
-            else _length_error(ln_entity_type_o, pos, blen)
-        )
-    elif pos + ln_entity_type_o > blen:
-        raise _length_error(ln_entity_type_o, pos, blen)
-    else:
-        o.entity_type = buf[pos : pos + ln_entity_type_o].decode()
-        pos += ln_entity_type_o
-    o.match_type, ln_match_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_match_o < 0:
-        if ln_match_o != -1:
-            raise _length_error(ln_match_o, pos, blen)
-        o.match = None
-    elif pos + ln_match_o > blen:
-        raise _length_error(ln_match_o, pos, blen)
-    else:
-        o.match = buf[pos : pos + ln_match_o].decode()
-        pos += ln_match_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_ComponentData_0(o: ComponentData, out: list[_Buffer]) -> None:
@@ -187,46 +194,6 @@ def _e_ComponentData_0(o: ComponentData, out: list[_Buffer]) -> None:
     w(_enc_str(o.entity_type))
     w(_S_b.pack(o.match_type))
     w(_enc_nstr(o.match))
-
-
-def _d_ComponentData_1(buf: bytes, pos: int) -> tuple[ComponentData, int]:
-    """Decode ComponentData at version 1."""
-    blen = len(buf)
-    o = _new_object(ComponentData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("EntityType")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.entity_type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.match_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.match = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.match = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ComponentData_1(o: ComponentData, out: list[_Buffer]) -> None:
@@ -256,37 +223,37 @@ def _d_DescribeClientQuotasRequest_0(
     elif n_components_o > blen - pos:
         raise _count_error(n_components_o, blen - pos)
     else:
-        vo_2: list[ComponentData] = []
-        apo_2 = vo_2.append
+        v_components_o: list[ComponentData] = []
+        ap_components_o = v_components_o.append
         for _ in range(n_components_o):
-            eo_2 = _new_object(ComponentData)
-            ln_entity_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_components = _new_object(ComponentData)
+            ln_entity_type_o_components = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_entity_type_eo_2 < 0:
+            if ln_entity_type_o_components < 0:
                 raise (
                     _null_error("EntityType")
-                    if ln_entity_type_eo_2 == -1
-                    else _length_error(ln_entity_type_eo_2, pos, blen)
+                    if ln_entity_type_o_components == -1
+                    else _length_error(ln_entity_type_o_components, pos, blen)
                 )
-            elif pos + ln_entity_type_eo_2 > blen:
-                raise _length_error(ln_entity_type_eo_2, pos, blen)
+            elif pos + ln_entity_type_o_components > blen:
+                raise _length_error(ln_entity_type_o_components, pos, blen)
             else:
-                eo_2.entity_type = buf[pos : pos + ln_entity_type_eo_2].decode()
-                pos += ln_entity_type_eo_2
-            eo_2.match_type, ln_match_eo_2 = _S_bh.unpack_from(buf, pos)
+                o_components.entity_type = buf[pos : pos + ln_entity_type_o_components].decode()
+                pos += ln_entity_type_o_components
+            o_components.match_type, ln_match_o_components = _S_bh.unpack_from(buf, pos)
             pos += 3
-            if ln_match_eo_2 < 0:
-                if ln_match_eo_2 != -1:
-                    raise _length_error(ln_match_eo_2, pos, blen)
-                eo_2.match = None
-            elif pos + ln_match_eo_2 > blen:
-                raise _length_error(ln_match_eo_2, pos, blen)
+            if ln_match_o_components < 0:
+                if ln_match_o_components != -1:
+                    raise _length_error(ln_match_o_components, pos, blen)
+                o_components.match = None
+            elif pos + ln_match_o_components > blen:
+                raise _length_error(ln_match_o_components, pos, blen)
             else:
-                eo_2.match = buf[pos : pos + ln_match_eo_2].decode()
-                pos += ln_match_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.components = vo_2
+                o_components.match = buf[pos : pos + ln_match_o_components].decode()
+                pos += ln_match_o_components
+            o_components._unknown_tags = None
+            ap_components_o(o_components)
+        o.components = v_components_o
     o.strict = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -298,13 +265,13 @@ def _e_DescribeClientQuotasRequest_0(o: DescribeClientQuotasRequest, out: list[_
     if o._unknown_tags:
         raise _tags_unsupported("DescribeClientQuotasRequest")
     w = out.append
-    a1 = o.components
-    if a1 is None:
+    a_components = o.components
+    if a_components is None:
         raise _null_value("Components")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_ComponentData_0(e1, out)
+        w(_S_i.pack(len(a_components)))
+        for e_components in a_components:
+            _e_ComponentData_0(e_components, out)
     w(_S_o.pack(o.strict))
 
 
@@ -314,58 +281,58 @@ def _d_DescribeClientQuotasRequest_1(
     """Decode DescribeClientQuotasRequest at version 1."""
     blen = len(buf)
     o = _new_object(DescribeClientQuotasRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_components_o = buf[pos]
+    if n_components_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_components_o, pos = _read_uvarint(buf, pos)
+    n_components_o -= 1
+    if n_components_o < 0:
+        if n_components_o != -1:
+            raise _count_error(n_components_o, 0)
         raise _null_error("Components")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_components_o > blen - pos:
+        raise _count_error(n_components_o, blen - pos)
     else:
-        vo_1: list[ComponentData] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(ComponentData)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_components_o: list[ComponentData] = []
+        ap_components_o = v_components_o.append
+        for _ in range(n_components_o):
+            o_components = _new_object(ComponentData)
+            ln_entity_type_o_components = buf[pos]
+            if ln_entity_type_o_components < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_entity_type_o_components, pos = _read_uvarint(buf, pos)
+            ln_entity_type_o_components -= 1
+            if ln_entity_type_o_components < 0:
                 raise _null_error("EntityType")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_entity_type_o_components > blen:
+                raise _length_error(ln_entity_type_o_components, pos, blen)
             else:
-                eo_1.entity_type = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            eo_1.match_type = _S_b.unpack_from(buf, pos)[0]
+                o_components.entity_type = buf[pos : pos + ln_entity_type_o_components].decode()
+                pos += ln_entity_type_o_components
+            o_components.match_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_1_3 = buf[pos]
-            if lneo_1_3 < 0x80:
+            ln_match_o_components = buf[pos]
+            if ln_match_o_components < 0x80:
                 pos += 1
             else:
-                lneo_1_3, pos = _read_uvarint(buf, pos)
-            lneo_1_3 -= 1
-            if lneo_1_3 < 0:
-                eo_1.match = None
-            elif pos + lneo_1_3 > blen:
-                raise _length_error(lneo_1_3, pos, blen)
+                ln_match_o_components, pos = _read_uvarint(buf, pos)
+            ln_match_o_components -= 1
+            if ln_match_o_components < 0:
+                o_components.match = None
+            elif pos + ln_match_o_components > blen:
+                raise _length_error(ln_match_o_components, pos, blen)
             else:
-                eo_1.match = buf[pos : pos + lneo_1_3].decode()
-                pos += lneo_1_3
+                o_components.match = buf[pos : pos + ln_match_o_components].decode()
+                pos += ln_match_o_components
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_components._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.components = vo_1
+                o_components._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_components_o(o_components)
+        o.components = v_components_o
     o.strict = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -379,13 +346,13 @@ def _d_DescribeClientQuotasRequest_1(
 def _e_DescribeClientQuotasRequest_1(o: DescribeClientQuotasRequest, out: list[_Buffer]) -> None:
     """Encode DescribeClientQuotasRequest at version 1."""
     w = out.append
-    a1 = o.components
-    if a1 is None:
+    a_components = o.components
+    if a_components is None:
         raise _null_value("Components")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_ComponentData_1(e1, out)
+        w(_uvarint(len(a_components) + 1))
+        for e_components in a_components:
+            _e_ComponentData_1(e_components, out)
     w(_S_o.pack(o.strict))
     if o._unknown_tags is None:
         w(b"\x00")

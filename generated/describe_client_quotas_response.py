@@ -51,7 +51,7 @@ _S_ihh = _struct.Struct(">ihh")
 
 
 class EntityData(_Struct):
-    """The quota entity description.
+    """The quota entity description. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type.
@@ -67,41 +67,45 @@ class EntityData(_Struct):
     entity_name: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "entity_type",
-            "entityType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="entity_type",
+            json_name="entityType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "entity_name",
-            "entityName",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="entity_name",
+            json_name="entityName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, entity_type: str = "", entity_name: str | None = "") -> None:
+    def __init__(
+        self,
+        entity_type: str = "",
+        entity_name: str | None = "",
+    ) -> None:
         self.entity_type = entity_type
         self.entity_name = entity_name
         self._unknown_tags = None
 
 
 class ValueData(_Struct):
-    """The quota values for the entity.
+    """The quota values for the entity. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v0+): The quota configuration key.
@@ -116,20 +120,46 @@ class ValueData(_Struct):
     key: str
     value: float
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("key", "key", "string", (0, 32767), None, None, None, "", False, False, None),
         _FieldSchema(
-            "value", "value", "float64", (0, 32767), None, None, None, 0.0, False, False, None
+            name="key",
+            json_name="key",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="value",
+            json_name="value",
+            type="float64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0.0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, key: str = "", value: float = 0.0) -> None:
+    def __init__(
+        self,
+        key: str = "",
+        value: float = 0.0,
+    ) -> None:
         self.key = key
         self.value = value
         self._unknown_tags = None
 
 
 class EntryData(_Struct):
-    """A result entry.
+    """A result entry. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entity (v0+): The quota entity description.
@@ -145,34 +175,38 @@ class EntryData(_Struct):
     values: list[ValueData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "entity",
-            "entity",
-            "[]EntityData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            EntityData,
+            name="entity",
+            json_name="entity",
+            type="[]EntityData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=EntityData,
         ),
         _FieldSchema(
-            "values",
-            "values",
-            "[]ValueData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ValueData,
+            name="values",
+            json_name="values",
+            type="[]ValueData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ValueData,
         ),
     )
 
-    def __init__(self, entity: list[EntityData] = _EMPTY, values: list[ValueData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        entity: list[EntityData] = _EMPTY,
+        values: list[ValueData] = _EMPTY,
+    ) -> None:
         self.entity = [] if entity is _EMPTY else entity
         self.values = [] if values is _EMPTY else values
         self._unknown_tags = None
@@ -209,46 +243,56 @@ class DescribeClientQuotasResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "entries",
-            "entries",
-            "[]EntryData",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            EntryData,
+            name="entries",
+            json_name="entries",
+            type="[]EntryData",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=EntryData,
         ),
     )
 
@@ -266,38 +310,6 @@ class DescribeClientQuotasResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_EntityData_0(buf: bytes, pos: int) -> tuple[EntityData, int]:
-    """Decode EntityData at version 0."""
-    blen = len(buf)
-    o = _new_object(EntityData)
-    ln_entity_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_entity_type_o < 0:
-        raise (
-            _null_error("EntityType")
-            if ln_entity_type_o == -1
-            else _length_error(ln_entity_type_o, pos, blen)
-        )
-    elif pos + ln_entity_type_o > blen:
-        raise _length_error(ln_entity_type_o, pos, blen)
-    else:
-        o.entity_type = buf[pos : pos + ln_entity_type_o].decode()
-        pos += ln_entity_type_o
-    ln_entity_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_entity_name_o < 0:
-        if ln_entity_name_o != -1:
-            raise _length_error(ln_entity_name_o, pos, blen)
-        o.entity_name = None
-    elif pos + ln_entity_name_o > blen:
-        raise _length_error(ln_entity_name_o, pos, blen)
-    else:
-        o.entity_name = buf[pos : pos + ln_entity_name_o].decode()
-        pos += ln_entity_name_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
     """Encode EntityData at version 0."""
     if o._unknown_tags:
@@ -305,44 +317,6 @@ def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_str(o.entity_type))
     w(_enc_nstr(o.entity_name))
-
-
-def _d_EntityData_1(buf: bytes, pos: int) -> tuple[EntityData, int]:
-    """Decode EntityData at version 1."""
-    blen = len(buf)
-    o = _new_object(EntityData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("EntityType")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.entity_type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.entity_name = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.entity_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_EntityData_1(o: EntityData, out: list[_Buffer]) -> None:
@@ -356,25 +330,6 @@ def _e_EntityData_1(o: EntityData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ValueData_0(buf: bytes, pos: int) -> tuple[ValueData, int]:
-    """Decode ValueData at version 0."""
-    blen = len(buf)
-    o = _new_object(ValueData)
-    ln_key_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_key_o < 0:
-        raise _null_error("Key") if ln_key_o == -1 else _length_error(ln_key_o, pos, blen)
-    elif pos + ln_key_o > blen:
-        raise _length_error(ln_key_o, pos, blen)
-    else:
-        o.key = buf[pos : pos + ln_key_o].decode()
-        pos += ln_key_o
-    o.value = _S_d.unpack_from(buf, pos)[0]
-    pos += 8
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_ValueData_0(o: ValueData, out: list[_Buffer]) -> None:
     """Encode ValueData at version 0."""
     if o._unknown_tags:
@@ -382,33 +337,6 @@ def _e_ValueData_0(o: ValueData, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_str(o.key))
     w(_S_d.pack(o.value))
-
-
-def _d_ValueData_1(buf: bytes, pos: int) -> tuple[ValueData, int]:
-    """Decode ValueData at version 1."""
-    blen = len(buf)
-    o = _new_object(ValueData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Key")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.key = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.value = _S_d.unpack_from(buf, pos)[0]
-    pos += 8
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ValueData_1(o: ValueData, out: list[_Buffer]) -> None:
@@ -422,224 +350,44 @@ def _e_ValueData_1(o: ValueData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_EntryData_0(buf: bytes, pos: int) -> tuple[EntryData, int]:
-    """Decode EntryData at version 0."""
-    blen = len(buf)
-    o = _new_object(EntryData)
-    n_entity_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_entity_o < 0:
-        if n_entity_o != -1:
-            raise _count_error(n_entity_o, 0)
-        raise _null_error("Entity")
-    elif n_entity_o > blen - pos:
-        raise _count_error(n_entity_o, blen - pos)
-    else:
-        vo_2: list[EntityData] = []
-        apo_2 = vo_2.append
-        for _ in range(n_entity_o):
-            eo_2 = _new_object(EntityData)
-            ln_entity_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_entity_type_eo_2 < 0:
-                raise (
-                    _null_error("EntityType")
-                    if ln_entity_type_eo_2 == -1
-                    else _length_error(ln_entity_type_eo_2, pos, blen)
-                )
-            elif pos + ln_entity_type_eo_2 > blen:
-                raise _length_error(ln_entity_type_eo_2, pos, blen)
-            else:
-                eo_2.entity_type = buf[pos : pos + ln_entity_type_eo_2].decode()
-                pos += ln_entity_type_eo_2
-            ln_entity_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_entity_name_eo_2 < 0:
-                if ln_entity_name_eo_2 != -1:
-                    raise _length_error(ln_entity_name_eo_2, pos, blen)
-                eo_2.entity_name = None
-            elif pos + ln_entity_name_eo_2 > blen:
-                raise _length_error(ln_entity_name_eo_2, pos, blen)
-            else:
-                eo_2.entity_name = buf[pos : pos + ln_entity_name_eo_2].decode()
-                pos += ln_entity_name_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.entity = vo_2
-    n_values_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_values_o < 0:
-        if n_values_o != -1:
-            raise _count_error(n_values_o, 0)
-        raise _null_error("Values")
-    elif n_values_o > blen - pos:
-        raise _count_error(n_values_o, blen - pos)
-    else:
-        vo_4: list[ValueData] = []
-        apo_4 = vo_4.append
-        for _ in range(n_values_o):
-            eo_4 = _new_object(ValueData)
-            ln_key_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_key_eo_4 < 0:
-                raise (
-                    _null_error("Key")
-                    if ln_key_eo_4 == -1
-                    else _length_error(ln_key_eo_4, pos, blen)
-                )
-            elif pos + ln_key_eo_4 > blen:
-                raise _length_error(ln_key_eo_4, pos, blen)
-            else:
-                eo_4.key = buf[pos : pos + ln_key_eo_4].decode()
-                pos += ln_key_eo_4
-            eo_4.value = _S_d.unpack_from(buf, pos)[0]
-            pos += 8
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.values = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
     """Encode EntryData at version 0."""
     if o._unknown_tags:
         raise _tags_unsupported("EntryData")
     w = out.append
-    a1 = o.entity
-    if a1 is None:
+    a_entity = o.entity
+    if a_entity is None:
         raise _null_value("Entity")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_EntityData_0(e1, out)
-    a2 = o.values
-    if a2 is None:
+        w(_S_i.pack(len(a_entity)))
+        for e_entity in a_entity:
+            _e_EntityData_0(e_entity, out)
+    a_values = o.values
+    if a_values is None:
         raise _null_value("Values")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ValueData_0(e2, out)
-
-
-def _d_EntryData_1(buf: bytes, pos: int) -> tuple[EntryData, int]:
-    """Decode EntryData at version 1."""
-    blen = len(buf)
-    o = _new_object(EntryData)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
-        pos += 1
-    else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
-        raise _null_error("Entity")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
-    else:
-        vo_1: list[EntityData] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(EntityData)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
-                pos += 1
-            else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
-                raise _null_error("EntityType")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
-            else:
-                eo_1.entity_type = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
-                pos += 1
-            else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
-                eo_1.entity_name = None
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
-            else:
-                eo_1.entity_name = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_1._unknown_tags = None
-            else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.entity = vo_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Values")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[ValueData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ValueData)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Key")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.key = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.value = _S_d.unpack_from(buf, pos)[0]
-            pos += 8
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.values = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_values)))
+        for e_values in a_values:
+            _e_ValueData_0(e_values, out)
 
 
 def _e_EntryData_1(o: EntryData, out: list[_Buffer]) -> None:
     """Encode EntryData at version 1."""
     w = out.append
-    a1 = o.entity
-    if a1 is None:
+    a_entity = o.entity
+    if a_entity is None:
         raise _null_value("Entity")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_EntityData_1(e1, out)
-    a2 = o.values
-    if a2 is None:
+        w(_uvarint(len(a_entity) + 1))
+        for e_entity in a_entity:
+            _e_EntityData_1(e_entity, out)
+    a_values = o.values
+    if a_values is None:
         raise _null_value("Values")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ValueData_1(e2, out)
+        w(_uvarint(len(a_values) + 1))
+        for e_values in a_values:
+            _e_ValueData_1(e_values, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -672,84 +420,88 @@ def _d_DescribeClientQuotasResponse_0(
     elif n_entries_o > blen - pos:
         raise _count_error(n_entries_o, blen - pos)
     else:
-        vo_4: list[EntryData] = []
-        apo_4 = vo_4.append
+        v_entries_o: list[EntryData] = []
+        ap_entries_o = v_entries_o.append
         for _ in range(n_entries_o):
-            eo_4 = _new_object(EntryData)
-            n_entity_eo_4 = _S_i.unpack_from(buf, pos)[0]
+            o_entries = _new_object(EntryData)
+            n_entity_o_entries = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_entity_eo_4 < 0:
-                if n_entity_eo_4 != -1:
-                    raise _count_error(n_entity_eo_4, 0)
+            if n_entity_o_entries < 0:
+                if n_entity_o_entries != -1:
+                    raise _count_error(n_entity_o_entries, 0)
                 raise _null_error("Entity")
-            elif n_entity_eo_4 > blen - pos:
-                raise _count_error(n_entity_eo_4, blen - pos)
+            elif n_entity_o_entries > blen - pos:
+                raise _count_error(n_entity_o_entries, blen - pos)
             else:
-                veo_4_2: list[EntityData] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(n_entity_eo_4):
-                    eeo_4_2 = _new_object(EntityData)
-                    ln_entity_type_eeo_4_2 = _S_h.unpack_from(buf, pos)[0]
+                v_entity_o_entries: list[EntityData] = []
+                ap_entity_o_entries = v_entity_o_entries.append
+                for _ in range(n_entity_o_entries):
+                    o_entries_entity = _new_object(EntityData)
+                    ln_entity_type_o_entries_entity = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_entity_type_eeo_4_2 < 0:
+                    if ln_entity_type_o_entries_entity < 0:
                         raise (
                             _null_error("EntityType")
-                            if ln_entity_type_eeo_4_2 == -1
-                            else _length_error(ln_entity_type_eeo_4_2, pos, blen)
+                            if ln_entity_type_o_entries_entity == -1
+                            else _length_error(ln_entity_type_o_entries_entity, pos, blen)
                         )
-                    elif pos + ln_entity_type_eeo_4_2 > blen:
-                        raise _length_error(ln_entity_type_eeo_4_2, pos, blen)
+                    elif pos + ln_entity_type_o_entries_entity > blen:
+                        raise _length_error(ln_entity_type_o_entries_entity, pos, blen)
                     else:
-                        eeo_4_2.entity_type = buf[pos : pos + ln_entity_type_eeo_4_2].decode()
-                        pos += ln_entity_type_eeo_4_2
-                    ln_entity_name_eeo_4_2 = _S_h.unpack_from(buf, pos)[0]
+                        o_entries_entity.entity_type = buf[
+                            pos : pos + ln_entity_type_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_type_o_entries_entity
+                    ln_entity_name_o_entries_entity = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_entity_name_eeo_4_2 < 0:
-                        if ln_entity_name_eeo_4_2 != -1:
-                            raise _length_error(ln_entity_name_eeo_4_2, pos, blen)
-                        eeo_4_2.entity_name = None
-                    elif pos + ln_entity_name_eeo_4_2 > blen:
-                        raise _length_error(ln_entity_name_eeo_4_2, pos, blen)
+                    if ln_entity_name_o_entries_entity < 0:
+                        if ln_entity_name_o_entries_entity != -1:
+                            raise _length_error(ln_entity_name_o_entries_entity, pos, blen)
+                        o_entries_entity.entity_name = None
+                    elif pos + ln_entity_name_o_entries_entity > blen:
+                        raise _length_error(ln_entity_name_o_entries_entity, pos, blen)
                     else:
-                        eeo_4_2.entity_name = buf[pos : pos + ln_entity_name_eeo_4_2].decode()
-                        pos += ln_entity_name_eeo_4_2
-                    eeo_4_2._unknown_tags = None
-                    apeo_4_2(eeo_4_2)
-                eo_4.entity = veo_4_2
-            n_values_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                        o_entries_entity.entity_name = buf[
+                            pos : pos + ln_entity_name_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_name_o_entries_entity
+                    o_entries_entity._unknown_tags = None
+                    ap_entity_o_entries(o_entries_entity)
+                o_entries.entity = v_entity_o_entries
+            n_values_o_entries = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_values_eo_4 < 0:
-                if n_values_eo_4 != -1:
-                    raise _count_error(n_values_eo_4, 0)
+            if n_values_o_entries < 0:
+                if n_values_o_entries != -1:
+                    raise _count_error(n_values_o_entries, 0)
                 raise _null_error("Values")
-            elif n_values_eo_4 > blen - pos:
-                raise _count_error(n_values_eo_4, blen - pos)
+            elif n_values_o_entries > blen - pos:
+                raise _count_error(n_values_o_entries, blen - pos)
             else:
-                veo_4_4: list[ValueData] = []
-                apeo_4_4 = veo_4_4.append
-                for _ in range(n_values_eo_4):
-                    eeo_4_4 = _new_object(ValueData)
-                    ln_key_eeo_4_4 = _S_h.unpack_from(buf, pos)[0]
+                v_values_o_entries: list[ValueData] = []
+                ap_values_o_entries = v_values_o_entries.append
+                for _ in range(n_values_o_entries):
+                    o_entries_values = _new_object(ValueData)
+                    ln_key_o_entries_values = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_key_eeo_4_4 < 0:
+                    if ln_key_o_entries_values < 0:
                         raise (
                             _null_error("Key")
-                            if ln_key_eeo_4_4 == -1
-                            else _length_error(ln_key_eeo_4_4, pos, blen)
+                            if ln_key_o_entries_values == -1
+                            else _length_error(ln_key_o_entries_values, pos, blen)
                         )
-                    elif pos + ln_key_eeo_4_4 > blen:
-                        raise _length_error(ln_key_eeo_4_4, pos, blen)
+                    elif pos + ln_key_o_entries_values > blen:
+                        raise _length_error(ln_key_o_entries_values, pos, blen)
                     else:
-                        eeo_4_4.key = buf[pos : pos + ln_key_eeo_4_4].decode()
-                        pos += ln_key_eeo_4_4
-                    eeo_4_4.value = _S_d.unpack_from(buf, pos)[0]
+                        o_entries_values.key = buf[pos : pos + ln_key_o_entries_values].decode()
+                        pos += ln_key_o_entries_values
+                    o_entries_values.value = _S_d.unpack_from(buf, pos)[0]
                     pos += 8
-                    eeo_4_4._unknown_tags = None
-                    apeo_4_4(eeo_4_4)
-                eo_4.values = veo_4_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.entries = vo_4
+                    o_entries_values._unknown_tags = None
+                    ap_values_o_entries(o_entries_values)
+                o_entries.values = v_values_o_entries
+            o_entries._unknown_tags = None
+            ap_entries_o(o_entries)
+        o.entries = v_entries_o
     o._unknown_tags = None
     return o, pos
 
@@ -761,13 +513,13 @@ def _e_DescribeClientQuotasResponse_0(o: DescribeClientQuotasResponse, out: list
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_nstr(o.error_message))
-    a3 = o.entries
-    if a3 is None:
+    a_entries = o.entries
+    if a_entries is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_EntryData_0(e3, out)
+        w(_S_i.pack(len(a_entries)))
+        for e_entries in a_entries:
+            _e_EntryData_0(e_entries, out)
 
 
 def _d_DescribeClientQuotasResponse_1(
@@ -778,132 +530,136 @@ def _d_DescribeClientQuotasResponse_1(
     o = _new_object(DescribeClientQuotasResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_entries_o = buf[pos]
+    if n_entries_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_entries_o, pos = _read_uvarint(buf, pos)
+    n_entries_o -= 1
+    if n_entries_o < 0:
+        if n_entries_o != -1:
+            raise _count_error(n_entries_o, 0)
         o.entries = None
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_entries_o > blen - pos:
+        raise _count_error(n_entries_o, blen - pos)
     else:
-        vo_3: list[EntryData] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(EntryData)
-            neo_3_1 = buf[pos]
-            if neo_3_1 < 0x80:
+        v_entries_o: list[EntryData] = []
+        ap_entries_o = v_entries_o.append
+        for _ in range(n_entries_o):
+            o_entries = _new_object(EntryData)
+            n_entity_o_entries = buf[pos]
+            if n_entity_o_entries < 0x80:
                 pos += 1
             else:
-                neo_3_1, pos = _read_uvarint(buf, pos)
-            neo_3_1 -= 1
-            if neo_3_1 < 0:
-                if neo_3_1 != -1:
-                    raise _count_error(neo_3_1, 0)
+                n_entity_o_entries, pos = _read_uvarint(buf, pos)
+            n_entity_o_entries -= 1
+            if n_entity_o_entries < 0:
+                if n_entity_o_entries != -1:
+                    raise _count_error(n_entity_o_entries, 0)
                 raise _null_error("Entity")
-            elif neo_3_1 > blen - pos:
-                raise _count_error(neo_3_1, blen - pos)
+            elif n_entity_o_entries > blen - pos:
+                raise _count_error(n_entity_o_entries, blen - pos)
             else:
-                veo_3_1: list[EntityData] = []
-                apeo_3_1 = veo_3_1.append
-                for _ in range(neo_3_1):
-                    eeo_3_1 = _new_object(EntityData)
-                    lneeo_3_1_1 = buf[pos]
-                    if lneeo_3_1_1 < 0x80:
+                v_entity_o_entries: list[EntityData] = []
+                ap_entity_o_entries = v_entity_o_entries.append
+                for _ in range(n_entity_o_entries):
+                    o_entries_entity = _new_object(EntityData)
+                    ln_entity_type_o_entries_entity = buf[pos]
+                    if ln_entity_type_o_entries_entity < 0x80:
                         pos += 1
                     else:
-                        lneeo_3_1_1, pos = _read_uvarint(buf, pos)
-                    lneeo_3_1_1 -= 1
-                    if lneeo_3_1_1 < 0:
+                        ln_entity_type_o_entries_entity, pos = _read_uvarint(buf, pos)
+                    ln_entity_type_o_entries_entity -= 1
+                    if ln_entity_type_o_entries_entity < 0:
                         raise _null_error("EntityType")
-                    elif pos + lneeo_3_1_1 > blen:
-                        raise _length_error(lneeo_3_1_1, pos, blen)
+                    elif pos + ln_entity_type_o_entries_entity > blen:
+                        raise _length_error(ln_entity_type_o_entries_entity, pos, blen)
                     else:
-                        eeo_3_1.entity_type = buf[pos : pos + lneeo_3_1_1].decode()
-                        pos += lneeo_3_1_1
-                    lneeo_3_1_2 = buf[pos]
-                    if lneeo_3_1_2 < 0x80:
+                        o_entries_entity.entity_type = buf[
+                            pos : pos + ln_entity_type_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_type_o_entries_entity
+                    ln_entity_name_o_entries_entity = buf[pos]
+                    if ln_entity_name_o_entries_entity < 0x80:
                         pos += 1
                     else:
-                        lneeo_3_1_2, pos = _read_uvarint(buf, pos)
-                    lneeo_3_1_2 -= 1
-                    if lneeo_3_1_2 < 0:
-                        eeo_3_1.entity_name = None
-                    elif pos + lneeo_3_1_2 > blen:
-                        raise _length_error(lneeo_3_1_2, pos, blen)
+                        ln_entity_name_o_entries_entity, pos = _read_uvarint(buf, pos)
+                    ln_entity_name_o_entries_entity -= 1
+                    if ln_entity_name_o_entries_entity < 0:
+                        o_entries_entity.entity_name = None
+                    elif pos + ln_entity_name_o_entries_entity > blen:
+                        raise _length_error(ln_entity_name_o_entries_entity, pos, blen)
                     else:
-                        eeo_3_1.entity_name = buf[pos : pos + lneeo_3_1_2].decode()
-                        pos += lneeo_3_1_2
+                        o_entries_entity.entity_name = buf[
+                            pos : pos + ln_entity_name_o_entries_entity
+                        ].decode()
+                        pos += ln_entity_name_o_entries_entity
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_1._unknown_tags = None
+                        o_entries_entity._unknown_tags = None
                     else:
-                        eeo_3_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_1(eeo_3_1)
-                eo_3.entity = veo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+                        o_entries_entity._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_entity_o_entries(o_entries_entity)
+                o_entries.entity = v_entity_o_entries
+            n_values_o_entries = buf[pos]
+            if n_values_o_entries < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_values_o_entries, pos = _read_uvarint(buf, pos)
+            n_values_o_entries -= 1
+            if n_values_o_entries < 0:
+                if n_values_o_entries != -1:
+                    raise _count_error(n_values_o_entries, 0)
                 raise _null_error("Values")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_values_o_entries > blen - pos:
+                raise _count_error(n_values_o_entries, blen - pos)
             else:
-                veo_3_2: list[ValueData] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(ValueData)
-                    lneeo_3_2_1 = buf[pos]
-                    if lneeo_3_2_1 < 0x80:
+                v_values_o_entries: list[ValueData] = []
+                ap_values_o_entries = v_values_o_entries.append
+                for _ in range(n_values_o_entries):
+                    o_entries_values = _new_object(ValueData)
+                    ln_key_o_entries_values = buf[pos]
+                    if ln_key_o_entries_values < 0x80:
                         pos += 1
                     else:
-                        lneeo_3_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_3_2_1 -= 1
-                    if lneeo_3_2_1 < 0:
+                        ln_key_o_entries_values, pos = _read_uvarint(buf, pos)
+                    ln_key_o_entries_values -= 1
+                    if ln_key_o_entries_values < 0:
                         raise _null_error("Key")
-                    elif pos + lneeo_3_2_1 > blen:
-                        raise _length_error(lneeo_3_2_1, pos, blen)
+                    elif pos + ln_key_o_entries_values > blen:
+                        raise _length_error(ln_key_o_entries_values, pos, blen)
                     else:
-                        eeo_3_2.key = buf[pos : pos + lneeo_3_2_1].decode()
-                        pos += lneeo_3_2_1
-                    eeo_3_2.value = _S_d.unpack_from(buf, pos)[0]
+                        o_entries_values.key = buf[pos : pos + ln_key_o_entries_values].decode()
+                        pos += ln_key_o_entries_values
+                    o_entries_values.value = _S_d.unpack_from(buf, pos)[0]
                     pos += 8
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_entries_values._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.values = veo_3_2
+                        o_entries_values._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_values_o_entries(o_entries_values)
+                o_entries.values = v_values_o_entries
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_entries._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.entries = vo_3
+                o_entries._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_entries_o(o_entries)
+        o.entries = v_entries_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -917,13 +673,13 @@ def _e_DescribeClientQuotasResponse_1(o: DescribeClientQuotasResponse, out: list
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.entries
-    if a3 is None:
+    a_entries = o.entries
+    if a_entries is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_EntryData_1(e3, out)
+        w(_uvarint(len(a_entries) + 1))
+        for e_entries in a_entries:
+            _e_EntryData_1(e_entries, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
+
 __all__ = [
     "DescribeClusterBroker",
     "DescribeClusterResponse",
@@ -44,7 +46,7 @@ _S_o = _struct.Struct(">?")
 
 
 class DescribeClusterBroker(_Struct):
-    """Each broker in the response.
+    """Each broker in the response. In versions 0-2, flexible in 0-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The broker ID.
@@ -62,30 +64,82 @@ class DescribeClusterBroker(_Struct):
         "is_fenced": "v2+: Whether the broker is fenced",
     }
 
-    broker_id: int
+    broker_id: BrokerId
     host: str
     port: int
     rack: str | None
     is_fenced: bool
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "broker_id", "brokerId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="broker_id",
+            json_name="brokerId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "int32", (0, 32767), None, None, None, 0, False, False, None),
         _FieldSchema(
-            "rack", "rack", "string", (0, 32767), (0, 32767), None, None, None, True, False, None
+            name="port",
+            json_name="port",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "is_fenced", "isFenced", "bool", (2, 32767), None, None, None, False, False, False, None
+            name="rack",
+            json_name="rack",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="is_fenced",
+            json_name="isFenced",
+            type="bool",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        broker_id: int = 0,
+        broker_id: BrokerId = 0,
         host: str = "",
         port: int = 0,
         rack: str | None = None,
@@ -129,7 +183,7 @@ class DescribeClusterResponse(_Message):
     error_message: str | None
     endpoint_type: int
     cluster_id: str
-    controller_id: int
+    controller_id: BrokerId
     brokers: list[DescribeClusterBroker]
     cluster_authorized_operations: int
     API_KEY: ClassVar[int | None] = 60
@@ -142,98 +196,108 @@ class DescribeClusterResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "endpoint_type",
-            "endpointType",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            1,
-            False,
-            False,
-            None,
+            name="endpoint_type",
+            json_name="endpointType",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "cluster_id",
-            "clusterId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="cluster_id",
+            json_name="clusterId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "controller_id",
-            "controllerId",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="controller_id",
+            json_name="controllerId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "brokers",
-            "brokers",
-            "[]DescribeClusterBroker",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeClusterBroker,
+            name="brokers",
+            json_name="brokers",
+            type="[]DescribeClusterBroker",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeClusterBroker,
         ),
         _FieldSchema(
-            "cluster_authorized_operations",
-            "clusterAuthorizedOperations",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -2147483648,
-            False,
-            False,
-            None,
+            name="cluster_authorized_operations",
+            json_name="clusterAuthorizedOperations",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-2147483648,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -244,7 +308,7 @@ class DescribeClusterResponse(_Message):
         error_message: str | None = None,
         endpoint_type: int = 1,
         cluster_id: str = "",
-        controller_id: int = -1,
+        controller_id: BrokerId = -1,
         brokers: list[DescribeClusterBroker] = _EMPTY,
         cluster_authorized_operations: int = -2147483648,
     ) -> None:
@@ -257,49 +321,6 @@ class DescribeClusterResponse(_Message):
         self.brokers = [] if brokers is _EMPTY else brokers
         self.cluster_authorized_operations = cluster_authorized_operations
         self._unknown_tags = None
-
-
-def _d_DescribeClusterBroker_0(buf: bytes, pos: int) -> tuple[DescribeClusterBroker, int]:
-    """Decode DescribeClusterBroker at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(DescribeClusterBroker)
-    o.broker_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.rack = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.rack = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    o.is_fenced = False
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeClusterBroker_0(o: DescribeClusterBroker, out: list[_Buffer]) -> None:
@@ -315,50 +336,6 @@ def _e_DescribeClusterBroker_0(o: DescribeClusterBroker, out: list[_Buffer]) -> 
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribeClusterBroker_2(buf: bytes, pos: int) -> tuple[DescribeClusterBroker, int]:
-    """Decode DescribeClusterBroker at version 2."""
-    blen = len(buf)
-    o = _new_object(DescribeClusterBroker)
-    o.broker_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.rack = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.rack = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    o.is_fenced = _S_o.unpack_from(buf, pos)[0]
-    pos += 1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeClusterBroker_2(o: DescribeClusterBroker, out: list[_Buffer]) -> None:
@@ -381,89 +358,89 @@ def _d_DescribeClusterResponse_0(buf: bytes, pos: int) -> tuple[DescribeClusterR
     o = _new_object(DescribeClusterResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         raise _null_error("ClusterId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+    n_brokers_o = buf[pos]
+    if n_brokers_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_brokers_o, pos = _read_uvarint(buf, pos)
+    n_brokers_o -= 1
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_5: list[DescribeClusterBroker] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(DescribeClusterBroker)
-            eo_5.broker_id = _S_i.unpack_from(buf, pos)[0]
+        v_brokers_o: list[DescribeClusterBroker] = []
+        ap_brokers_o = v_brokers_o.append
+        for _ in range(n_brokers_o):
+            o_brokers = _new_object(DescribeClusterBroker)
+            o_brokers.broker_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+            ln_host_o_brokers = buf[pos]
+            if ln_host_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
+                ln_host_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_host_o_brokers -= 1
+            if ln_host_o_brokers < 0:
                 raise _null_error("Host")
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_5.host = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
-            eo_5.port = _S_i.unpack_from(buf, pos)[0]
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_5_4 = buf[pos]
-            if lneo_5_4 < 0x80:
+            ln_rack_o_brokers = buf[pos]
+            if ln_rack_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_5_4, pos = _read_uvarint(buf, pos)
-            lneo_5_4 -= 1
-            if lneo_5_4 < 0:
-                eo_5.rack = None
-            elif pos + lneo_5_4 > blen:
-                raise _length_error(lneo_5_4, pos, blen)
+                ln_rack_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_rack_o_brokers -= 1
+            if ln_rack_o_brokers < 0:
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_5.rack = buf[pos : pos + lneo_5_4].decode()
-                pos += lneo_5_4
-            eo_5.is_fenced = False
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
+            o_brokers.is_fenced = False
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_brokers._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.brokers = vo_5
+                o_brokers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.endpoint_type = 1
@@ -484,13 +461,13 @@ def _e_DescribeClusterResponse_0(o: DescribeClusterResponse, out: list[_Buffer])
     w(_enc_ncstr(o.error_message))
     w(_enc_cstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a5 = o.brokers
-    if a5 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_DescribeClusterBroker_0(e5, out)
+        w(_uvarint(len(a_brokers) + 1))
+        for e_brokers in a_brokers:
+            _e_DescribeClusterBroker_0(e_brokers, out)
     w(_S_i.pack(o.cluster_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -504,91 +481,91 @@ def _d_DescribeClusterResponse_1(buf: bytes, pos: int) -> tuple[DescribeClusterR
     o = _new_object(DescribeClusterResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
     o.endpoint_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         raise _null_error("ClusterId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+    n_brokers_o = buf[pos]
+    if n_brokers_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_brokers_o, pos = _read_uvarint(buf, pos)
+    n_brokers_o -= 1
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_6: list[DescribeClusterBroker] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(DescribeClusterBroker)
-            eo_6.broker_id = _S_i.unpack_from(buf, pos)[0]
+        v_brokers_o: list[DescribeClusterBroker] = []
+        ap_brokers_o = v_brokers_o.append
+        for _ in range(n_brokers_o):
+            o_brokers = _new_object(DescribeClusterBroker)
+            o_brokers.broker_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_6_2 = buf[pos]
-            if lneo_6_2 < 0x80:
+            ln_host_o_brokers = buf[pos]
+            if ln_host_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_6_2, pos = _read_uvarint(buf, pos)
-            lneo_6_2 -= 1
-            if lneo_6_2 < 0:
+                ln_host_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_host_o_brokers -= 1
+            if ln_host_o_brokers < 0:
                 raise _null_error("Host")
-            elif pos + lneo_6_2 > blen:
-                raise _length_error(lneo_6_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_6.host = buf[pos : pos + lneo_6_2].decode()
-                pos += lneo_6_2
-            eo_6.port = _S_i.unpack_from(buf, pos)[0]
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_6_4 = buf[pos]
-            if lneo_6_4 < 0x80:
+            ln_rack_o_brokers = buf[pos]
+            if ln_rack_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_6_4, pos = _read_uvarint(buf, pos)
-            lneo_6_4 -= 1
-            if lneo_6_4 < 0:
-                eo_6.rack = None
-            elif pos + lneo_6_4 > blen:
-                raise _length_error(lneo_6_4, pos, blen)
+                ln_rack_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_rack_o_brokers -= 1
+            if ln_rack_o_brokers < 0:
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_6.rack = buf[pos : pos + lneo_6_4].decode()
-                pos += lneo_6_4
-            eo_6.is_fenced = False
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
+            o_brokers.is_fenced = False
             if buf[pos] == 0:
                 pos += 1
-                eo_6._unknown_tags = None
+                o_brokers._unknown_tags = None
             else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.brokers = vo_6
+                o_brokers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -607,13 +584,13 @@ def _e_DescribeClusterResponse_1(o: DescribeClusterResponse, out: list[_Buffer])
     w(_S_b.pack(o.endpoint_type))
     w(_enc_cstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a6 = o.brokers
-    if a6 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_DescribeClusterBroker_0(e6, out)
+        w(_uvarint(len(a_brokers) + 1))
+        for e_brokers in a_brokers:
+            _e_DescribeClusterBroker_0(e_brokers, out)
     w(_S_i.pack(o.cluster_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -627,92 +604,92 @@ def _d_DescribeClusterResponse_2(buf: bytes, pos: int) -> tuple[DescribeClusterR
     o = _new_object(DescribeClusterResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
     o.endpoint_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         raise _null_error("ClusterId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+    n_brokers_o = buf[pos]
+    if n_brokers_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_brokers_o, pos = _read_uvarint(buf, pos)
+    n_brokers_o -= 1
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_6: list[DescribeClusterBroker] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(DescribeClusterBroker)
-            eo_6.broker_id = _S_i.unpack_from(buf, pos)[0]
+        v_brokers_o: list[DescribeClusterBroker] = []
+        ap_brokers_o = v_brokers_o.append
+        for _ in range(n_brokers_o):
+            o_brokers = _new_object(DescribeClusterBroker)
+            o_brokers.broker_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_6_2 = buf[pos]
-            if lneo_6_2 < 0x80:
+            ln_host_o_brokers = buf[pos]
+            if ln_host_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_6_2, pos = _read_uvarint(buf, pos)
-            lneo_6_2 -= 1
-            if lneo_6_2 < 0:
+                ln_host_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_host_o_brokers -= 1
+            if ln_host_o_brokers < 0:
                 raise _null_error("Host")
-            elif pos + lneo_6_2 > blen:
-                raise _length_error(lneo_6_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_6.host = buf[pos : pos + lneo_6_2].decode()
-                pos += lneo_6_2
-            eo_6.port = _S_i.unpack_from(buf, pos)[0]
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_6_4 = buf[pos]
-            if lneo_6_4 < 0x80:
+            ln_rack_o_brokers = buf[pos]
+            if ln_rack_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_6_4, pos = _read_uvarint(buf, pos)
-            lneo_6_4 -= 1
-            if lneo_6_4 < 0:
-                eo_6.rack = None
-            elif pos + lneo_6_4 > blen:
-                raise _length_error(lneo_6_4, pos, blen)
+                ln_rack_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_rack_o_brokers -= 1
+            if ln_rack_o_brokers < 0:
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_6.rack = buf[pos : pos + lneo_6_4].decode()
-                pos += lneo_6_4
-            eo_6.is_fenced = _S_o.unpack_from(buf, pos)[0]
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
+            o_brokers.is_fenced = _S_o.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
                 pos += 1
-                eo_6._unknown_tags = None
+                o_brokers._unknown_tags = None
             else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.brokers = vo_6
+                o_brokers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -731,13 +708,13 @@ def _e_DescribeClusterResponse_2(o: DescribeClusterResponse, out: list[_Buffer])
     w(_S_b.pack(o.endpoint_type))
     w(_enc_cstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a6 = o.brokers
-    if a6 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_DescribeClusterBroker_2(e6, out)
+        w(_uvarint(len(a_brokers) + 1))
+        for e_brokers in a_brokers:
+            _e_DescribeClusterBroker_2(e_brokers, out)
     w(_S_i.pack(o.cluster_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")

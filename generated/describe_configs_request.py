@@ -48,7 +48,7 @@ _S_oo = _struct.Struct(">??")
 
 
 class DescribeConfigsResource(_Struct):
-    """The resources whose configurations we want to describe.
+    """The resources whose configurations we want to describe. In versions 1-4, flexible in 4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type (v0+): The resource type.
@@ -67,43 +67,43 @@ class DescribeConfigsResource(_Struct):
     configuration_keys: list[str] | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "resource_type",
-            "resourceType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="resource_type",
+            json_name="resourceType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_name",
-            "resourceName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="resource_name",
+            json_name="resourceName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "configuration_keys",
-            "configurationKeys",
-            "[]string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="configuration_keys",
+            json_name="configurationKeys",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -148,43 +148,43 @@ class DescribeConfigsRequest(_Request[DescribeConfigsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DescribeConfigsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "resources",
-            "resources",
-            "[]DescribeConfigsResource",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeConfigsResource,
+            name="resources",
+            json_name="resources",
+            type="[]DescribeConfigsResource",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeConfigsResource,
         ),
         _FieldSchema(
-            "include_synonyms",
-            "includeSynonyms",
-            "bool",
-            (1, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="include_synonyms",
+            json_name="includeSynonyms",
+            type="bool",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "include_documentation",
-            "includeDocumentation",
-            "bool",
-            (3, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="include_documentation",
+            json_name="includeDocumentation",
+            type="bool",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -200,42 +200,6 @@ class DescribeConfigsRequest(_Request[DescribeConfigsResponse]):
         self._unknown_tags = None
 
 
-def _d_DescribeConfigsResource_1(buf: bytes, pos: int) -> tuple[DescribeConfigsResource, int]:
-    """Decode DescribeConfigsResource at versions 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(DescribeConfigsResource)
-    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_resource_name_o < 0:
-        raise (
-            _null_error("ResourceName")
-            if ln_resource_name_o == -1
-            else _length_error(ln_resource_name_o, pos, blen)
-        )
-    elif pos + ln_resource_name_o > blen:
-        raise _length_error(ln_resource_name_o, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
-        pos += ln_resource_name_o
-    n_configuration_keys_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_configuration_keys_o < 0:
-        if n_configuration_keys_o != -1:
-            raise _count_error(n_configuration_keys_o, 0)
-        o.configuration_keys = None
-    elif n_configuration_keys_o > blen - pos:
-        raise _count_error(n_configuration_keys_o, blen - pos)
-    else:
-        vo_4: list[str] = []
-        apo_4 = vo_4.append
-        for _ in range(n_configuration_keys_o):
-            eo_4, pos = _read_str(buf, pos)
-            apo_4(eo_4)
-        o.configuration_keys = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DescribeConfigsResource_1(o: DescribeConfigsResource, out: list[_Buffer]) -> None:
     """Encode DescribeConfigsResource at versions 1, 2, 3."""
     if o._unknown_tags:
@@ -243,59 +207,13 @@ def _e_DescribeConfigsResource_1(o: DescribeConfigsResource, out: list[_Buffer])
     w = out.append
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
-    a3 = o.configuration_keys
-    if a3 is None:
+    a_configuration_keys = o.configuration_keys
+    if a_configuration_keys is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            w(_enc_str(e3))
-
-
-def _d_DescribeConfigsResource_4(buf: bytes, pos: int) -> tuple[DescribeConfigsResource, int]:
-    """Decode DescribeConfigsResource at version 4."""
-    blen = len(buf)
-    o = _new_object(DescribeConfigsResource)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("ResourceName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        o.configuration_keys = None
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[str] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3, pos = _read_cstr(buf, pos)
-            apo_3(eo_3)
-        o.configuration_keys = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_configuration_keys)))
+        for e_configuration_keys in a_configuration_keys:
+            w(_enc_str(e_configuration_keys))
 
 
 def _e_DescribeConfigsResource_4(o: DescribeConfigsResource, out: list[_Buffer]) -> None:
@@ -303,13 +221,13 @@ def _e_DescribeConfigsResource_4(o: DescribeConfigsResource, out: list[_Buffer])
     w = out.append
     w(_S_b.pack(o.resource_type))
     w(_enc_cstr(o.resource_name))
-    a3 = o.configuration_keys
-    if a3 is None:
+    a_configuration_keys = o.configuration_keys
+    if a_configuration_keys is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            w(_enc_cstr(e3))
+        w(_uvarint(len(a_configuration_keys) + 1))
+        for e_configuration_keys in a_configuration_keys:
+            w(_enc_cstr(e_configuration_keys))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -329,41 +247,41 @@ def _d_DescribeConfigsRequest_1(buf: bytes, pos: int) -> tuple[DescribeConfigsRe
     elif n_resources_o > blen - pos:
         raise _count_error(n_resources_o, blen - pos)
     else:
-        vo_2: list[DescribeConfigsResource] = []
-        apo_2 = vo_2.append
+        v_resources_o: list[DescribeConfigsResource] = []
+        ap_resources_o = v_resources_o.append
         for _ in range(n_resources_o):
-            eo_2 = _new_object(DescribeConfigsResource)
-            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            o_resources = _new_object(DescribeConfigsResource)
+            o_resources.resource_type, ln_resource_name_o_resources = _S_bh.unpack_from(buf, pos)
             pos += 3
-            if ln_resource_name_eo_2 < 0:
+            if ln_resource_name_o_resources < 0:
                 raise (
                     _null_error("ResourceName")
-                    if ln_resource_name_eo_2 == -1
-                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                    if ln_resource_name_o_resources == -1
+                    else _length_error(ln_resource_name_o_resources, pos, blen)
                 )
-            elif pos + ln_resource_name_eo_2 > blen:
-                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            elif pos + ln_resource_name_o_resources > blen:
+                raise _length_error(ln_resource_name_o_resources, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
-                pos += ln_resource_name_eo_2
-            n_configuration_keys_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_resources.resource_name = buf[pos : pos + ln_resource_name_o_resources].decode()
+                pos += ln_resource_name_o_resources
+            n_configuration_keys_o_resources = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_configuration_keys_eo_2 < 0:
-                if n_configuration_keys_eo_2 != -1:
-                    raise _count_error(n_configuration_keys_eo_2, 0)
-                eo_2.configuration_keys = None
-            elif n_configuration_keys_eo_2 > blen - pos:
-                raise _count_error(n_configuration_keys_eo_2, blen - pos)
+            if n_configuration_keys_o_resources < 0:
+                if n_configuration_keys_o_resources != -1:
+                    raise _count_error(n_configuration_keys_o_resources, 0)
+                o_resources.configuration_keys = None
+            elif n_configuration_keys_o_resources > blen - pos:
+                raise _count_error(n_configuration_keys_o_resources, blen - pos)
             else:
-                veo_2_4: list[str] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_configuration_keys_eo_2):
-                    eeo_2_4, pos = _read_str(buf, pos)
-                    apeo_2_4(eeo_2_4)
-                eo_2.configuration_keys = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.resources = vo_2
+                v_configuration_keys_o_resources: list[str] = []
+                ap_configuration_keys_o_resources = v_configuration_keys_o_resources.append
+                for _ in range(n_configuration_keys_o_resources):
+                    e_configuration_keys_o_resources, pos = _read_str(buf, pos)
+                    ap_configuration_keys_o_resources(e_configuration_keys_o_resources)
+                o_resources.configuration_keys = v_configuration_keys_o_resources
+            o_resources._unknown_tags = None
+            ap_resources_o(o_resources)
+        o.resources = v_resources_o
     o.include_synonyms = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.include_documentation = False
@@ -378,13 +296,13 @@ def _e_DescribeConfigsRequest_1(o: DescribeConfigsRequest, out: list[_Buffer]) -
     if o._unknown_tags:
         raise _tags_unsupported("DescribeConfigsRequest")
     w = out.append
-    a1 = o.resources
-    if a1 is None:
+    a_resources = o.resources
+    if a_resources is None:
         raise _null_value("Resources")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_DescribeConfigsResource_1(e1, out)
+        w(_S_i.pack(len(a_resources)))
+        for e_resources in a_resources:
+            _e_DescribeConfigsResource_1(e_resources, out)
     w(_S_o.pack(o.include_synonyms))
 
 
@@ -401,41 +319,41 @@ def _d_DescribeConfigsRequest_3(buf: bytes, pos: int) -> tuple[DescribeConfigsRe
     elif n_resources_o > blen - pos:
         raise _count_error(n_resources_o, blen - pos)
     else:
-        vo_2: list[DescribeConfigsResource] = []
-        apo_2 = vo_2.append
+        v_resources_o: list[DescribeConfigsResource] = []
+        ap_resources_o = v_resources_o.append
         for _ in range(n_resources_o):
-            eo_2 = _new_object(DescribeConfigsResource)
-            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            o_resources = _new_object(DescribeConfigsResource)
+            o_resources.resource_type, ln_resource_name_o_resources = _S_bh.unpack_from(buf, pos)
             pos += 3
-            if ln_resource_name_eo_2 < 0:
+            if ln_resource_name_o_resources < 0:
                 raise (
                     _null_error("ResourceName")
-                    if ln_resource_name_eo_2 == -1
-                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                    if ln_resource_name_o_resources == -1
+                    else _length_error(ln_resource_name_o_resources, pos, blen)
                 )
-            elif pos + ln_resource_name_eo_2 > blen:
-                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            elif pos + ln_resource_name_o_resources > blen:
+                raise _length_error(ln_resource_name_o_resources, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
-                pos += ln_resource_name_eo_2
-            n_configuration_keys_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_resources.resource_name = buf[pos : pos + ln_resource_name_o_resources].decode()
+                pos += ln_resource_name_o_resources
+            n_configuration_keys_o_resources = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_configuration_keys_eo_2 < 0:
-                if n_configuration_keys_eo_2 != -1:
-                    raise _count_error(n_configuration_keys_eo_2, 0)
-                eo_2.configuration_keys = None
-            elif n_configuration_keys_eo_2 > blen - pos:
-                raise _count_error(n_configuration_keys_eo_2, blen - pos)
+            if n_configuration_keys_o_resources < 0:
+                if n_configuration_keys_o_resources != -1:
+                    raise _count_error(n_configuration_keys_o_resources, 0)
+                o_resources.configuration_keys = None
+            elif n_configuration_keys_o_resources > blen - pos:
+                raise _count_error(n_configuration_keys_o_resources, blen - pos)
             else:
-                veo_2_4: list[str] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_configuration_keys_eo_2):
-                    eeo_2_4, pos = _read_str(buf, pos)
-                    apeo_2_4(eeo_2_4)
-                eo_2.configuration_keys = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.resources = vo_2
+                v_configuration_keys_o_resources: list[str] = []
+                ap_configuration_keys_o_resources = v_configuration_keys_o_resources.append
+                for _ in range(n_configuration_keys_o_resources):
+                    e_configuration_keys_o_resources, pos = _read_str(buf, pos)
+                    ap_configuration_keys_o_resources(e_configuration_keys_o_resources)
+                o_resources.configuration_keys = v_configuration_keys_o_resources
+            o_resources._unknown_tags = None
+            ap_resources_o(o_resources)
+        o.resources = v_resources_o
     o.include_synonyms, o.include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
     o._unknown_tags = None
@@ -447,13 +365,13 @@ def _e_DescribeConfigsRequest_3(o: DescribeConfigsRequest, out: list[_Buffer]) -
     if o._unknown_tags:
         raise _tags_unsupported("DescribeConfigsRequest")
     w = out.append
-    a1 = o.resources
-    if a1 is None:
+    a_resources = o.resources
+    if a_resources is None:
         raise _null_value("Resources")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_DescribeConfigsResource_1(e1, out)
+        w(_S_i.pack(len(a_resources)))
+        for e_resources in a_resources:
+            _e_DescribeConfigsResource_1(e_resources, out)
     w(_S_oo.pack(o.include_synonyms, o.include_documentation))
 
 
@@ -461,64 +379,64 @@ def _d_DescribeConfigsRequest_4(buf: bytes, pos: int) -> tuple[DescribeConfigsRe
     """Decode DescribeConfigsRequest at version 4."""
     blen = len(buf)
     o = _new_object(DescribeConfigsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_resources_o = buf[pos]
+    if n_resources_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_resources_o, pos = _read_uvarint(buf, pos)
+    n_resources_o -= 1
+    if n_resources_o < 0:
+        if n_resources_o != -1:
+            raise _count_error(n_resources_o, 0)
         raise _null_error("Resources")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_resources_o > blen - pos:
+        raise _count_error(n_resources_o, blen - pos)
     else:
-        vo_1: list[DescribeConfigsResource] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(DescribeConfigsResource)
-            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+        v_resources_o: list[DescribeConfigsResource] = []
+        ap_resources_o = v_resources_o.append
+        for _ in range(n_resources_o):
+            o_resources = _new_object(DescribeConfigsResource)
+            o_resources.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+            ln_resource_name_o_resources = buf[pos]
+            if ln_resource_name_o_resources < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
+                ln_resource_name_o_resources, pos = _read_uvarint(buf, pos)
+            ln_resource_name_o_resources -= 1
+            if ln_resource_name_o_resources < 0:
                 raise _null_error("ResourceName")
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+            elif pos + ln_resource_name_o_resources > blen:
+                raise _length_error(ln_resource_name_o_resources, pos, blen)
             else:
-                eo_1.resource_name = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
-            neo_1_3 = buf[pos]
-            if neo_1_3 < 0x80:
+                o_resources.resource_name = buf[pos : pos + ln_resource_name_o_resources].decode()
+                pos += ln_resource_name_o_resources
+            n_configuration_keys_o_resources = buf[pos]
+            if n_configuration_keys_o_resources < 0x80:
                 pos += 1
             else:
-                neo_1_3, pos = _read_uvarint(buf, pos)
-            neo_1_3 -= 1
-            if neo_1_3 < 0:
-                if neo_1_3 != -1:
-                    raise _count_error(neo_1_3, 0)
-                eo_1.configuration_keys = None
-            elif neo_1_3 > blen - pos:
-                raise _count_error(neo_1_3, blen - pos)
+                n_configuration_keys_o_resources, pos = _read_uvarint(buf, pos)
+            n_configuration_keys_o_resources -= 1
+            if n_configuration_keys_o_resources < 0:
+                if n_configuration_keys_o_resources != -1:
+                    raise _count_error(n_configuration_keys_o_resources, 0)
+                o_resources.configuration_keys = None
+            elif n_configuration_keys_o_resources > blen - pos:
+                raise _count_error(n_configuration_keys_o_resources, blen - pos)
             else:
-                veo_1_3: list[str] = []
-                apeo_1_3 = veo_1_3.append
-                for _ in range(neo_1_3):
-                    eeo_1_3, pos = _read_cstr(buf, pos)
-                    apeo_1_3(eeo_1_3)
-                eo_1.configuration_keys = veo_1_3
+                v_configuration_keys_o_resources: list[str] = []
+                ap_configuration_keys_o_resources = v_configuration_keys_o_resources.append
+                for _ in range(n_configuration_keys_o_resources):
+                    e_configuration_keys_o_resources, pos = _read_cstr(buf, pos)
+                    ap_configuration_keys_o_resources(e_configuration_keys_o_resources)
+                o_resources.configuration_keys = v_configuration_keys_o_resources
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_resources._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.resources = vo_1
+                o_resources._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_resources_o(o_resources)
+        o.resources = v_resources_o
     o.include_synonyms, o.include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
     if buf[pos] == 0:
@@ -532,13 +450,13 @@ def _d_DescribeConfigsRequest_4(buf: bytes, pos: int) -> tuple[DescribeConfigsRe
 def _e_DescribeConfigsRequest_4(o: DescribeConfigsRequest, out: list[_Buffer]) -> None:
     """Encode DescribeConfigsRequest at version 4."""
     w = out.append
-    a1 = o.resources
-    if a1 is None:
+    a_resources = o.resources
+    if a_resources is None:
         raise _null_value("Resources")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_DescribeConfigsResource_4(e1, out)
+        w(_uvarint(len(a_resources) + 1))
+        for e_resources in a_resources:
+            _e_DescribeConfigsResource_4(e_resources, out)
     w(_S_oo.pack(o.include_synonyms, o.include_documentation))
     if o._unknown_tags is None:
         w(b"\x00")

@@ -54,7 +54,7 @@ _S_oboi = _struct.Struct(">?b?i")
 
 
 class DescribeConfigsSynonym(_Struct):
-    """The synonyms for this configuration key.
+    """The synonyms for this configuration key. In versions 1-4, flexible in 4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v1+): The synonym name.
@@ -73,17 +73,52 @@ class DescribeConfigsSynonym(_Struct):
     source: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (1, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "value", "value", "string", (1, 32767), (0, 32767), None, None, "", False, False, None
+            name="value",
+            json_name="value",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "source", "source", "int8", (1, 32767), None, None, None, 0, False, False, None
+            name="source",
+            json_name="source",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", value: str | None = "", source: int = 0) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        value: str | None = "",
+        source: int = 0,
+    ) -> None:
         self.name = name
         self.value = value
         self.source = source
@@ -91,7 +126,7 @@ class DescribeConfigsSynonym(_Struct):
 
 
 class DescribeConfigsResourceResult(_Struct):
-    """Each listed configuration.
+    """Each listed configuration. In versions 1-4, flexible in 4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The configuration name.
@@ -125,68 +160,108 @@ class DescribeConfigsResourceResult(_Struct):
     documentation: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "value", "value", "string", (0, 32767), (0, 32767), None, None, "", False, False, None
+            name="value",
+            json_name="value",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "read_only", "readOnly", "bool", (0, 32767), None, None, None, False, False, False, None
+            name="read_only",
+            json_name="readOnly",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "config_source",
-            "configSource",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="config_source",
+            json_name="configSource",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "is_sensitive",
-            "isSensitive",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="is_sensitive",
+            json_name="isSensitive",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "synonyms",
-            "synonyms",
-            "[]DescribeConfigsSynonym",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            DescribeConfigsSynonym,
+            name="synonyms",
+            json_name="synonyms",
+            type="[]DescribeConfigsSynonym",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=DescribeConfigsSynonym,
         ),
         _FieldSchema(
-            "config_type", "configType", "int8", (3, 32767), None, None, None, 0, False, True, None
+            name="config_type",
+            json_name="configType",
+            type="int8",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "documentation",
-            "documentation",
-            "string",
-            (3, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            True,
-            None,
+            name="documentation",
+            json_name="documentation",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -213,7 +288,7 @@ class DescribeConfigsResourceResult(_Struct):
 
 
 class DescribeConfigsResult(_Struct):
-    """The results for each resource.
+    """The results for each resource. In versions 1-4, flexible in 4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if we were able to successfully describe the configurations.
@@ -238,59 +313,69 @@ class DescribeConfigsResult(_Struct):
     configs: list[DescribeConfigsResourceResult]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_type",
-            "resourceType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="resource_type",
+            json_name="resourceType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_name",
-            "resourceName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="resource_name",
+            json_name="resourceName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "configs",
-            "configs",
-            "[]DescribeConfigsResourceResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeConfigsResourceResult,
+            name="configs",
+            json_name="configs",
+            type="[]DescribeConfigsResourceResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeConfigsResourceResult,
         ),
     )
 
@@ -335,69 +420,41 @@ class DescribeConfigsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "results",
-            "results",
-            "[]DescribeConfigsResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeConfigsResult,
+            name="results",
+            json_name="results",
+            type="[]DescribeConfigsResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeConfigsResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, results: list[DescribeConfigsResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        results: list[DescribeConfigsResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-
-def _d_DescribeConfigsSynonym_1(buf: bytes, pos: int) -> tuple[DescribeConfigsSynonym, int]:
-    """Decode DescribeConfigsSynonym at versions 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(DescribeConfigsSynonym)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    ln_value_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_value_o < 0:
-        if ln_value_o != -1:
-            raise _length_error(ln_value_o, pos, blen)
-        o.value = None
-    elif pos + ln_value_o > blen:
-        raise _length_error(ln_value_o, pos, blen)
-    else:
-        o.value = buf[pos : pos + ln_value_o].decode()
-        pos += ln_value_o
-    o.source = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DescribeConfigsSynonym_1(o: DescribeConfigsSynonym, out: list[_Buffer]) -> None:
@@ -408,46 +465,6 @@ def _e_DescribeConfigsSynonym_1(o: DescribeConfigsSynonym, out: list[_Buffer]) -
     w(_enc_str(o.name))
     w(_enc_nstr(o.value))
     w(_S_b.pack(o.source))
-
-
-def _d_DescribeConfigsSynonym_4(buf: bytes, pos: int) -> tuple[DescribeConfigsSynonym, int]:
-    """Decode DescribeConfigsSynonym at version 4."""
-    blen = len(buf)
-    o = _new_object(DescribeConfigsSynonym)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.value = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.value = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.source = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeConfigsSynonym_4(o: DescribeConfigsSynonym, out: list[_Buffer]) -> None:
@@ -462,80 +479,6 @@ def _e_DescribeConfigsSynonym_4(o: DescribeConfigsSynonym, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeConfigsResourceResult_1(
-    buf: bytes, pos: int
-) -> tuple[DescribeConfigsResourceResult, int]:
-    """Decode DescribeConfigsResourceResult at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(DescribeConfigsResourceResult)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    ln_value_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_value_o < 0:
-        if ln_value_o != -1:
-            raise _length_error(ln_value_o, pos, blen)
-        o.value = None
-    elif pos + ln_value_o > blen:
-        raise _length_error(ln_value_o, pos, blen)
-    else:
-        o.value = buf[pos : pos + ln_value_o].decode()
-        pos += ln_value_o
-    o.read_only, o.config_source, o.is_sensitive, n_synonyms_o = _S_oboi.unpack_from(buf, pos)
-    pos += 7
-    if n_synonyms_o < 0:
-        if n_synonyms_o != -1:
-            raise _count_error(n_synonyms_o, 0)
-        raise _null_error("Synonyms")
-    elif n_synonyms_o > blen - pos:
-        raise _count_error(n_synonyms_o, blen - pos)
-    else:
-        vo_6: list[DescribeConfigsSynonym] = []
-        apo_6 = vo_6.append
-        for _ in range(n_synonyms_o):
-            eo_6 = _new_object(DescribeConfigsSynonym)
-            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_name_eo_6 < 0:
-                raise (
-                    _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
-                )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
-            else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            ln_value_eo_6 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_value_eo_6 < 0:
-                if ln_value_eo_6 != -1:
-                    raise _length_error(ln_value_eo_6, pos, blen)
-                eo_6.value = None
-            elif pos + ln_value_eo_6 > blen:
-                raise _length_error(ln_value_eo_6, pos, blen)
-            else:
-                eo_6.value = buf[pos : pos + ln_value_eo_6].decode()
-                pos += ln_value_eo_6
-            eo_6.source = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.synonyms = vo_6
-    o.config_type = 0
-    o.documentation = ""
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DescribeConfigsResourceResult_1(
     o: DescribeConfigsResourceResult, out: list[_Buffer]
 ) -> None:
@@ -546,96 +489,13 @@ def _e_DescribeConfigsResourceResult_1(
     w(_enc_str(o.name))
     w(_enc_nstr(o.value))
     w(_S_obo.pack(o.read_only, o.config_source, o.is_sensitive))
-    a4 = o.synonyms
-    if a4 is None:
+    a_synonyms = o.synonyms
+    if a_synonyms is None:
         raise _null_value("Synonyms")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_DescribeConfigsSynonym_1(e4, out)
-
-
-def _d_DescribeConfigsResourceResult_3(
-    buf: bytes, pos: int
-) -> tuple[DescribeConfigsResourceResult, int]:
-    """Decode DescribeConfigsResourceResult at version 3."""
-    blen = len(buf)
-    o = _new_object(DescribeConfigsResourceResult)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    ln_value_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_value_o < 0:
-        if ln_value_o != -1:
-            raise _length_error(ln_value_o, pos, blen)
-        o.value = None
-    elif pos + ln_value_o > blen:
-        raise _length_error(ln_value_o, pos, blen)
-    else:
-        o.value = buf[pos : pos + ln_value_o].decode()
-        pos += ln_value_o
-    o.read_only, o.config_source, o.is_sensitive, n_synonyms_o = _S_oboi.unpack_from(buf, pos)
-    pos += 7
-    if n_synonyms_o < 0:
-        if n_synonyms_o != -1:
-            raise _count_error(n_synonyms_o, 0)
-        raise _null_error("Synonyms")
-    elif n_synonyms_o > blen - pos:
-        raise _count_error(n_synonyms_o, blen - pos)
-    else:
-        vo_6: list[DescribeConfigsSynonym] = []
-        apo_6 = vo_6.append
-        for _ in range(n_synonyms_o):
-            eo_6 = _new_object(DescribeConfigsSynonym)
-            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_name_eo_6 < 0:
-                raise (
-                    _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
-                )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
-            else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            ln_value_eo_6 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_value_eo_6 < 0:
-                if ln_value_eo_6 != -1:
-                    raise _length_error(ln_value_eo_6, pos, blen)
-                eo_6.value = None
-            elif pos + ln_value_eo_6 > blen:
-                raise _length_error(ln_value_eo_6, pos, blen)
-            else:
-                eo_6.value = buf[pos : pos + ln_value_eo_6].decode()
-                pos += ln_value_eo_6
-            eo_6.source = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.synonyms = vo_6
-    o.config_type, ln_documentation_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_documentation_o < 0:
-        if ln_documentation_o != -1:
-            raise _length_error(ln_documentation_o, pos, blen)
-        o.documentation = None
-    elif pos + ln_documentation_o > blen:
-        raise _length_error(ln_documentation_o, pos, blen)
-    else:
-        o.documentation = buf[pos : pos + ln_documentation_o].decode()
-        pos += ln_documentation_o
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_synonyms)))
+        for e_synonyms in a_synonyms:
+            _e_DescribeConfigsSynonym_1(e_synonyms, out)
 
 
 def _e_DescribeConfigsResourceResult_3(
@@ -648,124 +508,15 @@ def _e_DescribeConfigsResourceResult_3(
     w(_enc_str(o.name))
     w(_enc_nstr(o.value))
     w(_S_obo.pack(o.read_only, o.config_source, o.is_sensitive))
-    a4 = o.synonyms
-    if a4 is None:
+    a_synonyms = o.synonyms
+    if a_synonyms is None:
         raise _null_value("Synonyms")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_DescribeConfigsSynonym_1(e4, out)
+        w(_S_i.pack(len(a_synonyms)))
+        for e_synonyms in a_synonyms:
+            _e_DescribeConfigsSynonym_1(e_synonyms, out)
     w(_S_b.pack(o.config_type))
     w(_enc_nstr(o.documentation))
-
-
-def _d_DescribeConfigsResourceResult_4(
-    buf: bytes, pos: int
-) -> tuple[DescribeConfigsResourceResult, int]:
-    """Decode DescribeConfigsResourceResult at version 4."""
-    blen = len(buf)
-    o = _new_object(DescribeConfigsResourceResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.value = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.value = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
-    pos += 3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
-        pos += 1
-    else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("Synonyms")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
-    else:
-        vo_4: list[DescribeConfigsSynonym] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(DescribeConfigsSynonym)
-            lneo_4_1 = buf[pos]
-            if lneo_4_1 < 0x80:
-                pos += 1
-            else:
-                lneo_4_1, pos = _read_uvarint(buf, pos)
-            lneo_4_1 -= 1
-            if lneo_4_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_4_1 > blen:
-                raise _length_error(lneo_4_1, pos, blen)
-            else:
-                eo_4.name = buf[pos : pos + lneo_4_1].decode()
-                pos += lneo_4_1
-            lneo_4_2 = buf[pos]
-            if lneo_4_2 < 0x80:
-                pos += 1
-            else:
-                lneo_4_2, pos = _read_uvarint(buf, pos)
-            lneo_4_2 -= 1
-            if lneo_4_2 < 0:
-                eo_4.value = None
-            elif pos + lneo_4_2 > blen:
-                raise _length_error(lneo_4_2, pos, blen)
-            else:
-                eo_4.value = buf[pos : pos + lneo_4_2].decode()
-                pos += lneo_4_2
-            eo_4.source = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            if buf[pos] == 0:
-                pos += 1
-                eo_4._unknown_tags = None
-            else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.synonyms = vo_4
-    o.config_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_6 = buf[pos]
-    if lno_6 < 0x80:
-        pos += 1
-    else:
-        lno_6, pos = _read_uvarint(buf, pos)
-    lno_6 -= 1
-    if lno_6 < 0:
-        o.documentation = None
-    elif pos + lno_6 > blen:
-        raise _length_error(lno_6, pos, blen)
-    else:
-        o.documentation = buf[pos : pos + lno_6].decode()
-        pos += lno_6
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeConfigsResourceResult_4(
@@ -776,137 +527,19 @@ def _e_DescribeConfigsResourceResult_4(
     w(_enc_cstr(o.name))
     w(_enc_ncstr(o.value))
     w(_S_obo.pack(o.read_only, o.config_source, o.is_sensitive))
-    a4 = o.synonyms
-    if a4 is None:
+    a_synonyms = o.synonyms
+    if a_synonyms is None:
         raise _null_value("Synonyms")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_DescribeConfigsSynonym_4(e4, out)
+        w(_uvarint(len(a_synonyms) + 1))
+        for e_synonyms in a_synonyms:
+            _e_DescribeConfigsSynonym_4(e_synonyms, out)
     w(_S_b.pack(o.config_type))
     w(_enc_ncstr(o.documentation))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribeConfigsResult_1(buf: bytes, pos: int) -> tuple[DescribeConfigsResult, int]:
-    """Decode DescribeConfigsResult at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(DescribeConfigsResult)
-    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_resource_name_o < 0:
-        raise (
-            _null_error("ResourceName")
-            if ln_resource_name_o == -1
-            else _length_error(ln_resource_name_o, pos, blen)
-        )
-    elif pos + ln_resource_name_o > blen:
-        raise _length_error(ln_resource_name_o, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
-        pos += ln_resource_name_o
-    n_configs_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_configs_o < 0:
-        if n_configs_o != -1:
-            raise _count_error(n_configs_o, 0)
-        raise _null_error("Configs")
-    elif n_configs_o > blen - pos:
-        raise _count_error(n_configs_o, blen - pos)
-    else:
-        vo_6: list[DescribeConfigsResourceResult] = []
-        apo_6 = vo_6.append
-        for _ in range(n_configs_o):
-            eo_6 = _new_object(DescribeConfigsResourceResult)
-            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_name_eo_6 < 0:
-                raise (
-                    _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
-                )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
-            else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            ln_value_eo_6 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_value_eo_6 < 0:
-                if ln_value_eo_6 != -1:
-                    raise _length_error(ln_value_eo_6, pos, blen)
-                eo_6.value = None
-            elif pos + ln_value_eo_6 > blen:
-                raise _length_error(ln_value_eo_6, pos, blen)
-            else:
-                eo_6.value = buf[pos : pos + ln_value_eo_6].decode()
-                pos += ln_value_eo_6
-            eo_6.read_only, eo_6.config_source, eo_6.is_sensitive, n_synonyms_eo_6 = (
-                _S_oboi.unpack_from(buf, pos)
-            )
-            pos += 7
-            if n_synonyms_eo_6 < 0:
-                if n_synonyms_eo_6 != -1:
-                    raise _count_error(n_synonyms_eo_6, 0)
-                raise _null_error("Synonyms")
-            elif n_synonyms_eo_6 > blen - pos:
-                raise _count_error(n_synonyms_eo_6, blen - pos)
-            else:
-                veo_6_6: list[DescribeConfigsSynonym] = []
-                apeo_6_6 = veo_6_6.append
-                for _ in range(n_synonyms_eo_6):
-                    eeo_6_6 = _new_object(DescribeConfigsSynonym)
-                    ln_name_eeo_6_6 = _S_h.unpack_from(buf, pos)[0]
-                    pos += 2
-                    if ln_name_eeo_6_6 < 0:
-                        raise (
-                            _null_error("Name")
-                            if ln_name_eeo_6_6 == -1
-                            else _length_error(ln_name_eeo_6_6, pos, blen)
-                        )
-                    elif pos + ln_name_eeo_6_6 > blen:
-                        raise _length_error(ln_name_eeo_6_6, pos, blen)
-                    else:
-                        eeo_6_6.name = buf[pos : pos + ln_name_eeo_6_6].decode()
-                        pos += ln_name_eeo_6_6
-                    ln_value_eeo_6_6 = _S_h.unpack_from(buf, pos)[0]
-                    pos += 2
-                    if ln_value_eeo_6_6 < 0:
-                        if ln_value_eeo_6_6 != -1:
-                            raise _length_error(ln_value_eeo_6_6, pos, blen)
-                        eeo_6_6.value = None
-                    elif pos + ln_value_eeo_6_6 > blen:
-                        raise _length_error(ln_value_eeo_6_6, pos, blen)
-                    else:
-                        eeo_6_6.value = buf[pos : pos + ln_value_eeo_6_6].decode()
-                        pos += ln_value_eeo_6_6
-                    eeo_6_6.source = _S_b.unpack_from(buf, pos)[0]
-                    pos += 1
-                    eeo_6_6._unknown_tags = None
-                    apeo_6_6(eeo_6_6)
-                eo_6.synonyms = veo_6_6
-            eo_6.config_type = 0
-            eo_6.documentation = ""
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.configs = vo_6
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DescribeConfigsResult_1(o: DescribeConfigsResult, out: list[_Buffer]) -> None:
@@ -918,140 +551,13 @@ def _e_DescribeConfigsResult_1(o: DescribeConfigsResult, out: list[_Buffer]) -> 
     w(_enc_nstr(o.error_message))
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
-    a5 = o.configs
-    if a5 is None:
+    a_configs = o.configs
+    if a_configs is None:
         raise _null_value("Configs")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_DescribeConfigsResourceResult_1(e5, out)
-
-
-def _d_DescribeConfigsResult_3(buf: bytes, pos: int) -> tuple[DescribeConfigsResult, int]:
-    """Decode DescribeConfigsResult at version 3."""
-    blen = len(buf)
-    o = _new_object(DescribeConfigsResult)
-    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
-    pos += 3
-    if ln_resource_name_o < 0:
-        raise (
-            _null_error("ResourceName")
-            if ln_resource_name_o == -1
-            else _length_error(ln_resource_name_o, pos, blen)
-        )
-    elif pos + ln_resource_name_o > blen:
-        raise _length_error(ln_resource_name_o, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
-        pos += ln_resource_name_o
-    n_configs_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_configs_o < 0:
-        if n_configs_o != -1:
-            raise _count_error(n_configs_o, 0)
-        raise _null_error("Configs")
-    elif n_configs_o > blen - pos:
-        raise _count_error(n_configs_o, blen - pos)
-    else:
-        vo_6: list[DescribeConfigsResourceResult] = []
-        apo_6 = vo_6.append
-        for _ in range(n_configs_o):
-            eo_6 = _new_object(DescribeConfigsResourceResult)
-            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_name_eo_6 < 0:
-                raise (
-                    _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
-                )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
-            else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            ln_value_eo_6 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_value_eo_6 < 0:
-                if ln_value_eo_6 != -1:
-                    raise _length_error(ln_value_eo_6, pos, blen)
-                eo_6.value = None
-            elif pos + ln_value_eo_6 > blen:
-                raise _length_error(ln_value_eo_6, pos, blen)
-            else:
-                eo_6.value = buf[pos : pos + ln_value_eo_6].decode()
-                pos += ln_value_eo_6
-            eo_6.read_only, eo_6.config_source, eo_6.is_sensitive, n_synonyms_eo_6 = (
-                _S_oboi.unpack_from(buf, pos)
-            )
-            pos += 7
-            if n_synonyms_eo_6 < 0:
-                if n_synonyms_eo_6 != -1:
-                    raise _count_error(n_synonyms_eo_6, 0)
-                raise _null_error("Synonyms")
-            elif n_synonyms_eo_6 > blen - pos:
-                raise _count_error(n_synonyms_eo_6, blen - pos)
-            else:
-                veo_6_6: list[DescribeConfigsSynonym] = []
-                apeo_6_6 = veo_6_6.append
-                for _ in range(n_synonyms_eo_6):
-                    eeo_6_6 = _new_object(DescribeConfigsSynonym)
-                    ln_name_eeo_6_6 = _S_h.unpack_from(buf, pos)[0]
-                    pos += 2
-                    if ln_name_eeo_6_6 < 0:
-                        raise (
-                            _null_error("Name")
-                            if ln_name_eeo_6_6 == -1
-                            else _length_error(ln_name_eeo_6_6, pos, blen)
-                        )
-                    elif pos + ln_name_eeo_6_6 > blen:
-                        raise _length_error(ln_name_eeo_6_6, pos, blen)
-                    else:
-                        eeo_6_6.name = buf[pos : pos + ln_name_eeo_6_6].decode()
-                        pos += ln_name_eeo_6_6
-                    ln_value_eeo_6_6 = _S_h.unpack_from(buf, pos)[0]
-                    pos += 2
-                    if ln_value_eeo_6_6 < 0:
-                        if ln_value_eeo_6_6 != -1:
-                            raise _length_error(ln_value_eeo_6_6, pos, blen)
-                        eeo_6_6.value = None
-                    elif pos + ln_value_eeo_6_6 > blen:
-                        raise _length_error(ln_value_eeo_6_6, pos, blen)
-                    else:
-                        eeo_6_6.value = buf[pos : pos + ln_value_eeo_6_6].decode()
-                        pos += ln_value_eeo_6_6
-                    eeo_6_6.source = _S_b.unpack_from(buf, pos)[0]
-                    pos += 1
-                    eeo_6_6._unknown_tags = None
-                    apeo_6_6(eeo_6_6)
-                eo_6.synonyms = veo_6_6
-            eo_6.config_type, ln_documentation_eo_6 = _S_bh.unpack_from(buf, pos)
-            pos += 3
-            if ln_documentation_eo_6 < 0:
-                if ln_documentation_eo_6 != -1:
-                    raise _length_error(ln_documentation_eo_6, pos, blen)
-                eo_6.documentation = None
-            elif pos + ln_documentation_eo_6 > blen:
-                raise _length_error(ln_documentation_eo_6, pos, blen)
-            else:
-                eo_6.documentation = buf[pos : pos + ln_documentation_eo_6].decode()
-                pos += ln_documentation_eo_6
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.configs = vo_6
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_configs)))
+        for e_configs in a_configs:
+            _e_DescribeConfigsResourceResult_1(e_configs, out)
 
 
 def _e_DescribeConfigsResult_3(o: DescribeConfigsResult, out: list[_Buffer]) -> None:
@@ -1063,174 +569,13 @@ def _e_DescribeConfigsResult_3(o: DescribeConfigsResult, out: list[_Buffer]) -> 
     w(_enc_nstr(o.error_message))
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
-    a5 = o.configs
-    if a5 is None:
+    a_configs = o.configs
+    if a_configs is None:
         raise _null_value("Configs")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_DescribeConfigsResourceResult_3(e5, out)
-
-
-def _d_DescribeConfigsResult_4(buf: bytes, pos: int) -> tuple[DescribeConfigsResult, int]:
-    """Decode DescribeConfigsResult at version 4."""
-    blen = len(buf)
-    o = _new_object(DescribeConfigsResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("ResourceName")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
-        pos += 1
-    else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Configs")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
-    else:
-        vo_5: list[DescribeConfigsResourceResult] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(DescribeConfigsResourceResult)
-            lneo_5_1 = buf[pos]
-            if lneo_5_1 < 0x80:
-                pos += 1
-            else:
-                lneo_5_1, pos = _read_uvarint(buf, pos)
-            lneo_5_1 -= 1
-            if lneo_5_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_5_1 > blen:
-                raise _length_error(lneo_5_1, pos, blen)
-            else:
-                eo_5.name = buf[pos : pos + lneo_5_1].decode()
-                pos += lneo_5_1
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
-                pos += 1
-            else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
-                eo_5.value = None
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
-            else:
-                eo_5.value = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
-            eo_5.read_only, eo_5.config_source, eo_5.is_sensitive = _S_obo.unpack_from(buf, pos)
-            pos += 3
-            neo_5_4 = buf[pos]
-            if neo_5_4 < 0x80:
-                pos += 1
-            else:
-                neo_5_4, pos = _read_uvarint(buf, pos)
-            neo_5_4 -= 1
-            if neo_5_4 < 0:
-                if neo_5_4 != -1:
-                    raise _count_error(neo_5_4, 0)
-                raise _null_error("Synonyms")
-            elif neo_5_4 > blen - pos:
-                raise _count_error(neo_5_4, blen - pos)
-            else:
-                veo_5_4: list[DescribeConfigsSynonym] = []
-                apeo_5_4 = veo_5_4.append
-                for _ in range(neo_5_4):
-                    eeo_5_4 = _new_object(DescribeConfigsSynonym)
-                    lneeo_5_4_1 = buf[pos]
-                    if lneeo_5_4_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_5_4_1, pos = _read_uvarint(buf, pos)
-                    lneeo_5_4_1 -= 1
-                    if lneeo_5_4_1 < 0:
-                        raise _null_error("Name")
-                    elif pos + lneeo_5_4_1 > blen:
-                        raise _length_error(lneeo_5_4_1, pos, blen)
-                    else:
-                        eeo_5_4.name = buf[pos : pos + lneeo_5_4_1].decode()
-                        pos += lneeo_5_4_1
-                    lneeo_5_4_2 = buf[pos]
-                    if lneeo_5_4_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_5_4_2, pos = _read_uvarint(buf, pos)
-                    lneeo_5_4_2 -= 1
-                    if lneeo_5_4_2 < 0:
-                        eeo_5_4.value = None
-                    elif pos + lneeo_5_4_2 > blen:
-                        raise _length_error(lneeo_5_4_2, pos, blen)
-                    else:
-                        eeo_5_4.value = buf[pos : pos + lneeo_5_4_2].decode()
-                        pos += lneeo_5_4_2
-                    eeo_5_4.source = _S_b.unpack_from(buf, pos)[0]
-                    pos += 1
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_5_4._unknown_tags = None
-                    else:
-                        eeo_5_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_5_4(eeo_5_4)
-                eo_5.synonyms = veo_5_4
-            eo_5.config_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            lneo_5_6 = buf[pos]
-            if lneo_5_6 < 0x80:
-                pos += 1
-            else:
-                lneo_5_6, pos = _read_uvarint(buf, pos)
-            lneo_5_6 -= 1
-            if lneo_5_6 < 0:
-                eo_5.documentation = None
-            elif pos + lneo_5_6 > blen:
-                raise _length_error(lneo_5_6, pos, blen)
-            else:
-                eo_5.documentation = buf[pos : pos + lneo_5_6].decode()
-                pos += lneo_5_6
-            if buf[pos] == 0:
-                pos += 1
-                eo_5._unknown_tags = None
-            else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.configs = vo_5
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_configs)))
+        for e_configs in a_configs:
+            _e_DescribeConfigsResourceResult_3(e_configs, out)
 
 
 def _e_DescribeConfigsResult_4(o: DescribeConfigsResult, out: list[_Buffer]) -> None:
@@ -1240,13 +585,13 @@ def _e_DescribeConfigsResult_4(o: DescribeConfigsResult, out: list[_Buffer]) -> 
     w(_enc_ncstr(o.error_message))
     w(_S_b.pack(o.resource_type))
     w(_enc_cstr(o.resource_name))
-    a5 = o.configs
-    if a5 is None:
+    a_configs = o.configs
+    if a_configs is None:
         raise _null_value("Configs")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_DescribeConfigsResourceResult_4(e5, out)
+        w(_uvarint(len(a_configs) + 1))
+        for e_configs in a_configs:
+            _e_DescribeConfigsResourceResult_4(e_configs, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1266,126 +611,136 @@ def _d_DescribeConfigsResponse_1(buf: bytes, pos: int) -> tuple[DescribeConfigsR
     elif n_results_o > blen - pos:
         raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DescribeConfigsResult] = []
-        apo_2 = vo_2.append
+        v_results_o: list[DescribeConfigsResult] = []
+        ap_results_o = v_results_o.append
         for _ in range(n_results_o):
-            eo_2 = _new_object(DescribeConfigsResult)
-            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_results = _new_object(DescribeConfigsResult)
+            o_results.error_code, ln_error_message_o_results = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_error_message_eo_2 < 0:
-                if ln_error_message_eo_2 != -1:
-                    raise _length_error(ln_error_message_eo_2, pos, blen)
-                eo_2.error_message = None
-            elif pos + ln_error_message_eo_2 > blen:
-                raise _length_error(ln_error_message_eo_2, pos, blen)
+            if ln_error_message_o_results < 0:
+                if ln_error_message_o_results != -1:
+                    raise _length_error(ln_error_message_o_results, pos, blen)
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
-                pos += ln_error_message_eo_2
-            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
+            o_results.resource_type, ln_resource_name_o_results = _S_bh.unpack_from(buf, pos)
             pos += 3
-            if ln_resource_name_eo_2 < 0:
+            if ln_resource_name_o_results < 0:
                 raise (
                     _null_error("ResourceName")
-                    if ln_resource_name_eo_2 == -1
-                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                    if ln_resource_name_o_results == -1
+                    else _length_error(ln_resource_name_o_results, pos, blen)
                 )
-            elif pos + ln_resource_name_eo_2 > blen:
-                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            elif pos + ln_resource_name_o_results > blen:
+                raise _length_error(ln_resource_name_o_results, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
-                pos += ln_resource_name_eo_2
-            n_configs_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_results.resource_name = buf[pos : pos + ln_resource_name_o_results].decode()
+                pos += ln_resource_name_o_results
+            n_configs_o_results = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_configs_eo_2 < 0:
-                if n_configs_eo_2 != -1:
-                    raise _count_error(n_configs_eo_2, 0)
+            if n_configs_o_results < 0:
+                if n_configs_o_results != -1:
+                    raise _count_error(n_configs_o_results, 0)
                 raise _null_error("Configs")
-            elif n_configs_eo_2 > blen - pos:
-                raise _count_error(n_configs_eo_2, blen - pos)
+            elif n_configs_o_results > blen - pos:
+                raise _count_error(n_configs_o_results, blen - pos)
             else:
-                veo_2_6: list[DescribeConfigsResourceResult] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(n_configs_eo_2):
-                    eeo_2_6 = _new_object(DescribeConfigsResourceResult)
-                    ln_name_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                v_configs_o_results: list[DescribeConfigsResourceResult] = []
+                ap_configs_o_results = v_configs_o_results.append
+                for _ in range(n_configs_o_results):
+                    o_results_configs = _new_object(DescribeConfigsResourceResult)
+                    ln_name_o_results_configs = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_name_eeo_2_6 < 0:
+                    if ln_name_o_results_configs < 0:
                         raise (
                             _null_error("Name")
-                            if ln_name_eeo_2_6 == -1
-                            else _length_error(ln_name_eeo_2_6, pos, blen)
+                            if ln_name_o_results_configs == -1
+                            else _length_error(ln_name_o_results_configs, pos, blen)
                         )
-                    elif pos + ln_name_eeo_2_6 > blen:
-                        raise _length_error(ln_name_eeo_2_6, pos, blen)
+                    elif pos + ln_name_o_results_configs > blen:
+                        raise _length_error(ln_name_o_results_configs, pos, blen)
                     else:
-                        eeo_2_6.name = buf[pos : pos + ln_name_eeo_2_6].decode()
-                        pos += ln_name_eeo_2_6
-                    ln_value_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                        o_results_configs.name = buf[pos : pos + ln_name_o_results_configs].decode()
+                        pos += ln_name_o_results_configs
+                    ln_value_o_results_configs = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_value_eeo_2_6 < 0:
-                        if ln_value_eeo_2_6 != -1:
-                            raise _length_error(ln_value_eeo_2_6, pos, blen)
-                        eeo_2_6.value = None
-                    elif pos + ln_value_eeo_2_6 > blen:
-                        raise _length_error(ln_value_eeo_2_6, pos, blen)
+                    if ln_value_o_results_configs < 0:
+                        if ln_value_o_results_configs != -1:
+                            raise _length_error(ln_value_o_results_configs, pos, blen)
+                        o_results_configs.value = None
+                    elif pos + ln_value_o_results_configs > blen:
+                        raise _length_error(ln_value_o_results_configs, pos, blen)
                     else:
-                        eeo_2_6.value = buf[pos : pos + ln_value_eeo_2_6].decode()
-                        pos += ln_value_eeo_2_6
+                        o_results_configs.value = buf[
+                            pos : pos + ln_value_o_results_configs
+                        ].decode()
+                        pos += ln_value_o_results_configs
                     (
-                        eeo_2_6.read_only,
-                        eeo_2_6.config_source,
-                        eeo_2_6.is_sensitive,
-                        n_synonyms_eeo_2_6,
+                        o_results_configs.read_only,
+                        o_results_configs.config_source,
+                        o_results_configs.is_sensitive,
+                        n_synonyms_o_results_configs,
                     ) = _S_oboi.unpack_from(buf, pos)
                     pos += 7
-                    if n_synonyms_eeo_2_6 < 0:
-                        if n_synonyms_eeo_2_6 != -1:
-                            raise _count_error(n_synonyms_eeo_2_6, 0)
+                    if n_synonyms_o_results_configs < 0:
+                        if n_synonyms_o_results_configs != -1:
+                            raise _count_error(n_synonyms_o_results_configs, 0)
                         raise _null_error("Synonyms")
-                    elif n_synonyms_eeo_2_6 > blen - pos:
-                        raise _count_error(n_synonyms_eeo_2_6, blen - pos)
+                    elif n_synonyms_o_results_configs > blen - pos:
+                        raise _count_error(n_synonyms_o_results_configs, blen - pos)
                     else:
-                        veeo_2_6_6: list[DescribeConfigsSynonym] = []
-                        apeeo_2_6_6 = veeo_2_6_6.append
-                        for _ in range(n_synonyms_eeo_2_6):
-                            eeeo_2_6_6 = _new_object(DescribeConfigsSynonym)
-                            ln_name_eeeo_2_6_6 = _S_h.unpack_from(buf, pos)[0]
+                        v_synonyms_o_results_configs: list[DescribeConfigsSynonym] = []
+                        ap_synonyms_o_results_configs = v_synonyms_o_results_configs.append
+                        for _ in range(n_synonyms_o_results_configs):
+                            o_results_configs_synonyms = _new_object(DescribeConfigsSynonym)
+                            ln_name_o_results_configs_synonyms = _S_h.unpack_from(buf, pos)[0]
                             pos += 2
-                            if ln_name_eeeo_2_6_6 < 0:
+                            if ln_name_o_results_configs_synonyms < 0:
                                 raise (
                                     _null_error("Name")
-                                    if ln_name_eeeo_2_6_6 == -1
-                                    else _length_error(ln_name_eeeo_2_6_6, pos, blen)
+                                    if ln_name_o_results_configs_synonyms == -1
+                                    else _length_error(
+                                        ln_name_o_results_configs_synonyms, pos, blen
+                                    )
                                 )
-                            elif pos + ln_name_eeeo_2_6_6 > blen:
-                                raise _length_error(ln_name_eeeo_2_6_6, pos, blen)
+                            elif pos + ln_name_o_results_configs_synonyms > blen:
+                                raise _length_error(ln_name_o_results_configs_synonyms, pos, blen)
                             else:
-                                eeeo_2_6_6.name = buf[pos : pos + ln_name_eeeo_2_6_6].decode()
-                                pos += ln_name_eeeo_2_6_6
-                            ln_value_eeeo_2_6_6 = _S_h.unpack_from(buf, pos)[0]
+                                o_results_configs_synonyms.name = buf[
+                                    pos : pos + ln_name_o_results_configs_synonyms
+                                ].decode()
+                                pos += ln_name_o_results_configs_synonyms
+                            ln_value_o_results_configs_synonyms = _S_h.unpack_from(buf, pos)[0]
                             pos += 2
-                            if ln_value_eeeo_2_6_6 < 0:
-                                if ln_value_eeeo_2_6_6 != -1:
-                                    raise _length_error(ln_value_eeeo_2_6_6, pos, blen)
-                                eeeo_2_6_6.value = None
-                            elif pos + ln_value_eeeo_2_6_6 > blen:
-                                raise _length_error(ln_value_eeeo_2_6_6, pos, blen)
+                            if ln_value_o_results_configs_synonyms < 0:
+                                if ln_value_o_results_configs_synonyms != -1:
+                                    raise _length_error(
+                                        ln_value_o_results_configs_synonyms, pos, blen
+                                    )
+                                o_results_configs_synonyms.value = None
+                            elif pos + ln_value_o_results_configs_synonyms > blen:
+                                raise _length_error(ln_value_o_results_configs_synonyms, pos, blen)
                             else:
-                                eeeo_2_6_6.value = buf[pos : pos + ln_value_eeeo_2_6_6].decode()
-                                pos += ln_value_eeeo_2_6_6
-                            eeeo_2_6_6.source = _S_b.unpack_from(buf, pos)[0]
+                                o_results_configs_synonyms.value = buf[
+                                    pos : pos + ln_value_o_results_configs_synonyms
+                                ].decode()
+                                pos += ln_value_o_results_configs_synonyms
+                            o_results_configs_synonyms.source = _S_b.unpack_from(buf, pos)[0]
                             pos += 1
-                            eeeo_2_6_6._unknown_tags = None
-                            apeeo_2_6_6(eeeo_2_6_6)
-                        eeo_2_6.synonyms = veeo_2_6_6
-                    eeo_2_6.config_type = 0
-                    eeo_2_6.documentation = ""
-                    eeo_2_6._unknown_tags = None
-                    apeo_2_6(eeo_2_6)
-                eo_2.configs = veo_2_6
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.results = vo_2
+                            o_results_configs_synonyms._unknown_tags = None
+                            ap_synonyms_o_results_configs(o_results_configs_synonyms)
+                        o_results_configs.synonyms = v_synonyms_o_results_configs
+                    o_results_configs.config_type = 0
+                    o_results_configs.documentation = ""
+                    o_results_configs._unknown_tags = None
+                    ap_configs_o_results(o_results_configs)
+                o_results.configs = v_configs_o_results
+            o_results._unknown_tags = None
+            ap_results_o(o_results)
+        o.results = v_results_o
     o._unknown_tags = None
     return o, pos
 
@@ -1396,13 +751,13 @@ def _e_DescribeConfigsResponse_1(o: DescribeConfigsResponse, out: list[_Buffer])
         raise _tags_unsupported("DescribeConfigsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DescribeConfigsResult_1(e2, out)
+        w(_S_i.pack(len(a_results)))
+        for e_results in a_results:
+            _e_DescribeConfigsResult_1(e_results, out)
 
 
 def _d_DescribeConfigsResponse_3(buf: bytes, pos: int) -> tuple[DescribeConfigsResponse, int]:
@@ -1418,135 +773,149 @@ def _d_DescribeConfigsResponse_3(buf: bytes, pos: int) -> tuple[DescribeConfigsR
     elif n_results_o > blen - pos:
         raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DescribeConfigsResult] = []
-        apo_2 = vo_2.append
+        v_results_o: list[DescribeConfigsResult] = []
+        ap_results_o = v_results_o.append
         for _ in range(n_results_o):
-            eo_2 = _new_object(DescribeConfigsResult)
-            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_results = _new_object(DescribeConfigsResult)
+            o_results.error_code, ln_error_message_o_results = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_error_message_eo_2 < 0:
-                if ln_error_message_eo_2 != -1:
-                    raise _length_error(ln_error_message_eo_2, pos, blen)
-                eo_2.error_message = None
-            elif pos + ln_error_message_eo_2 > blen:
-                raise _length_error(ln_error_message_eo_2, pos, blen)
+            if ln_error_message_o_results < 0:
+                if ln_error_message_o_results != -1:
+                    raise _length_error(ln_error_message_o_results, pos, blen)
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
-                pos += ln_error_message_eo_2
-            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
+            o_results.resource_type, ln_resource_name_o_results = _S_bh.unpack_from(buf, pos)
             pos += 3
-            if ln_resource_name_eo_2 < 0:
+            if ln_resource_name_o_results < 0:
                 raise (
                     _null_error("ResourceName")
-                    if ln_resource_name_eo_2 == -1
-                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                    if ln_resource_name_o_results == -1
+                    else _length_error(ln_resource_name_o_results, pos, blen)
                 )
-            elif pos + ln_resource_name_eo_2 > blen:
-                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            elif pos + ln_resource_name_o_results > blen:
+                raise _length_error(ln_resource_name_o_results, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
-                pos += ln_resource_name_eo_2
-            n_configs_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_results.resource_name = buf[pos : pos + ln_resource_name_o_results].decode()
+                pos += ln_resource_name_o_results
+            n_configs_o_results = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_configs_eo_2 < 0:
-                if n_configs_eo_2 != -1:
-                    raise _count_error(n_configs_eo_2, 0)
+            if n_configs_o_results < 0:
+                if n_configs_o_results != -1:
+                    raise _count_error(n_configs_o_results, 0)
                 raise _null_error("Configs")
-            elif n_configs_eo_2 > blen - pos:
-                raise _count_error(n_configs_eo_2, blen - pos)
+            elif n_configs_o_results > blen - pos:
+                raise _count_error(n_configs_o_results, blen - pos)
             else:
-                veo_2_6: list[DescribeConfigsResourceResult] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(n_configs_eo_2):
-                    eeo_2_6 = _new_object(DescribeConfigsResourceResult)
-                    ln_name_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                v_configs_o_results: list[DescribeConfigsResourceResult] = []
+                ap_configs_o_results = v_configs_o_results.append
+                for _ in range(n_configs_o_results):
+                    o_results_configs = _new_object(DescribeConfigsResourceResult)
+                    ln_name_o_results_configs = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_name_eeo_2_6 < 0:
+                    if ln_name_o_results_configs < 0:
                         raise (
                             _null_error("Name")
-                            if ln_name_eeo_2_6 == -1
-                            else _length_error(ln_name_eeo_2_6, pos, blen)
+                            if ln_name_o_results_configs == -1
+                            else _length_error(ln_name_o_results_configs, pos, blen)
                         )
-                    elif pos + ln_name_eeo_2_6 > blen:
-                        raise _length_error(ln_name_eeo_2_6, pos, blen)
+                    elif pos + ln_name_o_results_configs > blen:
+                        raise _length_error(ln_name_o_results_configs, pos, blen)
                     else:
-                        eeo_2_6.name = buf[pos : pos + ln_name_eeo_2_6].decode()
-                        pos += ln_name_eeo_2_6
-                    ln_value_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                        o_results_configs.name = buf[pos : pos + ln_name_o_results_configs].decode()
+                        pos += ln_name_o_results_configs
+                    ln_value_o_results_configs = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_value_eeo_2_6 < 0:
-                        if ln_value_eeo_2_6 != -1:
-                            raise _length_error(ln_value_eeo_2_6, pos, blen)
-                        eeo_2_6.value = None
-                    elif pos + ln_value_eeo_2_6 > blen:
-                        raise _length_error(ln_value_eeo_2_6, pos, blen)
+                    if ln_value_o_results_configs < 0:
+                        if ln_value_o_results_configs != -1:
+                            raise _length_error(ln_value_o_results_configs, pos, blen)
+                        o_results_configs.value = None
+                    elif pos + ln_value_o_results_configs > blen:
+                        raise _length_error(ln_value_o_results_configs, pos, blen)
                     else:
-                        eeo_2_6.value = buf[pos : pos + ln_value_eeo_2_6].decode()
-                        pos += ln_value_eeo_2_6
+                        o_results_configs.value = buf[
+                            pos : pos + ln_value_o_results_configs
+                        ].decode()
+                        pos += ln_value_o_results_configs
                     (
-                        eeo_2_6.read_only,
-                        eeo_2_6.config_source,
-                        eeo_2_6.is_sensitive,
-                        n_synonyms_eeo_2_6,
+                        o_results_configs.read_only,
+                        o_results_configs.config_source,
+                        o_results_configs.is_sensitive,
+                        n_synonyms_o_results_configs,
                     ) = _S_oboi.unpack_from(buf, pos)
                     pos += 7
-                    if n_synonyms_eeo_2_6 < 0:
-                        if n_synonyms_eeo_2_6 != -1:
-                            raise _count_error(n_synonyms_eeo_2_6, 0)
+                    if n_synonyms_o_results_configs < 0:
+                        if n_synonyms_o_results_configs != -1:
+                            raise _count_error(n_synonyms_o_results_configs, 0)
                         raise _null_error("Synonyms")
-                    elif n_synonyms_eeo_2_6 > blen - pos:
-                        raise _count_error(n_synonyms_eeo_2_6, blen - pos)
+                    elif n_synonyms_o_results_configs > blen - pos:
+                        raise _count_error(n_synonyms_o_results_configs, blen - pos)
                     else:
-                        veeo_2_6_6: list[DescribeConfigsSynonym] = []
-                        apeeo_2_6_6 = veeo_2_6_6.append
-                        for _ in range(n_synonyms_eeo_2_6):
-                            eeeo_2_6_6 = _new_object(DescribeConfigsSynonym)
-                            ln_name_eeeo_2_6_6 = _S_h.unpack_from(buf, pos)[0]
+                        v_synonyms_o_results_configs: list[DescribeConfigsSynonym] = []
+                        ap_synonyms_o_results_configs = v_synonyms_o_results_configs.append
+                        for _ in range(n_synonyms_o_results_configs):
+                            o_results_configs_synonyms = _new_object(DescribeConfigsSynonym)
+                            ln_name_o_results_configs_synonyms = _S_h.unpack_from(buf, pos)[0]
                             pos += 2
-                            if ln_name_eeeo_2_6_6 < 0:
+                            if ln_name_o_results_configs_synonyms < 0:
                                 raise (
                                     _null_error("Name")
-                                    if ln_name_eeeo_2_6_6 == -1
-                                    else _length_error(ln_name_eeeo_2_6_6, pos, blen)
+                                    if ln_name_o_results_configs_synonyms == -1
+                                    else _length_error(
+                                        ln_name_o_results_configs_synonyms, pos, blen
+                                    )
                                 )
-                            elif pos + ln_name_eeeo_2_6_6 > blen:
-                                raise _length_error(ln_name_eeeo_2_6_6, pos, blen)
+                            elif pos + ln_name_o_results_configs_synonyms > blen:
+                                raise _length_error(ln_name_o_results_configs_synonyms, pos, blen)
                             else:
-                                eeeo_2_6_6.name = buf[pos : pos + ln_name_eeeo_2_6_6].decode()
-                                pos += ln_name_eeeo_2_6_6
-                            ln_value_eeeo_2_6_6 = _S_h.unpack_from(buf, pos)[0]
+                                o_results_configs_synonyms.name = buf[
+                                    pos : pos + ln_name_o_results_configs_synonyms
+                                ].decode()
+                                pos += ln_name_o_results_configs_synonyms
+                            ln_value_o_results_configs_synonyms = _S_h.unpack_from(buf, pos)[0]
                             pos += 2
-                            if ln_value_eeeo_2_6_6 < 0:
-                                if ln_value_eeeo_2_6_6 != -1:
-                                    raise _length_error(ln_value_eeeo_2_6_6, pos, blen)
-                                eeeo_2_6_6.value = None
-                            elif pos + ln_value_eeeo_2_6_6 > blen:
-                                raise _length_error(ln_value_eeeo_2_6_6, pos, blen)
+                            if ln_value_o_results_configs_synonyms < 0:
+                                if ln_value_o_results_configs_synonyms != -1:
+                                    raise _length_error(
+                                        ln_value_o_results_configs_synonyms, pos, blen
+                                    )
+                                o_results_configs_synonyms.value = None
+                            elif pos + ln_value_o_results_configs_synonyms > blen:
+                                raise _length_error(ln_value_o_results_configs_synonyms, pos, blen)
                             else:
-                                eeeo_2_6_6.value = buf[pos : pos + ln_value_eeeo_2_6_6].decode()
-                                pos += ln_value_eeeo_2_6_6
-                            eeeo_2_6_6.source = _S_b.unpack_from(buf, pos)[0]
+                                o_results_configs_synonyms.value = buf[
+                                    pos : pos + ln_value_o_results_configs_synonyms
+                                ].decode()
+                                pos += ln_value_o_results_configs_synonyms
+                            o_results_configs_synonyms.source = _S_b.unpack_from(buf, pos)[0]
                             pos += 1
-                            eeeo_2_6_6._unknown_tags = None
-                            apeeo_2_6_6(eeeo_2_6_6)
-                        eeo_2_6.synonyms = veeo_2_6_6
-                    eeo_2_6.config_type, ln_documentation_eeo_2_6 = _S_bh.unpack_from(buf, pos)
+                            o_results_configs_synonyms._unknown_tags = None
+                            ap_synonyms_o_results_configs(o_results_configs_synonyms)
+                        o_results_configs.synonyms = v_synonyms_o_results_configs
+                    o_results_configs.config_type, ln_documentation_o_results_configs = (
+                        _S_bh.unpack_from(buf, pos)
+                    )
                     pos += 3
-                    if ln_documentation_eeo_2_6 < 0:
-                        if ln_documentation_eeo_2_6 != -1:
-                            raise _length_error(ln_documentation_eeo_2_6, pos, blen)
-                        eeo_2_6.documentation = None
-                    elif pos + ln_documentation_eeo_2_6 > blen:
-                        raise _length_error(ln_documentation_eeo_2_6, pos, blen)
+                    if ln_documentation_o_results_configs < 0:
+                        if ln_documentation_o_results_configs != -1:
+                            raise _length_error(ln_documentation_o_results_configs, pos, blen)
+                        o_results_configs.documentation = None
+                    elif pos + ln_documentation_o_results_configs > blen:
+                        raise _length_error(ln_documentation_o_results_configs, pos, blen)
                     else:
-                        eeo_2_6.documentation = buf[pos : pos + ln_documentation_eeo_2_6].decode()
-                        pos += ln_documentation_eeo_2_6
-                    eeo_2_6._unknown_tags = None
-                    apeo_2_6(eeo_2_6)
-                eo_2.configs = veo_2_6
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.results = vo_2
+                        o_results_configs.documentation = buf[
+                            pos : pos + ln_documentation_o_results_configs
+                        ].decode()
+                        pos += ln_documentation_o_results_configs
+                    o_results_configs._unknown_tags = None
+                    ap_configs_o_results(o_results_configs)
+                o_results.configs = v_configs_o_results
+            o_results._unknown_tags = None
+            ap_results_o(o_results)
+        o.results = v_results_o
     o._unknown_tags = None
     return o, pos
 
@@ -1557,13 +926,13 @@ def _e_DescribeConfigsResponse_3(o: DescribeConfigsResponse, out: list[_Buffer])
         raise _tags_unsupported("DescribeConfigsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DescribeConfigsResult_3(e2, out)
+        w(_S_i.pack(len(a_results)))
+        for e_results in a_results:
+            _e_DescribeConfigsResult_3(e_results, out)
 
 
 def _d_DescribeConfigsResponse_4(buf: bytes, pos: int) -> tuple[DescribeConfigsResponse, int]:
@@ -1572,181 +941,193 @@ def _d_DescribeConfigsResponse_4(buf: bytes, pos: int) -> tuple[DescribeConfigsR
     o = _new_object(DescribeConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DescribeConfigsResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeConfigsResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_results_o: list[DescribeConfigsResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(DescribeConfigsResult)
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_error_message_o_results = buf[pos]
+            if ln_error_message_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_error_message_o_results, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_results -= 1
+            if ln_error_message_o_results < 0:
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
+            o_results.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_resource_name_o_results = buf[pos]
+            if ln_resource_name_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_resource_name_o_results, pos = _read_uvarint(buf, pos)
+            ln_resource_name_o_results -= 1
+            if ln_resource_name_o_results < 0:
                 raise _null_error("ResourceName")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_resource_name_o_results > blen:
+                raise _length_error(ln_resource_name_o_results, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            neo_2_5 = buf[pos]
-            if neo_2_5 < 0x80:
+                o_results.resource_name = buf[pos : pos + ln_resource_name_o_results].decode()
+                pos += ln_resource_name_o_results
+            n_configs_o_results = buf[pos]
+            if n_configs_o_results < 0x80:
                 pos += 1
             else:
-                neo_2_5, pos = _read_uvarint(buf, pos)
-            neo_2_5 -= 1
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
+                n_configs_o_results, pos = _read_uvarint(buf, pos)
+            n_configs_o_results -= 1
+            if n_configs_o_results < 0:
+                if n_configs_o_results != -1:
+                    raise _count_error(n_configs_o_results, 0)
                 raise _null_error("Configs")
-            elif neo_2_5 > blen - pos:
-                raise _count_error(neo_2_5, blen - pos)
+            elif n_configs_o_results > blen - pos:
+                raise _count_error(n_configs_o_results, blen - pos)
             else:
-                veo_2_5: list[DescribeConfigsResourceResult] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5 = _new_object(DescribeConfigsResourceResult)
-                    lneeo_2_5_1 = buf[pos]
-                    if lneeo_2_5_1 < 0x80:
+                v_configs_o_results: list[DescribeConfigsResourceResult] = []
+                ap_configs_o_results = v_configs_o_results.append
+                for _ in range(n_configs_o_results):
+                    o_results_configs = _new_object(DescribeConfigsResourceResult)
+                    ln_name_o_results_configs = buf[pos]
+                    if ln_name_o_results_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_5_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_5_1 -= 1
-                    if lneeo_2_5_1 < 0:
+                        ln_name_o_results_configs, pos = _read_uvarint(buf, pos)
+                    ln_name_o_results_configs -= 1
+                    if ln_name_o_results_configs < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_5_1 > blen:
-                        raise _length_error(lneeo_2_5_1, pos, blen)
+                    elif pos + ln_name_o_results_configs > blen:
+                        raise _length_error(ln_name_o_results_configs, pos, blen)
                     else:
-                        eeo_2_5.name = buf[pos : pos + lneeo_2_5_1].decode()
-                        pos += lneeo_2_5_1
-                    lneeo_2_5_2 = buf[pos]
-                    if lneeo_2_5_2 < 0x80:
+                        o_results_configs.name = buf[pos : pos + ln_name_o_results_configs].decode()
+                        pos += ln_name_o_results_configs
+                    ln_value_o_results_configs = buf[pos]
+                    if ln_value_o_results_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_5_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_5_2 -= 1
-                    if lneeo_2_5_2 < 0:
-                        eeo_2_5.value = None
-                    elif pos + lneeo_2_5_2 > blen:
-                        raise _length_error(lneeo_2_5_2, pos, blen)
+                        ln_value_o_results_configs, pos = _read_uvarint(buf, pos)
+                    ln_value_o_results_configs -= 1
+                    if ln_value_o_results_configs < 0:
+                        o_results_configs.value = None
+                    elif pos + ln_value_o_results_configs > blen:
+                        raise _length_error(ln_value_o_results_configs, pos, blen)
                     else:
-                        eeo_2_5.value = buf[pos : pos + lneeo_2_5_2].decode()
-                        pos += lneeo_2_5_2
-                    eeo_2_5.read_only, eeo_2_5.config_source, eeo_2_5.is_sensitive = (
-                        _S_obo.unpack_from(buf, pos)
-                    )
+                        o_results_configs.value = buf[
+                            pos : pos + ln_value_o_results_configs
+                        ].decode()
+                        pos += ln_value_o_results_configs
+                    (
+                        o_results_configs.read_only,
+                        o_results_configs.config_source,
+                        o_results_configs.is_sensitive,
+                    ) = _S_obo.unpack_from(buf, pos)
                     pos += 3
-                    neeo_2_5_4 = buf[pos]
-                    if neeo_2_5_4 < 0x80:
+                    n_synonyms_o_results_configs = buf[pos]
+                    if n_synonyms_o_results_configs < 0x80:
                         pos += 1
                     else:
-                        neeo_2_5_4, pos = _read_uvarint(buf, pos)
-                    neeo_2_5_4 -= 1
-                    if neeo_2_5_4 < 0:
-                        if neeo_2_5_4 != -1:
-                            raise _count_error(neeo_2_5_4, 0)
+                        n_synonyms_o_results_configs, pos = _read_uvarint(buf, pos)
+                    n_synonyms_o_results_configs -= 1
+                    if n_synonyms_o_results_configs < 0:
+                        if n_synonyms_o_results_configs != -1:
+                            raise _count_error(n_synonyms_o_results_configs, 0)
                         raise _null_error("Synonyms")
-                    elif neeo_2_5_4 > blen - pos:
-                        raise _count_error(neeo_2_5_4, blen - pos)
+                    elif n_synonyms_o_results_configs > blen - pos:
+                        raise _count_error(n_synonyms_o_results_configs, blen - pos)
                     else:
-                        veeo_2_5_4: list[DescribeConfigsSynonym] = []
-                        apeeo_2_5_4 = veeo_2_5_4.append
-                        for _ in range(neeo_2_5_4):
-                            eeeo_2_5_4 = _new_object(DescribeConfigsSynonym)
-                            lneeeo_2_5_4_1 = buf[pos]
-                            if lneeeo_2_5_4_1 < 0x80:
+                        v_synonyms_o_results_configs: list[DescribeConfigsSynonym] = []
+                        ap_synonyms_o_results_configs = v_synonyms_o_results_configs.append
+                        for _ in range(n_synonyms_o_results_configs):
+                            o_results_configs_synonyms = _new_object(DescribeConfigsSynonym)
+                            ln_name_o_results_configs_synonyms = buf[pos]
+                            if ln_name_o_results_configs_synonyms < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_5_4_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_5_4_1 -= 1
-                            if lneeeo_2_5_4_1 < 0:
+                                ln_name_o_results_configs_synonyms, pos = _read_uvarint(buf, pos)
+                            ln_name_o_results_configs_synonyms -= 1
+                            if ln_name_o_results_configs_synonyms < 0:
                                 raise _null_error("Name")
-                            elif pos + lneeeo_2_5_4_1 > blen:
-                                raise _length_error(lneeeo_2_5_4_1, pos, blen)
+                            elif pos + ln_name_o_results_configs_synonyms > blen:
+                                raise _length_error(ln_name_o_results_configs_synonyms, pos, blen)
                             else:
-                                eeeo_2_5_4.name = buf[pos : pos + lneeeo_2_5_4_1].decode()
-                                pos += lneeeo_2_5_4_1
-                            lneeeo_2_5_4_2 = buf[pos]
-                            if lneeeo_2_5_4_2 < 0x80:
+                                o_results_configs_synonyms.name = buf[
+                                    pos : pos + ln_name_o_results_configs_synonyms
+                                ].decode()
+                                pos += ln_name_o_results_configs_synonyms
+                            ln_value_o_results_configs_synonyms = buf[pos]
+                            if ln_value_o_results_configs_synonyms < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_5_4_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_5_4_2 -= 1
-                            if lneeeo_2_5_4_2 < 0:
-                                eeeo_2_5_4.value = None
-                            elif pos + lneeeo_2_5_4_2 > blen:
-                                raise _length_error(lneeeo_2_5_4_2, pos, blen)
+                                ln_value_o_results_configs_synonyms, pos = _read_uvarint(buf, pos)
+                            ln_value_o_results_configs_synonyms -= 1
+                            if ln_value_o_results_configs_synonyms < 0:
+                                o_results_configs_synonyms.value = None
+                            elif pos + ln_value_o_results_configs_synonyms > blen:
+                                raise _length_error(ln_value_o_results_configs_synonyms, pos, blen)
                             else:
-                                eeeo_2_5_4.value = buf[pos : pos + lneeeo_2_5_4_2].decode()
-                                pos += lneeeo_2_5_4_2
-                            eeeo_2_5_4.source = _S_b.unpack_from(buf, pos)[0]
+                                o_results_configs_synonyms.value = buf[
+                                    pos : pos + ln_value_o_results_configs_synonyms
+                                ].decode()
+                                pos += ln_value_o_results_configs_synonyms
+                            o_results_configs_synonyms.source = _S_b.unpack_from(buf, pos)[0]
                             pos += 1
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_5_4._unknown_tags = None
+                                o_results_configs_synonyms._unknown_tags = None
                             else:
-                                eeeo_2_5_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_5_4(eeeo_2_5_4)
-                        eeo_2_5.synonyms = veeo_2_5_4
-                    eeo_2_5.config_type = _S_b.unpack_from(buf, pos)[0]
+                                o_results_configs_synonyms._unknown_tags, pos = _read_unknown_tags(
+                                    buf, pos
+                                )
+                            ap_synonyms_o_results_configs(o_results_configs_synonyms)
+                        o_results_configs.synonyms = v_synonyms_o_results_configs
+                    o_results_configs.config_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    lneeo_2_5_6 = buf[pos]
-                    if lneeo_2_5_6 < 0x80:
+                    ln_documentation_o_results_configs = buf[pos]
+                    if ln_documentation_o_results_configs < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_5_6, pos = _read_uvarint(buf, pos)
-                    lneeo_2_5_6 -= 1
-                    if lneeo_2_5_6 < 0:
-                        eeo_2_5.documentation = None
-                    elif pos + lneeo_2_5_6 > blen:
-                        raise _length_error(lneeo_2_5_6, pos, blen)
+                        ln_documentation_o_results_configs, pos = _read_uvarint(buf, pos)
+                    ln_documentation_o_results_configs -= 1
+                    if ln_documentation_o_results_configs < 0:
+                        o_results_configs.documentation = None
+                    elif pos + ln_documentation_o_results_configs > blen:
+                        raise _length_error(ln_documentation_o_results_configs, pos, blen)
                     else:
-                        eeo_2_5.documentation = buf[pos : pos + lneeo_2_5_6].decode()
-                        pos += lneeo_2_5_6
+                        o_results_configs.documentation = buf[
+                            pos : pos + ln_documentation_o_results_configs
+                        ].decode()
+                        pos += ln_documentation_o_results_configs
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_5._unknown_tags = None
+                        o_results_configs._unknown_tags = None
                     else:
-                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_5(eeo_2_5)
-                eo_2.configs = veo_2_5
+                        o_results_configs._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_configs_o_results(o_results_configs)
+                o_results.configs = v_configs_o_results
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1759,13 +1140,13 @@ def _e_DescribeConfigsResponse_4(o: DescribeConfigsResponse, out: list[_Buffer])
     """Encode DescribeConfigsResponse at version 4."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeConfigsResult_4(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_DescribeConfigsResult_4(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -45,7 +45,7 @@ _S_i = _struct.Struct(">i")
 
 
 class DescribeDelegationTokenOwner(_Struct):
-    """Each owner that we want to describe delegation tokens for, or null to describe all tokens.
+    """Each owner that we want to describe delegation tokens for, or null to describe all tokens. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         principal_type (v0+): The owner principal type.
@@ -61,34 +61,38 @@ class DescribeDelegationTokenOwner(_Struct):
     principal_name: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "principal_type",
-            "principalType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_type",
+            json_name="principalType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "principal_name",
-            "principalName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_name",
+            json_name="principalName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, principal_type: str = "", principal_name: str = "") -> None:
+    def __init__(
+        self,
+        principal_type: str = "",
+        principal_name: str = "",
+    ) -> None:
         self.principal_type = principal_type
         self.principal_name = principal_name
         self._unknown_tags = None
@@ -117,59 +121,26 @@ class DescribeDelegationTokenRequest(_Request[DescribeDelegationTokenResponse]):
     RESPONSE: ClassVar[type[_Message]] = DescribeDelegationTokenResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "owners",
-            "owners",
-            "[]DescribeDelegationTokenOwner",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeDelegationTokenOwner,
+            name="owners",
+            json_name="owners",
+            type="[]DescribeDelegationTokenOwner",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeDelegationTokenOwner,
         ),
     )
 
-    def __init__(self, owners: list[DescribeDelegationTokenOwner] | None = _EMPTY) -> None:
+    def __init__(
+        self,
+        owners: list[DescribeDelegationTokenOwner] | None = _EMPTY,
+    ) -> None:
         self.owners = [] if owners is _EMPTY else owners
         self._unknown_tags = None
-
-
-def _d_DescribeDelegationTokenOwner_1(
-    buf: bytes, pos: int
-) -> tuple[DescribeDelegationTokenOwner, int]:
-    """Decode DescribeDelegationTokenOwner at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribeDelegationTokenOwner)
-    ln_principal_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_principal_type_o < 0:
-        raise (
-            _null_error("PrincipalType")
-            if ln_principal_type_o == -1
-            else _length_error(ln_principal_type_o, pos, blen)
-        )
-    elif pos + ln_principal_type_o > blen:
-        raise _length_error(ln_principal_type_o, pos, blen)
-    else:
-        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
-        pos += ln_principal_type_o
-    ln_principal_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_principal_name_o < 0:
-        raise (
-            _null_error("PrincipalName")
-            if ln_principal_name_o == -1
-            else _length_error(ln_principal_name_o, pos, blen)
-        )
-    elif pos + ln_principal_name_o > blen:
-        raise _length_error(ln_principal_name_o, pos, blen)
-    else:
-        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
-        pos += ln_principal_name_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DescribeDelegationTokenOwner_1(o: DescribeDelegationTokenOwner, out: list[_Buffer]) -> None:
@@ -179,46 +150,6 @@ def _e_DescribeDelegationTokenOwner_1(o: DescribeDelegationTokenOwner, out: list
     w = out.append
     w(_enc_str(o.principal_type))
     w(_enc_str(o.principal_name))
-
-
-def _d_DescribeDelegationTokenOwner_2(
-    buf: bytes, pos: int
-) -> tuple[DescribeDelegationTokenOwner, int]:
-    """Decode DescribeDelegationTokenOwner at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(DescribeDelegationTokenOwner)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("PrincipalType")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.principal_type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("PrincipalName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.principal_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeDelegationTokenOwner_2(o: DescribeDelegationTokenOwner, out: list[_Buffer]) -> None:
@@ -247,39 +178,39 @@ def _d_DescribeDelegationTokenRequest_1(
     elif n_owners_o > blen - pos:
         raise _count_error(n_owners_o, blen - pos)
     else:
-        vo_2: list[DescribeDelegationTokenOwner] = []
-        apo_2 = vo_2.append
+        v_owners_o: list[DescribeDelegationTokenOwner] = []
+        ap_owners_o = v_owners_o.append
         for _ in range(n_owners_o):
-            eo_2 = _new_object(DescribeDelegationTokenOwner)
-            ln_principal_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_owners = _new_object(DescribeDelegationTokenOwner)
+            ln_principal_type_o_owners = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_principal_type_eo_2 < 0:
+            if ln_principal_type_o_owners < 0:
                 raise (
                     _null_error("PrincipalType")
-                    if ln_principal_type_eo_2 == -1
-                    else _length_error(ln_principal_type_eo_2, pos, blen)
+                    if ln_principal_type_o_owners == -1
+                    else _length_error(ln_principal_type_o_owners, pos, blen)
                 )
-            elif pos + ln_principal_type_eo_2 > blen:
-                raise _length_error(ln_principal_type_eo_2, pos, blen)
+            elif pos + ln_principal_type_o_owners > blen:
+                raise _length_error(ln_principal_type_o_owners, pos, blen)
             else:
-                eo_2.principal_type = buf[pos : pos + ln_principal_type_eo_2].decode()
-                pos += ln_principal_type_eo_2
-            ln_principal_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_owners.principal_type = buf[pos : pos + ln_principal_type_o_owners].decode()
+                pos += ln_principal_type_o_owners
+            ln_principal_name_o_owners = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_principal_name_eo_2 < 0:
+            if ln_principal_name_o_owners < 0:
                 raise (
                     _null_error("PrincipalName")
-                    if ln_principal_name_eo_2 == -1
-                    else _length_error(ln_principal_name_eo_2, pos, blen)
+                    if ln_principal_name_o_owners == -1
+                    else _length_error(ln_principal_name_o_owners, pos, blen)
                 )
-            elif pos + ln_principal_name_eo_2 > blen:
-                raise _length_error(ln_principal_name_eo_2, pos, blen)
+            elif pos + ln_principal_name_o_owners > blen:
+                raise _length_error(ln_principal_name_o_owners, pos, blen)
             else:
-                eo_2.principal_name = buf[pos : pos + ln_principal_name_eo_2].decode()
-                pos += ln_principal_name_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.owners = vo_2
+                o_owners.principal_name = buf[pos : pos + ln_principal_name_o_owners].decode()
+                pos += ln_principal_name_o_owners
+            o_owners._unknown_tags = None
+            ap_owners_o(o_owners)
+        o.owners = v_owners_o
     o._unknown_tags = None
     return o, pos
 
@@ -291,13 +222,13 @@ def _e_DescribeDelegationTokenRequest_1(
     if o._unknown_tags:
         raise _tags_unsupported("DescribeDelegationTokenRequest")
     w = out.append
-    a1 = o.owners
-    if a1 is None:
+    a_owners = o.owners
+    if a_owners is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_DescribeDelegationTokenOwner_1(e1, out)
+        w(_S_i.pack(len(a_owners)))
+        for e_owners in a_owners:
+            _e_DescribeDelegationTokenOwner_1(e_owners, out)
 
 
 def _d_DescribeDelegationTokenRequest_2(
@@ -306,56 +237,56 @@ def _d_DescribeDelegationTokenRequest_2(
     """Decode DescribeDelegationTokenRequest at versions 2, 3."""
     blen = len(buf)
     o = _new_object(DescribeDelegationTokenRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_owners_o = buf[pos]
+    if n_owners_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_owners_o, pos = _read_uvarint(buf, pos)
+    n_owners_o -= 1
+    if n_owners_o < 0:
+        if n_owners_o != -1:
+            raise _count_error(n_owners_o, 0)
         o.owners = None
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_owners_o > blen - pos:
+        raise _count_error(n_owners_o, blen - pos)
     else:
-        vo_1: list[DescribeDelegationTokenOwner] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(DescribeDelegationTokenOwner)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_owners_o: list[DescribeDelegationTokenOwner] = []
+        ap_owners_o = v_owners_o.append
+        for _ in range(n_owners_o):
+            o_owners = _new_object(DescribeDelegationTokenOwner)
+            ln_principal_type_o_owners = buf[pos]
+            if ln_principal_type_o_owners < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_principal_type_o_owners, pos = _read_uvarint(buf, pos)
+            ln_principal_type_o_owners -= 1
+            if ln_principal_type_o_owners < 0:
                 raise _null_error("PrincipalType")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_principal_type_o_owners > blen:
+                raise _length_error(ln_principal_type_o_owners, pos, blen)
             else:
-                eo_1.principal_type = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+                o_owners.principal_type = buf[pos : pos + ln_principal_type_o_owners].decode()
+                pos += ln_principal_type_o_owners
+            ln_principal_name_o_owners = buf[pos]
+            if ln_principal_name_o_owners < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
+                ln_principal_name_o_owners, pos = _read_uvarint(buf, pos)
+            ln_principal_name_o_owners -= 1
+            if ln_principal_name_o_owners < 0:
                 raise _null_error("PrincipalName")
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+            elif pos + ln_principal_name_o_owners > blen:
+                raise _length_error(ln_principal_name_o_owners, pos, blen)
             else:
-                eo_1.principal_name = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
+                o_owners.principal_name = buf[pos : pos + ln_principal_name_o_owners].decode()
+                pos += ln_principal_name_o_owners
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_owners._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.owners = vo_1
+                o_owners._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_owners_o(o_owners)
+        o.owners = v_owners_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -369,13 +300,13 @@ def _e_DescribeDelegationTokenRequest_2(
 ) -> None:
     """Encode DescribeDelegationTokenRequest at versions 2, 3."""
     w = out.append
-    a1 = o.owners
-    if a1 is None:
+    a_owners = o.owners
+    if a_owners is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_DescribeDelegationTokenOwner_2(e1, out)
+        w(_uvarint(len(a_owners) + 1))
+        for e_owners in a_owners:
+            _e_DescribeDelegationTokenOwner_2(e_owners, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -50,7 +50,7 @@ _S_qqqh = _struct.Struct(">qqqh")
 
 
 class DescribedDelegationTokenRenewer(_Struct):
-    """Those who are able to renew this token before it expires.
+    """Those who are able to renew this token before it expires. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         principal_type (v0+): The renewer principal type.
@@ -66,41 +66,45 @@ class DescribedDelegationTokenRenewer(_Struct):
     principal_name: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "principal_type",
-            "principalType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_type",
+            json_name="principalType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "principal_name",
-            "principalName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_name",
+            json_name="principalName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, principal_type: str = "", principal_name: str = "") -> None:
+    def __init__(
+        self,
+        principal_type: str = "",
+        principal_name: str = "",
+    ) -> None:
         self.principal_type = principal_type
         self.principal_name = principal_name
         self._unknown_tags = None
 
 
 class DescribedDelegationToken(_Struct):
-    """The tokens.
+    """The tokens. In versions 1-3, flexible in 2-3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         principal_type (v0+): The token principal type.
@@ -140,114 +144,134 @@ class DescribedDelegationToken(_Struct):
     renewers: list[DescribedDelegationTokenRenewer]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "principal_type",
-            "principalType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_type",
+            json_name="principalType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "principal_name",
-            "principalName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="principal_name",
+            json_name="principalName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "token_requester_principal_type",
-            "tokenRequesterPrincipalType",
-            "string",
-            (3, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="token_requester_principal_type",
+            json_name="tokenRequesterPrincipalType",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "token_requester_principal_name",
-            "tokenRequesterPrincipalName",
-            "string",
-            (3, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="token_requester_principal_name",
+            json_name="tokenRequesterPrincipalName",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "issue_timestamp",
-            "issueTimestamp",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="issue_timestamp",
+            json_name="issueTimestamp",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "expiry_timestamp",
-            "expiryTimestamp",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="expiry_timestamp",
+            json_name="expiryTimestamp",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_timestamp",
-            "maxTimestamp",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_timestamp",
+            json_name="maxTimestamp",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "token_id", "tokenId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="token_id",
+            json_name="tokenId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "hmac", "hmac", "bytes", (0, 32767), None, None, None, b"", False, False, None
+            name="hmac",
+            json_name="hmac",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "renewers",
-            "renewers",
-            "[]DescribedDelegationTokenRenewer",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribedDelegationTokenRenewer,
+            name="renewers",
+            json_name="renewers",
+            type="[]DescribedDelegationTokenRenewer",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribedDelegationTokenRenewer,
         ),
     )
 
@@ -305,33 +329,43 @@ class DescribeDelegationTokenResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "tokens",
-            "tokens",
-            "[]DescribedDelegationToken",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribedDelegationToken,
+            name="tokens",
+            json_name="tokens",
+            type="[]DescribedDelegationToken",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribedDelegationToken,
         ),
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -347,42 +381,6 @@ class DescribeDelegationTokenResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribedDelegationTokenRenewer_1(
-    buf: bytes, pos: int
-) -> tuple[DescribedDelegationTokenRenewer, int]:
-    """Decode DescribedDelegationTokenRenewer at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribedDelegationTokenRenewer)
-    ln_principal_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_principal_type_o < 0:
-        raise (
-            _null_error("PrincipalType")
-            if ln_principal_type_o == -1
-            else _length_error(ln_principal_type_o, pos, blen)
-        )
-    elif pos + ln_principal_type_o > blen:
-        raise _length_error(ln_principal_type_o, pos, blen)
-    else:
-        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
-        pos += ln_principal_type_o
-    ln_principal_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_principal_name_o < 0:
-        raise (
-            _null_error("PrincipalName")
-            if ln_principal_name_o == -1
-            else _length_error(ln_principal_name_o, pos, blen)
-        )
-    elif pos + ln_principal_name_o > blen:
-        raise _length_error(ln_principal_name_o, pos, blen)
-    else:
-        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
-        pos += ln_principal_name_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DescribedDelegationTokenRenewer_1(
     o: DescribedDelegationTokenRenewer, out: list[_Buffer]
 ) -> None:
@@ -392,46 +390,6 @@ def _e_DescribedDelegationTokenRenewer_1(
     w = out.append
     w(_enc_str(o.principal_type))
     w(_enc_str(o.principal_name))
-
-
-def _d_DescribedDelegationTokenRenewer_2(
-    buf: bytes, pos: int
-) -> tuple[DescribedDelegationTokenRenewer, int]:
-    """Decode DescribedDelegationTokenRenewer at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(DescribedDelegationTokenRenewer)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("PrincipalType")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.principal_type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("PrincipalName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.principal_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribedDelegationTokenRenewer_2(
@@ -445,108 +403,6 @@ def _e_DescribedDelegationTokenRenewer_2(
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribedDelegationToken_1(buf: bytes, pos: int) -> tuple[DescribedDelegationToken, int]:
-    """Decode DescribedDelegationToken at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribedDelegationToken)
-    ln_principal_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_principal_type_o < 0:
-        raise (
-            _null_error("PrincipalType")
-            if ln_principal_type_o == -1
-            else _length_error(ln_principal_type_o, pos, blen)
-        )
-    elif pos + ln_principal_type_o > blen:
-        raise _length_error(ln_principal_type_o, pos, blen)
-    else:
-        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
-        pos += ln_principal_type_o
-    ln_principal_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_principal_name_o < 0:
-        raise (
-            _null_error("PrincipalName")
-            if ln_principal_name_o == -1
-            else _length_error(ln_principal_name_o, pos, blen)
-        )
-    elif pos + ln_principal_name_o > blen:
-        raise _length_error(ln_principal_name_o, pos, blen)
-    else:
-        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
-        pos += ln_principal_name_o
-    o.issue_timestamp, o.expiry_timestamp, o.max_timestamp, ln_token_id_o = _S_qqqh.unpack_from(
-        buf, pos
-    )
-    pos += 26
-    if ln_token_id_o < 0:
-        raise (
-            _null_error("TokenId")
-            if ln_token_id_o == -1
-            else _length_error(ln_token_id_o, pos, blen)
-        )
-    elif pos + ln_token_id_o > blen:
-        raise _length_error(ln_token_id_o, pos, blen)
-    else:
-        o.token_id = buf[pos : pos + ln_token_id_o].decode()
-        pos += ln_token_id_o
-    ln_hmac_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_hmac_o < 0:
-        raise _null_error("Hmac") if ln_hmac_o == -1 else _length_error(ln_hmac_o, pos, blen)
-    elif pos + ln_hmac_o > blen:
-        raise _length_error(ln_hmac_o, pos, blen)
-    else:
-        o.hmac = buf[pos : pos + ln_hmac_o]
-        pos += ln_hmac_o
-    n_renewers_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_renewers_o < 0:
-        if n_renewers_o != -1:
-            raise _count_error(n_renewers_o, 0)
-        raise _null_error("Renewers")
-    elif n_renewers_o > blen - pos:
-        raise _count_error(n_renewers_o, blen - pos)
-    else:
-        vo_10: list[DescribedDelegationTokenRenewer] = []
-        apo_10 = vo_10.append
-        for _ in range(n_renewers_o):
-            eo_10 = _new_object(DescribedDelegationTokenRenewer)
-            ln_principal_type_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_principal_type_eo_10 < 0:
-                raise (
-                    _null_error("PrincipalType")
-                    if ln_principal_type_eo_10 == -1
-                    else _length_error(ln_principal_type_eo_10, pos, blen)
-                )
-            elif pos + ln_principal_type_eo_10 > blen:
-                raise _length_error(ln_principal_type_eo_10, pos, blen)
-            else:
-                eo_10.principal_type = buf[pos : pos + ln_principal_type_eo_10].decode()
-                pos += ln_principal_type_eo_10
-            ln_principal_name_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_principal_name_eo_10 < 0:
-                raise (
-                    _null_error("PrincipalName")
-                    if ln_principal_name_eo_10 == -1
-                    else _length_error(ln_principal_name_eo_10, pos, blen)
-                )
-            elif pos + ln_principal_name_eo_10 > blen:
-                raise _length_error(ln_principal_name_eo_10, pos, blen)
-            else:
-                eo_10.principal_name = buf[pos : pos + ln_principal_name_eo_10].decode()
-                pos += ln_principal_name_eo_10
-            eo_10._unknown_tags = None
-            apo_10(eo_10)
-        o.renewers = vo_10
-    o.token_requester_principal_type = ""
-    o.token_requester_principal_name = ""
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DescribedDelegationToken_1(o: DescribedDelegationToken, out: list[_Buffer]) -> None:
@@ -563,131 +419,13 @@ def _e_DescribedDelegationToken_1(o: DescribedDelegationToken, out: list[_Buffer
     w(_S_qqq.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp))
     w(_enc_str(o.token_id))
     _write_bytes(out, o.hmac)
-    a6 = o.renewers
-    if a6 is None:
+    a_renewers = o.renewers
+    if a_renewers is None:
         raise _null_value("Renewers")
     else:
-        w(_S_i.pack(len(a6)))
-        for e6 in a6:
-            _e_DescribedDelegationTokenRenewer_1(e6, out)
-
-
-def _d_DescribedDelegationToken_2(buf: bytes, pos: int) -> tuple[DescribedDelegationToken, int]:
-    """Decode DescribedDelegationToken at version 2."""
-    blen = len(buf)
-    o = _new_object(DescribedDelegationToken)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("PrincipalType")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.principal_type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("PrincipalName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.principal_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.issue_timestamp, o.expiry_timestamp, o.max_timestamp = _S_qqq.unpack_from(buf, pos)
-    pos += 24
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("TokenId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.token_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
-        pos += 1
-    else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
-        raise _null_error("Hmac")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
-    else:
-        o.hmac = buf[pos : pos + lno_5]
-        pos += lno_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
-        pos += 1
-    else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
-        raise _null_error("Renewers")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
-    else:
-        vo_6: list[DescribedDelegationTokenRenewer] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(DescribedDelegationTokenRenewer)
-            lneo_6_1 = buf[pos]
-            if lneo_6_1 < 0x80:
-                pos += 1
-            else:
-                lneo_6_1, pos = _read_uvarint(buf, pos)
-            lneo_6_1 -= 1
-            if lneo_6_1 < 0:
-                raise _null_error("PrincipalType")
-            elif pos + lneo_6_1 > blen:
-                raise _length_error(lneo_6_1, pos, blen)
-            else:
-                eo_6.principal_type = buf[pos : pos + lneo_6_1].decode()
-                pos += lneo_6_1
-            lneo_6_2 = buf[pos]
-            if lneo_6_2 < 0x80:
-                pos += 1
-            else:
-                lneo_6_2, pos = _read_uvarint(buf, pos)
-            lneo_6_2 -= 1
-            if lneo_6_2 < 0:
-                raise _null_error("PrincipalName")
-            elif pos + lneo_6_2 > blen:
-                raise _length_error(lneo_6_2, pos, blen)
-            else:
-                eo_6.principal_name = buf[pos : pos + lneo_6_2].decode()
-                pos += lneo_6_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_6._unknown_tags = None
-            else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.renewers = vo_6
-    o.token_requester_principal_type = ""
-    o.token_requester_principal_name = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_renewers)))
+        for e_renewers in a_renewers:
+            _e_DescribedDelegationTokenRenewer_1(e_renewers, out)
 
 
 def _e_DescribedDelegationToken_2(o: DescribedDelegationToken, out: list[_Buffer]) -> None:
@@ -702,159 +440,17 @@ def _e_DescribedDelegationToken_2(o: DescribedDelegationToken, out: list[_Buffer
     w(_S_qqq.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp))
     w(_enc_cstr(o.token_id))
     _write_cbytes(out, o.hmac)
-    a6 = o.renewers
-    if a6 is None:
+    a_renewers = o.renewers
+    if a_renewers is None:
         raise _null_value("Renewers")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_DescribedDelegationTokenRenewer_2(e6, out)
+        w(_uvarint(len(a_renewers) + 1))
+        for e_renewers in a_renewers:
+            _e_DescribedDelegationTokenRenewer_2(e_renewers, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribedDelegationToken_3(buf: bytes, pos: int) -> tuple[DescribedDelegationToken, int]:
-    """Decode DescribedDelegationToken at version 3."""
-    blen = len(buf)
-    o = _new_object(DescribedDelegationToken)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("PrincipalType")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.principal_type = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("PrincipalName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.principal_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("TokenRequesterPrincipalType")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.token_requester_principal_type = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("TokenRequesterPrincipalName")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.token_requester_principal_name = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    o.issue_timestamp, o.expiry_timestamp, o.max_timestamp = _S_qqq.unpack_from(buf, pos)
-    pos += 24
-    lno_6 = buf[pos]
-    if lno_6 < 0x80:
-        pos += 1
-    else:
-        lno_6, pos = _read_uvarint(buf, pos)
-    lno_6 -= 1
-    if lno_6 < 0:
-        raise _null_error("TokenId")
-    elif pos + lno_6 > blen:
-        raise _length_error(lno_6, pos, blen)
-    else:
-        o.token_id = buf[pos : pos + lno_6].decode()
-        pos += lno_6
-    lno_7 = buf[pos]
-    if lno_7 < 0x80:
-        pos += 1
-    else:
-        lno_7, pos = _read_uvarint(buf, pos)
-    lno_7 -= 1
-    if lno_7 < 0:
-        raise _null_error("Hmac")
-    elif pos + lno_7 > blen:
-        raise _length_error(lno_7, pos, blen)
-    else:
-        o.hmac = buf[pos : pos + lno_7]
-        pos += lno_7
-    no_8 = buf[pos]
-    if no_8 < 0x80:
-        pos += 1
-    else:
-        no_8, pos = _read_uvarint(buf, pos)
-    no_8 -= 1
-    if no_8 < 0:
-        if no_8 != -1:
-            raise _count_error(no_8, 0)
-        raise _null_error("Renewers")
-    elif no_8 > blen - pos:
-        raise _count_error(no_8, blen - pos)
-    else:
-        vo_8: list[DescribedDelegationTokenRenewer] = []
-        apo_8 = vo_8.append
-        for _ in range(no_8):
-            eo_8 = _new_object(DescribedDelegationTokenRenewer)
-            lneo_8_1 = buf[pos]
-            if lneo_8_1 < 0x80:
-                pos += 1
-            else:
-                lneo_8_1, pos = _read_uvarint(buf, pos)
-            lneo_8_1 -= 1
-            if lneo_8_1 < 0:
-                raise _null_error("PrincipalType")
-            elif pos + lneo_8_1 > blen:
-                raise _length_error(lneo_8_1, pos, blen)
-            else:
-                eo_8.principal_type = buf[pos : pos + lneo_8_1].decode()
-                pos += lneo_8_1
-            lneo_8_2 = buf[pos]
-            if lneo_8_2 < 0x80:
-                pos += 1
-            else:
-                lneo_8_2, pos = _read_uvarint(buf, pos)
-            lneo_8_2 -= 1
-            if lneo_8_2 < 0:
-                raise _null_error("PrincipalName")
-            elif pos + lneo_8_2 > blen:
-                raise _length_error(lneo_8_2, pos, blen)
-            else:
-                eo_8.principal_name = buf[pos : pos + lneo_8_2].decode()
-                pos += lneo_8_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_8._unknown_tags = None
-            else:
-                eo_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_8(eo_8)
-        o.renewers = vo_8
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribedDelegationToken_3(o: DescribedDelegationToken, out: list[_Buffer]) -> None:
@@ -867,13 +463,13 @@ def _e_DescribedDelegationToken_3(o: DescribedDelegationToken, out: list[_Buffer
     w(_S_qqq.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp))
     w(_enc_cstr(o.token_id))
     _write_cbytes(out, o.hmac)
-    a8 = o.renewers
-    if a8 is None:
+    a_renewers = o.renewers
+    if a_renewers is None:
         raise _null_value("Renewers")
     else:
-        w(_uvarint(len(a8) + 1))
-        for e8 in a8:
-            _e_DescribedDelegationTokenRenewer_2(e8, out)
+        w(_uvarint(len(a_renewers) + 1))
+        for e_renewers in a_renewers:
+            _e_DescribedDelegationTokenRenewer_2(e_renewers, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -895,115 +491,118 @@ def _d_DescribeDelegationTokenResponse_1(
     elif n_tokens_o > blen - pos:
         raise _count_error(n_tokens_o, blen - pos)
     else:
-        vo_2: list[DescribedDelegationToken] = []
-        apo_2 = vo_2.append
+        v_tokens_o: list[DescribedDelegationToken] = []
+        ap_tokens_o = v_tokens_o.append
         for _ in range(n_tokens_o):
-            eo_2 = _new_object(DescribedDelegationToken)
-            ln_principal_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_tokens = _new_object(DescribedDelegationToken)
+            ln_principal_type_o_tokens = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_principal_type_eo_2 < 0:
+            if ln_principal_type_o_tokens < 0:
                 raise (
                     _null_error("PrincipalType")
-                    if ln_principal_type_eo_2 == -1
-                    else _length_error(ln_principal_type_eo_2, pos, blen)
+                    if ln_principal_type_o_tokens == -1
+                    else _length_error(ln_principal_type_o_tokens, pos, blen)
                 )
-            elif pos + ln_principal_type_eo_2 > blen:
-                raise _length_error(ln_principal_type_eo_2, pos, blen)
+            elif pos + ln_principal_type_o_tokens > blen:
+                raise _length_error(ln_principal_type_o_tokens, pos, blen)
             else:
-                eo_2.principal_type = buf[pos : pos + ln_principal_type_eo_2].decode()
-                pos += ln_principal_type_eo_2
-            ln_principal_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_tokens.principal_type = buf[pos : pos + ln_principal_type_o_tokens].decode()
+                pos += ln_principal_type_o_tokens
+            ln_principal_name_o_tokens = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_principal_name_eo_2 < 0:
+            if ln_principal_name_o_tokens < 0:
                 raise (
                     _null_error("PrincipalName")
-                    if ln_principal_name_eo_2 == -1
-                    else _length_error(ln_principal_name_eo_2, pos, blen)
+                    if ln_principal_name_o_tokens == -1
+                    else _length_error(ln_principal_name_o_tokens, pos, blen)
                 )
-            elif pos + ln_principal_name_eo_2 > blen:
-                raise _length_error(ln_principal_name_eo_2, pos, blen)
+            elif pos + ln_principal_name_o_tokens > blen:
+                raise _length_error(ln_principal_name_o_tokens, pos, blen)
             else:
-                eo_2.principal_name = buf[pos : pos + ln_principal_name_eo_2].decode()
-                pos += ln_principal_name_eo_2
-            eo_2.issue_timestamp, eo_2.expiry_timestamp, eo_2.max_timestamp, ln_token_id_eo_2 = (
-                _S_qqqh.unpack_from(buf, pos)
-            )
+                o_tokens.principal_name = buf[pos : pos + ln_principal_name_o_tokens].decode()
+                pos += ln_principal_name_o_tokens
+            (
+                o_tokens.issue_timestamp,
+                o_tokens.expiry_timestamp,
+                o_tokens.max_timestamp,
+                ln_token_id_o_tokens,
+            ) = _S_qqqh.unpack_from(buf, pos)
             pos += 26
-            if ln_token_id_eo_2 < 0:
+            if ln_token_id_o_tokens < 0:
                 raise (
                     _null_error("TokenId")
-                    if ln_token_id_eo_2 == -1
-                    else _length_error(ln_token_id_eo_2, pos, blen)
+                    if ln_token_id_o_tokens == -1
+                    else _length_error(ln_token_id_o_tokens, pos, blen)
                 )
-            elif pos + ln_token_id_eo_2 > blen:
-                raise _length_error(ln_token_id_eo_2, pos, blen)
+            elif pos + ln_token_id_o_tokens > blen:
+                raise _length_error(ln_token_id_o_tokens, pos, blen)
             else:
-                eo_2.token_id = buf[pos : pos + ln_token_id_eo_2].decode()
-                pos += ln_token_id_eo_2
-            ln_hmac_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_tokens.token_id = buf[pos : pos + ln_token_id_o_tokens].decode()
+                pos += ln_token_id_o_tokens
+            ln_hmac_o_tokens = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if ln_hmac_eo_2 < 0:
+            if ln_hmac_o_tokens < 0:
                 raise (
                     _null_error("Hmac")
-                    if ln_hmac_eo_2 == -1
-                    else _length_error(ln_hmac_eo_2, pos, blen)
+                    if ln_hmac_o_tokens == -1
+                    else _length_error(ln_hmac_o_tokens, pos, blen)
                 )
-            elif pos + ln_hmac_eo_2 > blen:
-                raise _length_error(ln_hmac_eo_2, pos, blen)
+            elif pos + ln_hmac_o_tokens > blen:
+                raise _length_error(ln_hmac_o_tokens, pos, blen)
             else:
-                eo_2.hmac = buf[pos : pos + ln_hmac_eo_2]
-                pos += ln_hmac_eo_2
-            n_renewers_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_tokens.hmac = buf[pos : pos + ln_hmac_o_tokens]
+                pos += ln_hmac_o_tokens
+            n_renewers_o_tokens = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_renewers_eo_2 < 0:
-                if n_renewers_eo_2 != -1:
-                    raise _count_error(n_renewers_eo_2, 0)
+            if n_renewers_o_tokens < 0:
+                if n_renewers_o_tokens != -1:
+                    raise _count_error(n_renewers_o_tokens, 0)
                 raise _null_error("Renewers")
-            elif n_renewers_eo_2 > blen - pos:
-                raise _count_error(n_renewers_eo_2, blen - pos)
+            elif n_renewers_o_tokens > blen - pos:
+                raise _count_error(n_renewers_o_tokens, blen - pos)
             else:
-                veo_2_10: list[DescribedDelegationTokenRenewer] = []
-                apeo_2_10 = veo_2_10.append
-                for _ in range(n_renewers_eo_2):
-                    eeo_2_10 = _new_object(DescribedDelegationTokenRenewer)
-                    ln_principal_type_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                v_renewers_o_tokens: list[DescribedDelegationTokenRenewer] = []
+                ap_renewers_o_tokens = v_renewers_o_tokens.append
+                for _ in range(n_renewers_o_tokens):
+                    o_tokens_renewers = _new_object(DescribedDelegationTokenRenewer)
+                    ln_principal_type_o_tokens_renewers = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_principal_type_eeo_2_10 < 0:
+                    if ln_principal_type_o_tokens_renewers < 0:
                         raise (
                             _null_error("PrincipalType")
-                            if ln_principal_type_eeo_2_10 == -1
-                            else _length_error(ln_principal_type_eeo_2_10, pos, blen)
+                            if ln_principal_type_o_tokens_renewers == -1
+                            else _length_error(ln_principal_type_o_tokens_renewers, pos, blen)
                         )
-                    elif pos + ln_principal_type_eeo_2_10 > blen:
-                        raise _length_error(ln_principal_type_eeo_2_10, pos, blen)
+                    elif pos + ln_principal_type_o_tokens_renewers > blen:
+                        raise _length_error(ln_principal_type_o_tokens_renewers, pos, blen)
                     else:
-                        eeo_2_10.principal_type = buf[
-                            pos : pos + ln_principal_type_eeo_2_10
+                        o_tokens_renewers.principal_type = buf[
+                            pos : pos + ln_principal_type_o_tokens_renewers
                         ].decode()
-                        pos += ln_principal_type_eeo_2_10
-                    ln_principal_name_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                        pos += ln_principal_type_o_tokens_renewers
+                    ln_principal_name_o_tokens_renewers = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_principal_name_eeo_2_10 < 0:
+                    if ln_principal_name_o_tokens_renewers < 0:
                         raise (
                             _null_error("PrincipalName")
-                            if ln_principal_name_eeo_2_10 == -1
-                            else _length_error(ln_principal_name_eeo_2_10, pos, blen)
+                            if ln_principal_name_o_tokens_renewers == -1
+                            else _length_error(ln_principal_name_o_tokens_renewers, pos, blen)
                         )
-                    elif pos + ln_principal_name_eeo_2_10 > blen:
-                        raise _length_error(ln_principal_name_eeo_2_10, pos, blen)
+                    elif pos + ln_principal_name_o_tokens_renewers > blen:
+                        raise _length_error(ln_principal_name_o_tokens_renewers, pos, blen)
                     else:
-                        eeo_2_10.principal_name = buf[
-                            pos : pos + ln_principal_name_eeo_2_10
+                        o_tokens_renewers.principal_name = buf[
+                            pos : pos + ln_principal_name_o_tokens_renewers
                         ].decode()
-                        pos += ln_principal_name_eeo_2_10
-                    eeo_2_10._unknown_tags = None
-                    apeo_2_10(eeo_2_10)
-                eo_2.renewers = veo_2_10
-            eo_2.token_requester_principal_type = ""
-            eo_2.token_requester_principal_name = ""
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.tokens = vo_2
+                        pos += ln_principal_name_o_tokens_renewers
+                    o_tokens_renewers._unknown_tags = None
+                    ap_renewers_o_tokens(o_tokens_renewers)
+                o_tokens.renewers = v_renewers_o_tokens
+            o_tokens.token_requester_principal_type = ""
+            o_tokens.token_requester_principal_name = ""
+            o_tokens._unknown_tags = None
+            ap_tokens_o(o_tokens)
+        o.tokens = v_tokens_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -1018,13 +617,13 @@ def _e_DescribeDelegationTokenResponse_1(
         raise _tags_unsupported("DescribeDelegationTokenResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.tokens
-    if a2 is None:
+    a_tokens = o.tokens
+    if a_tokens is None:
         raise _null_value("Tokens")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DescribedDelegationToken_1(e2, out)
+        w(_S_i.pack(len(a_tokens)))
+        for e_tokens in a_tokens:
+            _e_DescribedDelegationToken_1(e_tokens, out)
     w(_S_i.pack(o.throttle_time_ms))
 
 
@@ -1036,138 +635,142 @@ def _d_DescribeDelegationTokenResponse_2(
     o = _new_object(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_tokens_o = buf[pos]
+    if n_tokens_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_tokens_o, pos = _read_uvarint(buf, pos)
+    n_tokens_o -= 1
+    if n_tokens_o < 0:
+        if n_tokens_o != -1:
+            raise _count_error(n_tokens_o, 0)
         raise _null_error("Tokens")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_tokens_o > blen - pos:
+        raise _count_error(n_tokens_o, blen - pos)
     else:
-        vo_2: list[DescribedDelegationToken] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribedDelegationToken)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_tokens_o: list[DescribedDelegationToken] = []
+        ap_tokens_o = v_tokens_o.append
+        for _ in range(n_tokens_o):
+            o_tokens = _new_object(DescribedDelegationToken)
+            ln_principal_type_o_tokens = buf[pos]
+            if ln_principal_type_o_tokens < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_principal_type_o_tokens, pos = _read_uvarint(buf, pos)
+            ln_principal_type_o_tokens -= 1
+            if ln_principal_type_o_tokens < 0:
                 raise _null_error("PrincipalType")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_principal_type_o_tokens > blen:
+                raise _length_error(ln_principal_type_o_tokens, pos, blen)
             else:
-                eo_2.principal_type = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+                o_tokens.principal_type = buf[pos : pos + ln_principal_type_o_tokens].decode()
+                pos += ln_principal_type_o_tokens
+            ln_principal_name_o_tokens = buf[pos]
+            if ln_principal_name_o_tokens < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_principal_name_o_tokens, pos = _read_uvarint(buf, pos)
+            ln_principal_name_o_tokens -= 1
+            if ln_principal_name_o_tokens < 0:
                 raise _null_error("PrincipalName")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_principal_name_o_tokens > blen:
+                raise _length_error(ln_principal_name_o_tokens, pos, blen)
             else:
-                eo_2.principal_name = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.issue_timestamp, eo_2.expiry_timestamp, eo_2.max_timestamp = _S_qqq.unpack_from(
-                buf, pos
+                o_tokens.principal_name = buf[pos : pos + ln_principal_name_o_tokens].decode()
+                pos += ln_principal_name_o_tokens
+            o_tokens.issue_timestamp, o_tokens.expiry_timestamp, o_tokens.max_timestamp = (
+                _S_qqq.unpack_from(buf, pos)
             )
             pos += 24
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_token_id_o_tokens = buf[pos]
+            if ln_token_id_o_tokens < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_token_id_o_tokens, pos = _read_uvarint(buf, pos)
+            ln_token_id_o_tokens -= 1
+            if ln_token_id_o_tokens < 0:
                 raise _null_error("TokenId")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_token_id_o_tokens > blen:
+                raise _length_error(ln_token_id_o_tokens, pos, blen)
             else:
-                eo_2.token_id = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            lneo_2_5 = buf[pos]
-            if lneo_2_5 < 0x80:
+                o_tokens.token_id = buf[pos : pos + ln_token_id_o_tokens].decode()
+                pos += ln_token_id_o_tokens
+            ln_hmac_o_tokens = buf[pos]
+            if ln_hmac_o_tokens < 0x80:
                 pos += 1
             else:
-                lneo_2_5, pos = _read_uvarint(buf, pos)
-            lneo_2_5 -= 1
-            if lneo_2_5 < 0:
+                ln_hmac_o_tokens, pos = _read_uvarint(buf, pos)
+            ln_hmac_o_tokens -= 1
+            if ln_hmac_o_tokens < 0:
                 raise _null_error("Hmac")
-            elif pos + lneo_2_5 > blen:
-                raise _length_error(lneo_2_5, pos, blen)
+            elif pos + ln_hmac_o_tokens > blen:
+                raise _length_error(ln_hmac_o_tokens, pos, blen)
             else:
-                eo_2.hmac = buf[pos : pos + lneo_2_5]
-                pos += lneo_2_5
-            neo_2_6 = buf[pos]
-            if neo_2_6 < 0x80:
+                o_tokens.hmac = buf[pos : pos + ln_hmac_o_tokens]
+                pos += ln_hmac_o_tokens
+            n_renewers_o_tokens = buf[pos]
+            if n_renewers_o_tokens < 0x80:
                 pos += 1
             else:
-                neo_2_6, pos = _read_uvarint(buf, pos)
-            neo_2_6 -= 1
-            if neo_2_6 < 0:
-                if neo_2_6 != -1:
-                    raise _count_error(neo_2_6, 0)
+                n_renewers_o_tokens, pos = _read_uvarint(buf, pos)
+            n_renewers_o_tokens -= 1
+            if n_renewers_o_tokens < 0:
+                if n_renewers_o_tokens != -1:
+                    raise _count_error(n_renewers_o_tokens, 0)
                 raise _null_error("Renewers")
-            elif neo_2_6 > blen - pos:
-                raise _count_error(neo_2_6, blen - pos)
+            elif n_renewers_o_tokens > blen - pos:
+                raise _count_error(n_renewers_o_tokens, blen - pos)
             else:
-                veo_2_6: list[DescribedDelegationTokenRenewer] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(neo_2_6):
-                    eeo_2_6 = _new_object(DescribedDelegationTokenRenewer)
-                    lneeo_2_6_1 = buf[pos]
-                    if lneeo_2_6_1 < 0x80:
+                v_renewers_o_tokens: list[DescribedDelegationTokenRenewer] = []
+                ap_renewers_o_tokens = v_renewers_o_tokens.append
+                for _ in range(n_renewers_o_tokens):
+                    o_tokens_renewers = _new_object(DescribedDelegationTokenRenewer)
+                    ln_principal_type_o_tokens_renewers = buf[pos]
+                    if ln_principal_type_o_tokens_renewers < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_1 -= 1
-                    if lneeo_2_6_1 < 0:
+                        ln_principal_type_o_tokens_renewers, pos = _read_uvarint(buf, pos)
+                    ln_principal_type_o_tokens_renewers -= 1
+                    if ln_principal_type_o_tokens_renewers < 0:
                         raise _null_error("PrincipalType")
-                    elif pos + lneeo_2_6_1 > blen:
-                        raise _length_error(lneeo_2_6_1, pos, blen)
+                    elif pos + ln_principal_type_o_tokens_renewers > blen:
+                        raise _length_error(ln_principal_type_o_tokens_renewers, pos, blen)
                     else:
-                        eeo_2_6.principal_type = buf[pos : pos + lneeo_2_6_1].decode()
-                        pos += lneeo_2_6_1
-                    lneeo_2_6_2 = buf[pos]
-                    if lneeo_2_6_2 < 0x80:
+                        o_tokens_renewers.principal_type = buf[
+                            pos : pos + ln_principal_type_o_tokens_renewers
+                        ].decode()
+                        pos += ln_principal_type_o_tokens_renewers
+                    ln_principal_name_o_tokens_renewers = buf[pos]
+                    if ln_principal_name_o_tokens_renewers < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_2 -= 1
-                    if lneeo_2_6_2 < 0:
+                        ln_principal_name_o_tokens_renewers, pos = _read_uvarint(buf, pos)
+                    ln_principal_name_o_tokens_renewers -= 1
+                    if ln_principal_name_o_tokens_renewers < 0:
                         raise _null_error("PrincipalName")
-                    elif pos + lneeo_2_6_2 > blen:
-                        raise _length_error(lneeo_2_6_2, pos, blen)
+                    elif pos + ln_principal_name_o_tokens_renewers > blen:
+                        raise _length_error(ln_principal_name_o_tokens_renewers, pos, blen)
                     else:
-                        eeo_2_6.principal_name = buf[pos : pos + lneeo_2_6_2].decode()
-                        pos += lneeo_2_6_2
+                        o_tokens_renewers.principal_name = buf[
+                            pos : pos + ln_principal_name_o_tokens_renewers
+                        ].decode()
+                        pos += ln_principal_name_o_tokens_renewers
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_6._unknown_tags = None
+                        o_tokens_renewers._unknown_tags = None
                     else:
-                        eeo_2_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_6(eeo_2_6)
-                eo_2.renewers = veo_2_6
-            eo_2.token_requester_principal_type = ""
-            eo_2.token_requester_principal_name = ""
+                        o_tokens_renewers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_renewers_o_tokens(o_tokens_renewers)
+                o_tokens.renewers = v_renewers_o_tokens
+            o_tokens.token_requester_principal_type = ""
+            o_tokens.token_requester_principal_name = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_tokens._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.tokens = vo_2
+                o_tokens._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_tokens_o(o_tokens)
+        o.tokens = v_tokens_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -1184,13 +787,13 @@ def _e_DescribeDelegationTokenResponse_2(
     """Encode DescribeDelegationTokenResponse at version 2."""
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.tokens
-    if a2 is None:
+    a_tokens = o.tokens
+    if a_tokens is None:
         raise _null_value("Tokens")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribedDelegationToken_2(e2, out)
+        w(_uvarint(len(a_tokens) + 1))
+        for e_tokens in a_tokens:
+            _e_DescribedDelegationToken_2(e_tokens, out)
     w(_S_i.pack(o.throttle_time_ms))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -1206,162 +809,170 @@ def _d_DescribeDelegationTokenResponse_3(
     o = _new_object(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_tokens_o = buf[pos]
+    if n_tokens_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_tokens_o, pos = _read_uvarint(buf, pos)
+    n_tokens_o -= 1
+    if n_tokens_o < 0:
+        if n_tokens_o != -1:
+            raise _count_error(n_tokens_o, 0)
         raise _null_error("Tokens")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_tokens_o > blen - pos:
+        raise _count_error(n_tokens_o, blen - pos)
     else:
-        vo_2: list[DescribedDelegationToken] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribedDelegationToken)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_tokens_o: list[DescribedDelegationToken] = []
+        ap_tokens_o = v_tokens_o.append
+        for _ in range(n_tokens_o):
+            o_tokens = _new_object(DescribedDelegationToken)
+            ln_principal_type_o_tokens = buf[pos]
+            if ln_principal_type_o_tokens < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_principal_type_o_tokens, pos = _read_uvarint(buf, pos)
+            ln_principal_type_o_tokens -= 1
+            if ln_principal_type_o_tokens < 0:
                 raise _null_error("PrincipalType")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_principal_type_o_tokens > blen:
+                raise _length_error(ln_principal_type_o_tokens, pos, blen)
             else:
-                eo_2.principal_type = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+                o_tokens.principal_type = buf[pos : pos + ln_principal_type_o_tokens].decode()
+                pos += ln_principal_type_o_tokens
+            ln_principal_name_o_tokens = buf[pos]
+            if ln_principal_name_o_tokens < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_principal_name_o_tokens, pos = _read_uvarint(buf, pos)
+            ln_principal_name_o_tokens -= 1
+            if ln_principal_name_o_tokens < 0:
                 raise _null_error("PrincipalName")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_principal_name_o_tokens > blen:
+                raise _length_error(ln_principal_name_o_tokens, pos, blen)
             else:
-                eo_2.principal_name = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+                o_tokens.principal_name = buf[pos : pos + ln_principal_name_o_tokens].decode()
+                pos += ln_principal_name_o_tokens
+            ln_token_requester_principal_type_o_tokens = buf[pos]
+            if ln_token_requester_principal_type_o_tokens < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_token_requester_principal_type_o_tokens, pos = _read_uvarint(buf, pos)
+            ln_token_requester_principal_type_o_tokens -= 1
+            if ln_token_requester_principal_type_o_tokens < 0:
                 raise _null_error("TokenRequesterPrincipalType")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_token_requester_principal_type_o_tokens > blen:
+                raise _length_error(ln_token_requester_principal_type_o_tokens, pos, blen)
             else:
-                eo_2.token_requester_principal_type = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+                o_tokens.token_requester_principal_type = buf[
+                    pos : pos + ln_token_requester_principal_type_o_tokens
+                ].decode()
+                pos += ln_token_requester_principal_type_o_tokens
+            ln_token_requester_principal_name_o_tokens = buf[pos]
+            if ln_token_requester_principal_name_o_tokens < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_token_requester_principal_name_o_tokens, pos = _read_uvarint(buf, pos)
+            ln_token_requester_principal_name_o_tokens -= 1
+            if ln_token_requester_principal_name_o_tokens < 0:
                 raise _null_error("TokenRequesterPrincipalName")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_token_requester_principal_name_o_tokens > blen:
+                raise _length_error(ln_token_requester_principal_name_o_tokens, pos, blen)
             else:
-                eo_2.token_requester_principal_name = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            eo_2.issue_timestamp, eo_2.expiry_timestamp, eo_2.max_timestamp = _S_qqq.unpack_from(
-                buf, pos
+                o_tokens.token_requester_principal_name = buf[
+                    pos : pos + ln_token_requester_principal_name_o_tokens
+                ].decode()
+                pos += ln_token_requester_principal_name_o_tokens
+            o_tokens.issue_timestamp, o_tokens.expiry_timestamp, o_tokens.max_timestamp = (
+                _S_qqq.unpack_from(buf, pos)
             )
             pos += 24
-            lneo_2_6 = buf[pos]
-            if lneo_2_6 < 0x80:
+            ln_token_id_o_tokens = buf[pos]
+            if ln_token_id_o_tokens < 0x80:
                 pos += 1
             else:
-                lneo_2_6, pos = _read_uvarint(buf, pos)
-            lneo_2_6 -= 1
-            if lneo_2_6 < 0:
+                ln_token_id_o_tokens, pos = _read_uvarint(buf, pos)
+            ln_token_id_o_tokens -= 1
+            if ln_token_id_o_tokens < 0:
                 raise _null_error("TokenId")
-            elif pos + lneo_2_6 > blen:
-                raise _length_error(lneo_2_6, pos, blen)
+            elif pos + ln_token_id_o_tokens > blen:
+                raise _length_error(ln_token_id_o_tokens, pos, blen)
             else:
-                eo_2.token_id = buf[pos : pos + lneo_2_6].decode()
-                pos += lneo_2_6
-            lneo_2_7 = buf[pos]
-            if lneo_2_7 < 0x80:
+                o_tokens.token_id = buf[pos : pos + ln_token_id_o_tokens].decode()
+                pos += ln_token_id_o_tokens
+            ln_hmac_o_tokens = buf[pos]
+            if ln_hmac_o_tokens < 0x80:
                 pos += 1
             else:
-                lneo_2_7, pos = _read_uvarint(buf, pos)
-            lneo_2_7 -= 1
-            if lneo_2_7 < 0:
+                ln_hmac_o_tokens, pos = _read_uvarint(buf, pos)
+            ln_hmac_o_tokens -= 1
+            if ln_hmac_o_tokens < 0:
                 raise _null_error("Hmac")
-            elif pos + lneo_2_7 > blen:
-                raise _length_error(lneo_2_7, pos, blen)
+            elif pos + ln_hmac_o_tokens > blen:
+                raise _length_error(ln_hmac_o_tokens, pos, blen)
             else:
-                eo_2.hmac = buf[pos : pos + lneo_2_7]
-                pos += lneo_2_7
-            neo_2_8 = buf[pos]
-            if neo_2_8 < 0x80:
+                o_tokens.hmac = buf[pos : pos + ln_hmac_o_tokens]
+                pos += ln_hmac_o_tokens
+            n_renewers_o_tokens = buf[pos]
+            if n_renewers_o_tokens < 0x80:
                 pos += 1
             else:
-                neo_2_8, pos = _read_uvarint(buf, pos)
-            neo_2_8 -= 1
-            if neo_2_8 < 0:
-                if neo_2_8 != -1:
-                    raise _count_error(neo_2_8, 0)
+                n_renewers_o_tokens, pos = _read_uvarint(buf, pos)
+            n_renewers_o_tokens -= 1
+            if n_renewers_o_tokens < 0:
+                if n_renewers_o_tokens != -1:
+                    raise _count_error(n_renewers_o_tokens, 0)
                 raise _null_error("Renewers")
-            elif neo_2_8 > blen - pos:
-                raise _count_error(neo_2_8, blen - pos)
+            elif n_renewers_o_tokens > blen - pos:
+                raise _count_error(n_renewers_o_tokens, blen - pos)
             else:
-                veo_2_8: list[DescribedDelegationTokenRenewer] = []
-                apeo_2_8 = veo_2_8.append
-                for _ in range(neo_2_8):
-                    eeo_2_8 = _new_object(DescribedDelegationTokenRenewer)
-                    lneeo_2_8_1 = buf[pos]
-                    if lneeo_2_8_1 < 0x80:
+                v_renewers_o_tokens: list[DescribedDelegationTokenRenewer] = []
+                ap_renewers_o_tokens = v_renewers_o_tokens.append
+                for _ in range(n_renewers_o_tokens):
+                    o_tokens_renewers = _new_object(DescribedDelegationTokenRenewer)
+                    ln_principal_type_o_tokens_renewers = buf[pos]
+                    if ln_principal_type_o_tokens_renewers < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_8_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_8_1 -= 1
-                    if lneeo_2_8_1 < 0:
+                        ln_principal_type_o_tokens_renewers, pos = _read_uvarint(buf, pos)
+                    ln_principal_type_o_tokens_renewers -= 1
+                    if ln_principal_type_o_tokens_renewers < 0:
                         raise _null_error("PrincipalType")
-                    elif pos + lneeo_2_8_1 > blen:
-                        raise _length_error(lneeo_2_8_1, pos, blen)
+                    elif pos + ln_principal_type_o_tokens_renewers > blen:
+                        raise _length_error(ln_principal_type_o_tokens_renewers, pos, blen)
                     else:
-                        eeo_2_8.principal_type = buf[pos : pos + lneeo_2_8_1].decode()
-                        pos += lneeo_2_8_1
-                    lneeo_2_8_2 = buf[pos]
-                    if lneeo_2_8_2 < 0x80:
+                        o_tokens_renewers.principal_type = buf[
+                            pos : pos + ln_principal_type_o_tokens_renewers
+                        ].decode()
+                        pos += ln_principal_type_o_tokens_renewers
+                    ln_principal_name_o_tokens_renewers = buf[pos]
+                    if ln_principal_name_o_tokens_renewers < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_8_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_8_2 -= 1
-                    if lneeo_2_8_2 < 0:
+                        ln_principal_name_o_tokens_renewers, pos = _read_uvarint(buf, pos)
+                    ln_principal_name_o_tokens_renewers -= 1
+                    if ln_principal_name_o_tokens_renewers < 0:
                         raise _null_error("PrincipalName")
-                    elif pos + lneeo_2_8_2 > blen:
-                        raise _length_error(lneeo_2_8_2, pos, blen)
+                    elif pos + ln_principal_name_o_tokens_renewers > blen:
+                        raise _length_error(ln_principal_name_o_tokens_renewers, pos, blen)
                     else:
-                        eeo_2_8.principal_name = buf[pos : pos + lneeo_2_8_2].decode()
-                        pos += lneeo_2_8_2
+                        o_tokens_renewers.principal_name = buf[
+                            pos : pos + ln_principal_name_o_tokens_renewers
+                        ].decode()
+                        pos += ln_principal_name_o_tokens_renewers
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_8._unknown_tags = None
+                        o_tokens_renewers._unknown_tags = None
                     else:
-                        eeo_2_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_8(eeo_2_8)
-                eo_2.renewers = veo_2_8
+                        o_tokens_renewers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_renewers_o_tokens(o_tokens_renewers)
+                o_tokens.renewers = v_renewers_o_tokens
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_tokens._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.tokens = vo_2
+                o_tokens._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_tokens_o(o_tokens)
+        o.tokens = v_tokens_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -1378,13 +989,13 @@ def _e_DescribeDelegationTokenResponse_3(
     """Encode DescribeDelegationTokenResponse at version 3."""
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.tokens
-    if a2 is None:
+    a_tokens = o.tokens
+    if a_tokens is None:
         raise _null_value("Tokens")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribedDelegationToken_3(e2, out)
+        w(_uvarint(len(a_tokens) + 1))
+        for e_tokens in a_tokens:
+            _e_DescribedDelegationToken_3(e_tokens, out)
     w(_S_i.pack(o.throttle_time_ms))
     if o._unknown_tags is None:
         w(b"\x00")

@@ -33,6 +33,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
 from .describe_groups_response import DescribeGroupsResponse
 
 __all__ = [
@@ -56,7 +57,7 @@ class DescribeGroupsRequest(_Request[DescribeGroupsResponse]):
         "include_authorized_operations": "v3+: Whether to include authorized operations.",
     }
 
-    groups: list[str]
+    groups: list[GroupId]
     include_authorized_operations: bool
     API_KEY: ClassVar[int | None] = 15
     NAME: ClassVar[str] = "DescribeGroupsRequest"
@@ -69,25 +70,37 @@ class DescribeGroupsRequest(_Request[DescribeGroupsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DescribeGroupsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "groups", "groups", "[]string", (0, 32767), None, None, None, None, False, False, None
+            name="groups",
+            json_name="groups",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "include_authorized_operations",
-            "includeAuthorizedOperations",
-            "bool",
-            (3, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="include_authorized_operations",
+            json_name="includeAuthorizedOperations",
+            type="bool",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, groups: list[str] = _EMPTY, include_authorized_operations: bool = False
+        self,
+        groups: list[GroupId] = _EMPTY,
+        include_authorized_operations: bool = False,
     ) -> None:
         self.groups = [] if groups is _EMPTY else groups
         self.include_authorized_operations = include_authorized_operations
@@ -107,12 +120,12 @@ def _d_DescribeGroupsRequest_0(buf: bytes, pos: int) -> tuple[DescribeGroupsRequ
     elif n_groups_o > blen - pos:
         raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
+        v_groups_o: list[GroupId] = []
+        ap_groups_o = v_groups_o.append
         for _ in range(n_groups_o):
-            eo_2, pos = _read_str(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+            e_groups_o, pos = _read_str(buf, pos)
+            ap_groups_o(e_groups_o)
+        o.groups = v_groups_o
     o.include_authorized_operations = False
     o._unknown_tags = None
     return o, pos
@@ -125,13 +138,13 @@ def _e_DescribeGroupsRequest_0(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
     if o._unknown_tags:
         raise _tags_unsupported("DescribeGroupsRequest")
     w = out.append
-    a1 = o.groups
-    if a1 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            w(_enc_str(e1))
+        w(_S_i.pack(len(a_groups)))
+        for e_groups in a_groups:
+            w(_enc_str(e_groups))
 
 
 def _d_DescribeGroupsRequest_3(buf: bytes, pos: int) -> tuple[DescribeGroupsRequest, int]:
@@ -147,12 +160,12 @@ def _d_DescribeGroupsRequest_3(buf: bytes, pos: int) -> tuple[DescribeGroupsRequ
     elif n_groups_o > blen - pos:
         raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
+        v_groups_o: list[GroupId] = []
+        ap_groups_o = v_groups_o.append
         for _ in range(n_groups_o):
-            eo_2, pos = _read_str(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+            e_groups_o, pos = _read_str(buf, pos)
+            ap_groups_o(e_groups_o)
+        o.groups = v_groups_o
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -164,13 +177,13 @@ def _e_DescribeGroupsRequest_3(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
     if o._unknown_tags:
         raise _tags_unsupported("DescribeGroupsRequest")
     w = out.append
-    a1 = o.groups
-    if a1 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            w(_enc_str(e1))
+        w(_S_i.pack(len(a_groups)))
+        for e_groups in a_groups:
+            w(_enc_str(e_groups))
     w(_S_o.pack(o.include_authorized_operations))
 
 
@@ -178,25 +191,25 @@ def _d_DescribeGroupsRequest_5(buf: bytes, pos: int) -> tuple[DescribeGroupsRequ
     """Decode DescribeGroupsRequest at versions 5, 6."""
     blen = len(buf)
     o = _new_object(DescribeGroupsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.groups = vo_1
+        v_groups_o: list[GroupId] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            e_groups_o, pos = _read_cstr(buf, pos)
+            ap_groups_o(e_groups_o)
+        o.groups = v_groups_o
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -210,13 +223,13 @@ def _d_DescribeGroupsRequest_5(buf: bytes, pos: int) -> tuple[DescribeGroupsRequ
 def _e_DescribeGroupsRequest_5(o: DescribeGroupsRequest, out: list[_Buffer]) -> None:
     """Encode DescribeGroupsRequest at versions 5, 6."""
     w = out.append
-    a1 = o.groups
-    if a1 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            w(_enc_cstr(e_groups))
     w(_S_o.pack(o.include_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")

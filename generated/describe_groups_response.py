@@ -40,6 +40,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
+
 __all__ = [
     "DescribedGroupMember",
     "DescribedGroup",
@@ -53,7 +55,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class DescribedGroupMember(_Struct):
-    """The group members.
+    """The group members. In versions 0-6, flexible in 5-6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The member id.
@@ -81,62 +83,82 @@ class DescribedGroupMember(_Struct):
     member_assignment: bytes
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_instance_id",
-            "groupInstanceId",
-            "string",
-            (4, 32767),
-            (4, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="group_instance_id",
+            json_name="groupInstanceId",
+            type="string",
+            versions=(4, 32767),
+            nullable_versions=(4, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "client_id", "clientId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="client_id",
+            json_name="clientId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "client_host",
-            "clientHost",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="client_host",
+            json_name="clientHost",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_metadata",
-            "memberMetadata",
-            "bytes",
-            (0, 32767),
-            None,
-            None,
-            None,
-            b"",
-            False,
-            False,
-            None,
+            name="member_metadata",
+            json_name="memberMetadata",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_assignment",
-            "memberAssignment",
-            "bytes",
-            (0, 32767),
-            None,
-            None,
-            None,
-            b"",
-            False,
-            False,
-            None,
+            name="member_assignment",
+            json_name="memberAssignment",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -159,7 +181,7 @@ class DescribedGroupMember(_Struct):
 
 
 class DescribedGroup(_Struct):
-    """Each described group.
+    """Each described group. In versions 0-6, flexible in 5-6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The describe error, or 0 if there was no error.
@@ -185,7 +207,7 @@ class DescribedGroup(_Struct):
 
     error_code: int
     error_message: str | None
-    group_id: str
+    group_id: GroupId
     group_state: str
     protocol_type: str
     protocol_data: str
@@ -193,88 +215,108 @@ class DescribedGroup(_Struct):
     authorized_operations: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (6, 32767),
-            (6, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(6, 32767),
+            nullable_versions=(6, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_state",
-            "groupState",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="group_state",
+            json_name="groupState",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "protocol_type",
-            "protocolType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="protocol_type",
+            json_name="protocolType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "protocol_data",
-            "protocolData",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="protocol_data",
+            json_name="protocolData",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "members",
-            "members",
-            "[]DescribedGroupMember",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribedGroupMember,
+            name="members",
+            json_name="members",
+            type="[]DescribedGroupMember",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribedGroupMember,
         ),
         _FieldSchema(
-            "authorized_operations",
-            "authorizedOperations",
-            "int32",
-            (3, 32767),
-            None,
-            None,
-            None,
-            -2147483648,
-            False,
-            False,
-            None,
+            name="authorized_operations",
+            json_name="authorizedOperations",
+            type="int32",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-2147483648,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -282,7 +324,7 @@ class DescribedGroup(_Struct):
         self,
         error_code: int = 0,
         error_message: str | None = None,
-        group_id: str = "",
+        group_id: GroupId = "",
         group_state: str = "",
         protocol_type: str = "",
         protocol_data: str = "",
@@ -325,111 +367,41 @@ class DescribeGroupsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "groups",
-            "groups",
-            "[]DescribedGroup",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribedGroup,
+            name="groups",
+            json_name="groups",
+            type="[]DescribedGroup",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribedGroup,
         ),
     )
 
-    def __init__(self, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _EMPTY) -> None:
+    def __init__(
+        self,
+        throttle_time_ms: int = 0,
+        groups: list[DescribedGroup] = _EMPTY,
+    ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
-
-
-def _d_DescribedGroupMember_0(buf: bytes, pos: int) -> tuple[DescribedGroupMember, int]:
-    """Decode DescribedGroupMember at versions 0, 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(DescribedGroupMember)
-    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_member_id_o < 0:
-        raise (
-            _null_error("MemberId")
-            if ln_member_id_o == -1
-            else _length_error(ln_member_id_o, pos, blen)
-        )
-    elif pos + ln_member_id_o > blen:
-        raise _length_error(ln_member_id_o, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + ln_member_id_o].decode()
-        pos += ln_member_id_o
-    ln_client_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_client_id_o < 0:
-        raise (
-            _null_error("ClientId")
-            if ln_client_id_o == -1
-            else _length_error(ln_client_id_o, pos, blen)
-        )
-    elif pos + ln_client_id_o > blen:
-        raise _length_error(ln_client_id_o, pos, blen)
-    else:
-        o.client_id = buf[pos : pos + ln_client_id_o].decode()
-        pos += ln_client_id_o
-    ln_client_host_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_client_host_o < 0:
-        raise (
-            _null_error("ClientHost")
-            if ln_client_host_o == -1
-            else _length_error(ln_client_host_o, pos, blen)
-        )
-    elif pos + ln_client_host_o > blen:
-        raise _length_error(ln_client_host_o, pos, blen)
-    else:
-        o.client_host = buf[pos : pos + ln_client_host_o].decode()
-        pos += ln_client_host_o
-    ln_member_metadata_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_member_metadata_o < 0:
-        raise (
-            _null_error("MemberMetadata")
-            if ln_member_metadata_o == -1
-            else _length_error(ln_member_metadata_o, pos, blen)
-        )
-    elif pos + ln_member_metadata_o > blen:
-        raise _length_error(ln_member_metadata_o, pos, blen)
-    else:
-        o.member_metadata = buf[pos : pos + ln_member_metadata_o]
-        pos += ln_member_metadata_o
-    ln_member_assignment_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_member_assignment_o < 0:
-        raise (
-            _null_error("MemberAssignment")
-            if ln_member_assignment_o == -1
-            else _length_error(ln_member_assignment_o, pos, blen)
-        )
-    elif pos + ln_member_assignment_o > blen:
-        raise _length_error(ln_member_assignment_o, pos, blen)
-    else:
-        o.member_assignment = buf[pos : pos + ln_member_assignment_o]
-        pos += ln_member_assignment_o
-    o.group_instance_id = None
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DescribedGroupMember_0(o: DescribedGroupMember, out: list[_Buffer]) -> None:
@@ -444,90 +416,6 @@ def _e_DescribedGroupMember_0(o: DescribedGroupMember, out: list[_Buffer]) -> No
     _write_bytes(out, o.member_assignment)
 
 
-def _d_DescribedGroupMember_4(buf: bytes, pos: int) -> tuple[DescribedGroupMember, int]:
-    """Decode DescribedGroupMember at version 4."""
-    blen = len(buf)
-    o = _new_object(DescribedGroupMember)
-    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_member_id_o < 0:
-        raise (
-            _null_error("MemberId")
-            if ln_member_id_o == -1
-            else _length_error(ln_member_id_o, pos, blen)
-        )
-    elif pos + ln_member_id_o > blen:
-        raise _length_error(ln_member_id_o, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + ln_member_id_o].decode()
-        pos += ln_member_id_o
-    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_group_instance_id_o < 0:
-        if ln_group_instance_id_o != -1:
-            raise _length_error(ln_group_instance_id_o, pos, blen)
-        o.group_instance_id = None
-    elif pos + ln_group_instance_id_o > blen:
-        raise _length_error(ln_group_instance_id_o, pos, blen)
-    else:
-        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
-        pos += ln_group_instance_id_o
-    ln_client_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_client_id_o < 0:
-        raise (
-            _null_error("ClientId")
-            if ln_client_id_o == -1
-            else _length_error(ln_client_id_o, pos, blen)
-        )
-    elif pos + ln_client_id_o > blen:
-        raise _length_error(ln_client_id_o, pos, blen)
-    else:
-        o.client_id = buf[pos : pos + ln_client_id_o].decode()
-        pos += ln_client_id_o
-    ln_client_host_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_client_host_o < 0:
-        raise (
-            _null_error("ClientHost")
-            if ln_client_host_o == -1
-            else _length_error(ln_client_host_o, pos, blen)
-        )
-    elif pos + ln_client_host_o > blen:
-        raise _length_error(ln_client_host_o, pos, blen)
-    else:
-        o.client_host = buf[pos : pos + ln_client_host_o].decode()
-        pos += ln_client_host_o
-    ln_member_metadata_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_member_metadata_o < 0:
-        raise (
-            _null_error("MemberMetadata")
-            if ln_member_metadata_o == -1
-            else _length_error(ln_member_metadata_o, pos, blen)
-        )
-    elif pos + ln_member_metadata_o > blen:
-        raise _length_error(ln_member_metadata_o, pos, blen)
-    else:
-        o.member_metadata = buf[pos : pos + ln_member_metadata_o]
-        pos += ln_member_metadata_o
-    ln_member_assignment_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_member_assignment_o < 0:
-        raise (
-            _null_error("MemberAssignment")
-            if ln_member_assignment_o == -1
-            else _length_error(ln_member_assignment_o, pos, blen)
-        )
-    elif pos + ln_member_assignment_o > blen:
-        raise _length_error(ln_member_assignment_o, pos, blen)
-    else:
-        o.member_assignment = buf[pos : pos + ln_member_assignment_o]
-        pos += ln_member_assignment_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DescribedGroupMember_4(o: DescribedGroupMember, out: list[_Buffer]) -> None:
     """Encode DescribedGroupMember at version 4."""
     if o._unknown_tags:
@@ -539,96 +427,6 @@ def _e_DescribedGroupMember_4(o: DescribedGroupMember, out: list[_Buffer]) -> No
     w(_enc_str(o.client_host))
     _write_bytes(out, o.member_metadata)
     _write_bytes(out, o.member_assignment)
-
-
-def _d_DescribedGroupMember_5(buf: bytes, pos: int) -> tuple[DescribedGroupMember, int]:
-    """Decode DescribedGroupMember at versions 5, 6."""
-    blen = len(buf)
-    o = _new_object(DescribedGroupMember)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("MemberId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.group_instance_id = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.group_instance_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("ClientId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.client_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("ClientHost")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.client_host = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
-        pos += 1
-    else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
-        raise _null_error("MemberMetadata")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
-    else:
-        o.member_metadata = buf[pos : pos + lno_5]
-        pos += lno_5
-    lno_6 = buf[pos]
-    if lno_6 < 0x80:
-        pos += 1
-    else:
-        lno_6, pos = _read_uvarint(buf, pos)
-    lno_6 -= 1
-    if lno_6 < 0:
-        raise _null_error("MemberAssignment")
-    elif pos + lno_6 > blen:
-        raise _length_error(lno_6, pos, blen)
-    else:
-        o.member_assignment = buf[pos : pos + lno_6]
-        pos += lno_6
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribedGroupMember_5(o: DescribedGroupMember, out: list[_Buffer]) -> None:
@@ -646,150 +444,6 @@ def _e_DescribedGroupMember_5(o: DescribedGroupMember, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribedGroup_0(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
-    """Decode DescribedGroup at versions 0, 1, 2."""
-    blen = len(buf)
-    o = _new_object(DescribedGroup)
-    o.error_code, ln_group_id_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_group_id_o < 0:
-        raise (
-            _null_error("GroupId")
-            if ln_group_id_o == -1
-            else _length_error(ln_group_id_o, pos, blen)
-        )
-    elif pos + ln_group_id_o > blen:
-        raise _length_error(ln_group_id_o, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + ln_group_id_o].decode()
-        pos += ln_group_id_o
-    ln_group_state_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_group_state_o < 0:
-        raise (
-            _null_error("GroupState")
-            if ln_group_state_o == -1
-            else _length_error(ln_group_state_o, pos, blen)
-        )
-    elif pos + ln_group_state_o > blen:
-        raise _length_error(ln_group_state_o, pos, blen)
-    else:
-        o.group_state = buf[pos : pos + ln_group_state_o].decode()
-        pos += ln_group_state_o
-    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_protocol_type_o < 0:
-        raise (
-            _null_error("ProtocolType")
-            if ln_protocol_type_o == -1
-            else _length_error(ln_protocol_type_o, pos, blen)
-        )
-    elif pos + ln_protocol_type_o > blen:
-        raise _length_error(ln_protocol_type_o, pos, blen)
-    else:
-        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
-        pos += ln_protocol_type_o
-    ln_protocol_data_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_protocol_data_o < 0:
-        raise (
-            _null_error("ProtocolData")
-            if ln_protocol_data_o == -1
-            else _length_error(ln_protocol_data_o, pos, blen)
-        )
-    elif pos + ln_protocol_data_o > blen:
-        raise _length_error(ln_protocol_data_o, pos, blen)
-    else:
-        o.protocol_data = buf[pos : pos + ln_protocol_data_o].decode()
-        pos += ln_protocol_data_o
-    n_members_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_members_o < 0:
-        if n_members_o != -1:
-            raise _count_error(n_members_o, 0)
-        raise _null_error("Members")
-    elif n_members_o > blen - pos:
-        raise _count_error(n_members_o, blen - pos)
-    else:
-        vo_10: list[DescribedGroupMember] = []
-        apo_10 = vo_10.append
-        for _ in range(n_members_o):
-            eo_10 = _new_object(DescribedGroupMember)
-            ln_member_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_member_id_eo_10 < 0:
-                raise (
-                    _null_error("MemberId")
-                    if ln_member_id_eo_10 == -1
-                    else _length_error(ln_member_id_eo_10, pos, blen)
-                )
-            elif pos + ln_member_id_eo_10 > blen:
-                raise _length_error(ln_member_id_eo_10, pos, blen)
-            else:
-                eo_10.member_id = buf[pos : pos + ln_member_id_eo_10].decode()
-                pos += ln_member_id_eo_10
-            ln_client_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_client_id_eo_10 < 0:
-                raise (
-                    _null_error("ClientId")
-                    if ln_client_id_eo_10 == -1
-                    else _length_error(ln_client_id_eo_10, pos, blen)
-                )
-            elif pos + ln_client_id_eo_10 > blen:
-                raise _length_error(ln_client_id_eo_10, pos, blen)
-            else:
-                eo_10.client_id = buf[pos : pos + ln_client_id_eo_10].decode()
-                pos += ln_client_id_eo_10
-            ln_client_host_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_client_host_eo_10 < 0:
-                raise (
-                    _null_error("ClientHost")
-                    if ln_client_host_eo_10 == -1
-                    else _length_error(ln_client_host_eo_10, pos, blen)
-                )
-            elif pos + ln_client_host_eo_10 > blen:
-                raise _length_error(ln_client_host_eo_10, pos, blen)
-            else:
-                eo_10.client_host = buf[pos : pos + ln_client_host_eo_10].decode()
-                pos += ln_client_host_eo_10
-            ln_member_metadata_eo_10 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if ln_member_metadata_eo_10 < 0:
-                raise (
-                    _null_error("MemberMetadata")
-                    if ln_member_metadata_eo_10 == -1
-                    else _length_error(ln_member_metadata_eo_10, pos, blen)
-                )
-            elif pos + ln_member_metadata_eo_10 > blen:
-                raise _length_error(ln_member_metadata_eo_10, pos, blen)
-            else:
-                eo_10.member_metadata = buf[pos : pos + ln_member_metadata_eo_10]
-                pos += ln_member_metadata_eo_10
-            ln_member_assignment_eo_10 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if ln_member_assignment_eo_10 < 0:
-                raise (
-                    _null_error("MemberAssignment")
-                    if ln_member_assignment_eo_10 == -1
-                    else _length_error(ln_member_assignment_eo_10, pos, blen)
-                )
-            elif pos + ln_member_assignment_eo_10 > blen:
-                raise _length_error(ln_member_assignment_eo_10, pos, blen)
-            else:
-                eo_10.member_assignment = buf[pos : pos + ln_member_assignment_eo_10]
-                pos += ln_member_assignment_eo_10
-            eo_10.group_instance_id = None
-            eo_10._unknown_tags = None
-            apo_10(eo_10)
-        o.members = vo_10
-    o.error_message = None
-    o.authorized_operations = -2147483648
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DescribedGroup_0(o: DescribedGroup, out: list[_Buffer]) -> None:
     """Encode DescribedGroup at versions 0, 1, 2."""
     if o.error_message is not None:
@@ -804,158 +458,13 @@ def _e_DescribedGroup_0(o: DescribedGroup, out: list[_Buffer]) -> None:
     w(_enc_str(o.group_state))
     w(_enc_str(o.protocol_type))
     w(_enc_str(o.protocol_data))
-    a6 = o.members
-    if a6 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_S_i.pack(len(a6)))
-        for e6 in a6:
-            _e_DescribedGroupMember_0(e6, out)
-
-
-def _d_DescribedGroup_3(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
-    """Decode DescribedGroup at version 3."""
-    blen = len(buf)
-    o = _new_object(DescribedGroup)
-    o.error_code, ln_group_id_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_group_id_o < 0:
-        raise (
-            _null_error("GroupId")
-            if ln_group_id_o == -1
-            else _length_error(ln_group_id_o, pos, blen)
-        )
-    elif pos + ln_group_id_o > blen:
-        raise _length_error(ln_group_id_o, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + ln_group_id_o].decode()
-        pos += ln_group_id_o
-    ln_group_state_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_group_state_o < 0:
-        raise (
-            _null_error("GroupState")
-            if ln_group_state_o == -1
-            else _length_error(ln_group_state_o, pos, blen)
-        )
-    elif pos + ln_group_state_o > blen:
-        raise _length_error(ln_group_state_o, pos, blen)
-    else:
-        o.group_state = buf[pos : pos + ln_group_state_o].decode()
-        pos += ln_group_state_o
-    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_protocol_type_o < 0:
-        raise (
-            _null_error("ProtocolType")
-            if ln_protocol_type_o == -1
-            else _length_error(ln_protocol_type_o, pos, blen)
-        )
-    elif pos + ln_protocol_type_o > blen:
-        raise _length_error(ln_protocol_type_o, pos, blen)
-    else:
-        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
-        pos += ln_protocol_type_o
-    ln_protocol_data_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_protocol_data_o < 0:
-        raise (
-            _null_error("ProtocolData")
-            if ln_protocol_data_o == -1
-            else _length_error(ln_protocol_data_o, pos, blen)
-        )
-    elif pos + ln_protocol_data_o > blen:
-        raise _length_error(ln_protocol_data_o, pos, blen)
-    else:
-        o.protocol_data = buf[pos : pos + ln_protocol_data_o].decode()
-        pos += ln_protocol_data_o
-    n_members_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_members_o < 0:
-        if n_members_o != -1:
-            raise _count_error(n_members_o, 0)
-        raise _null_error("Members")
-    elif n_members_o > blen - pos:
-        raise _count_error(n_members_o, blen - pos)
-    else:
-        vo_10: list[DescribedGroupMember] = []
-        apo_10 = vo_10.append
-        for _ in range(n_members_o):
-            eo_10 = _new_object(DescribedGroupMember)
-            ln_member_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_member_id_eo_10 < 0:
-                raise (
-                    _null_error("MemberId")
-                    if ln_member_id_eo_10 == -1
-                    else _length_error(ln_member_id_eo_10, pos, blen)
-                )
-            elif pos + ln_member_id_eo_10 > blen:
-                raise _length_error(ln_member_id_eo_10, pos, blen)
-            else:
-                eo_10.member_id = buf[pos : pos + ln_member_id_eo_10].decode()
-                pos += ln_member_id_eo_10
-            ln_client_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_client_id_eo_10 < 0:
-                raise (
-                    _null_error("ClientId")
-                    if ln_client_id_eo_10 == -1
-                    else _length_error(ln_client_id_eo_10, pos, blen)
-                )
-            elif pos + ln_client_id_eo_10 > blen:
-                raise _length_error(ln_client_id_eo_10, pos, blen)
-            else:
-                eo_10.client_id = buf[pos : pos + ln_client_id_eo_10].decode()
-                pos += ln_client_id_eo_10
-            ln_client_host_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_client_host_eo_10 < 0:
-                raise (
-                    _null_error("ClientHost")
-                    if ln_client_host_eo_10 == -1
-                    else _length_error(ln_client_host_eo_10, pos, blen)
-                )
-            elif pos + ln_client_host_eo_10 > blen:
-                raise _length_error(ln_client_host_eo_10, pos, blen)
-            else:
-                eo_10.client_host = buf[pos : pos + ln_client_host_eo_10].decode()
-                pos += ln_client_host_eo_10
-            ln_member_metadata_eo_10 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if ln_member_metadata_eo_10 < 0:
-                raise (
-                    _null_error("MemberMetadata")
-                    if ln_member_metadata_eo_10 == -1
-                    else _length_error(ln_member_metadata_eo_10, pos, blen)
-                )
-            elif pos + ln_member_metadata_eo_10 > blen:
-                raise _length_error(ln_member_metadata_eo_10, pos, blen)
-            else:
-                eo_10.member_metadata = buf[pos : pos + ln_member_metadata_eo_10]
-                pos += ln_member_metadata_eo_10
-            ln_member_assignment_eo_10 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if ln_member_assignment_eo_10 < 0:
-                raise (
-                    _null_error("MemberAssignment")
-                    if ln_member_assignment_eo_10 == -1
-                    else _length_error(ln_member_assignment_eo_10, pos, blen)
-                )
-            elif pos + ln_member_assignment_eo_10 > blen:
-                raise _length_error(ln_member_assignment_eo_10, pos, blen)
-            else:
-                eo_10.member_assignment = buf[pos : pos + ln_member_assignment_eo_10]
-                pos += ln_member_assignment_eo_10
-            eo_10.group_instance_id = None
-            eo_10._unknown_tags = None
-            apo_10(eo_10)
-        o.members = vo_10
-    o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.error_message = None
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_members)))
+        for e_members in a_members:
+            _e_DescribedGroupMember_0(e_members, out)
 
 
 def _e_DescribedGroup_3(o: DescribedGroup, out: list[_Buffer]) -> None:
@@ -970,169 +479,14 @@ def _e_DescribedGroup_3(o: DescribedGroup, out: list[_Buffer]) -> None:
     w(_enc_str(o.group_state))
     w(_enc_str(o.protocol_type))
     w(_enc_str(o.protocol_data))
-    a6 = o.members
-    if a6 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_S_i.pack(len(a6)))
-        for e6 in a6:
-            _e_DescribedGroupMember_0(e6, out)
+        w(_S_i.pack(len(a_members)))
+        for e_members in a_members:
+            _e_DescribedGroupMember_0(e_members, out)
     w(_S_i.pack(o.authorized_operations))
-
-
-def _d_DescribedGroup_4(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
-    """Decode DescribedGroup at version 4."""
-    blen = len(buf)
-    o = _new_object(DescribedGroup)
-    o.error_code, ln_group_id_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_group_id_o < 0:
-        raise (
-            _null_error("GroupId")
-            if ln_group_id_o == -1
-            else _length_error(ln_group_id_o, pos, blen)
-        )
-    elif pos + ln_group_id_o > blen:
-        raise _length_error(ln_group_id_o, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + ln_group_id_o].decode()
-        pos += ln_group_id_o
-    ln_group_state_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_group_state_o < 0:
-        raise (
-            _null_error("GroupState")
-            if ln_group_state_o == -1
-            else _length_error(ln_group_state_o, pos, blen)
-        )
-    elif pos + ln_group_state_o > blen:
-        raise _length_error(ln_group_state_o, pos, blen)
-    else:
-        o.group_state = buf[pos : pos + ln_group_state_o].decode()
-        pos += ln_group_state_o
-    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_protocol_type_o < 0:
-        raise (
-            _null_error("ProtocolType")
-            if ln_protocol_type_o == -1
-            else _length_error(ln_protocol_type_o, pos, blen)
-        )
-    elif pos + ln_protocol_type_o > blen:
-        raise _length_error(ln_protocol_type_o, pos, blen)
-    else:
-        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
-        pos += ln_protocol_type_o
-    ln_protocol_data_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_protocol_data_o < 0:
-        raise (
-            _null_error("ProtocolData")
-            if ln_protocol_data_o == -1
-            else _length_error(ln_protocol_data_o, pos, blen)
-        )
-    elif pos + ln_protocol_data_o > blen:
-        raise _length_error(ln_protocol_data_o, pos, blen)
-    else:
-        o.protocol_data = buf[pos : pos + ln_protocol_data_o].decode()
-        pos += ln_protocol_data_o
-    n_members_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_members_o < 0:
-        if n_members_o != -1:
-            raise _count_error(n_members_o, 0)
-        raise _null_error("Members")
-    elif n_members_o > blen - pos:
-        raise _count_error(n_members_o, blen - pos)
-    else:
-        vo_10: list[DescribedGroupMember] = []
-        apo_10 = vo_10.append
-        for _ in range(n_members_o):
-            eo_10 = _new_object(DescribedGroupMember)
-            ln_member_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_member_id_eo_10 < 0:
-                raise (
-                    _null_error("MemberId")
-                    if ln_member_id_eo_10 == -1
-                    else _length_error(ln_member_id_eo_10, pos, blen)
-                )
-            elif pos + ln_member_id_eo_10 > blen:
-                raise _length_error(ln_member_id_eo_10, pos, blen)
-            else:
-                eo_10.member_id = buf[pos : pos + ln_member_id_eo_10].decode()
-                pos += ln_member_id_eo_10
-            ln_group_instance_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_group_instance_id_eo_10 < 0:
-                if ln_group_instance_id_eo_10 != -1:
-                    raise _length_error(ln_group_instance_id_eo_10, pos, blen)
-                eo_10.group_instance_id = None
-            elif pos + ln_group_instance_id_eo_10 > blen:
-                raise _length_error(ln_group_instance_id_eo_10, pos, blen)
-            else:
-                eo_10.group_instance_id = buf[pos : pos + ln_group_instance_id_eo_10].decode()
-                pos += ln_group_instance_id_eo_10
-            ln_client_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_client_id_eo_10 < 0:
-                raise (
-                    _null_error("ClientId")
-                    if ln_client_id_eo_10 == -1
-                    else _length_error(ln_client_id_eo_10, pos, blen)
-                )
-            elif pos + ln_client_id_eo_10 > blen:
-                raise _length_error(ln_client_id_eo_10, pos, blen)
-            else:
-                eo_10.client_id = buf[pos : pos + ln_client_id_eo_10].decode()
-                pos += ln_client_id_eo_10
-            ln_client_host_eo_10 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_client_host_eo_10 < 0:
-                raise (
-                    _null_error("ClientHost")
-                    if ln_client_host_eo_10 == -1
-                    else _length_error(ln_client_host_eo_10, pos, blen)
-                )
-            elif pos + ln_client_host_eo_10 > blen:
-                raise _length_error(ln_client_host_eo_10, pos, blen)
-            else:
-                eo_10.client_host = buf[pos : pos + ln_client_host_eo_10].decode()
-                pos += ln_client_host_eo_10
-            ln_member_metadata_eo_10 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if ln_member_metadata_eo_10 < 0:
-                raise (
-                    _null_error("MemberMetadata")
-                    if ln_member_metadata_eo_10 == -1
-                    else _length_error(ln_member_metadata_eo_10, pos, blen)
-                )
-            elif pos + ln_member_metadata_eo_10 > blen:
-                raise _length_error(ln_member_metadata_eo_10, pos, blen)
-            else:
-                eo_10.member_metadata = buf[pos : pos + ln_member_metadata_eo_10]
-                pos += ln_member_metadata_eo_10
-            ln_member_assignment_eo_10 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if ln_member_assignment_eo_10 < 0:
-                raise (
-                    _null_error("MemberAssignment")
-                    if ln_member_assignment_eo_10 == -1
-                    else _length_error(ln_member_assignment_eo_10, pos, blen)
-                )
-            elif pos + ln_member_assignment_eo_10 > blen:
-                raise _length_error(ln_member_assignment_eo_10, pos, blen)
-            else:
-                eo_10.member_assignment = buf[pos : pos + ln_member_assignment_eo_10]
-                pos += ln_member_assignment_eo_10
-            eo_10._unknown_tags = None
-            apo_10(eo_10)
-        o.members = vo_10
-    o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.error_message = None
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DescribedGroup_4(o: DescribedGroup, out: list[_Buffer]) -> None:
@@ -1147,185 +501,14 @@ def _e_DescribedGroup_4(o: DescribedGroup, out: list[_Buffer]) -> None:
     w(_enc_str(o.group_state))
     w(_enc_str(o.protocol_type))
     w(_enc_str(o.protocol_data))
-    a6 = o.members
-    if a6 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_S_i.pack(len(a6)))
-        for e6 in a6:
-            _e_DescribedGroupMember_4(e6, out)
+        w(_S_i.pack(len(a_members)))
+        for e_members in a_members:
+            _e_DescribedGroupMember_4(e_members, out)
     w(_S_i.pack(o.authorized_operations))
-
-
-def _d_DescribedGroup_5(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
-    """Decode DescribedGroup at version 5."""
-    blen = len(buf)
-    o = _new_object(DescribedGroup)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("GroupState")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.group_state = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("ProtocolType")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.protocol_type = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
-        pos += 1
-    else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
-        raise _null_error("ProtocolData")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
-    else:
-        o.protocol_data = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
-        pos += 1
-    else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
-        raise _null_error("Members")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
-    else:
-        vo_6: list[DescribedGroupMember] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(DescribedGroupMember)
-            lneo_6_1 = buf[pos]
-            if lneo_6_1 < 0x80:
-                pos += 1
-            else:
-                lneo_6_1, pos = _read_uvarint(buf, pos)
-            lneo_6_1 -= 1
-            if lneo_6_1 < 0:
-                raise _null_error("MemberId")
-            elif pos + lneo_6_1 > blen:
-                raise _length_error(lneo_6_1, pos, blen)
-            else:
-                eo_6.member_id = buf[pos : pos + lneo_6_1].decode()
-                pos += lneo_6_1
-            lneo_6_2 = buf[pos]
-            if lneo_6_2 < 0x80:
-                pos += 1
-            else:
-                lneo_6_2, pos = _read_uvarint(buf, pos)
-            lneo_6_2 -= 1
-            if lneo_6_2 < 0:
-                eo_6.group_instance_id = None
-            elif pos + lneo_6_2 > blen:
-                raise _length_error(lneo_6_2, pos, blen)
-            else:
-                eo_6.group_instance_id = buf[pos : pos + lneo_6_2].decode()
-                pos += lneo_6_2
-            lneo_6_3 = buf[pos]
-            if lneo_6_3 < 0x80:
-                pos += 1
-            else:
-                lneo_6_3, pos = _read_uvarint(buf, pos)
-            lneo_6_3 -= 1
-            if lneo_6_3 < 0:
-                raise _null_error("ClientId")
-            elif pos + lneo_6_3 > blen:
-                raise _length_error(lneo_6_3, pos, blen)
-            else:
-                eo_6.client_id = buf[pos : pos + lneo_6_3].decode()
-                pos += lneo_6_3
-            lneo_6_4 = buf[pos]
-            if lneo_6_4 < 0x80:
-                pos += 1
-            else:
-                lneo_6_4, pos = _read_uvarint(buf, pos)
-            lneo_6_4 -= 1
-            if lneo_6_4 < 0:
-                raise _null_error("ClientHost")
-            elif pos + lneo_6_4 > blen:
-                raise _length_error(lneo_6_4, pos, blen)
-            else:
-                eo_6.client_host = buf[pos : pos + lneo_6_4].decode()
-                pos += lneo_6_4
-            lneo_6_5 = buf[pos]
-            if lneo_6_5 < 0x80:
-                pos += 1
-            else:
-                lneo_6_5, pos = _read_uvarint(buf, pos)
-            lneo_6_5 -= 1
-            if lneo_6_5 < 0:
-                raise _null_error("MemberMetadata")
-            elif pos + lneo_6_5 > blen:
-                raise _length_error(lneo_6_5, pos, blen)
-            else:
-                eo_6.member_metadata = buf[pos : pos + lneo_6_5]
-                pos += lneo_6_5
-            lneo_6_6 = buf[pos]
-            if lneo_6_6 < 0x80:
-                pos += 1
-            else:
-                lneo_6_6, pos = _read_uvarint(buf, pos)
-            lneo_6_6 -= 1
-            if lneo_6_6 < 0:
-                raise _null_error("MemberAssignment")
-            elif pos + lneo_6_6 > blen:
-                raise _length_error(lneo_6_6, pos, blen)
-            else:
-                eo_6.member_assignment = buf[pos : pos + lneo_6_6]
-                pos += lneo_6_6
-            if buf[pos] == 0:
-                pos += 1
-                eo_6._unknown_tags = None
-            else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.members = vo_6
-    o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.error_message = None
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribedGroup_5(o: DescribedGroup, out: list[_Buffer]) -> None:
@@ -1338,201 +521,18 @@ def _e_DescribedGroup_5(o: DescribedGroup, out: list[_Buffer]) -> None:
     w(_enc_cstr(o.group_state))
     w(_enc_cstr(o.protocol_type))
     w(_enc_cstr(o.protocol_data))
-    a6 = o.members
-    if a6 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_DescribedGroupMember_5(e6, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_DescribedGroupMember_5(e_members, out)
     w(_S_i.pack(o.authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribedGroup_6(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
-    """Decode DescribedGroup at version 6."""
-    blen = len(buf)
-    o = _new_object(DescribedGroup)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("GroupState")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.group_state = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
-        pos += 1
-    else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
-        raise _null_error("ProtocolType")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
-    else:
-        o.protocol_type = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    lno_6 = buf[pos]
-    if lno_6 < 0x80:
-        pos += 1
-    else:
-        lno_6, pos = _read_uvarint(buf, pos)
-    lno_6 -= 1
-    if lno_6 < 0:
-        raise _null_error("ProtocolData")
-    elif pos + lno_6 > blen:
-        raise _length_error(lno_6, pos, blen)
-    else:
-        o.protocol_data = buf[pos : pos + lno_6].decode()
-        pos += lno_6
-    no_7 = buf[pos]
-    if no_7 < 0x80:
-        pos += 1
-    else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
-        raise _null_error("Members")
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
-    else:
-        vo_7: list[DescribedGroupMember] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7 = _new_object(DescribedGroupMember)
-            lneo_7_1 = buf[pos]
-            if lneo_7_1 < 0x80:
-                pos += 1
-            else:
-                lneo_7_1, pos = _read_uvarint(buf, pos)
-            lneo_7_1 -= 1
-            if lneo_7_1 < 0:
-                raise _null_error("MemberId")
-            elif pos + lneo_7_1 > blen:
-                raise _length_error(lneo_7_1, pos, blen)
-            else:
-                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
-                pos += lneo_7_1
-            lneo_7_2 = buf[pos]
-            if lneo_7_2 < 0x80:
-                pos += 1
-            else:
-                lneo_7_2, pos = _read_uvarint(buf, pos)
-            lneo_7_2 -= 1
-            if lneo_7_2 < 0:
-                eo_7.group_instance_id = None
-            elif pos + lneo_7_2 > blen:
-                raise _length_error(lneo_7_2, pos, blen)
-            else:
-                eo_7.group_instance_id = buf[pos : pos + lneo_7_2].decode()
-                pos += lneo_7_2
-            lneo_7_3 = buf[pos]
-            if lneo_7_3 < 0x80:
-                pos += 1
-            else:
-                lneo_7_3, pos = _read_uvarint(buf, pos)
-            lneo_7_3 -= 1
-            if lneo_7_3 < 0:
-                raise _null_error("ClientId")
-            elif pos + lneo_7_3 > blen:
-                raise _length_error(lneo_7_3, pos, blen)
-            else:
-                eo_7.client_id = buf[pos : pos + lneo_7_3].decode()
-                pos += lneo_7_3
-            lneo_7_4 = buf[pos]
-            if lneo_7_4 < 0x80:
-                pos += 1
-            else:
-                lneo_7_4, pos = _read_uvarint(buf, pos)
-            lneo_7_4 -= 1
-            if lneo_7_4 < 0:
-                raise _null_error("ClientHost")
-            elif pos + lneo_7_4 > blen:
-                raise _length_error(lneo_7_4, pos, blen)
-            else:
-                eo_7.client_host = buf[pos : pos + lneo_7_4].decode()
-                pos += lneo_7_4
-            lneo_7_5 = buf[pos]
-            if lneo_7_5 < 0x80:
-                pos += 1
-            else:
-                lneo_7_5, pos = _read_uvarint(buf, pos)
-            lneo_7_5 -= 1
-            if lneo_7_5 < 0:
-                raise _null_error("MemberMetadata")
-            elif pos + lneo_7_5 > blen:
-                raise _length_error(lneo_7_5, pos, blen)
-            else:
-                eo_7.member_metadata = buf[pos : pos + lneo_7_5]
-                pos += lneo_7_5
-            lneo_7_6 = buf[pos]
-            if lneo_7_6 < 0x80:
-                pos += 1
-            else:
-                lneo_7_6, pos = _read_uvarint(buf, pos)
-            lneo_7_6 -= 1
-            if lneo_7_6 < 0:
-                raise _null_error("MemberAssignment")
-            elif pos + lneo_7_6 > blen:
-                raise _length_error(lneo_7_6, pos, blen)
-            else:
-                eo_7.member_assignment = buf[pos : pos + lneo_7_6]
-                pos += lneo_7_6
-            if buf[pos] == 0:
-                pos += 1
-                eo_7._unknown_tags = None
-            else:
-                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_7(eo_7)
-        o.members = vo_7
-    o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribedGroup_6(o: DescribedGroup, out: list[_Buffer]) -> None:
@@ -1544,13 +544,13 @@ def _e_DescribedGroup_6(o: DescribedGroup, out: list[_Buffer]) -> None:
     w(_enc_cstr(o.group_state))
     w(_enc_cstr(o.protocol_type))
     w(_enc_cstr(o.protocol_data))
-    a7 = o.members
-    if a7 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            _e_DescribedGroupMember_5(e7, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_DescribedGroupMember_5(e_members, out)
     w(_S_i.pack(o.authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -1571,149 +571,159 @@ def _d_DescribeGroupsResponse_0(buf: bytes, pos: int) -> tuple[DescribeGroupsRes
     elif n_groups_o > blen - pos:
         raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribedGroup] = []
-        apo_2 = vo_2.append
+        v_groups_o: list[DescribedGroup] = []
+        ap_groups_o = v_groups_o.append
         for _ in range(n_groups_o):
-            eo_2 = _new_object(DescribedGroup)
-            eo_2.error_code, ln_group_id_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_groups = _new_object(DescribedGroup)
+            o_groups.error_code, ln_group_id_o_groups = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_group_id_eo_2 < 0:
+            if ln_group_id_o_groups < 0:
                 raise (
                     _null_error("GroupId")
-                    if ln_group_id_eo_2 == -1
-                    else _length_error(ln_group_id_eo_2, pos, blen)
+                    if ln_group_id_o_groups == -1
+                    else _length_error(ln_group_id_o_groups, pos, blen)
                 )
-            elif pos + ln_group_id_eo_2 > blen:
-                raise _length_error(ln_group_id_eo_2, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
-                pos += ln_group_id_eo_2
-            ln_group_state_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_group_state_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_group_state_eo_2 < 0:
+            if ln_group_state_o_groups < 0:
                 raise (
                     _null_error("GroupState")
-                    if ln_group_state_eo_2 == -1
-                    else _length_error(ln_group_state_eo_2, pos, blen)
+                    if ln_group_state_o_groups == -1
+                    else _length_error(ln_group_state_o_groups, pos, blen)
                 )
-            elif pos + ln_group_state_eo_2 > blen:
-                raise _length_error(ln_group_state_eo_2, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + ln_group_state_eo_2].decode()
-                pos += ln_group_state_eo_2
-            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            ln_protocol_type_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_protocol_type_eo_2 < 0:
+            if ln_protocol_type_o_groups < 0:
                 raise (
                     _null_error("ProtocolType")
-                    if ln_protocol_type_eo_2 == -1
-                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                    if ln_protocol_type_o_groups == -1
+                    else _length_error(ln_protocol_type_o_groups, pos, blen)
                 )
-            elif pos + ln_protocol_type_eo_2 > blen:
-                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
-                pos += ln_protocol_type_eo_2
-            ln_protocol_data_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            ln_protocol_data_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_protocol_data_eo_2 < 0:
+            if ln_protocol_data_o_groups < 0:
                 raise (
                     _null_error("ProtocolData")
-                    if ln_protocol_data_eo_2 == -1
-                    else _length_error(ln_protocol_data_eo_2, pos, blen)
+                    if ln_protocol_data_o_groups == -1
+                    else _length_error(ln_protocol_data_o_groups, pos, blen)
                 )
-            elif pos + ln_protocol_data_eo_2 > blen:
-                raise _length_error(ln_protocol_data_eo_2, pos, blen)
+            elif pos + ln_protocol_data_o_groups > blen:
+                raise _length_error(ln_protocol_data_o_groups, pos, blen)
             else:
-                eo_2.protocol_data = buf[pos : pos + ln_protocol_data_eo_2].decode()
-                pos += ln_protocol_data_eo_2
-            n_members_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_groups.protocol_data = buf[pos : pos + ln_protocol_data_o_groups].decode()
+                pos += ln_protocol_data_o_groups
+            n_members_o_groups = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_members_eo_2 < 0:
-                if n_members_eo_2 != -1:
-                    raise _count_error(n_members_eo_2, 0)
+            if n_members_o_groups < 0:
+                if n_members_o_groups != -1:
+                    raise _count_error(n_members_o_groups, 0)
                 raise _null_error("Members")
-            elif n_members_eo_2 > blen - pos:
-                raise _count_error(n_members_eo_2, blen - pos)
+            elif n_members_o_groups > blen - pos:
+                raise _count_error(n_members_o_groups, blen - pos)
             else:
-                veo_2_10: list[DescribedGroupMember] = []
-                apeo_2_10 = veo_2_10.append
-                for _ in range(n_members_eo_2):
-                    eeo_2_10 = _new_object(DescribedGroupMember)
-                    ln_member_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                v_members_o_groups: list[DescribedGroupMember] = []
+                ap_members_o_groups = v_members_o_groups.append
+                for _ in range(n_members_o_groups):
+                    o_groups_members = _new_object(DescribedGroupMember)
+                    ln_member_id_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_member_id_eeo_2_10 < 0:
+                    if ln_member_id_o_groups_members < 0:
                         raise (
                             _null_error("MemberId")
-                            if ln_member_id_eeo_2_10 == -1
-                            else _length_error(ln_member_id_eeo_2_10, pos, blen)
+                            if ln_member_id_o_groups_members == -1
+                            else _length_error(ln_member_id_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_id_eeo_2_10 > blen:
-                        raise _length_error(ln_member_id_eeo_2_10, pos, blen)
+                    elif pos + ln_member_id_o_groups_members > blen:
+                        raise _length_error(ln_member_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_id = buf[pos : pos + ln_member_id_eeo_2_10].decode()
-                        pos += ln_member_id_eeo_2_10
-                    ln_client_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_members.member_id = buf[
+                            pos : pos + ln_member_id_o_groups_members
+                        ].decode()
+                        pos += ln_member_id_o_groups_members
+                    ln_client_id_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_client_id_eeo_2_10 < 0:
+                    if ln_client_id_o_groups_members < 0:
                         raise (
                             _null_error("ClientId")
-                            if ln_client_id_eeo_2_10 == -1
-                            else _length_error(ln_client_id_eeo_2_10, pos, blen)
+                            if ln_client_id_o_groups_members == -1
+                            else _length_error(ln_client_id_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_client_id_eeo_2_10 > blen:
-                        raise _length_error(ln_client_id_eeo_2_10, pos, blen)
+                    elif pos + ln_client_id_o_groups_members > blen:
+                        raise _length_error(ln_client_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.client_id = buf[pos : pos + ln_client_id_eeo_2_10].decode()
-                        pos += ln_client_id_eeo_2_10
-                    ln_client_host_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_members.client_id = buf[
+                            pos : pos + ln_client_id_o_groups_members
+                        ].decode()
+                        pos += ln_client_id_o_groups_members
+                    ln_client_host_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_client_host_eeo_2_10 < 0:
+                    if ln_client_host_o_groups_members < 0:
                         raise (
                             _null_error("ClientHost")
-                            if ln_client_host_eeo_2_10 == -1
-                            else _length_error(ln_client_host_eeo_2_10, pos, blen)
+                            if ln_client_host_o_groups_members == -1
+                            else _length_error(ln_client_host_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_client_host_eeo_2_10 > blen:
-                        raise _length_error(ln_client_host_eeo_2_10, pos, blen)
+                    elif pos + ln_client_host_o_groups_members > blen:
+                        raise _length_error(ln_client_host_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.client_host = buf[pos : pos + ln_client_host_eeo_2_10].decode()
-                        pos += ln_client_host_eeo_2_10
-                    ln_member_metadata_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.client_host = buf[
+                            pos : pos + ln_client_host_o_groups_members
+                        ].decode()
+                        pos += ln_client_host_o_groups_members
+                    ln_member_metadata_o_groups_members = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_member_metadata_eeo_2_10 < 0:
+                    if ln_member_metadata_o_groups_members < 0:
                         raise (
                             _null_error("MemberMetadata")
-                            if ln_member_metadata_eeo_2_10 == -1
-                            else _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                            if ln_member_metadata_o_groups_members == -1
+                            else _length_error(ln_member_metadata_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_metadata_eeo_2_10 > blen:
-                        raise _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                    elif pos + ln_member_metadata_o_groups_members > blen:
+                        raise _length_error(ln_member_metadata_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_metadata = buf[pos : pos + ln_member_metadata_eeo_2_10]
-                        pos += ln_member_metadata_eeo_2_10
-                    ln_member_assignment_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.member_metadata = buf[
+                            pos : pos + ln_member_metadata_o_groups_members
+                        ]
+                        pos += ln_member_metadata_o_groups_members
+                    ln_member_assignment_o_groups_members = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_member_assignment_eeo_2_10 < 0:
+                    if ln_member_assignment_o_groups_members < 0:
                         raise (
                             _null_error("MemberAssignment")
-                            if ln_member_assignment_eeo_2_10 == -1
-                            else _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                            if ln_member_assignment_o_groups_members == -1
+                            else _length_error(ln_member_assignment_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_assignment_eeo_2_10 > blen:
-                        raise _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                    elif pos + ln_member_assignment_o_groups_members > blen:
+                        raise _length_error(ln_member_assignment_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_assignment = buf[pos : pos + ln_member_assignment_eeo_2_10]
-                        pos += ln_member_assignment_eeo_2_10
-                    eeo_2_10.group_instance_id = None
-                    eeo_2_10._unknown_tags = None
-                    apeo_2_10(eeo_2_10)
-                eo_2.members = veo_2_10
-            eo_2.error_message = None
-            eo_2.authorized_operations = -2147483648
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.groups = vo_2
+                        o_groups_members.member_assignment = buf[
+                            pos : pos + ln_member_assignment_o_groups_members
+                        ]
+                        pos += ln_member_assignment_o_groups_members
+                    o_groups_members.group_instance_id = None
+                    o_groups_members._unknown_tags = None
+                    ap_members_o_groups(o_groups_members)
+                o_groups.members = v_members_o_groups
+            o_groups.error_message = None
+            o_groups.authorized_operations = -2147483648
+            o_groups._unknown_tags = None
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -1724,13 +734,13 @@ def _e_DescribeGroupsResponse_0(o: DescribeGroupsResponse, out: list[_Buffer]) -
     if o._unknown_tags:
         raise _tags_unsupported("DescribeGroupsResponse")
     w = out.append
-    a1 = o.groups
-    if a1 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_DescribedGroup_0(e1, out)
+        w(_S_i.pack(len(a_groups)))
+        for e_groups in a_groups:
+            _e_DescribedGroup_0(e_groups, out)
 
 
 def _d_DescribeGroupsResponse_1(buf: bytes, pos: int) -> tuple[DescribeGroupsResponse, int]:
@@ -1746,149 +756,159 @@ def _d_DescribeGroupsResponse_1(buf: bytes, pos: int) -> tuple[DescribeGroupsRes
     elif n_groups_o > blen - pos:
         raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribedGroup] = []
-        apo_2 = vo_2.append
+        v_groups_o: list[DescribedGroup] = []
+        ap_groups_o = v_groups_o.append
         for _ in range(n_groups_o):
-            eo_2 = _new_object(DescribedGroup)
-            eo_2.error_code, ln_group_id_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_groups = _new_object(DescribedGroup)
+            o_groups.error_code, ln_group_id_o_groups = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_group_id_eo_2 < 0:
+            if ln_group_id_o_groups < 0:
                 raise (
                     _null_error("GroupId")
-                    if ln_group_id_eo_2 == -1
-                    else _length_error(ln_group_id_eo_2, pos, blen)
+                    if ln_group_id_o_groups == -1
+                    else _length_error(ln_group_id_o_groups, pos, blen)
                 )
-            elif pos + ln_group_id_eo_2 > blen:
-                raise _length_error(ln_group_id_eo_2, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
-                pos += ln_group_id_eo_2
-            ln_group_state_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_group_state_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_group_state_eo_2 < 0:
+            if ln_group_state_o_groups < 0:
                 raise (
                     _null_error("GroupState")
-                    if ln_group_state_eo_2 == -1
-                    else _length_error(ln_group_state_eo_2, pos, blen)
+                    if ln_group_state_o_groups == -1
+                    else _length_error(ln_group_state_o_groups, pos, blen)
                 )
-            elif pos + ln_group_state_eo_2 > blen:
-                raise _length_error(ln_group_state_eo_2, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + ln_group_state_eo_2].decode()
-                pos += ln_group_state_eo_2
-            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            ln_protocol_type_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_protocol_type_eo_2 < 0:
+            if ln_protocol_type_o_groups < 0:
                 raise (
                     _null_error("ProtocolType")
-                    if ln_protocol_type_eo_2 == -1
-                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                    if ln_protocol_type_o_groups == -1
+                    else _length_error(ln_protocol_type_o_groups, pos, blen)
                 )
-            elif pos + ln_protocol_type_eo_2 > blen:
-                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
-                pos += ln_protocol_type_eo_2
-            ln_protocol_data_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            ln_protocol_data_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_protocol_data_eo_2 < 0:
+            if ln_protocol_data_o_groups < 0:
                 raise (
                     _null_error("ProtocolData")
-                    if ln_protocol_data_eo_2 == -1
-                    else _length_error(ln_protocol_data_eo_2, pos, blen)
+                    if ln_protocol_data_o_groups == -1
+                    else _length_error(ln_protocol_data_o_groups, pos, blen)
                 )
-            elif pos + ln_protocol_data_eo_2 > blen:
-                raise _length_error(ln_protocol_data_eo_2, pos, blen)
+            elif pos + ln_protocol_data_o_groups > blen:
+                raise _length_error(ln_protocol_data_o_groups, pos, blen)
             else:
-                eo_2.protocol_data = buf[pos : pos + ln_protocol_data_eo_2].decode()
-                pos += ln_protocol_data_eo_2
-            n_members_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_groups.protocol_data = buf[pos : pos + ln_protocol_data_o_groups].decode()
+                pos += ln_protocol_data_o_groups
+            n_members_o_groups = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_members_eo_2 < 0:
-                if n_members_eo_2 != -1:
-                    raise _count_error(n_members_eo_2, 0)
+            if n_members_o_groups < 0:
+                if n_members_o_groups != -1:
+                    raise _count_error(n_members_o_groups, 0)
                 raise _null_error("Members")
-            elif n_members_eo_2 > blen - pos:
-                raise _count_error(n_members_eo_2, blen - pos)
+            elif n_members_o_groups > blen - pos:
+                raise _count_error(n_members_o_groups, blen - pos)
             else:
-                veo_2_10: list[DescribedGroupMember] = []
-                apeo_2_10 = veo_2_10.append
-                for _ in range(n_members_eo_2):
-                    eeo_2_10 = _new_object(DescribedGroupMember)
-                    ln_member_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                v_members_o_groups: list[DescribedGroupMember] = []
+                ap_members_o_groups = v_members_o_groups.append
+                for _ in range(n_members_o_groups):
+                    o_groups_members = _new_object(DescribedGroupMember)
+                    ln_member_id_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_member_id_eeo_2_10 < 0:
+                    if ln_member_id_o_groups_members < 0:
                         raise (
                             _null_error("MemberId")
-                            if ln_member_id_eeo_2_10 == -1
-                            else _length_error(ln_member_id_eeo_2_10, pos, blen)
+                            if ln_member_id_o_groups_members == -1
+                            else _length_error(ln_member_id_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_id_eeo_2_10 > blen:
-                        raise _length_error(ln_member_id_eeo_2_10, pos, blen)
+                    elif pos + ln_member_id_o_groups_members > blen:
+                        raise _length_error(ln_member_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_id = buf[pos : pos + ln_member_id_eeo_2_10].decode()
-                        pos += ln_member_id_eeo_2_10
-                    ln_client_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_members.member_id = buf[
+                            pos : pos + ln_member_id_o_groups_members
+                        ].decode()
+                        pos += ln_member_id_o_groups_members
+                    ln_client_id_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_client_id_eeo_2_10 < 0:
+                    if ln_client_id_o_groups_members < 0:
                         raise (
                             _null_error("ClientId")
-                            if ln_client_id_eeo_2_10 == -1
-                            else _length_error(ln_client_id_eeo_2_10, pos, blen)
+                            if ln_client_id_o_groups_members == -1
+                            else _length_error(ln_client_id_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_client_id_eeo_2_10 > blen:
-                        raise _length_error(ln_client_id_eeo_2_10, pos, blen)
+                    elif pos + ln_client_id_o_groups_members > blen:
+                        raise _length_error(ln_client_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.client_id = buf[pos : pos + ln_client_id_eeo_2_10].decode()
-                        pos += ln_client_id_eeo_2_10
-                    ln_client_host_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_members.client_id = buf[
+                            pos : pos + ln_client_id_o_groups_members
+                        ].decode()
+                        pos += ln_client_id_o_groups_members
+                    ln_client_host_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_client_host_eeo_2_10 < 0:
+                    if ln_client_host_o_groups_members < 0:
                         raise (
                             _null_error("ClientHost")
-                            if ln_client_host_eeo_2_10 == -1
-                            else _length_error(ln_client_host_eeo_2_10, pos, blen)
+                            if ln_client_host_o_groups_members == -1
+                            else _length_error(ln_client_host_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_client_host_eeo_2_10 > blen:
-                        raise _length_error(ln_client_host_eeo_2_10, pos, blen)
+                    elif pos + ln_client_host_o_groups_members > blen:
+                        raise _length_error(ln_client_host_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.client_host = buf[pos : pos + ln_client_host_eeo_2_10].decode()
-                        pos += ln_client_host_eeo_2_10
-                    ln_member_metadata_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.client_host = buf[
+                            pos : pos + ln_client_host_o_groups_members
+                        ].decode()
+                        pos += ln_client_host_o_groups_members
+                    ln_member_metadata_o_groups_members = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_member_metadata_eeo_2_10 < 0:
+                    if ln_member_metadata_o_groups_members < 0:
                         raise (
                             _null_error("MemberMetadata")
-                            if ln_member_metadata_eeo_2_10 == -1
-                            else _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                            if ln_member_metadata_o_groups_members == -1
+                            else _length_error(ln_member_metadata_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_metadata_eeo_2_10 > blen:
-                        raise _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                    elif pos + ln_member_metadata_o_groups_members > blen:
+                        raise _length_error(ln_member_metadata_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_metadata = buf[pos : pos + ln_member_metadata_eeo_2_10]
-                        pos += ln_member_metadata_eeo_2_10
-                    ln_member_assignment_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.member_metadata = buf[
+                            pos : pos + ln_member_metadata_o_groups_members
+                        ]
+                        pos += ln_member_metadata_o_groups_members
+                    ln_member_assignment_o_groups_members = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_member_assignment_eeo_2_10 < 0:
+                    if ln_member_assignment_o_groups_members < 0:
                         raise (
                             _null_error("MemberAssignment")
-                            if ln_member_assignment_eeo_2_10 == -1
-                            else _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                            if ln_member_assignment_o_groups_members == -1
+                            else _length_error(ln_member_assignment_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_assignment_eeo_2_10 > blen:
-                        raise _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                    elif pos + ln_member_assignment_o_groups_members > blen:
+                        raise _length_error(ln_member_assignment_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_assignment = buf[pos : pos + ln_member_assignment_eeo_2_10]
-                        pos += ln_member_assignment_eeo_2_10
-                    eeo_2_10.group_instance_id = None
-                    eeo_2_10._unknown_tags = None
-                    apeo_2_10(eeo_2_10)
-                eo_2.members = veo_2_10
-            eo_2.error_message = None
-            eo_2.authorized_operations = -2147483648
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.groups = vo_2
+                        o_groups_members.member_assignment = buf[
+                            pos : pos + ln_member_assignment_o_groups_members
+                        ]
+                        pos += ln_member_assignment_o_groups_members
+                    o_groups_members.group_instance_id = None
+                    o_groups_members._unknown_tags = None
+                    ap_members_o_groups(o_groups_members)
+                o_groups.members = v_members_o_groups
+            o_groups.error_message = None
+            o_groups.authorized_operations = -2147483648
+            o_groups._unknown_tags = None
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o._unknown_tags = None
     return o, pos
 
@@ -1899,13 +919,13 @@ def _e_DescribeGroupsResponse_1(o: DescribeGroupsResponse, out: list[_Buffer]) -
         raise _tags_unsupported("DescribeGroupsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DescribedGroup_0(e2, out)
+        w(_S_i.pack(len(a_groups)))
+        for e_groups in a_groups:
+            _e_DescribedGroup_0(e_groups, out)
 
 
 def _d_DescribeGroupsResponse_3(buf: bytes, pos: int) -> tuple[DescribeGroupsResponse, int]:
@@ -1921,150 +941,160 @@ def _d_DescribeGroupsResponse_3(buf: bytes, pos: int) -> tuple[DescribeGroupsRes
     elif n_groups_o > blen - pos:
         raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribedGroup] = []
-        apo_2 = vo_2.append
+        v_groups_o: list[DescribedGroup] = []
+        ap_groups_o = v_groups_o.append
         for _ in range(n_groups_o):
-            eo_2 = _new_object(DescribedGroup)
-            eo_2.error_code, ln_group_id_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_groups = _new_object(DescribedGroup)
+            o_groups.error_code, ln_group_id_o_groups = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_group_id_eo_2 < 0:
+            if ln_group_id_o_groups < 0:
                 raise (
                     _null_error("GroupId")
-                    if ln_group_id_eo_2 == -1
-                    else _length_error(ln_group_id_eo_2, pos, blen)
+                    if ln_group_id_o_groups == -1
+                    else _length_error(ln_group_id_o_groups, pos, blen)
                 )
-            elif pos + ln_group_id_eo_2 > blen:
-                raise _length_error(ln_group_id_eo_2, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
-                pos += ln_group_id_eo_2
-            ln_group_state_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_group_state_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_group_state_eo_2 < 0:
+            if ln_group_state_o_groups < 0:
                 raise (
                     _null_error("GroupState")
-                    if ln_group_state_eo_2 == -1
-                    else _length_error(ln_group_state_eo_2, pos, blen)
+                    if ln_group_state_o_groups == -1
+                    else _length_error(ln_group_state_o_groups, pos, blen)
                 )
-            elif pos + ln_group_state_eo_2 > blen:
-                raise _length_error(ln_group_state_eo_2, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + ln_group_state_eo_2].decode()
-                pos += ln_group_state_eo_2
-            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            ln_protocol_type_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_protocol_type_eo_2 < 0:
+            if ln_protocol_type_o_groups < 0:
                 raise (
                     _null_error("ProtocolType")
-                    if ln_protocol_type_eo_2 == -1
-                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                    if ln_protocol_type_o_groups == -1
+                    else _length_error(ln_protocol_type_o_groups, pos, blen)
                 )
-            elif pos + ln_protocol_type_eo_2 > blen:
-                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
-                pos += ln_protocol_type_eo_2
-            ln_protocol_data_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            ln_protocol_data_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_protocol_data_eo_2 < 0:
+            if ln_protocol_data_o_groups < 0:
                 raise (
                     _null_error("ProtocolData")
-                    if ln_protocol_data_eo_2 == -1
-                    else _length_error(ln_protocol_data_eo_2, pos, blen)
+                    if ln_protocol_data_o_groups == -1
+                    else _length_error(ln_protocol_data_o_groups, pos, blen)
                 )
-            elif pos + ln_protocol_data_eo_2 > blen:
-                raise _length_error(ln_protocol_data_eo_2, pos, blen)
+            elif pos + ln_protocol_data_o_groups > blen:
+                raise _length_error(ln_protocol_data_o_groups, pos, blen)
             else:
-                eo_2.protocol_data = buf[pos : pos + ln_protocol_data_eo_2].decode()
-                pos += ln_protocol_data_eo_2
-            n_members_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_groups.protocol_data = buf[pos : pos + ln_protocol_data_o_groups].decode()
+                pos += ln_protocol_data_o_groups
+            n_members_o_groups = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_members_eo_2 < 0:
-                if n_members_eo_2 != -1:
-                    raise _count_error(n_members_eo_2, 0)
+            if n_members_o_groups < 0:
+                if n_members_o_groups != -1:
+                    raise _count_error(n_members_o_groups, 0)
                 raise _null_error("Members")
-            elif n_members_eo_2 > blen - pos:
-                raise _count_error(n_members_eo_2, blen - pos)
+            elif n_members_o_groups > blen - pos:
+                raise _count_error(n_members_o_groups, blen - pos)
             else:
-                veo_2_10: list[DescribedGroupMember] = []
-                apeo_2_10 = veo_2_10.append
-                for _ in range(n_members_eo_2):
-                    eeo_2_10 = _new_object(DescribedGroupMember)
-                    ln_member_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                v_members_o_groups: list[DescribedGroupMember] = []
+                ap_members_o_groups = v_members_o_groups.append
+                for _ in range(n_members_o_groups):
+                    o_groups_members = _new_object(DescribedGroupMember)
+                    ln_member_id_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_member_id_eeo_2_10 < 0:
+                    if ln_member_id_o_groups_members < 0:
                         raise (
                             _null_error("MemberId")
-                            if ln_member_id_eeo_2_10 == -1
-                            else _length_error(ln_member_id_eeo_2_10, pos, blen)
+                            if ln_member_id_o_groups_members == -1
+                            else _length_error(ln_member_id_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_id_eeo_2_10 > blen:
-                        raise _length_error(ln_member_id_eeo_2_10, pos, blen)
+                    elif pos + ln_member_id_o_groups_members > blen:
+                        raise _length_error(ln_member_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_id = buf[pos : pos + ln_member_id_eeo_2_10].decode()
-                        pos += ln_member_id_eeo_2_10
-                    ln_client_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_members.member_id = buf[
+                            pos : pos + ln_member_id_o_groups_members
+                        ].decode()
+                        pos += ln_member_id_o_groups_members
+                    ln_client_id_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_client_id_eeo_2_10 < 0:
+                    if ln_client_id_o_groups_members < 0:
                         raise (
                             _null_error("ClientId")
-                            if ln_client_id_eeo_2_10 == -1
-                            else _length_error(ln_client_id_eeo_2_10, pos, blen)
+                            if ln_client_id_o_groups_members == -1
+                            else _length_error(ln_client_id_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_client_id_eeo_2_10 > blen:
-                        raise _length_error(ln_client_id_eeo_2_10, pos, blen)
+                    elif pos + ln_client_id_o_groups_members > blen:
+                        raise _length_error(ln_client_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.client_id = buf[pos : pos + ln_client_id_eeo_2_10].decode()
-                        pos += ln_client_id_eeo_2_10
-                    ln_client_host_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_members.client_id = buf[
+                            pos : pos + ln_client_id_o_groups_members
+                        ].decode()
+                        pos += ln_client_id_o_groups_members
+                    ln_client_host_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_client_host_eeo_2_10 < 0:
+                    if ln_client_host_o_groups_members < 0:
                         raise (
                             _null_error("ClientHost")
-                            if ln_client_host_eeo_2_10 == -1
-                            else _length_error(ln_client_host_eeo_2_10, pos, blen)
+                            if ln_client_host_o_groups_members == -1
+                            else _length_error(ln_client_host_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_client_host_eeo_2_10 > blen:
-                        raise _length_error(ln_client_host_eeo_2_10, pos, blen)
+                    elif pos + ln_client_host_o_groups_members > blen:
+                        raise _length_error(ln_client_host_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.client_host = buf[pos : pos + ln_client_host_eeo_2_10].decode()
-                        pos += ln_client_host_eeo_2_10
-                    ln_member_metadata_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.client_host = buf[
+                            pos : pos + ln_client_host_o_groups_members
+                        ].decode()
+                        pos += ln_client_host_o_groups_members
+                    ln_member_metadata_o_groups_members = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_member_metadata_eeo_2_10 < 0:
+                    if ln_member_metadata_o_groups_members < 0:
                         raise (
                             _null_error("MemberMetadata")
-                            if ln_member_metadata_eeo_2_10 == -1
-                            else _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                            if ln_member_metadata_o_groups_members == -1
+                            else _length_error(ln_member_metadata_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_metadata_eeo_2_10 > blen:
-                        raise _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                    elif pos + ln_member_metadata_o_groups_members > blen:
+                        raise _length_error(ln_member_metadata_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_metadata = buf[pos : pos + ln_member_metadata_eeo_2_10]
-                        pos += ln_member_metadata_eeo_2_10
-                    ln_member_assignment_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.member_metadata = buf[
+                            pos : pos + ln_member_metadata_o_groups_members
+                        ]
+                        pos += ln_member_metadata_o_groups_members
+                    ln_member_assignment_o_groups_members = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_member_assignment_eeo_2_10 < 0:
+                    if ln_member_assignment_o_groups_members < 0:
                         raise (
                             _null_error("MemberAssignment")
-                            if ln_member_assignment_eeo_2_10 == -1
-                            else _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                            if ln_member_assignment_o_groups_members == -1
+                            else _length_error(ln_member_assignment_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_assignment_eeo_2_10 > blen:
-                        raise _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                    elif pos + ln_member_assignment_o_groups_members > blen:
+                        raise _length_error(ln_member_assignment_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_assignment = buf[pos : pos + ln_member_assignment_eeo_2_10]
-                        pos += ln_member_assignment_eeo_2_10
-                    eeo_2_10.group_instance_id = None
-                    eeo_2_10._unknown_tags = None
-                    apeo_2_10(eeo_2_10)
-                eo_2.members = veo_2_10
-            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.member_assignment = buf[
+                            pos : pos + ln_member_assignment_o_groups_members
+                        ]
+                        pos += ln_member_assignment_o_groups_members
+                    o_groups_members.group_instance_id = None
+                    o_groups_members._unknown_tags = None
+                    ap_members_o_groups(o_groups_members)
+                o_groups.members = v_members_o_groups
+            o_groups.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.error_message = None
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.groups = vo_2
+            o_groups.error_message = None
+            o_groups._unknown_tags = None
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o._unknown_tags = None
     return o, pos
 
@@ -2075,13 +1105,13 @@ def _e_DescribeGroupsResponse_3(o: DescribeGroupsResponse, out: list[_Buffer]) -
         raise _tags_unsupported("DescribeGroupsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DescribedGroup_3(e2, out)
+        w(_S_i.pack(len(a_groups)))
+        for e_groups in a_groups:
+            _e_DescribedGroup_3(e_groups, out)
 
 
 def _d_DescribeGroupsResponse_4(buf: bytes, pos: int) -> tuple[DescribeGroupsResponse, int]:
@@ -2097,162 +1127,172 @@ def _d_DescribeGroupsResponse_4(buf: bytes, pos: int) -> tuple[DescribeGroupsRes
     elif n_groups_o > blen - pos:
         raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribedGroup] = []
-        apo_2 = vo_2.append
+        v_groups_o: list[DescribedGroup] = []
+        ap_groups_o = v_groups_o.append
         for _ in range(n_groups_o):
-            eo_2 = _new_object(DescribedGroup)
-            eo_2.error_code, ln_group_id_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_groups = _new_object(DescribedGroup)
+            o_groups.error_code, ln_group_id_o_groups = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_group_id_eo_2 < 0:
+            if ln_group_id_o_groups < 0:
                 raise (
                     _null_error("GroupId")
-                    if ln_group_id_eo_2 == -1
-                    else _length_error(ln_group_id_eo_2, pos, blen)
+                    if ln_group_id_o_groups == -1
+                    else _length_error(ln_group_id_o_groups, pos, blen)
                 )
-            elif pos + ln_group_id_eo_2 > blen:
-                raise _length_error(ln_group_id_eo_2, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
-                pos += ln_group_id_eo_2
-            ln_group_state_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_group_state_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_group_state_eo_2 < 0:
+            if ln_group_state_o_groups < 0:
                 raise (
                     _null_error("GroupState")
-                    if ln_group_state_eo_2 == -1
-                    else _length_error(ln_group_state_eo_2, pos, blen)
+                    if ln_group_state_o_groups == -1
+                    else _length_error(ln_group_state_o_groups, pos, blen)
                 )
-            elif pos + ln_group_state_eo_2 > blen:
-                raise _length_error(ln_group_state_eo_2, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + ln_group_state_eo_2].decode()
-                pos += ln_group_state_eo_2
-            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            ln_protocol_type_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_protocol_type_eo_2 < 0:
+            if ln_protocol_type_o_groups < 0:
                 raise (
                     _null_error("ProtocolType")
-                    if ln_protocol_type_eo_2 == -1
-                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                    if ln_protocol_type_o_groups == -1
+                    else _length_error(ln_protocol_type_o_groups, pos, blen)
                 )
-            elif pos + ln_protocol_type_eo_2 > blen:
-                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
-                pos += ln_protocol_type_eo_2
-            ln_protocol_data_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            ln_protocol_data_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_protocol_data_eo_2 < 0:
+            if ln_protocol_data_o_groups < 0:
                 raise (
                     _null_error("ProtocolData")
-                    if ln_protocol_data_eo_2 == -1
-                    else _length_error(ln_protocol_data_eo_2, pos, blen)
+                    if ln_protocol_data_o_groups == -1
+                    else _length_error(ln_protocol_data_o_groups, pos, blen)
                 )
-            elif pos + ln_protocol_data_eo_2 > blen:
-                raise _length_error(ln_protocol_data_eo_2, pos, blen)
+            elif pos + ln_protocol_data_o_groups > blen:
+                raise _length_error(ln_protocol_data_o_groups, pos, blen)
             else:
-                eo_2.protocol_data = buf[pos : pos + ln_protocol_data_eo_2].decode()
-                pos += ln_protocol_data_eo_2
-            n_members_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_groups.protocol_data = buf[pos : pos + ln_protocol_data_o_groups].decode()
+                pos += ln_protocol_data_o_groups
+            n_members_o_groups = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_members_eo_2 < 0:
-                if n_members_eo_2 != -1:
-                    raise _count_error(n_members_eo_2, 0)
+            if n_members_o_groups < 0:
+                if n_members_o_groups != -1:
+                    raise _count_error(n_members_o_groups, 0)
                 raise _null_error("Members")
-            elif n_members_eo_2 > blen - pos:
-                raise _count_error(n_members_eo_2, blen - pos)
+            elif n_members_o_groups > blen - pos:
+                raise _count_error(n_members_o_groups, blen - pos)
             else:
-                veo_2_10: list[DescribedGroupMember] = []
-                apeo_2_10 = veo_2_10.append
-                for _ in range(n_members_eo_2):
-                    eeo_2_10 = _new_object(DescribedGroupMember)
-                    ln_member_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                v_members_o_groups: list[DescribedGroupMember] = []
+                ap_members_o_groups = v_members_o_groups.append
+                for _ in range(n_members_o_groups):
+                    o_groups_members = _new_object(DescribedGroupMember)
+                    ln_member_id_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_member_id_eeo_2_10 < 0:
+                    if ln_member_id_o_groups_members < 0:
                         raise (
                             _null_error("MemberId")
-                            if ln_member_id_eeo_2_10 == -1
-                            else _length_error(ln_member_id_eeo_2_10, pos, blen)
+                            if ln_member_id_o_groups_members == -1
+                            else _length_error(ln_member_id_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_id_eeo_2_10 > blen:
-                        raise _length_error(ln_member_id_eeo_2_10, pos, blen)
+                    elif pos + ln_member_id_o_groups_members > blen:
+                        raise _length_error(ln_member_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_id = buf[pos : pos + ln_member_id_eeo_2_10].decode()
-                        pos += ln_member_id_eeo_2_10
-                    ln_group_instance_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
-                    pos += 2
-                    if ln_group_instance_id_eeo_2_10 < 0:
-                        if ln_group_instance_id_eeo_2_10 != -1:
-                            raise _length_error(ln_group_instance_id_eeo_2_10, pos, blen)
-                        eeo_2_10.group_instance_id = None
-                    elif pos + ln_group_instance_id_eeo_2_10 > blen:
-                        raise _length_error(ln_group_instance_id_eeo_2_10, pos, blen)
-                    else:
-                        eeo_2_10.group_instance_id = buf[
-                            pos : pos + ln_group_instance_id_eeo_2_10
+                        o_groups_members.member_id = buf[
+                            pos : pos + ln_member_id_o_groups_members
                         ].decode()
-                        pos += ln_group_instance_id_eeo_2_10
-                    ln_client_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                        pos += ln_member_id_o_groups_members
+                    ln_group_instance_id_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_client_id_eeo_2_10 < 0:
+                    if ln_group_instance_id_o_groups_members < 0:
+                        if ln_group_instance_id_o_groups_members != -1:
+                            raise _length_error(ln_group_instance_id_o_groups_members, pos, blen)
+                        o_groups_members.group_instance_id = None
+                    elif pos + ln_group_instance_id_o_groups_members > blen:
+                        raise _length_error(ln_group_instance_id_o_groups_members, pos, blen)
+                    else:
+                        o_groups_members.group_instance_id = buf[
+                            pos : pos + ln_group_instance_id_o_groups_members
+                        ].decode()
+                        pos += ln_group_instance_id_o_groups_members
+                    ln_client_id_o_groups_members = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_client_id_o_groups_members < 0:
                         raise (
                             _null_error("ClientId")
-                            if ln_client_id_eeo_2_10 == -1
-                            else _length_error(ln_client_id_eeo_2_10, pos, blen)
+                            if ln_client_id_o_groups_members == -1
+                            else _length_error(ln_client_id_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_client_id_eeo_2_10 > blen:
-                        raise _length_error(ln_client_id_eeo_2_10, pos, blen)
+                    elif pos + ln_client_id_o_groups_members > blen:
+                        raise _length_error(ln_client_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.client_id = buf[pos : pos + ln_client_id_eeo_2_10].decode()
-                        pos += ln_client_id_eeo_2_10
-                    ln_client_host_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_members.client_id = buf[
+                            pos : pos + ln_client_id_o_groups_members
+                        ].decode()
+                        pos += ln_client_id_o_groups_members
+                    ln_client_host_o_groups_members = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_client_host_eeo_2_10 < 0:
+                    if ln_client_host_o_groups_members < 0:
                         raise (
                             _null_error("ClientHost")
-                            if ln_client_host_eeo_2_10 == -1
-                            else _length_error(ln_client_host_eeo_2_10, pos, blen)
+                            if ln_client_host_o_groups_members == -1
+                            else _length_error(ln_client_host_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_client_host_eeo_2_10 > blen:
-                        raise _length_error(ln_client_host_eeo_2_10, pos, blen)
+                    elif pos + ln_client_host_o_groups_members > blen:
+                        raise _length_error(ln_client_host_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.client_host = buf[pos : pos + ln_client_host_eeo_2_10].decode()
-                        pos += ln_client_host_eeo_2_10
-                    ln_member_metadata_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.client_host = buf[
+                            pos : pos + ln_client_host_o_groups_members
+                        ].decode()
+                        pos += ln_client_host_o_groups_members
+                    ln_member_metadata_o_groups_members = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_member_metadata_eeo_2_10 < 0:
+                    if ln_member_metadata_o_groups_members < 0:
                         raise (
                             _null_error("MemberMetadata")
-                            if ln_member_metadata_eeo_2_10 == -1
-                            else _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                            if ln_member_metadata_o_groups_members == -1
+                            else _length_error(ln_member_metadata_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_metadata_eeo_2_10 > blen:
-                        raise _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                    elif pos + ln_member_metadata_o_groups_members > blen:
+                        raise _length_error(ln_member_metadata_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_metadata = buf[pos : pos + ln_member_metadata_eeo_2_10]
-                        pos += ln_member_metadata_eeo_2_10
-                    ln_member_assignment_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.member_metadata = buf[
+                            pos : pos + ln_member_metadata_o_groups_members
+                        ]
+                        pos += ln_member_metadata_o_groups_members
+                    ln_member_assignment_o_groups_members = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_member_assignment_eeo_2_10 < 0:
+                    if ln_member_assignment_o_groups_members < 0:
                         raise (
                             _null_error("MemberAssignment")
-                            if ln_member_assignment_eeo_2_10 == -1
-                            else _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                            if ln_member_assignment_o_groups_members == -1
+                            else _length_error(ln_member_assignment_o_groups_members, pos, blen)
                         )
-                    elif pos + ln_member_assignment_eeo_2_10 > blen:
-                        raise _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                    elif pos + ln_member_assignment_o_groups_members > blen:
+                        raise _length_error(ln_member_assignment_o_groups_members, pos, blen)
                     else:
-                        eeo_2_10.member_assignment = buf[pos : pos + ln_member_assignment_eeo_2_10]
-                        pos += ln_member_assignment_eeo_2_10
-                    eeo_2_10._unknown_tags = None
-                    apeo_2_10(eeo_2_10)
-                eo_2.members = veo_2_10
-            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.member_assignment = buf[
+                            pos : pos + ln_member_assignment_o_groups_members
+                        ]
+                        pos += ln_member_assignment_o_groups_members
+                    o_groups_members._unknown_tags = None
+                    ap_members_o_groups(o_groups_members)
+                o_groups.members = v_members_o_groups
+            o_groups.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.error_message = None
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.groups = vo_2
+            o_groups.error_message = None
+            o_groups._unknown_tags = None
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o._unknown_tags = None
     return o, pos
 
@@ -2263,13 +1303,13 @@ def _e_DescribeGroupsResponse_4(o: DescribeGroupsResponse, out: list[_Buffer]) -
         raise _tags_unsupported("DescribeGroupsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DescribedGroup_4(e2, out)
+        w(_S_i.pack(len(a_groups)))
+        for e_groups in a_groups:
+            _e_DescribedGroup_4(e_groups, out)
 
 
 def _d_DescribeGroupsResponse_5(buf: bytes, pos: int) -> tuple[DescribeGroupsResponse, int]:
@@ -2278,189 +1318,201 @@ def _d_DescribeGroupsResponse_5(buf: bytes, pos: int) -> tuple[DescribeGroupsRes
     o = _new_object(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribedGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribedGroup)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_groups_o: list[DescribedGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(DescribedGroup)
+            o_groups.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_group_state_o_groups = buf[pos]
+            if ln_group_state_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_group_state_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_state_o_groups -= 1
+            if ln_group_state_o_groups < 0:
                 raise _null_error("GroupState")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            ln_protocol_type_o_groups = buf[pos]
+            if ln_protocol_type_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_protocol_type_o_groups, pos = _read_uvarint(buf, pos)
+            ln_protocol_type_o_groups -= 1
+            if ln_protocol_type_o_groups < 0:
                 raise _null_error("ProtocolType")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            lneo_2_5 = buf[pos]
-            if lneo_2_5 < 0x80:
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            ln_protocol_data_o_groups = buf[pos]
+            if ln_protocol_data_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_5, pos = _read_uvarint(buf, pos)
-            lneo_2_5 -= 1
-            if lneo_2_5 < 0:
+                ln_protocol_data_o_groups, pos = _read_uvarint(buf, pos)
+            ln_protocol_data_o_groups -= 1
+            if ln_protocol_data_o_groups < 0:
                 raise _null_error("ProtocolData")
-            elif pos + lneo_2_5 > blen:
-                raise _length_error(lneo_2_5, pos, blen)
+            elif pos + ln_protocol_data_o_groups > blen:
+                raise _length_error(ln_protocol_data_o_groups, pos, blen)
             else:
-                eo_2.protocol_data = buf[pos : pos + lneo_2_5].decode()
-                pos += lneo_2_5
-            neo_2_6 = buf[pos]
-            if neo_2_6 < 0x80:
+                o_groups.protocol_data = buf[pos : pos + ln_protocol_data_o_groups].decode()
+                pos += ln_protocol_data_o_groups
+            n_members_o_groups = buf[pos]
+            if n_members_o_groups < 0x80:
                 pos += 1
             else:
-                neo_2_6, pos = _read_uvarint(buf, pos)
-            neo_2_6 -= 1
-            if neo_2_6 < 0:
-                if neo_2_6 != -1:
-                    raise _count_error(neo_2_6, 0)
+                n_members_o_groups, pos = _read_uvarint(buf, pos)
+            n_members_o_groups -= 1
+            if n_members_o_groups < 0:
+                if n_members_o_groups != -1:
+                    raise _count_error(n_members_o_groups, 0)
                 raise _null_error("Members")
-            elif neo_2_6 > blen - pos:
-                raise _count_error(neo_2_6, blen - pos)
+            elif n_members_o_groups > blen - pos:
+                raise _count_error(n_members_o_groups, blen - pos)
             else:
-                veo_2_6: list[DescribedGroupMember] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(neo_2_6):
-                    eeo_2_6 = _new_object(DescribedGroupMember)
-                    lneeo_2_6_1 = buf[pos]
-                    if lneeo_2_6_1 < 0x80:
+                v_members_o_groups: list[DescribedGroupMember] = []
+                ap_members_o_groups = v_members_o_groups.append
+                for _ in range(n_members_o_groups):
+                    o_groups_members = _new_object(DescribedGroupMember)
+                    ln_member_id_o_groups_members = buf[pos]
+                    if ln_member_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_1 -= 1
-                    if lneeo_2_6_1 < 0:
+                        ln_member_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_member_id_o_groups_members -= 1
+                    if ln_member_id_o_groups_members < 0:
                         raise _null_error("MemberId")
-                    elif pos + lneeo_2_6_1 > blen:
-                        raise _length_error(lneeo_2_6_1, pos, blen)
+                    elif pos + ln_member_id_o_groups_members > blen:
+                        raise _length_error(ln_member_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_6.member_id = buf[pos : pos + lneeo_2_6_1].decode()
-                        pos += lneeo_2_6_1
-                    lneeo_2_6_2 = buf[pos]
-                    if lneeo_2_6_2 < 0x80:
+                        o_groups_members.member_id = buf[
+                            pos : pos + ln_member_id_o_groups_members
+                        ].decode()
+                        pos += ln_member_id_o_groups_members
+                    ln_group_instance_id_o_groups_members = buf[pos]
+                    if ln_group_instance_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_2 -= 1
-                    if lneeo_2_6_2 < 0:
-                        eeo_2_6.group_instance_id = None
-                    elif pos + lneeo_2_6_2 > blen:
-                        raise _length_error(lneeo_2_6_2, pos, blen)
+                        ln_group_instance_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_group_instance_id_o_groups_members -= 1
+                    if ln_group_instance_id_o_groups_members < 0:
+                        o_groups_members.group_instance_id = None
+                    elif pos + ln_group_instance_id_o_groups_members > blen:
+                        raise _length_error(ln_group_instance_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_6.group_instance_id = buf[pos : pos + lneeo_2_6_2].decode()
-                        pos += lneeo_2_6_2
-                    lneeo_2_6_3 = buf[pos]
-                    if lneeo_2_6_3 < 0x80:
+                        o_groups_members.group_instance_id = buf[
+                            pos : pos + ln_group_instance_id_o_groups_members
+                        ].decode()
+                        pos += ln_group_instance_id_o_groups_members
+                    ln_client_id_o_groups_members = buf[pos]
+                    if ln_client_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_3, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_3 -= 1
-                    if lneeo_2_6_3 < 0:
+                        ln_client_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_client_id_o_groups_members -= 1
+                    if ln_client_id_o_groups_members < 0:
                         raise _null_error("ClientId")
-                    elif pos + lneeo_2_6_3 > blen:
-                        raise _length_error(lneeo_2_6_3, pos, blen)
+                    elif pos + ln_client_id_o_groups_members > blen:
+                        raise _length_error(ln_client_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_6.client_id = buf[pos : pos + lneeo_2_6_3].decode()
-                        pos += lneeo_2_6_3
-                    lneeo_2_6_4 = buf[pos]
-                    if lneeo_2_6_4 < 0x80:
+                        o_groups_members.client_id = buf[
+                            pos : pos + ln_client_id_o_groups_members
+                        ].decode()
+                        pos += ln_client_id_o_groups_members
+                    ln_client_host_o_groups_members = buf[pos]
+                    if ln_client_host_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_4 -= 1
-                    if lneeo_2_6_4 < 0:
+                        ln_client_host_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_client_host_o_groups_members -= 1
+                    if ln_client_host_o_groups_members < 0:
                         raise _null_error("ClientHost")
-                    elif pos + lneeo_2_6_4 > blen:
-                        raise _length_error(lneeo_2_6_4, pos, blen)
+                    elif pos + ln_client_host_o_groups_members > blen:
+                        raise _length_error(ln_client_host_o_groups_members, pos, blen)
                     else:
-                        eeo_2_6.client_host = buf[pos : pos + lneeo_2_6_4].decode()
-                        pos += lneeo_2_6_4
-                    lneeo_2_6_5 = buf[pos]
-                    if lneeo_2_6_5 < 0x80:
+                        o_groups_members.client_host = buf[
+                            pos : pos + ln_client_host_o_groups_members
+                        ].decode()
+                        pos += ln_client_host_o_groups_members
+                    ln_member_metadata_o_groups_members = buf[pos]
+                    if ln_member_metadata_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_5, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_5 -= 1
-                    if lneeo_2_6_5 < 0:
+                        ln_member_metadata_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_member_metadata_o_groups_members -= 1
+                    if ln_member_metadata_o_groups_members < 0:
                         raise _null_error("MemberMetadata")
-                    elif pos + lneeo_2_6_5 > blen:
-                        raise _length_error(lneeo_2_6_5, pos, blen)
+                    elif pos + ln_member_metadata_o_groups_members > blen:
+                        raise _length_error(ln_member_metadata_o_groups_members, pos, blen)
                     else:
-                        eeo_2_6.member_metadata = buf[pos : pos + lneeo_2_6_5]
-                        pos += lneeo_2_6_5
-                    lneeo_2_6_6 = buf[pos]
-                    if lneeo_2_6_6 < 0x80:
+                        o_groups_members.member_metadata = buf[
+                            pos : pos + ln_member_metadata_o_groups_members
+                        ]
+                        pos += ln_member_metadata_o_groups_members
+                    ln_member_assignment_o_groups_members = buf[pos]
+                    if ln_member_assignment_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_6, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_6 -= 1
-                    if lneeo_2_6_6 < 0:
+                        ln_member_assignment_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_member_assignment_o_groups_members -= 1
+                    if ln_member_assignment_o_groups_members < 0:
                         raise _null_error("MemberAssignment")
-                    elif pos + lneeo_2_6_6 > blen:
-                        raise _length_error(lneeo_2_6_6, pos, blen)
+                    elif pos + ln_member_assignment_o_groups_members > blen:
+                        raise _length_error(ln_member_assignment_o_groups_members, pos, blen)
                     else:
-                        eeo_2_6.member_assignment = buf[pos : pos + lneeo_2_6_6]
-                        pos += lneeo_2_6_6
+                        o_groups_members.member_assignment = buf[
+                            pos : pos + ln_member_assignment_o_groups_members
+                        ]
+                        pos += ln_member_assignment_o_groups_members
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_6._unknown_tags = None
+                        o_groups_members._unknown_tags = None
                     else:
-                        eeo_2_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_6(eeo_2_6)
-                eo_2.members = veo_2_6
-            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_members_o_groups(o_groups_members)
+                o_groups.members = v_members_o_groups
+            o_groups.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.error_message = None
+            o_groups.error_message = None
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2473,13 +1525,13 @@ def _e_DescribeGroupsResponse_5(o: DescribeGroupsResponse, out: list[_Buffer]) -
     """Encode DescribeGroupsResponse at version 5."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribedGroup_5(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_DescribedGroup_5(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -2492,201 +1544,213 @@ def _d_DescribeGroupsResponse_6(buf: bytes, pos: int) -> tuple[DescribeGroupsRes
     o = _new_object(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribedGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribedGroup)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_groups_o: list[DescribedGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(DescribedGroup)
+            o_groups.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_error_message_o_groups = buf[pos]
+            if ln_error_message_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_error_message_o_groups, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_groups -= 1
+            if ln_error_message_o_groups < 0:
+                o_groups.error_message = None
+            elif pos + ln_error_message_o_groups > blen:
+                raise _length_error(ln_error_message_o_groups, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+                o_groups.error_message = buf[pos : pos + ln_error_message_o_groups].decode()
+                pos += ln_error_message_o_groups
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_group_state_o_groups = buf[pos]
+            if ln_group_state_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_group_state_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_state_o_groups -= 1
+            if ln_group_state_o_groups < 0:
                 raise _null_error("GroupState")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            lneo_2_5 = buf[pos]
-            if lneo_2_5 < 0x80:
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            ln_protocol_type_o_groups = buf[pos]
+            if ln_protocol_type_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_5, pos = _read_uvarint(buf, pos)
-            lneo_2_5 -= 1
-            if lneo_2_5 < 0:
+                ln_protocol_type_o_groups, pos = _read_uvarint(buf, pos)
+            ln_protocol_type_o_groups -= 1
+            if ln_protocol_type_o_groups < 0:
                 raise _null_error("ProtocolType")
-            elif pos + lneo_2_5 > blen:
-                raise _length_error(lneo_2_5, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + lneo_2_5].decode()
-                pos += lneo_2_5
-            lneo_2_6 = buf[pos]
-            if lneo_2_6 < 0x80:
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            ln_protocol_data_o_groups = buf[pos]
+            if ln_protocol_data_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_6, pos = _read_uvarint(buf, pos)
-            lneo_2_6 -= 1
-            if lneo_2_6 < 0:
+                ln_protocol_data_o_groups, pos = _read_uvarint(buf, pos)
+            ln_protocol_data_o_groups -= 1
+            if ln_protocol_data_o_groups < 0:
                 raise _null_error("ProtocolData")
-            elif pos + lneo_2_6 > blen:
-                raise _length_error(lneo_2_6, pos, blen)
+            elif pos + ln_protocol_data_o_groups > blen:
+                raise _length_error(ln_protocol_data_o_groups, pos, blen)
             else:
-                eo_2.protocol_data = buf[pos : pos + lneo_2_6].decode()
-                pos += lneo_2_6
-            neo_2_7 = buf[pos]
-            if neo_2_7 < 0x80:
+                o_groups.protocol_data = buf[pos : pos + ln_protocol_data_o_groups].decode()
+                pos += ln_protocol_data_o_groups
+            n_members_o_groups = buf[pos]
+            if n_members_o_groups < 0x80:
                 pos += 1
             else:
-                neo_2_7, pos = _read_uvarint(buf, pos)
-            neo_2_7 -= 1
-            if neo_2_7 < 0:
-                if neo_2_7 != -1:
-                    raise _count_error(neo_2_7, 0)
+                n_members_o_groups, pos = _read_uvarint(buf, pos)
+            n_members_o_groups -= 1
+            if n_members_o_groups < 0:
+                if n_members_o_groups != -1:
+                    raise _count_error(n_members_o_groups, 0)
                 raise _null_error("Members")
-            elif neo_2_7 > blen - pos:
-                raise _count_error(neo_2_7, blen - pos)
+            elif n_members_o_groups > blen - pos:
+                raise _count_error(n_members_o_groups, blen - pos)
             else:
-                veo_2_7: list[DescribedGroupMember] = []
-                apeo_2_7 = veo_2_7.append
-                for _ in range(neo_2_7):
-                    eeo_2_7 = _new_object(DescribedGroupMember)
-                    lneeo_2_7_1 = buf[pos]
-                    if lneeo_2_7_1 < 0x80:
+                v_members_o_groups: list[DescribedGroupMember] = []
+                ap_members_o_groups = v_members_o_groups.append
+                for _ in range(n_members_o_groups):
+                    o_groups_members = _new_object(DescribedGroupMember)
+                    ln_member_id_o_groups_members = buf[pos]
+                    if ln_member_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_1 -= 1
-                    if lneeo_2_7_1 < 0:
+                        ln_member_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_member_id_o_groups_members -= 1
+                    if ln_member_id_o_groups_members < 0:
                         raise _null_error("MemberId")
-                    elif pos + lneeo_2_7_1 > blen:
-                        raise _length_error(lneeo_2_7_1, pos, blen)
+                    elif pos + ln_member_id_o_groups_members > blen:
+                        raise _length_error(ln_member_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.member_id = buf[pos : pos + lneeo_2_7_1].decode()
-                        pos += lneeo_2_7_1
-                    lneeo_2_7_2 = buf[pos]
-                    if lneeo_2_7_2 < 0x80:
+                        o_groups_members.member_id = buf[
+                            pos : pos + ln_member_id_o_groups_members
+                        ].decode()
+                        pos += ln_member_id_o_groups_members
+                    ln_group_instance_id_o_groups_members = buf[pos]
+                    if ln_group_instance_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_2 -= 1
-                    if lneeo_2_7_2 < 0:
-                        eeo_2_7.group_instance_id = None
-                    elif pos + lneeo_2_7_2 > blen:
-                        raise _length_error(lneeo_2_7_2, pos, blen)
+                        ln_group_instance_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_group_instance_id_o_groups_members -= 1
+                    if ln_group_instance_id_o_groups_members < 0:
+                        o_groups_members.group_instance_id = None
+                    elif pos + ln_group_instance_id_o_groups_members > blen:
+                        raise _length_error(ln_group_instance_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.group_instance_id = buf[pos : pos + lneeo_2_7_2].decode()
-                        pos += lneeo_2_7_2
-                    lneeo_2_7_3 = buf[pos]
-                    if lneeo_2_7_3 < 0x80:
+                        o_groups_members.group_instance_id = buf[
+                            pos : pos + ln_group_instance_id_o_groups_members
+                        ].decode()
+                        pos += ln_group_instance_id_o_groups_members
+                    ln_client_id_o_groups_members = buf[pos]
+                    if ln_client_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_3, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_3 -= 1
-                    if lneeo_2_7_3 < 0:
+                        ln_client_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_client_id_o_groups_members -= 1
+                    if ln_client_id_o_groups_members < 0:
                         raise _null_error("ClientId")
-                    elif pos + lneeo_2_7_3 > blen:
-                        raise _length_error(lneeo_2_7_3, pos, blen)
+                    elif pos + ln_client_id_o_groups_members > blen:
+                        raise _length_error(ln_client_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.client_id = buf[pos : pos + lneeo_2_7_3].decode()
-                        pos += lneeo_2_7_3
-                    lneeo_2_7_4 = buf[pos]
-                    if lneeo_2_7_4 < 0x80:
+                        o_groups_members.client_id = buf[
+                            pos : pos + ln_client_id_o_groups_members
+                        ].decode()
+                        pos += ln_client_id_o_groups_members
+                    ln_client_host_o_groups_members = buf[pos]
+                    if ln_client_host_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_4 -= 1
-                    if lneeo_2_7_4 < 0:
+                        ln_client_host_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_client_host_o_groups_members -= 1
+                    if ln_client_host_o_groups_members < 0:
                         raise _null_error("ClientHost")
-                    elif pos + lneeo_2_7_4 > blen:
-                        raise _length_error(lneeo_2_7_4, pos, blen)
+                    elif pos + ln_client_host_o_groups_members > blen:
+                        raise _length_error(ln_client_host_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.client_host = buf[pos : pos + lneeo_2_7_4].decode()
-                        pos += lneeo_2_7_4
-                    lneeo_2_7_5 = buf[pos]
-                    if lneeo_2_7_5 < 0x80:
+                        o_groups_members.client_host = buf[
+                            pos : pos + ln_client_host_o_groups_members
+                        ].decode()
+                        pos += ln_client_host_o_groups_members
+                    ln_member_metadata_o_groups_members = buf[pos]
+                    if ln_member_metadata_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_5, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_5 -= 1
-                    if lneeo_2_7_5 < 0:
+                        ln_member_metadata_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_member_metadata_o_groups_members -= 1
+                    if ln_member_metadata_o_groups_members < 0:
                         raise _null_error("MemberMetadata")
-                    elif pos + lneeo_2_7_5 > blen:
-                        raise _length_error(lneeo_2_7_5, pos, blen)
+                    elif pos + ln_member_metadata_o_groups_members > blen:
+                        raise _length_error(ln_member_metadata_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.member_metadata = buf[pos : pos + lneeo_2_7_5]
-                        pos += lneeo_2_7_5
-                    lneeo_2_7_6 = buf[pos]
-                    if lneeo_2_7_6 < 0x80:
+                        o_groups_members.member_metadata = buf[
+                            pos : pos + ln_member_metadata_o_groups_members
+                        ]
+                        pos += ln_member_metadata_o_groups_members
+                    ln_member_assignment_o_groups_members = buf[pos]
+                    if ln_member_assignment_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_6, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_6 -= 1
-                    if lneeo_2_7_6 < 0:
+                        ln_member_assignment_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_member_assignment_o_groups_members -= 1
+                    if ln_member_assignment_o_groups_members < 0:
                         raise _null_error("MemberAssignment")
-                    elif pos + lneeo_2_7_6 > blen:
-                        raise _length_error(lneeo_2_7_6, pos, blen)
+                    elif pos + ln_member_assignment_o_groups_members > blen:
+                        raise _length_error(ln_member_assignment_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.member_assignment = buf[pos : pos + lneeo_2_7_6]
-                        pos += lneeo_2_7_6
+                        o_groups_members.member_assignment = buf[
+                            pos : pos + ln_member_assignment_o_groups_members
+                        ]
+                        pos += ln_member_assignment_o_groups_members
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_7._unknown_tags = None
+                        o_groups_members._unknown_tags = None
                     else:
-                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_7(eeo_2_7)
-                eo_2.members = veo_2_7
-            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_members_o_groups(o_groups_members)
+                o_groups.members = v_members_o_groups
+            o_groups.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2699,13 +1763,13 @@ def _e_DescribeGroupsResponse_6(o: DescribeGroupsResponse, out: list[_Buffer]) -
     """Encode DescribeGroupsResponse at version 6."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribedGroup_6(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_DescribedGroup_6(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

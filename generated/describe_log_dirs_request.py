@@ -34,6 +34,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
 from .describe_log_dirs_response import DescribeLogDirsResponse
 
 __all__ = [
@@ -48,7 +49,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class DescribableLogDirTopic(_Struct):
-    """Each topic that we want to describe log directories for, or null for all topics.
+    """Each topic that we want to describe log directories for, or null for all topics. In versions 1-5, flexible in 2-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
@@ -60,28 +61,42 @@ class DescribableLogDirTopic(_Struct):
         "partitions": "v0+: The partition indexes.",
     }
 
-    topic: str
+    topic: TopicName
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic", "topic", "string", (0, 32767), None, None, None, "", False, False, None
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic: TopicName = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -110,49 +125,26 @@ class DescribeLogDirsRequest(_Request[DescribeLogDirsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DescribeLogDirsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]DescribableLogDirTopic",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribableLogDirTopic,
+            name="topics",
+            json_name="topics",
+            type="[]DescribableLogDirTopic",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribableLogDirTopic,
         ),
     )
 
-    def __init__(self, topics: list[DescribableLogDirTopic] | None = _EMPTY) -> None:
+    def __init__(
+        self,
+        topics: list[DescribableLogDirTopic] | None = _EMPTY,
+    ) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_DescribableLogDirTopic_1(buf: bytes, pos: int) -> tuple[DescribableLogDirTopic, int]:
-    """Decode DescribableLogDirTopic at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribableLogDirTopic)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DescribableLogDirTopic_1(o: DescribableLogDirTopic, out: list[_Buffer]) -> None:
@@ -161,61 +153,23 @@ def _e_DescribableLogDirTopic_1(o: DescribableLogDirTopic, out: list[_Buffer]) -
         raise _tags_unsupported("DescribableLogDirTopic")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-
-
-def _d_DescribableLogDirTopic_2(buf: bytes, pos: int) -> tuple[DescribableLogDirTopic, int]:
-    """Decode DescribableLogDirTopic at versions 2, 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(DescribableLogDirTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Topic")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_A_iNi[len(a_partitions)].pack(len(a_partitions), *a_partitions))
 
 
 def _e_DescribableLogDirTopic_2(o: DescribableLogDirTopic, out: list[_Buffer]) -> None:
     """Encode DescribableLogDirTopic at versions 2, 3, 4, 5."""
     w = out.append
     w(_enc_cstr(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -235,35 +189,35 @@ def _d_DescribeLogDirsRequest_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsRe
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[DescribableLogDirTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[DescribableLogDirTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(DescribableLogDirTopic)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(DescribableLogDirTopic)
+            ln_topic_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topics < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topics == -1
+                    else _length_error(ln_topic_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics.partitions = [*_A_Ni[n_partitions_o_topics].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o._unknown_tags = None
     return o, pos
 
@@ -273,69 +227,69 @@ def _e_DescribeLogDirsRequest_1(o: DescribeLogDirsRequest, out: list[_Buffer]) -
     if o._unknown_tags:
         raise _tags_unsupported("DescribeLogDirsRequest")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_DescribableLogDirTopic_1(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_DescribableLogDirTopic_1(e_topics, out)
 
 
 def _d_DescribeLogDirsRequest_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsRequest, int]:
     """Decode DescribeLogDirsRequest at versions 2, 3, 4, 5."""
     blen = len(buf)
     o = _new_object(DescribeLogDirsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[DescribableLogDirTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(DescribableLogDirTopic)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_topics_o: list[DescribableLogDirTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(DescribableLogDirTopic)
+            ln_topic_o_topics = buf[pos]
+            if ln_topic_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_topic_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_o_topics -= 1
+            if ln_topic_o_topics < 0:
                 raise _null_error("Topic")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_1.topic = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            n_partitions_eo_1 = buf[pos]
-            if n_partitions_eo_1 < 0x80:
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_1, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_1 -= 1
-            if n_partitions_eo_1 < 0:
-                if n_partitions_eo_1 != -1:
-                    raise _count_error(n_partitions_eo_1, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[n_partitions_eo_1].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_1
+                o_topics.partitions = [*_A_Ni[n_partitions_o_topics].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -347,13 +301,13 @@ def _d_DescribeLogDirsRequest_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsRe
 def _e_DescribeLogDirsRequest_2(o: DescribeLogDirsRequest, out: list[_Buffer]) -> None:
     """Encode DescribeLogDirsRequest at versions 2, 3, 4, 5."""
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_DescribableLogDirTopic_2(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DescribableLogDirTopic_2(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "DescribeLogDirsPartition",
     "DescribeLogDirsTopic",
@@ -50,7 +52,7 @@ _S_qqo = _struct.Struct(">qq?")
 
 
 class DescribeLogDirsPartition(_Struct):
-    """The partitions.
+    """The partitions. In versions 1-5, flexible in 2-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -72,46 +74,56 @@ class DescribeLogDirsPartition(_Struct):
     is_future_key: bool
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_size",
-            "partitionSize",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_size",
+            json_name="partitionSize",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "offset_lag", "offsetLag", "int64", (0, 32767), None, None, None, 0, False, False, None
+            name="offset_lag",
+            json_name="offsetLag",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "is_future_key",
-            "isFutureKey",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="is_future_key",
+            json_name="isFutureKey",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -130,7 +142,7 @@ class DescribeLogDirsPartition(_Struct):
 
 
 class DescribeLogDirsTopic(_Struct):
-    """The topics.
+    """The topics. In versions 1-5, flexible in 2-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -142,35 +154,49 @@ class DescribeLogDirsTopic(_Struct):
         "partitions": "v0+: The partitions.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[DescribeLogDirsPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]DescribeLogDirsPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeLogDirsPartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]DescribeLogDirsPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeLogDirsPartition,
         ),
     )
 
-    def __init__(self, name: str = "", partitions: list[DescribeLogDirsPartition] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partitions: list[DescribeLogDirsPartition] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class DescribeLogDirsResult(_Struct):
-    """The log directories.
+    """The log directories. In versions 1-5, flexible in 2-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if there was no error.
@@ -198,62 +224,82 @@ class DescribeLogDirsResult(_Struct):
     is_cordoned: bool
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "log_dir", "logDir", "string", (0, 32767), None, None, None, "", False, False, None
+            name="log_dir",
+            json_name="logDir",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]DescribeLogDirsTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeLogDirsTopic,
+            name="topics",
+            json_name="topics",
+            type="[]DescribeLogDirsTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeLogDirsTopic,
         ),
         _FieldSchema(
-            "total_bytes",
-            "totalBytes",
-            "int64",
-            (4, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="total_bytes",
+            json_name="totalBytes",
+            type="int64",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "usable_bytes",
-            "usableBytes",
-            "int64",
-            (4, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="usable_bytes",
+            json_name="usableBytes",
+            type="int64",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "is_cordoned",
-            "isCordoned",
-            "bool",
-            (5, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            True,
-            None,
+            name="is_cordoned",
+            json_name="isCordoned",
+            type="bool",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -303,33 +349,43 @@ class DescribeLogDirsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (3, 32767), None, None, None, 0, False, True, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "results",
-            "results",
-            "[]DescribeLogDirsResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeLogDirsResult,
+            name="results",
+            json_name="results",
+            type="[]DescribeLogDirsResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeLogDirsResult,
         ),
     )
 
@@ -345,40 +401,12 @@ class DescribeLogDirsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribeLogDirsPartition_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsPartition, int]:
-    """Decode DescribeLogDirsPartition at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribeLogDirsPartition)
-    o.partition_index, o.partition_size, o.offset_lag, o.is_future_key = _S_iqqo.unpack_from(
-        buf, pos
-    )
-    pos += 21
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DescribeLogDirsPartition_1(o: DescribeLogDirsPartition, out: list[_Buffer]) -> None:
     """Encode DescribeLogDirsPartition at version 1."""
     if o._unknown_tags:
         raise _tags_unsupported("DescribeLogDirsPartition")
     w = out.append
     w(_S_iqqo.pack(o.partition_index, o.partition_size, o.offset_lag, o.is_future_key))
-
-
-def _d_DescribeLogDirsPartition_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsPartition, int]:
-    """Decode DescribeLogDirsPartition at versions 2, 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(DescribeLogDirsPartition)
-    o.partition_index, o.partition_size, o.offset_lag, o.is_future_key = _S_iqqo.unpack_from(
-        buf, pos
-    )
-    pos += 21
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeLogDirsPartition_2(o: DescribeLogDirsPartition, out: list[_Buffer]) -> None:
@@ -391,200 +419,36 @@ def _e_DescribeLogDirsPartition_2(o: DescribeLogDirsPartition, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsTopic_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsTopic, int]:
-    """Decode DescribeLogDirsTopic at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribeLogDirsTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[DescribeLogDirsPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(DescribeLogDirsPartition)
-            eo_4.partition_index, eo_4.partition_size, eo_4.offset_lag, eo_4.is_future_key = (
-                _S_iqqo.unpack_from(buf, pos)
-            )
-            pos += 21
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_DescribeLogDirsTopic_1(o: DescribeLogDirsTopic, out: list[_Buffer]) -> None:
     """Encode DescribeLogDirsTopic at version 1."""
     if o._unknown_tags:
         raise _tags_unsupported("DescribeLogDirsTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DescribeLogDirsPartition_1(e2, out)
-
-
-def _d_DescribeLogDirsTopic_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsTopic, int]:
-    """Decode DescribeLogDirsTopic at versions 2, 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(DescribeLogDirsTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[DescribeLogDirsPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeLogDirsPartition)
-            eo_2.partition_index, eo_2.partition_size, eo_2.offset_lag, eo_2.is_future_key = (
-                _S_iqqo.unpack_from(buf, pos)
-            )
-            pos += 21
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_DescribeLogDirsPartition_1(e_partitions, out)
 
 
 def _e_DescribeLogDirsTopic_2(o: DescribeLogDirsTopic, out: list[_Buffer]) -> None:
     """Encode DescribeLogDirsTopic at versions 2, 3, 4, 5."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeLogDirsPartition_2(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_DescribeLogDirsPartition_2(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribeLogDirsResult_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsResult, int]:
-    """Decode DescribeLogDirsResult at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribeLogDirsResult)
-    o.error_code, ln_log_dir_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_log_dir_o < 0:
-        raise (
-            _null_error("LogDir") if ln_log_dir_o == -1 else _length_error(ln_log_dir_o, pos, blen)
-        )
-    elif pos + ln_log_dir_o > blen:
-        raise _length_error(ln_log_dir_o, pos, blen)
-    else:
-        o.log_dir = buf[pos : pos + ln_log_dir_o].decode()
-        pos += ln_log_dir_o
-    n_topics_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_topics_o < 0:
-        if n_topics_o != -1:
-            raise _count_error(n_topics_o, 0)
-        raise _null_error("Topics")
-    elif n_topics_o > blen - pos:
-        raise _count_error(n_topics_o, blen - pos)
-    else:
-        vo_4: list[DescribeLogDirsTopic] = []
-        apo_4 = vo_4.append
-        for _ in range(n_topics_o):
-            eo_4 = _new_object(DescribeLogDirsTopic)
-            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_name_eo_4 < 0:
-                raise (
-                    _null_error("Name")
-                    if ln_name_eo_4 == -1
-                    else _length_error(ln_name_eo_4, pos, blen)
-                )
-            elif pos + ln_name_eo_4 > blen:
-                raise _length_error(ln_name_eo_4, pos, blen)
-            else:
-                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
-                pos += ln_name_eo_4
-            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
-                raise _null_error("Partitions")
-            elif n_partitions_eo_4 > blen - pos:
-                raise _count_error(n_partitions_eo_4, blen - pos)
-            else:
-                veo_4_4: list[DescribeLogDirsPartition] = []
-                apeo_4_4 = veo_4_4.append
-                for _ in range(n_partitions_eo_4):
-                    eeo_4_4 = _new_object(DescribeLogDirsPartition)
-                    (
-                        eeo_4_4.partition_index,
-                        eeo_4_4.partition_size,
-                        eeo_4_4.offset_lag,
-                        eeo_4_4.is_future_key,
-                    ) = _S_iqqo.unpack_from(buf, pos)
-                    pos += 21
-                    eeo_4_4._unknown_tags = None
-                    apeo_4_4(eeo_4_4)
-                eo_4.partitions = veo_4_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
-    o.total_bytes = -1
-    o.usable_bytes = -1
-    o.is_cordoned = False
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_DescribeLogDirsResult_1(o: DescribeLogDirsResult, out: list[_Buffer]) -> None:
@@ -594,111 +458,13 @@ def _e_DescribeLogDirsResult_1(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.log_dir))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_DescribeLogDirsTopic_1(e3, out)
-
-
-def _d_DescribeLogDirsResult_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsResult, int]:
-    """Decode DescribeLogDirsResult at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(DescribeLogDirsResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("LogDir")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.log_dir = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Topics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[DescribeLogDirsTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(DescribeLogDirsTopic)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
-                pos += 1
-            else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
-            else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
-                pos += 1
-            else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
-                raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
-            else:
-                veo_3_2: list[DescribeLogDirsPartition] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(DescribeLogDirsPartition)
-                    (
-                        eeo_3_2.partition_index,
-                        eeo_3_2.partition_size,
-                        eeo_3_2.offset_lag,
-                        eeo_3_2.is_future_key,
-                    ) = _S_iqqo.unpack_from(buf, pos)
-                    pos += 21
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_3_2._unknown_tags = None
-                    else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topics = vo_3
-    o.total_bytes = -1
-    o.usable_bytes = -1
-    o.is_cordoned = False
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_DescribeLogDirsTopic_1(e_topics, out)
 
 
 def _e_DescribeLogDirsResult_2(o: DescribeLogDirsResult, out: list[_Buffer]) -> None:
@@ -706,115 +472,17 @@ def _e_DescribeLogDirsResult_2(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_cstr(o.log_dir))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_DescribeLogDirsTopic_2(e3, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DescribeLogDirsTopic_2(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribeLogDirsResult_4(buf: bytes, pos: int) -> tuple[DescribeLogDirsResult, int]:
-    """Decode DescribeLogDirsResult at version 4."""
-    blen = len(buf)
-    o = _new_object(DescribeLogDirsResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("LogDir")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.log_dir = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Topics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[DescribeLogDirsTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(DescribeLogDirsTopic)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
-                pos += 1
-            else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
-            else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
-                pos += 1
-            else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
-                raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
-            else:
-                veo_3_2: list[DescribeLogDirsPartition] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(DescribeLogDirsPartition)
-                    (
-                        eeo_3_2.partition_index,
-                        eeo_3_2.partition_size,
-                        eeo_3_2.offset_lag,
-                        eeo_3_2.is_future_key,
-                    ) = _S_iqqo.unpack_from(buf, pos)
-                    pos += 21
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_3_2._unknown_tags = None
-                    else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topics = vo_3
-    o.total_bytes, o.usable_bytes = _S_qq.unpack_from(buf, pos)
-    pos += 16
-    o.is_cordoned = False
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeLogDirsResult_4(o: DescribeLogDirsResult, out: list[_Buffer]) -> None:
@@ -822,13 +490,13 @@ def _e_DescribeLogDirsResult_4(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_cstr(o.log_dir))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_DescribeLogDirsTopic_2(e3, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DescribeLogDirsTopic_2(e_topics, out)
     w(_S_qq.pack(o.total_bytes, o.usable_bytes))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -836,115 +504,18 @@ def _e_DescribeLogDirsResult_4(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsResult_5(buf: bytes, pos: int) -> tuple[DescribeLogDirsResult, int]:
-    """Decode DescribeLogDirsResult at version 5."""
-    blen = len(buf)
-    o = _new_object(DescribeLogDirsResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("LogDir")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.log_dir = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Topics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[DescribeLogDirsTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(DescribeLogDirsTopic)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
-                pos += 1
-            else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
-            else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
-                pos += 1
-            else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
-                raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
-            else:
-                veo_3_2: list[DescribeLogDirsPartition] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(DescribeLogDirsPartition)
-                    (
-                        eeo_3_2.partition_index,
-                        eeo_3_2.partition_size,
-                        eeo_3_2.offset_lag,
-                        eeo_3_2.is_future_key,
-                    ) = _S_iqqo.unpack_from(buf, pos)
-                    pos += 21
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_3_2._unknown_tags = None
-                    else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topics = vo_3
-    o.total_bytes, o.usable_bytes, o.is_cordoned = _S_qqo.unpack_from(buf, pos)
-    pos += 17
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_DescribeLogDirsResult_5(o: DescribeLogDirsResult, out: list[_Buffer]) -> None:
     """Encode DescribeLogDirsResult at version 5."""
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_cstr(o.log_dir))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_DescribeLogDirsTopic_2(e3, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DescribeLogDirsTopic_2(e_topics, out)
     w(_S_qqo.pack(o.total_bytes, o.usable_bytes, o.is_cordoned))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -965,81 +536,81 @@ def _d_DescribeLogDirsResponse_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsR
     elif n_results_o > blen - pos:
         raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DescribeLogDirsResult] = []
-        apo_2 = vo_2.append
+        v_results_o: list[DescribeLogDirsResult] = []
+        ap_results_o = v_results_o.append
         for _ in range(n_results_o):
-            eo_2 = _new_object(DescribeLogDirsResult)
-            eo_2.error_code, ln_log_dir_eo_2 = _S_hh.unpack_from(buf, pos)
+            o_results = _new_object(DescribeLogDirsResult)
+            o_results.error_code, ln_log_dir_o_results = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_log_dir_eo_2 < 0:
+            if ln_log_dir_o_results < 0:
                 raise (
                     _null_error("LogDir")
-                    if ln_log_dir_eo_2 == -1
-                    else _length_error(ln_log_dir_eo_2, pos, blen)
+                    if ln_log_dir_o_results == -1
+                    else _length_error(ln_log_dir_o_results, pos, blen)
                 )
-            elif pos + ln_log_dir_eo_2 > blen:
-                raise _length_error(ln_log_dir_eo_2, pos, blen)
+            elif pos + ln_log_dir_o_results > blen:
+                raise _length_error(ln_log_dir_o_results, pos, blen)
             else:
-                eo_2.log_dir = buf[pos : pos + ln_log_dir_eo_2].decode()
-                pos += ln_log_dir_eo_2
-            n_topics_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_results.log_dir = buf[pos : pos + ln_log_dir_o_results].decode()
+                pos += ln_log_dir_o_results
+            n_topics_o_results = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_topics_eo_2 < 0:
-                if n_topics_eo_2 != -1:
-                    raise _count_error(n_topics_eo_2, 0)
+            if n_topics_o_results < 0:
+                if n_topics_o_results != -1:
+                    raise _count_error(n_topics_o_results, 0)
                 raise _null_error("Topics")
-            elif n_topics_eo_2 > blen - pos:
-                raise _count_error(n_topics_eo_2, blen - pos)
+            elif n_topics_o_results > blen - pos:
+                raise _count_error(n_topics_o_results, blen - pos)
             else:
-                veo_2_4: list[DescribeLogDirsTopic] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_topics_eo_2):
-                    eeo_2_4 = _new_object(DescribeLogDirsTopic)
-                    ln_name_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                v_topics_o_results: list[DescribeLogDirsTopic] = []
+                ap_topics_o_results = v_topics_o_results.append
+                for _ in range(n_topics_o_results):
+                    o_results_topics = _new_object(DescribeLogDirsTopic)
+                    ln_name_o_results_topics = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_name_eeo_2_4 < 0:
+                    if ln_name_o_results_topics < 0:
                         raise (
                             _null_error("Name")
-                            if ln_name_eeo_2_4 == -1
-                            else _length_error(ln_name_eeo_2_4, pos, blen)
+                            if ln_name_o_results_topics == -1
+                            else _length_error(ln_name_o_results_topics, pos, blen)
                         )
-                    elif pos + ln_name_eeo_2_4 > blen:
-                        raise _length_error(ln_name_eeo_2_4, pos, blen)
+                    elif pos + ln_name_o_results_topics > blen:
+                        raise _length_error(ln_name_o_results_topics, pos, blen)
                     else:
-                        eeo_2_4.name = buf[pos : pos + ln_name_eeo_2_4].decode()
-                        pos += ln_name_eeo_2_4
-                    n_partitions_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
+                        o_results_topics.name = buf[pos : pos + ln_name_o_results_topics].decode()
+                        pos += ln_name_o_results_topics
+                    n_partitions_o_results_topics = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if n_partitions_eeo_2_4 < 0:
-                        if n_partitions_eeo_2_4 != -1:
-                            raise _count_error(n_partitions_eeo_2_4, 0)
+                    if n_partitions_o_results_topics < 0:
+                        if n_partitions_o_results_topics != -1:
+                            raise _count_error(n_partitions_o_results_topics, 0)
                         raise _null_error("Partitions")
-                    elif n_partitions_eeo_2_4 > blen - pos:
-                        raise _count_error(n_partitions_eeo_2_4, blen - pos)
+                    elif n_partitions_o_results_topics > blen - pos:
+                        raise _count_error(n_partitions_o_results_topics, blen - pos)
                     else:
-                        veeo_2_4_4: list[DescribeLogDirsPartition] = []
-                        apeeo_2_4_4 = veeo_2_4_4.append
-                        for _ in range(n_partitions_eeo_2_4):
-                            eeeo_2_4_4 = _new_object(DescribeLogDirsPartition)
+                        v_partitions_o_results_topics: list[DescribeLogDirsPartition] = []
+                        ap_partitions_o_results_topics = v_partitions_o_results_topics.append
+                        for _ in range(n_partitions_o_results_topics):
+                            o_results_topics_partitions = _new_object(DescribeLogDirsPartition)
                             (
-                                eeeo_2_4_4.partition_index,
-                                eeeo_2_4_4.partition_size,
-                                eeeo_2_4_4.offset_lag,
-                                eeeo_2_4_4.is_future_key,
+                                o_results_topics_partitions.partition_index,
+                                o_results_topics_partitions.partition_size,
+                                o_results_topics_partitions.offset_lag,
+                                o_results_topics_partitions.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
-                            eeeo_2_4_4._unknown_tags = None
-                            apeeo_2_4_4(eeeo_2_4_4)
-                        eeo_2_4.partitions = veeo_2_4_4
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.topics = veo_2_4
-            eo_2.total_bytes = -1
-            eo_2.usable_bytes = -1
-            eo_2.is_cordoned = False
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.results = vo_2
+                            o_results_topics_partitions._unknown_tags = None
+                            ap_partitions_o_results_topics(o_results_topics_partitions)
+                        o_results_topics.partitions = v_partitions_o_results_topics
+                    o_results_topics._unknown_tags = None
+                    ap_topics_o_results(o_results_topics)
+                o_results.topics = v_topics_o_results
+            o_results.total_bytes = -1
+            o_results.usable_bytes = -1
+            o_results.is_cordoned = False
+            o_results._unknown_tags = None
+            ap_results_o(o_results)
+        o.results = v_results_o
     o.error_code = 0
     o._unknown_tags = None
     return o, pos
@@ -1051,13 +622,13 @@ def _e_DescribeLogDirsResponse_1(o: DescribeLogDirsResponse, out: list[_Buffer])
         raise _tags_unsupported("DescribeLogDirsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_DescribeLogDirsResult_1(e2, out)
+        w(_S_i.pack(len(a_results)))
+        for e_results in a_results:
+            _e_DescribeLogDirsResult_1(e_results, out)
 
 
 def _d_DescribeLogDirsResponse_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsResponse, int]:
@@ -1066,116 +637,118 @@ def _d_DescribeLogDirsResponse_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsR
     o = _new_object(DescribeLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DescribeLogDirsResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeLogDirsResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_results_o: list[DescribeLogDirsResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(DescribeLogDirsResult)
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_log_dir_o_results = buf[pos]
+            if ln_log_dir_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_log_dir_o_results, pos = _read_uvarint(buf, pos)
+            ln_log_dir_o_results -= 1
+            if ln_log_dir_o_results < 0:
                 raise _null_error("LogDir")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_log_dir_o_results > blen:
+                raise _length_error(ln_log_dir_o_results, pos, blen)
             else:
-                eo_2.log_dir = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
+                o_results.log_dir = buf[pos : pos + ln_log_dir_o_results].decode()
+                pos += ln_log_dir_o_results
+            n_topics_o_results = buf[pos]
+            if n_topics_o_results < 0x80:
                 pos += 1
             else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
+                n_topics_o_results, pos = _read_uvarint(buf, pos)
+            n_topics_o_results -= 1
+            if n_topics_o_results < 0:
+                if n_topics_o_results != -1:
+                    raise _count_error(n_topics_o_results, 0)
                 raise _null_error("Topics")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
+            elif n_topics_o_results > blen - pos:
+                raise _count_error(n_topics_o_results, blen - pos)
             else:
-                veo_2_3: list[DescribeLogDirsTopic] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(DescribeLogDirsTopic)
-                    lneeo_2_3_1 = buf[pos]
-                    if lneeo_2_3_1 < 0x80:
+                v_topics_o_results: list[DescribeLogDirsTopic] = []
+                ap_topics_o_results = v_topics_o_results.append
+                for _ in range(n_topics_o_results):
+                    o_results_topics = _new_object(DescribeLogDirsTopic)
+                    ln_name_o_results_topics = buf[pos]
+                    if ln_name_o_results_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_1 -= 1
-                    if lneeo_2_3_1 < 0:
+                        ln_name_o_results_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_results_topics -= 1
+                    if ln_name_o_results_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_3_1 > blen:
-                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    elif pos + ln_name_o_results_topics > blen:
+                        raise _length_error(ln_name_o_results_topics, pos, blen)
                     else:
-                        eeo_2_3.name = buf[pos : pos + lneeo_2_3_1].decode()
-                        pos += lneeo_2_3_1
-                    neeo_2_3_2 = buf[pos]
-                    if neeo_2_3_2 < 0x80:
+                        o_results_topics.name = buf[pos : pos + ln_name_o_results_topics].decode()
+                        pos += ln_name_o_results_topics
+                    n_partitions_o_results_topics = buf[pos]
+                    if n_partitions_o_results_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_3_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_3_2 -= 1
-                    if neeo_2_3_2 < 0:
-                        if neeo_2_3_2 != -1:
-                            raise _count_error(neeo_2_3_2, 0)
+                        n_partitions_o_results_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_results_topics -= 1
+                    if n_partitions_o_results_topics < 0:
+                        if n_partitions_o_results_topics != -1:
+                            raise _count_error(n_partitions_o_results_topics, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_3_2 > blen - pos:
-                        raise _count_error(neeo_2_3_2, blen - pos)
+                    elif n_partitions_o_results_topics > blen - pos:
+                        raise _count_error(n_partitions_o_results_topics, blen - pos)
                     else:
-                        veeo_2_3_2: list[DescribeLogDirsPartition] = []
-                        apeeo_2_3_2 = veeo_2_3_2.append
-                        for _ in range(neeo_2_3_2):
-                            eeeo_2_3_2 = _new_object(DescribeLogDirsPartition)
+                        v_partitions_o_results_topics: list[DescribeLogDirsPartition] = []
+                        ap_partitions_o_results_topics = v_partitions_o_results_topics.append
+                        for _ in range(n_partitions_o_results_topics):
+                            o_results_topics_partitions = _new_object(DescribeLogDirsPartition)
                             (
-                                eeeo_2_3_2.partition_index,
-                                eeeo_2_3_2.partition_size,
-                                eeeo_2_3_2.offset_lag,
-                                eeeo_2_3_2.is_future_key,
+                                o_results_topics_partitions.partition_index,
+                                o_results_topics_partitions.partition_size,
+                                o_results_topics_partitions.offset_lag,
+                                o_results_topics_partitions.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_3_2._unknown_tags = None
+                                o_results_topics_partitions._unknown_tags = None
                             else:
-                                eeeo_2_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_3_2(eeeo_2_3_2)
-                        eeo_2_3.partitions = veeo_2_3_2
+                                o_results_topics_partitions._unknown_tags, pos = _read_unknown_tags(
+                                    buf, pos
+                                )
+                            ap_partitions_o_results_topics(o_results_topics_partitions)
+                        o_results_topics.partitions = v_partitions_o_results_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_3._unknown_tags = None
+                        o_results_topics._unknown_tags = None
                     else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.topics = veo_2_3
-            eo_2.total_bytes = -1
-            eo_2.usable_bytes = -1
-            eo_2.is_cordoned = False
+                        o_results_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_results(o_results_topics)
+                o_results.topics = v_topics_o_results
+            o_results.total_bytes = -1
+            o_results.usable_bytes = -1
+            o_results.is_cordoned = False
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     o.error_code = 0
     if buf[pos] == 0:
         pos += 1
@@ -1189,13 +762,13 @@ def _e_DescribeLogDirsResponse_2(o: DescribeLogDirsResponse, out: list[_Buffer])
     """Encode DescribeLogDirsResponse at version 2."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeLogDirsResult_2(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_DescribeLogDirsResult_2(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1208,116 +781,118 @@ def _d_DescribeLogDirsResponse_3(buf: bytes, pos: int) -> tuple[DescribeLogDirsR
     o = _new_object(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DescribeLogDirsResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeLogDirsResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_results_o: list[DescribeLogDirsResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(DescribeLogDirsResult)
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_log_dir_o_results = buf[pos]
+            if ln_log_dir_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_log_dir_o_results, pos = _read_uvarint(buf, pos)
+            ln_log_dir_o_results -= 1
+            if ln_log_dir_o_results < 0:
                 raise _null_error("LogDir")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_log_dir_o_results > blen:
+                raise _length_error(ln_log_dir_o_results, pos, blen)
             else:
-                eo_2.log_dir = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
+                o_results.log_dir = buf[pos : pos + ln_log_dir_o_results].decode()
+                pos += ln_log_dir_o_results
+            n_topics_o_results = buf[pos]
+            if n_topics_o_results < 0x80:
                 pos += 1
             else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
+                n_topics_o_results, pos = _read_uvarint(buf, pos)
+            n_topics_o_results -= 1
+            if n_topics_o_results < 0:
+                if n_topics_o_results != -1:
+                    raise _count_error(n_topics_o_results, 0)
                 raise _null_error("Topics")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
+            elif n_topics_o_results > blen - pos:
+                raise _count_error(n_topics_o_results, blen - pos)
             else:
-                veo_2_3: list[DescribeLogDirsTopic] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(DescribeLogDirsTopic)
-                    lneeo_2_3_1 = buf[pos]
-                    if lneeo_2_3_1 < 0x80:
+                v_topics_o_results: list[DescribeLogDirsTopic] = []
+                ap_topics_o_results = v_topics_o_results.append
+                for _ in range(n_topics_o_results):
+                    o_results_topics = _new_object(DescribeLogDirsTopic)
+                    ln_name_o_results_topics = buf[pos]
+                    if ln_name_o_results_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_1 -= 1
-                    if lneeo_2_3_1 < 0:
+                        ln_name_o_results_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_results_topics -= 1
+                    if ln_name_o_results_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_3_1 > blen:
-                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    elif pos + ln_name_o_results_topics > blen:
+                        raise _length_error(ln_name_o_results_topics, pos, blen)
                     else:
-                        eeo_2_3.name = buf[pos : pos + lneeo_2_3_1].decode()
-                        pos += lneeo_2_3_1
-                    neeo_2_3_2 = buf[pos]
-                    if neeo_2_3_2 < 0x80:
+                        o_results_topics.name = buf[pos : pos + ln_name_o_results_topics].decode()
+                        pos += ln_name_o_results_topics
+                    n_partitions_o_results_topics = buf[pos]
+                    if n_partitions_o_results_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_3_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_3_2 -= 1
-                    if neeo_2_3_2 < 0:
-                        if neeo_2_3_2 != -1:
-                            raise _count_error(neeo_2_3_2, 0)
+                        n_partitions_o_results_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_results_topics -= 1
+                    if n_partitions_o_results_topics < 0:
+                        if n_partitions_o_results_topics != -1:
+                            raise _count_error(n_partitions_o_results_topics, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_3_2 > blen - pos:
-                        raise _count_error(neeo_2_3_2, blen - pos)
+                    elif n_partitions_o_results_topics > blen - pos:
+                        raise _count_error(n_partitions_o_results_topics, blen - pos)
                     else:
-                        veeo_2_3_2: list[DescribeLogDirsPartition] = []
-                        apeeo_2_3_2 = veeo_2_3_2.append
-                        for _ in range(neeo_2_3_2):
-                            eeeo_2_3_2 = _new_object(DescribeLogDirsPartition)
+                        v_partitions_o_results_topics: list[DescribeLogDirsPartition] = []
+                        ap_partitions_o_results_topics = v_partitions_o_results_topics.append
+                        for _ in range(n_partitions_o_results_topics):
+                            o_results_topics_partitions = _new_object(DescribeLogDirsPartition)
                             (
-                                eeeo_2_3_2.partition_index,
-                                eeeo_2_3_2.partition_size,
-                                eeeo_2_3_2.offset_lag,
-                                eeeo_2_3_2.is_future_key,
+                                o_results_topics_partitions.partition_index,
+                                o_results_topics_partitions.partition_size,
+                                o_results_topics_partitions.offset_lag,
+                                o_results_topics_partitions.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_3_2._unknown_tags = None
+                                o_results_topics_partitions._unknown_tags = None
                             else:
-                                eeeo_2_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_3_2(eeeo_2_3_2)
-                        eeo_2_3.partitions = veeo_2_3_2
+                                o_results_topics_partitions._unknown_tags, pos = _read_unknown_tags(
+                                    buf, pos
+                                )
+                            ap_partitions_o_results_topics(o_results_topics_partitions)
+                        o_results_topics.partitions = v_partitions_o_results_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_3._unknown_tags = None
+                        o_results_topics._unknown_tags = None
                     else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.topics = veo_2_3
-            eo_2.total_bytes = -1
-            eo_2.usable_bytes = -1
-            eo_2.is_cordoned = False
+                        o_results_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_results(o_results_topics)
+                o_results.topics = v_topics_o_results
+            o_results.total_bytes = -1
+            o_results.usable_bytes = -1
+            o_results.is_cordoned = False
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1330,13 +905,13 @@ def _e_DescribeLogDirsResponse_3(o: DescribeLogDirsResponse, out: list[_Buffer])
     """Encode DescribeLogDirsResponse at version 3."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeLogDirsResult_2(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_DescribeLogDirsResult_2(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1349,116 +924,118 @@ def _d_DescribeLogDirsResponse_4(buf: bytes, pos: int) -> tuple[DescribeLogDirsR
     o = _new_object(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DescribeLogDirsResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeLogDirsResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_results_o: list[DescribeLogDirsResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(DescribeLogDirsResult)
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_log_dir_o_results = buf[pos]
+            if ln_log_dir_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_log_dir_o_results, pos = _read_uvarint(buf, pos)
+            ln_log_dir_o_results -= 1
+            if ln_log_dir_o_results < 0:
                 raise _null_error("LogDir")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_log_dir_o_results > blen:
+                raise _length_error(ln_log_dir_o_results, pos, blen)
             else:
-                eo_2.log_dir = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
+                o_results.log_dir = buf[pos : pos + ln_log_dir_o_results].decode()
+                pos += ln_log_dir_o_results
+            n_topics_o_results = buf[pos]
+            if n_topics_o_results < 0x80:
                 pos += 1
             else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
+                n_topics_o_results, pos = _read_uvarint(buf, pos)
+            n_topics_o_results -= 1
+            if n_topics_o_results < 0:
+                if n_topics_o_results != -1:
+                    raise _count_error(n_topics_o_results, 0)
                 raise _null_error("Topics")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
+            elif n_topics_o_results > blen - pos:
+                raise _count_error(n_topics_o_results, blen - pos)
             else:
-                veo_2_3: list[DescribeLogDirsTopic] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(DescribeLogDirsTopic)
-                    lneeo_2_3_1 = buf[pos]
-                    if lneeo_2_3_1 < 0x80:
+                v_topics_o_results: list[DescribeLogDirsTopic] = []
+                ap_topics_o_results = v_topics_o_results.append
+                for _ in range(n_topics_o_results):
+                    o_results_topics = _new_object(DescribeLogDirsTopic)
+                    ln_name_o_results_topics = buf[pos]
+                    if ln_name_o_results_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_1 -= 1
-                    if lneeo_2_3_1 < 0:
+                        ln_name_o_results_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_results_topics -= 1
+                    if ln_name_o_results_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_3_1 > blen:
-                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    elif pos + ln_name_o_results_topics > blen:
+                        raise _length_error(ln_name_o_results_topics, pos, blen)
                     else:
-                        eeo_2_3.name = buf[pos : pos + lneeo_2_3_1].decode()
-                        pos += lneeo_2_3_1
-                    neeo_2_3_2 = buf[pos]
-                    if neeo_2_3_2 < 0x80:
+                        o_results_topics.name = buf[pos : pos + ln_name_o_results_topics].decode()
+                        pos += ln_name_o_results_topics
+                    n_partitions_o_results_topics = buf[pos]
+                    if n_partitions_o_results_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_3_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_3_2 -= 1
-                    if neeo_2_3_2 < 0:
-                        if neeo_2_3_2 != -1:
-                            raise _count_error(neeo_2_3_2, 0)
+                        n_partitions_o_results_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_results_topics -= 1
+                    if n_partitions_o_results_topics < 0:
+                        if n_partitions_o_results_topics != -1:
+                            raise _count_error(n_partitions_o_results_topics, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_3_2 > blen - pos:
-                        raise _count_error(neeo_2_3_2, blen - pos)
+                    elif n_partitions_o_results_topics > blen - pos:
+                        raise _count_error(n_partitions_o_results_topics, blen - pos)
                     else:
-                        veeo_2_3_2: list[DescribeLogDirsPartition] = []
-                        apeeo_2_3_2 = veeo_2_3_2.append
-                        for _ in range(neeo_2_3_2):
-                            eeeo_2_3_2 = _new_object(DescribeLogDirsPartition)
+                        v_partitions_o_results_topics: list[DescribeLogDirsPartition] = []
+                        ap_partitions_o_results_topics = v_partitions_o_results_topics.append
+                        for _ in range(n_partitions_o_results_topics):
+                            o_results_topics_partitions = _new_object(DescribeLogDirsPartition)
                             (
-                                eeeo_2_3_2.partition_index,
-                                eeeo_2_3_2.partition_size,
-                                eeeo_2_3_2.offset_lag,
-                                eeeo_2_3_2.is_future_key,
+                                o_results_topics_partitions.partition_index,
+                                o_results_topics_partitions.partition_size,
+                                o_results_topics_partitions.offset_lag,
+                                o_results_topics_partitions.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_3_2._unknown_tags = None
+                                o_results_topics_partitions._unknown_tags = None
                             else:
-                                eeeo_2_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_3_2(eeeo_2_3_2)
-                        eeo_2_3.partitions = veeo_2_3_2
+                                o_results_topics_partitions._unknown_tags, pos = _read_unknown_tags(
+                                    buf, pos
+                                )
+                            ap_partitions_o_results_topics(o_results_topics_partitions)
+                        o_results_topics.partitions = v_partitions_o_results_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_3._unknown_tags = None
+                        o_results_topics._unknown_tags = None
                     else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.topics = veo_2_3
-            eo_2.total_bytes, eo_2.usable_bytes = _S_qq.unpack_from(buf, pos)
+                        o_results_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_results(o_results_topics)
+                o_results.topics = v_topics_o_results
+            o_results.total_bytes, o_results.usable_bytes = _S_qq.unpack_from(buf, pos)
             pos += 16
-            eo_2.is_cordoned = False
+            o_results.is_cordoned = False
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1471,13 +1048,13 @@ def _e_DescribeLogDirsResponse_4(o: DescribeLogDirsResponse, out: list[_Buffer])
     """Encode DescribeLogDirsResponse at version 4."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeLogDirsResult_4(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_DescribeLogDirsResult_4(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1490,115 +1067,119 @@ def _d_DescribeLogDirsResponse_5(buf: bytes, pos: int) -> tuple[DescribeLogDirsR
     o = _new_object(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_2: list[DescribeLogDirsResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeLogDirsResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_results_o: list[DescribeLogDirsResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(DescribeLogDirsResult)
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_log_dir_o_results = buf[pos]
+            if ln_log_dir_o_results < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_log_dir_o_results, pos = _read_uvarint(buf, pos)
+            ln_log_dir_o_results -= 1
+            if ln_log_dir_o_results < 0:
                 raise _null_error("LogDir")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_log_dir_o_results > blen:
+                raise _length_error(ln_log_dir_o_results, pos, blen)
             else:
-                eo_2.log_dir = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
+                o_results.log_dir = buf[pos : pos + ln_log_dir_o_results].decode()
+                pos += ln_log_dir_o_results
+            n_topics_o_results = buf[pos]
+            if n_topics_o_results < 0x80:
                 pos += 1
             else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
+                n_topics_o_results, pos = _read_uvarint(buf, pos)
+            n_topics_o_results -= 1
+            if n_topics_o_results < 0:
+                if n_topics_o_results != -1:
+                    raise _count_error(n_topics_o_results, 0)
                 raise _null_error("Topics")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
+            elif n_topics_o_results > blen - pos:
+                raise _count_error(n_topics_o_results, blen - pos)
             else:
-                veo_2_3: list[DescribeLogDirsTopic] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(DescribeLogDirsTopic)
-                    lneeo_2_3_1 = buf[pos]
-                    if lneeo_2_3_1 < 0x80:
+                v_topics_o_results: list[DescribeLogDirsTopic] = []
+                ap_topics_o_results = v_topics_o_results.append
+                for _ in range(n_topics_o_results):
+                    o_results_topics = _new_object(DescribeLogDirsTopic)
+                    ln_name_o_results_topics = buf[pos]
+                    if ln_name_o_results_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_1 -= 1
-                    if lneeo_2_3_1 < 0:
+                        ln_name_o_results_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_results_topics -= 1
+                    if ln_name_o_results_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_3_1 > blen:
-                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    elif pos + ln_name_o_results_topics > blen:
+                        raise _length_error(ln_name_o_results_topics, pos, blen)
                     else:
-                        eeo_2_3.name = buf[pos : pos + lneeo_2_3_1].decode()
-                        pos += lneeo_2_3_1
-                    neeo_2_3_2 = buf[pos]
-                    if neeo_2_3_2 < 0x80:
+                        o_results_topics.name = buf[pos : pos + ln_name_o_results_topics].decode()
+                        pos += ln_name_o_results_topics
+                    n_partitions_o_results_topics = buf[pos]
+                    if n_partitions_o_results_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_3_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_3_2 -= 1
-                    if neeo_2_3_2 < 0:
-                        if neeo_2_3_2 != -1:
-                            raise _count_error(neeo_2_3_2, 0)
+                        n_partitions_o_results_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_results_topics -= 1
+                    if n_partitions_o_results_topics < 0:
+                        if n_partitions_o_results_topics != -1:
+                            raise _count_error(n_partitions_o_results_topics, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_3_2 > blen - pos:
-                        raise _count_error(neeo_2_3_2, blen - pos)
+                    elif n_partitions_o_results_topics > blen - pos:
+                        raise _count_error(n_partitions_o_results_topics, blen - pos)
                     else:
-                        veeo_2_3_2: list[DescribeLogDirsPartition] = []
-                        apeeo_2_3_2 = veeo_2_3_2.append
-                        for _ in range(neeo_2_3_2):
-                            eeeo_2_3_2 = _new_object(DescribeLogDirsPartition)
+                        v_partitions_o_results_topics: list[DescribeLogDirsPartition] = []
+                        ap_partitions_o_results_topics = v_partitions_o_results_topics.append
+                        for _ in range(n_partitions_o_results_topics):
+                            o_results_topics_partitions = _new_object(DescribeLogDirsPartition)
                             (
-                                eeeo_2_3_2.partition_index,
-                                eeeo_2_3_2.partition_size,
-                                eeeo_2_3_2.offset_lag,
-                                eeeo_2_3_2.is_future_key,
+                                o_results_topics_partitions.partition_index,
+                                o_results_topics_partitions.partition_size,
+                                o_results_topics_partitions.offset_lag,
+                                o_results_topics_partitions.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_3_2._unknown_tags = None
+                                o_results_topics_partitions._unknown_tags = None
                             else:
-                                eeeo_2_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_3_2(eeeo_2_3_2)
-                        eeo_2_3.partitions = veeo_2_3_2
+                                o_results_topics_partitions._unknown_tags, pos = _read_unknown_tags(
+                                    buf, pos
+                                )
+                            ap_partitions_o_results_topics(o_results_topics_partitions)
+                        o_results_topics.partitions = v_partitions_o_results_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_3._unknown_tags = None
+                        o_results_topics._unknown_tags = None
                     else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.topics = veo_2_3
-            eo_2.total_bytes, eo_2.usable_bytes, eo_2.is_cordoned = _S_qqo.unpack_from(buf, pos)
+                        o_results_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_results(o_results_topics)
+                o_results.topics = v_topics_o_results
+            o_results.total_bytes, o_results.usable_bytes, o_results.is_cordoned = (
+                _S_qqo.unpack_from(buf, pos)
+            )
             pos += 17
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.results = vo_2
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1611,13 +1192,13 @@ def _e_DescribeLogDirsResponse_5(o: DescribeLogDirsResponse, out: list[_Buffer])
     """Encode DescribeLogDirsResponse at version 5."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.results
-    if a2 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeLogDirsResult_5(e2, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_DescribeLogDirsResult_5(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
 from .describe_producers_response import DescribeProducersResponse
 
 __all__ = [
@@ -43,7 +44,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class TopicRequest(_Struct):
-    """The topics to list producers for.
+    """The topics to list producers for. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -55,28 +56,42 @@ class TopicRequest(_Struct):
         "partition_indexes": "v0+: The indexes of the partitions to list producers for.",
     }
 
-    name: str
+    name: TopicName
     partition_indexes: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_indexes",
-            "partitionIndexes",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partition_indexes",
+            json_name="partitionIndexes",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partition_indexes: list[int] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _EMPTY else partition_indexes
         self._unknown_tags = None
@@ -105,73 +120,38 @@ class DescribeProducersRequest(_Request[DescribeProducersResponse]):
     RESPONSE: ClassVar[type[_Message]] = DescribeProducersResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicRequest",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicRequest,
+            name="topics",
+            json_name="topics",
+            type="[]TopicRequest",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicRequest,
         ),
     )
 
-    def __init__(self, topics: list[TopicRequest] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topics: list[TopicRequest] = _EMPTY,
+    ) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_TopicRequest_0(buf: bytes, pos: int) -> tuple[TopicRequest, int]:
-    """Decode TopicRequest at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partition_indexes_o = buf[pos]
-    if n_partition_indexes_o < 0x80:
-        pos += 1
-    else:
-        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
-    n_partition_indexes_o -= 1
-    if n_partition_indexes_o < 0:
-        if n_partition_indexes_o != -1:
-            raise _count_error(n_partition_indexes_o, 0)
-        raise _null_error("PartitionIndexes")
-    else:
-        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
-        pos += 4 * n_partition_indexes_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicRequest_0(o: TopicRequest, out: list[_Buffer]) -> None:
     """Encode TopicRequest at version 0."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partition_indexes
-    if a2 is None:
+    a_partition_indexes = o.partition_indexes
+    if a_partition_indexes is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partition_indexes) + 1))
+        w(_A_Ni[len(a_partition_indexes)].pack(*a_partition_indexes))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -182,56 +162,58 @@ def _d_DescribeProducersRequest_0(buf: bytes, pos: int) -> tuple[DescribeProduce
     """Decode DescribeProducersRequest at version 0."""
     blen = len(buf)
     o = _new_object(DescribeProducersRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[TopicRequest] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TopicRequest)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_topics_o: list[TopicRequest] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicRequest)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            n_partition_indexes_eo_1 = buf[pos]
-            if n_partition_indexes_eo_1 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partition_indexes_o_topics = buf[pos]
+            if n_partition_indexes_o_topics < 0x80:
                 pos += 1
             else:
-                n_partition_indexes_eo_1, pos = _read_uvarint(buf, pos)
-            n_partition_indexes_eo_1 -= 1
-            if n_partition_indexes_eo_1 < 0:
-                if n_partition_indexes_eo_1 != -1:
-                    raise _count_error(n_partition_indexes_eo_1, 0)
+                n_partition_indexes_o_topics, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_o_topics -= 1
+            if n_partition_indexes_o_topics < 0:
+                if n_partition_indexes_o_topics != -1:
+                    raise _count_error(n_partition_indexes_o_topics, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_1.partition_indexes = [*_A_Ni[n_partition_indexes_eo_1].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_1
+                o_topics.partition_indexes = [
+                    *_A_Ni[n_partition_indexes_o_topics].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partition_indexes_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -243,13 +225,13 @@ def _d_DescribeProducersRequest_0(buf: bytes, pos: int) -> tuple[DescribeProduce
 def _e_DescribeProducersRequest_0(o: DescribeProducersRequest, out: list[_Buffer]) -> None:
     """Encode DescribeProducersRequest at version 0."""
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TopicRequest_0(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicRequest_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId, TopicName
+
 __all__ = [
     "ProducerState",
     "PartitionResponse",
@@ -45,7 +47,7 @@ _S_qiiqiq = _struct.Struct(">qiiqiq")
 
 
 class ProducerState(_Struct):
-    """The active producers for the partition.
+    """The active producers for the partition. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         producer_id (v0+): The producer id.
@@ -65,7 +67,7 @@ class ProducerState(_Struct):
         "current_txn_start_offset": "v0+: The current transaction start offset of the producer.",
     }
 
-    producer_id: int
+    producer_id: ProducerId
     producer_epoch: int
     last_sequence: int
     last_timestamp: int
@@ -73,88 +75,88 @@ class ProducerState(_Struct):
     current_txn_start_offset: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_epoch",
-            "producerEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_epoch",
+            json_name="producerEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "last_sequence",
-            "lastSequence",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="last_sequence",
+            json_name="lastSequence",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "last_timestamp",
-            "lastTimestamp",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="last_timestamp",
+            json_name="lastTimestamp",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "coordinator_epoch",
-            "coordinatorEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="coordinator_epoch",
+            json_name="coordinatorEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "current_txn_start_offset",
-            "currentTxnStartOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="current_txn_start_offset",
+            json_name="currentTxnStartOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        producer_id: int = 0,
+        producer_id: ProducerId = 0,
         producer_epoch: int = 0,
         last_sequence: int = -1,
         last_timestamp: int = -1,
@@ -171,7 +173,7 @@ class ProducerState(_Struct):
 
 
 class PartitionResponse(_Struct):
-    """Each partition in the response.
+    """Each partition in the response. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -193,46 +195,56 @@ class PartitionResponse(_Struct):
     active_producers: list[ProducerState]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "active_producers",
-            "activeProducers",
-            "[]ProducerState",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ProducerState,
+            name="active_producers",
+            json_name="activeProducers",
+            type="[]ProducerState",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ProducerState,
         ),
     )
 
@@ -251,7 +263,7 @@ class PartitionResponse(_Struct):
 
 
 class TopicResponse(_Struct):
-    """Each topic in the response.
+    """Each topic in the response. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -263,28 +275,42 @@ class TopicResponse(_Struct):
         "partitions": "v0+: Each partition in the response.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[PartitionResponse]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionResponse,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionResponse,
         ),
     )
 
-    def __init__(self, name: str = "", partitions: list[PartitionResponse] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partitions: list[PartitionResponse] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -315,58 +341,41 @@ class DescribeProducersResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicResponse,
+            name="topics",
+            json_name="topics",
+            type="[]TopicResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicResponse,
         ),
     )
 
-    def __init__(self, throttle_time_ms: int = 0, topics: list[TopicResponse] = _EMPTY) -> None:
+    def __init__(
+        self,
+        throttle_time_ms: int = 0,
+        topics: list[TopicResponse] = _EMPTY,
+    ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_ProducerState_0(buf: bytes, pos: int) -> tuple[ProducerState, int]:
-    """Decode ProducerState at version 0."""
-    blen = len(buf)
-    o = _new_object(ProducerState)
-    (
-        o.producer_id,
-        o.producer_epoch,
-        o.last_sequence,
-        o.last_timestamp,
-        o.coordinator_epoch,
-        o.current_txn_start_offset,
-    ) = _S_qiiqiq.unpack_from(buf, pos)
-    pos += 36
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ProducerState_0(o: ProducerState, out: list[_Buffer]) -> None:
@@ -388,192 +397,35 @@ def _e_ProducerState_0(o: ProducerState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionResponse_0(buf: bytes, pos: int) -> tuple[PartitionResponse, int]:
-    """Decode PartitionResponse at version 0."""
-    blen = len(buf)
-    o = _new_object(PartitionResponse)
-    o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("ActiveProducers")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[ProducerState] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ProducerState)
-            (
-                eo_3.producer_id,
-                eo_3.producer_epoch,
-                eo_3.last_sequence,
-                eo_3.last_timestamp,
-                eo_3.coordinator_epoch,
-                eo_3.current_txn_start_offset,
-            ) = _S_qiiqiq.unpack_from(buf, pos)
-            pos += 36
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.active_producers = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_PartitionResponse_0(o: PartitionResponse, out: list[_Buffer]) -> None:
     """Encode PartitionResponse at version 0."""
     w = out.append
     w(_S_ih.pack(o.partition_index, o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.active_producers
-    if a3 is None:
+    a_active_producers = o.active_producers
+    if a_active_producers is None:
         raise _null_value("ActiveProducers")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ProducerState_0(e3, out)
+        w(_uvarint(len(a_active_producers) + 1))
+        for e_active_producers in a_active_producers:
+            _e_ProducerState_0(e_active_producers, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicResponse_0(buf: bytes, pos: int) -> tuple[TopicResponse, int]:
-    """Decode TopicResponse at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicResponse)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionResponse)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
-                pos += 1
-            else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("ActiveProducers")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
-            else:
-                veo_2_3: list[ProducerState] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(ProducerState)
-                    (
-                        eeo_2_3.producer_id,
-                        eeo_2_3.producer_epoch,
-                        eeo_2_3.last_sequence,
-                        eeo_2_3.last_timestamp,
-                        eeo_2_3.coordinator_epoch,
-                        eeo_2_3.current_txn_start_offset,
-                    ) = _S_qiiqiq.unpack_from(buf, pos)
-                    pos += 36
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_3._unknown_tags = None
-                    else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.active_producers = veo_2_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicResponse_0(o: TopicResponse, out: list[_Buffer]) -> None:
     """Encode TopicResponse at version 0."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionResponse_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionResponse_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -586,115 +438,127 @@ def _d_DescribeProducersResponse_0(buf: bytes, pos: int) -> tuple[DescribeProduc
     o = _new_object(DescribeProducersResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicResponse)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[TopicResponse] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicResponse)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionResponse] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionResponse)
-                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_topics: list[PartitionResponse] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionResponse)
+                    o_topics_partitions.partition_index, o_topics_partitions.error_code = (
+                        _S_ih.unpack_from(buf, pos)
+                    )
                     pos += 6
-                    lneeo_2_2_2 = buf[pos]
-                    if lneeo_2_2_2 < 0x80:
+                    ln_error_message_o_topics_partitions = buf[pos]
+                    if ln_error_message_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_2 -= 1
-                    if lneeo_2_2_2 < 0:
-                        eeo_2_2.error_message = None
-                    elif pos + lneeo_2_2_2 > blen:
-                        raise _length_error(lneeo_2_2_2, pos, blen)
+                        ln_error_message_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    ln_error_message_o_topics_partitions -= 1
+                    if ln_error_message_o_topics_partitions < 0:
+                        o_topics_partitions.error_message = None
+                    elif pos + ln_error_message_o_topics_partitions > blen:
+                        raise _length_error(ln_error_message_o_topics_partitions, pos, blen)
                     else:
-                        eeo_2_2.error_message = buf[pos : pos + lneeo_2_2_2].decode()
-                        pos += lneeo_2_2_2
-                    neeo_2_2_3 = buf[pos]
-                    if neeo_2_2_3 < 0x80:
+                        o_topics_partitions.error_message = buf[
+                            pos : pos + ln_error_message_o_topics_partitions
+                        ].decode()
+                        pos += ln_error_message_o_topics_partitions
+                    n_active_producers_o_topics_partitions = buf[pos]
+                    if n_active_producers_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_3 -= 1
-                    if neeo_2_2_3 < 0:
-                        if neeo_2_2_3 != -1:
-                            raise _count_error(neeo_2_2_3, 0)
+                        n_active_producers_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_active_producers_o_topics_partitions -= 1
+                    if n_active_producers_o_topics_partitions < 0:
+                        if n_active_producers_o_topics_partitions != -1:
+                            raise _count_error(n_active_producers_o_topics_partitions, 0)
                         raise _null_error("ActiveProducers")
-                    elif neeo_2_2_3 > blen - pos:
-                        raise _count_error(neeo_2_2_3, blen - pos)
+                    elif n_active_producers_o_topics_partitions > blen - pos:
+                        raise _count_error(n_active_producers_o_topics_partitions, blen - pos)
                     else:
-                        veeo_2_2_3: list[ProducerState] = []
-                        apeeo_2_2_3 = veeo_2_2_3.append
-                        for _ in range(neeo_2_2_3):
-                            eeeo_2_2_3 = _new_object(ProducerState)
+                        v_active_producers_o_topics_partitions: list[ProducerState] = []
+                        ap_active_producers_o_topics_partitions = (
+                            v_active_producers_o_topics_partitions.append
+                        )
+                        for _ in range(n_active_producers_o_topics_partitions):
+                            o_topics_partitions_active_producers = _new_object(ProducerState)
                             (
-                                eeeo_2_2_3.producer_id,
-                                eeeo_2_2_3.producer_epoch,
-                                eeeo_2_2_3.last_sequence,
-                                eeeo_2_2_3.last_timestamp,
-                                eeeo_2_2_3.coordinator_epoch,
-                                eeeo_2_2_3.current_txn_start_offset,
+                                o_topics_partitions_active_producers.producer_id,
+                                o_topics_partitions_active_producers.producer_epoch,
+                                o_topics_partitions_active_producers.last_sequence,
+                                o_topics_partitions_active_producers.last_timestamp,
+                                o_topics_partitions_active_producers.coordinator_epoch,
+                                o_topics_partitions_active_producers.current_txn_start_offset,
                             ) = _S_qiiqiq.unpack_from(buf, pos)
                             pos += 36
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_3._unknown_tags = None
+                                o_topics_partitions_active_producers._unknown_tags = None
                             else:
-                                eeeo_2_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_3(eeeo_2_2_3)
-                        eeo_2_2.active_producers = veeo_2_2_3
+                                o_topics_partitions_active_producers._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_active_producers_o_topics_partitions(
+                                o_topics_partitions_active_producers
+                            )
+                        o_topics_partitions.active_producers = (
+                            v_active_producers_o_topics_partitions
+                        )
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -707,13 +571,13 @@ def _e_DescribeProducersResponse_0(o: DescribeProducersResponse, out: list[_Buff
     """Encode DescribeProducersResponse at version 0."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicResponse_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicResponse_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

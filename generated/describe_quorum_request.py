@@ -31,6 +31,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
 from .describe_quorum_response import DescribeQuorumResponse
 
 __all__ = [
@@ -43,7 +44,7 @@ _S_i = _struct.Struct(">i")
 
 
 class PartitionData(_Struct):
-    """The partitions to describe.
+    """The partitions to describe. In versions 0-2, flexible in 0-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -56,27 +57,30 @@ class PartitionData(_Struct):
     partition_index: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+    ) -> None:
         self.partition_index = partition_index
         self._unknown_tags = None
 
 
 class TopicData(_Struct):
-    """The topics to describe.
+    """The topics to describe. In versions 0-2, flexible in 0-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -88,38 +92,42 @@ class TopicData(_Struct):
         "partitions": "v0+: The partitions to describe.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
-    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_name: TopicName = "",
+        partitions: list[PartitionData] = _EMPTY,
+    ) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -148,37 +156,26 @@ class DescribeQuorumRequest(_Request[DescribeQuorumResponse]):
     RESPONSE: ClassVar[type[_Message]] = DescribeQuorumResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicData,
+            name="topics",
+            json_name="topics",
+            type="[]TopicData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicData,
         ),
     )
 
-    def __init__(self, topics: list[TopicData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topics: list[TopicData] = _EMPTY,
+    ) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at versions 0, 1, 2."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
@@ -191,68 +188,17 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at versions 0, 1, 2."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at versions 0, 1, 2."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -263,69 +209,69 @@ def _d_DescribeQuorumRequest_0(buf: bytes, pos: int) -> tuple[DescribeQuorumRequ
     """Decode DescribeQuorumRequest at versions 0, 1, 2."""
     blen = len(buf)
     o = _new_object(DescribeQuorumRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[TopicData] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TopicData)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_1.topic_name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_1_2: list[PartitionData] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(PartitionData)
-                    eeo_1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
+                    o_topics_partitions.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.partitions = veo_1_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -337,13 +283,13 @@ def _d_DescribeQuorumRequest_0(buf: bytes, pos: int) -> tuple[DescribeQuorumRequ
 def _e_DescribeQuorumRequest_0(o: DescribeQuorumRequest, out: list[_Buffer]) -> None:
     """Encode DescribeQuorumRequest at versions 0, 1, 2."""
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TopicData_0(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

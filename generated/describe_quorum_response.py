@@ -35,6 +35,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
+
 __all__ = [
     "ReplicaState",
     "PartitionData",
@@ -56,7 +58,7 @@ _S_qqq = _struct.Struct(">qqq")
 
 
 class ReplicaState(_Struct):
-    """The current voters of the partition.
+    """The current voters of the partition. In versions 0-2, flexible in 0-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         replica_id (v0+): The ID of the replica.
@@ -74,72 +76,82 @@ class ReplicaState(_Struct):
         "last_caught_up_timestamp": "v1+: The leader wall clock append time of the offset for which the follower made the most recent fetch request. This is reported as the current time for the leader and -1 if unknown for a voter.",
     }
 
-    replica_id: int
+    replica_id: BrokerId
     replica_directory_id: uuid.UUID
     log_end_offset: int
     last_fetch_timestamp: int
     last_caught_up_timestamp: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "replica_id", "replicaId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="replica_id",
+            json_name="replicaId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_directory_id",
-            "replicaDirectoryId",
-            "uuid",
-            (2, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="replica_directory_id",
+            json_name="replicaDirectoryId",
+            type="uuid",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "log_end_offset",
-            "logEndOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="log_end_offset",
+            json_name="logEndOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "last_fetch_timestamp",
-            "lastFetchTimestamp",
-            "int64",
-            (1, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="last_fetch_timestamp",
+            json_name="lastFetchTimestamp",
+            type="int64",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "last_caught_up_timestamp",
-            "lastCaughtUpTimestamp",
-            "int64",
-            (1, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="last_caught_up_timestamp",
+            json_name="lastCaughtUpTimestamp",
+            type="int64",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        replica_id: int = 0,
+        replica_id: BrokerId = 0,
         replica_directory_id: uuid.UUID = _ZERO_UUID,
         log_end_offset: int = 0,
         last_fetch_timestamp: int = -1,
@@ -154,7 +166,7 @@ class ReplicaState(_Struct):
 
 
 class PartitionData(_Struct):
-    """The partition data.
+    """The partition data. In versions 0-2, flexible in 0-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -181,95 +193,115 @@ class PartitionData(_Struct):
     partition_index: int
     error_code: int
     error_message: str | None
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
     high_watermark: int
     current_voters: list[ReplicaState]
     observers: list[ReplicaState]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (2, 32767),
-            (2, 32767),
-            None,
-            None,
-            "",
-            False,
-            True,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(2, 32767),
+            nullable_versions=(2, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "high_watermark",
-            "highWatermark",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="high_watermark",
+            json_name="highWatermark",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "current_voters",
-            "currentVoters",
-            "[]ReplicaState",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ReplicaState,
+            name="current_voters",
+            json_name="currentVoters",
+            type="[]ReplicaState",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ReplicaState,
         ),
         _FieldSchema(
-            "observers",
-            "observers",
-            "[]ReplicaState",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ReplicaState,
+            name="observers",
+            json_name="observers",
+            type="[]ReplicaState",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ReplicaState,
         ),
     )
 
@@ -278,7 +310,7 @@ class PartitionData(_Struct):
         partition_index: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
-        leader_id: int = 0,
+        leader_id: BrokerId = 0,
         leader_epoch: int = 0,
         high_watermark: int = 0,
         current_voters: list[ReplicaState] = _EMPTY,
@@ -296,7 +328,7 @@ class PartitionData(_Struct):
 
 
 class TopicData(_Struct):
-    """The response from the describe quorum API.
+    """The response from the describe quorum API. In versions 0-2, flexible in 0-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -308,45 +340,49 @@ class TopicData(_Struct):
         "partitions": "v0+: The partition data.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
-    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_name: TopicName = "",
+        partitions: list[PartitionData] = _EMPTY,
+    ) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class Listener(_Struct):
-    """The listeners of this controller.
+    """The listeners of this controller. In versions 2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v2+): The name of the endpoint.
@@ -365,15 +401,52 @@ class Listener(_Struct):
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (2, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (2, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (2, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        host: str = "",
+        port: int = 0,
+    ) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -381,7 +454,7 @@ class Listener(_Struct):
 
 
 class Node(_Struct):
-    """The nodes in the quorum.
+    """The nodes in the quorum. In versions 2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v2+): The ID of the associated node.
@@ -393,28 +466,42 @@ class Node(_Struct):
         "listeners": "v2+: The listeners of this controller.",
     }
 
-    node_id: int
+    node_id: BrokerId
     listeners: list[Listener]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "node_id", "nodeId", "int32", (2, 32767), None, None, None, 0, False, False, None
+            name="node_id",
+            json_name="nodeId",
+            type="int32",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "listeners",
-            "listeners",
-            "[]Listener",
-            (2, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Listener,
+            name="listeners",
+            json_name="listeners",
+            type="[]Listener",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Listener,
         ),
     )
 
-    def __init__(self, node_id: int = 0, listeners: list[Listener] = _EMPTY) -> None:
+    def __init__(
+        self,
+        node_id: BrokerId = 0,
+        listeners: list[Listener] = _EMPTY,
+    ) -> None:
         self.node_id = node_id
         self.listeners = [] if listeners is _EMPTY else listeners
         self._unknown_tags = None
@@ -451,36 +538,56 @@ class DescribeQuorumResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (2, 32767),
-            (2, 32767),
-            None,
-            None,
-            "",
-            False,
-            True,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(2, 32767),
+            nullable_versions=(2, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicData,
+            name="topics",
+            json_name="topics",
+            type="[]TopicData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicData,
         ),
         _FieldSchema(
-            "nodes", "nodes", "[]Node", (2, 32767), None, None, None, None, False, False, Node
+            name="nodes",
+            json_name="nodes",
+            type="[]Node",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Node,
         ),
     )
 
@@ -498,23 +605,6 @@ class DescribeQuorumResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_ReplicaState_0(buf: bytes, pos: int) -> tuple[ReplicaState, int]:
-    """Decode ReplicaState at version 0."""
-    blen = len(buf)
-    o = _new_object(ReplicaState)
-    o.replica_id, o.log_end_offset = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    o.replica_directory_id = _ZERO_UUID
-    o.last_fetch_timestamp = -1
-    o.last_caught_up_timestamp = -1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ReplicaState_0(o: ReplicaState, out: list[_Buffer]) -> None:
     """Encode ReplicaState at version 0."""
     if o.replica_directory_id != _ZERO_UUID:
@@ -525,23 +615,6 @@ def _e_ReplicaState_0(o: ReplicaState, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_ReplicaState_1(buf: bytes, pos: int) -> tuple[ReplicaState, int]:
-    """Decode ReplicaState at version 1."""
-    blen = len(buf)
-    o = _new_object(ReplicaState)
-    o.replica_id, o.log_end_offset, o.last_fetch_timestamp, o.last_caught_up_timestamp = (
-        _S_iqqq.unpack_from(buf, pos)
-    )
-    pos += 28
-    o.replica_directory_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ReplicaState_1(o: ReplicaState, out: list[_Buffer]) -> None:
@@ -560,25 +633,6 @@ def _e_ReplicaState_1(o: ReplicaState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReplicaState_2(buf: bytes, pos: int) -> tuple[ReplicaState, int]:
-    """Decode ReplicaState at version 2."""
-    blen = len(buf)
-    o = _new_object(ReplicaState)
-    o.replica_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.replica_directory_id, pos = _read_uuid(buf, pos)
-    o.log_end_offset, o.last_fetch_timestamp, o.last_caught_up_timestamp = _S_qqq.unpack_from(
-        buf, pos
-    )
-    pos += 24
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ReplicaState_2(o: ReplicaState, out: list[_Buffer]) -> None:
     """Encode ReplicaState at version 2."""
     w = out.append
@@ -591,299 +645,52 @@ def _e_ReplicaState_2(o: ReplicaState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 0."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark = (
-        _S_ihiiq.unpack_from(buf, pos)
-    )
-    pos += 22
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("CurrentVoters")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[ReplicaState] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ReplicaState)
-            eo_2.replica_id, eo_2.log_end_offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            eo_2.replica_directory_id = _ZERO_UUID
-            eo_2.last_fetch_timestamp = -1
-            eo_2.last_caught_up_timestamp = -1
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.current_voters = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Observers")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[ReplicaState] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ReplicaState)
-            eo_3.replica_id, eo_3.log_end_offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            eo_3.replica_directory_id = _ZERO_UUID
-            eo_3.last_fetch_timestamp = -1
-            eo_3.last_caught_up_timestamp = -1
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.observers = vo_3
-    o.error_message = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 0."""
     w = out.append
     w(_S_ihiiq.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark))
-    a2 = o.current_voters
-    if a2 is None:
+    a_current_voters = o.current_voters
+    if a_current_voters is None:
         raise _null_value("CurrentVoters")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ReplicaState_0(e2, out)
-    a3 = o.observers
-    if a3 is None:
+        w(_uvarint(len(a_current_voters) + 1))
+        for e_current_voters in a_current_voters:
+            _e_ReplicaState_0(e_current_voters, out)
+    a_observers = o.observers
+    if a_observers is None:
         raise _null_value("Observers")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ReplicaState_0(e3, out)
+        w(_uvarint(len(a_observers) + 1))
+        for e_observers in a_observers:
+            _e_ReplicaState_0(e_observers, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 1."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark = (
-        _S_ihiiq.unpack_from(buf, pos)
-    )
-    pos += 22
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("CurrentVoters")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[ReplicaState] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ReplicaState)
-            (
-                eo_2.replica_id,
-                eo_2.log_end_offset,
-                eo_2.last_fetch_timestamp,
-                eo_2.last_caught_up_timestamp,
-            ) = _S_iqqq.unpack_from(buf, pos)
-            pos += 28
-            eo_2.replica_directory_id = _ZERO_UUID
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.current_voters = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Observers")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[ReplicaState] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ReplicaState)
-            (
-                eo_3.replica_id,
-                eo_3.log_end_offset,
-                eo_3.last_fetch_timestamp,
-                eo_3.last_caught_up_timestamp,
-            ) = _S_iqqq.unpack_from(buf, pos)
-            pos += 28
-            eo_3.replica_directory_id = _ZERO_UUID
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.observers = vo_3
-    o.error_message = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 1."""
     w = out.append
     w(_S_ihiiq.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark))
-    a2 = o.current_voters
-    if a2 is None:
+    a_current_voters = o.current_voters
+    if a_current_voters is None:
         raise _null_value("CurrentVoters")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ReplicaState_1(e2, out)
-    a3 = o.observers
-    if a3 is None:
+        w(_uvarint(len(a_current_voters) + 1))
+        for e_current_voters in a_current_voters:
+            _e_ReplicaState_1(e_current_voters, out)
+    a_observers = o.observers
+    if a_observers is None:
         raise _null_value("Observers")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ReplicaState_1(e3, out)
+        w(_uvarint(len(a_observers) + 1))
+        for e_observers in a_observers:
+            _e_ReplicaState_1(e_observers, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_PartitionData_2(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 2."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.leader_id, o.leader_epoch, o.high_watermark = _S_iiq.unpack_from(buf, pos)
-    pos += 16
-    no_4 = buf[pos]
-    if no_4 < 0x80:
-        pos += 1
-    else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("CurrentVoters")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
-    else:
-        vo_4: list[ReplicaState] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(ReplicaState)
-            eo_4.replica_id = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_4.replica_directory_id, pos = _read_uuid(buf, pos)
-            eo_4.log_end_offset, eo_4.last_fetch_timestamp, eo_4.last_caught_up_timestamp = (
-                _S_qqq.unpack_from(buf, pos)
-            )
-            pos += 24
-            if buf[pos] == 0:
-                pos += 1
-                eo_4._unknown_tags = None
-            else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.current_voters = vo_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
-        pos += 1
-    else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Observers")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
-    else:
-        vo_5: list[ReplicaState] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(ReplicaState)
-            eo_5.replica_id = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_5.replica_directory_id, pos = _read_uuid(buf, pos)
-            eo_5.log_end_offset, eo_5.last_fetch_timestamp, eo_5.last_caught_up_timestamp = (
-                _S_qqq.unpack_from(buf, pos)
-            )
-            pos += 24
-            if buf[pos] == 0:
-                pos += 1
-                eo_5._unknown_tags = None
-            else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.observers = vo_5
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
@@ -892,485 +699,75 @@ def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
     w(_S_ih.pack(o.partition_index, o.error_code))
     w(_enc_ncstr(o.error_message))
     w(_S_iiq.pack(o.leader_id, o.leader_epoch, o.high_watermark))
-    a4 = o.current_voters
-    if a4 is None:
+    a_current_voters = o.current_voters
+    if a_current_voters is None:
         raise _null_value("CurrentVoters")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_ReplicaState_2(e4, out)
-    a5 = o.observers
-    if a5 is None:
+        w(_uvarint(len(a_current_voters) + 1))
+        for e_current_voters in a_current_voters:
+            _e_ReplicaState_2(e_current_voters, out)
+    a_observers = o.observers
+    if a_observers is None:
         raise _null_value("Observers")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_ReplicaState_2(e5, out)
+        w(_uvarint(len(a_observers) + 1))
+        for e_observers in a_observers:
+            _e_ReplicaState_2(e_observers, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            (
-                eo_2.partition_index,
-                eo_2.error_code,
-                eo_2.leader_id,
-                eo_2.leader_epoch,
-                eo_2.high_watermark,
-            ) = _S_ihiiq.unpack_from(buf, pos)
-            pos += 22
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("CurrentVoters")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[ReplicaState] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(ReplicaState)
-                    eeo_2_2.replica_id, eeo_2_2.log_end_offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.last_fetch_timestamp = -1
-                    eeo_2_2.last_caught_up_timestamp = -1
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.current_voters = veo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
-                pos += 1
-            else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("Observers")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
-            else:
-                veo_2_3: list[ReplicaState] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(ReplicaState)
-                    eeo_2_3.replica_id, eeo_2_3.log_end_offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    eeo_2_3.replica_directory_id = _ZERO_UUID
-                    eeo_2_3.last_fetch_timestamp = -1
-                    eeo_2_3.last_caught_up_timestamp = -1
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_3._unknown_tags = None
-                    else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.observers = veo_2_3
-            eo_2.error_message = ""
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 0."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopicData_1(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 1."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            (
-                eo_2.partition_index,
-                eo_2.error_code,
-                eo_2.leader_id,
-                eo_2.leader_epoch,
-                eo_2.high_watermark,
-            ) = _S_ihiiq.unpack_from(buf, pos)
-            pos += 22
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("CurrentVoters")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[ReplicaState] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(ReplicaState)
-                    (
-                        eeo_2_2.replica_id,
-                        eeo_2_2.log_end_offset,
-                        eeo_2_2.last_fetch_timestamp,
-                        eeo_2_2.last_caught_up_timestamp,
-                    ) = _S_iqqq.unpack_from(buf, pos)
-                    pos += 28
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.current_voters = veo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
-                pos += 1
-            else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("Observers")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
-            else:
-                veo_2_3: list[ReplicaState] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(ReplicaState)
-                    (
-                        eeo_2_3.replica_id,
-                        eeo_2_3.log_end_offset,
-                        eeo_2_3.last_fetch_timestamp,
-                        eeo_2_3.last_caught_up_timestamp,
-                    ) = _S_iqqq.unpack_from(buf, pos)
-                    pos += 28
-                    eeo_2_3.replica_directory_id = _ZERO_UUID
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_3._unknown_tags = None
-                    else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.observers = veo_2_3
-            eo_2.error_message = ""
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 1."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_1(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopicData_2(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 2."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.leader_id, eo_2.leader_epoch, eo_2.high_watermark = _S_iiq.unpack_from(buf, pos)
-            pos += 16
-            neo_2_4 = buf[pos]
-            if neo_2_4 < 0x80:
-                pos += 1
-            else:
-                neo_2_4, pos = _read_uvarint(buf, pos)
-            neo_2_4 -= 1
-            if neo_2_4 < 0:
-                if neo_2_4 != -1:
-                    raise _count_error(neo_2_4, 0)
-                raise _null_error("CurrentVoters")
-            elif neo_2_4 > blen - pos:
-                raise _count_error(neo_2_4, blen - pos)
-            else:
-                veo_2_4: list[ReplicaState] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(neo_2_4):
-                    eeo_2_4 = _new_object(ReplicaState)
-                    eeo_2_4.replica_id = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    eeo_2_4.replica_directory_id, pos = _read_uuid(buf, pos)
-                    (
-                        eeo_2_4.log_end_offset,
-                        eeo_2_4.last_fetch_timestamp,
-                        eeo_2_4.last_caught_up_timestamp,
-                    ) = _S_qqq.unpack_from(buf, pos)
-                    pos += 24
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_4._unknown_tags = None
-                    else:
-                        eeo_2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_4(eeo_2_4)
-                eo_2.current_voters = veo_2_4
-            neo_2_5 = buf[pos]
-            if neo_2_5 < 0x80:
-                pos += 1
-            else:
-                neo_2_5, pos = _read_uvarint(buf, pos)
-            neo_2_5 -= 1
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
-                raise _null_error("Observers")
-            elif neo_2_5 > blen - pos:
-                raise _count_error(neo_2_5, blen - pos)
-            else:
-                veo_2_5: list[ReplicaState] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5 = _new_object(ReplicaState)
-                    eeo_2_5.replica_id = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    eeo_2_5.replica_directory_id, pos = _read_uuid(buf, pos)
-                    (
-                        eeo_2_5.log_end_offset,
-                        eeo_2_5.last_fetch_timestamp,
-                        eeo_2_5.last_caught_up_timestamp,
-                    ) = _S_qqq.unpack_from(buf, pos)
-                    pos += 24
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_5._unknown_tags = None
-                    else:
-                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_5(eeo_2_5)
-                eo_2.observers = veo_2_5
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicData_2(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 2."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_2(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_2(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_Listener_2(buf: bytes, pos: int) -> tuple[Listener, int]:
-    """Decode Listener at version 2."""
-    blen = len(buf)
-    o = _new_object(Listener)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_H.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_Listener_2(o: Listener, out: list[_Buffer]) -> None:
@@ -1385,83 +782,17 @@ def _e_Listener_2(o: Listener, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Node_2(buf: bytes, pos: int) -> tuple[Node, int]:
-    """Decode Node at version 2."""
-    blen = len(buf)
-    o = _new_object(Node)
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Listeners")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[Listener] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(Listener)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                raise _null_error("Host")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.host = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.port = _S_H.unpack_from(buf, pos)[0]
-            pos += 2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.listeners = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_Node_2(o: Node, out: list[_Buffer]) -> None:
     """Encode Node at version 2."""
     w = out.append
     w(_S_i.pack(o.node_id))
-    a2 = o.listeners
-    if a2 is None:
+    a_listeners = o.listeners
+    if a_listeners is None:
         raise _null_value("Listeners")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_Listener_2(e2, out)
+        w(_uvarint(len(a_listeners) + 1))
+        for e_listeners in a_listeners:
+            _e_Listener_2(e_listeners, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1474,138 +805,148 @@ def _d_DescribeQuorumResponse_0(buf: bytes, pos: int) -> tuple[DescribeQuorumRes
     o = _new_object(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicData)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.leader_id,
-                        eeo_2_2.leader_epoch,
-                        eeo_2_2.high_watermark,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
+                        o_topics_partitions.high_watermark,
                     ) = _S_ihiiq.unpack_from(buf, pos)
                     pos += 22
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_current_voters_o_topics_partitions = buf[pos]
+                    if n_current_voters_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_current_voters_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_current_voters_o_topics_partitions -= 1
+                    if n_current_voters_o_topics_partitions < 0:
+                        if n_current_voters_o_topics_partitions != -1:
+                            raise _count_error(n_current_voters_o_topics_partitions, 0)
                         raise _null_error("CurrentVoters")
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                    elif n_current_voters_o_topics_partitions > blen - pos:
+                        raise _count_error(n_current_voters_o_topics_partitions, blen - pos)
                     else:
-                        veeo_2_2_2: list[ReplicaState] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(ReplicaState)
-                            eeeo_2_2_2.replica_id, eeeo_2_2_2.log_end_offset = _S_iq.unpack_from(
-                                buf, pos
-                            )
+                        v_current_voters_o_topics_partitions: list[ReplicaState] = []
+                        ap_current_voters_o_topics_partitions = (
+                            v_current_voters_o_topics_partitions.append
+                        )
+                        for _ in range(n_current_voters_o_topics_partitions):
+                            o_topics_partitions_current_voters = _new_object(ReplicaState)
+                            (
+                                o_topics_partitions_current_voters.replica_id,
+                                o_topics_partitions_current_voters.log_end_offset,
+                            ) = _S_iq.unpack_from(buf, pos)
                             pos += 12
-                            eeeo_2_2_2.replica_directory_id = _ZERO_UUID
-                            eeeo_2_2_2.last_fetch_timestamp = -1
-                            eeeo_2_2_2.last_caught_up_timestamp = -1
+                            o_topics_partitions_current_voters.replica_directory_id = _ZERO_UUID
+                            o_topics_partitions_current_voters.last_fetch_timestamp = -1
+                            o_topics_partitions_current_voters.last_caught_up_timestamp = -1
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_topics_partitions_current_voters._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.current_voters = veeo_2_2_2
-                    neeo_2_2_3 = buf[pos]
-                    if neeo_2_2_3 < 0x80:
+                                o_topics_partitions_current_voters._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_current_voters_o_topics_partitions(
+                                o_topics_partitions_current_voters
+                            )
+                        o_topics_partitions.current_voters = v_current_voters_o_topics_partitions
+                    n_observers_o_topics_partitions = buf[pos]
+                    if n_observers_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_3 -= 1
-                    if neeo_2_2_3 < 0:
-                        if neeo_2_2_3 != -1:
-                            raise _count_error(neeo_2_2_3, 0)
+                        n_observers_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_observers_o_topics_partitions -= 1
+                    if n_observers_o_topics_partitions < 0:
+                        if n_observers_o_topics_partitions != -1:
+                            raise _count_error(n_observers_o_topics_partitions, 0)
                         raise _null_error("Observers")
-                    elif neeo_2_2_3 > blen - pos:
-                        raise _count_error(neeo_2_2_3, blen - pos)
+                    elif n_observers_o_topics_partitions > blen - pos:
+                        raise _count_error(n_observers_o_topics_partitions, blen - pos)
                     else:
-                        veeo_2_2_3: list[ReplicaState] = []
-                        apeeo_2_2_3 = veeo_2_2_3.append
-                        for _ in range(neeo_2_2_3):
-                            eeeo_2_2_3 = _new_object(ReplicaState)
-                            eeeo_2_2_3.replica_id, eeeo_2_2_3.log_end_offset = _S_iq.unpack_from(
-                                buf, pos
-                            )
+                        v_observers_o_topics_partitions: list[ReplicaState] = []
+                        ap_observers_o_topics_partitions = v_observers_o_topics_partitions.append
+                        for _ in range(n_observers_o_topics_partitions):
+                            o_topics_partitions_observers = _new_object(ReplicaState)
+                            (
+                                o_topics_partitions_observers.replica_id,
+                                o_topics_partitions_observers.log_end_offset,
+                            ) = _S_iq.unpack_from(buf, pos)
                             pos += 12
-                            eeeo_2_2_3.replica_directory_id = _ZERO_UUID
-                            eeeo_2_2_3.last_fetch_timestamp = -1
-                            eeeo_2_2_3.last_caught_up_timestamp = -1
+                            o_topics_partitions_observers.replica_directory_id = _ZERO_UUID
+                            o_topics_partitions_observers.last_fetch_timestamp = -1
+                            o_topics_partitions_observers.last_caught_up_timestamp = -1
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_3._unknown_tags = None
+                                o_topics_partitions_observers._unknown_tags = None
                             else:
-                                eeeo_2_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_3(eeeo_2_2_3)
-                        eeo_2_2.observers = veeo_2_2_3
-                    eeo_2_2.error_message = ""
+                                o_topics_partitions_observers._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_observers_o_topics_partitions(o_topics_partitions_observers)
+                        o_topics_partitions.observers = v_observers_o_topics_partitions
+                    o_topics_partitions.error_message = ""
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.error_message = ""
     o.nodes = []
     if buf[pos] == 0:
@@ -1622,13 +963,13 @@ def _e_DescribeQuorumResponse_0(o: DescribeQuorumResponse, out: list[_Buffer]) -
         raise _FieldVersionError("DescribeQuorumResponse", "nodes", 0)
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicData_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1641,140 +982,148 @@ def _d_DescribeQuorumResponse_1(buf: bytes, pos: int) -> tuple[DescribeQuorumRes
     o = _new_object(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicData)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.leader_id,
-                        eeo_2_2.leader_epoch,
-                        eeo_2_2.high_watermark,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
+                        o_topics_partitions.high_watermark,
                     ) = _S_ihiiq.unpack_from(buf, pos)
                     pos += 22
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_current_voters_o_topics_partitions = buf[pos]
+                    if n_current_voters_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_current_voters_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_current_voters_o_topics_partitions -= 1
+                    if n_current_voters_o_topics_partitions < 0:
+                        if n_current_voters_o_topics_partitions != -1:
+                            raise _count_error(n_current_voters_o_topics_partitions, 0)
                         raise _null_error("CurrentVoters")
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                    elif n_current_voters_o_topics_partitions > blen - pos:
+                        raise _count_error(n_current_voters_o_topics_partitions, blen - pos)
                     else:
-                        veeo_2_2_2: list[ReplicaState] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(ReplicaState)
+                        v_current_voters_o_topics_partitions: list[ReplicaState] = []
+                        ap_current_voters_o_topics_partitions = (
+                            v_current_voters_o_topics_partitions.append
+                        )
+                        for _ in range(n_current_voters_o_topics_partitions):
+                            o_topics_partitions_current_voters = _new_object(ReplicaState)
                             (
-                                eeeo_2_2_2.replica_id,
-                                eeeo_2_2_2.log_end_offset,
-                                eeeo_2_2_2.last_fetch_timestamp,
-                                eeeo_2_2_2.last_caught_up_timestamp,
+                                o_topics_partitions_current_voters.replica_id,
+                                o_topics_partitions_current_voters.log_end_offset,
+                                o_topics_partitions_current_voters.last_fetch_timestamp,
+                                o_topics_partitions_current_voters.last_caught_up_timestamp,
                             ) = _S_iqqq.unpack_from(buf, pos)
                             pos += 28
-                            eeeo_2_2_2.replica_directory_id = _ZERO_UUID
+                            o_topics_partitions_current_voters.replica_directory_id = _ZERO_UUID
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_topics_partitions_current_voters._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.current_voters = veeo_2_2_2
-                    neeo_2_2_3 = buf[pos]
-                    if neeo_2_2_3 < 0x80:
+                                o_topics_partitions_current_voters._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_current_voters_o_topics_partitions(
+                                o_topics_partitions_current_voters
+                            )
+                        o_topics_partitions.current_voters = v_current_voters_o_topics_partitions
+                    n_observers_o_topics_partitions = buf[pos]
+                    if n_observers_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_3 -= 1
-                    if neeo_2_2_3 < 0:
-                        if neeo_2_2_3 != -1:
-                            raise _count_error(neeo_2_2_3, 0)
+                        n_observers_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_observers_o_topics_partitions -= 1
+                    if n_observers_o_topics_partitions < 0:
+                        if n_observers_o_topics_partitions != -1:
+                            raise _count_error(n_observers_o_topics_partitions, 0)
                         raise _null_error("Observers")
-                    elif neeo_2_2_3 > blen - pos:
-                        raise _count_error(neeo_2_2_3, blen - pos)
+                    elif n_observers_o_topics_partitions > blen - pos:
+                        raise _count_error(n_observers_o_topics_partitions, blen - pos)
                     else:
-                        veeo_2_2_3: list[ReplicaState] = []
-                        apeeo_2_2_3 = veeo_2_2_3.append
-                        for _ in range(neeo_2_2_3):
-                            eeeo_2_2_3 = _new_object(ReplicaState)
+                        v_observers_o_topics_partitions: list[ReplicaState] = []
+                        ap_observers_o_topics_partitions = v_observers_o_topics_partitions.append
+                        for _ in range(n_observers_o_topics_partitions):
+                            o_topics_partitions_observers = _new_object(ReplicaState)
                             (
-                                eeeo_2_2_3.replica_id,
-                                eeeo_2_2_3.log_end_offset,
-                                eeeo_2_2_3.last_fetch_timestamp,
-                                eeeo_2_2_3.last_caught_up_timestamp,
+                                o_topics_partitions_observers.replica_id,
+                                o_topics_partitions_observers.log_end_offset,
+                                o_topics_partitions_observers.last_fetch_timestamp,
+                                o_topics_partitions_observers.last_caught_up_timestamp,
                             ) = _S_iqqq.unpack_from(buf, pos)
                             pos += 28
-                            eeeo_2_2_3.replica_directory_id = _ZERO_UUID
+                            o_topics_partitions_observers.replica_directory_id = _ZERO_UUID
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_3._unknown_tags = None
+                                o_topics_partitions_observers._unknown_tags = None
                             else:
-                                eeeo_2_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_3(eeeo_2_2_3)
-                        eeo_2_2.observers = veeo_2_2_3
-                    eeo_2_2.error_message = ""
+                                o_topics_partitions_observers._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_observers_o_topics_partitions(o_topics_partitions_observers)
+                        o_topics_partitions.observers = v_observers_o_topics_partitions
+                    o_topics_partitions.error_message = ""
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.error_message = ""
     o.nodes = []
     if buf[pos] == 0:
@@ -1791,13 +1140,13 @@ def _e_DescribeQuorumResponse_1(o: DescribeQuorumResponse, out: list[_Buffer]) -
         raise _FieldVersionError("DescribeQuorumResponse", "nodes", 1)
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicData_1(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_1(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1810,243 +1159,263 @@ def _d_DescribeQuorumResponse_2(buf: bytes, pos: int) -> tuple[DescribeQuorumRes
     o = _new_object(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_3: list[TopicData] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(TopicData)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_3_2: list[PartitionData] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(PartitionData)
-                    eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
-                    pos += 6
-                    lneeo_3_2_2 = buf[pos]
-                    if lneeo_3_2_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_3_2_2 -= 1
-                    if lneeo_3_2_2 < 0:
-                        eeo_3_2.error_message = None
-                    elif pos + lneeo_3_2_2 > blen:
-                        raise _length_error(lneeo_3_2_2, pos, blen)
-                    else:
-                        eeo_3_2.error_message = buf[pos : pos + lneeo_3_2_2].decode()
-                        pos += lneeo_3_2_2
-                    eeo_3_2.leader_id, eeo_3_2.leader_epoch, eeo_3_2.high_watermark = (
-                        _S_iiq.unpack_from(buf, pos)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
+                    o_topics_partitions.partition_index, o_topics_partitions.error_code = (
+                        _S_ih.unpack_from(buf, pos)
                     )
+                    pos += 6
+                    ln_error_message_o_topics_partitions = buf[pos]
+                    if ln_error_message_o_topics_partitions < 0x80:
+                        pos += 1
+                    else:
+                        ln_error_message_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    ln_error_message_o_topics_partitions -= 1
+                    if ln_error_message_o_topics_partitions < 0:
+                        o_topics_partitions.error_message = None
+                    elif pos + ln_error_message_o_topics_partitions > blen:
+                        raise _length_error(ln_error_message_o_topics_partitions, pos, blen)
+                    else:
+                        o_topics_partitions.error_message = buf[
+                            pos : pos + ln_error_message_o_topics_partitions
+                        ].decode()
+                        pos += ln_error_message_o_topics_partitions
+                    (
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
+                        o_topics_partitions.high_watermark,
+                    ) = _S_iiq.unpack_from(buf, pos)
                     pos += 16
-                    neeo_3_2_4 = buf[pos]
-                    if neeo_3_2_4 < 0x80:
+                    n_current_voters_o_topics_partitions = buf[pos]
+                    if n_current_voters_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_3_2_4, pos = _read_uvarint(buf, pos)
-                    neeo_3_2_4 -= 1
-                    if neeo_3_2_4 < 0:
-                        if neeo_3_2_4 != -1:
-                            raise _count_error(neeo_3_2_4, 0)
+                        n_current_voters_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_current_voters_o_topics_partitions -= 1
+                    if n_current_voters_o_topics_partitions < 0:
+                        if n_current_voters_o_topics_partitions != -1:
+                            raise _count_error(n_current_voters_o_topics_partitions, 0)
                         raise _null_error("CurrentVoters")
-                    elif neeo_3_2_4 > blen - pos:
-                        raise _count_error(neeo_3_2_4, blen - pos)
+                    elif n_current_voters_o_topics_partitions > blen - pos:
+                        raise _count_error(n_current_voters_o_topics_partitions, blen - pos)
                     else:
-                        veeo_3_2_4: list[ReplicaState] = []
-                        apeeo_3_2_4 = veeo_3_2_4.append
-                        for _ in range(neeo_3_2_4):
-                            eeeo_3_2_4 = _new_object(ReplicaState)
-                            eeeo_3_2_4.replica_id = _S_i.unpack_from(buf, pos)[0]
+                        v_current_voters_o_topics_partitions: list[ReplicaState] = []
+                        ap_current_voters_o_topics_partitions = (
+                            v_current_voters_o_topics_partitions.append
+                        )
+                        for _ in range(n_current_voters_o_topics_partitions):
+                            o_topics_partitions_current_voters = _new_object(ReplicaState)
+                            o_topics_partitions_current_voters.replica_id = _S_i.unpack_from(
+                                buf, pos
+                            )[0]
                             pos += 4
-                            eeeo_3_2_4.replica_directory_id, pos = _read_uuid(buf, pos)
+                            o_topics_partitions_current_voters.replica_directory_id, pos = (
+                                _read_uuid(buf, pos)
+                            )
                             (
-                                eeeo_3_2_4.log_end_offset,
-                                eeeo_3_2_4.last_fetch_timestamp,
-                                eeeo_3_2_4.last_caught_up_timestamp,
+                                o_topics_partitions_current_voters.log_end_offset,
+                                o_topics_partitions_current_voters.last_fetch_timestamp,
+                                o_topics_partitions_current_voters.last_caught_up_timestamp,
                             ) = _S_qqq.unpack_from(buf, pos)
                             pos += 24
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_3_2_4._unknown_tags = None
+                                o_topics_partitions_current_voters._unknown_tags = None
                             else:
-                                eeeo_3_2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_3_2_4(eeeo_3_2_4)
-                        eeo_3_2.current_voters = veeo_3_2_4
-                    neeo_3_2_5 = buf[pos]
-                    if neeo_3_2_5 < 0x80:
+                                o_topics_partitions_current_voters._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_current_voters_o_topics_partitions(
+                                o_topics_partitions_current_voters
+                            )
+                        o_topics_partitions.current_voters = v_current_voters_o_topics_partitions
+                    n_observers_o_topics_partitions = buf[pos]
+                    if n_observers_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_3_2_5, pos = _read_uvarint(buf, pos)
-                    neeo_3_2_5 -= 1
-                    if neeo_3_2_5 < 0:
-                        if neeo_3_2_5 != -1:
-                            raise _count_error(neeo_3_2_5, 0)
+                        n_observers_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_observers_o_topics_partitions -= 1
+                    if n_observers_o_topics_partitions < 0:
+                        if n_observers_o_topics_partitions != -1:
+                            raise _count_error(n_observers_o_topics_partitions, 0)
                         raise _null_error("Observers")
-                    elif neeo_3_2_5 > blen - pos:
-                        raise _count_error(neeo_3_2_5, blen - pos)
+                    elif n_observers_o_topics_partitions > blen - pos:
+                        raise _count_error(n_observers_o_topics_partitions, blen - pos)
                     else:
-                        veeo_3_2_5: list[ReplicaState] = []
-                        apeeo_3_2_5 = veeo_3_2_5.append
-                        for _ in range(neeo_3_2_5):
-                            eeeo_3_2_5 = _new_object(ReplicaState)
-                            eeeo_3_2_5.replica_id = _S_i.unpack_from(buf, pos)[0]
+                        v_observers_o_topics_partitions: list[ReplicaState] = []
+                        ap_observers_o_topics_partitions = v_observers_o_topics_partitions.append
+                        for _ in range(n_observers_o_topics_partitions):
+                            o_topics_partitions_observers = _new_object(ReplicaState)
+                            o_topics_partitions_observers.replica_id = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            eeeo_3_2_5.replica_directory_id, pos = _read_uuid(buf, pos)
+                            o_topics_partitions_observers.replica_directory_id, pos = _read_uuid(
+                                buf, pos
+                            )
                             (
-                                eeeo_3_2_5.log_end_offset,
-                                eeeo_3_2_5.last_fetch_timestamp,
-                                eeeo_3_2_5.last_caught_up_timestamp,
+                                o_topics_partitions_observers.log_end_offset,
+                                o_topics_partitions_observers.last_fetch_timestamp,
+                                o_topics_partitions_observers.last_caught_up_timestamp,
                             ) = _S_qqq.unpack_from(buf, pos)
                             pos += 24
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_3_2_5._unknown_tags = None
+                                o_topics_partitions_observers._unknown_tags = None
                             else:
-                                eeeo_3_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_3_2_5(eeeo_3_2_5)
-                        eeo_3_2.observers = veeo_3_2_5
+                                o_topics_partitions_observers._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_observers_o_topics_partitions(o_topics_partitions_observers)
+                        o_topics_partitions.observers = v_observers_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topics = vo_3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    n_nodes_o = buf[pos]
+    if n_nodes_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_nodes_o, pos = _read_uvarint(buf, pos)
+    n_nodes_o -= 1
+    if n_nodes_o < 0:
+        if n_nodes_o != -1:
+            raise _count_error(n_nodes_o, 0)
         raise _null_error("Nodes")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
+    elif n_nodes_o > blen - pos:
+        raise _count_error(n_nodes_o, blen - pos)
     else:
-        vo_4: list[Node] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(Node)
-            eo_4.node_id = _S_i.unpack_from(buf, pos)[0]
+        v_nodes_o: list[Node] = []
+        ap_nodes_o = v_nodes_o.append
+        for _ in range(n_nodes_o):
+            o_nodes = _new_object(Node)
+            o_nodes.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            neo_4_2 = buf[pos]
-            if neo_4_2 < 0x80:
+            n_listeners_o_nodes = buf[pos]
+            if n_listeners_o_nodes < 0x80:
                 pos += 1
             else:
-                neo_4_2, pos = _read_uvarint(buf, pos)
-            neo_4_2 -= 1
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
+                n_listeners_o_nodes, pos = _read_uvarint(buf, pos)
+            n_listeners_o_nodes -= 1
+            if n_listeners_o_nodes < 0:
+                if n_listeners_o_nodes != -1:
+                    raise _count_error(n_listeners_o_nodes, 0)
                 raise _null_error("Listeners")
-            elif neo_4_2 > blen - pos:
-                raise _count_error(neo_4_2, blen - pos)
+            elif n_listeners_o_nodes > blen - pos:
+                raise _count_error(n_listeners_o_nodes, blen - pos)
             else:
-                veo_4_2: list[Listener] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(neo_4_2):
-                    eeo_4_2 = _new_object(Listener)
-                    lneeo_4_2_1 = buf[pos]
-                    if lneeo_4_2_1 < 0x80:
+                v_listeners_o_nodes: list[Listener] = []
+                ap_listeners_o_nodes = v_listeners_o_nodes.append
+                for _ in range(n_listeners_o_nodes):
+                    o_nodes_listeners = _new_object(Listener)
+                    ln_name_o_nodes_listeners = buf[pos]
+                    if ln_name_o_nodes_listeners < 0x80:
                         pos += 1
                     else:
-                        lneeo_4_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_4_2_1 -= 1
-                    if lneeo_4_2_1 < 0:
+                        ln_name_o_nodes_listeners, pos = _read_uvarint(buf, pos)
+                    ln_name_o_nodes_listeners -= 1
+                    if ln_name_o_nodes_listeners < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_4_2_1 > blen:
-                        raise _length_error(lneeo_4_2_1, pos, blen)
+                    elif pos + ln_name_o_nodes_listeners > blen:
+                        raise _length_error(ln_name_o_nodes_listeners, pos, blen)
                     else:
-                        eeo_4_2.name = buf[pos : pos + lneeo_4_2_1].decode()
-                        pos += lneeo_4_2_1
-                    lneeo_4_2_2 = buf[pos]
-                    if lneeo_4_2_2 < 0x80:
+                        o_nodes_listeners.name = buf[pos : pos + ln_name_o_nodes_listeners].decode()
+                        pos += ln_name_o_nodes_listeners
+                    ln_host_o_nodes_listeners = buf[pos]
+                    if ln_host_o_nodes_listeners < 0x80:
                         pos += 1
                     else:
-                        lneeo_4_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_4_2_2 -= 1
-                    if lneeo_4_2_2 < 0:
+                        ln_host_o_nodes_listeners, pos = _read_uvarint(buf, pos)
+                    ln_host_o_nodes_listeners -= 1
+                    if ln_host_o_nodes_listeners < 0:
                         raise _null_error("Host")
-                    elif pos + lneeo_4_2_2 > blen:
-                        raise _length_error(lneeo_4_2_2, pos, blen)
+                    elif pos + ln_host_o_nodes_listeners > blen:
+                        raise _length_error(ln_host_o_nodes_listeners, pos, blen)
                     else:
-                        eeo_4_2.host = buf[pos : pos + lneeo_4_2_2].decode()
-                        pos += lneeo_4_2_2
-                    eeo_4_2.port = _S_H.unpack_from(buf, pos)[0]
+                        o_nodes_listeners.host = buf[pos : pos + ln_host_o_nodes_listeners].decode()
+                        pos += ln_host_o_nodes_listeners
+                    o_nodes_listeners.port = _S_H.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_4_2._unknown_tags = None
+                        o_nodes_listeners._unknown_tags = None
                     else:
-                        eeo_4_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_4_2(eeo_4_2)
-                eo_4.listeners = veo_4_2
+                        o_nodes_listeners._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_listeners_o_nodes(o_nodes_listeners)
+                o_nodes.listeners = v_listeners_o_nodes
             if buf[pos] == 0:
                 pos += 1
-                eo_4._unknown_tags = None
+                o_nodes._unknown_tags = None
             else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.nodes = vo_4
+                o_nodes._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_nodes_o(o_nodes)
+        o.nodes = v_nodes_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2060,20 +1429,20 @@ def _e_DescribeQuorumResponse_2(o: DescribeQuorumResponse, out: list[_Buffer]) -
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_TopicData_2(e3, out)
-    a4 = o.nodes
-    if a4 is None:
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_2(e_topics, out)
+    a_nodes = o.nodes
+    if a_nodes is None:
         raise _null_value("Nodes")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_Node_2(e4, out)
+        w(_uvarint(len(a_nodes) + 1))
+        for e_nodes in a_nodes:
+            _e_Node_2(e_nodes, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
 from .describe_share_group_offsets_response import DescribeShareGroupOffsetsResponse
 
 __all__ = [
@@ -44,7 +45,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class DescribeShareGroupOffsetsRequestTopic(_Struct):
-    """The topics to describe offsets for, or null for all topic-partitions.
+    """The topics to describe offsets for, or null for all topic-partitions. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -56,45 +57,49 @@ class DescribeShareGroupOffsetsRequestTopic(_Struct):
         "partitions": "v0+: The partitions.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic_name: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_name: TopicName = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class DescribeShareGroupOffsetsRequestGroup(_Struct):
-    """The groups to describe offsets for.
+    """The groups to describe offsets for. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
@@ -106,30 +111,40 @@ class DescribeShareGroupOffsetsRequestGroup(_Struct):
         "topics": "v0+, nullable v0+: The topics to describe offsets for, or null for all topic-partitions.",
     }
 
-    group_id: str
+    group_id: GroupId
     topics: list[DescribeShareGroupOffsetsRequestTopic] | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]DescribeShareGroupOffsetsRequestTopic",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeShareGroupOffsetsRequestTopic,
+            name="topics",
+            json_name="topics",
+            type="[]DescribeShareGroupOffsetsRequestTopic",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeShareGroupOffsetsRequestTopic,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         topics: list[DescribeShareGroupOffsetsRequestTopic] | None = _EMPTY,
     ) -> None:
         self.group_id = group_id
@@ -160,63 +175,26 @@ class DescribeShareGroupOffsetsRequest(_Request[DescribeShareGroupOffsetsRespons
     RESPONSE: ClassVar[type[_Message]] = DescribeShareGroupOffsetsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "groups",
-            "groups",
-            "[]DescribeShareGroupOffsetsRequestGroup",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeShareGroupOffsetsRequestGroup,
+            name="groups",
+            json_name="groups",
+            type="[]DescribeShareGroupOffsetsRequestGroup",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeShareGroupOffsetsRequestGroup,
         ),
     )
 
-    def __init__(self, groups: list[DescribeShareGroupOffsetsRequestGroup] = _EMPTY) -> None:
+    def __init__(
+        self,
+        groups: list[DescribeShareGroupOffsetsRequestGroup] = _EMPTY,
+    ) -> None:
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
-
-
-def _d_DescribeShareGroupOffsetsRequestTopic_0(
-    buf: bytes, pos: int
-) -> tuple[DescribeShareGroupOffsetsRequestTopic, int]:
-    """Decode DescribeShareGroupOffsetsRequestTopic at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(DescribeShareGroupOffsetsRequestTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeShareGroupOffsetsRequestTopic_0(
@@ -225,93 +203,16 @@ def _e_DescribeShareGroupOffsetsRequestTopic_0(
     """Encode DescribeShareGroupOffsetsRequestTopic at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribeShareGroupOffsetsRequestGroup_0(
-    buf: bytes, pos: int
-) -> tuple[DescribeShareGroupOffsetsRequestGroup, int]:
-    """Decode DescribeShareGroupOffsetsRequestGroup at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(DescribeShareGroupOffsetsRequestGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        o.topics = None
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[DescribeShareGroupOffsetsRequestTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeShareGroupOffsetsRequestTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partitions_eo_2 = buf[pos]
-            if n_partitions_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_partitions_eo_2, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_2 -= 1
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
-                raise _null_error("Partitions")
-            else:
-                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeShareGroupOffsetsRequestGroup_0(
@@ -320,13 +221,13 @@ def _e_DescribeShareGroupOffsetsRequestGroup_0(
     """Encode DescribeShareGroupOffsetsRequestGroup at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeShareGroupOffsetsRequestTopic_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DescribeShareGroupOffsetsRequestTopic_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -339,93 +240,97 @@ def _d_DescribeShareGroupOffsetsRequest_0(
     """Decode DescribeShareGroupOffsetsRequest at versions 0, 1."""
     blen = len(buf)
     o = _new_object(DescribeShareGroupOffsetsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_1: list[DescribeShareGroupOffsetsRequestGroup] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(DescribeShareGroupOffsetsRequestGroup)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_groups_o: list[DescribeShareGroupOffsetsRequestGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(DescribeShareGroupOffsetsRequestGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_1.group_id = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            n_topics_o_groups = buf[pos]
+            if n_topics_o_groups < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                eo_1.topics = None
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+                n_topics_o_groups, pos = _read_uvarint(buf, pos)
+            n_topics_o_groups -= 1
+            if n_topics_o_groups < 0:
+                if n_topics_o_groups != -1:
+                    raise _count_error(n_topics_o_groups, 0)
+                o_groups.topics = None
+            elif n_topics_o_groups > blen - pos:
+                raise _count_error(n_topics_o_groups, blen - pos)
             else:
-                veo_1_2: list[DescribeShareGroupOffsetsRequestTopic] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(DescribeShareGroupOffsetsRequestTopic)
-                    lneeo_1_2_1 = buf[pos]
-                    if lneeo_1_2_1 < 0x80:
+                v_topics_o_groups: list[DescribeShareGroupOffsetsRequestTopic] = []
+                ap_topics_o_groups = v_topics_o_groups.append
+                for _ in range(n_topics_o_groups):
+                    o_groups_topics = _new_object(DescribeShareGroupOffsetsRequestTopic)
+                    ln_topic_name_o_groups_topics = buf[pos]
+                    if ln_topic_name_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_1 -= 1
-                    if lneeo_1_2_1 < 0:
+                        ln_topic_name_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    ln_topic_name_o_groups_topics -= 1
+                    if ln_topic_name_o_groups_topics < 0:
                         raise _null_error("TopicName")
-                    elif pos + lneeo_1_2_1 > blen:
-                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    elif pos + ln_topic_name_o_groups_topics > blen:
+                        raise _length_error(ln_topic_name_o_groups_topics, pos, blen)
                     else:
-                        eeo_1_2.topic_name = buf[pos : pos + lneeo_1_2_1].decode()
-                        pos += lneeo_1_2_1
-                    n_partitions_eeo_1_2 = buf[pos]
-                    if n_partitions_eeo_1_2 < 0x80:
+                        o_groups_topics.topic_name = buf[
+                            pos : pos + ln_topic_name_o_groups_topics
+                        ].decode()
+                        pos += ln_topic_name_o_groups_topics
+                    n_partitions_o_groups_topics = buf[pos]
+                    if n_partitions_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        n_partitions_eeo_1_2, pos = _read_uvarint(buf, pos)
-                    n_partitions_eeo_1_2 -= 1
-                    if n_partitions_eeo_1_2 < 0:
-                        if n_partitions_eeo_1_2 != -1:
-                            raise _count_error(n_partitions_eeo_1_2, 0)
+                        n_partitions_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_groups_topics -= 1
+                    if n_partitions_o_groups_topics < 0:
+                        if n_partitions_o_groups_topics != -1:
+                            raise _count_error(n_partitions_o_groups_topics, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_1_2.partitions = [*_A_Ni[n_partitions_eeo_1_2].unpack_from(buf, pos)]
-                        pos += 4 * n_partitions_eeo_1_2
+                        o_groups_topics.partitions = [
+                            *_A_Ni[n_partitions_o_groups_topics].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partitions_o_groups_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_groups_topics._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.topics = veo_1_2
+                        o_groups_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_groups(o_groups_topics)
+                o_groups.topics = v_topics_o_groups
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.groups = vo_1
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -439,13 +344,13 @@ def _e_DescribeShareGroupOffsetsRequest_0(
 ) -> None:
     """Encode DescribeShareGroupOffsetsRequest at versions 0, 1."""
     w = out.append
-    a1 = o.groups
-    if a1 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_DescribeShareGroupOffsetsRequestGroup_0(e1, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_DescribeShareGroupOffsetsRequestGroup_0(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

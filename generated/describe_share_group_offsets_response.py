@@ -35,6 +35,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
+
 __all__ = [
     "DescribeShareGroupOffsetsResponsePartition",
     "DescribeShareGroupOffsetsResponseTopic",
@@ -49,7 +51,7 @@ _S_iqiqh = _struct.Struct(">iqiqh")
 
 
 class DescribeShareGroupOffsetsResponsePartition(_Struct):
-    """No description in the spec.
+    """No description in the spec. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -77,60 +79,82 @@ class DescribeShareGroupOffsetsResponsePartition(_Struct):
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "start_offset",
-            "startOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="start_offset",
+            json_name="startOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
-        ),
-        _FieldSchema("lag", "lag", "int64", (1, 32767), None, None, None, -1, False, True, None),
-        _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="lag",
+            json_name="lag",
+            type="int64",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -153,7 +177,7 @@ class DescribeShareGroupOffsetsResponsePartition(_Struct):
 
 
 class DescribeShareGroupOffsetsResponseTopic(_Struct):
-    """The results for each topic.
+    """The results for each topic. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -167,54 +191,54 @@ class DescribeShareGroupOffsetsResponseTopic(_Struct):
         "partitions": "v0+: No description in the spec.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     topic_id: uuid.UUID
     partitions: list[DescribeShareGroupOffsetsResponsePartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]DescribeShareGroupOffsetsResponsePartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeShareGroupOffsetsResponsePartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]DescribeShareGroupOffsetsResponsePartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeShareGroupOffsetsResponsePartition,
         ),
     )
 
     def __init__(
         self,
-        topic_name: str = "",
+        topic_name: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[DescribeShareGroupOffsetsResponsePartition] = _EMPTY,
     ) -> None:
@@ -225,7 +249,7 @@ class DescribeShareGroupOffsetsResponseTopic(_Struct):
 
 
 class DescribeShareGroupOffsetsResponseGroup(_Struct):
-    """The results for each group.
+    """The results for each group. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
@@ -241,48 +265,68 @@ class DescribeShareGroupOffsetsResponseGroup(_Struct):
         "error_message": "v0+, nullable v0+: The group-level error message, or null if there was no error.",
     }
 
-    group_id: str
+    group_id: GroupId
     topics: list[DescribeShareGroupOffsetsResponseTopic]
     error_code: int
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]DescribeShareGroupOffsetsResponseTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeShareGroupOffsetsResponseTopic,
+            name="topics",
+            json_name="topics",
+            type="[]DescribeShareGroupOffsetsResponseTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeShareGroupOffsetsResponseTopic,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         topics: list[DescribeShareGroupOffsetsResponseTopic] = _EMPTY,
         error_code: int = 0,
         error_message: str | None = None,
@@ -319,30 +363,30 @@ class DescribeShareGroupOffsetsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "groups",
-            "groups",
-            "[]DescribeShareGroupOffsetsResponseGroup",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeShareGroupOffsetsResponseGroup,
+            name="groups",
+            json_name="groups",
+            type="[]DescribeShareGroupOffsetsResponseGroup",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeShareGroupOffsetsResponseGroup,
         ),
     )
 
@@ -354,36 +398,6 @@ class DescribeShareGroupOffsetsResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
-
-
-def _d_DescribeShareGroupOffsetsResponsePartition_0(
-    buf: bytes, pos: int
-) -> tuple[DescribeShareGroupOffsetsResponsePartition, int]:
-    """Decode DescribeShareGroupOffsetsResponsePartition at version 0."""
-    blen = len(buf)
-    o = _new_object(DescribeShareGroupOffsetsResponsePartition)
-    o.partition_index, o.start_offset, o.leader_epoch, o.error_code = _S_iqih.unpack_from(buf, pos)
-    pos += 18
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.lag = -1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeShareGroupOffsetsResponsePartition_0(
@@ -399,37 +413,6 @@ def _e_DescribeShareGroupOffsetsResponsePartition_0(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeShareGroupOffsetsResponsePartition_1(
-    buf: bytes, pos: int
-) -> tuple[DescribeShareGroupOffsetsResponsePartition, int]:
-    """Decode DescribeShareGroupOffsetsResponsePartition at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribeShareGroupOffsetsResponsePartition)
-    o.partition_index, o.start_offset, o.leader_epoch, o.lag, o.error_code = _S_iqiqh.unpack_from(
-        buf, pos
-    )
-    pos += 26
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_DescribeShareGroupOffsetsResponsePartition_1(
     o: DescribeShareGroupOffsetsResponsePartition, out: list[_Buffer]
 ) -> None:
@@ -443,76 +426,6 @@ def _e_DescribeShareGroupOffsetsResponsePartition_1(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeShareGroupOffsetsResponseTopic_0(
-    buf: bytes, pos: int
-) -> tuple[DescribeShareGroupOffsetsResponseTopic, int]:
-    """Decode DescribeShareGroupOffsetsResponseTopic at version 0."""
-    blen = len(buf)
-    o = _new_object(DescribeShareGroupOffsetsResponseTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Partitions")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
-            eo_3.partition_index, eo_3.start_offset, eo_3.leader_epoch, eo_3.error_code = (
-                _S_iqih.unpack_from(buf, pos)
-            )
-            pos += 18
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
-                pos += 1
-            else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
-                eo_3.error_message = None
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
-            else:
-                eo_3.error_message = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
-            eo_3.lag = -1
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.partitions = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_DescribeShareGroupOffsetsResponseTopic_0(
     o: DescribeShareGroupOffsetsResponseTopic, out: list[_Buffer]
 ) -> None:
@@ -520,90 +433,17 @@ def _e_DescribeShareGroupOffsetsResponseTopic_0(
     w = out.append
     w(_enc_cstr(o.topic_name))
     w(_enc_uuid(o.topic_id))
-    a3 = o.partitions
-    if a3 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_DescribeShareGroupOffsetsResponsePartition_0(e3, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_DescribeShareGroupOffsetsResponsePartition_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribeShareGroupOffsetsResponseTopic_1(
-    buf: bytes, pos: int
-) -> tuple[DescribeShareGroupOffsetsResponseTopic, int]:
-    """Decode DescribeShareGroupOffsetsResponseTopic at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribeShareGroupOffsetsResponseTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Partitions")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
-            (
-                eo_3.partition_index,
-                eo_3.start_offset,
-                eo_3.leader_epoch,
-                eo_3.lag,
-                eo_3.error_code,
-            ) = _S_iqiqh.unpack_from(buf, pos)
-            pos += 26
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
-                pos += 1
-            else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
-                eo_3.error_message = None
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
-            else:
-                eo_3.error_message = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.partitions = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeShareGroupOffsetsResponseTopic_1(
@@ -613,142 +453,17 @@ def _e_DescribeShareGroupOffsetsResponseTopic_1(
     w = out.append
     w(_enc_cstr(o.topic_name))
     w(_enc_uuid(o.topic_id))
-    a3 = o.partitions
-    if a3 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_DescribeShareGroupOffsetsResponsePartition_1(e3, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_DescribeShareGroupOffsetsResponsePartition_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribeShareGroupOffsetsResponseGroup_0(
-    buf: bytes, pos: int
-) -> tuple[DescribeShareGroupOffsetsResponseGroup, int]:
-    """Decode DescribeShareGroupOffsetsResponseGroup at version 0."""
-    blen = len(buf)
-    o = _new_object(DescribeShareGroupOffsetsResponseGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[DescribeShareGroupOffsetsResponseTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeShareGroupOffsetsResponseTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
-                pos += 1
-            else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("Partitions")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
-            else:
-                veo_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
-                    (
-                        eeo_2_3.partition_index,
-                        eeo_2_3.start_offset,
-                        eeo_2_3.leader_epoch,
-                        eeo_2_3.error_code,
-                    ) = _S_iqih.unpack_from(buf, pos)
-                    pos += 18
-                    lneeo_2_3_2 = buf[pos]
-                    if lneeo_2_3_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_2_3_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_2 -= 1
-                    if lneeo_2_3_2 < 0:
-                        eeo_2_3.error_message = None
-                    elif pos + lneeo_2_3_2 > blen:
-                        raise _length_error(lneeo_2_3_2, pos, blen)
-                    else:
-                        eeo_2_3.error_message = buf[pos : pos + lneeo_2_3_2].decode()
-                        pos += lneeo_2_3_2
-                    eeo_2_3.lag = -1
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_3._unknown_tags = None
-                    else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.partitions = veo_2_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.error_message = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeShareGroupOffsetsResponseGroup_0(
@@ -757,13 +472,13 @@ def _e_DescribeShareGroupOffsetsResponseGroup_0(
     """Encode DescribeShareGroupOffsetsResponseGroup at version 0."""
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeShareGroupOffsetsResponseTopic_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DescribeShareGroupOffsetsResponseTopic_0(e_topics, out)
     w(_S_h.pack(o.error_code))
     w(_enc_ncstr(o.error_message))
     if o._unknown_tags is None:
@@ -772,144 +487,19 @@ def _e_DescribeShareGroupOffsetsResponseGroup_0(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeShareGroupOffsetsResponseGroup_1(
-    buf: bytes, pos: int
-) -> tuple[DescribeShareGroupOffsetsResponseGroup, int]:
-    """Decode DescribeShareGroupOffsetsResponseGroup at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribeShareGroupOffsetsResponseGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[DescribeShareGroupOffsetsResponseTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeShareGroupOffsetsResponseTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
-                pos += 1
-            else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("Partitions")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
-            else:
-                veo_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
-                    (
-                        eeo_2_3.partition_index,
-                        eeo_2_3.start_offset,
-                        eeo_2_3.leader_epoch,
-                        eeo_2_3.lag,
-                        eeo_2_3.error_code,
-                    ) = _S_iqiqh.unpack_from(buf, pos)
-                    pos += 26
-                    lneeo_2_3_2 = buf[pos]
-                    if lneeo_2_3_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_2_3_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_2 -= 1
-                    if lneeo_2_3_2 < 0:
-                        eeo_2_3.error_message = None
-                    elif pos + lneeo_2_3_2 > blen:
-                        raise _length_error(lneeo_2_3_2, pos, blen)
-                    else:
-                        eeo_2_3.error_message = buf[pos : pos + lneeo_2_3_2].decode()
-                        pos += lneeo_2_3_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_3._unknown_tags = None
-                    else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.partitions = veo_2_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.error_message = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_DescribeShareGroupOffsetsResponseGroup_1(
     o: DescribeShareGroupOffsetsResponseGroup, out: list[_Buffer]
 ) -> None:
     """Encode DescribeShareGroupOffsetsResponseGroup at version 1."""
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeShareGroupOffsetsResponseTopic_1(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DescribeShareGroupOffsetsResponseTopic_1(e_topics, out)
     w(_S_h.pack(o.error_code))
     w(_enc_ncstr(o.error_message))
     if o._unknown_tags is None:
@@ -926,141 +516,155 @@ def _d_DescribeShareGroupOffsetsResponse_0(
     o = _new_object(DescribeShareGroupOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribeShareGroupOffsetsResponseGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeShareGroupOffsetsResponseGroup)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_groups_o: list[DescribeShareGroupOffsetsResponseGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(DescribeShareGroupOffsetsResponseGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            n_topics_o_groups = buf[pos]
+            if n_topics_o_groups < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_topics_o_groups, pos = _read_uvarint(buf, pos)
+            n_topics_o_groups -= 1
+            if n_topics_o_groups < 0:
+                if n_topics_o_groups != -1:
+                    raise _count_error(n_topics_o_groups, 0)
                 raise _null_error("Topics")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_topics_o_groups > blen - pos:
+                raise _count_error(n_topics_o_groups, blen - pos)
             else:
-                veo_2_2: list[DescribeShareGroupOffsetsResponseTopic] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(DescribeShareGroupOffsetsResponseTopic)
-                    lneeo_2_2_1 = buf[pos]
-                    if lneeo_2_2_1 < 0x80:
+                v_topics_o_groups: list[DescribeShareGroupOffsetsResponseTopic] = []
+                ap_topics_o_groups = v_topics_o_groups.append
+                for _ in range(n_topics_o_groups):
+                    o_groups_topics = _new_object(DescribeShareGroupOffsetsResponseTopic)
+                    ln_topic_name_o_groups_topics = buf[pos]
+                    if ln_topic_name_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_1 -= 1
-                    if lneeo_2_2_1 < 0:
+                        ln_topic_name_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    ln_topic_name_o_groups_topics -= 1
+                    if ln_topic_name_o_groups_topics < 0:
                         raise _null_error("TopicName")
-                    elif pos + lneeo_2_2_1 > blen:
-                        raise _length_error(lneeo_2_2_1, pos, blen)
+                    elif pos + ln_topic_name_o_groups_topics > blen:
+                        raise _length_error(ln_topic_name_o_groups_topics, pos, blen)
                     else:
-                        eeo_2_2.topic_name = buf[pos : pos + lneeo_2_2_1].decode()
-                        pos += lneeo_2_2_1
-                    eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
-                    neeo_2_2_3 = buf[pos]
-                    if neeo_2_2_3 < 0x80:
+                        o_groups_topics.topic_name = buf[
+                            pos : pos + ln_topic_name_o_groups_topics
+                        ].decode()
+                        pos += ln_topic_name_o_groups_topics
+                    o_groups_topics.topic_id, pos = _read_uuid(buf, pos)
+                    n_partitions_o_groups_topics = buf[pos]
+                    if n_partitions_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_3 -= 1
-                    if neeo_2_2_3 < 0:
-                        if neeo_2_2_3 != -1:
-                            raise _count_error(neeo_2_2_3, 0)
+                        n_partitions_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_groups_topics -= 1
+                    if n_partitions_o_groups_topics < 0:
+                        if n_partitions_o_groups_topics != -1:
+                            raise _count_error(n_partitions_o_groups_topics, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_2_3 > blen - pos:
-                        raise _count_error(neeo_2_2_3, blen - pos)
+                    elif n_partitions_o_groups_topics > blen - pos:
+                        raise _count_error(n_partitions_o_groups_topics, blen - pos)
                     else:
-                        veeo_2_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-                        apeeo_2_2_3 = veeo_2_2_3.append
-                        for _ in range(neeo_2_2_3):
-                            eeeo_2_2_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
+                        v_partitions_o_groups_topics: list[
+                            DescribeShareGroupOffsetsResponsePartition
+                        ] = []
+                        ap_partitions_o_groups_topics = v_partitions_o_groups_topics.append
+                        for _ in range(n_partitions_o_groups_topics):
+                            o_groups_topics_partitions = _new_object(
+                                DescribeShareGroupOffsetsResponsePartition
+                            )
                             (
-                                eeeo_2_2_3.partition_index,
-                                eeeo_2_2_3.start_offset,
-                                eeeo_2_2_3.leader_epoch,
-                                eeeo_2_2_3.error_code,
+                                o_groups_topics_partitions.partition_index,
+                                o_groups_topics_partitions.start_offset,
+                                o_groups_topics_partitions.leader_epoch,
+                                o_groups_topics_partitions.error_code,
                             ) = _S_iqih.unpack_from(buf, pos)
                             pos += 18
-                            lneeeo_2_2_3_2 = buf[pos]
-                            if lneeeo_2_2_3_2 < 0x80:
+                            ln_error_message_o_groups_topics_partitions = buf[pos]
+                            if ln_error_message_o_groups_topics_partitions < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_2_3_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_2_3_2 -= 1
-                            if lneeeo_2_2_3_2 < 0:
-                                eeeo_2_2_3.error_message = None
-                            elif pos + lneeeo_2_2_3_2 > blen:
-                                raise _length_error(lneeeo_2_2_3_2, pos, blen)
+                                ln_error_message_o_groups_topics_partitions, pos = _read_uvarint(
+                                    buf, pos
+                                )
+                            ln_error_message_o_groups_topics_partitions -= 1
+                            if ln_error_message_o_groups_topics_partitions < 0:
+                                o_groups_topics_partitions.error_message = None
+                            elif pos + ln_error_message_o_groups_topics_partitions > blen:
+                                raise _length_error(
+                                    ln_error_message_o_groups_topics_partitions, pos, blen
+                                )
                             else:
-                                eeeo_2_2_3.error_message = buf[pos : pos + lneeeo_2_2_3_2].decode()
-                                pos += lneeeo_2_2_3_2
-                            eeeo_2_2_3.lag = -1
+                                o_groups_topics_partitions.error_message = buf[
+                                    pos : pos + ln_error_message_o_groups_topics_partitions
+                                ].decode()
+                                pos += ln_error_message_o_groups_topics_partitions
+                            o_groups_topics_partitions.lag = -1
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_3._unknown_tags = None
+                                o_groups_topics_partitions._unknown_tags = None
                             else:
-                                eeeo_2_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_3(eeeo_2_2_3)
-                        eeo_2_2.partitions = veeo_2_2_3
+                                o_groups_topics_partitions._unknown_tags, pos = _read_unknown_tags(
+                                    buf, pos
+                                )
+                            ap_partitions_o_groups_topics(o_groups_topics_partitions)
+                        o_groups_topics.partitions = v_partitions_o_groups_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_groups_topics._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.topics = veo_2_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_groups(o_groups_topics)
+                o_groups.topics = v_topics_o_groups
+            o_groups.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_error_message_o_groups = buf[pos]
+            if ln_error_message_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+                ln_error_message_o_groups, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_groups -= 1
+            if ln_error_message_o_groups < 0:
+                o_groups.error_message = None
+            elif pos + ln_error_message_o_groups > blen:
+                raise _length_error(ln_error_message_o_groups, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
+                o_groups.error_message = buf[pos : pos + ln_error_message_o_groups].decode()
+                pos += ln_error_message_o_groups
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1075,13 +679,13 @@ def _e_DescribeShareGroupOffsetsResponse_0(
     """Encode DescribeShareGroupOffsetsResponse at version 0."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeShareGroupOffsetsResponseGroup_0(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_DescribeShareGroupOffsetsResponseGroup_0(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1096,141 +700,155 @@ def _d_DescribeShareGroupOffsetsResponse_1(
     o = _new_object(DescribeShareGroupOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribeShareGroupOffsetsResponseGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeShareGroupOffsetsResponseGroup)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_groups_o: list[DescribeShareGroupOffsetsResponseGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(DescribeShareGroupOffsetsResponseGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            n_topics_o_groups = buf[pos]
+            if n_topics_o_groups < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_topics_o_groups, pos = _read_uvarint(buf, pos)
+            n_topics_o_groups -= 1
+            if n_topics_o_groups < 0:
+                if n_topics_o_groups != -1:
+                    raise _count_error(n_topics_o_groups, 0)
                 raise _null_error("Topics")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_topics_o_groups > blen - pos:
+                raise _count_error(n_topics_o_groups, blen - pos)
             else:
-                veo_2_2: list[DescribeShareGroupOffsetsResponseTopic] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(DescribeShareGroupOffsetsResponseTopic)
-                    lneeo_2_2_1 = buf[pos]
-                    if lneeo_2_2_1 < 0x80:
+                v_topics_o_groups: list[DescribeShareGroupOffsetsResponseTopic] = []
+                ap_topics_o_groups = v_topics_o_groups.append
+                for _ in range(n_topics_o_groups):
+                    o_groups_topics = _new_object(DescribeShareGroupOffsetsResponseTopic)
+                    ln_topic_name_o_groups_topics = buf[pos]
+                    if ln_topic_name_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_1 -= 1
-                    if lneeo_2_2_1 < 0:
+                        ln_topic_name_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    ln_topic_name_o_groups_topics -= 1
+                    if ln_topic_name_o_groups_topics < 0:
                         raise _null_error("TopicName")
-                    elif pos + lneeo_2_2_1 > blen:
-                        raise _length_error(lneeo_2_2_1, pos, blen)
+                    elif pos + ln_topic_name_o_groups_topics > blen:
+                        raise _length_error(ln_topic_name_o_groups_topics, pos, blen)
                     else:
-                        eeo_2_2.topic_name = buf[pos : pos + lneeo_2_2_1].decode()
-                        pos += lneeo_2_2_1
-                    eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
-                    neeo_2_2_3 = buf[pos]
-                    if neeo_2_2_3 < 0x80:
+                        o_groups_topics.topic_name = buf[
+                            pos : pos + ln_topic_name_o_groups_topics
+                        ].decode()
+                        pos += ln_topic_name_o_groups_topics
+                    o_groups_topics.topic_id, pos = _read_uuid(buf, pos)
+                    n_partitions_o_groups_topics = buf[pos]
+                    if n_partitions_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_3 -= 1
-                    if neeo_2_2_3 < 0:
-                        if neeo_2_2_3 != -1:
-                            raise _count_error(neeo_2_2_3, 0)
+                        n_partitions_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_groups_topics -= 1
+                    if n_partitions_o_groups_topics < 0:
+                        if n_partitions_o_groups_topics != -1:
+                            raise _count_error(n_partitions_o_groups_topics, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_2_3 > blen - pos:
-                        raise _count_error(neeo_2_2_3, blen - pos)
+                    elif n_partitions_o_groups_topics > blen - pos:
+                        raise _count_error(n_partitions_o_groups_topics, blen - pos)
                     else:
-                        veeo_2_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-                        apeeo_2_2_3 = veeo_2_2_3.append
-                        for _ in range(neeo_2_2_3):
-                            eeeo_2_2_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
+                        v_partitions_o_groups_topics: list[
+                            DescribeShareGroupOffsetsResponsePartition
+                        ] = []
+                        ap_partitions_o_groups_topics = v_partitions_o_groups_topics.append
+                        for _ in range(n_partitions_o_groups_topics):
+                            o_groups_topics_partitions = _new_object(
+                                DescribeShareGroupOffsetsResponsePartition
+                            )
                             (
-                                eeeo_2_2_3.partition_index,
-                                eeeo_2_2_3.start_offset,
-                                eeeo_2_2_3.leader_epoch,
-                                eeeo_2_2_3.lag,
-                                eeeo_2_2_3.error_code,
+                                o_groups_topics_partitions.partition_index,
+                                o_groups_topics_partitions.start_offset,
+                                o_groups_topics_partitions.leader_epoch,
+                                o_groups_topics_partitions.lag,
+                                o_groups_topics_partitions.error_code,
                             ) = _S_iqiqh.unpack_from(buf, pos)
                             pos += 26
-                            lneeeo_2_2_3_2 = buf[pos]
-                            if lneeeo_2_2_3_2 < 0x80:
+                            ln_error_message_o_groups_topics_partitions = buf[pos]
+                            if ln_error_message_o_groups_topics_partitions < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_2_3_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_2_3_2 -= 1
-                            if lneeeo_2_2_3_2 < 0:
-                                eeeo_2_2_3.error_message = None
-                            elif pos + lneeeo_2_2_3_2 > blen:
-                                raise _length_error(lneeeo_2_2_3_2, pos, blen)
+                                ln_error_message_o_groups_topics_partitions, pos = _read_uvarint(
+                                    buf, pos
+                                )
+                            ln_error_message_o_groups_topics_partitions -= 1
+                            if ln_error_message_o_groups_topics_partitions < 0:
+                                o_groups_topics_partitions.error_message = None
+                            elif pos + ln_error_message_o_groups_topics_partitions > blen:
+                                raise _length_error(
+                                    ln_error_message_o_groups_topics_partitions, pos, blen
+                                )
                             else:
-                                eeeo_2_2_3.error_message = buf[pos : pos + lneeeo_2_2_3_2].decode()
-                                pos += lneeeo_2_2_3_2
+                                o_groups_topics_partitions.error_message = buf[
+                                    pos : pos + ln_error_message_o_groups_topics_partitions
+                                ].decode()
+                                pos += ln_error_message_o_groups_topics_partitions
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_3._unknown_tags = None
+                                o_groups_topics_partitions._unknown_tags = None
                             else:
-                                eeeo_2_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_3(eeeo_2_2_3)
-                        eeo_2_2.partitions = veeo_2_2_3
+                                o_groups_topics_partitions._unknown_tags, pos = _read_unknown_tags(
+                                    buf, pos
+                                )
+                            ap_partitions_o_groups_topics(o_groups_topics_partitions)
+                        o_groups_topics.partitions = v_partitions_o_groups_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_groups_topics._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.topics = veo_2_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_groups(o_groups_topics)
+                o_groups.topics = v_topics_o_groups
+            o_groups.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_error_message_o_groups = buf[pos]
+            if ln_error_message_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+                ln_error_message_o_groups, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_groups -= 1
+            if ln_error_message_o_groups < 0:
+                o_groups.error_message = None
+            elif pos + ln_error_message_o_groups > blen:
+                raise _length_error(ln_error_message_o_groups, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
+                o_groups.error_message = buf[pos : pos + ln_error_message_o_groups].decode()
+                pos += ln_error_message_o_groups
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1245,13 +863,13 @@ def _e_DescribeShareGroupOffsetsResponse_1(
     """Encode DescribeShareGroupOffsetsResponse at version 1."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeShareGroupOffsetsResponseGroup_1(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_DescribeShareGroupOffsetsResponseGroup_1(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

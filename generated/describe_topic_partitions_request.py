@@ -32,6 +32,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
 from .describe_topic_partitions_response import DescribeTopicPartitionsResponse
 
 __all__ = [
@@ -44,7 +45,7 @@ _S_i = _struct.Struct(">i")
 
 
 class TopicRequest(_Struct):
-    """The topics to fetch details for.
+    """The topics to fetch details for. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -54,20 +55,33 @@ class TopicRequest(_Struct):
         "name": "v0+: The topic name.",
     }
 
-    name: str
+    name: TopicName
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "") -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+    ) -> None:
         self.name = name
         self._unknown_tags = None
 
 
 class Cursor(_Struct):
-    """The first topic and partition index to fetch details for.
+    """The first topic and partition index to fetch details for. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The name for the first topic to process.
@@ -79,38 +93,42 @@ class Cursor(_Struct):
         "partition_index": "v0+: The partition index to start with.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partition_index: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic_name: str = "", partition_index: int = 0) -> None:
+    def __init__(
+        self,
+        topic_name: TopicName = "",
+        partition_index: int = 0,
+    ) -> None:
         self.topic_name = topic_name
         self.partition_index = partition_index
         self._unknown_tags = None
@@ -145,43 +163,43 @@ class DescribeTopicPartitionsRequest(_Request[DescribeTopicPartitionsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DescribeTopicPartitionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicRequest",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicRequest,
+            name="topics",
+            json_name="topics",
+            type="[]TopicRequest",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicRequest,
         ),
         _FieldSchema(
-            "response_partition_limit",
-            "responsePartitionLimit",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            2000,
-            False,
-            False,
-            None,
+            name="response_partition_limit",
+            json_name="responsePartitionLimit",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=2000,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "cursor",
-            "cursor",
-            "Cursor",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            Cursor,
+            name="cursor",
+            json_name="cursor",
+            type="Cursor",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=Cursor,
         ),
     )
 
@@ -195,31 +213,6 @@ class DescribeTopicPartitionsRequest(_Request[DescribeTopicPartitionsResponse]):
         self.response_partition_limit = response_partition_limit
         self.cursor = cursor
         self._unknown_tags = None
-
-
-def _d_TopicRequest_0(buf: bytes, pos: int) -> tuple[TopicRequest, int]:
-    """Decode TopicRequest at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicRequest_0(o: TopicRequest, out: list[_Buffer]) -> None:
@@ -236,19 +229,19 @@ def _d_Cursor_0(buf: bytes, pos: int) -> tuple[Cursor, int]:
     """Decode Cursor at version 0."""
     blen = len(buf)
     o = _new_object(Cursor)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_topic_name_o = buf[pos]
+    if ln_topic_name_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_topic_name_o, pos = _read_uvarint(buf, pos)
+    ln_topic_name_o -= 1
+    if ln_topic_name_o < 0:
         raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_topic_name_o > blen:
+        raise _length_error(ln_topic_name_o, pos, blen)
     else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.topic_name = buf[pos : pos + ln_topic_name_o].decode()
+        pos += ln_topic_name_o
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -276,47 +269,47 @@ def _d_DescribeTopicPartitionsRequest_0(
     """Decode DescribeTopicPartitionsRequest at version 0."""
     blen = len(buf)
     o = _new_object(DescribeTopicPartitionsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[TopicRequest] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TopicRequest)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_topics_o: list[TopicRequest] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicRequest)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.response_partition_limit = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    presento_3, pos = _read_struct_marker(buf, pos)
-    if presento_3:
+    present_cursor_o, pos = _read_struct_marker(buf, pos)
+    if present_cursor_o:
         o.cursor, pos = _d_Cursor_0(buf, pos)
     else:
         o.cursor = None
@@ -333,13 +326,13 @@ def _e_DescribeTopicPartitionsRequest_0(
 ) -> None:
     """Encode DescribeTopicPartitionsRequest at version 0."""
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TopicRequest_0(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicRequest_0(e_topics, out)
     w(_S_i.pack(o.response_partition_limit))
     if o.cursor is None:
         w(b"\xff")

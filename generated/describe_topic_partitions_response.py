@@ -37,6 +37,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
+
 __all__ = [
     "DescribeTopicPartitionsResponsePartition",
     "DescribeTopicPartitionsResponseTopic",
@@ -52,7 +54,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class DescribeTopicPartitionsResponsePartition(_Struct):
-    """Each partition in the topic.
+    """Each partition in the topic. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The partition error, or 0 if there was no error.
@@ -80,110 +82,130 @@ class DescribeTopicPartitionsResponsePartition(_Struct):
 
     error_code: int
     partition_index: int
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
-    replica_nodes: list[int]
-    isr_nodes: list[int]
-    eligible_leader_replicas: list[int] | None
-    last_known_elr: list[int] | None
-    offline_replicas: list[int]
+    replica_nodes: list[BrokerId]
+    isr_nodes: list[BrokerId]
+    eligible_leader_replicas: list[BrokerId] | None
+    last_known_elr: list[BrokerId] | None
+    offline_replicas: list[BrokerId]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_nodes",
-            "replicaNodes",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="replica_nodes",
+            json_name="replicaNodes",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "isr_nodes",
-            "isrNodes",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="isr_nodes",
+            json_name="isrNodes",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "eligible_leader_replicas",
-            "eligibleLeaderReplicas",
-            "[]int32",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="eligible_leader_replicas",
+            json_name="eligibleLeaderReplicas",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "last_known_elr",
-            "lastKnownElr",
-            "[]int32",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="last_known_elr",
+            json_name="lastKnownElr",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "offline_replicas",
-            "offlineReplicas",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            None,
+            name="offline_replicas",
+            json_name="offlineReplicas",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -191,13 +213,13 @@ class DescribeTopicPartitionsResponsePartition(_Struct):
         self,
         error_code: int = 0,
         partition_index: int = 0,
-        leader_id: int = 0,
+        leader_id: BrokerId = 0,
         leader_epoch: int = -1,
-        replica_nodes: list[int] = _EMPTY,
-        isr_nodes: list[int] = _EMPTY,
-        eligible_leader_replicas: list[int] | None = None,
-        last_known_elr: list[int] | None = None,
-        offline_replicas: list[int] = _EMPTY,
+        replica_nodes: list[BrokerId] = _EMPTY,
+        isr_nodes: list[BrokerId] = _EMPTY,
+        eligible_leader_replicas: list[BrokerId] | None = None,
+        last_known_elr: list[BrokerId] | None = None,
+        offline_replicas: list[BrokerId] = _EMPTY,
     ) -> None:
         self.error_code = error_code
         self.partition_index = partition_index
@@ -212,7 +234,7 @@ class DescribeTopicPartitionsResponsePartition(_Struct):
 
 
 class DescribeTopicPartitionsResponseTopic(_Struct):
-    """Each topic in the response.
+    """Each topic in the response. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The topic error, or 0 if there was no error.
@@ -233,76 +255,96 @@ class DescribeTopicPartitionsResponseTopic(_Struct):
     }
 
     error_code: int
-    name: str | None
+    name: TopicName | None
     topic_id: uuid.UUID
     is_internal: bool
     partitions: list[DescribeTopicPartitionsResponsePartition]
     topic_authorized_operations: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "name", "name", "string", (0, 32767), (0, 32767), None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "is_internal",
-            "isInternal",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            True,
-            None,
+            name="is_internal",
+            json_name="isInternal",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]DescribeTopicPartitionsResponsePartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeTopicPartitionsResponsePartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]DescribeTopicPartitionsResponsePartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeTopicPartitionsResponsePartition,
         ),
         _FieldSchema(
-            "topic_authorized_operations",
-            "topicAuthorizedOperations",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -2147483648,
-            False,
-            False,
-            None,
+            name="topic_authorized_operations",
+            json_name="topicAuthorizedOperations",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-2147483648,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
         error_code: int = 0,
-        name: str | None = "",
+        name: TopicName | None = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         is_internal: bool = False,
         partitions: list[DescribeTopicPartitionsResponsePartition] = _EMPTY,
@@ -318,7 +360,7 @@ class DescribeTopicPartitionsResponseTopic(_Struct):
 
 
 class Cursor(_Struct):
-    """The next topic and partition index to fetch details for.
+    """The next topic and partition index to fetch details for. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The name for the first topic to process.
@@ -330,38 +372,42 @@ class Cursor(_Struct):
         "partition_index": "v0+: The partition index to start with.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partition_index: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic_name: str = "", partition_index: int = 0) -> None:
+    def __init__(
+        self,
+        topic_name: TopicName = "",
+        partition_index: int = 0,
+    ) -> None:
         self.topic_name = topic_name
         self.partition_index = partition_index
         self._unknown_tags = None
@@ -395,43 +441,43 @@ class DescribeTopicPartitionsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]DescribeTopicPartitionsResponseTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeTopicPartitionsResponseTopic,
+            name="topics",
+            json_name="topics",
+            type="[]DescribeTopicPartitionsResponseTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeTopicPartitionsResponseTopic,
         ),
         _FieldSchema(
-            "next_cursor",
-            "nextCursor",
-            "Cursor",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            Cursor,
+            name="next_cursor",
+            json_name="nextCursor",
+            type="Cursor",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=Cursor,
         ),
     )
 
@@ -447,256 +493,46 @@ class DescribeTopicPartitionsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribeTopicPartitionsResponsePartition_0(
-    buf: bytes, pos: int
-) -> tuple[DescribeTopicPartitionsResponsePartition, int]:
-    """Decode DescribeTopicPartitionsResponsePartition at version 0."""
-    blen = len(buf)
-    o = _new_object(DescribeTopicPartitionsResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
-    pos += 14
-    n_replica_nodes_o = buf[pos]
-    if n_replica_nodes_o < 0x80:
-        pos += 1
-    else:
-        n_replica_nodes_o, pos = _read_uvarint(buf, pos)
-    n_replica_nodes_o -= 1
-    if n_replica_nodes_o < 0:
-        if n_replica_nodes_o != -1:
-            raise _count_error(n_replica_nodes_o, 0)
-        raise _null_error("ReplicaNodes")
-    else:
-        o.replica_nodes = [*_A_Ni[n_replica_nodes_o].unpack_from(buf, pos)]
-        pos += 4 * n_replica_nodes_o
-    n_isr_nodes_o = buf[pos]
-    if n_isr_nodes_o < 0x80:
-        pos += 1
-    else:
-        n_isr_nodes_o, pos = _read_uvarint(buf, pos)
-    n_isr_nodes_o -= 1
-    if n_isr_nodes_o < 0:
-        if n_isr_nodes_o != -1:
-            raise _count_error(n_isr_nodes_o, 0)
-        raise _null_error("IsrNodes")
-    else:
-        o.isr_nodes = [*_A_Ni[n_isr_nodes_o].unpack_from(buf, pos)]
-        pos += 4 * n_isr_nodes_o
-    n_eligible_leader_replicas_o = buf[pos]
-    if n_eligible_leader_replicas_o < 0x80:
-        pos += 1
-    else:
-        n_eligible_leader_replicas_o, pos = _read_uvarint(buf, pos)
-    n_eligible_leader_replicas_o -= 1
-    if n_eligible_leader_replicas_o < 0:
-        if n_eligible_leader_replicas_o != -1:
-            raise _count_error(n_eligible_leader_replicas_o, 0)
-        o.eligible_leader_replicas = None
-    else:
-        o.eligible_leader_replicas = [*_A_Ni[n_eligible_leader_replicas_o].unpack_from(buf, pos)]
-        pos += 4 * n_eligible_leader_replicas_o
-    n_last_known_elr_o = buf[pos]
-    if n_last_known_elr_o < 0x80:
-        pos += 1
-    else:
-        n_last_known_elr_o, pos = _read_uvarint(buf, pos)
-    n_last_known_elr_o -= 1
-    if n_last_known_elr_o < 0:
-        if n_last_known_elr_o != -1:
-            raise _count_error(n_last_known_elr_o, 0)
-        o.last_known_elr = None
-    else:
-        o.last_known_elr = [*_A_Ni[n_last_known_elr_o].unpack_from(buf, pos)]
-        pos += 4 * n_last_known_elr_o
-    n_offline_replicas_o = buf[pos]
-    if n_offline_replicas_o < 0x80:
-        pos += 1
-    else:
-        n_offline_replicas_o, pos = _read_uvarint(buf, pos)
-    n_offline_replicas_o -= 1
-    if n_offline_replicas_o < 0:
-        if n_offline_replicas_o != -1:
-            raise _count_error(n_offline_replicas_o, 0)
-        raise _null_error("OfflineReplicas")
-    else:
-        o.offline_replicas = [*_A_Ni[n_offline_replicas_o].unpack_from(buf, pos)]
-        pos += 4 * n_offline_replicas_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_DescribeTopicPartitionsResponsePartition_0(
     o: DescribeTopicPartitionsResponsePartition, out: list[_Buffer]
 ) -> None:
     """Encode DescribeTopicPartitionsResponsePartition at version 0."""
     w = out.append
     w(_S_hiii.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch))
-    a2 = o.replica_nodes
-    if a2 is None:
+    a_replica_nodes = o.replica_nodes
+    if a_replica_nodes is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
-    a3 = o.isr_nodes
-    if a3 is None:
+        w(_uvarint(len(a_replica_nodes) + 1))
+        w(_A_Ni[len(a_replica_nodes)].pack(*a_replica_nodes))
+    a_isr_nodes = o.isr_nodes
+    if a_isr_nodes is None:
         raise _null_value("IsrNodes")
     else:
-        w(_uvarint(len(a3) + 1))
-        w(_A_Ni[len(a3)].pack(*a3))
-    a4 = o.eligible_leader_replicas
-    if a4 is None:
+        w(_uvarint(len(a_isr_nodes) + 1))
+        w(_A_Ni[len(a_isr_nodes)].pack(*a_isr_nodes))
+    a_eligible_leader_replicas = o.eligible_leader_replicas
+    if a_eligible_leader_replicas is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a4) + 1))
-        w(_A_Ni[len(a4)].pack(*a4))
-    a5 = o.last_known_elr
-    if a5 is None:
+        w(_uvarint(len(a_eligible_leader_replicas) + 1))
+        w(_A_Ni[len(a_eligible_leader_replicas)].pack(*a_eligible_leader_replicas))
+    a_last_known_elr = o.last_known_elr
+    if a_last_known_elr is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a5) + 1))
-        w(_A_Ni[len(a5)].pack(*a5))
-    a6 = o.offline_replicas
-    if a6 is None:
+        w(_uvarint(len(a_last_known_elr) + 1))
+        w(_A_Ni[len(a_last_known_elr)].pack(*a_last_known_elr))
+    a_offline_replicas = o.offline_replicas
+    if a_offline_replicas is None:
         raise _null_value("OfflineReplicas")
     else:
-        w(_uvarint(len(a6) + 1))
-        w(_A_Ni[len(a6)].pack(*a6))
+        w(_uvarint(len(a_offline_replicas) + 1))
+        w(_A_Ni[len(a_offline_replicas)].pack(*a_offline_replicas))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribeTopicPartitionsResponseTopic_0(
-    buf: bytes, pos: int
-) -> tuple[DescribeTopicPartitionsResponseTopic, int]:
-    """Decode DescribeTopicPartitionsResponseTopic at version 0."""
-    blen = len(buf)
-    o = _new_object(DescribeTopicPartitionsResponseTopic)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.name = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.topic_id, pos = _read_uuid(buf, pos)
-    o.is_internal = _S_o.unpack_from(buf, pos)[0]
-    pos += 1
-    no_5 = buf[pos]
-    if no_5 < 0x80:
-        pos += 1
-    else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Partitions")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
-    else:
-        vo_5: list[DescribeTopicPartitionsResponsePartition] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(DescribeTopicPartitionsResponsePartition)
-            eo_5.error_code, eo_5.partition_index, eo_5.leader_id, eo_5.leader_epoch = (
-                _S_hiii.unpack_from(buf, pos)
-            )
-            pos += 14
-            n_replica_nodes_eo_5 = buf[pos]
-            if n_replica_nodes_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_replica_nodes_eo_5, pos = _read_uvarint(buf, pos)
-            n_replica_nodes_eo_5 -= 1
-            if n_replica_nodes_eo_5 < 0:
-                if n_replica_nodes_eo_5 != -1:
-                    raise _count_error(n_replica_nodes_eo_5, 0)
-                raise _null_error("ReplicaNodes")
-            else:
-                eo_5.replica_nodes = [*_A_Ni[n_replica_nodes_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_replica_nodes_eo_5
-            n_isr_nodes_eo_5 = buf[pos]
-            if n_isr_nodes_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_isr_nodes_eo_5, pos = _read_uvarint(buf, pos)
-            n_isr_nodes_eo_5 -= 1
-            if n_isr_nodes_eo_5 < 0:
-                if n_isr_nodes_eo_5 != -1:
-                    raise _count_error(n_isr_nodes_eo_5, 0)
-                raise _null_error("IsrNodes")
-            else:
-                eo_5.isr_nodes = [*_A_Ni[n_isr_nodes_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_isr_nodes_eo_5
-            n_eligible_leader_replicas_eo_5 = buf[pos]
-            if n_eligible_leader_replicas_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_eligible_leader_replicas_eo_5, pos = _read_uvarint(buf, pos)
-            n_eligible_leader_replicas_eo_5 -= 1
-            if n_eligible_leader_replicas_eo_5 < 0:
-                if n_eligible_leader_replicas_eo_5 != -1:
-                    raise _count_error(n_eligible_leader_replicas_eo_5, 0)
-                eo_5.eligible_leader_replicas = None
-            else:
-                eo_5.eligible_leader_replicas = [
-                    *_A_Ni[n_eligible_leader_replicas_eo_5].unpack_from(buf, pos)
-                ]
-                pos += 4 * n_eligible_leader_replicas_eo_5
-            n_last_known_elr_eo_5 = buf[pos]
-            if n_last_known_elr_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_last_known_elr_eo_5, pos = _read_uvarint(buf, pos)
-            n_last_known_elr_eo_5 -= 1
-            if n_last_known_elr_eo_5 < 0:
-                if n_last_known_elr_eo_5 != -1:
-                    raise _count_error(n_last_known_elr_eo_5, 0)
-                eo_5.last_known_elr = None
-            else:
-                eo_5.last_known_elr = [*_A_Ni[n_last_known_elr_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_last_known_elr_eo_5
-            n_offline_replicas_eo_5 = buf[pos]
-            if n_offline_replicas_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_offline_replicas_eo_5, pos = _read_uvarint(buf, pos)
-            n_offline_replicas_eo_5 -= 1
-            if n_offline_replicas_eo_5 < 0:
-                if n_offline_replicas_eo_5 != -1:
-                    raise _count_error(n_offline_replicas_eo_5, 0)
-                raise _null_error("OfflineReplicas")
-            else:
-                eo_5.offline_replicas = [*_A_Ni[n_offline_replicas_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_offline_replicas_eo_5
-            if buf[pos] == 0:
-                pos += 1
-                eo_5._unknown_tags = None
-            else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.partitions = vo_5
-    o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribeTopicPartitionsResponseTopic_0(
@@ -708,13 +544,13 @@ def _e_DescribeTopicPartitionsResponseTopic_0(
     w(_enc_ncstr(o.name))
     w(_enc_uuid(o.topic_id))
     w(_S_o.pack(o.is_internal))
-    a5 = o.partitions
-    if a5 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_DescribeTopicPartitionsResponsePartition_0(e5, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_DescribeTopicPartitionsResponsePartition_0(e_partitions, out)
     w(_S_i.pack(o.topic_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -726,19 +562,19 @@ def _d_Cursor_0(buf: bytes, pos: int) -> tuple[Cursor, int]:
     """Decode Cursor at version 0."""
     blen = len(buf)
     o = _new_object(Cursor)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_topic_name_o = buf[pos]
+    if ln_topic_name_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_topic_name_o, pos = _read_uvarint(buf, pos)
+    ln_topic_name_o -= 1
+    if ln_topic_name_o < 0:
         raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_topic_name_o > blen:
+        raise _length_error(ln_topic_name_o, pos, blen)
     else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.topic_name = buf[pos : pos + ln_topic_name_o].decode()
+        pos += ln_topic_name_o
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -768,156 +604,162 @@ def _d_DescribeTopicPartitionsResponse_0(
     o = _new_object(DescribeTopicPartitionsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[DescribeTopicPartitionsResponseTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribeTopicPartitionsResponseTopic)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_topics_o: list[DescribeTopicPartitionsResponseTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(DescribeTopicPartitionsResponseTopic)
+            o_topics.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.name = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
+                o_topics.name = None
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            eo_2.is_internal = _S_o.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            o_topics.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            neo_2_5 = buf[pos]
-            if neo_2_5 < 0x80:
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_5, pos = _read_uvarint(buf, pos)
-            neo_2_5 -= 1
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_5 > blen - pos:
-                raise _count_error(neo_2_5, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_5: list[DescribeTopicPartitionsResponsePartition] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5 = _new_object(DescribeTopicPartitionsResponsePartition)
+                v_partitions_o_topics: list[DescribeTopicPartitionsResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(DescribeTopicPartitionsResponsePartition)
                     (
-                        eeo_2_5.error_code,
-                        eeo_2_5.partition_index,
-                        eeo_2_5.leader_id,
-                        eeo_2_5.leader_epoch,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n_replica_nodes_eeo_2_5 = buf[pos]
-                    if n_replica_nodes_eeo_2_5 < 0x80:
+                    n_replica_nodes_o_topics_partitions = buf[pos]
+                    if n_replica_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_replica_nodes_eeo_2_5, pos = _read_uvarint(buf, pos)
-                    n_replica_nodes_eeo_2_5 -= 1
-                    if n_replica_nodes_eeo_2_5 < 0:
-                        if n_replica_nodes_eeo_2_5 != -1:
-                            raise _count_error(n_replica_nodes_eeo_2_5, 0)
+                        n_replica_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_o_topics_partitions -= 1
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_2_5.replica_nodes = [
-                            *_A_Ni[n_replica_nodes_eeo_2_5].unpack_from(buf, pos)
+                        o_topics_partitions.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_replica_nodes_eeo_2_5
-                    n_isr_nodes_eeo_2_5 = buf[pos]
-                    if n_isr_nodes_eeo_2_5 < 0x80:
+                        pos += 4 * n_replica_nodes_o_topics_partitions
+                    n_isr_nodes_o_topics_partitions = buf[pos]
+                    if n_isr_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_isr_nodes_eeo_2_5, pos = _read_uvarint(buf, pos)
-                    n_isr_nodes_eeo_2_5 -= 1
-                    if n_isr_nodes_eeo_2_5 < 0:
-                        if n_isr_nodes_eeo_2_5 != -1:
-                            raise _count_error(n_isr_nodes_eeo_2_5, 0)
+                        n_isr_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_o_topics_partitions -= 1
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_2_5.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_2_5].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_eeo_2_5
-                    n_eligible_leader_replicas_eeo_2_5 = buf[pos]
-                    if n_eligible_leader_replicas_eeo_2_5 < 0x80:
-                        pos += 1
-                    else:
-                        n_eligible_leader_replicas_eeo_2_5, pos = _read_uvarint(buf, pos)
-                    n_eligible_leader_replicas_eeo_2_5 -= 1
-                    if n_eligible_leader_replicas_eeo_2_5 < 0:
-                        if n_eligible_leader_replicas_eeo_2_5 != -1:
-                            raise _count_error(n_eligible_leader_replicas_eeo_2_5, 0)
-                        eeo_2_5.eligible_leader_replicas = None
-                    else:
-                        eeo_2_5.eligible_leader_replicas = [
-                            *_A_Ni[n_eligible_leader_replicas_eeo_2_5].unpack_from(buf, pos)
+                        o_topics_partitions.isr_nodes = [
+                            *_A_Ni[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_eligible_leader_replicas_eeo_2_5
-                    n_last_known_elr_eeo_2_5 = buf[pos]
-                    if n_last_known_elr_eeo_2_5 < 0x80:
+                        pos += 4 * n_isr_nodes_o_topics_partitions
+                    n_eligible_leader_replicas_o_topics_partitions = buf[pos]
+                    if n_eligible_leader_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_last_known_elr_eeo_2_5, pos = _read_uvarint(buf, pos)
-                    n_last_known_elr_eeo_2_5 -= 1
-                    if n_last_known_elr_eeo_2_5 < 0:
-                        if n_last_known_elr_eeo_2_5 != -1:
-                            raise _count_error(n_last_known_elr_eeo_2_5, 0)
-                        eeo_2_5.last_known_elr = None
+                        n_eligible_leader_replicas_o_topics_partitions, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    n_eligible_leader_replicas_o_topics_partitions -= 1
+                    if n_eligible_leader_replicas_o_topics_partitions < 0:
+                        if n_eligible_leader_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_eligible_leader_replicas_o_topics_partitions, 0)
+                        o_topics_partitions.eligible_leader_replicas = None
                     else:
-                        eeo_2_5.last_known_elr = [
-                            *_A_Ni[n_last_known_elr_eeo_2_5].unpack_from(buf, pos)
+                        o_topics_partitions.eligible_leader_replicas = [
+                            *_A_Ni[n_eligible_leader_replicas_o_topics_partitions].unpack_from(
+                                buf, pos
+                            )
                         ]
-                        pos += 4 * n_last_known_elr_eeo_2_5
-                    n_offline_replicas_eeo_2_5 = buf[pos]
-                    if n_offline_replicas_eeo_2_5 < 0x80:
+                        pos += 4 * n_eligible_leader_replicas_o_topics_partitions
+                    n_last_known_elr_o_topics_partitions = buf[pos]
+                    if n_last_known_elr_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_offline_replicas_eeo_2_5, pos = _read_uvarint(buf, pos)
-                    n_offline_replicas_eeo_2_5 -= 1
-                    if n_offline_replicas_eeo_2_5 < 0:
-                        if n_offline_replicas_eeo_2_5 != -1:
-                            raise _count_error(n_offline_replicas_eeo_2_5, 0)
+                        n_last_known_elr_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_last_known_elr_o_topics_partitions -= 1
+                    if n_last_known_elr_o_topics_partitions < 0:
+                        if n_last_known_elr_o_topics_partitions != -1:
+                            raise _count_error(n_last_known_elr_o_topics_partitions, 0)
+                        o_topics_partitions.last_known_elr = None
+                    else:
+                        o_topics_partitions.last_known_elr = [
+                            *_A_Ni[n_last_known_elr_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_last_known_elr_o_topics_partitions
+                    n_offline_replicas_o_topics_partitions = buf[pos]
+                    if n_offline_replicas_o_topics_partitions < 0x80:
+                        pos += 1
+                    else:
+                        n_offline_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_o_topics_partitions -= 1
+                    if n_offline_replicas_o_topics_partitions < 0:
+                        if n_offline_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_offline_replicas_o_topics_partitions, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_2_5.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_eeo_2_5].unpack_from(buf, pos)
+                        o_topics_partitions.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_eeo_2_5
+                        pos += 4 * n_offline_replicas_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_5._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_5(eeo_2_5)
-                eo_2.partitions = veo_2_5
-            eo_2.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    presento_3, pos = _read_struct_marker(buf, pos)
-    if presento_3:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    present_next_cursor_o, pos = _read_struct_marker(buf, pos)
+    if present_next_cursor_o:
         o.next_cursor, pos = _d_Cursor_0(buf, pos)
     else:
         o.next_cursor = None
@@ -935,13 +777,13 @@ def _e_DescribeTopicPartitionsResponse_0(
     """Encode DescribeTopicPartitionsResponse at version 0."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribeTopicPartitionsResponseTopic_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_DescribeTopicPartitionsResponseTopic_0(e_topics, out)
     if o.next_cursor is None:
         w(b"\xff")
     else:

@@ -31,6 +31,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TransactionalId
 from .describe_transactions_response import DescribeTransactionsResponse
 
 __all__ = [
@@ -49,7 +50,7 @@ class DescribeTransactionsRequest(_Request[DescribeTransactionsResponse]):
         "transactional_ids": "v0+: Array of transactionalIds to include in describe results. If empty, then no results will be returned.",
     }
 
-    transactional_ids: list[str]
+    transactional_ids: list[TransactionalId]
     API_KEY: ClassVar[int | None] = 65
     NAME: ClassVar[str] = "DescribeTransactionsRequest"
     KIND: ClassVar[str] = "request"
@@ -61,21 +62,24 @@ class DescribeTransactionsRequest(_Request[DescribeTransactionsResponse]):
     RESPONSE: ClassVar[type[_Message]] = DescribeTransactionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "transactional_ids",
-            "transactionalIds",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="transactional_ids",
+            json_name="transactionalIds",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, transactional_ids: list[str] = _EMPTY) -> None:
+    def __init__(
+        self,
+        transactional_ids: list[TransactionalId] = _EMPTY,
+    ) -> None:
         self.transactional_ids = [] if transactional_ids is _EMPTY else transactional_ids
         self._unknown_tags = None
 
@@ -86,25 +90,25 @@ def _d_DescribeTransactionsRequest_0(
     """Decode DescribeTransactionsRequest at version 0."""
     blen = len(buf)
     o = _new_object(DescribeTransactionsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_transactional_ids_o = buf[pos]
+    if n_transactional_ids_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_transactional_ids_o, pos = _read_uvarint(buf, pos)
+    n_transactional_ids_o -= 1
+    if n_transactional_ids_o < 0:
+        if n_transactional_ids_o != -1:
+            raise _count_error(n_transactional_ids_o, 0)
         raise _null_error("TransactionalIds")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_transactional_ids_o > blen - pos:
+        raise _count_error(n_transactional_ids_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.transactional_ids = vo_1
+        v_transactional_ids_o: list[TransactionalId] = []
+        ap_transactional_ids_o = v_transactional_ids_o.append
+        for _ in range(n_transactional_ids_o):
+            e_transactional_ids_o, pos = _read_cstr(buf, pos)
+            ap_transactional_ids_o(e_transactional_ids_o)
+        o.transactional_ids = v_transactional_ids_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -116,13 +120,13 @@ def _d_DescribeTransactionsRequest_0(
 def _e_DescribeTransactionsRequest_0(o: DescribeTransactionsRequest, out: list[_Buffer]) -> None:
     """Encode DescribeTransactionsRequest at version 0."""
     w = out.append
-    a1 = o.transactional_ids
-    if a1 is None:
+    a_transactional_ids = o.transactional_ids
+    if a_transactional_ids is None:
         raise _null_value("TransactionalIds")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
+        w(_uvarint(len(a_transactional_ids) + 1))
+        for e_transactional_ids in a_transactional_ids:
+            w(_enc_cstr(e_transactional_ids))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

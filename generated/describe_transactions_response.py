@@ -31,6 +31,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId, TopicName, TransactionalId
+
 __all__ = [
     "TopicData",
     "TransactionState",
@@ -44,7 +46,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class TopicData(_Struct):
-    """The set of partitions included in the current transaction (if active). When a transaction is preparing to commit or abort, this will include only partitions which do not have markers.
+    """The set of partitions included in the current transaction (if active). When a transaction is preparing to commit or abort, this will include only partitions which do not have markers. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
@@ -56,35 +58,49 @@ class TopicData(_Struct):
         "partitions": "v0+: The partition ids included in the current transaction.",
     }
 
-    topic: str
+    topic: TopicName
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic", "topic", "string", (0, 32767), None, None, None, "", False, False, None
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic: TopicName = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class TransactionState(_Struct):
-    """The current state of the transaction.
+    """The current state of the transaction. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code.
@@ -109,118 +125,128 @@ class TransactionState(_Struct):
     }
 
     error_code: int
-    transactional_id: str
+    transactional_id: TransactionalId
     transaction_state: str
     transaction_timeout_ms: int
     transaction_start_time_ms: int
-    producer_id: int
+    producer_id: ProducerId
     producer_epoch: int
     topics: list[TopicData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transactional_id",
-            "transactionalId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="transactional_id",
+            json_name="transactionalId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transaction_state",
-            "transactionState",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="transaction_state",
+            json_name="transactionState",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transaction_timeout_ms",
-            "transactionTimeoutMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="transaction_timeout_ms",
+            json_name="transactionTimeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transaction_start_time_ms",
-            "transactionStartTimeMs",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="transaction_start_time_ms",
+            json_name="transactionStartTimeMs",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_epoch",
-            "producerEpoch",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_epoch",
+            json_name="producerEpoch",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicData,
+            name="topics",
+            json_name="topics",
+            type="[]TopicData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicData,
         ),
     )
 
     def __init__(
         self,
         error_code: int = 0,
-        transactional_id: str = "",
+        transactional_id: TransactionalId = "",
         transaction_state: str = "",
         transaction_timeout_ms: int = 0,
         transaction_start_time_ms: int = 0,
-        producer_id: int = 0,
+        producer_id: ProducerId = 0,
         producer_epoch: int = 0,
         topics: list[TopicData] = _EMPTY,
     ) -> None:
@@ -260,187 +286,57 @@ class DescribeTransactionsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transaction_states",
-            "transactionStates",
-            "[]TransactionState",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TransactionState,
+            name="transaction_states",
+            json_name="transactionStates",
+            type="[]TransactionState",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TransactionState,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, transaction_states: list[TransactionState] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        transaction_states: list[TransactionState] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.transaction_states = [] if transaction_states is _EMPTY else transaction_states
         self._unknown_tags = None
 
 
-def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Topic")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 0."""
     w = out.append
     w(_enc_cstr(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TransactionState_0(buf: bytes, pos: int) -> tuple[TransactionState, int]:
-    """Decode TransactionState at version 0."""
-    blen = len(buf)
-    o = _new_object(TransactionState)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("TransactionalId")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.transactional_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("TransactionState")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.transaction_state = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    o.transaction_timeout_ms, o.transaction_start_time_ms, o.producer_id, o.producer_epoch = (
-        _S_iqqh.unpack_from(buf, pos)
-    )
-    pos += 22
-    no_5 = buf[pos]
-    if no_5 < 0x80:
-        pos += 1
-    else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Topics")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
-    else:
-        vo_5: list[TopicData] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(TopicData)
-            lneo_5_1 = buf[pos]
-            if lneo_5_1 < 0x80:
-                pos += 1
-            else:
-                lneo_5_1, pos = _read_uvarint(buf, pos)
-            lneo_5_1 -= 1
-            if lneo_5_1 < 0:
-                raise _null_error("Topic")
-            elif pos + lneo_5_1 > blen:
-                raise _length_error(lneo_5_1, pos, blen)
-            else:
-                eo_5.topic = buf[pos : pos + lneo_5_1].decode()
-                pos += lneo_5_1
-            n_partitions_eo_5 = buf[pos]
-            if n_partitions_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_partitions_eo_5, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_5 -= 1
-            if n_partitions_eo_5 < 0:
-                if n_partitions_eo_5 != -1:
-                    raise _count_error(n_partitions_eo_5, 0)
-                raise _null_error("Partitions")
-            else:
-                eo_5.partitions = [*_A_Ni[n_partitions_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_5
-            if buf[pos] == 0:
-                pos += 1
-                eo_5._unknown_tags = None
-            else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.topics = vo_5
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TransactionState_0(o: TransactionState, out: list[_Buffer]) -> None:
@@ -454,13 +350,13 @@ def _e_TransactionState_0(o: TransactionState, out: list[_Buffer]) -> None:
             o.transaction_timeout_ms, o.transaction_start_time_ms, o.producer_id, o.producer_epoch
         )
     )
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_TopicData_0(e5, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -475,115 +371,125 @@ def _d_DescribeTransactionsResponse_0(
     o = _new_object(DescribeTransactionsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_transaction_states_o = buf[pos]
+    if n_transaction_states_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_transaction_states_o, pos = _read_uvarint(buf, pos)
+    n_transaction_states_o -= 1
+    if n_transaction_states_o < 0:
+        if n_transaction_states_o != -1:
+            raise _count_error(n_transaction_states_o, 0)
         raise _null_error("TransactionStates")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_transaction_states_o > blen - pos:
+        raise _count_error(n_transaction_states_o, blen - pos)
     else:
-        vo_2: list[TransactionState] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TransactionState)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_transaction_states_o: list[TransactionState] = []
+        ap_transaction_states_o = v_transaction_states_o.append
+        for _ in range(n_transaction_states_o):
+            o_transaction_states = _new_object(TransactionState)
+            o_transaction_states.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_transactional_id_o_transaction_states = buf[pos]
+            if ln_transactional_id_o_transaction_states < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_transactional_id_o_transaction_states, pos = _read_uvarint(buf, pos)
+            ln_transactional_id_o_transaction_states -= 1
+            if ln_transactional_id_o_transaction_states < 0:
                 raise _null_error("TransactionalId")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_transactional_id_o_transaction_states > blen:
+                raise _length_error(ln_transactional_id_o_transaction_states, pos, blen)
             else:
-                eo_2.transactional_id = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+                o_transaction_states.transactional_id = buf[
+                    pos : pos + ln_transactional_id_o_transaction_states
+                ].decode()
+                pos += ln_transactional_id_o_transaction_states
+            ln_transaction_state_o_transaction_states = buf[pos]
+            if ln_transaction_state_o_transaction_states < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_transaction_state_o_transaction_states, pos = _read_uvarint(buf, pos)
+            ln_transaction_state_o_transaction_states -= 1
+            if ln_transaction_state_o_transaction_states < 0:
                 raise _null_error("TransactionState")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_transaction_state_o_transaction_states > blen:
+                raise _length_error(ln_transaction_state_o_transaction_states, pos, blen)
             else:
-                eo_2.transaction_state = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
+                o_transaction_states.transaction_state = buf[
+                    pos : pos + ln_transaction_state_o_transaction_states
+                ].decode()
+                pos += ln_transaction_state_o_transaction_states
             (
-                eo_2.transaction_timeout_ms,
-                eo_2.transaction_start_time_ms,
-                eo_2.producer_id,
-                eo_2.producer_epoch,
+                o_transaction_states.transaction_timeout_ms,
+                o_transaction_states.transaction_start_time_ms,
+                o_transaction_states.producer_id,
+                o_transaction_states.producer_epoch,
             ) = _S_iqqh.unpack_from(buf, pos)
             pos += 22
-            neo_2_5 = buf[pos]
-            if neo_2_5 < 0x80:
+            n_topics_o_transaction_states = buf[pos]
+            if n_topics_o_transaction_states < 0x80:
                 pos += 1
             else:
-                neo_2_5, pos = _read_uvarint(buf, pos)
-            neo_2_5 -= 1
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
+                n_topics_o_transaction_states, pos = _read_uvarint(buf, pos)
+            n_topics_o_transaction_states -= 1
+            if n_topics_o_transaction_states < 0:
+                if n_topics_o_transaction_states != -1:
+                    raise _count_error(n_topics_o_transaction_states, 0)
                 raise _null_error("Topics")
-            elif neo_2_5 > blen - pos:
-                raise _count_error(neo_2_5, blen - pos)
+            elif n_topics_o_transaction_states > blen - pos:
+                raise _count_error(n_topics_o_transaction_states, blen - pos)
             else:
-                veo_2_5: list[TopicData] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5 = _new_object(TopicData)
-                    lneeo_2_5_1 = buf[pos]
-                    if lneeo_2_5_1 < 0x80:
+                v_topics_o_transaction_states: list[TopicData] = []
+                ap_topics_o_transaction_states = v_topics_o_transaction_states.append
+                for _ in range(n_topics_o_transaction_states):
+                    o_transaction_states_topics = _new_object(TopicData)
+                    ln_topic_o_transaction_states_topics = buf[pos]
+                    if ln_topic_o_transaction_states_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_5_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_5_1 -= 1
-                    if lneeo_2_5_1 < 0:
+                        ln_topic_o_transaction_states_topics, pos = _read_uvarint(buf, pos)
+                    ln_topic_o_transaction_states_topics -= 1
+                    if ln_topic_o_transaction_states_topics < 0:
                         raise _null_error("Topic")
-                    elif pos + lneeo_2_5_1 > blen:
-                        raise _length_error(lneeo_2_5_1, pos, blen)
+                    elif pos + ln_topic_o_transaction_states_topics > blen:
+                        raise _length_error(ln_topic_o_transaction_states_topics, pos, blen)
                     else:
-                        eeo_2_5.topic = buf[pos : pos + lneeo_2_5_1].decode()
-                        pos += lneeo_2_5_1
-                    n_partitions_eeo_2_5 = buf[pos]
-                    if n_partitions_eeo_2_5 < 0x80:
+                        o_transaction_states_topics.topic = buf[
+                            pos : pos + ln_topic_o_transaction_states_topics
+                        ].decode()
+                        pos += ln_topic_o_transaction_states_topics
+                    n_partitions_o_transaction_states_topics = buf[pos]
+                    if n_partitions_o_transaction_states_topics < 0x80:
                         pos += 1
                     else:
-                        n_partitions_eeo_2_5, pos = _read_uvarint(buf, pos)
-                    n_partitions_eeo_2_5 -= 1
-                    if n_partitions_eeo_2_5 < 0:
-                        if n_partitions_eeo_2_5 != -1:
-                            raise _count_error(n_partitions_eeo_2_5, 0)
+                        n_partitions_o_transaction_states_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_transaction_states_topics -= 1
+                    if n_partitions_o_transaction_states_topics < 0:
+                        if n_partitions_o_transaction_states_topics != -1:
+                            raise _count_error(n_partitions_o_transaction_states_topics, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_2_5.partitions = [*_A_Ni[n_partitions_eeo_2_5].unpack_from(buf, pos)]
-                        pos += 4 * n_partitions_eeo_2_5
+                        o_transaction_states_topics.partitions = [
+                            *_A_Ni[n_partitions_o_transaction_states_topics].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partitions_o_transaction_states_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_5._unknown_tags = None
+                        o_transaction_states_topics._unknown_tags = None
                     else:
-                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_5(eeo_2_5)
-                eo_2.topics = veo_2_5
+                        o_transaction_states_topics._unknown_tags, pos = _read_unknown_tags(
+                            buf, pos
+                        )
+                    ap_topics_o_transaction_states(o_transaction_states_topics)
+                o_transaction_states.topics = v_topics_o_transaction_states
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_transaction_states._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.transaction_states = vo_2
+                o_transaction_states._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_transaction_states_o(o_transaction_states)
+        o.transaction_states = v_transaction_states_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -596,13 +502,13 @@ def _e_DescribeTransactionsResponse_0(o: DescribeTransactionsResponse, out: list
     """Encode DescribeTransactionsResponse at version 0."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.transaction_states
-    if a2 is None:
+    a_transaction_states = o.transaction_states
+    if a_transaction_states is None:
         raise _null_value("TransactionStates")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TransactionState_0(e2, out)
+        w(_uvarint(len(a_transaction_states) + 1))
+        for e_transaction_states in a_transaction_states:
+            _e_TransactionState_0(e_transaction_states, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

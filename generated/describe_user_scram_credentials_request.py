@@ -40,7 +40,7 @@ __all__ = [
 
 
 class UserName(_Struct):
-    """The users to describe, or null/empty to describe all users.
+    """The users to describe, or null/empty to describe all users. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The user name.
@@ -53,11 +53,24 @@ class UserName(_Struct):
     name: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "") -> None:
+    def __init__(
+        self,
+        name: str = "",
+    ) -> None:
         self.name = name
         self._unknown_tags = None
 
@@ -85,48 +98,26 @@ class DescribeUserScramCredentialsRequest(_Request[DescribeUserScramCredentialsR
     RESPONSE: ClassVar[type[_Message]] = DescribeUserScramCredentialsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "users",
-            "users",
-            "[]UserName",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            UserName,
+            name="users",
+            json_name="users",
+            type="[]UserName",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=UserName,
         ),
     )
 
-    def __init__(self, users: list[UserName] | None = _EMPTY) -> None:
+    def __init__(
+        self,
+        users: list[UserName] | None = _EMPTY,
+    ) -> None:
         self.users = [] if users is _EMPTY else users
         self._unknown_tags = None
-
-
-def _d_UserName_0(buf: bytes, pos: int) -> tuple[UserName, int]:
-    """Decode UserName at version 0."""
-    blen = len(buf)
-    o = _new_object(UserName)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_UserName_0(o: UserName, out: list[_Buffer]) -> None:
@@ -145,43 +136,43 @@ def _d_DescribeUserScramCredentialsRequest_0(
     """Decode DescribeUserScramCredentialsRequest at version 0."""
     blen = len(buf)
     o = _new_object(DescribeUserScramCredentialsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_users_o = buf[pos]
+    if n_users_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_users_o, pos = _read_uvarint(buf, pos)
+    n_users_o -= 1
+    if n_users_o < 0:
+        if n_users_o != -1:
+            raise _count_error(n_users_o, 0)
         o.users = None
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_users_o > blen - pos:
+        raise _count_error(n_users_o, blen - pos)
     else:
-        vo_1: list[UserName] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(UserName)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_users_o: list[UserName] = []
+        ap_users_o = v_users_o.append
+        for _ in range(n_users_o):
+            o_users = _new_object(UserName)
+            ln_name_o_users = buf[pos]
+            if ln_name_o_users < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_name_o_users, pos = _read_uvarint(buf, pos)
+            ln_name_o_users -= 1
+            if ln_name_o_users < 0:
                 raise _null_error("Name")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_name_o_users > blen:
+                raise _length_error(ln_name_o_users, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
+                o_users.name = buf[pos : pos + ln_name_o_users].decode()
+                pos += ln_name_o_users
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_users._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.users = vo_1
+                o_users._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_users_o(o_users)
+        o.users = v_users_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -195,13 +186,13 @@ def _e_DescribeUserScramCredentialsRequest_0(
 ) -> None:
     """Encode DescribeUserScramCredentialsRequest at version 0."""
     w = out.append
-    a1 = o.users
-    if a1 is None:
+    a_users = o.users
+    if a_users is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_UserName_0(e1, out)
+        w(_uvarint(len(a_users) + 1))
+        for e_users in a_users:
+            _e_UserName_0(e_users, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -44,7 +44,7 @@ _S_ih = _struct.Struct(">ih")
 
 
 class CredentialInfo(_Struct):
-    """The mechanism and related information associated with the user's SCRAM credentials.
+    """The mechanism and related information associated with the user's SCRAM credentials. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         mechanism (v0+): The SCRAM mechanism.
@@ -60,21 +60,45 @@ class CredentialInfo(_Struct):
     iterations: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "mechanism", "mechanism", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="mechanism",
+            json_name="mechanism",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "iterations", "iterations", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="iterations",
+            json_name="iterations",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, mechanism: int = 0, iterations: int = 0) -> None:
+    def __init__(
+        self,
+        mechanism: int = 0,
+        iterations: int = 0,
+    ) -> None:
         self.mechanism = mechanism
         self.iterations = iterations
         self._unknown_tags = None
 
 
 class DescribeUserScramCredentialsResult(_Struct):
-    """The results for descriptions, one per user.
+    """The results for descriptions, one per user. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         user (v0+): The user name.
@@ -96,36 +120,56 @@ class DescribeUserScramCredentialsResult(_Struct):
     credential_infos: list[CredentialInfo]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "user", "user", "string", (0, 32767), None, None, None, "", False, False, None
+            name="user",
+            json_name="user",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "credential_infos",
-            "credentialInfos",
-            "[]CredentialInfo",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            CredentialInfo,
+            name="credential_infos",
+            json_name="credentialInfos",
+            type="[]CredentialInfo",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CredentialInfo,
         ),
     )
 
@@ -174,46 +218,56 @@ class DescribeUserScramCredentialsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "results",
-            "results",
-            "[]DescribeUserScramCredentialsResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribeUserScramCredentialsResult,
+            name="results",
+            json_name="results",
+            type="[]DescribeUserScramCredentialsResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribeUserScramCredentialsResult,
         ),
     )
 
@@ -231,20 +285,6 @@ class DescribeUserScramCredentialsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_CredentialInfo_0(buf: bytes, pos: int) -> tuple[CredentialInfo, int]:
-    """Decode CredentialInfo at version 0."""
-    blen = len(buf)
-    o = _new_object(CredentialInfo)
-    o.mechanism, o.iterations = _S_bi.unpack_from(buf, pos)
-    pos += 5
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_CredentialInfo_0(o: CredentialInfo, out: list[_Buffer]) -> None:
     """Encode CredentialInfo at version 0."""
     w = out.append
@@ -255,74 +295,6 @@ def _e_CredentialInfo_0(o: CredentialInfo, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeUserScramCredentialsResult_0(
-    buf: bytes, pos: int
-) -> tuple[DescribeUserScramCredentialsResult, int]:
-    """Decode DescribeUserScramCredentialsResult at version 0."""
-    blen = len(buf)
-    o = _new_object(DescribeUserScramCredentialsResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("User")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.user = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.error_message = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
-        pos += 1
-    else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("CredentialInfos")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
-    else:
-        vo_4: list[CredentialInfo] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(CredentialInfo)
-            eo_4.mechanism, eo_4.iterations = _S_bi.unpack_from(buf, pos)
-            pos += 5
-            if buf[pos] == 0:
-                pos += 1
-                eo_4._unknown_tags = None
-            else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.credential_infos = vo_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_DescribeUserScramCredentialsResult_0(
     o: DescribeUserScramCredentialsResult, out: list[_Buffer]
 ) -> None:
@@ -331,13 +303,13 @@ def _e_DescribeUserScramCredentialsResult_0(
     w(_enc_cstr(o.user))
     w(_S_h.pack(o.error_code))
     w(_enc_ncstr(o.error_message))
-    a4 = o.credential_infos
-    if a4 is None:
+    a_credential_infos = o.credential_infos
+    if a_credential_infos is None:
         raise _null_value("CredentialInfos")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_CredentialInfo_0(e4, out)
+        w(_uvarint(len(a_credential_infos) + 1))
+        for e_credential_infos in a_credential_infos:
+            _e_CredentialInfo_0(e_credential_infos, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -352,97 +324,99 @@ def _d_DescribeUserScramCredentialsResponse_0(
     o = _new_object(DescribeUserScramCredentialsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_3: list[DescribeUserScramCredentialsResult] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(DescribeUserScramCredentialsResult)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_results_o: list[DescribeUserScramCredentialsResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(DescribeUserScramCredentialsResult)
+            ln_user_o_results = buf[pos]
+            if ln_user_o_results < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_user_o_results, pos = _read_uvarint(buf, pos)
+            ln_user_o_results -= 1
+            if ln_user_o_results < 0:
                 raise _null_error("User")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_user_o_results > blen:
+                raise _length_error(ln_user_o_results, pos, blen)
             else:
-                eo_3.user = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_results.user = buf[pos : pos + ln_user_o_results].decode()
+                pos += ln_user_o_results
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_3_3 = buf[pos]
-            if lneo_3_3 < 0x80:
+            ln_error_message_o_results = buf[pos]
+            if ln_error_message_o_results < 0x80:
                 pos += 1
             else:
-                lneo_3_3, pos = _read_uvarint(buf, pos)
-            lneo_3_3 -= 1
-            if lneo_3_3 < 0:
-                eo_3.error_message = None
-            elif pos + lneo_3_3 > blen:
-                raise _length_error(lneo_3_3, pos, blen)
+                ln_error_message_o_results, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_results -= 1
+            if ln_error_message_o_results < 0:
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_3.error_message = buf[pos : pos + lneo_3_3].decode()
-                pos += lneo_3_3
-            neo_3_4 = buf[pos]
-            if neo_3_4 < 0x80:
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
+            n_credential_infos_o_results = buf[pos]
+            if n_credential_infos_o_results < 0x80:
                 pos += 1
             else:
-                neo_3_4, pos = _read_uvarint(buf, pos)
-            neo_3_4 -= 1
-            if neo_3_4 < 0:
-                if neo_3_4 != -1:
-                    raise _count_error(neo_3_4, 0)
+                n_credential_infos_o_results, pos = _read_uvarint(buf, pos)
+            n_credential_infos_o_results -= 1
+            if n_credential_infos_o_results < 0:
+                if n_credential_infos_o_results != -1:
+                    raise _count_error(n_credential_infos_o_results, 0)
                 raise _null_error("CredentialInfos")
-            elif neo_3_4 > blen - pos:
-                raise _count_error(neo_3_4, blen - pos)
+            elif n_credential_infos_o_results > blen - pos:
+                raise _count_error(n_credential_infos_o_results, blen - pos)
             else:
-                veo_3_4: list[CredentialInfo] = []
-                apeo_3_4 = veo_3_4.append
-                for _ in range(neo_3_4):
-                    eeo_3_4 = _new_object(CredentialInfo)
-                    eeo_3_4.mechanism, eeo_3_4.iterations = _S_bi.unpack_from(buf, pos)
+                v_credential_infos_o_results: list[CredentialInfo] = []
+                ap_credential_infos_o_results = v_credential_infos_o_results.append
+                for _ in range(n_credential_infos_o_results):
+                    o_results_credential_infos = _new_object(CredentialInfo)
+                    o_results_credential_infos.mechanism, o_results_credential_infos.iterations = (
+                        _S_bi.unpack_from(buf, pos)
+                    )
                     pos += 5
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_4._unknown_tags = None
+                        o_results_credential_infos._unknown_tags = None
                     else:
-                        eeo_3_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_4(eeo_3_4)
-                eo_3.credential_infos = veo_3_4
+                        o_results_credential_infos._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_credential_infos_o_results(o_results_credential_infos)
+                o_results.credential_infos = v_credential_infos_o_results
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.results = vo_3
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -458,13 +432,13 @@ def _e_DescribeUserScramCredentialsResponse_0(
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.results
-    if a3 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_DescribeUserScramCredentialsResult_0(e3, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_DescribeUserScramCredentialsResult_0(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

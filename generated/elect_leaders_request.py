@@ -34,6 +34,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
 from .elect_leaders_response import ElectLeadersResponse
 
 __all__ = [
@@ -50,7 +51,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class TopicPartitions(_Struct):
-    """The topic partitions to elect leaders.
+    """The topic partitions to elect leaders. In versions 0-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The name of a topic.
@@ -62,28 +63,42 @@ class TopicPartitions(_Struct):
         "partitions": "v0+: The partitions of this topic whose leader should be elected.",
     }
 
-    topic: str
+    topic: TopicName
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic", "topic", "string", (0, 32767), None, None, None, "", False, False, None
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic: TopicName = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -118,43 +133,43 @@ class ElectLeadersRequest(_Request[ElectLeadersResponse]):
     RESPONSE: ClassVar[type[_Message]] = ElectLeadersResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "election_type",
-            "electionType",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="election_type",
+            json_name="electionType",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_partitions",
-            "topicPartitions",
-            "[]TopicPartitions",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicPartitions,
+            name="topic_partitions",
+            json_name="topicPartitions",
+            type="[]TopicPartitions",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicPartitions,
         ),
         _FieldSchema(
-            "timeout_ms",
-            "timeoutMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            60000,
-            False,
-            False,
-            None,
+            name="timeout_ms",
+            json_name="timeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=60000,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -170,93 +185,29 @@ class ElectLeadersRequest(_Request[ElectLeadersResponse]):
         self._unknown_tags = None
 
 
-def _d_TopicPartitions_0(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:
-    """Decode TopicPartitions at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TopicPartitions)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
     """Encode TopicPartitions at versions 0, 1."""
     if o._unknown_tags:
         raise _tags_unsupported("TopicPartitions")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-
-
-def _d_TopicPartitions_2(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:
-    """Decode TopicPartitions at version 2."""
-    blen = len(buf)
-    o = _new_object(TopicPartitions)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Topic")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_A_iNi[len(a_partitions)].pack(len(a_partitions), *a_partitions))
 
 
 def _e_TopicPartitions_2(o: TopicPartitions, out: list[_Buffer]) -> None:
     """Encode TopicPartitions at version 2."""
     w = out.append
     w(_enc_cstr(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -276,35 +227,37 @@ def _d_ElectLeadersRequest_0(buf: bytes, pos: int) -> tuple[ElectLeadersRequest,
     elif n_topic_partitions_o > blen - pos:
         raise _count_error(n_topic_partitions_o, blen - pos)
     else:
-        vo_2: list[TopicPartitions] = []
-        apo_2 = vo_2.append
+        v_topic_partitions_o: list[TopicPartitions] = []
+        ap_topic_partitions_o = v_topic_partitions_o.append
         for _ in range(n_topic_partitions_o):
-            eo_2 = _new_object(TopicPartitions)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topic_partitions = _new_object(TopicPartitions)
+            ln_topic_o_topic_partitions = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topic_partitions < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topic_partitions == -1
+                    else _length_error(ln_topic_o_topic_partitions, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topic_partitions > blen:
+                raise _length_error(ln_topic_o_topic_partitions, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topic_partitions.topic = buf[pos : pos + ln_topic_o_topic_partitions].decode()
+                pos += ln_topic_o_topic_partitions
+            n_partitions_o_topic_partitions = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topic_partitions < 0:
+                if n_partitions_o_topic_partitions != -1:
+                    raise _count_error(n_partitions_o_topic_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topic_partitions = vo_2
+                o_topic_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_topic_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_topic_partitions
+            o_topic_partitions._unknown_tags = None
+            ap_topic_partitions_o(o_topic_partitions)
+        o.topic_partitions = v_topic_partitions_o
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.election_type = 0
@@ -319,13 +272,13 @@ def _e_ElectLeadersRequest_0(o: ElectLeadersRequest, out: list[_Buffer]) -> None
     if o._unknown_tags:
         raise _tags_unsupported("ElectLeadersRequest")
     w = out.append
-    a1 = o.topic_partitions
-    if a1 is None:
+    a_topic_partitions = o.topic_partitions
+    if a_topic_partitions is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_TopicPartitions_0(e1, out)
+        w(_S_i.pack(len(a_topic_partitions)))
+        for e_topic_partitions in a_topic_partitions:
+            _e_TopicPartitions_0(e_topic_partitions, out)
     w(_S_i.pack(o.timeout_ms))
 
 
@@ -342,35 +295,37 @@ def _d_ElectLeadersRequest_1(buf: bytes, pos: int) -> tuple[ElectLeadersRequest,
     elif n_topic_partitions_o > blen - pos:
         raise _count_error(n_topic_partitions_o, blen - pos)
     else:
-        vo_2: list[TopicPartitions] = []
-        apo_2 = vo_2.append
+        v_topic_partitions_o: list[TopicPartitions] = []
+        ap_topic_partitions_o = v_topic_partitions_o.append
         for _ in range(n_topic_partitions_o):
-            eo_2 = _new_object(TopicPartitions)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topic_partitions = _new_object(TopicPartitions)
+            ln_topic_o_topic_partitions = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topic_partitions < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topic_partitions == -1
+                    else _length_error(ln_topic_o_topic_partitions, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topic_partitions > blen:
+                raise _length_error(ln_topic_o_topic_partitions, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topic_partitions.topic = buf[pos : pos + ln_topic_o_topic_partitions].decode()
+                pos += ln_topic_o_topic_partitions
+            n_partitions_o_topic_partitions = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topic_partitions < 0:
+                if n_partitions_o_topic_partitions != -1:
+                    raise _count_error(n_partitions_o_topic_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topic_partitions = vo_2
+                o_topic_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_topic_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_topic_partitions
+            o_topic_partitions._unknown_tags = None
+            ap_topic_partitions_o(o_topic_partitions)
+        o.topic_partitions = v_topic_partitions_o
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -383,13 +338,13 @@ def _e_ElectLeadersRequest_1(o: ElectLeadersRequest, out: list[_Buffer]) -> None
         raise _tags_unsupported("ElectLeadersRequest")
     w = out.append
     w(_S_b.pack(o.election_type))
-    a2 = o.topic_partitions
-    if a2 is None:
+    a_topic_partitions = o.topic_partitions
+    if a_topic_partitions is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_TopicPartitions_0(e2, out)
+        w(_S_i.pack(len(a_topic_partitions)))
+        for e_topic_partitions in a_topic_partitions:
+            _e_TopicPartitions_0(e_topic_partitions, out)
     w(_S_i.pack(o.timeout_ms))
 
 
@@ -399,56 +354,58 @@ def _d_ElectLeadersRequest_2(buf: bytes, pos: int) -> tuple[ElectLeadersRequest,
     o = _new_object(ElectLeadersRequest)
     o.election_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topic_partitions_o = buf[pos]
+    if n_topic_partitions_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topic_partitions_o, pos = _read_uvarint(buf, pos)
+    n_topic_partitions_o -= 1
+    if n_topic_partitions_o < 0:
+        if n_topic_partitions_o != -1:
+            raise _count_error(n_topic_partitions_o, 0)
         o.topic_partitions = None
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topic_partitions_o > blen - pos:
+        raise _count_error(n_topic_partitions_o, blen - pos)
     else:
-        vo_2: list[TopicPartitions] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicPartitions)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topic_partitions_o: list[TopicPartitions] = []
+        ap_topic_partitions_o = v_topic_partitions_o.append
+        for _ in range(n_topic_partitions_o):
+            o_topic_partitions = _new_object(TopicPartitions)
+            ln_topic_o_topic_partitions = buf[pos]
+            if ln_topic_o_topic_partitions < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_o_topic_partitions, pos = _read_uvarint(buf, pos)
+            ln_topic_o_topic_partitions -= 1
+            if ln_topic_o_topic_partitions < 0:
                 raise _null_error("Topic")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_o_topic_partitions > blen:
+                raise _length_error(ln_topic_o_topic_partitions, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partitions_eo_2 = buf[pos]
-            if n_partitions_eo_2 < 0x80:
+                o_topic_partitions.topic = buf[pos : pos + ln_topic_o_topic_partitions].decode()
+                pos += ln_topic_o_topic_partitions
+            n_partitions_o_topic_partitions = buf[pos]
+            if n_partitions_o_topic_partitions < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_2, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_2 -= 1
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+                n_partitions_o_topic_partitions, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topic_partitions -= 1
+            if n_partitions_o_topic_partitions < 0:
+                if n_partitions_o_topic_partitions != -1:
+                    raise _count_error(n_partitions_o_topic_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_2
+                o_topic_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_topic_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_topic_partitions
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topic_partitions._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topic_partitions = vo_2
+                o_topic_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topic_partitions_o(o_topic_partitions)
+        o.topic_partitions = v_topic_partitions_o
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -463,13 +420,13 @@ def _e_ElectLeadersRequest_2(o: ElectLeadersRequest, out: list[_Buffer]) -> None
     """Encode ElectLeadersRequest at version 2."""
     w = out.append
     w(_S_b.pack(o.election_type))
-    a2 = o.topic_partitions
-    if a2 is None:
+    a_topic_partitions = o.topic_partitions
+    if a_topic_partitions is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicPartitions_2(e2, out)
+        w(_uvarint(len(a_topic_partitions) + 1))
+        for e_topic_partitions in a_topic_partitions:
+            _e_TopicPartitions_2(e_topic_partitions, out)
     w(_S_i.pack(o.timeout_ms))
     if o._unknown_tags is None:
         w(b"\x00")

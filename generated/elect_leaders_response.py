@@ -36,6 +36,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "PartitionResult",
     "ReplicaElectionResult",
@@ -51,7 +53,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class PartitionResult(_Struct):
-    """The results for each partition.
+    """The results for each partition. In versions 0-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_id (v0+): The partition id.
@@ -70,38 +72,51 @@ class PartitionResult(_Struct):
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_id",
-            "partitionId",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_id",
+            json_name="partitionId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, partition_id: int = 0, error_code: int = 0, error_message: str | None = ""
+        self,
+        partition_id: int = 0,
+        error_code: int = 0,
+        error_message: str | None = "",
     ) -> None:
         self.partition_id = partition_id
         self.error_code = error_code
@@ -110,7 +125,7 @@ class PartitionResult(_Struct):
 
 
 class ReplicaElectionResult(_Struct):
-    """The election results, or an empty array if the requester did not have permission and the request asks for all partitions.
+    """The election results, or an empty array if the requester did not have permission and the request asks for all partitions. In versions 0-2, flexible in 2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
@@ -122,28 +137,42 @@ class ReplicaElectionResult(_Struct):
         "partition_result": "v0+: The results for each partition.",
     }
 
-    topic: str
+    topic: TopicName
     partition_result: list[PartitionResult]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic", "topic", "string", (0, 32767), None, None, None, "", False, False, None
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_result",
-            "partitionResult",
-            "[]PartitionResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionResult,
+            name="partition_result",
+            json_name="partitionResult",
+            type="[]PartitionResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionResult,
         ),
     )
 
-    def __init__(self, topic: str = "", partition_result: list[PartitionResult] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic: TopicName = "",
+        partition_result: list[PartitionResult] = _EMPTY,
+    ) -> None:
         self.topic = topic
         self.partition_result = [] if partition_result is _EMPTY else partition_result
         self._unknown_tags = None
@@ -177,33 +206,43 @@ class ElectLeadersResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (1, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_election_results",
-            "replicaElectionResults",
-            "[]ReplicaElectionResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ReplicaElectionResult,
+            name="replica_election_results",
+            json_name="replicaElectionResults",
+            type="[]ReplicaElectionResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ReplicaElectionResult,
         ),
     )
 
@@ -221,25 +260,6 @@ class ElectLeadersResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionResult_0(buf: bytes, pos: int) -> tuple[PartitionResult, int]:
-    """Decode PartitionResult at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(PartitionResult)
-    o.partition_id, o.error_code, ln_error_message_o = _S_ihh.unpack_from(buf, pos)
-    pos += 8
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_PartitionResult_0(o: PartitionResult, out: list[_Buffer]) -> None:
     """Encode PartitionResult at versions 0, 1."""
     if o._unknown_tags:
@@ -247,33 +267,6 @@ def _e_PartitionResult_0(o: PartitionResult, out: list[_Buffer]) -> None:
     w = out.append
     w(_S_ih.pack(o.partition_id, o.error_code))
     w(_enc_nstr(o.error_message))
-
-
-def _d_PartitionResult_2(buf: bytes, pos: int) -> tuple[PartitionResult, int]:
-    """Decode PartitionResult at version 2."""
-    blen = len(buf)
-    o = _new_object(PartitionResult)
-    o.partition_id, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionResult_2(o: PartitionResult, out: list[_Buffer]) -> None:
@@ -287,140 +280,32 @@ def _e_PartitionResult_2(o: PartitionResult, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReplicaElectionResult_0(buf: bytes, pos: int) -> tuple[ReplicaElectionResult, int]:
-    """Decode ReplicaElectionResult at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(ReplicaElectionResult)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partition_result_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partition_result_o < 0:
-        if n_partition_result_o != -1:
-            raise _count_error(n_partition_result_o, 0)
-        raise _null_error("PartitionResult")
-    elif n_partition_result_o > blen - pos:
-        raise _count_error(n_partition_result_o, blen - pos)
-    else:
-        vo_4: list[PartitionResult] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partition_result_o):
-            eo_4 = _new_object(PartitionResult)
-            eo_4.partition_id, eo_4.error_code, ln_error_message_eo_4 = _S_ihh.unpack_from(buf, pos)
-            pos += 8
-            if ln_error_message_eo_4 < 0:
-                if ln_error_message_eo_4 != -1:
-                    raise _length_error(ln_error_message_eo_4, pos, blen)
-                eo_4.error_message = None
-            elif pos + ln_error_message_eo_4 > blen:
-                raise _length_error(ln_error_message_eo_4, pos, blen)
-            else:
-                eo_4.error_message = buf[pos : pos + ln_error_message_eo_4].decode()
-                pos += ln_error_message_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partition_result = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_ReplicaElectionResult_0(o: ReplicaElectionResult, out: list[_Buffer]) -> None:
     """Encode ReplicaElectionResult at versions 0, 1."""
     if o._unknown_tags:
         raise _tags_unsupported("ReplicaElectionResult")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partition_result
-    if a2 is None:
+    a_partition_result = o.partition_result
+    if a_partition_result is None:
         raise _null_value("PartitionResult")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionResult_0(e2, out)
-
-
-def _d_ReplicaElectionResult_2(buf: bytes, pos: int) -> tuple[ReplicaElectionResult, int]:
-    """Decode ReplicaElectionResult at version 2."""
-    blen = len(buf)
-    o = _new_object(ReplicaElectionResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Topic")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionResult")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionResult)
-            eo_2.partition_id, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partition_result = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partition_result)))
+        for e_partition_result in a_partition_result:
+            _e_PartitionResult_0(e_partition_result, out)
 
 
 def _e_ReplicaElectionResult_2(o: ReplicaElectionResult, out: list[_Buffer]) -> None:
     """Encode ReplicaElectionResult at version 2."""
     w = out.append
     w(_enc_cstr(o.topic))
-    a2 = o.partition_result
-    if a2 is None:
+    a_partition_result = o.partition_result
+    if a_partition_result is None:
         raise _null_value("PartitionResult")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionResult_2(e2, out)
+        w(_uvarint(len(a_partition_result) + 1))
+        for e_partition_result in a_partition_result:
+            _e_PartitionResult_2(e_partition_result, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -440,55 +325,73 @@ def _d_ElectLeadersResponse_0(buf: bytes, pos: int) -> tuple[ElectLeadersRespons
     elif n_replica_election_results_o > blen - pos:
         raise _count_error(n_replica_election_results_o, blen - pos)
     else:
-        vo_2: list[ReplicaElectionResult] = []
-        apo_2 = vo_2.append
+        v_replica_election_results_o: list[ReplicaElectionResult] = []
+        ap_replica_election_results_o = v_replica_election_results_o.append
         for _ in range(n_replica_election_results_o):
-            eo_2 = _new_object(ReplicaElectionResult)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_replica_election_results = _new_object(ReplicaElectionResult)
+            ln_topic_o_replica_election_results = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_replica_election_results < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_replica_election_results == -1
+                    else _length_error(ln_topic_o_replica_election_results, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_replica_election_results > blen:
+                raise _length_error(ln_topic_o_replica_election_results, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partition_result_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_replica_election_results.topic = buf[
+                    pos : pos + ln_topic_o_replica_election_results
+                ].decode()
+                pos += ln_topic_o_replica_election_results
+            n_partition_result_o_replica_election_results = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partition_result_eo_2 < 0:
-                if n_partition_result_eo_2 != -1:
-                    raise _count_error(n_partition_result_eo_2, 0)
+            if n_partition_result_o_replica_election_results < 0:
+                if n_partition_result_o_replica_election_results != -1:
+                    raise _count_error(n_partition_result_o_replica_election_results, 0)
                 raise _null_error("PartitionResult")
-            elif n_partition_result_eo_2 > blen - pos:
-                raise _count_error(n_partition_result_eo_2, blen - pos)
+            elif n_partition_result_o_replica_election_results > blen - pos:
+                raise _count_error(n_partition_result_o_replica_election_results, blen - pos)
             else:
-                veo_2_4: list[PartitionResult] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partition_result_eo_2):
-                    eeo_2_4 = _new_object(PartitionResult)
-                    eeo_2_4.partition_id, eeo_2_4.error_code, ln_error_message_eeo_2_4 = (
-                        _S_ihh.unpack_from(buf, pos)
-                    )
+                v_partition_result_o_replica_election_results: list[PartitionResult] = []
+                ap_partition_result_o_replica_election_results = (
+                    v_partition_result_o_replica_election_results.append
+                )
+                for _ in range(n_partition_result_o_replica_election_results):
+                    o_replica_election_results_partition_result = _new_object(PartitionResult)
+                    (
+                        o_replica_election_results_partition_result.partition_id,
+                        o_replica_election_results_partition_result.error_code,
+                        ln_error_message_o_replica_election_results_partition_result,
+                    ) = _S_ihh.unpack_from(buf, pos)
                     pos += 8
-                    if ln_error_message_eeo_2_4 < 0:
-                        if ln_error_message_eeo_2_4 != -1:
-                            raise _length_error(ln_error_message_eeo_2_4, pos, blen)
-                        eeo_2_4.error_message = None
-                    elif pos + ln_error_message_eeo_2_4 > blen:
-                        raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                    if ln_error_message_o_replica_election_results_partition_result < 0:
+                        if ln_error_message_o_replica_election_results_partition_result != -1:
+                            raise _length_error(
+                                ln_error_message_o_replica_election_results_partition_result,
+                                pos,
+                                blen,
+                            )
+                        o_replica_election_results_partition_result.error_message = None
+                    elif pos + ln_error_message_o_replica_election_results_partition_result > blen:
+                        raise _length_error(
+                            ln_error_message_o_replica_election_results_partition_result, pos, blen
+                        )
                     else:
-                        eeo_2_4.error_message = buf[pos : pos + ln_error_message_eeo_2_4].decode()
-                        pos += ln_error_message_eeo_2_4
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partition_result = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.replica_election_results = vo_2
+                        o_replica_election_results_partition_result.error_message = buf[
+                            pos : pos + ln_error_message_o_replica_election_results_partition_result
+                        ].decode()
+                        pos += ln_error_message_o_replica_election_results_partition_result
+                    o_replica_election_results_partition_result._unknown_tags = None
+                    ap_partition_result_o_replica_election_results(
+                        o_replica_election_results_partition_result
+                    )
+                o_replica_election_results.partition_result = (
+                    v_partition_result_o_replica_election_results
+                )
+            o_replica_election_results._unknown_tags = None
+            ap_replica_election_results_o(o_replica_election_results)
+        o.replica_election_results = v_replica_election_results_o
     o.error_code = 0
     o._unknown_tags = None
     return o, pos
@@ -502,13 +405,13 @@ def _e_ElectLeadersResponse_0(o: ElectLeadersResponse, out: list[_Buffer]) -> No
         raise _tags_unsupported("ElectLeadersResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.replica_election_results
-    if a2 is None:
+    a_replica_election_results = o.replica_election_results
+    if a_replica_election_results is None:
         raise _null_value("ReplicaElectionResults")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ReplicaElectionResult_0(e2, out)
+        w(_S_i.pack(len(a_replica_election_results)))
+        for e_replica_election_results in a_replica_election_results:
+            _e_ReplicaElectionResult_0(e_replica_election_results, out)
 
 
 def _d_ElectLeadersResponse_1(buf: bytes, pos: int) -> tuple[ElectLeadersResponse, int]:
@@ -524,55 +427,73 @@ def _d_ElectLeadersResponse_1(buf: bytes, pos: int) -> tuple[ElectLeadersRespons
     elif n_replica_election_results_o > blen - pos:
         raise _count_error(n_replica_election_results_o, blen - pos)
     else:
-        vo_2: list[ReplicaElectionResult] = []
-        apo_2 = vo_2.append
+        v_replica_election_results_o: list[ReplicaElectionResult] = []
+        ap_replica_election_results_o = v_replica_election_results_o.append
         for _ in range(n_replica_election_results_o):
-            eo_2 = _new_object(ReplicaElectionResult)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_replica_election_results = _new_object(ReplicaElectionResult)
+            ln_topic_o_replica_election_results = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_replica_election_results < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_replica_election_results == -1
+                    else _length_error(ln_topic_o_replica_election_results, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_replica_election_results > blen:
+                raise _length_error(ln_topic_o_replica_election_results, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partition_result_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_replica_election_results.topic = buf[
+                    pos : pos + ln_topic_o_replica_election_results
+                ].decode()
+                pos += ln_topic_o_replica_election_results
+            n_partition_result_o_replica_election_results = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partition_result_eo_2 < 0:
-                if n_partition_result_eo_2 != -1:
-                    raise _count_error(n_partition_result_eo_2, 0)
+            if n_partition_result_o_replica_election_results < 0:
+                if n_partition_result_o_replica_election_results != -1:
+                    raise _count_error(n_partition_result_o_replica_election_results, 0)
                 raise _null_error("PartitionResult")
-            elif n_partition_result_eo_2 > blen - pos:
-                raise _count_error(n_partition_result_eo_2, blen - pos)
+            elif n_partition_result_o_replica_election_results > blen - pos:
+                raise _count_error(n_partition_result_o_replica_election_results, blen - pos)
             else:
-                veo_2_4: list[PartitionResult] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partition_result_eo_2):
-                    eeo_2_4 = _new_object(PartitionResult)
-                    eeo_2_4.partition_id, eeo_2_4.error_code, ln_error_message_eeo_2_4 = (
-                        _S_ihh.unpack_from(buf, pos)
-                    )
+                v_partition_result_o_replica_election_results: list[PartitionResult] = []
+                ap_partition_result_o_replica_election_results = (
+                    v_partition_result_o_replica_election_results.append
+                )
+                for _ in range(n_partition_result_o_replica_election_results):
+                    o_replica_election_results_partition_result = _new_object(PartitionResult)
+                    (
+                        o_replica_election_results_partition_result.partition_id,
+                        o_replica_election_results_partition_result.error_code,
+                        ln_error_message_o_replica_election_results_partition_result,
+                    ) = _S_ihh.unpack_from(buf, pos)
                     pos += 8
-                    if ln_error_message_eeo_2_4 < 0:
-                        if ln_error_message_eeo_2_4 != -1:
-                            raise _length_error(ln_error_message_eeo_2_4, pos, blen)
-                        eeo_2_4.error_message = None
-                    elif pos + ln_error_message_eeo_2_4 > blen:
-                        raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                    if ln_error_message_o_replica_election_results_partition_result < 0:
+                        if ln_error_message_o_replica_election_results_partition_result != -1:
+                            raise _length_error(
+                                ln_error_message_o_replica_election_results_partition_result,
+                                pos,
+                                blen,
+                            )
+                        o_replica_election_results_partition_result.error_message = None
+                    elif pos + ln_error_message_o_replica_election_results_partition_result > blen:
+                        raise _length_error(
+                            ln_error_message_o_replica_election_results_partition_result, pos, blen
+                        )
                     else:
-                        eeo_2_4.error_message = buf[pos : pos + ln_error_message_eeo_2_4].decode()
-                        pos += ln_error_message_eeo_2_4
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partition_result = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.replica_election_results = vo_2
+                        o_replica_election_results_partition_result.error_message = buf[
+                            pos : pos + ln_error_message_o_replica_election_results_partition_result
+                        ].decode()
+                        pos += ln_error_message_o_replica_election_results_partition_result
+                    o_replica_election_results_partition_result._unknown_tags = None
+                    ap_partition_result_o_replica_election_results(
+                        o_replica_election_results_partition_result
+                    )
+                o_replica_election_results.partition_result = (
+                    v_partition_result_o_replica_election_results
+                )
+            o_replica_election_results._unknown_tags = None
+            ap_replica_election_results_o(o_replica_election_results)
+        o.replica_election_results = v_replica_election_results_o
     o._unknown_tags = None
     return o, pos
 
@@ -583,13 +504,13 @@ def _e_ElectLeadersResponse_1(o: ElectLeadersResponse, out: list[_Buffer]) -> No
         raise _tags_unsupported("ElectLeadersResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.replica_election_results
-    if a2 is None:
+    a_replica_election_results = o.replica_election_results
+    if a_replica_election_results is None:
         raise _null_value("ReplicaElectionResults")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ReplicaElectionResult_0(e2, out)
+        w(_S_i.pack(len(a_replica_election_results)))
+        for e_replica_election_results in a_replica_election_results:
+            _e_ReplicaElectionResult_0(e_replica_election_results, out)
 
 
 def _d_ElectLeadersResponse_2(buf: bytes, pos: int) -> tuple[ElectLeadersResponse, int]:
@@ -598,82 +519,101 @@ def _d_ElectLeadersResponse_2(buf: bytes, pos: int) -> tuple[ElectLeadersRespons
     o = _new_object(ElectLeadersResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_replica_election_results_o = buf[pos]
+    if n_replica_election_results_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_replica_election_results_o, pos = _read_uvarint(buf, pos)
+    n_replica_election_results_o -= 1
+    if n_replica_election_results_o < 0:
+        if n_replica_election_results_o != -1:
+            raise _count_error(n_replica_election_results_o, 0)
         raise _null_error("ReplicaElectionResults")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_replica_election_results_o > blen - pos:
+        raise _count_error(n_replica_election_results_o, blen - pos)
     else:
-        vo_2: list[ReplicaElectionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ReplicaElectionResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_replica_election_results_o: list[ReplicaElectionResult] = []
+        ap_replica_election_results_o = v_replica_election_results_o.append
+        for _ in range(n_replica_election_results_o):
+            o_replica_election_results = _new_object(ReplicaElectionResult)
+            ln_topic_o_replica_election_results = buf[pos]
+            if ln_topic_o_replica_election_results < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_o_replica_election_results, pos = _read_uvarint(buf, pos)
+            ln_topic_o_replica_election_results -= 1
+            if ln_topic_o_replica_election_results < 0:
                 raise _null_error("Topic")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_o_replica_election_results > blen:
+                raise _length_error(ln_topic_o_replica_election_results, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_replica_election_results.topic = buf[
+                    pos : pos + ln_topic_o_replica_election_results
+                ].decode()
+                pos += ln_topic_o_replica_election_results
+            n_partition_result_o_replica_election_results = buf[pos]
+            if n_partition_result_o_replica_election_results < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partition_result_o_replica_election_results, pos = _read_uvarint(buf, pos)
+            n_partition_result_o_replica_election_results -= 1
+            if n_partition_result_o_replica_election_results < 0:
+                if n_partition_result_o_replica_election_results != -1:
+                    raise _count_error(n_partition_result_o_replica_election_results, 0)
                 raise _null_error("PartitionResult")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partition_result_o_replica_election_results > blen - pos:
+                raise _count_error(n_partition_result_o_replica_election_results, blen - pos)
             else:
-                veo_2_2: list[PartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionResult)
-                    eeo_2_2.partition_id, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
+                v_partition_result_o_replica_election_results: list[PartitionResult] = []
+                ap_partition_result_o_replica_election_results = (
+                    v_partition_result_o_replica_election_results.append
+                )
+                for _ in range(n_partition_result_o_replica_election_results):
+                    o_replica_election_results_partition_result = _new_object(PartitionResult)
+                    (
+                        o_replica_election_results_partition_result.partition_id,
+                        o_replica_election_results_partition_result.error_code,
+                    ) = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    lneeo_2_2_2 = buf[pos]
-                    if lneeo_2_2_2 < 0x80:
+                    ln_error_message_o_replica_election_results_partition_result = buf[pos]
+                    if ln_error_message_o_replica_election_results_partition_result < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_2 -= 1
-                    if lneeo_2_2_2 < 0:
-                        eeo_2_2.error_message = None
-                    elif pos + lneeo_2_2_2 > blen:
-                        raise _length_error(lneeo_2_2_2, pos, blen)
+                        ln_error_message_o_replica_election_results_partition_result, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    ln_error_message_o_replica_election_results_partition_result -= 1
+                    if ln_error_message_o_replica_election_results_partition_result < 0:
+                        o_replica_election_results_partition_result.error_message = None
+                    elif pos + ln_error_message_o_replica_election_results_partition_result > blen:
+                        raise _length_error(
+                            ln_error_message_o_replica_election_results_partition_result, pos, blen
+                        )
                     else:
-                        eeo_2_2.error_message = buf[pos : pos + lneeo_2_2_2].decode()
-                        pos += lneeo_2_2_2
+                        o_replica_election_results_partition_result.error_message = buf[
+                            pos : pos + ln_error_message_o_replica_election_results_partition_result
+                        ].decode()
+                        pos += ln_error_message_o_replica_election_results_partition_result
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_replica_election_results_partition_result._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partition_result = veo_2_2
+                        o_replica_election_results_partition_result._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_partition_result_o_replica_election_results(
+                        o_replica_election_results_partition_result
+                    )
+                o_replica_election_results.partition_result = (
+                    v_partition_result_o_replica_election_results
+                )
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_replica_election_results._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.replica_election_results = vo_2
+                o_replica_election_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_replica_election_results_o(o_replica_election_results)
+        o.replica_election_results = v_replica_election_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -686,13 +626,13 @@ def _e_ElectLeadersResponse_2(o: ElectLeadersResponse, out: list[_Buffer]) -> No
     """Encode ElectLeadersResponse at version 2."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.replica_election_results
-    if a2 is None:
+    a_replica_election_results = o.replica_election_results
+    if a_replica_election_results is None:
         raise _null_value("ReplicaElectionResults")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ReplicaElectionResult_2(e2, out)
+        w(_uvarint(len(a_replica_election_results) + 1))
+        for e_replica_election_results in a_replica_election_results:
+            _e_ReplicaElectionResult_2(e_replica_election_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

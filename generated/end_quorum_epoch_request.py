@@ -41,6 +41,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
 from .end_quorum_epoch_response import EndQuorumEpochResponse
 
 __all__ = [
@@ -61,7 +62,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class ReplicaInfo(_Struct):
-    """A sorted list of preferred candidates to start the election.
+    """A sorted list of preferred candidates to start the election. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         candidate_id (v1+): The ID of the candidate replica.
@@ -73,39 +74,41 @@ class ReplicaInfo(_Struct):
         "candidate_directory_id": "v1+: The directory ID of the candidate replica.",
     }
 
-    candidate_id: int
+    candidate_id: BrokerId
     candidate_directory_id: uuid.UUID
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "candidate_id",
-            "candidateId",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="candidate_id",
+            json_name="candidateId",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "candidate_directory_id",
-            "candidateDirectoryId",
-            "uuid",
-            (1, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="candidate_directory_id",
+            json_name="candidateDirectoryId",
+            type="uuid",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, candidate_id: int = 0, candidate_directory_id: uuid.UUID = _ZERO_UUID
+        self,
+        candidate_id: BrokerId = 0,
+        candidate_directory_id: uuid.UUID = _ZERO_UUID,
     ) -> None:
         self.candidate_id = candidate_id
         self.candidate_directory_id = candidate_directory_id
@@ -113,7 +116,7 @@ class ReplicaInfo(_Struct):
 
 
 class PartitionData(_Struct):
-    """The partitions.
+    """The partitions. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -132,72 +135,82 @@ class PartitionData(_Struct):
     }
 
     partition_index: int
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
     preferred_successors: list[int]
     preferred_candidates: list[ReplicaInfo]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "preferred_successors",
-            "preferredSuccessors",
-            "[]int32",
-            (0, 0),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            None,
+            name="preferred_successors",
+            json_name="preferredSuccessors",
+            type="[]int32",
+            versions=(0, 0),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "preferred_candidates",
-            "preferredCandidates",
-            "[]ReplicaInfo",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            ReplicaInfo,
+            name="preferred_candidates",
+            json_name="preferredCandidates",
+            type="[]ReplicaInfo",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=ReplicaInfo,
         ),
     )
 
     def __init__(
         self,
         partition_index: int = 0,
-        leader_id: int = 0,
+        leader_id: BrokerId = 0,
         leader_epoch: int = 0,
         preferred_successors: list[int] = _EMPTY,
         preferred_candidates: list[ReplicaInfo] = _EMPTY,
@@ -211,7 +224,7 @@ class PartitionData(_Struct):
 
 
 class TopicData(_Struct):
-    """The topics.
+    """The topics. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -223,45 +236,49 @@ class TopicData(_Struct):
         "partitions": "v0+: The partitions.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
-    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_name: TopicName = "",
+        partitions: list[PartitionData] = _EMPTY,
+    ) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class LeaderEndpoint(_Struct):
-    """Endpoints for the leader.
+    """Endpoints for the leader. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v1+): The name of the endpoint.
@@ -280,15 +297,52 @@ class LeaderEndpoint(_Struct):
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (1, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (1, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (1, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        host: str = "",
+        port: int = 0,
+    ) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -324,43 +378,43 @@ class EndQuorumEpochRequest(_Request[EndQuorumEpochResponse]):
     RESPONSE: ClassVar[type[_Message]] = EndQuorumEpochResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "cluster_id",
-            "clusterId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="cluster_id",
+            json_name="clusterId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicData,
+            name="topics",
+            json_name="topics",
+            type="[]TopicData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicData,
         ),
         _FieldSchema(
-            "leader_endpoints",
-            "leaderEndpoints",
-            "[]LeaderEndpoint",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            LeaderEndpoint,
+            name="leader_endpoints",
+            json_name="leaderEndpoints",
+            type="[]LeaderEndpoint",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=LeaderEndpoint,
         ),
     )
 
@@ -376,21 +430,6 @@ class EndQuorumEpochRequest(_Request[EndQuorumEpochResponse]):
         self._unknown_tags = None
 
 
-def _d_ReplicaInfo_1(buf: bytes, pos: int) -> tuple[ReplicaInfo, int]:
-    """Decode ReplicaInfo at version 1."""
-    blen = len(buf)
-    o = _new_object(ReplicaInfo)
-    o.candidate_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.candidate_directory_id, pos = _read_uuid(buf, pos)
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ReplicaInfo_1(o: ReplicaInfo, out: list[_Buffer]) -> None:
     """Encode ReplicaInfo at version 1."""
     w = out.append
@@ -402,147 +441,38 @@ def _e_ReplicaInfo_1(o: ReplicaInfo, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 0."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.leader_id, o.leader_epoch, n_preferred_successors_o = _S_iiii.unpack_from(
-        buf, pos
-    )
-    pos += 16
-    if n_preferred_successors_o < 0:
-        if n_preferred_successors_o != -1:
-            raise _count_error(n_preferred_successors_o, 0)
-        raise _null_error("PreferredSuccessors")
-    else:
-        o.preferred_successors = [*_A_Ni[n_preferred_successors_o].unpack_from(buf, pos)]
-        pos += 4 * n_preferred_successors_o
-    o.preferred_candidates = []
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 0."""
     if o._unknown_tags:
         raise _tags_unsupported("PartitionData")
     w = out.append
     w(_S_iii.pack(o.partition_index, o.leader_id, o.leader_epoch))
-    a2 = o.preferred_successors
-    if a2 is None:
+    a_preferred_successors = o.preferred_successors
+    if a_preferred_successors is None:
         raise _null_value("PreferredSuccessors")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-
-
-def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 1."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.leader_id, o.leader_epoch = _S_iii.unpack_from(buf, pos)
-    pos += 12
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PreferredCandidates")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[ReplicaInfo] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ReplicaInfo)
-            eo_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.candidate_directory_id, pos = _read_uuid(buf, pos)
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.preferred_candidates = vo_2
-    o.preferred_successors = []
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(
+            _A_iNi[len(a_preferred_successors)].pack(
+                len(a_preferred_successors), *a_preferred_successors
+            )
+        )
 
 
 def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 1."""
     w = out.append
     w(_S_iii.pack(o.partition_index, o.leader_id, o.leader_epoch))
-    a2 = o.preferred_candidates
-    if a2 is None:
+    a_preferred_candidates = o.preferred_candidates
+    if a_preferred_candidates is None:
         raise _null_value("PreferredCandidates")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ReplicaInfo_1(e2, out)
+        w(_uvarint(len(a_preferred_candidates) + 1))
+        for e_preferred_candidates in a_preferred_candidates:
+            _e_ReplicaInfo_1(e_preferred_candidates, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    ln_topic_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_name_o < 0:
-        raise (
-            _null_error("TopicName")
-            if ln_topic_name_o == -1
-            else _length_error(ln_topic_name_o, pos, blen)
-        )
-    elif pos + ln_topic_name_o > blen:
-        raise _length_error(ln_topic_name_o, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + ln_topic_name_o].decode()
-        pos += ln_topic_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[PartitionData] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(PartitionData)
-            eo_4.partition_index, eo_4.leader_id, eo_4.leader_epoch, n_preferred_successors_eo_4 = (
-                _S_iiii.unpack_from(buf, pos)
-            )
-            pos += 16
-            if n_preferred_successors_eo_4 < 0:
-                if n_preferred_successors_eo_4 != -1:
-                    raise _count_error(n_preferred_successors_eo_4, 0)
-                raise _null_error("PreferredSuccessors")
-            else:
-                eo_4.preferred_successors = [
-                    *_A_Ni[n_preferred_successors_eo_4].unpack_from(buf, pos)
-                ]
-                pos += 4 * n_preferred_successors_eo_4
-            eo_4.preferred_candidates = []
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
@@ -551,149 +481,30 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
         raise _tags_unsupported("TopicData")
     w = out.append
     w(_enc_str(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionData_0(e2, out)
-
-
-def _d_TopicData_1(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 1."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index, eo_2.leader_id, eo_2.leader_epoch = _S_iii.unpack_from(buf, pos)
-            pos += 12
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("PreferredCandidates")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[ReplicaInfo] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(ReplicaInfo)
-                    eeo_2_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    eeo_2_2.candidate_directory_id, pos = _read_uuid(buf, pos)
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.preferred_candidates = veo_2_2
-            eo_2.preferred_successors = []
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_PartitionData_0(e_partitions, out)
 
 
 def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 1."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_1(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_LeaderEndpoint_1(buf: bytes, pos: int) -> tuple[LeaderEndpoint, int]:
-    """Decode LeaderEndpoint at version 1."""
-    blen = len(buf)
-    o = _new_object(LeaderEndpoint)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_H.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_LeaderEndpoint_1(o: LeaderEndpoint, out: list[_Buffer]) -> None:
@@ -732,59 +543,59 @@ def _d_EndQuorumEpochRequest_0(buf: bytes, pos: int) -> tuple[EndQuorumEpochRequ
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_4: list[TopicData] = []
-        apo_4 = vo_4.append
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_4 = _new_object(TopicData)
-            ln_topic_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_name_eo_4 < 0:
+            if ln_topic_name_o_topics < 0:
                 raise (
                     _null_error("TopicName")
-                    if ln_topic_name_eo_4 == -1
-                    else _length_error(ln_topic_name_eo_4, pos, blen)
+                    if ln_topic_name_o_topics == -1
+                    else _length_error(ln_topic_name_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_name_eo_4 > blen:
-                raise _length_error(ln_topic_name_eo_4, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_4.topic_name = buf[pos : pos + ln_topic_name_eo_4].decode()
-                pos += ln_topic_name_eo_4
-            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_4 > blen - pos:
-                raise _count_error(n_partitions_eo_4, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_4_4: list[PartitionData] = []
-                apeo_4_4 = veo_4_4.append
-                for _ in range(n_partitions_eo_4):
-                    eeo_4_4 = _new_object(PartitionData)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
                     (
-                        eeo_4_4.partition_index,
-                        eeo_4_4.leader_id,
-                        eeo_4_4.leader_epoch,
-                        n_preferred_successors_eeo_4_4,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
+                        n_preferred_successors_o_topics_partitions,
                     ) = _S_iiii.unpack_from(buf, pos)
                     pos += 16
-                    if n_preferred_successors_eeo_4_4 < 0:
-                        if n_preferred_successors_eeo_4_4 != -1:
-                            raise _count_error(n_preferred_successors_eeo_4_4, 0)
+                    if n_preferred_successors_o_topics_partitions < 0:
+                        if n_preferred_successors_o_topics_partitions != -1:
+                            raise _count_error(n_preferred_successors_o_topics_partitions, 0)
                         raise _null_error("PreferredSuccessors")
                     else:
-                        eeo_4_4.preferred_successors = [
-                            *_A_Ni[n_preferred_successors_eeo_4_4].unpack_from(buf, pos)
+                        o_topics_partitions.preferred_successors = [
+                            *_A_Ni[n_preferred_successors_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_preferred_successors_eeo_4_4
-                    eeo_4_4.preferred_candidates = []
-                    eeo_4_4._unknown_tags = None
-                    apeo_4_4(eeo_4_4)
-                eo_4.partitions = veo_4_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                        pos += 4 * n_preferred_successors_o_topics_partitions
+                    o_topics_partitions.preferred_candidates = []
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.leader_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -796,177 +607,191 @@ def _e_EndQuorumEpochRequest_0(o: EndQuorumEpochRequest, out: list[_Buffer]) -> 
         raise _tags_unsupported("EndQuorumEpochRequest")
     w = out.append
     w(_enc_nstr(o.cluster_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_TopicData_0(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_TopicData_0(e_topics, out)
 
 
 def _d_EndQuorumEpochRequest_1(buf: bytes, pos: int) -> tuple[EndQuorumEpochRequest, int]:
     """Decode EndQuorumEpochRequest at version 1."""
     blen = len(buf)
     o = _new_object(EndQuorumEpochRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicData)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
-                    eeo_2_2.partition_index, eeo_2_2.leader_id, eeo_2_2.leader_epoch = (
-                        _S_iii.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
+                    ) = _S_iii.unpack_from(buf, pos)
                     pos += 12
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_preferred_candidates_o_topics_partitions = buf[pos]
+                    if n_preferred_candidates_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_preferred_candidates_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_preferred_candidates_o_topics_partitions -= 1
+                    if n_preferred_candidates_o_topics_partitions < 0:
+                        if n_preferred_candidates_o_topics_partitions != -1:
+                            raise _count_error(n_preferred_candidates_o_topics_partitions, 0)
                         raise _null_error("PreferredCandidates")
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                    elif n_preferred_candidates_o_topics_partitions > blen - pos:
+                        raise _count_error(n_preferred_candidates_o_topics_partitions, blen - pos)
                     else:
-                        veeo_2_2_2: list[ReplicaInfo] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(ReplicaInfo)
-                            eeeo_2_2_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
+                        v_preferred_candidates_o_topics_partitions: list[ReplicaInfo] = []
+                        ap_preferred_candidates_o_topics_partitions = (
+                            v_preferred_candidates_o_topics_partitions.append
+                        )
+                        for _ in range(n_preferred_candidates_o_topics_partitions):
+                            o_topics_partitions_preferred_candidates = _new_object(ReplicaInfo)
+                            o_topics_partitions_preferred_candidates.candidate_id = (
+                                _S_i.unpack_from(buf, pos)[0]
+                            )
                             pos += 4
-                            eeeo_2_2_2.candidate_directory_id, pos = _read_uuid(buf, pos)
+                            o_topics_partitions_preferred_candidates.candidate_directory_id, pos = (
+                                _read_uuid(buf, pos)
+                            )
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_topics_partitions_preferred_candidates._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.preferred_candidates = veeo_2_2_2
-                    eeo_2_2.preferred_successors = []
+                                o_topics_partitions_preferred_candidates._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_preferred_candidates_o_topics_partitions(
+                                o_topics_partitions_preferred_candidates
+                            )
+                        o_topics_partitions.preferred_candidates = (
+                            v_preferred_candidates_o_topics_partitions
+                        )
+                    o_topics_partitions.preferred_successors = []
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    n_leader_endpoints_o = buf[pos]
+    if n_leader_endpoints_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_leader_endpoints_o, pos = _read_uvarint(buf, pos)
+    n_leader_endpoints_o -= 1
+    if n_leader_endpoints_o < 0:
+        if n_leader_endpoints_o != -1:
+            raise _count_error(n_leader_endpoints_o, 0)
         raise _null_error("LeaderEndpoints")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_leader_endpoints_o > blen - pos:
+        raise _count_error(n_leader_endpoints_o, blen - pos)
     else:
-        vo_3: list[LeaderEndpoint] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(LeaderEndpoint)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_leader_endpoints_o: list[LeaderEndpoint] = []
+        ap_leader_endpoints_o = v_leader_endpoints_o.append
+        for _ in range(n_leader_endpoints_o):
+            o_leader_endpoints = _new_object(LeaderEndpoint)
+            ln_name_o_leader_endpoints = buf[pos]
+            if ln_name_o_leader_endpoints < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_name_o_leader_endpoints, pos = _read_uvarint(buf, pos)
+            ln_name_o_leader_endpoints -= 1
+            if ln_name_o_leader_endpoints < 0:
                 raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_name_o_leader_endpoints > blen:
+                raise _length_error(ln_name_o_leader_endpoints, pos, blen)
             else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
+                o_leader_endpoints.name = buf[pos : pos + ln_name_o_leader_endpoints].decode()
+                pos += ln_name_o_leader_endpoints
+            ln_host_o_leader_endpoints = buf[pos]
+            if ln_host_o_leader_endpoints < 0x80:
                 pos += 1
             else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
+                ln_host_o_leader_endpoints, pos = _read_uvarint(buf, pos)
+            ln_host_o_leader_endpoints -= 1
+            if ln_host_o_leader_endpoints < 0:
                 raise _null_error("Host")
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
+            elif pos + ln_host_o_leader_endpoints > blen:
+                raise _length_error(ln_host_o_leader_endpoints, pos, blen)
             else:
-                eo_3.host = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
-            eo_3.port = _S_H.unpack_from(buf, pos)[0]
+                o_leader_endpoints.host = buf[pos : pos + ln_host_o_leader_endpoints].decode()
+                pos += ln_host_o_leader_endpoints
+            o_leader_endpoints.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_leader_endpoints._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.leader_endpoints = vo_3
+                o_leader_endpoints._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_leader_endpoints_o(o_leader_endpoints)
+        o.leader_endpoints = v_leader_endpoints_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -979,20 +804,20 @@ def _e_EndQuorumEpochRequest_1(o: EndQuorumEpochRequest, out: list[_Buffer]) -> 
     """Encode EndQuorumEpochRequest at version 1."""
     w = out.append
     w(_enc_ncstr(o.cluster_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicData_1(e2, out)
-    a3 = o.leader_endpoints
-    if a3 is None:
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_1(e_topics, out)
+    a_leader_endpoints = o.leader_endpoints
+    if a_leader_endpoints is None:
         raise _null_value("LeaderEndpoints")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_LeaderEndpoint_1(e3, out)
+        w(_uvarint(len(a_leader_endpoints) + 1))
+        for e_leader_endpoints in a_leader_endpoints:
+            _e_LeaderEndpoint_1(e_leader_endpoints, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

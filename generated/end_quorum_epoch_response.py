@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
+
 __all__ = [
     "PartitionData",
     "TopicData",
@@ -47,7 +49,7 @@ _S_ihii = _struct.Struct(">ihii")
 
 
 class PartitionData(_Struct):
-    """The partition data.
+    """The partition data. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -65,40 +67,60 @@ class PartitionData(_Struct):
 
     partition_index: int
     error_code: int
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -106,7 +128,7 @@ class PartitionData(_Struct):
         self,
         partition_index: int = 0,
         error_code: int = 0,
-        leader_id: int = 0,
+        leader_id: BrokerId = 0,
         leader_epoch: int = 0,
     ) -> None:
         self.partition_index = partition_index
@@ -117,7 +139,7 @@ class PartitionData(_Struct):
 
 
 class TopicData(_Struct):
-    """The topic data.
+    """The topic data. In versions 0-1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -129,45 +151,49 @@ class TopicData(_Struct):
         "partitions": "v0+: The partition data.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
-    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_name: TopicName = "",
+        partitions: list[PartitionData] = _EMPTY,
+    ) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class NodeEndpoint(_Struct):
-    """Endpoints for all leaders enumerated in PartitionData.
+    """Endpoints for all leaders enumerated in PartitionData. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v1+): The ID of the associated node.
@@ -181,20 +207,57 @@ class NodeEndpoint(_Struct):
         "port": "v1+: The node's port.",
     }
 
-    node_id: int
+    node_id: BrokerId
     host: str
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "node_id", "nodeId", "int32", (1, 32767), None, None, None, 0, False, False, None
+            name="node_id",
+            json_name="nodeId",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (1, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (1, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, node_id: int = 0, host: str = "", port: int = 0) -> None:
+    def __init__(
+        self,
+        node_id: BrokerId = 0,
+        host: str = "",
+        port: int = 0,
+    ) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
@@ -229,33 +292,43 @@ class EndQuorumEpochResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicData,
+            name="topics",
+            json_name="topics",
+            type="[]TopicData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicData,
         ),
         _FieldSchema(
-            "node_endpoints",
-            "nodeEndpoints",
-            "[]NodeEndpoint",
-            (1, 32767),
-            None,
-            (1, 32767),
-            0,
-            None,
-            False,
-            False,
-            NodeEndpoint,
+            name="node_endpoints",
+            json_name="nodeEndpoints",
+            type="[]NodeEndpoint",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=(1, 32767),
+            tag=0,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=NodeEndpoint,
         ),
     )
 
@@ -271,36 +344,12 @@ class EndQuorumEpochResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 0."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _S_ihii.unpack_from(buf, pos)
-    pos += 14
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 0."""
     if o._unknown_tags:
         raise _tags_unsupported("PartitionData")
     w = out.append
     w(_S_ihii.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch))
-
-
-def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 1."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _S_ihii.unpack_from(buf, pos)
-    pos += 14
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
@@ -313,159 +362,36 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    ln_topic_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_name_o < 0:
-        raise (
-            _null_error("TopicName")
-            if ln_topic_name_o == -1
-            else _length_error(ln_topic_name_o, pos, blen)
-        )
-    elif pos + ln_topic_name_o > blen:
-        raise _length_error(ln_topic_name_o, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + ln_topic_name_o].decode()
-        pos += ln_topic_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[PartitionData] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(PartitionData)
-            eo_4.partition_index, eo_4.error_code, eo_4.leader_id, eo_4.leader_epoch = (
-                _S_ihii.unpack_from(buf, pos)
-            )
-            pos += 14
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 0."""
     if o._unknown_tags:
         raise _tags_unsupported("TopicData")
     w = out.append
     w(_enc_str(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionData_0(e2, out)
-
-
-def _d_TopicData_1(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 1."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index, eo_2.error_code, eo_2.leader_id, eo_2.leader_epoch = (
-                _S_ihii.unpack_from(buf, pos)
-            )
-            pos += 14
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_PartitionData_0(e_partitions, out)
 
 
 def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 1."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_1(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_NodeEndpoint_1(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
-    """Decode NodeEndpoint at version 1."""
-    blen = len(buf)
-    o = _new_object(NodeEndpoint)
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_H.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_NodeEndpoint_1(o: NodeEndpoint, out: list[_Buffer]) -> None:
@@ -493,49 +419,49 @@ def _d_EndQuorumEpochResponse_0(buf: bytes, pos: int) -> tuple[EndQuorumEpochRes
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(TopicData)
-            ln_topic_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_name_eo_2 < 0:
+            if ln_topic_name_o_topics < 0:
                 raise (
                     _null_error("TopicName")
-                    if ln_topic_name_eo_2 == -1
-                    else _length_error(ln_topic_name_eo_2, pos, blen)
+                    if ln_topic_name_o_topics == -1
+                    else _length_error(ln_topic_name_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_name_eo_2 > blen:
-                raise _length_error(ln_topic_name_eo_2, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_2.topic_name = buf[pos : pos + ln_topic_name_eo_2].decode()
-                pos += ln_topic_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[PartitionData] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(PartitionData)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_4.partition_index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.leader_id,
-                        eeo_2_4.leader_epoch,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_ihii.unpack_from(buf, pos)
                     pos += 14
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.node_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -549,13 +475,13 @@ def _e_EndQuorumEpochResponse_0(o: EndQuorumEpochResponse, out: list[_Buffer]) -
         raise _tags_unsupported("EndQuorumEpochResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_TopicData_0(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_TopicData_0(e_topics, out)
 
 
 def _d_EndQuorumEpochResponse_1(buf: bytes, pos: int) -> tuple[EndQuorumEpochResponse, int]:
@@ -564,74 +490,74 @@ def _d_EndQuorumEpochResponse_1(buf: bytes, pos: int) -> tuple[EndQuorumEpochRes
     o = _new_object(EndQuorumEpochResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicData)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.leader_id,
-                        eeo_2_2.leader_epoch,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_ihii.unpack_from(buf, pos)
                     pos += 14
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.node_endpoints = []
     unknown_o: _UnknownTags | None = None
     tags_o: _UnknownTags | None = None
@@ -643,47 +569,49 @@ def _d_EndQuorumEpochResponse_1(buf: bytes, pos: int) -> tuple[EndQuorumEpochRes
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                no_101 = raw_o[rp_o]
-                if no_101 < 0x80:
+                n_node_endpoints_o = raw_o[rp_o]
+                if n_node_endpoints_o < 0x80:
                     rp_o += 1
                 else:
-                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
-                no_101 -= 1
-                if no_101 < 0:
-                    if no_101 != -1:
-                        raise _count_error(no_101, 0)
+                    n_node_endpoints_o, rp_o = _read_uvarint(raw_o, rp_o)
+                n_node_endpoints_o -= 1
+                if n_node_endpoints_o < 0:
+                    if n_node_endpoints_o != -1:
+                        raise _count_error(n_node_endpoints_o, 0)
                     raise _null_error("NodeEndpoints")
-                elif no_101 > len(raw_o) - rp_o:
-                    raise _count_error(no_101, len(raw_o) - rp_o)
+                elif n_node_endpoints_o > len(raw_o) - rp_o:
+                    raise _count_error(n_node_endpoints_o, len(raw_o) - rp_o)
                 else:
-                    vo_101: list[NodeEndpoint] = []
-                    apo_101 = vo_101.append
-                    for _ in range(no_101):
-                        eo_101 = _new_object(NodeEndpoint)
-                        eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
+                    v_node_endpoints_o: list[NodeEndpoint] = []
+                    ap_node_endpoints_o = v_node_endpoints_o.append
+                    for _ in range(n_node_endpoints_o):
+                        o_node_endpoints = _new_object(NodeEndpoint)
+                        o_node_endpoints.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        lneo_101_2 = raw_o[rp_o]
-                        if lneo_101_2 < 0x80:
+                        ln_host_o_node_endpoints = raw_o[rp_o]
+                        if ln_host_o_node_endpoints < 0x80:
                             rp_o += 1
                         else:
-                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
-                        lneo_101_2 -= 1
-                        if lneo_101_2 < 0:
+                            ln_host_o_node_endpoints, rp_o = _read_uvarint(raw_o, rp_o)
+                        ln_host_o_node_endpoints -= 1
+                        if ln_host_o_node_endpoints < 0:
                             raise _null_error("Host")
-                        elif rp_o + lneo_101_2 > len(raw_o):
-                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        elif rp_o + ln_host_o_node_endpoints > len(raw_o):
+                            raise _length_error(ln_host_o_node_endpoints, rp_o, len(raw_o))
                         else:
-                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
-                            rp_o += lneo_101_2
-                        eo_101.port = _S_H.unpack_from(raw_o, rp_o)[0]
+                            o_node_endpoints.host = raw_o[
+                                rp_o : rp_o + ln_host_o_node_endpoints
+                            ].decode()
+                            rp_o += ln_host_o_node_endpoints
+                        o_node_endpoints.port = _S_H.unpack_from(raw_o, rp_o)[0]
                         rp_o += 2
                         if raw_o[rp_o] == 0:
                             rp_o += 1
-                            eo_101._unknown_tags = None
+                            o_node_endpoints._unknown_tags = None
                         else:
-                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
-                        apo_101(eo_101)
-                    o.node_endpoints = vo_101
+                            o_node_endpoints._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        ap_node_endpoints_o(o_node_endpoints)
+                    o.node_endpoints = v_node_endpoints_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -696,24 +624,24 @@ def _e_EndQuorumEpochResponse_1(o: EndQuorumEpochResponse, out: list[_Buffer]) -
     """Encode EndQuorumEpochResponse at version 1."""
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicData_1(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_1(e_topics, out)
     tg: list[tuple[int, bytes]] = []
     if o.node_endpoints != []:
-        tp1: list[_Buffer] = []
-        a101 = o.node_endpoints
-        if a101 is None:
+        tp_node_endpoints: list[_Buffer] = []
+        a_node_endpoints = o.node_endpoints
+        if a_node_endpoints is None:
             raise _null_value("NodeEndpoints")
         else:
-            tp1.append(_uvarint(len(a101) + 1))
-            for e101 in a101:
-                _e_NodeEndpoint_1(e101, tp1)
-        tg.append((0, b"".join(tp1)))
+            tp_node_endpoints.append(_uvarint(len(a_node_endpoints) + 1))
+            for e_node_endpoints in a_node_endpoints:
+                _e_NodeEndpoint_1(e_node_endpoints, tp_node_endpoints)
+        tg.append((0, b"".join(tp_node_endpoints)))
     _write_tags(out, tg, o._unknown_tags)
 
 

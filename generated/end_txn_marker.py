@@ -56,21 +56,24 @@ class EndTxnMarker(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "coordinator_epoch",
-            "coordinatorEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="coordinator_epoch",
+            json_name="coordinatorEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, coordinator_epoch: int = 0) -> None:
+    def __init__(
+        self,
+        coordinator_epoch: int = 0,
+    ) -> None:
         self.coordinator_epoch = coordinator_epoch
         self._unknown_tags = None
 

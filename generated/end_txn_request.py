@@ -32,6 +32,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId, TransactionalId
 from .end_txn_response import EndTxnResponse
 
 __all__ = [
@@ -59,8 +60,8 @@ class EndTxnRequest(_Request[EndTxnResponse]):
         "committed": "v0+: True if the transaction was committed, false if it was aborted.",
     }
 
-    transactional_id: str
-    producer_id: int
+    transactional_id: TransactionalId
+    producer_id: ProducerId
     producer_epoch: int
     committed: bool
     API_KEY: ClassVar[int | None] = 26
@@ -74,63 +75,63 @@ class EndTxnRequest(_Request[EndTxnResponse]):
     RESPONSE: ClassVar[type[_Message]] = EndTxnResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "transactional_id",
-            "transactionalId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="transactional_id",
+            json_name="transactionalId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_epoch",
-            "producerEpoch",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_epoch",
+            json_name="producerEpoch",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "committed",
-            "committed",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="committed",
+            json_name="committed",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        transactional_id: str = "",
-        producer_id: int = 0,
+        transactional_id: TransactionalId = "",
+        producer_id: ProducerId = 0,
         producer_epoch: int = 0,
         committed: bool = False,
     ) -> None:
@@ -177,19 +178,19 @@ def _d_EndTxnRequest_3(buf: bytes, pos: int) -> tuple[EndTxnRequest, int]:
     """Decode EndTxnRequest at versions 3, 4, 5."""
     blen = len(buf)
     o = _new_object(EndTxnRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_transactional_id_o = buf[pos]
+    if ln_transactional_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_transactional_id_o, pos = _read_uvarint(buf, pos)
+    ln_transactional_id_o -= 1
+    if ln_transactional_id_o < 0:
         raise _null_error("TransactionalId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
     o.producer_id, o.producer_epoch, o.committed = _S_qho.unpack_from(buf, pos)
     pos += 11
     if buf[pos] == 0:

@@ -27,6 +27,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId
+
 __all__ = [
     "EndTxnResponse",
 ]
@@ -54,7 +56,7 @@ class EndTxnResponse(_Message):
 
     throttle_time_ms: int
     error_code: int
-    producer_id: int
+    producer_id: ProducerId
     producer_epoch: int
     API_KEY: ClassVar[int | None] = 26
     NAME: ClassVar[str] = "EndTxnResponse"
@@ -66,46 +68,56 @@ class EndTxnResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (5, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_epoch",
-            "producerEpoch",
-            "int16",
-            (5, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="producer_epoch",
+            json_name="producerEpoch",
+            type="int16",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -113,7 +125,7 @@ class EndTxnResponse(_Message):
         self,
         throttle_time_ms: int = 0,
         error_code: int = 0,
-        producer_id: int = -1,
+        producer_id: ProducerId = -1,
         producer_epoch: int = -1,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms

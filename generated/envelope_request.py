@@ -68,43 +68,43 @@ class EnvelopeRequest(_Request[EnvelopeResponse]):
     RESPONSE: ClassVar[type[_Message]] = EnvelopeResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "request_data",
-            "requestData",
-            "bytes",
-            (0, 32767),
-            None,
-            None,
-            None,
-            b"",
-            False,
-            False,
-            None,
+            name="request_data",
+            json_name="requestData",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "request_principal",
-            "requestPrincipal",
-            "bytes",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            b"",
-            False,
-            False,
-            None,
+            name="request_principal",
+            json_name="requestPrincipal",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "client_host_address",
-            "clientHostAddress",
-            "bytes",
-            (0, 32767),
-            None,
-            None,
-            None,
-            b"",
-            False,
-            False,
-            None,
+            name="client_host_address",
+            json_name="clientHostAddress",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -124,45 +124,45 @@ def _d_EnvelopeRequest_0(buf: bytes, pos: int) -> tuple[EnvelopeRequest, int]:
     """Decode EnvelopeRequest at version 0."""
     blen = len(buf)
     o = _new_object(EnvelopeRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_request_data_o = buf[pos]
+    if ln_request_data_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_request_data_o, pos = _read_uvarint(buf, pos)
+    ln_request_data_o -= 1
+    if ln_request_data_o < 0:
         raise _null_error("RequestData")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_request_data_o > blen:
+        raise _length_error(ln_request_data_o, pos, blen)
     else:
-        o.request_data = buf[pos : pos + lno_1]
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.request_data = buf[pos : pos + ln_request_data_o]
+        pos += ln_request_data_o
+    ln_request_principal_o = buf[pos]
+    if ln_request_principal_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_request_principal_o, pos = _read_uvarint(buf, pos)
+    ln_request_principal_o -= 1
+    if ln_request_principal_o < 0:
         o.request_principal = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_request_principal_o > blen:
+        raise _length_error(ln_request_principal_o, pos, blen)
     else:
-        o.request_principal = buf[pos : pos + lno_2]
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.request_principal = buf[pos : pos + ln_request_principal_o]
+        pos += ln_request_principal_o
+    ln_client_host_address_o = buf[pos]
+    if ln_client_host_address_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_client_host_address_o, pos = _read_uvarint(buf, pos)
+    ln_client_host_address_o -= 1
+    if ln_client_host_address_o < 0:
         raise _null_error("ClientHostAddress")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_client_host_address_o > blen:
+        raise _length_error(ln_client_host_address_o, pos, blen)
     else:
-        o.client_host_address = buf[pos : pos + lno_3]
-        pos += lno_3
+        o.client_host_address = buf[pos : pos + ln_client_host_address_o]
+        pos += ln_client_host_address_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

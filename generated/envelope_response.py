@@ -61,24 +61,38 @@ class EnvelopeResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "response_data",
-            "responseData",
-            "bytes",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="response_data",
+            json_name="responseData",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, response_data: bytes | None = None, error_code: int = 0) -> None:
+    def __init__(
+        self,
+        response_data: bytes | None = None,
+        error_code: int = 0,
+    ) -> None:
         self.response_data = response_data
         self.error_code = error_code
         self._unknown_tags = None
@@ -88,19 +102,19 @@ def _d_EnvelopeResponse_0(buf: bytes, pos: int) -> tuple[EnvelopeResponse, int]:
     """Decode EnvelopeResponse at version 0."""
     blen = len(buf)
     o = _new_object(EnvelopeResponse)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_response_data_o = buf[pos]
+    if ln_response_data_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_response_data_o, pos = _read_uvarint(buf, pos)
+    ln_response_data_o -= 1
+    if ln_response_data_o < 0:
         o.response_data = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_response_data_o > blen:
+        raise _length_error(ln_response_data_o, pos, blen)
     else:
-        o.response_data = buf[pos : pos + lno_1]
-        pos += lno_1
+        o.response_data = buf[pos : pos + ln_response_data_o]
+        pos += ln_response_data_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:

@@ -39,6 +39,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
 from .fetch_response import FetchResponse
 
 __all__ = [
@@ -67,7 +68,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class ReplicaState(_Struct):
-    """The state of the replica in the follower.
+    """The state of the replica in the follower. In versions 15-18, flexible in 15-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         replica_id (v15+): The replica ID of the follower, or -1 if this request is from a consumer.
@@ -79,45 +80,49 @@ class ReplicaState(_Struct):
         "replica_epoch": "v15+: The epoch of this follower, or -1 if not available.",
     }
 
-    replica_id: int
+    replica_id: BrokerId
     replica_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "replica_id",
-            "replicaId",
-            "int32",
-            (15, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="replica_id",
+            json_name="replicaId",
+            type="int32",
+            versions=(15, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_epoch",
-            "replicaEpoch",
-            "int64",
-            (15, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="replica_epoch",
+            json_name="replicaEpoch",
+            type="int64",
+            versions=(15, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, replica_id: int = -1, replica_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        replica_id: BrokerId = -1,
+        replica_epoch: int = -1,
+    ) -> None:
         self.replica_id = replica_id
         self.replica_epoch = replica_epoch
         self._unknown_tags = None
 
 
 class FetchPartition(_Struct):
-    """The partitions to fetch.
+    """The partitions to fetch. In versions 4-18, flexible in 12-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
@@ -151,98 +156,108 @@ class FetchPartition(_Struct):
     high_watermark: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition", "partition", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="partition",
+            json_name="partition",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "current_leader_epoch",
-            "currentLeaderEpoch",
-            "int32",
-            (9, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="current_leader_epoch",
+            json_name="currentLeaderEpoch",
+            type="int32",
+            versions=(9, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "fetch_offset",
-            "fetchOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="fetch_offset",
+            json_name="fetchOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "last_fetched_epoch",
-            "lastFetchedEpoch",
-            "int32",
-            (12, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="last_fetched_epoch",
+            json_name="lastFetchedEpoch",
+            type="int32",
+            versions=(12, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "log_start_offset",
-            "logStartOffset",
-            "int64",
-            (5, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="log_start_offset",
+            json_name="logStartOffset",
+            type="int64",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_max_bytes",
-            "partitionMaxBytes",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_max_bytes",
+            json_name="partitionMaxBytes",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_directory_id",
-            "replicaDirectoryId",
-            "uuid",
-            (17, 32767),
-            None,
-            (17, 32767),
-            0,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="replica_directory_id",
+            json_name="replicaDirectoryId",
+            type="uuid",
+            versions=(17, 32767),
+            nullable_versions=None,
+            tagged_versions=(17, 32767),
+            tag=0,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "high_watermark",
-            "highWatermark",
-            "int64",
-            (18, 32767),
-            None,
-            (18, 32767),
-            1,
-            9223372036854775807,
-            False,
-            True,
-            None,
+            name="high_watermark",
+            json_name="highWatermark",
+            type="int64",
+            versions=(18, 32767),
+            nullable_versions=None,
+            tagged_versions=(18, 32767),
+            tag=1,
+            default=9223372036854775807,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -269,7 +284,7 @@ class FetchPartition(_Struct):
 
 
 class FetchTopic(_Struct):
-    """The topics to fetch.
+    """The topics to fetch. In versions 4-18, flexible in 12-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0-12): The name of the topic to fetch.
@@ -283,42 +298,54 @@ class FetchTopic(_Struct):
         "partitions": "v0+: The partitions to fetch.",
     }
 
-    topic: str
+    topic: TopicName
     topic_id: uuid.UUID
     partitions: list[FetchPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("topic", "topic", "string", (0, 12), None, None, None, "", False, True, None),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (13, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(0, 12),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]FetchPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            FetchPartition,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(13, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partitions",
+            json_name="partitions",
+            type="[]FetchPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=FetchPartition,
         ),
     )
 
     def __init__(
         self,
-        topic: str = "",
+        topic: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[FetchPartition] = _EMPTY,
     ) -> None:
@@ -329,7 +356,7 @@ class FetchTopic(_Struct):
 
 
 class ForgottenTopic(_Struct):
-    """In an incremental fetch request, the partitions to remove.
+    """In an incremental fetch request, the partitions to remove. In versions 7-18, flexible in 12-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v7-12): The topic name.
@@ -343,41 +370,56 @@ class ForgottenTopic(_Struct):
         "partitions": "v7+: The partitions indexes to forget.",
     }
 
-    topic: str
+    topic: TopicName
     topic_id: uuid.UUID
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("topic", "topic", "string", (7, 12), None, None, None, "", False, True, None),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (13, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(7, 12),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (7, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(13, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(7, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, topic: str = "", topic_id: uuid.UUID = _ZERO_UUID, partitions: list[int] = _EMPTY
+        self,
+        topic: TopicName = "",
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[int] = _EMPTY,
     ) -> None:
         self.topic = topic
         self.topic_id = topic_id
@@ -419,7 +461,7 @@ class FetchRequest(_Request[FetchResponse]):
     }
 
     cluster_id: str | None
-    replica_id: int
+    replica_id: BrokerId
     replica_state: ReplicaState
     max_wait_ms: int
     min_bytes: int
@@ -441,117 +483,167 @@ class FetchRequest(_Request[FetchResponse]):
     RESPONSE: ClassVar[type[_Message]] = FetchResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "cluster_id",
-            "clusterId",
-            "string",
-            (12, 32767),
-            (12, 32767),
-            (12, 32767),
-            0,
-            None,
-            True,
-            True,
-            None,
+            name="cluster_id",
+            json_name="clusterId",
+            type="string",
+            versions=(12, 32767),
+            nullable_versions=(12, 32767),
+            tagged_versions=(12, 32767),
+            tag=0,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_id", "replicaId", "int32", (0, 14), None, None, None, -1, False, False, None
+            name="replica_id",
+            json_name="replicaId",
+            type="int32",
+            versions=(0, 14),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_state",
-            "replicaState",
-            "ReplicaState",
-            (15, 32767),
-            None,
-            (15, 32767),
-            1,
-            None,
-            False,
-            False,
-            ReplicaState,
+            name="replica_state",
+            json_name="replicaState",
+            type="ReplicaState",
+            versions=(15, 32767),
+            nullable_versions=None,
+            tagged_versions=(15, 32767),
+            tag=1,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ReplicaState,
         ),
         _FieldSchema(
-            "max_wait_ms", "maxWaitMs", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="max_wait_ms",
+            json_name="maxWaitMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "min_bytes", "minBytes", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="min_bytes",
+            json_name="minBytes",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_bytes",
-            "maxBytes",
-            "int32",
-            (3, 32767),
-            None,
-            None,
-            None,
-            2147483647,
-            False,
-            True,
-            None,
+            name="max_bytes",
+            json_name="maxBytes",
+            type="int32",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=2147483647,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "isolation_level",
-            "isolationLevel",
-            "int8",
-            (4, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="isolation_level",
+            json_name="isolationLevel",
+            type="int8",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "session_id", "sessionId", "int32", (7, 32767), None, None, None, 0, False, True, None
+            name="session_id",
+            json_name="sessionId",
+            type="int32",
+            versions=(7, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "session_epoch",
-            "sessionEpoch",
-            "int32",
-            (7, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="session_epoch",
+            json_name="sessionEpoch",
+            type="int32",
+            versions=(7, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]FetchTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            FetchTopic,
+            name="topics",
+            json_name="topics",
+            type="[]FetchTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=FetchTopic,
         ),
         _FieldSchema(
-            "forgotten_topics_data",
-            "forgottenTopicsData",
-            "[]ForgottenTopic",
-            (7, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ForgottenTopic,
+            name="forgotten_topics_data",
+            json_name="forgottenTopicsData",
+            type="[]ForgottenTopic",
+            versions=(7, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ForgottenTopic,
         ),
         _FieldSchema(
-            "rack_id", "rackId", "string", (11, 32767), None, None, None, "", False, True, None
+            name="rack_id",
+            json_name="rackId",
+            type="string",
+            versions=(11, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
         cluster_id: str | None = None,
-        replica_id: int = -1,
+        replica_id: BrokerId = -1,
         replica_state: ReplicaState | None = None,
         max_wait_ms: int = 0,
         min_bytes: int = 0,
@@ -613,21 +705,6 @@ def _e_ReplicaState_15(o: ReplicaState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchPartition_4(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
-    """Decode FetchPartition at version 4."""
-    blen = len(buf)
-    o = _new_object(FetchPartition)
-    o.partition, o.fetch_offset, o.partition_max_bytes = _S_iqi.unpack_from(buf, pos)
-    pos += 16
-    o.current_leader_epoch = -1
-    o.last_fetched_epoch = -1
-    o.log_start_offset = -1
-    o.replica_directory_id = _ZERO_UUID
-    o.high_watermark = 9223372036854775807
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_FetchPartition_4(o: FetchPartition, out: list[_Buffer]) -> None:
     """Encode FetchPartition at version 4."""
     if o.last_fetched_epoch != -1:
@@ -638,22 +715,6 @@ def _e_FetchPartition_4(o: FetchPartition, out: list[_Buffer]) -> None:
     w(_S_iqi.pack(o.partition, o.fetch_offset, o.partition_max_bytes))
 
 
-def _d_FetchPartition_5(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
-    """Decode FetchPartition at versions 5, 6, 7, 8."""
-    blen = len(buf)
-    o = _new_object(FetchPartition)
-    o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes = _S_iqqi.unpack_from(
-        buf, pos
-    )
-    pos += 24
-    o.current_leader_epoch = -1
-    o.last_fetched_epoch = -1
-    o.replica_directory_id = _ZERO_UUID
-    o.high_watermark = 9223372036854775807
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_FetchPartition_5(o: FetchPartition, out: list[_Buffer]) -> None:
     """Encode FetchPartition at versions 5, 6, 7, 8."""
     if o.last_fetched_epoch != -1:
@@ -662,25 +723,6 @@ def _e_FetchPartition_5(o: FetchPartition, out: list[_Buffer]) -> None:
         raise _tags_unsupported("FetchPartition")
     w = out.append
     w(_S_iqqi.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes))
-
-
-def _d_FetchPartition_9(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
-    """Decode FetchPartition at versions 9, 10, 11."""
-    blen = len(buf)
-    o = _new_object(FetchPartition)
-    (
-        o.partition,
-        o.current_leader_epoch,
-        o.fetch_offset,
-        o.log_start_offset,
-        o.partition_max_bytes,
-    ) = _S_iiqqi.unpack_from(buf, pos)
-    pos += 28
-    o.last_fetched_epoch = -1
-    o.replica_directory_id = _ZERO_UUID
-    o.high_watermark = 9223372036854775807
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_FetchPartition_9(o: FetchPartition, out: list[_Buffer]) -> None:
@@ -699,29 +741,6 @@ def _e_FetchPartition_9(o: FetchPartition, out: list[_Buffer]) -> None:
             o.partition_max_bytes,
         )
     )
-
-
-def _d_FetchPartition_12(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
-    """Decode FetchPartition at versions 12, 13, 14, 15, 16."""
-    blen = len(buf)
-    o = _new_object(FetchPartition)
-    (
-        o.partition,
-        o.current_leader_epoch,
-        o.fetch_offset,
-        o.last_fetched_epoch,
-        o.log_start_offset,
-        o.partition_max_bytes,
-    ) = _S_iiqiqi.unpack_from(buf, pos)
-    pos += 32
-    o.replica_directory_id = _ZERO_UUID
-    o.high_watermark = 9223372036854775807
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_FetchPartition_12(o: FetchPartition, out: list[_Buffer]) -> None:
@@ -743,40 +762,6 @@ def _e_FetchPartition_12(o: FetchPartition, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchPartition_17(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
-    """Decode FetchPartition at version 17."""
-    blen = len(buf)
-    o = _new_object(FetchPartition)
-    (
-        o.partition,
-        o.current_leader_epoch,
-        o.fetch_offset,
-        o.last_fetched_epoch,
-        o.log_start_offset,
-        o.partition_max_bytes,
-    ) = _S_iiqiqi.unpack_from(buf, pos)
-    pos += 32
-    o.high_watermark = 9223372036854775807
-    o.replica_directory_id = _ZERO_UUID
-    unknown_o: _UnknownTags | None = None
-    tags_o: _UnknownTags | None = None
-    if buf[pos] == 0:
-        pos += 1
-    else:
-        tags_o, pos = _read_tags(buf, pos)
-    if tags_o is not None:
-        for tag_o, raw_o in tags_o:
-            rp_o = 0
-            if tag_o == 0:
-                o.replica_directory_id, rp_o = _read_uuid(raw_o, rp_o)
-            else:
-                if unknown_o is None:
-                    unknown_o = []
-                unknown_o.append((tag_o, raw_o))
-    o._unknown_tags = unknown_o
-    return o, pos
-
-
 def _e_FetchPartition_17(o: FetchPartition, out: list[_Buffer]) -> None:
     """Encode FetchPartition at version 17."""
     w = out.append
@@ -792,47 +777,10 @@ def _e_FetchPartition_17(o: FetchPartition, out: list[_Buffer]) -> None:
     )
     tg: list[tuple[int, bytes]] = []
     if o.replica_directory_id != _ZERO_UUID:
-        tp1: list[_Buffer] = []
-        tp1.append(_enc_uuid(o.replica_directory_id))
-        tg.append((0, b"".join(tp1)))
+        tp_replica_directory_id: list[_Buffer] = []
+        tp_replica_directory_id.append(_enc_uuid(o.replica_directory_id))
+        tg.append((0, b"".join(tp_replica_directory_id)))
     _write_tags(out, tg, o._unknown_tags)
-
-
-def _d_FetchPartition_18(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
-    """Decode FetchPartition at version 18."""
-    blen = len(buf)
-    o = _new_object(FetchPartition)
-    (
-        o.partition,
-        o.current_leader_epoch,
-        o.fetch_offset,
-        o.last_fetched_epoch,
-        o.log_start_offset,
-        o.partition_max_bytes,
-    ) = _S_iiqiqi.unpack_from(buf, pos)
-    pos += 32
-    o.replica_directory_id = _ZERO_UUID
-    o.high_watermark = 9223372036854775807
-    unknown_o: _UnknownTags | None = None
-    tags_o: _UnknownTags | None = None
-    if buf[pos] == 0:
-        pos += 1
-    else:
-        tags_o, pos = _read_tags(buf, pos)
-    if tags_o is not None:
-        for tag_o, raw_o in tags_o:
-            rp_o = 0
-            if tag_o == 0:
-                o.replica_directory_id, rp_o = _read_uuid(raw_o, rp_o)
-            elif tag_o == 1:
-                o.high_watermark = _S_q.unpack_from(raw_o, rp_o)[0]
-                rp_o += 8
-            else:
-                if unknown_o is None:
-                    unknown_o = []
-                unknown_o.append((tag_o, raw_o))
-    o._unknown_tags = unknown_o
-    return o, pos
 
 
 def _e_FetchPartition_18(o: FetchPartition, out: list[_Buffer]) -> None:
@@ -850,57 +798,14 @@ def _e_FetchPartition_18(o: FetchPartition, out: list[_Buffer]) -> None:
     )
     tg: list[tuple[int, bytes]] = []
     if o.replica_directory_id != _ZERO_UUID:
-        tp1: list[_Buffer] = []
-        tp1.append(_enc_uuid(o.replica_directory_id))
-        tg.append((0, b"".join(tp1)))
+        tp_replica_directory_id: list[_Buffer] = []
+        tp_replica_directory_id.append(_enc_uuid(o.replica_directory_id))
+        tg.append((0, b"".join(tp_replica_directory_id)))
     if o.high_watermark != 9223372036854775807:
-        tp2: list[_Buffer] = []
-        tp2.append(_S_q.pack(o.high_watermark))
-        tg.append((1, b"".join(tp2)))
+        tp_high_watermark: list[_Buffer] = []
+        tp_high_watermark.append(_S_q.pack(o.high_watermark))
+        tg.append((1, b"".join(tp_high_watermark)))
     _write_tags(out, tg, o._unknown_tags)
-
-
-def _d_FetchTopic_4(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
-    """Decode FetchTopic at version 4."""
-    blen = len(buf)
-    o = _new_object(FetchTopic)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[FetchPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(FetchPartition)
-            eo_4.partition, eo_4.fetch_offset, eo_4.partition_max_bytes = _S_iqi.unpack_from(
-                buf, pos
-            )
-            pos += 16
-            eo_4.current_leader_epoch = -1
-            eo_4.last_fetched_epoch = -1
-            eo_4.log_start_offset = -1
-            eo_4.replica_directory_id = _ZERO_UUID
-            eo_4.high_watermark = 9223372036854775807
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_FetchTopic_4(o: FetchTopic, out: list[_Buffer]) -> None:
@@ -909,55 +814,13 @@ def _e_FetchTopic_4(o: FetchTopic, out: list[_Buffer]) -> None:
         raise _tags_unsupported("FetchTopic")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchPartition_4(e2, out)
-
-
-def _d_FetchTopic_5(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
-    """Decode FetchTopic at versions 5, 6, 7, 8."""
-    blen = len(buf)
-    o = _new_object(FetchTopic)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[FetchPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(FetchPartition)
-            eo_4.partition, eo_4.fetch_offset, eo_4.log_start_offset, eo_4.partition_max_bytes = (
-                _S_iqqi.unpack_from(buf, pos)
-            )
-            pos += 24
-            eo_4.current_leader_epoch = -1
-            eo_4.last_fetched_epoch = -1
-            eo_4.replica_directory_id = _ZERO_UUID
-            eo_4.high_watermark = 9223372036854775807
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_FetchPartition_4(e_partitions, out)
 
 
 def _e_FetchTopic_5(o: FetchTopic, out: list[_Buffer]) -> None:
@@ -966,58 +829,13 @@ def _e_FetchTopic_5(o: FetchTopic, out: list[_Buffer]) -> None:
         raise _tags_unsupported("FetchTopic")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchPartition_5(e2, out)
-
-
-def _d_FetchTopic_9(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
-    """Decode FetchTopic at versions 9, 10, 11."""
-    blen = len(buf)
-    o = _new_object(FetchTopic)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[FetchPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(FetchPartition)
-            (
-                eo_4.partition,
-                eo_4.current_leader_epoch,
-                eo_4.fetch_offset,
-                eo_4.log_start_offset,
-                eo_4.partition_max_bytes,
-            ) = _S_iiqqi.unpack_from(buf, pos)
-            pos += 28
-            eo_4.last_fetched_epoch = -1
-            eo_4.replica_directory_id = _ZERO_UUID
-            eo_4.high_watermark = 9223372036854775807
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_FetchPartition_5(e_partitions, out)
 
 
 def _e_FetchTopic_9(o: FetchTopic, out: list[_Buffer]) -> None:
@@ -1026,341 +844,81 @@ def _e_FetchTopic_9(o: FetchTopic, out: list[_Buffer]) -> None:
         raise _tags_unsupported("FetchTopic")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchPartition_9(e2, out)
-
-
-def _d_FetchTopic_12(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
-    """Decode FetchTopic at version 12."""
-    blen = len(buf)
-    o = _new_object(FetchTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Topic")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[FetchPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchPartition)
-            (
-                eo_2.partition,
-                eo_2.current_leader_epoch,
-                eo_2.fetch_offset,
-                eo_2.last_fetched_epoch,
-                eo_2.log_start_offset,
-                eo_2.partition_max_bytes,
-            ) = _S_iiqiqi.unpack_from(buf, pos)
-            pos += 32
-            eo_2.replica_directory_id = _ZERO_UUID
-            eo_2.high_watermark = 9223372036854775807
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_FetchPartition_9(e_partitions, out)
 
 
 def _e_FetchTopic_12(o: FetchTopic, out: list[_Buffer]) -> None:
     """Encode FetchTopic at version 12."""
     w = out.append
     w(_enc_cstr(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchPartition_12(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_FetchPartition_12(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_FetchTopic_13(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
-    """Decode FetchTopic at versions 13, 14, 15, 16."""
-    blen = len(buf)
-    o = _new_object(FetchTopic)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[FetchPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchPartition)
-            (
-                eo_2.partition,
-                eo_2.current_leader_epoch,
-                eo_2.fetch_offset,
-                eo_2.last_fetched_epoch,
-                eo_2.log_start_offset,
-                eo_2.partition_max_bytes,
-            ) = _S_iiqiqi.unpack_from(buf, pos)
-            pos += 32
-            eo_2.replica_directory_id = _ZERO_UUID
-            eo_2.high_watermark = 9223372036854775807
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.topic = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_FetchTopic_13(o: FetchTopic, out: list[_Buffer]) -> None:
     """Encode FetchTopic at versions 13, 14, 15, 16."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchPartition_12(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_FetchPartition_12(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_FetchTopic_17(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
-    """Decode FetchTopic at version 17."""
-    blen = len(buf)
-    o = _new_object(FetchTopic)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[FetchPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchPartition)
-            (
-                eo_2.partition,
-                eo_2.current_leader_epoch,
-                eo_2.fetch_offset,
-                eo_2.last_fetched_epoch,
-                eo_2.log_start_offset,
-                eo_2.partition_max_bytes,
-            ) = _S_iiqiqi.unpack_from(buf, pos)
-            pos += 32
-            eo_2.high_watermark = 9223372036854775807
-            eo_2.replica_directory_id = _ZERO_UUID
-            unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2: _UnknownTags | None = None
-            if buf[pos] == 0:
-                pos += 1
-            else:
-                tags_eo_2, pos = _read_tags(buf, pos)
-            if tags_eo_2 is not None:
-                for tag_eo_2, raw_eo_2 in tags_eo_2:
-                    rp_eo_2 = 0
-                    if tag_eo_2 == 0:
-                        eo_2.replica_directory_id, rp_eo_2 = _read_uuid(raw_eo_2, rp_eo_2)
-                    else:
-                        if unknown_eo_2 is None:
-                            unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
-            eo_2._unknown_tags = unknown_eo_2
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.topic = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_FetchTopic_17(o: FetchTopic, out: list[_Buffer]) -> None:
     """Encode FetchTopic at version 17."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchPartition_17(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_FetchPartition_17(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_FetchTopic_18(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
-    """Decode FetchTopic at version 18."""
-    blen = len(buf)
-    o = _new_object(FetchTopic)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[FetchPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchPartition)
-            (
-                eo_2.partition,
-                eo_2.current_leader_epoch,
-                eo_2.fetch_offset,
-                eo_2.last_fetched_epoch,
-                eo_2.log_start_offset,
-                eo_2.partition_max_bytes,
-            ) = _S_iiqiqi.unpack_from(buf, pos)
-            pos += 32
-            eo_2.replica_directory_id = _ZERO_UUID
-            eo_2.high_watermark = 9223372036854775807
-            unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2: _UnknownTags | None = None
-            if buf[pos] == 0:
-                pos += 1
-            else:
-                tags_eo_2, pos = _read_tags(buf, pos)
-            if tags_eo_2 is not None:
-                for tag_eo_2, raw_eo_2 in tags_eo_2:
-                    rp_eo_2 = 0
-                    if tag_eo_2 == 0:
-                        eo_2.replica_directory_id, rp_eo_2 = _read_uuid(raw_eo_2, rp_eo_2)
-                    elif tag_eo_2 == 1:
-                        eo_2.high_watermark = _S_q.unpack_from(raw_eo_2, rp_eo_2)[0]
-                        rp_eo_2 += 8
-                    else:
-                        if unknown_eo_2 is None:
-                            unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
-            eo_2._unknown_tags = unknown_eo_2
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.topic = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_FetchTopic_18(o: FetchTopic, out: list[_Buffer]) -> None:
     """Encode FetchTopic at version 18."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchPartition_18(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_FetchPartition_18(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_ForgottenTopic_7(buf: bytes, pos: int) -> tuple[ForgottenTopic, int]:
-    """Decode ForgottenTopic at versions 7, 8, 9, 10, 11."""
-    blen = len(buf)
-    o = _new_object(ForgottenTopic)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_ForgottenTopic_7(o: ForgottenTopic, out: list[_Buffer]) -> None:
@@ -1369,105 +927,39 @@ def _e_ForgottenTopic_7(o: ForgottenTopic, out: list[_Buffer]) -> None:
         raise _tags_unsupported("ForgottenTopic")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-
-
-def _d_ForgottenTopic_12(buf: bytes, pos: int) -> tuple[ForgottenTopic, int]:
-    """Decode ForgottenTopic at version 12."""
-    blen = len(buf)
-    o = _new_object(ForgottenTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Topic")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_A_iNi[len(a_partitions)].pack(len(a_partitions), *a_partitions))
 
 
 def _e_ForgottenTopic_12(o: ForgottenTopic, out: list[_Buffer]) -> None:
     """Encode ForgottenTopic at version 12."""
     w = out.append
     w(_enc_cstr(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ForgottenTopic_13(buf: bytes, pos: int) -> tuple[ForgottenTopic, int]:
-    """Decode ForgottenTopic at versions 13, 14, 15, 16, 17, 18."""
-    blen = len(buf)
-    o = _new_object(ForgottenTopic)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    o.topic = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ForgottenTopic_13(o: ForgottenTopic, out: list[_Buffer]) -> None:
     """Encode ForgottenTopic at versions 13, 14, 15, 16, 17, 18."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1489,52 +981,54 @@ def _d_FetchRequest_4(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[FetchTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(FetchTopic)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(FetchTopic)
+            ln_topic_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topics < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topics == -1
+                    else _length_error(ln_topic_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[FetchPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(FetchPartition)
-                    eeo_2_4.partition, eeo_2_4.fetch_offset, eeo_2_4.partition_max_bytes = (
-                        _S_iqi.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
+                    (
+                        o_topics_partitions.partition,
+                        o_topics_partitions.fetch_offset,
+                        o_topics_partitions.partition_max_bytes,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    eeo_2_4.current_leader_epoch = -1
-                    eeo_2_4.last_fetched_epoch = -1
-                    eeo_2_4.log_start_offset = -1
-                    eeo_2_4.replica_directory_id = _ZERO_UUID
-                    eeo_2_4.high_watermark = 9223372036854775807
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.current_leader_epoch = -1
+                    o_topics_partitions.last_fetched_epoch = -1
+                    o_topics_partitions.log_start_offset = -1
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.high_watermark = 9223372036854775807
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_id = None
     o.replica_state = _fresh_ReplicaState()
     o.session_id = 0
@@ -1555,13 +1049,13 @@ def _e_FetchRequest_4(o: FetchRequest, out: list[_Buffer]) -> None:
         raise _tags_unsupported("FetchRequest")
     w = out.append
     w(_S_iiiib.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchTopic_4(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_FetchTopic_4(e_topics, out)
 
 
 def _d_FetchRequest_5(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
@@ -1579,54 +1073,54 @@ def _d_FetchRequest_5(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[FetchTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(FetchTopic)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(FetchTopic)
+            ln_topic_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topics < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topics == -1
+                    else _length_error(ln_topic_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[FetchPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(FetchPartition)
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
                     (
-                        eeo_2_4.partition,
-                        eeo_2_4.fetch_offset,
-                        eeo_2_4.log_start_offset,
-                        eeo_2_4.partition_max_bytes,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.fetch_offset,
+                        o_topics_partitions.log_start_offset,
+                        o_topics_partitions.partition_max_bytes,
                     ) = _S_iqqi.unpack_from(buf, pos)
                     pos += 24
-                    eeo_2_4.current_leader_epoch = -1
-                    eeo_2_4.last_fetched_epoch = -1
-                    eeo_2_4.replica_directory_id = _ZERO_UUID
-                    eeo_2_4.high_watermark = 9223372036854775807
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.current_leader_epoch = -1
+                    o_topics_partitions.last_fetched_epoch = -1
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.high_watermark = 9223372036854775807
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_id = None
     o.replica_state = _fresh_ReplicaState()
     o.session_id = 0
@@ -1647,13 +1141,13 @@ def _e_FetchRequest_5(o: FetchRequest, out: list[_Buffer]) -> None:
         raise _tags_unsupported("FetchRequest")
     w = out.append
     w(_S_iiiib.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchTopic_5(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_FetchTopic_5(e_topics, out)
 
 
 def _d_FetchRequest_7(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
@@ -1678,54 +1172,54 @@ def _d_FetchRequest_7(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[FetchTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(FetchTopic)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(FetchTopic)
+            ln_topic_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topics < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topics == -1
+                    else _length_error(ln_topic_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[FetchPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(FetchPartition)
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
                     (
-                        eeo_2_4.partition,
-                        eeo_2_4.fetch_offset,
-                        eeo_2_4.log_start_offset,
-                        eeo_2_4.partition_max_bytes,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.fetch_offset,
+                        o_topics_partitions.log_start_offset,
+                        o_topics_partitions.partition_max_bytes,
                     ) = _S_iqqi.unpack_from(buf, pos)
                     pos += 24
-                    eeo_2_4.current_leader_epoch = -1
-                    eeo_2_4.last_fetched_epoch = -1
-                    eeo_2_4.replica_directory_id = _ZERO_UUID
-                    eeo_2_4.high_watermark = 9223372036854775807
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.current_leader_epoch = -1
+                    o_topics_partitions.last_fetched_epoch = -1
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.high_watermark = 9223372036854775807
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     n_forgotten_topics_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if n_forgotten_topics_data_o < 0:
@@ -1735,36 +1229,40 @@ def _d_FetchRequest_7(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     elif n_forgotten_topics_data_o > blen - pos:
         raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_4: list[ForgottenTopic] = []
-        apo_4 = vo_4.append
+        v_forgotten_topics_data_o: list[ForgottenTopic] = []
+        ap_forgotten_topics_data_o = v_forgotten_topics_data_o.append
         for _ in range(n_forgotten_topics_data_o):
-            eo_4 = _new_object(ForgottenTopic)
-            ln_topic_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_forgotten_topics_data = _new_object(ForgottenTopic)
+            ln_topic_o_forgotten_topics_data = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_4 < 0:
+            if ln_topic_o_forgotten_topics_data < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_4 == -1
-                    else _length_error(ln_topic_eo_4, pos, blen)
+                    if ln_topic_o_forgotten_topics_data == -1
+                    else _length_error(ln_topic_o_forgotten_topics_data, pos, blen)
                 )
-            elif pos + ln_topic_eo_4 > blen:
-                raise _length_error(ln_topic_eo_4, pos, blen)
+            elif pos + ln_topic_o_forgotten_topics_data > blen:
+                raise _length_error(ln_topic_o_forgotten_topics_data, pos, blen)
             else:
-                eo_4.topic = buf[pos : pos + ln_topic_eo_4].decode()
-                pos += ln_topic_eo_4
-            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_forgotten_topics_data.topic = buf[
+                    pos : pos + ln_topic_o_forgotten_topics_data
+                ].decode()
+                pos += ln_topic_o_forgotten_topics_data
+            n_partitions_o_forgotten_topics_data = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
+            if n_partitions_o_forgotten_topics_data < 0:
+                if n_partitions_o_forgotten_topics_data != -1:
+                    raise _count_error(n_partitions_o_forgotten_topics_data, 0)
                 raise _null_error("Partitions")
             else:
-                eo_4.partitions = [*_A_Ni[n_partitions_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_4
-            eo_4.topic_id = _ZERO_UUID
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.forgotten_topics_data = vo_4
+                o_forgotten_topics_data.partitions = [
+                    *_A_Ni[n_partitions_o_forgotten_topics_data].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_forgotten_topics_data
+            o_forgotten_topics_data.topic_id = _ZERO_UUID
+            o_forgotten_topics_data._unknown_tags = None
+            ap_forgotten_topics_data_o(o_forgotten_topics_data)
+        o.forgotten_topics_data = v_forgotten_topics_data_o
     o.cluster_id = None
     o.replica_state = _fresh_ReplicaState()
     o.rack_id = ""
@@ -1790,20 +1288,20 @@ def _e_FetchRequest_7(o: FetchRequest, out: list[_Buffer]) -> None:
             o.session_epoch,
         )
     )
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchTopic_5(e2, out)
-    a3 = o.forgotten_topics_data
-    if a3 is None:
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_FetchTopic_5(e_topics, out)
+    a_forgotten_topics_data = o.forgotten_topics_data
+    if a_forgotten_topics_data is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_ForgottenTopic_7(e3, out)
+        w(_S_i.pack(len(a_forgotten_topics_data)))
+        for e_forgotten_topics_data in a_forgotten_topics_data:
+            _e_ForgottenTopic_7(e_forgotten_topics_data, out)
 
 
 def _d_FetchRequest_9(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
@@ -1828,54 +1326,54 @@ def _d_FetchRequest_9(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[FetchTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(FetchTopic)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(FetchTopic)
+            ln_topic_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topics < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topics == -1
+                    else _length_error(ln_topic_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[FetchPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(FetchPartition)
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
                     (
-                        eeo_2_4.partition,
-                        eeo_2_4.current_leader_epoch,
-                        eeo_2_4.fetch_offset,
-                        eeo_2_4.log_start_offset,
-                        eeo_2_4.partition_max_bytes,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.fetch_offset,
+                        o_topics_partitions.log_start_offset,
+                        o_topics_partitions.partition_max_bytes,
                     ) = _S_iiqqi.unpack_from(buf, pos)
                     pos += 28
-                    eeo_2_4.last_fetched_epoch = -1
-                    eeo_2_4.replica_directory_id = _ZERO_UUID
-                    eeo_2_4.high_watermark = 9223372036854775807
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.last_fetched_epoch = -1
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.high_watermark = 9223372036854775807
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     n_forgotten_topics_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if n_forgotten_topics_data_o < 0:
@@ -1885,36 +1383,40 @@ def _d_FetchRequest_9(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     elif n_forgotten_topics_data_o > blen - pos:
         raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_4: list[ForgottenTopic] = []
-        apo_4 = vo_4.append
+        v_forgotten_topics_data_o: list[ForgottenTopic] = []
+        ap_forgotten_topics_data_o = v_forgotten_topics_data_o.append
         for _ in range(n_forgotten_topics_data_o):
-            eo_4 = _new_object(ForgottenTopic)
-            ln_topic_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_forgotten_topics_data = _new_object(ForgottenTopic)
+            ln_topic_o_forgotten_topics_data = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_4 < 0:
+            if ln_topic_o_forgotten_topics_data < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_4 == -1
-                    else _length_error(ln_topic_eo_4, pos, blen)
+                    if ln_topic_o_forgotten_topics_data == -1
+                    else _length_error(ln_topic_o_forgotten_topics_data, pos, blen)
                 )
-            elif pos + ln_topic_eo_4 > blen:
-                raise _length_error(ln_topic_eo_4, pos, blen)
+            elif pos + ln_topic_o_forgotten_topics_data > blen:
+                raise _length_error(ln_topic_o_forgotten_topics_data, pos, blen)
             else:
-                eo_4.topic = buf[pos : pos + ln_topic_eo_4].decode()
-                pos += ln_topic_eo_4
-            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_forgotten_topics_data.topic = buf[
+                    pos : pos + ln_topic_o_forgotten_topics_data
+                ].decode()
+                pos += ln_topic_o_forgotten_topics_data
+            n_partitions_o_forgotten_topics_data = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
+            if n_partitions_o_forgotten_topics_data < 0:
+                if n_partitions_o_forgotten_topics_data != -1:
+                    raise _count_error(n_partitions_o_forgotten_topics_data, 0)
                 raise _null_error("Partitions")
             else:
-                eo_4.partitions = [*_A_Ni[n_partitions_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_4
-            eo_4.topic_id = _ZERO_UUID
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.forgotten_topics_data = vo_4
+                o_forgotten_topics_data.partitions = [
+                    *_A_Ni[n_partitions_o_forgotten_topics_data].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_forgotten_topics_data
+            o_forgotten_topics_data.topic_id = _ZERO_UUID
+            o_forgotten_topics_data._unknown_tags = None
+            ap_forgotten_topics_data_o(o_forgotten_topics_data)
+        o.forgotten_topics_data = v_forgotten_topics_data_o
     o.cluster_id = None
     o.replica_state = _fresh_ReplicaState()
     o.rack_id = ""
@@ -1940,20 +1442,20 @@ def _e_FetchRequest_9(o: FetchRequest, out: list[_Buffer]) -> None:
             o.session_epoch,
         )
     )
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchTopic_9(e2, out)
-    a3 = o.forgotten_topics_data
-    if a3 is None:
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_FetchTopic_9(e_topics, out)
+    a_forgotten_topics_data = o.forgotten_topics_data
+    if a_forgotten_topics_data is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_ForgottenTopic_7(e3, out)
+        w(_S_i.pack(len(a_forgotten_topics_data)))
+        for e_forgotten_topics_data in a_forgotten_topics_data:
+            _e_ForgottenTopic_7(e_forgotten_topics_data, out)
 
 
 def _d_FetchRequest_11(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
@@ -1978,54 +1480,54 @@ def _d_FetchRequest_11(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[FetchTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(FetchTopic)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(FetchTopic)
+            ln_topic_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topics < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topics == -1
+                    else _length_error(ln_topic_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[FetchPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(FetchPartition)
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
                     (
-                        eeo_2_4.partition,
-                        eeo_2_4.current_leader_epoch,
-                        eeo_2_4.fetch_offset,
-                        eeo_2_4.log_start_offset,
-                        eeo_2_4.partition_max_bytes,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.fetch_offset,
+                        o_topics_partitions.log_start_offset,
+                        o_topics_partitions.partition_max_bytes,
                     ) = _S_iiqqi.unpack_from(buf, pos)
                     pos += 28
-                    eeo_2_4.last_fetched_epoch = -1
-                    eeo_2_4.replica_directory_id = _ZERO_UUID
-                    eeo_2_4.high_watermark = 9223372036854775807
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.last_fetched_epoch = -1
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.high_watermark = 9223372036854775807
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     n_forgotten_topics_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if n_forgotten_topics_data_o < 0:
@@ -2035,36 +1537,40 @@ def _d_FetchRequest_11(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     elif n_forgotten_topics_data_o > blen - pos:
         raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_4: list[ForgottenTopic] = []
-        apo_4 = vo_4.append
+        v_forgotten_topics_data_o: list[ForgottenTopic] = []
+        ap_forgotten_topics_data_o = v_forgotten_topics_data_o.append
         for _ in range(n_forgotten_topics_data_o):
-            eo_4 = _new_object(ForgottenTopic)
-            ln_topic_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_forgotten_topics_data = _new_object(ForgottenTopic)
+            ln_topic_o_forgotten_topics_data = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_4 < 0:
+            if ln_topic_o_forgotten_topics_data < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_4 == -1
-                    else _length_error(ln_topic_eo_4, pos, blen)
+                    if ln_topic_o_forgotten_topics_data == -1
+                    else _length_error(ln_topic_o_forgotten_topics_data, pos, blen)
                 )
-            elif pos + ln_topic_eo_4 > blen:
-                raise _length_error(ln_topic_eo_4, pos, blen)
+            elif pos + ln_topic_o_forgotten_topics_data > blen:
+                raise _length_error(ln_topic_o_forgotten_topics_data, pos, blen)
             else:
-                eo_4.topic = buf[pos : pos + ln_topic_eo_4].decode()
-                pos += ln_topic_eo_4
-            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_forgotten_topics_data.topic = buf[
+                    pos : pos + ln_topic_o_forgotten_topics_data
+                ].decode()
+                pos += ln_topic_o_forgotten_topics_data
+            n_partitions_o_forgotten_topics_data = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
+            if n_partitions_o_forgotten_topics_data < 0:
+                if n_partitions_o_forgotten_topics_data != -1:
+                    raise _count_error(n_partitions_o_forgotten_topics_data, 0)
                 raise _null_error("Partitions")
             else:
-                eo_4.partitions = [*_A_Ni[n_partitions_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_4
-            eo_4.topic_id = _ZERO_UUID
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.forgotten_topics_data = vo_4
+                o_forgotten_topics_data.partitions = [
+                    *_A_Ni[n_partitions_o_forgotten_topics_data].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_forgotten_topics_data
+            o_forgotten_topics_data.topic_id = _ZERO_UUID
+            o_forgotten_topics_data._unknown_tags = None
+            ap_forgotten_topics_data_o(o_forgotten_topics_data)
+        o.forgotten_topics_data = v_forgotten_topics_data_o
     ln_rack_id_o = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if ln_rack_id_o < 0:
@@ -2100,20 +1606,20 @@ def _e_FetchRequest_11(o: FetchRequest, out: list[_Buffer]) -> None:
             o.session_epoch,
         )
     )
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchTopic_9(e2, out)
-    a3 = o.forgotten_topics_data
-    if a3 is None:
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_FetchTopic_9(e_topics, out)
+    a_forgotten_topics_data = o.forgotten_topics_data
+    if a_forgotten_topics_data is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_ForgottenTopic_7(e3, out)
+        w(_S_i.pack(len(a_forgotten_topics_data)))
+        for e_forgotten_topics_data in a_forgotten_topics_data:
+            _e_ForgottenTopic_7(e_forgotten_topics_data, out)
     w(_enc_str(o.rack_id))
 
 
@@ -2131,143 +1637,147 @@ def _d_FetchRequest_12(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[FetchTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(FetchTopic)
+            ln_topic_o_topics = buf[pos]
+            if ln_topic_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_o_topics -= 1
+            if ln_topic_o_topics < 0:
                 raise _null_error("Topic")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[FetchPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(FetchPartition)
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.current_leader_epoch,
-                        eeo_2_2.fetch_offset,
-                        eeo_2_2.last_fetched_epoch,
-                        eeo_2_2.log_start_offset,
-                        eeo_2_2.partition_max_bytes,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.fetch_offset,
+                        o_topics_partitions.last_fetched_epoch,
+                        o_topics_partitions.log_start_offset,
+                        o_topics_partitions.partition_max_bytes,
                     ) = _S_iiqiqi.unpack_from(buf, pos)
                     pos += 32
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.high_watermark = 9223372036854775807
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.high_watermark = 9223372036854775807
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2.topic_id = _ZERO_UUID
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    n_forgotten_topics_data_o = buf[pos]
+    if n_forgotten_topics_data_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_forgotten_topics_data_o, pos = _read_uvarint(buf, pos)
+    n_forgotten_topics_data_o -= 1
+    if n_forgotten_topics_data_o < 0:
+        if n_forgotten_topics_data_o != -1:
+            raise _count_error(n_forgotten_topics_data_o, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_forgotten_topics_data_o > blen - pos:
+        raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_3: list[ForgottenTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ForgottenTopic)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_forgotten_topics_data_o: list[ForgottenTopic] = []
+        ap_forgotten_topics_data_o = v_forgotten_topics_data_o.append
+        for _ in range(n_forgotten_topics_data_o):
+            o_forgotten_topics_data = _new_object(ForgottenTopic)
+            ln_topic_o_forgotten_topics_data = buf[pos]
+            if ln_topic_o_forgotten_topics_data < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_topic_o_forgotten_topics_data, pos = _read_uvarint(buf, pos)
+            ln_topic_o_forgotten_topics_data -= 1
+            if ln_topic_o_forgotten_topics_data < 0:
                 raise _null_error("Topic")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_topic_o_forgotten_topics_data > blen:
+                raise _length_error(ln_topic_o_forgotten_topics_data, pos, blen)
             else:
-                eo_3.topic = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            n_partitions_eo_3 = buf[pos]
-            if n_partitions_eo_3 < 0x80:
+                o_forgotten_topics_data.topic = buf[
+                    pos : pos + ln_topic_o_forgotten_topics_data
+                ].decode()
+                pos += ln_topic_o_forgotten_topics_data
+            n_partitions_o_forgotten_topics_data = buf[pos]
+            if n_partitions_o_forgotten_topics_data < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_3 -= 1
-            if n_partitions_eo_3 < 0:
-                if n_partitions_eo_3 != -1:
-                    raise _count_error(n_partitions_eo_3, 0)
+                n_partitions_o_forgotten_topics_data, pos = _read_uvarint(buf, pos)
+            n_partitions_o_forgotten_topics_data -= 1
+            if n_partitions_o_forgotten_topics_data < 0:
+                if n_partitions_o_forgotten_topics_data != -1:
+                    raise _count_error(n_partitions_o_forgotten_topics_data, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_3
-            eo_3.topic_id = _ZERO_UUID
+                o_forgotten_topics_data.partitions = [
+                    *_A_Ni[n_partitions_o_forgotten_topics_data].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_forgotten_topics_data
+            o_forgotten_topics_data.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_forgotten_topics_data._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.forgotten_topics_data = vo_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+                o_forgotten_topics_data._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_forgotten_topics_data_o(o_forgotten_topics_data)
+        o.forgotten_topics_data = v_forgotten_topics_data_o
+    ln_rack_id_o = buf[pos]
+    if ln_rack_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_rack_id_o, pos = _read_uvarint(buf, pos)
+    ln_rack_id_o -= 1
+    if ln_rack_id_o < 0:
         raise _null_error("RackId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
     else:
-        o.rack_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
     o.replica_state = _fresh_ReplicaState()
     o.cluster_id = None
     unknown_o: _UnknownTags | None = None
@@ -2280,19 +1790,19 @@ def _d_FetchRequest_12(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                lno_101 = raw_o[rp_o]
-                if lno_101 < 0x80:
+                ln_cluster_id_o = raw_o[rp_o]
+                if ln_cluster_id_o < 0x80:
                     rp_o += 1
                 else:
-                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
-                lno_101 -= 1
-                if lno_101 < 0:
+                    ln_cluster_id_o, rp_o = _read_uvarint(raw_o, rp_o)
+                ln_cluster_id_o -= 1
+                if ln_cluster_id_o < 0:
                     o.cluster_id = None
-                elif rp_o + lno_101 > len(raw_o):
-                    raise _length_error(lno_101, rp_o, len(raw_o))
+                elif rp_o + ln_cluster_id_o > len(raw_o):
+                    raise _length_error(ln_cluster_id_o, rp_o, len(raw_o))
                 else:
-                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
-                    rp_o += lno_101
+                    o.cluster_id = raw_o[rp_o : rp_o + ln_cluster_id_o].decode()
+                    rp_o += ln_cluster_id_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -2317,26 +1827,26 @@ def _e_FetchRequest_12(o: FetchRequest, out: list[_Buffer]) -> None:
             o.session_epoch,
         )
     )
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchTopic_12(e2, out)
-    a3 = o.forgotten_topics_data
-    if a3 is None:
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_FetchTopic_12(e_topics, out)
+    a_forgotten_topics_data = o.forgotten_topics_data
+    if a_forgotten_topics_data is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ForgottenTopic_12(e3, out)
+        w(_uvarint(len(a_forgotten_topics_data) + 1))
+        for e_forgotten_topics_data in a_forgotten_topics_data:
+            _e_ForgottenTopic_12(e_forgotten_topics_data, out)
     w(_enc_cstr(o.rack_id))
     tg: list[tuple[int, bytes]] = []
     if o.cluster_id is not None:
-        tp1: list[_Buffer] = []
-        tp1.append(_enc_ncstr(o.cluster_id))
-        tg.append((0, b"".join(tp1)))
+        tp_cluster_id: list[_Buffer] = []
+        tp_cluster_id.append(_enc_ncstr(o.cluster_id))
+        tg.append((0, b"".join(tp_cluster_id)))
     _write_tags(out, tg, o._unknown_tags)
 
 
@@ -2354,119 +1864,121 @@ def _d_FetchRequest_13(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[FetchTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchTopic)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(FetchTopic)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[FetchPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(FetchPartition)
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.current_leader_epoch,
-                        eeo_2_2.fetch_offset,
-                        eeo_2_2.last_fetched_epoch,
-                        eeo_2_2.log_start_offset,
-                        eeo_2_2.partition_max_bytes,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.fetch_offset,
+                        o_topics_partitions.last_fetched_epoch,
+                        o_topics_partitions.log_start_offset,
+                        o_topics_partitions.partition_max_bytes,
                     ) = _S_iiqiqi.unpack_from(buf, pos)
                     pos += 32
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.high_watermark = 9223372036854775807
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.high_watermark = 9223372036854775807
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2.topic = ""
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    n_forgotten_topics_data_o = buf[pos]
+    if n_forgotten_topics_data_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_forgotten_topics_data_o, pos = _read_uvarint(buf, pos)
+    n_forgotten_topics_data_o -= 1
+    if n_forgotten_topics_data_o < 0:
+        if n_forgotten_topics_data_o != -1:
+            raise _count_error(n_forgotten_topics_data_o, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_forgotten_topics_data_o > blen - pos:
+        raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_3: list[ForgottenTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ForgottenTopic)
-            eo_3.topic_id, pos = _read_uuid(buf, pos)
-            n_partitions_eo_3 = buf[pos]
-            if n_partitions_eo_3 < 0x80:
+        v_forgotten_topics_data_o: list[ForgottenTopic] = []
+        ap_forgotten_topics_data_o = v_forgotten_topics_data_o.append
+        for _ in range(n_forgotten_topics_data_o):
+            o_forgotten_topics_data = _new_object(ForgottenTopic)
+            o_forgotten_topics_data.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_forgotten_topics_data = buf[pos]
+            if n_partitions_o_forgotten_topics_data < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_3 -= 1
-            if n_partitions_eo_3 < 0:
-                if n_partitions_eo_3 != -1:
-                    raise _count_error(n_partitions_eo_3, 0)
+                n_partitions_o_forgotten_topics_data, pos = _read_uvarint(buf, pos)
+            n_partitions_o_forgotten_topics_data -= 1
+            if n_partitions_o_forgotten_topics_data < 0:
+                if n_partitions_o_forgotten_topics_data != -1:
+                    raise _count_error(n_partitions_o_forgotten_topics_data, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_3
-            eo_3.topic = ""
+                o_forgotten_topics_data.partitions = [
+                    *_A_Ni[n_partitions_o_forgotten_topics_data].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_forgotten_topics_data
+            o_forgotten_topics_data.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_forgotten_topics_data._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.forgotten_topics_data = vo_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+                o_forgotten_topics_data._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_forgotten_topics_data_o(o_forgotten_topics_data)
+        o.forgotten_topics_data = v_forgotten_topics_data_o
+    ln_rack_id_o = buf[pos]
+    if ln_rack_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_rack_id_o, pos = _read_uvarint(buf, pos)
+    ln_rack_id_o -= 1
+    if ln_rack_id_o < 0:
         raise _null_error("RackId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
     else:
-        o.rack_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
     o.replica_state = _fresh_ReplicaState()
     o.cluster_id = None
     unknown_o: _UnknownTags | None = None
@@ -2479,19 +1991,19 @@ def _d_FetchRequest_13(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                lno_101 = raw_o[rp_o]
-                if lno_101 < 0x80:
+                ln_cluster_id_o = raw_o[rp_o]
+                if ln_cluster_id_o < 0x80:
                     rp_o += 1
                 else:
-                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
-                lno_101 -= 1
-                if lno_101 < 0:
+                    ln_cluster_id_o, rp_o = _read_uvarint(raw_o, rp_o)
+                ln_cluster_id_o -= 1
+                if ln_cluster_id_o < 0:
                     o.cluster_id = None
-                elif rp_o + lno_101 > len(raw_o):
-                    raise _length_error(lno_101, rp_o, len(raw_o))
+                elif rp_o + ln_cluster_id_o > len(raw_o):
+                    raise _length_error(ln_cluster_id_o, rp_o, len(raw_o))
                 else:
-                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
-                    rp_o += lno_101
+                    o.cluster_id = raw_o[rp_o : rp_o + ln_cluster_id_o].decode()
+                    rp_o += ln_cluster_id_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -2516,26 +2028,26 @@ def _e_FetchRequest_13(o: FetchRequest, out: list[_Buffer]) -> None:
             o.session_epoch,
         )
     )
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchTopic_13(e2, out)
-    a3 = o.forgotten_topics_data
-    if a3 is None:
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_FetchTopic_13(e_topics, out)
+    a_forgotten_topics_data = o.forgotten_topics_data
+    if a_forgotten_topics_data is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ForgottenTopic_13(e3, out)
+        w(_uvarint(len(a_forgotten_topics_data) + 1))
+        for e_forgotten_topics_data in a_forgotten_topics_data:
+            _e_ForgottenTopic_13(e_forgotten_topics_data, out)
     w(_enc_cstr(o.rack_id))
     tg: list[tuple[int, bytes]] = []
     if o.cluster_id is not None:
-        tp1: list[_Buffer] = []
-        tp1.append(_enc_ncstr(o.cluster_id))
-        tg.append((0, b"".join(tp1)))
+        tp_cluster_id: list[_Buffer] = []
+        tp_cluster_id.append(_enc_ncstr(o.cluster_id))
+        tg.append((0, b"".join(tp_cluster_id)))
     _write_tags(out, tg, o._unknown_tags)
 
 
@@ -2547,119 +2059,121 @@ def _d_FetchRequest_15(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[FetchTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchTopic)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(FetchTopic)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[FetchPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(FetchPartition)
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.current_leader_epoch,
-                        eeo_2_2.fetch_offset,
-                        eeo_2_2.last_fetched_epoch,
-                        eeo_2_2.log_start_offset,
-                        eeo_2_2.partition_max_bytes,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.fetch_offset,
+                        o_topics_partitions.last_fetched_epoch,
+                        o_topics_partitions.log_start_offset,
+                        o_topics_partitions.partition_max_bytes,
                     ) = _S_iiqiqi.unpack_from(buf, pos)
                     pos += 32
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.high_watermark = 9223372036854775807
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.high_watermark = 9223372036854775807
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2.topic = ""
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    n_forgotten_topics_data_o = buf[pos]
+    if n_forgotten_topics_data_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_forgotten_topics_data_o, pos = _read_uvarint(buf, pos)
+    n_forgotten_topics_data_o -= 1
+    if n_forgotten_topics_data_o < 0:
+        if n_forgotten_topics_data_o != -1:
+            raise _count_error(n_forgotten_topics_data_o, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_forgotten_topics_data_o > blen - pos:
+        raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_3: list[ForgottenTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ForgottenTopic)
-            eo_3.topic_id, pos = _read_uuid(buf, pos)
-            n_partitions_eo_3 = buf[pos]
-            if n_partitions_eo_3 < 0x80:
+        v_forgotten_topics_data_o: list[ForgottenTopic] = []
+        ap_forgotten_topics_data_o = v_forgotten_topics_data_o.append
+        for _ in range(n_forgotten_topics_data_o):
+            o_forgotten_topics_data = _new_object(ForgottenTopic)
+            o_forgotten_topics_data.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_forgotten_topics_data = buf[pos]
+            if n_partitions_o_forgotten_topics_data < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_3 -= 1
-            if n_partitions_eo_3 < 0:
-                if n_partitions_eo_3 != -1:
-                    raise _count_error(n_partitions_eo_3, 0)
+                n_partitions_o_forgotten_topics_data, pos = _read_uvarint(buf, pos)
+            n_partitions_o_forgotten_topics_data -= 1
+            if n_partitions_o_forgotten_topics_data < 0:
+                if n_partitions_o_forgotten_topics_data != -1:
+                    raise _count_error(n_partitions_o_forgotten_topics_data, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_3
-            eo_3.topic = ""
+                o_forgotten_topics_data.partitions = [
+                    *_A_Ni[n_partitions_o_forgotten_topics_data].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_forgotten_topics_data
+            o_forgotten_topics_data.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_forgotten_topics_data._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.forgotten_topics_data = vo_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+                o_forgotten_topics_data._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_forgotten_topics_data_o(o_forgotten_topics_data)
+        o.forgotten_topics_data = v_forgotten_topics_data_o
+    ln_rack_id_o = buf[pos]
+    if ln_rack_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_rack_id_o, pos = _read_uvarint(buf, pos)
+    ln_rack_id_o -= 1
+    if ln_rack_id_o < 0:
         raise _null_error("RackId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
     else:
-        o.rack_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = _fresh_ReplicaState()
@@ -2673,19 +2187,19 @@ def _d_FetchRequest_15(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                lno_101 = raw_o[rp_o]
-                if lno_101 < 0x80:
+                ln_cluster_id_o = raw_o[rp_o]
+                if ln_cluster_id_o < 0x80:
                     rp_o += 1
                 else:
-                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
-                lno_101 -= 1
-                if lno_101 < 0:
+                    ln_cluster_id_o, rp_o = _read_uvarint(raw_o, rp_o)
+                ln_cluster_id_o -= 1
+                if ln_cluster_id_o < 0:
                     o.cluster_id = None
-                elif rp_o + lno_101 > len(raw_o):
-                    raise _length_error(lno_101, rp_o, len(raw_o))
+                elif rp_o + ln_cluster_id_o > len(raw_o):
+                    raise _length_error(ln_cluster_id_o, rp_o, len(raw_o))
                 else:
-                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
-                    rp_o += lno_101
+                    o.cluster_id = raw_o[rp_o : rp_o + ln_cluster_id_o].decode()
+                    rp_o += ln_cluster_id_o
             elif tag_o == 1:
                 o.replica_state, rp_o = _d_ReplicaState_15(raw_o, rp_o)
             else:
@@ -2711,30 +2225,30 @@ def _e_FetchRequest_15(o: FetchRequest, out: list[_Buffer]) -> None:
             o.session_epoch,
         )
     )
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchTopic_13(e2, out)
-    a3 = o.forgotten_topics_data
-    if a3 is None:
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_FetchTopic_13(e_topics, out)
+    a_forgotten_topics_data = o.forgotten_topics_data
+    if a_forgotten_topics_data is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ForgottenTopic_13(e3, out)
+        w(_uvarint(len(a_forgotten_topics_data) + 1))
+        for e_forgotten_topics_data in a_forgotten_topics_data:
+            _e_ForgottenTopic_13(e_forgotten_topics_data, out)
     w(_enc_cstr(o.rack_id))
     tg: list[tuple[int, bytes]] = []
     if o.cluster_id is not None:
-        tp1: list[_Buffer] = []
-        tp1.append(_enc_ncstr(o.cluster_id))
-        tg.append((0, b"".join(tp1)))
+        tp_cluster_id: list[_Buffer] = []
+        tp_cluster_id.append(_enc_ncstr(o.cluster_id))
+        tg.append((0, b"".join(tp_cluster_id)))
     if o.replica_state != ReplicaState():
-        tp2: list[_Buffer] = []
-        _e_ReplicaState_15(o.replica_state, tp2)
-        tg.append((1, b"".join(tp2)))
+        tp_replica_state: list[_Buffer] = []
+        _e_ReplicaState_15(o.replica_state, tp_replica_state)
+        tg.append((1, b"".join(tp_replica_state)))
     _write_tags(out, tg, o._unknown_tags)
 
 
@@ -2746,132 +2260,139 @@ def _d_FetchRequest_17(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[FetchTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchTopic)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(FetchTopic)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[FetchPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(FetchPartition)
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.current_leader_epoch,
-                        eeo_2_2.fetch_offset,
-                        eeo_2_2.last_fetched_epoch,
-                        eeo_2_2.log_start_offset,
-                        eeo_2_2.partition_max_bytes,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.fetch_offset,
+                        o_topics_partitions.last_fetched_epoch,
+                        o_topics_partitions.log_start_offset,
+                        o_topics_partitions.partition_max_bytes,
                     ) = _S_iiqiqi.unpack_from(buf, pos)
                     pos += 32
-                    eeo_2_2.high_watermark = 9223372036854775807
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2: _UnknownTags | None = None
+                    o_topics_partitions.high_watermark = 9223372036854775807
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    unknown_o_topics_partitions: _UnknownTags | None = None
+                    tags_o_topics_partitions: _UnknownTags | None = None
                     if buf[pos] == 0:
                         pos += 1
                     else:
-                        tags_eeo_2_2, pos = _read_tags(buf, pos)
-                    if tags_eeo_2_2 is not None:
-                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
-                            rp_eeo_2_2 = 0
-                            if tag_eeo_2_2 == 0:
-                                eeo_2_2.replica_directory_id, rp_eeo_2_2 = _read_uuid(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                        tags_o_topics_partitions, pos = _read_tags(buf, pos)
+                    if tags_o_topics_partitions is not None:
+                        for (
+                            tag_o_topics_partitions,
+                            raw_o_topics_partitions,
+                        ) in tags_o_topics_partitions:
+                            rp_o_topics_partitions = 0
+                            if tag_o_topics_partitions == 0:
+                                o_topics_partitions.replica_directory_id, rp_o_topics_partitions = (
+                                    _read_uuid(raw_o_topics_partitions, rp_o_topics_partitions)
                                 )
                             else:
-                                if unknown_eeo_2_2 is None:
-                                    unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
-                    eeo_2_2._unknown_tags = unknown_eeo_2_2
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2.topic = ""
+                                if unknown_o_topics_partitions is None:
+                                    unknown_o_topics_partitions = []
+                                unknown_o_topics_partitions.append(
+                                    (tag_o_topics_partitions, raw_o_topics_partitions)
+                                )
+                    o_topics_partitions._unknown_tags = unknown_o_topics_partitions
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    n_forgotten_topics_data_o = buf[pos]
+    if n_forgotten_topics_data_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_forgotten_topics_data_o, pos = _read_uvarint(buf, pos)
+    n_forgotten_topics_data_o -= 1
+    if n_forgotten_topics_data_o < 0:
+        if n_forgotten_topics_data_o != -1:
+            raise _count_error(n_forgotten_topics_data_o, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_forgotten_topics_data_o > blen - pos:
+        raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_3: list[ForgottenTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ForgottenTopic)
-            eo_3.topic_id, pos = _read_uuid(buf, pos)
-            n_partitions_eo_3 = buf[pos]
-            if n_partitions_eo_3 < 0x80:
+        v_forgotten_topics_data_o: list[ForgottenTopic] = []
+        ap_forgotten_topics_data_o = v_forgotten_topics_data_o.append
+        for _ in range(n_forgotten_topics_data_o):
+            o_forgotten_topics_data = _new_object(ForgottenTopic)
+            o_forgotten_topics_data.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_forgotten_topics_data = buf[pos]
+            if n_partitions_o_forgotten_topics_data < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_3 -= 1
-            if n_partitions_eo_3 < 0:
-                if n_partitions_eo_3 != -1:
-                    raise _count_error(n_partitions_eo_3, 0)
+                n_partitions_o_forgotten_topics_data, pos = _read_uvarint(buf, pos)
+            n_partitions_o_forgotten_topics_data -= 1
+            if n_partitions_o_forgotten_topics_data < 0:
+                if n_partitions_o_forgotten_topics_data != -1:
+                    raise _count_error(n_partitions_o_forgotten_topics_data, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_3
-            eo_3.topic = ""
+                o_forgotten_topics_data.partitions = [
+                    *_A_Ni[n_partitions_o_forgotten_topics_data].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_forgotten_topics_data
+            o_forgotten_topics_data.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_forgotten_topics_data._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.forgotten_topics_data = vo_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+                o_forgotten_topics_data._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_forgotten_topics_data_o(o_forgotten_topics_data)
+        o.forgotten_topics_data = v_forgotten_topics_data_o
+    ln_rack_id_o = buf[pos]
+    if ln_rack_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_rack_id_o, pos = _read_uvarint(buf, pos)
+    ln_rack_id_o -= 1
+    if ln_rack_id_o < 0:
         raise _null_error("RackId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
     else:
-        o.rack_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = _fresh_ReplicaState()
@@ -2885,19 +2406,19 @@ def _d_FetchRequest_17(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                lno_101 = raw_o[rp_o]
-                if lno_101 < 0x80:
+                ln_cluster_id_o = raw_o[rp_o]
+                if ln_cluster_id_o < 0x80:
                     rp_o += 1
                 else:
-                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
-                lno_101 -= 1
-                if lno_101 < 0:
+                    ln_cluster_id_o, rp_o = _read_uvarint(raw_o, rp_o)
+                ln_cluster_id_o -= 1
+                if ln_cluster_id_o < 0:
                     o.cluster_id = None
-                elif rp_o + lno_101 > len(raw_o):
-                    raise _length_error(lno_101, rp_o, len(raw_o))
+                elif rp_o + ln_cluster_id_o > len(raw_o):
+                    raise _length_error(ln_cluster_id_o, rp_o, len(raw_o))
                 else:
-                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
-                    rp_o += lno_101
+                    o.cluster_id = raw_o[rp_o : rp_o + ln_cluster_id_o].decode()
+                    rp_o += ln_cluster_id_o
             elif tag_o == 1:
                 o.replica_state, rp_o = _d_ReplicaState_15(raw_o, rp_o)
             else:
@@ -2923,30 +2444,30 @@ def _e_FetchRequest_17(o: FetchRequest, out: list[_Buffer]) -> None:
             o.session_epoch,
         )
     )
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchTopic_17(e2, out)
-    a3 = o.forgotten_topics_data
-    if a3 is None:
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_FetchTopic_17(e_topics, out)
+    a_forgotten_topics_data = o.forgotten_topics_data
+    if a_forgotten_topics_data is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ForgottenTopic_13(e3, out)
+        w(_uvarint(len(a_forgotten_topics_data) + 1))
+        for e_forgotten_topics_data in a_forgotten_topics_data:
+            _e_ForgottenTopic_13(e_forgotten_topics_data, out)
     w(_enc_cstr(o.rack_id))
     tg: list[tuple[int, bytes]] = []
     if o.cluster_id is not None:
-        tp1: list[_Buffer] = []
-        tp1.append(_enc_ncstr(o.cluster_id))
-        tg.append((0, b"".join(tp1)))
+        tp_cluster_id: list[_Buffer] = []
+        tp_cluster_id.append(_enc_ncstr(o.cluster_id))
+        tg.append((0, b"".join(tp_cluster_id)))
     if o.replica_state != ReplicaState():
-        tp2: list[_Buffer] = []
-        _e_ReplicaState_15(o.replica_state, tp2)
-        tg.append((1, b"".join(tp2)))
+        tp_replica_state: list[_Buffer] = []
+        _e_ReplicaState_15(o.replica_state, tp_replica_state)
+        tg.append((1, b"".join(tp_replica_state)))
     _write_tags(out, tg, o._unknown_tags)
 
 
@@ -2958,137 +2479,144 @@ def _d_FetchRequest_18(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[FetchTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchTopic)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(FetchTopic)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[FetchPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(FetchPartition)
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.current_leader_epoch,
-                        eeo_2_2.fetch_offset,
-                        eeo_2_2.last_fetched_epoch,
-                        eeo_2_2.log_start_offset,
-                        eeo_2_2.partition_max_bytes,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.fetch_offset,
+                        o_topics_partitions.last_fetched_epoch,
+                        o_topics_partitions.log_start_offset,
+                        o_topics_partitions.partition_max_bytes,
                     ) = _S_iiqiqi.unpack_from(buf, pos)
                     pos += 32
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.high_watermark = 9223372036854775807
-                    unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2: _UnknownTags | None = None
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.high_watermark = 9223372036854775807
+                    unknown_o_topics_partitions: _UnknownTags | None = None
+                    tags_o_topics_partitions: _UnknownTags | None = None
                     if buf[pos] == 0:
                         pos += 1
                     else:
-                        tags_eeo_2_2, pos = _read_tags(buf, pos)
-                    if tags_eeo_2_2 is not None:
-                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
-                            rp_eeo_2_2 = 0
-                            if tag_eeo_2_2 == 0:
-                                eeo_2_2.replica_directory_id, rp_eeo_2_2 = _read_uuid(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                        tags_o_topics_partitions, pos = _read_tags(buf, pos)
+                    if tags_o_topics_partitions is not None:
+                        for (
+                            tag_o_topics_partitions,
+                            raw_o_topics_partitions,
+                        ) in tags_o_topics_partitions:
+                            rp_o_topics_partitions = 0
+                            if tag_o_topics_partitions == 0:
+                                o_topics_partitions.replica_directory_id, rp_o_topics_partitions = (
+                                    _read_uuid(raw_o_topics_partitions, rp_o_topics_partitions)
                                 )
-                            elif tag_eeo_2_2 == 1:
-                                eeo_2_2.high_watermark = _S_q.unpack_from(raw_eeo_2_2, rp_eeo_2_2)[
-                                    0
-                                ]
-                                rp_eeo_2_2 += 8
+                            elif tag_o_topics_partitions == 1:
+                                o_topics_partitions.high_watermark = _S_q.unpack_from(
+                                    raw_o_topics_partitions, rp_o_topics_partitions
+                                )[0]
+                                rp_o_topics_partitions += 8
                             else:
-                                if unknown_eeo_2_2 is None:
-                                    unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
-                    eeo_2_2._unknown_tags = unknown_eeo_2_2
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2.topic = ""
+                                if unknown_o_topics_partitions is None:
+                                    unknown_o_topics_partitions = []
+                                unknown_o_topics_partitions.append(
+                                    (tag_o_topics_partitions, raw_o_topics_partitions)
+                                )
+                    o_topics_partitions._unknown_tags = unknown_o_topics_partitions
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    n_forgotten_topics_data_o = buf[pos]
+    if n_forgotten_topics_data_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_forgotten_topics_data_o, pos = _read_uvarint(buf, pos)
+    n_forgotten_topics_data_o -= 1
+    if n_forgotten_topics_data_o < 0:
+        if n_forgotten_topics_data_o != -1:
+            raise _count_error(n_forgotten_topics_data_o, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_forgotten_topics_data_o > blen - pos:
+        raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_3: list[ForgottenTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ForgottenTopic)
-            eo_3.topic_id, pos = _read_uuid(buf, pos)
-            n_partitions_eo_3 = buf[pos]
-            if n_partitions_eo_3 < 0x80:
+        v_forgotten_topics_data_o: list[ForgottenTopic] = []
+        ap_forgotten_topics_data_o = v_forgotten_topics_data_o.append
+        for _ in range(n_forgotten_topics_data_o):
+            o_forgotten_topics_data = _new_object(ForgottenTopic)
+            o_forgotten_topics_data.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_forgotten_topics_data = buf[pos]
+            if n_partitions_o_forgotten_topics_data < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_3 -= 1
-            if n_partitions_eo_3 < 0:
-                if n_partitions_eo_3 != -1:
-                    raise _count_error(n_partitions_eo_3, 0)
+                n_partitions_o_forgotten_topics_data, pos = _read_uvarint(buf, pos)
+            n_partitions_o_forgotten_topics_data -= 1
+            if n_partitions_o_forgotten_topics_data < 0:
+                if n_partitions_o_forgotten_topics_data != -1:
+                    raise _count_error(n_partitions_o_forgotten_topics_data, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_3
-            eo_3.topic = ""
+                o_forgotten_topics_data.partitions = [
+                    *_A_Ni[n_partitions_o_forgotten_topics_data].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_forgotten_topics_data
+            o_forgotten_topics_data.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_forgotten_topics_data._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.forgotten_topics_data = vo_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+                o_forgotten_topics_data._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_forgotten_topics_data_o(o_forgotten_topics_data)
+        o.forgotten_topics_data = v_forgotten_topics_data_o
+    ln_rack_id_o = buf[pos]
+    if ln_rack_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_rack_id_o, pos = _read_uvarint(buf, pos)
+    ln_rack_id_o -= 1
+    if ln_rack_id_o < 0:
         raise _null_error("RackId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
     else:
-        o.rack_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = _fresh_ReplicaState()
@@ -3102,19 +2630,19 @@ def _d_FetchRequest_18(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                lno_101 = raw_o[rp_o]
-                if lno_101 < 0x80:
+                ln_cluster_id_o = raw_o[rp_o]
+                if ln_cluster_id_o < 0x80:
                     rp_o += 1
                 else:
-                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
-                lno_101 -= 1
-                if lno_101 < 0:
+                    ln_cluster_id_o, rp_o = _read_uvarint(raw_o, rp_o)
+                ln_cluster_id_o -= 1
+                if ln_cluster_id_o < 0:
                     o.cluster_id = None
-                elif rp_o + lno_101 > len(raw_o):
-                    raise _length_error(lno_101, rp_o, len(raw_o))
+                elif rp_o + ln_cluster_id_o > len(raw_o):
+                    raise _length_error(ln_cluster_id_o, rp_o, len(raw_o))
                 else:
-                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
-                    rp_o += lno_101
+                    o.cluster_id = raw_o[rp_o : rp_o + ln_cluster_id_o].decode()
+                    rp_o += ln_cluster_id_o
             elif tag_o == 1:
                 o.replica_state, rp_o = _d_ReplicaState_15(raw_o, rp_o)
             else:
@@ -3140,30 +2668,30 @@ def _e_FetchRequest_18(o: FetchRequest, out: list[_Buffer]) -> None:
             o.session_epoch,
         )
     )
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchTopic_18(e2, out)
-    a3 = o.forgotten_topics_data
-    if a3 is None:
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_FetchTopic_18(e_topics, out)
+    a_forgotten_topics_data = o.forgotten_topics_data
+    if a_forgotten_topics_data is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ForgottenTopic_13(e3, out)
+        w(_uvarint(len(a_forgotten_topics_data) + 1))
+        for e_forgotten_topics_data in a_forgotten_topics_data:
+            _e_ForgottenTopic_13(e_forgotten_topics_data, out)
     w(_enc_cstr(o.rack_id))
     tg: list[tuple[int, bytes]] = []
     if o.cluster_id is not None:
-        tp1: list[_Buffer] = []
-        tp1.append(_enc_ncstr(o.cluster_id))
-        tg.append((0, b"".join(tp1)))
+        tp_cluster_id: list[_Buffer] = []
+        tp_cluster_id.append(_enc_ncstr(o.cluster_id))
+        tg.append((0, b"".join(tp_cluster_id)))
     if o.replica_state != ReplicaState():
-        tp2: list[_Buffer] = []
-        _e_ReplicaState_15(o.replica_state, tp2)
-        tg.append((1, b"".join(tp2)))
+        tp_replica_state: list[_Buffer] = []
+        _e_ReplicaState_15(o.replica_state, tp_replica_state)
+        tg.append((1, b"".join(tp_replica_state)))
     _write_tags(out, tg, o._unknown_tags)
 
 

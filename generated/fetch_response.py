@@ -41,6 +41,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, ProducerId, TopicName
+
 __all__ = [
     "EpochEndOffset",
     "LeaderIdAndEpoch",
@@ -67,7 +69,7 @@ _S_qq = _struct.Struct(">qq")
 
 
 class EpochEndOffset(_Struct):
-    """In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge.
+    """In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge. In versions 12-18, flexible in 12-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         epoch (v12+): The largest epoch.
@@ -83,31 +85,45 @@ class EpochEndOffset(_Struct):
     end_offset: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "epoch", "epoch", "int32", (12, 32767), None, None, None, -1, False, False, None
+            name="epoch",
+            json_name="epoch",
+            type="int32",
+            versions=(12, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "end_offset",
-            "endOffset",
-            "int64",
-            (12, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="end_offset",
+            json_name="endOffset",
+            type="int64",
+            versions=(12, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, epoch: int = -1, end_offset: int = -1) -> None:
+    def __init__(
+        self,
+        epoch: int = -1,
+        end_offset: int = -1,
+    ) -> None:
         self.epoch = epoch
         self.end_offset = end_offset
         self._unknown_tags = None
 
 
 class LeaderIdAndEpoch(_Struct):
-    """The current leader of the partition.
+    """The current leader of the partition. In versions 12-18, flexible in 12-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v12+): The ID of the current leader or -1 if the leader is unknown.
@@ -119,35 +135,49 @@ class LeaderIdAndEpoch(_Struct):
         "leader_epoch": "v12+: The latest known leader epoch.",
     }
 
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (12, 32767), None, None, None, -1, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(12, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (12, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(12, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, leader_id: int = -1, leader_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        leader_id: BrokerId = -1,
+        leader_epoch: int = -1,
+    ) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tags = None
 
 
 class SnapshotId(_Struct):
-    """In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request.
+    """In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request. In versions 12-18, flexible in 12-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         end_offset (v0+): The end offset of the epoch.
@@ -163,21 +193,45 @@ class SnapshotId(_Struct):
     epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "end_offset", "endOffset", "int64", (0, 32767), None, None, None, -1, False, False, None
+            name="end_offset",
+            json_name="endOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "epoch", "epoch", "int32", (0, 32767), None, None, None, -1, False, False, None
+            name="epoch",
+            json_name="epoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, end_offset: int = -1, epoch: int = -1) -> None:
+    def __init__(
+        self,
+        end_offset: int = -1,
+        epoch: int = -1,
+    ) -> None:
         self.end_offset = end_offset
         self.epoch = epoch
         self._unknown_tags = None
 
 
 class AbortedTransaction(_Struct):
-    """The aborted transactions.
+    """The aborted transactions. In versions 4-18, flexible in 12-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         producer_id (v4+): The producer id associated with the aborted transaction.
@@ -189,45 +243,49 @@ class AbortedTransaction(_Struct):
         "first_offset": "v4+: The first offset in the aborted transaction.",
     }
 
-    producer_id: int
+    producer_id: ProducerId
     first_offset: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (4, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "first_offset",
-            "firstOffset",
-            "int64",
-            (4, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="first_offset",
+            json_name="firstOffset",
+            type="int64",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, producer_id: int = 0, first_offset: int = 0) -> None:
+    def __init__(
+        self,
+        producer_id: ProducerId = 0,
+        first_offset: int = 0,
+    ) -> None:
         self.producer_id = producer_id
         self.first_offset = first_offset
         self._unknown_tags = None
 
 
 class PartitionData(_Struct):
-    """The topic partitions.
+    """The topic partitions. In versions 4-18, flexible in 12-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -266,141 +324,151 @@ class PartitionData(_Struct):
     current_leader: LeaderIdAndEpoch
     snapshot_id: SnapshotId
     aborted_transactions: list[AbortedTransaction] | None
-    preferred_read_replica: int
+    preferred_read_replica: BrokerId
     records: bytes | memoryview | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "high_watermark",
-            "highWatermark",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="high_watermark",
+            json_name="highWatermark",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "last_stable_offset",
-            "lastStableOffset",
-            "int64",
-            (4, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="last_stable_offset",
+            json_name="lastStableOffset",
+            type="int64",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "log_start_offset",
-            "logStartOffset",
-            "int64",
-            (5, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="log_start_offset",
+            json_name="logStartOffset",
+            type="int64",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "diverging_epoch",
-            "divergingEpoch",
-            "EpochEndOffset",
-            (12, 32767),
-            None,
-            (12, 32767),
-            0,
-            None,
-            False,
-            False,
-            EpochEndOffset,
+            name="diverging_epoch",
+            json_name="divergingEpoch",
+            type="EpochEndOffset",
+            versions=(12, 32767),
+            nullable_versions=None,
+            tagged_versions=(12, 32767),
+            tag=0,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=EpochEndOffset,
         ),
         _FieldSchema(
-            "current_leader",
-            "currentLeader",
-            "LeaderIdAndEpoch",
-            (12, 32767),
-            None,
-            (12, 32767),
-            1,
-            None,
-            False,
-            False,
-            LeaderIdAndEpoch,
+            name="current_leader",
+            json_name="currentLeader",
+            type="LeaderIdAndEpoch",
+            versions=(12, 32767),
+            nullable_versions=None,
+            tagged_versions=(12, 32767),
+            tag=1,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=LeaderIdAndEpoch,
         ),
         _FieldSchema(
-            "snapshot_id",
-            "snapshotId",
-            "SnapshotId",
-            (12, 32767),
-            None,
-            (12, 32767),
-            2,
-            None,
-            False,
-            False,
-            SnapshotId,
+            name="snapshot_id",
+            json_name="snapshotId",
+            type="SnapshotId",
+            versions=(12, 32767),
+            nullable_versions=None,
+            tagged_versions=(12, 32767),
+            tag=2,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=SnapshotId,
         ),
         _FieldSchema(
-            "aborted_transactions",
-            "abortedTransactions",
-            "[]AbortedTransaction",
-            (4, 32767),
-            (4, 32767),
-            None,
-            None,
-            None,
-            False,
-            True,
-            AbortedTransaction,
+            name="aborted_transactions",
+            json_name="abortedTransactions",
+            type="[]AbortedTransaction",
+            versions=(4, 32767),
+            nullable_versions=(4, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=AbortedTransaction,
         ),
         _FieldSchema(
-            "preferred_read_replica",
-            "preferredReadReplica",
-            "int32",
-            (11, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="preferred_read_replica",
+            json_name="preferredReadReplica",
+            type="int32",
+            versions=(11, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "records",
-            "records",
-            "records",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="records",
+            json_name="records",
+            type="records",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -415,7 +483,7 @@ class PartitionData(_Struct):
         current_leader: LeaderIdAndEpoch | None = None,
         snapshot_id: SnapshotId | None = None,
         aborted_transactions: list[AbortedTransaction] | None = _EMPTY,
-        preferred_read_replica: int = -1,
+        preferred_read_replica: BrokerId = -1,
         records: bytes | memoryview | None = None,
     ) -> None:
         self.partition_index = partition_index
@@ -433,7 +501,7 @@ class PartitionData(_Struct):
 
 
 class FetchableTopicResponse(_Struct):
-    """The response topics.
+    """The response topics. In versions 4-18, flexible in 12-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0-12): The topic name.
@@ -447,42 +515,54 @@ class FetchableTopicResponse(_Struct):
         "partitions": "v0+: The topic partitions.",
     }
 
-    topic: str
+    topic: TopicName
     topic_id: uuid.UUID
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("topic", "topic", "string", (0, 12), None, None, None, "", False, True, None),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (13, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(0, 12),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(13, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
     def __init__(
         self,
-        topic: str = "",
+        topic: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[PartitionData] = _EMPTY,
     ) -> None:
@@ -493,7 +573,7 @@ class FetchableTopicResponse(_Struct):
 
 
 class NodeEndpoint(_Struct):
-    """Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH.
+    """Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH. In versions 16-18, flexible in 16-18.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v16+): The ID of the associated node.
@@ -509,25 +589,71 @@ class NodeEndpoint(_Struct):
         "rack": "v16+, nullable v16+: The rack of the node, or null if it has not been assigned to a rack.",
     }
 
-    node_id: int
+    node_id: BrokerId
     host: str
     port: int
     rack: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "node_id", "nodeId", "int32", (16, 32767), None, None, None, 0, False, False, None
+            name="node_id",
+            json_name="nodeId",
+            type="int32",
+            versions=(16, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (16, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(16, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "int32", (16, 32767), None, None, None, 0, False, False, None),
         _FieldSchema(
-            "rack", "rack", "string", (16, 32767), (16, 32767), None, None, None, True, False, None
+            name="port",
+            json_name="port",
+            type="int32",
+            versions=(16, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="rack",
+            json_name="rack",
+            type="string",
+            versions=(16, 32767),
+            nullable_versions=(16, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
+        self,
+        node_id: BrokerId = 0,
+        host: str = "",
+        port: int = 0,
+        rack: str | None = None,
     ) -> None:
         self.node_id = node_id
         self.host = host
@@ -570,49 +696,69 @@ class FetchResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (7, 32767), None, None, None, 0, False, True, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(7, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "session_id", "sessionId", "int32", (7, 32767), None, None, None, 0, False, False, None
+            name="session_id",
+            json_name="sessionId",
+            type="int32",
+            versions=(7, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "responses",
-            "responses",
-            "[]FetchableTopicResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            FetchableTopicResponse,
+            name="responses",
+            json_name="responses",
+            type="[]FetchableTopicResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=FetchableTopicResponse,
         ),
         _FieldSchema(
-            "node_endpoints",
-            "nodeEndpoints",
-            "[]NodeEndpoint",
-            (16, 32767),
-            None,
-            (16, 32767),
-            0,
-            None,
-            False,
-            False,
-            NodeEndpoint,
+            name="node_endpoints",
+            json_name="nodeEndpoints",
+            type="[]NodeEndpoint",
+            versions=(16, 32767),
+            nullable_versions=None,
+            tagged_versions=(16, 32767),
+            tag=0,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=NodeEndpoint,
         ),
     )
 
@@ -731,36 +877,12 @@ def _e_SnapshotId_12(o: SnapshotId, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AbortedTransaction_4(buf: bytes, pos: int) -> tuple[AbortedTransaction, int]:
-    """Decode AbortedTransaction at versions 4, 5, 6, 7, 8, 9, 10, 11."""
-    blen = len(buf)
-    o = _new_object(AbortedTransaction)
-    o.producer_id, o.first_offset = _S_qq.unpack_from(buf, pos)
-    pos += 16
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_AbortedTransaction_4(o: AbortedTransaction, out: list[_Buffer]) -> None:
     """Encode AbortedTransaction at versions 4, 5, 6, 7, 8, 9, 10, 11."""
     if o._unknown_tags:
         raise _tags_unsupported("AbortedTransaction")
     w = out.append
     w(_S_qq.pack(o.producer_id, o.first_offset))
-
-
-def _d_AbortedTransaction_12(buf: bytes, pos: int) -> tuple[AbortedTransaction, int]:
-    """Decode AbortedTransaction at versions 12, 13, 14, 15, 16, 17, 18."""
-    blen = len(buf)
-    o = _new_object(AbortedTransaction)
-    o.producer_id, o.first_offset = _S_qq.unpack_from(buf, pos)
-    pos += 16
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_AbortedTransaction_12(o: AbortedTransaction, out: list[_Buffer]) -> None:
@@ -771,54 +893,6 @@ def _e_AbortedTransaction_12(o: AbortedTransaction, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_PartitionData_4(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 4."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    (
-        o.partition_index,
-        o.error_code,
-        o.high_watermark,
-        o.last_stable_offset,
-        n_aborted_transactions_o,
-    ) = _S_ihqqi.unpack_from(buf, pos)
-    pos += 26
-    if n_aborted_transactions_o < 0:
-        if n_aborted_transactions_o != -1:
-            raise _count_error(n_aborted_transactions_o, 0)
-        o.aborted_transactions = None
-    elif n_aborted_transactions_o > blen - pos:
-        raise _count_error(n_aborted_transactions_o, blen - pos)
-    else:
-        vo_2: list[AbortedTransaction] = []
-        apo_2 = vo_2.append
-        for _ in range(n_aborted_transactions_o):
-            eo_2 = _new_object(AbortedTransaction)
-            eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
-            pos += 16
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.aborted_transactions = vo_2
-    ln_records_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_records_o < 0:
-        if ln_records_o != -1:
-            raise _length_error(ln_records_o, pos, blen)
-        o.records = None
-    elif pos + ln_records_o > blen:
-        raise _length_error(ln_records_o, pos, blen)
-    else:
-        o.records = memoryview(buf)[pos : pos + ln_records_o]
-        pos += ln_records_o
-    o.log_start_offset = -1
-    o.diverging_epoch = _fresh_EpochEndOffset()
-    o.current_leader = _fresh_LeaderIdAndEpoch()
-    o.snapshot_id = _fresh_SnapshotId()
-    o.preferred_read_replica = -1
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_PartitionData_4(o: PartitionData, out: list[_Buffer]) -> None:
@@ -835,62 +909,14 @@ def _e_PartitionData_4(o: PartitionData, out: list[_Buffer]) -> None:
         raise _tags_unsupported("PartitionData")
     w = out.append
     w(_S_ihqq.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset))
-    a2 = o.aborted_transactions
-    if a2 is None:
+    a_aborted_transactions = o.aborted_transactions
+    if a_aborted_transactions is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_AbortedTransaction_4(e2, out)
+        w(_S_i.pack(len(a_aborted_transactions)))
+        for e_aborted_transactions in a_aborted_transactions:
+            _e_AbortedTransaction_4(e_aborted_transactions, out)
     _write_nbytes(out, o.records)
-
-
-def _d_PartitionData_5(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at versions 5, 6, 7, 8, 9, 10."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    (
-        o.partition_index,
-        o.error_code,
-        o.high_watermark,
-        o.last_stable_offset,
-        o.log_start_offset,
-        n_aborted_transactions_o,
-    ) = _S_ihqqqi.unpack_from(buf, pos)
-    pos += 34
-    if n_aborted_transactions_o < 0:
-        if n_aborted_transactions_o != -1:
-            raise _count_error(n_aborted_transactions_o, 0)
-        o.aborted_transactions = None
-    elif n_aborted_transactions_o > blen - pos:
-        raise _count_error(n_aborted_transactions_o, blen - pos)
-    else:
-        vo_2: list[AbortedTransaction] = []
-        apo_2 = vo_2.append
-        for _ in range(n_aborted_transactions_o):
-            eo_2 = _new_object(AbortedTransaction)
-            eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
-            pos += 16
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.aborted_transactions = vo_2
-    ln_records_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_records_o < 0:
-        if ln_records_o != -1:
-            raise _length_error(ln_records_o, pos, blen)
-        o.records = None
-    elif pos + ln_records_o > blen:
-        raise _length_error(ln_records_o, pos, blen)
-    else:
-        o.records = memoryview(buf)[pos : pos + ln_records_o]
-        pos += ln_records_o
-    o.diverging_epoch = _fresh_EpochEndOffset()
-    o.current_leader = _fresh_LeaderIdAndEpoch()
-    o.snapshot_id = _fresh_SnapshotId()
-    o.preferred_read_replica = -1
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_PartitionData_5(o: PartitionData, out: list[_Buffer]) -> None:
@@ -915,61 +941,14 @@ def _e_PartitionData_5(o: PartitionData, out: list[_Buffer]) -> None:
             o.log_start_offset,
         )
     )
-    a2 = o.aborted_transactions
-    if a2 is None:
+    a_aborted_transactions = o.aborted_transactions
+    if a_aborted_transactions is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_AbortedTransaction_4(e2, out)
+        w(_S_i.pack(len(a_aborted_transactions)))
+        for e_aborted_transactions in a_aborted_transactions:
+            _e_AbortedTransaction_4(e_aborted_transactions, out)
     _write_nbytes(out, o.records)
-
-
-def _d_PartitionData_11(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 11."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    (
-        o.partition_index,
-        o.error_code,
-        o.high_watermark,
-        o.last_stable_offset,
-        o.log_start_offset,
-        n_aborted_transactions_o,
-    ) = _S_ihqqqi.unpack_from(buf, pos)
-    pos += 34
-    if n_aborted_transactions_o < 0:
-        if n_aborted_transactions_o != -1:
-            raise _count_error(n_aborted_transactions_o, 0)
-        o.aborted_transactions = None
-    elif n_aborted_transactions_o > blen - pos:
-        raise _count_error(n_aborted_transactions_o, blen - pos)
-    else:
-        vo_2: list[AbortedTransaction] = []
-        apo_2 = vo_2.append
-        for _ in range(n_aborted_transactions_o):
-            eo_2 = _new_object(AbortedTransaction)
-            eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
-            pos += 16
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.aborted_transactions = vo_2
-    o.preferred_read_replica, ln_records_o = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if ln_records_o < 0:
-        if ln_records_o != -1:
-            raise _length_error(ln_records_o, pos, blen)
-        o.records = None
-    elif pos + ln_records_o > blen:
-        raise _length_error(ln_records_o, pos, blen)
-    else:
-        o.records = memoryview(buf)[pos : pos + ln_records_o]
-        pos += ln_records_o
-    o.diverging_epoch = _fresh_EpochEndOffset()
-    o.current_leader = _fresh_LeaderIdAndEpoch()
-    o.snapshot_id = _fresh_SnapshotId()
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_PartitionData_11(o: PartitionData, out: list[_Buffer]) -> None:
@@ -992,90 +971,15 @@ def _e_PartitionData_11(o: PartitionData, out: list[_Buffer]) -> None:
             o.log_start_offset,
         )
     )
-    a2 = o.aborted_transactions
-    if a2 is None:
+    a_aborted_transactions = o.aborted_transactions
+    if a_aborted_transactions is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_AbortedTransaction_4(e2, out)
+        w(_S_i.pack(len(a_aborted_transactions)))
+        for e_aborted_transactions in a_aborted_transactions:
+            _e_AbortedTransaction_4(e_aborted_transactions, out)
     w(_S_i.pack(o.preferred_read_replica))
     _write_nbytes(out, o.records)
-
-
-def _d_PartitionData_12(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at versions 12, 13, 14, 15, 16, 17, 18."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset = (
-        _S_ihqqq.unpack_from(buf, pos)
-    )
-    pos += 30
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        o.aborted_transactions = None
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[AbortedTransaction] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AbortedTransaction)
-            eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
-            pos += 16
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.aborted_transactions = vo_2
-    o.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.records = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.records = memoryview(buf)[pos : pos + lno_4]
-        pos += lno_4
-    o.diverging_epoch = _fresh_EpochEndOffset()
-    o.current_leader = _fresh_LeaderIdAndEpoch()
-    o.snapshot_id = _fresh_SnapshotId()
-    unknown_o: _UnknownTags | None = None
-    tags_o: _UnknownTags | None = None
-    if buf[pos] == 0:
-        pos += 1
-    else:
-        tags_o, pos = _read_tags(buf, pos)
-    if tags_o is not None:
-        for tag_o, raw_o in tags_o:
-            rp_o = 0
-            if tag_o == 0:
-                o.diverging_epoch, rp_o = _d_EpochEndOffset_12(raw_o, rp_o)
-            elif tag_o == 1:
-                o.current_leader, rp_o = _d_LeaderIdAndEpoch_12(raw_o, rp_o)
-            elif tag_o == 2:
-                o.snapshot_id, rp_o = _d_SnapshotId_12(raw_o, rp_o)
-            else:
-                if unknown_o is None:
-                    unknown_o = []
-                unknown_o.append((tag_o, raw_o))
-    o._unknown_tags = unknown_o
-    return o, pos
 
 
 def _e_PartitionData_12(o: PartitionData, out: list[_Buffer]) -> None:
@@ -1090,103 +994,29 @@ def _e_PartitionData_12(o: PartitionData, out: list[_Buffer]) -> None:
             o.log_start_offset,
         )
     )
-    a2 = o.aborted_transactions
-    if a2 is None:
+    a_aborted_transactions = o.aborted_transactions
+    if a_aborted_transactions is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AbortedTransaction_12(e2, out)
+        w(_uvarint(len(a_aborted_transactions) + 1))
+        for e_aborted_transactions in a_aborted_transactions:
+            _e_AbortedTransaction_12(e_aborted_transactions, out)
     w(_S_i.pack(o.preferred_read_replica))
     _write_ncbytes(out, o.records)
     tg: list[tuple[int, bytes]] = []
     if o.diverging_epoch != EpochEndOffset():
-        tp1: list[_Buffer] = []
-        _e_EpochEndOffset_12(o.diverging_epoch, tp1)
-        tg.append((0, b"".join(tp1)))
+        tp_diverging_epoch: list[_Buffer] = []
+        _e_EpochEndOffset_12(o.diverging_epoch, tp_diverging_epoch)
+        tg.append((0, b"".join(tp_diverging_epoch)))
     if o.current_leader != LeaderIdAndEpoch():
-        tp2: list[_Buffer] = []
-        _e_LeaderIdAndEpoch_12(o.current_leader, tp2)
-        tg.append((1, b"".join(tp2)))
+        tp_current_leader: list[_Buffer] = []
+        _e_LeaderIdAndEpoch_12(o.current_leader, tp_current_leader)
+        tg.append((1, b"".join(tp_current_leader)))
     if o.snapshot_id != SnapshotId():
-        tp3: list[_Buffer] = []
-        _e_SnapshotId_12(o.snapshot_id, tp3)
-        tg.append((2, b"".join(tp3)))
+        tp_snapshot_id: list[_Buffer] = []
+        _e_SnapshotId_12(o.snapshot_id, tp_snapshot_id)
+        tg.append((2, b"".join(tp_snapshot_id)))
     _write_tags(out, tg, o._unknown_tags)
-
-
-def _d_FetchableTopicResponse_4(buf: bytes, pos: int) -> tuple[FetchableTopicResponse, int]:
-    """Decode FetchableTopicResponse at version 4."""
-    blen = len(buf)
-    o = _new_object(FetchableTopicResponse)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[PartitionData] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(PartitionData)
-            (
-                eo_4.partition_index,
-                eo_4.error_code,
-                eo_4.high_watermark,
-                eo_4.last_stable_offset,
-                n_aborted_transactions_eo_4,
-            ) = _S_ihqqi.unpack_from(buf, pos)
-            pos += 26
-            if n_aborted_transactions_eo_4 < 0:
-                if n_aborted_transactions_eo_4 != -1:
-                    raise _count_error(n_aborted_transactions_eo_4, 0)
-                eo_4.aborted_transactions = None
-            elif n_aborted_transactions_eo_4 > blen - pos:
-                raise _count_error(n_aborted_transactions_eo_4, blen - pos)
-            else:
-                veo_4_2: list[AbortedTransaction] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(n_aborted_transactions_eo_4):
-                    eeo_4_2 = _new_object(AbortedTransaction)
-                    eeo_4_2.producer_id, eeo_4_2.first_offset = _S_qq.unpack_from(buf, pos)
-                    pos += 16
-                    eeo_4_2._unknown_tags = None
-                    apeo_4_2(eeo_4_2)
-                eo_4.aborted_transactions = veo_4_2
-            ln_records_eo_4 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if ln_records_eo_4 < 0:
-                if ln_records_eo_4 != -1:
-                    raise _length_error(ln_records_eo_4, pos, blen)
-                eo_4.records = None
-            elif pos + ln_records_eo_4 > blen:
-                raise _length_error(ln_records_eo_4, pos, blen)
-            else:
-                eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
-                pos += ln_records_eo_4
-            eo_4.log_start_offset = -1
-            eo_4.diverging_epoch = _fresh_EpochEndOffset()
-            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
-            eo_4.snapshot_id = _fresh_SnapshotId()
-            eo_4.preferred_read_replica = -1
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_FetchableTopicResponse_4(o: FetchableTopicResponse, out: list[_Buffer]) -> None:
@@ -1195,87 +1025,13 @@ def _e_FetchableTopicResponse_4(o: FetchableTopicResponse, out: list[_Buffer]) -
         raise _tags_unsupported("FetchableTopicResponse")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionData_4(e2, out)
-
-
-def _d_FetchableTopicResponse_5(buf: bytes, pos: int) -> tuple[FetchableTopicResponse, int]:
-    """Decode FetchableTopicResponse at versions 5, 6, 7, 8, 9, 10."""
-    blen = len(buf)
-    o = _new_object(FetchableTopicResponse)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[PartitionData] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(PartitionData)
-            (
-                eo_4.partition_index,
-                eo_4.error_code,
-                eo_4.high_watermark,
-                eo_4.last_stable_offset,
-                eo_4.log_start_offset,
-                n_aborted_transactions_eo_4,
-            ) = _S_ihqqqi.unpack_from(buf, pos)
-            pos += 34
-            if n_aborted_transactions_eo_4 < 0:
-                if n_aborted_transactions_eo_4 != -1:
-                    raise _count_error(n_aborted_transactions_eo_4, 0)
-                eo_4.aborted_transactions = None
-            elif n_aborted_transactions_eo_4 > blen - pos:
-                raise _count_error(n_aborted_transactions_eo_4, blen - pos)
-            else:
-                veo_4_2: list[AbortedTransaction] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(n_aborted_transactions_eo_4):
-                    eeo_4_2 = _new_object(AbortedTransaction)
-                    eeo_4_2.producer_id, eeo_4_2.first_offset = _S_qq.unpack_from(buf, pos)
-                    pos += 16
-                    eeo_4_2._unknown_tags = None
-                    apeo_4_2(eeo_4_2)
-                eo_4.aborted_transactions = veo_4_2
-            ln_records_eo_4 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if ln_records_eo_4 < 0:
-                if ln_records_eo_4 != -1:
-                    raise _length_error(ln_records_eo_4, pos, blen)
-                eo_4.records = None
-            elif pos + ln_records_eo_4 > blen:
-                raise _length_error(ln_records_eo_4, pos, blen)
-            else:
-                eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
-                pos += ln_records_eo_4
-            eo_4.diverging_epoch = _fresh_EpochEndOffset()
-            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
-            eo_4.snapshot_id = _fresh_SnapshotId()
-            eo_4.preferred_read_replica = -1
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_PartitionData_4(e_partitions, out)
 
 
 def _e_FetchableTopicResponse_5(o: FetchableTopicResponse, out: list[_Buffer]) -> None:
@@ -1284,86 +1040,13 @@ def _e_FetchableTopicResponse_5(o: FetchableTopicResponse, out: list[_Buffer]) -
         raise _tags_unsupported("FetchableTopicResponse")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionData_5(e2, out)
-
-
-def _d_FetchableTopicResponse_11(buf: bytes, pos: int) -> tuple[FetchableTopicResponse, int]:
-    """Decode FetchableTopicResponse at version 11."""
-    blen = len(buf)
-    o = _new_object(FetchableTopicResponse)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[PartitionData] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(PartitionData)
-            (
-                eo_4.partition_index,
-                eo_4.error_code,
-                eo_4.high_watermark,
-                eo_4.last_stable_offset,
-                eo_4.log_start_offset,
-                n_aborted_transactions_eo_4,
-            ) = _S_ihqqqi.unpack_from(buf, pos)
-            pos += 34
-            if n_aborted_transactions_eo_4 < 0:
-                if n_aborted_transactions_eo_4 != -1:
-                    raise _count_error(n_aborted_transactions_eo_4, 0)
-                eo_4.aborted_transactions = None
-            elif n_aborted_transactions_eo_4 > blen - pos:
-                raise _count_error(n_aborted_transactions_eo_4, blen - pos)
-            else:
-                veo_4_2: list[AbortedTransaction] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(n_aborted_transactions_eo_4):
-                    eeo_4_2 = _new_object(AbortedTransaction)
-                    eeo_4_2.producer_id, eeo_4_2.first_offset = _S_qq.unpack_from(buf, pos)
-                    pos += 16
-                    eeo_4_2._unknown_tags = None
-                    apeo_4_2(eeo_4_2)
-                eo_4.aborted_transactions = veo_4_2
-            eo_4.preferred_read_replica, ln_records_eo_4 = _S_ii.unpack_from(buf, pos)
-            pos += 8
-            if ln_records_eo_4 < 0:
-                if ln_records_eo_4 != -1:
-                    raise _length_error(ln_records_eo_4, pos, blen)
-                eo_4.records = None
-            elif pos + ln_records_eo_4 > blen:
-                raise _length_error(ln_records_eo_4, pos, blen)
-            else:
-                eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
-                pos += ln_records_eo_4
-            eo_4.diverging_epoch = _fresh_EpochEndOffset()
-            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
-            eo_4.snapshot_id = _fresh_SnapshotId()
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_PartitionData_5(e_partitions, out)
 
 
 def _e_FetchableTopicResponse_11(o: FetchableTopicResponse, out: list[_Buffer]) -> None:
@@ -1372,311 +1055,47 @@ def _e_FetchableTopicResponse_11(o: FetchableTopicResponse, out: list[_Buffer]) 
         raise _tags_unsupported("FetchableTopicResponse")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionData_11(e2, out)
-
-
-def _d_FetchableTopicResponse_12(buf: bytes, pos: int) -> tuple[FetchableTopicResponse, int]:
-    """Decode FetchableTopicResponse at version 12."""
-    blen = len(buf)
-    o = _new_object(FetchableTopicResponse)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Topic")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            (
-                eo_2.partition_index,
-                eo_2.error_code,
-                eo_2.high_watermark,
-                eo_2.last_stable_offset,
-                eo_2.log_start_offset,
-            ) = _S_ihqqq.unpack_from(buf, pos)
-            pos += 30
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                eo_2.aborted_transactions = None
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[AbortedTransaction] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(AbortedTransaction)
-                    eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
-                    pos += 16
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.aborted_transactions = veo_2_2
-            eo_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
-                pos += 1
-            else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.records = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
-            else:
-                eo_2.records = memoryview(buf)[pos : pos + lneo_2_4]
-                pos += lneo_2_4
-            eo_2.diverging_epoch = _fresh_EpochEndOffset()
-            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
-            eo_2.snapshot_id = _fresh_SnapshotId()
-            unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2: _UnknownTags | None = None
-            if buf[pos] == 0:
-                pos += 1
-            else:
-                tags_eo_2, pos = _read_tags(buf, pos)
-            if tags_eo_2 is not None:
-                for tag_eo_2, raw_eo_2 in tags_eo_2:
-                    rp_eo_2 = 0
-                    if tag_eo_2 == 0:
-                        eo_2.diverging_epoch, rp_eo_2 = _d_EpochEndOffset_12(raw_eo_2, rp_eo_2)
-                    elif tag_eo_2 == 1:
-                        eo_2.current_leader, rp_eo_2 = _d_LeaderIdAndEpoch_12(raw_eo_2, rp_eo_2)
-                    elif tag_eo_2 == 2:
-                        eo_2.snapshot_id, rp_eo_2 = _d_SnapshotId_12(raw_eo_2, rp_eo_2)
-                    else:
-                        if unknown_eo_2 is None:
-                            unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
-            eo_2._unknown_tags = unknown_eo_2
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_PartitionData_11(e_partitions, out)
 
 
 def _e_FetchableTopicResponse_12(o: FetchableTopicResponse, out: list[_Buffer]) -> None:
     """Encode FetchableTopicResponse at version 12."""
     w = out.append
     w(_enc_cstr(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_12(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_12(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_FetchableTopicResponse_13(buf: bytes, pos: int) -> tuple[FetchableTopicResponse, int]:
-    """Decode FetchableTopicResponse at versions 13, 14, 15, 16, 17, 18."""
-    blen = len(buf)
-    o = _new_object(FetchableTopicResponse)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            (
-                eo_2.partition_index,
-                eo_2.error_code,
-                eo_2.high_watermark,
-                eo_2.last_stable_offset,
-                eo_2.log_start_offset,
-            ) = _S_ihqqq.unpack_from(buf, pos)
-            pos += 30
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                eo_2.aborted_transactions = None
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[AbortedTransaction] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(AbortedTransaction)
-                    eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
-                    pos += 16
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.aborted_transactions = veo_2_2
-            eo_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
-                pos += 1
-            else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.records = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
-            else:
-                eo_2.records = memoryview(buf)[pos : pos + lneo_2_4]
-                pos += lneo_2_4
-            eo_2.diverging_epoch = _fresh_EpochEndOffset()
-            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
-            eo_2.snapshot_id = _fresh_SnapshotId()
-            unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2: _UnknownTags | None = None
-            if buf[pos] == 0:
-                pos += 1
-            else:
-                tags_eo_2, pos = _read_tags(buf, pos)
-            if tags_eo_2 is not None:
-                for tag_eo_2, raw_eo_2 in tags_eo_2:
-                    rp_eo_2 = 0
-                    if tag_eo_2 == 0:
-                        eo_2.diverging_epoch, rp_eo_2 = _d_EpochEndOffset_12(raw_eo_2, rp_eo_2)
-                    elif tag_eo_2 == 1:
-                        eo_2.current_leader, rp_eo_2 = _d_LeaderIdAndEpoch_12(raw_eo_2, rp_eo_2)
-                    elif tag_eo_2 == 2:
-                        eo_2.snapshot_id, rp_eo_2 = _d_SnapshotId_12(raw_eo_2, rp_eo_2)
-                    else:
-                        if unknown_eo_2 is None:
-                            unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
-            eo_2._unknown_tags = unknown_eo_2
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.topic = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_FetchableTopicResponse_13(o: FetchableTopicResponse, out: list[_Buffer]) -> None:
     """Encode FetchableTopicResponse at versions 13, 14, 15, 16, 17, 18."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_12(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_12(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_NodeEndpoint_16(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
-    """Decode NodeEndpoint at versions 16, 17, 18."""
-    blen = len(buf)
-    o = _new_object(NodeEndpoint)
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.rack = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.rack = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_NodeEndpoint_16(o: NodeEndpoint, out: list[_Buffer]) -> None:
@@ -1705,85 +1124,98 @@ def _d_FetchResponse_4(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     elif n_responses_o > blen - pos:
         raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[FetchableTopicResponse] = []
-        apo_2 = vo_2.append
+        v_responses_o: list[FetchableTopicResponse] = []
+        ap_responses_o = v_responses_o.append
         for _ in range(n_responses_o):
-            eo_2 = _new_object(FetchableTopicResponse)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_responses = _new_object(FetchableTopicResponse)
+            ln_topic_o_responses = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_responses < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_responses == -1
+                    else _length_error(ln_topic_o_responses, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_responses > blen:
+                raise _length_error(ln_topic_o_responses, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_responses.topic = buf[pos : pos + ln_topic_o_responses].decode()
+                pos += ln_topic_o_responses
+            n_partitions_o_responses = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_2_4: list[PartitionData] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(PartitionData)
+                v_partitions_o_responses: list[PartitionData] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_4.partition_index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.high_watermark,
-                        eeo_2_4.last_stable_offset,
-                        n_aborted_transactions_eeo_2_4,
+                        o_responses_partitions.partition_index,
+                        o_responses_partitions.error_code,
+                        o_responses_partitions.high_watermark,
+                        o_responses_partitions.last_stable_offset,
+                        n_aborted_transactions_o_responses_partitions,
                     ) = _S_ihqqi.unpack_from(buf, pos)
                     pos += 26
-                    if n_aborted_transactions_eeo_2_4 < 0:
-                        if n_aborted_transactions_eeo_2_4 != -1:
-                            raise _count_error(n_aborted_transactions_eeo_2_4, 0)
-                        eeo_2_4.aborted_transactions = None
-                    elif n_aborted_transactions_eeo_2_4 > blen - pos:
-                        raise _count_error(n_aborted_transactions_eeo_2_4, blen - pos)
+                    if n_aborted_transactions_o_responses_partitions < 0:
+                        if n_aborted_transactions_o_responses_partitions != -1:
+                            raise _count_error(n_aborted_transactions_o_responses_partitions, 0)
+                        o_responses_partitions.aborted_transactions = None
+                    elif n_aborted_transactions_o_responses_partitions > blen - pos:
+                        raise _count_error(
+                            n_aborted_transactions_o_responses_partitions, blen - pos
+                        )
                     else:
-                        veeo_2_4_2: list[AbortedTransaction] = []
-                        apeeo_2_4_2 = veeo_2_4_2.append
-                        for _ in range(n_aborted_transactions_eeo_2_4):
-                            eeeo_2_4_2 = _new_object(AbortedTransaction)
-                            eeeo_2_4_2.producer_id, eeeo_2_4_2.first_offset = _S_qq.unpack_from(
-                                buf, pos
+                        v_aborted_transactions_o_responses_partitions: list[AbortedTransaction] = []
+                        ap_aborted_transactions_o_responses_partitions = (
+                            v_aborted_transactions_o_responses_partitions.append
+                        )
+                        for _ in range(n_aborted_transactions_o_responses_partitions):
+                            o_responses_partitions_aborted_transactions = _new_object(
+                                AbortedTransaction
                             )
+                            (
+                                o_responses_partitions_aborted_transactions.producer_id,
+                                o_responses_partitions_aborted_transactions.first_offset,
+                            ) = _S_qq.unpack_from(buf, pos)
                             pos += 16
-                            eeeo_2_4_2._unknown_tags = None
-                            apeeo_2_4_2(eeeo_2_4_2)
-                        eeo_2_4.aborted_transactions = veeo_2_4_2
-                    ln_records_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
+                            o_responses_partitions_aborted_transactions._unknown_tags = None
+                            ap_aborted_transactions_o_responses_partitions(
+                                o_responses_partitions_aborted_transactions
+                            )
+                        o_responses_partitions.aborted_transactions = (
+                            v_aborted_transactions_o_responses_partitions
+                        )
+                    ln_records_o_responses_partitions = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_records_eeo_2_4 < 0:
-                        if ln_records_eeo_2_4 != -1:
-                            raise _length_error(ln_records_eeo_2_4, pos, blen)
-                        eeo_2_4.records = None
-                    elif pos + ln_records_eeo_2_4 > blen:
-                        raise _length_error(ln_records_eeo_2_4, pos, blen)
+                    if ln_records_o_responses_partitions < 0:
+                        if ln_records_o_responses_partitions != -1:
+                            raise _length_error(ln_records_o_responses_partitions, pos, blen)
+                        o_responses_partitions.records = None
+                    elif pos + ln_records_o_responses_partitions > blen:
+                        raise _length_error(ln_records_o_responses_partitions, pos, blen)
                     else:
-                        eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
-                        pos += ln_records_eeo_2_4
-                    eeo_2_4.log_start_offset = -1
-                    eeo_2_4.diverging_epoch = _fresh_EpochEndOffset()
-                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
-                    eeo_2_4.snapshot_id = _fresh_SnapshotId()
-                    eeo_2_4.preferred_read_replica = -1
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.responses = vo_2
+                        o_responses_partitions.records = memoryview(buf)[
+                            pos : pos + ln_records_o_responses_partitions
+                        ]
+                        pos += ln_records_o_responses_partitions
+                    o_responses_partitions.log_start_offset = -1
+                    o_responses_partitions.diverging_epoch = _fresh_EpochEndOffset()
+                    o_responses_partitions.current_leader = _fresh_LeaderIdAndEpoch()
+                    o_responses_partitions.snapshot_id = _fresh_SnapshotId()
+                    o_responses_partitions.preferred_read_replica = -1
+                    o_responses_partitions._unknown_tags = None
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
+            o_responses.topic_id = _ZERO_UUID
+            o_responses._unknown_tags = None
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.error_code = 0
     o.session_id = 0
     o.node_endpoints = []
@@ -1801,13 +1233,13 @@ def _e_FetchResponse_4(o: FetchResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("FetchResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchableTopicResponse_4(e2, out)
+        w(_S_i.pack(len(a_responses)))
+        for e_responses in a_responses:
+            _e_FetchableTopicResponse_4(e_responses, out)
 
 
 def _d_FetchResponse_5(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
@@ -1823,85 +1255,98 @@ def _d_FetchResponse_5(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     elif n_responses_o > blen - pos:
         raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[FetchableTopicResponse] = []
-        apo_2 = vo_2.append
+        v_responses_o: list[FetchableTopicResponse] = []
+        ap_responses_o = v_responses_o.append
         for _ in range(n_responses_o):
-            eo_2 = _new_object(FetchableTopicResponse)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_responses = _new_object(FetchableTopicResponse)
+            ln_topic_o_responses = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_responses < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_responses == -1
+                    else _length_error(ln_topic_o_responses, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_responses > blen:
+                raise _length_error(ln_topic_o_responses, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_responses.topic = buf[pos : pos + ln_topic_o_responses].decode()
+                pos += ln_topic_o_responses
+            n_partitions_o_responses = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_2_4: list[PartitionData] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(PartitionData)
+                v_partitions_o_responses: list[PartitionData] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_4.partition_index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.high_watermark,
-                        eeo_2_4.last_stable_offset,
-                        eeo_2_4.log_start_offset,
-                        n_aborted_transactions_eeo_2_4,
+                        o_responses_partitions.partition_index,
+                        o_responses_partitions.error_code,
+                        o_responses_partitions.high_watermark,
+                        o_responses_partitions.last_stable_offset,
+                        o_responses_partitions.log_start_offset,
+                        n_aborted_transactions_o_responses_partitions,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
-                    if n_aborted_transactions_eeo_2_4 < 0:
-                        if n_aborted_transactions_eeo_2_4 != -1:
-                            raise _count_error(n_aborted_transactions_eeo_2_4, 0)
-                        eeo_2_4.aborted_transactions = None
-                    elif n_aborted_transactions_eeo_2_4 > blen - pos:
-                        raise _count_error(n_aborted_transactions_eeo_2_4, blen - pos)
+                    if n_aborted_transactions_o_responses_partitions < 0:
+                        if n_aborted_transactions_o_responses_partitions != -1:
+                            raise _count_error(n_aborted_transactions_o_responses_partitions, 0)
+                        o_responses_partitions.aborted_transactions = None
+                    elif n_aborted_transactions_o_responses_partitions > blen - pos:
+                        raise _count_error(
+                            n_aborted_transactions_o_responses_partitions, blen - pos
+                        )
                     else:
-                        veeo_2_4_2: list[AbortedTransaction] = []
-                        apeeo_2_4_2 = veeo_2_4_2.append
-                        for _ in range(n_aborted_transactions_eeo_2_4):
-                            eeeo_2_4_2 = _new_object(AbortedTransaction)
-                            eeeo_2_4_2.producer_id, eeeo_2_4_2.first_offset = _S_qq.unpack_from(
-                                buf, pos
+                        v_aborted_transactions_o_responses_partitions: list[AbortedTransaction] = []
+                        ap_aborted_transactions_o_responses_partitions = (
+                            v_aborted_transactions_o_responses_partitions.append
+                        )
+                        for _ in range(n_aborted_transactions_o_responses_partitions):
+                            o_responses_partitions_aborted_transactions = _new_object(
+                                AbortedTransaction
                             )
+                            (
+                                o_responses_partitions_aborted_transactions.producer_id,
+                                o_responses_partitions_aborted_transactions.first_offset,
+                            ) = _S_qq.unpack_from(buf, pos)
                             pos += 16
-                            eeeo_2_4_2._unknown_tags = None
-                            apeeo_2_4_2(eeeo_2_4_2)
-                        eeo_2_4.aborted_transactions = veeo_2_4_2
-                    ln_records_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
+                            o_responses_partitions_aborted_transactions._unknown_tags = None
+                            ap_aborted_transactions_o_responses_partitions(
+                                o_responses_partitions_aborted_transactions
+                            )
+                        o_responses_partitions.aborted_transactions = (
+                            v_aborted_transactions_o_responses_partitions
+                        )
+                    ln_records_o_responses_partitions = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_records_eeo_2_4 < 0:
-                        if ln_records_eeo_2_4 != -1:
-                            raise _length_error(ln_records_eeo_2_4, pos, blen)
-                        eeo_2_4.records = None
-                    elif pos + ln_records_eeo_2_4 > blen:
-                        raise _length_error(ln_records_eeo_2_4, pos, blen)
+                    if ln_records_o_responses_partitions < 0:
+                        if ln_records_o_responses_partitions != -1:
+                            raise _length_error(ln_records_o_responses_partitions, pos, blen)
+                        o_responses_partitions.records = None
+                    elif pos + ln_records_o_responses_partitions > blen:
+                        raise _length_error(ln_records_o_responses_partitions, pos, blen)
                     else:
-                        eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
-                        pos += ln_records_eeo_2_4
-                    eeo_2_4.diverging_epoch = _fresh_EpochEndOffset()
-                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
-                    eeo_2_4.snapshot_id = _fresh_SnapshotId()
-                    eeo_2_4.preferred_read_replica = -1
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.responses = vo_2
+                        o_responses_partitions.records = memoryview(buf)[
+                            pos : pos + ln_records_o_responses_partitions
+                        ]
+                        pos += ln_records_o_responses_partitions
+                    o_responses_partitions.diverging_epoch = _fresh_EpochEndOffset()
+                    o_responses_partitions.current_leader = _fresh_LeaderIdAndEpoch()
+                    o_responses_partitions.snapshot_id = _fresh_SnapshotId()
+                    o_responses_partitions.preferred_read_replica = -1
+                    o_responses_partitions._unknown_tags = None
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
+            o_responses.topic_id = _ZERO_UUID
+            o_responses._unknown_tags = None
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.error_code = 0
     o.session_id = 0
     o.node_endpoints = []
@@ -1919,13 +1364,13 @@ def _e_FetchResponse_5(o: FetchResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("FetchResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchableTopicResponse_5(e2, out)
+        w(_S_i.pack(len(a_responses)))
+        for e_responses in a_responses:
+            _e_FetchableTopicResponse_5(e_responses, out)
 
 
 def _d_FetchResponse_7(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
@@ -1941,85 +1386,98 @@ def _d_FetchResponse_7(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     elif n_responses_o > blen - pos:
         raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[FetchableTopicResponse] = []
-        apo_2 = vo_2.append
+        v_responses_o: list[FetchableTopicResponse] = []
+        ap_responses_o = v_responses_o.append
         for _ in range(n_responses_o):
-            eo_2 = _new_object(FetchableTopicResponse)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_responses = _new_object(FetchableTopicResponse)
+            ln_topic_o_responses = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_responses < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_responses == -1
+                    else _length_error(ln_topic_o_responses, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_responses > blen:
+                raise _length_error(ln_topic_o_responses, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_responses.topic = buf[pos : pos + ln_topic_o_responses].decode()
+                pos += ln_topic_o_responses
+            n_partitions_o_responses = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_2_4: list[PartitionData] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(PartitionData)
+                v_partitions_o_responses: list[PartitionData] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_4.partition_index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.high_watermark,
-                        eeo_2_4.last_stable_offset,
-                        eeo_2_4.log_start_offset,
-                        n_aborted_transactions_eeo_2_4,
+                        o_responses_partitions.partition_index,
+                        o_responses_partitions.error_code,
+                        o_responses_partitions.high_watermark,
+                        o_responses_partitions.last_stable_offset,
+                        o_responses_partitions.log_start_offset,
+                        n_aborted_transactions_o_responses_partitions,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
-                    if n_aborted_transactions_eeo_2_4 < 0:
-                        if n_aborted_transactions_eeo_2_4 != -1:
-                            raise _count_error(n_aborted_transactions_eeo_2_4, 0)
-                        eeo_2_4.aborted_transactions = None
-                    elif n_aborted_transactions_eeo_2_4 > blen - pos:
-                        raise _count_error(n_aborted_transactions_eeo_2_4, blen - pos)
+                    if n_aborted_transactions_o_responses_partitions < 0:
+                        if n_aborted_transactions_o_responses_partitions != -1:
+                            raise _count_error(n_aborted_transactions_o_responses_partitions, 0)
+                        o_responses_partitions.aborted_transactions = None
+                    elif n_aborted_transactions_o_responses_partitions > blen - pos:
+                        raise _count_error(
+                            n_aborted_transactions_o_responses_partitions, blen - pos
+                        )
                     else:
-                        veeo_2_4_2: list[AbortedTransaction] = []
-                        apeeo_2_4_2 = veeo_2_4_2.append
-                        for _ in range(n_aborted_transactions_eeo_2_4):
-                            eeeo_2_4_2 = _new_object(AbortedTransaction)
-                            eeeo_2_4_2.producer_id, eeeo_2_4_2.first_offset = _S_qq.unpack_from(
-                                buf, pos
+                        v_aborted_transactions_o_responses_partitions: list[AbortedTransaction] = []
+                        ap_aborted_transactions_o_responses_partitions = (
+                            v_aborted_transactions_o_responses_partitions.append
+                        )
+                        for _ in range(n_aborted_transactions_o_responses_partitions):
+                            o_responses_partitions_aborted_transactions = _new_object(
+                                AbortedTransaction
                             )
+                            (
+                                o_responses_partitions_aborted_transactions.producer_id,
+                                o_responses_partitions_aborted_transactions.first_offset,
+                            ) = _S_qq.unpack_from(buf, pos)
                             pos += 16
-                            eeeo_2_4_2._unknown_tags = None
-                            apeeo_2_4_2(eeeo_2_4_2)
-                        eeo_2_4.aborted_transactions = veeo_2_4_2
-                    ln_records_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
+                            o_responses_partitions_aborted_transactions._unknown_tags = None
+                            ap_aborted_transactions_o_responses_partitions(
+                                o_responses_partitions_aborted_transactions
+                            )
+                        o_responses_partitions.aborted_transactions = (
+                            v_aborted_transactions_o_responses_partitions
+                        )
+                    ln_records_o_responses_partitions = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if ln_records_eeo_2_4 < 0:
-                        if ln_records_eeo_2_4 != -1:
-                            raise _length_error(ln_records_eeo_2_4, pos, blen)
-                        eeo_2_4.records = None
-                    elif pos + ln_records_eeo_2_4 > blen:
-                        raise _length_error(ln_records_eeo_2_4, pos, blen)
+                    if ln_records_o_responses_partitions < 0:
+                        if ln_records_o_responses_partitions != -1:
+                            raise _length_error(ln_records_o_responses_partitions, pos, blen)
+                        o_responses_partitions.records = None
+                    elif pos + ln_records_o_responses_partitions > blen:
+                        raise _length_error(ln_records_o_responses_partitions, pos, blen)
                     else:
-                        eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
-                        pos += ln_records_eeo_2_4
-                    eeo_2_4.diverging_epoch = _fresh_EpochEndOffset()
-                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
-                    eeo_2_4.snapshot_id = _fresh_SnapshotId()
-                    eeo_2_4.preferred_read_replica = -1
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.responses = vo_2
+                        o_responses_partitions.records = memoryview(buf)[
+                            pos : pos + ln_records_o_responses_partitions
+                        ]
+                        pos += ln_records_o_responses_partitions
+                    o_responses_partitions.diverging_epoch = _fresh_EpochEndOffset()
+                    o_responses_partitions.current_leader = _fresh_LeaderIdAndEpoch()
+                    o_responses_partitions.snapshot_id = _fresh_SnapshotId()
+                    o_responses_partitions.preferred_read_replica = -1
+                    o_responses_partitions._unknown_tags = None
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
+            o_responses.topic_id = _ZERO_UUID
+            o_responses._unknown_tags = None
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.node_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -2033,13 +1491,13 @@ def _e_FetchResponse_7(o: FetchResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("FetchResponse")
     w = out.append
     w(_S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchableTopicResponse_5(e2, out)
+        w(_S_i.pack(len(a_responses)))
+        for e_responses in a_responses:
+            _e_FetchableTopicResponse_5(e_responses, out)
 
 
 def _d_FetchResponse_11(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
@@ -2055,84 +1513,100 @@ def _d_FetchResponse_11(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     elif n_responses_o > blen - pos:
         raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[FetchableTopicResponse] = []
-        apo_2 = vo_2.append
+        v_responses_o: list[FetchableTopicResponse] = []
+        ap_responses_o = v_responses_o.append
         for _ in range(n_responses_o):
-            eo_2 = _new_object(FetchableTopicResponse)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_responses = _new_object(FetchableTopicResponse)
+            ln_topic_o_responses = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_responses < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_responses == -1
+                    else _length_error(ln_topic_o_responses, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_responses > blen:
+                raise _length_error(ln_topic_o_responses, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_responses.topic = buf[pos : pos + ln_topic_o_responses].decode()
+                pos += ln_topic_o_responses
+            n_partitions_o_responses = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_2_4: list[PartitionData] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(PartitionData)
+                v_partitions_o_responses: list[PartitionData] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_4.partition_index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.high_watermark,
-                        eeo_2_4.last_stable_offset,
-                        eeo_2_4.log_start_offset,
-                        n_aborted_transactions_eeo_2_4,
+                        o_responses_partitions.partition_index,
+                        o_responses_partitions.error_code,
+                        o_responses_partitions.high_watermark,
+                        o_responses_partitions.last_stable_offset,
+                        o_responses_partitions.log_start_offset,
+                        n_aborted_transactions_o_responses_partitions,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
-                    if n_aborted_transactions_eeo_2_4 < 0:
-                        if n_aborted_transactions_eeo_2_4 != -1:
-                            raise _count_error(n_aborted_transactions_eeo_2_4, 0)
-                        eeo_2_4.aborted_transactions = None
-                    elif n_aborted_transactions_eeo_2_4 > blen - pos:
-                        raise _count_error(n_aborted_transactions_eeo_2_4, blen - pos)
+                    if n_aborted_transactions_o_responses_partitions < 0:
+                        if n_aborted_transactions_o_responses_partitions != -1:
+                            raise _count_error(n_aborted_transactions_o_responses_partitions, 0)
+                        o_responses_partitions.aborted_transactions = None
+                    elif n_aborted_transactions_o_responses_partitions > blen - pos:
+                        raise _count_error(
+                            n_aborted_transactions_o_responses_partitions, blen - pos
+                        )
                     else:
-                        veeo_2_4_2: list[AbortedTransaction] = []
-                        apeeo_2_4_2 = veeo_2_4_2.append
-                        for _ in range(n_aborted_transactions_eeo_2_4):
-                            eeeo_2_4_2 = _new_object(AbortedTransaction)
-                            eeeo_2_4_2.producer_id, eeeo_2_4_2.first_offset = _S_qq.unpack_from(
-                                buf, pos
+                        v_aborted_transactions_o_responses_partitions: list[AbortedTransaction] = []
+                        ap_aborted_transactions_o_responses_partitions = (
+                            v_aborted_transactions_o_responses_partitions.append
+                        )
+                        for _ in range(n_aborted_transactions_o_responses_partitions):
+                            o_responses_partitions_aborted_transactions = _new_object(
+                                AbortedTransaction
                             )
+                            (
+                                o_responses_partitions_aborted_transactions.producer_id,
+                                o_responses_partitions_aborted_transactions.first_offset,
+                            ) = _S_qq.unpack_from(buf, pos)
                             pos += 16
-                            eeeo_2_4_2._unknown_tags = None
-                            apeeo_2_4_2(eeeo_2_4_2)
-                        eeo_2_4.aborted_transactions = veeo_2_4_2
-                    eeo_2_4.preferred_read_replica, ln_records_eeo_2_4 = _S_ii.unpack_from(buf, pos)
+                            o_responses_partitions_aborted_transactions._unknown_tags = None
+                            ap_aborted_transactions_o_responses_partitions(
+                                o_responses_partitions_aborted_transactions
+                            )
+                        o_responses_partitions.aborted_transactions = (
+                            v_aborted_transactions_o_responses_partitions
+                        )
+                    (
+                        o_responses_partitions.preferred_read_replica,
+                        ln_records_o_responses_partitions,
+                    ) = _S_ii.unpack_from(buf, pos)
                     pos += 8
-                    if ln_records_eeo_2_4 < 0:
-                        if ln_records_eeo_2_4 != -1:
-                            raise _length_error(ln_records_eeo_2_4, pos, blen)
-                        eeo_2_4.records = None
-                    elif pos + ln_records_eeo_2_4 > blen:
-                        raise _length_error(ln_records_eeo_2_4, pos, blen)
+                    if ln_records_o_responses_partitions < 0:
+                        if ln_records_o_responses_partitions != -1:
+                            raise _length_error(ln_records_o_responses_partitions, pos, blen)
+                        o_responses_partitions.records = None
+                    elif pos + ln_records_o_responses_partitions > blen:
+                        raise _length_error(ln_records_o_responses_partitions, pos, blen)
                     else:
-                        eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
-                        pos += ln_records_eeo_2_4
-                    eeo_2_4.diverging_epoch = _fresh_EpochEndOffset()
-                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
-                    eeo_2_4.snapshot_id = _fresh_SnapshotId()
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.responses = vo_2
+                        o_responses_partitions.records = memoryview(buf)[
+                            pos : pos + ln_records_o_responses_partitions
+                        ]
+                        pos += ln_records_o_responses_partitions
+                    o_responses_partitions.diverging_epoch = _fresh_EpochEndOffset()
+                    o_responses_partitions.current_leader = _fresh_LeaderIdAndEpoch()
+                    o_responses_partitions.snapshot_id = _fresh_SnapshotId()
+                    o_responses_partitions._unknown_tags = None
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
+            o_responses.topic_id = _ZERO_UUID
+            o_responses._unknown_tags = None
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.node_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -2146,13 +1620,13 @@ def _e_FetchResponse_11(o: FetchResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("FetchResponse")
     w = out.append
     w(_S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_FetchableTopicResponse_11(e2, out)
+        w(_S_i.pack(len(a_responses)))
+        for e_responses in a_responses:
+            _e_FetchableTopicResponse_11(e_responses, out)
 
 
 def _d_FetchResponse_12(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
@@ -2161,143 +1635,170 @@ def _d_FetchResponse_12(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     o = _new_object(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[FetchableTopicResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchableTopicResponse)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_responses_o: list[FetchableTopicResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(FetchableTopicResponse)
+            ln_topic_o_responses = buf[pos]
+            if ln_topic_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_o_responses, pos = _read_uvarint(buf, pos)
+            ln_topic_o_responses -= 1
+            if ln_topic_o_responses < 0:
                 raise _null_error("Topic")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_o_responses > blen:
+                raise _length_error(ln_topic_o_responses, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_responses.topic = buf[pos : pos + ln_topic_o_responses].decode()
+                pos += ln_topic_o_responses
+            n_partitions_o_responses = buf[pos]
+            if n_partitions_o_responses < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_responses, pos = _read_uvarint(buf, pos)
+            n_partitions_o_responses -= 1
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
+                v_partitions_o_responses: list[PartitionData] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.high_watermark,
-                        eeo_2_2.last_stable_offset,
-                        eeo_2_2.log_start_offset,
+                        o_responses_partitions.partition_index,
+                        o_responses_partitions.error_code,
+                        o_responses_partitions.high_watermark,
+                        o_responses_partitions.last_stable_offset,
+                        o_responses_partitions.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_aborted_transactions_o_responses_partitions = buf[pos]
+                    if n_aborted_transactions_o_responses_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
-                        eeo_2_2.aborted_transactions = None
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                        n_aborted_transactions_o_responses_partitions, pos = _read_uvarint(buf, pos)
+                    n_aborted_transactions_o_responses_partitions -= 1
+                    if n_aborted_transactions_o_responses_partitions < 0:
+                        if n_aborted_transactions_o_responses_partitions != -1:
+                            raise _count_error(n_aborted_transactions_o_responses_partitions, 0)
+                        o_responses_partitions.aborted_transactions = None
+                    elif n_aborted_transactions_o_responses_partitions > blen - pos:
+                        raise _count_error(
+                            n_aborted_transactions_o_responses_partitions, blen - pos
+                        )
                     else:
-                        veeo_2_2_2: list[AbortedTransaction] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(AbortedTransaction)
-                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
-                                buf, pos
+                        v_aborted_transactions_o_responses_partitions: list[AbortedTransaction] = []
+                        ap_aborted_transactions_o_responses_partitions = (
+                            v_aborted_transactions_o_responses_partitions.append
+                        )
+                        for _ in range(n_aborted_transactions_o_responses_partitions):
+                            o_responses_partitions_aborted_transactions = _new_object(
+                                AbortedTransaction
                             )
+                            (
+                                o_responses_partitions_aborted_transactions.producer_id,
+                                o_responses_partitions_aborted_transactions.first_offset,
+                            ) = _S_qq.unpack_from(buf, pos)
                             pos += 16
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_responses_partitions_aborted_transactions._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.aborted_transactions = veeo_2_2_2
-                    eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                                o_responses_partitions_aborted_transactions._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_aborted_transactions_o_responses_partitions(
+                                o_responses_partitions_aborted_transactions
+                            )
+                        o_responses_partitions.aborted_transactions = (
+                            v_aborted_transactions_o_responses_partitions
+                        )
+                    o_responses_partitions.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    lneeo_2_2_4 = buf[pos]
-                    if lneeo_2_2_4 < 0x80:
+                    ln_records_o_responses_partitions = buf[pos]
+                    if ln_records_o_responses_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_4 -= 1
-                    if lneeo_2_2_4 < 0:
-                        eeo_2_2.records = None
-                    elif pos + lneeo_2_2_4 > blen:
-                        raise _length_error(lneeo_2_2_4, pos, blen)
+                        ln_records_o_responses_partitions, pos = _read_uvarint(buf, pos)
+                    ln_records_o_responses_partitions -= 1
+                    if ln_records_o_responses_partitions < 0:
+                        o_responses_partitions.records = None
+                    elif pos + ln_records_o_responses_partitions > blen:
+                        raise _length_error(ln_records_o_responses_partitions, pos, blen)
                     else:
-                        eeo_2_2.records = memoryview(buf)[pos : pos + lneeo_2_2_4]
-                        pos += lneeo_2_2_4
-                    eeo_2_2.diverging_epoch = _fresh_EpochEndOffset()
-                    eeo_2_2.current_leader = _fresh_LeaderIdAndEpoch()
-                    eeo_2_2.snapshot_id = _fresh_SnapshotId()
-                    unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2: _UnknownTags | None = None
+                        o_responses_partitions.records = memoryview(buf)[
+                            pos : pos + ln_records_o_responses_partitions
+                        ]
+                        pos += ln_records_o_responses_partitions
+                    o_responses_partitions.diverging_epoch = _fresh_EpochEndOffset()
+                    o_responses_partitions.current_leader = _fresh_LeaderIdAndEpoch()
+                    o_responses_partitions.snapshot_id = _fresh_SnapshotId()
+                    unknown_o_responses_partitions: _UnknownTags | None = None
+                    tags_o_responses_partitions: _UnknownTags | None = None
                     if buf[pos] == 0:
                         pos += 1
                     else:
-                        tags_eeo_2_2, pos = _read_tags(buf, pos)
-                    if tags_eeo_2_2 is not None:
-                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
-                            rp_eeo_2_2 = 0
-                            if tag_eeo_2_2 == 0:
-                                eeo_2_2.diverging_epoch, rp_eeo_2_2 = _d_EpochEndOffset_12(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                        tags_o_responses_partitions, pos = _read_tags(buf, pos)
+                    if tags_o_responses_partitions is not None:
+                        for (
+                            tag_o_responses_partitions,
+                            raw_o_responses_partitions,
+                        ) in tags_o_responses_partitions:
+                            rp_o_responses_partitions = 0
+                            if tag_o_responses_partitions == 0:
+                                (
+                                    o_responses_partitions.diverging_epoch,
+                                    rp_o_responses_partitions,
+                                ) = _d_EpochEndOffset_12(
+                                    raw_o_responses_partitions, rp_o_responses_partitions
                                 )
-                            elif tag_eeo_2_2 == 1:
-                                eeo_2_2.current_leader, rp_eeo_2_2 = _d_LeaderIdAndEpoch_12(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                            elif tag_o_responses_partitions == 1:
+                                o_responses_partitions.current_leader, rp_o_responses_partitions = (
+                                    _d_LeaderIdAndEpoch_12(
+                                        raw_o_responses_partitions, rp_o_responses_partitions
+                                    )
                                 )
-                            elif tag_eeo_2_2 == 2:
-                                eeo_2_2.snapshot_id, rp_eeo_2_2 = _d_SnapshotId_12(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                            elif tag_o_responses_partitions == 2:
+                                o_responses_partitions.snapshot_id, rp_o_responses_partitions = (
+                                    _d_SnapshotId_12(
+                                        raw_o_responses_partitions, rp_o_responses_partitions
+                                    )
                                 )
                             else:
-                                if unknown_eeo_2_2 is None:
-                                    unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
-                    eeo_2_2._unknown_tags = unknown_eeo_2_2
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2.topic_id = _ZERO_UUID
+                                if unknown_o_responses_partitions is None:
+                                    unknown_o_responses_partitions = []
+                                unknown_o_responses_partitions.append(
+                                    (tag_o_responses_partitions, raw_o_responses_partitions)
+                                )
+                    o_responses_partitions._unknown_tags = unknown_o_responses_partitions
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
+            o_responses.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.responses = vo_2
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -2313,13 +1814,13 @@ def _e_FetchResponse_12(o: FetchResponse, out: list[_Buffer]) -> None:
         raise _FieldVersionError("FetchResponse", "node_endpoints", 12)
     w = out.append
     w(_S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchableTopicResponse_12(e2, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_FetchableTopicResponse_12(e_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -2332,131 +1833,158 @@ def _d_FetchResponse_13(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     o = _new_object(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[FetchableTopicResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchableTopicResponse)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_responses_o: list[FetchableTopicResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(FetchableTopicResponse)
+            o_responses.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_responses = buf[pos]
+            if n_partitions_o_responses < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_responses, pos = _read_uvarint(buf, pos)
+            n_partitions_o_responses -= 1
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
+                v_partitions_o_responses: list[PartitionData] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.high_watermark,
-                        eeo_2_2.last_stable_offset,
-                        eeo_2_2.log_start_offset,
+                        o_responses_partitions.partition_index,
+                        o_responses_partitions.error_code,
+                        o_responses_partitions.high_watermark,
+                        o_responses_partitions.last_stable_offset,
+                        o_responses_partitions.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_aborted_transactions_o_responses_partitions = buf[pos]
+                    if n_aborted_transactions_o_responses_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
-                        eeo_2_2.aborted_transactions = None
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                        n_aborted_transactions_o_responses_partitions, pos = _read_uvarint(buf, pos)
+                    n_aborted_transactions_o_responses_partitions -= 1
+                    if n_aborted_transactions_o_responses_partitions < 0:
+                        if n_aborted_transactions_o_responses_partitions != -1:
+                            raise _count_error(n_aborted_transactions_o_responses_partitions, 0)
+                        o_responses_partitions.aborted_transactions = None
+                    elif n_aborted_transactions_o_responses_partitions > blen - pos:
+                        raise _count_error(
+                            n_aborted_transactions_o_responses_partitions, blen - pos
+                        )
                     else:
-                        veeo_2_2_2: list[AbortedTransaction] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(AbortedTransaction)
-                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
-                                buf, pos
+                        v_aborted_transactions_o_responses_partitions: list[AbortedTransaction] = []
+                        ap_aborted_transactions_o_responses_partitions = (
+                            v_aborted_transactions_o_responses_partitions.append
+                        )
+                        for _ in range(n_aborted_transactions_o_responses_partitions):
+                            o_responses_partitions_aborted_transactions = _new_object(
+                                AbortedTransaction
                             )
+                            (
+                                o_responses_partitions_aborted_transactions.producer_id,
+                                o_responses_partitions_aborted_transactions.first_offset,
+                            ) = _S_qq.unpack_from(buf, pos)
                             pos += 16
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_responses_partitions_aborted_transactions._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.aborted_transactions = veeo_2_2_2
-                    eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                                o_responses_partitions_aborted_transactions._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_aborted_transactions_o_responses_partitions(
+                                o_responses_partitions_aborted_transactions
+                            )
+                        o_responses_partitions.aborted_transactions = (
+                            v_aborted_transactions_o_responses_partitions
+                        )
+                    o_responses_partitions.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    lneeo_2_2_4 = buf[pos]
-                    if lneeo_2_2_4 < 0x80:
+                    ln_records_o_responses_partitions = buf[pos]
+                    if ln_records_o_responses_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_4 -= 1
-                    if lneeo_2_2_4 < 0:
-                        eeo_2_2.records = None
-                    elif pos + lneeo_2_2_4 > blen:
-                        raise _length_error(lneeo_2_2_4, pos, blen)
+                        ln_records_o_responses_partitions, pos = _read_uvarint(buf, pos)
+                    ln_records_o_responses_partitions -= 1
+                    if ln_records_o_responses_partitions < 0:
+                        o_responses_partitions.records = None
+                    elif pos + ln_records_o_responses_partitions > blen:
+                        raise _length_error(ln_records_o_responses_partitions, pos, blen)
                     else:
-                        eeo_2_2.records = memoryview(buf)[pos : pos + lneeo_2_2_4]
-                        pos += lneeo_2_2_4
-                    eeo_2_2.diverging_epoch = _fresh_EpochEndOffset()
-                    eeo_2_2.current_leader = _fresh_LeaderIdAndEpoch()
-                    eeo_2_2.snapshot_id = _fresh_SnapshotId()
-                    unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2: _UnknownTags | None = None
+                        o_responses_partitions.records = memoryview(buf)[
+                            pos : pos + ln_records_o_responses_partitions
+                        ]
+                        pos += ln_records_o_responses_partitions
+                    o_responses_partitions.diverging_epoch = _fresh_EpochEndOffset()
+                    o_responses_partitions.current_leader = _fresh_LeaderIdAndEpoch()
+                    o_responses_partitions.snapshot_id = _fresh_SnapshotId()
+                    unknown_o_responses_partitions: _UnknownTags | None = None
+                    tags_o_responses_partitions: _UnknownTags | None = None
                     if buf[pos] == 0:
                         pos += 1
                     else:
-                        tags_eeo_2_2, pos = _read_tags(buf, pos)
-                    if tags_eeo_2_2 is not None:
-                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
-                            rp_eeo_2_2 = 0
-                            if tag_eeo_2_2 == 0:
-                                eeo_2_2.diverging_epoch, rp_eeo_2_2 = _d_EpochEndOffset_12(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                        tags_o_responses_partitions, pos = _read_tags(buf, pos)
+                    if tags_o_responses_partitions is not None:
+                        for (
+                            tag_o_responses_partitions,
+                            raw_o_responses_partitions,
+                        ) in tags_o_responses_partitions:
+                            rp_o_responses_partitions = 0
+                            if tag_o_responses_partitions == 0:
+                                (
+                                    o_responses_partitions.diverging_epoch,
+                                    rp_o_responses_partitions,
+                                ) = _d_EpochEndOffset_12(
+                                    raw_o_responses_partitions, rp_o_responses_partitions
                                 )
-                            elif tag_eeo_2_2 == 1:
-                                eeo_2_2.current_leader, rp_eeo_2_2 = _d_LeaderIdAndEpoch_12(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                            elif tag_o_responses_partitions == 1:
+                                o_responses_partitions.current_leader, rp_o_responses_partitions = (
+                                    _d_LeaderIdAndEpoch_12(
+                                        raw_o_responses_partitions, rp_o_responses_partitions
+                                    )
                                 )
-                            elif tag_eeo_2_2 == 2:
-                                eeo_2_2.snapshot_id, rp_eeo_2_2 = _d_SnapshotId_12(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                            elif tag_o_responses_partitions == 2:
+                                o_responses_partitions.snapshot_id, rp_o_responses_partitions = (
+                                    _d_SnapshotId_12(
+                                        raw_o_responses_partitions, rp_o_responses_partitions
+                                    )
                                 )
                             else:
-                                if unknown_eeo_2_2 is None:
-                                    unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
-                    eeo_2_2._unknown_tags = unknown_eeo_2_2
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2.topic = ""
+                                if unknown_o_responses_partitions is None:
+                                    unknown_o_responses_partitions = []
+                                unknown_o_responses_partitions.append(
+                                    (tag_o_responses_partitions, raw_o_responses_partitions)
+                                )
+                    o_responses_partitions._unknown_tags = unknown_o_responses_partitions
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
+            o_responses.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.responses = vo_2
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -2472,13 +2000,13 @@ def _e_FetchResponse_13(o: FetchResponse, out: list[_Buffer]) -> None:
         raise _FieldVersionError("FetchResponse", "node_endpoints", 13)
     w = out.append
     w(_S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchableTopicResponse_13(e2, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_FetchableTopicResponse_13(e_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -2491,131 +2019,158 @@ def _d_FetchResponse_16(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     o = _new_object(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[FetchableTopicResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchableTopicResponse)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_responses_o: list[FetchableTopicResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(FetchableTopicResponse)
+            o_responses.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_responses = buf[pos]
+            if n_partitions_o_responses < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_responses, pos = _read_uvarint(buf, pos)
+            n_partitions_o_responses -= 1
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
+                v_partitions_o_responses: list[PartitionData] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.high_watermark,
-                        eeo_2_2.last_stable_offset,
-                        eeo_2_2.log_start_offset,
+                        o_responses_partitions.partition_index,
+                        o_responses_partitions.error_code,
+                        o_responses_partitions.high_watermark,
+                        o_responses_partitions.last_stable_offset,
+                        o_responses_partitions.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_aborted_transactions_o_responses_partitions = buf[pos]
+                    if n_aborted_transactions_o_responses_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
-                        eeo_2_2.aborted_transactions = None
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                        n_aborted_transactions_o_responses_partitions, pos = _read_uvarint(buf, pos)
+                    n_aborted_transactions_o_responses_partitions -= 1
+                    if n_aborted_transactions_o_responses_partitions < 0:
+                        if n_aborted_transactions_o_responses_partitions != -1:
+                            raise _count_error(n_aborted_transactions_o_responses_partitions, 0)
+                        o_responses_partitions.aborted_transactions = None
+                    elif n_aborted_transactions_o_responses_partitions > blen - pos:
+                        raise _count_error(
+                            n_aborted_transactions_o_responses_partitions, blen - pos
+                        )
                     else:
-                        veeo_2_2_2: list[AbortedTransaction] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(AbortedTransaction)
-                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
-                                buf, pos
+                        v_aborted_transactions_o_responses_partitions: list[AbortedTransaction] = []
+                        ap_aborted_transactions_o_responses_partitions = (
+                            v_aborted_transactions_o_responses_partitions.append
+                        )
+                        for _ in range(n_aborted_transactions_o_responses_partitions):
+                            o_responses_partitions_aborted_transactions = _new_object(
+                                AbortedTransaction
                             )
+                            (
+                                o_responses_partitions_aborted_transactions.producer_id,
+                                o_responses_partitions_aborted_transactions.first_offset,
+                            ) = _S_qq.unpack_from(buf, pos)
                             pos += 16
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_responses_partitions_aborted_transactions._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.aborted_transactions = veeo_2_2_2
-                    eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                                o_responses_partitions_aborted_transactions._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_aborted_transactions_o_responses_partitions(
+                                o_responses_partitions_aborted_transactions
+                            )
+                        o_responses_partitions.aborted_transactions = (
+                            v_aborted_transactions_o_responses_partitions
+                        )
+                    o_responses_partitions.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    lneeo_2_2_4 = buf[pos]
-                    if lneeo_2_2_4 < 0x80:
+                    ln_records_o_responses_partitions = buf[pos]
+                    if ln_records_o_responses_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_4 -= 1
-                    if lneeo_2_2_4 < 0:
-                        eeo_2_2.records = None
-                    elif pos + lneeo_2_2_4 > blen:
-                        raise _length_error(lneeo_2_2_4, pos, blen)
+                        ln_records_o_responses_partitions, pos = _read_uvarint(buf, pos)
+                    ln_records_o_responses_partitions -= 1
+                    if ln_records_o_responses_partitions < 0:
+                        o_responses_partitions.records = None
+                    elif pos + ln_records_o_responses_partitions > blen:
+                        raise _length_error(ln_records_o_responses_partitions, pos, blen)
                     else:
-                        eeo_2_2.records = memoryview(buf)[pos : pos + lneeo_2_2_4]
-                        pos += lneeo_2_2_4
-                    eeo_2_2.diverging_epoch = _fresh_EpochEndOffset()
-                    eeo_2_2.current_leader = _fresh_LeaderIdAndEpoch()
-                    eeo_2_2.snapshot_id = _fresh_SnapshotId()
-                    unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2: _UnknownTags | None = None
+                        o_responses_partitions.records = memoryview(buf)[
+                            pos : pos + ln_records_o_responses_partitions
+                        ]
+                        pos += ln_records_o_responses_partitions
+                    o_responses_partitions.diverging_epoch = _fresh_EpochEndOffset()
+                    o_responses_partitions.current_leader = _fresh_LeaderIdAndEpoch()
+                    o_responses_partitions.snapshot_id = _fresh_SnapshotId()
+                    unknown_o_responses_partitions: _UnknownTags | None = None
+                    tags_o_responses_partitions: _UnknownTags | None = None
                     if buf[pos] == 0:
                         pos += 1
                     else:
-                        tags_eeo_2_2, pos = _read_tags(buf, pos)
-                    if tags_eeo_2_2 is not None:
-                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
-                            rp_eeo_2_2 = 0
-                            if tag_eeo_2_2 == 0:
-                                eeo_2_2.diverging_epoch, rp_eeo_2_2 = _d_EpochEndOffset_12(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                        tags_o_responses_partitions, pos = _read_tags(buf, pos)
+                    if tags_o_responses_partitions is not None:
+                        for (
+                            tag_o_responses_partitions,
+                            raw_o_responses_partitions,
+                        ) in tags_o_responses_partitions:
+                            rp_o_responses_partitions = 0
+                            if tag_o_responses_partitions == 0:
+                                (
+                                    o_responses_partitions.diverging_epoch,
+                                    rp_o_responses_partitions,
+                                ) = _d_EpochEndOffset_12(
+                                    raw_o_responses_partitions, rp_o_responses_partitions
                                 )
-                            elif tag_eeo_2_2 == 1:
-                                eeo_2_2.current_leader, rp_eeo_2_2 = _d_LeaderIdAndEpoch_12(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                            elif tag_o_responses_partitions == 1:
+                                o_responses_partitions.current_leader, rp_o_responses_partitions = (
+                                    _d_LeaderIdAndEpoch_12(
+                                        raw_o_responses_partitions, rp_o_responses_partitions
+                                    )
                                 )
-                            elif tag_eeo_2_2 == 2:
-                                eeo_2_2.snapshot_id, rp_eeo_2_2 = _d_SnapshotId_12(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                            elif tag_o_responses_partitions == 2:
+                                o_responses_partitions.snapshot_id, rp_o_responses_partitions = (
+                                    _d_SnapshotId_12(
+                                        raw_o_responses_partitions, rp_o_responses_partitions
+                                    )
                                 )
                             else:
-                                if unknown_eeo_2_2 is None:
-                                    unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
-                    eeo_2_2._unknown_tags = unknown_eeo_2_2
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2.topic = ""
+                                if unknown_o_responses_partitions is None:
+                                    unknown_o_responses_partitions = []
+                                unknown_o_responses_partitions.append(
+                                    (tag_o_responses_partitions, raw_o_responses_partitions)
+                                )
+                    o_responses_partitions._unknown_tags = unknown_o_responses_partitions
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
+            o_responses.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.responses = vo_2
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.node_endpoints = []
     unknown_o: _UnknownTags | None = None
     tags_o: _UnknownTags | None = None
@@ -2627,60 +2182,64 @@ def _d_FetchResponse_16(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                no_101 = raw_o[rp_o]
-                if no_101 < 0x80:
+                n_node_endpoints_o = raw_o[rp_o]
+                if n_node_endpoints_o < 0x80:
                     rp_o += 1
                 else:
-                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
-                no_101 -= 1
-                if no_101 < 0:
-                    if no_101 != -1:
-                        raise _count_error(no_101, 0)
+                    n_node_endpoints_o, rp_o = _read_uvarint(raw_o, rp_o)
+                n_node_endpoints_o -= 1
+                if n_node_endpoints_o < 0:
+                    if n_node_endpoints_o != -1:
+                        raise _count_error(n_node_endpoints_o, 0)
                     raise _null_error("NodeEndpoints")
-                elif no_101 > len(raw_o) - rp_o:
-                    raise _count_error(no_101, len(raw_o) - rp_o)
+                elif n_node_endpoints_o > len(raw_o) - rp_o:
+                    raise _count_error(n_node_endpoints_o, len(raw_o) - rp_o)
                 else:
-                    vo_101: list[NodeEndpoint] = []
-                    apo_101 = vo_101.append
-                    for _ in range(no_101):
-                        eo_101 = _new_object(NodeEndpoint)
-                        eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
+                    v_node_endpoints_o: list[NodeEndpoint] = []
+                    ap_node_endpoints_o = v_node_endpoints_o.append
+                    for _ in range(n_node_endpoints_o):
+                        o_node_endpoints = _new_object(NodeEndpoint)
+                        o_node_endpoints.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        lneo_101_2 = raw_o[rp_o]
-                        if lneo_101_2 < 0x80:
+                        ln_host_o_node_endpoints = raw_o[rp_o]
+                        if ln_host_o_node_endpoints < 0x80:
                             rp_o += 1
                         else:
-                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
-                        lneo_101_2 -= 1
-                        if lneo_101_2 < 0:
+                            ln_host_o_node_endpoints, rp_o = _read_uvarint(raw_o, rp_o)
+                        ln_host_o_node_endpoints -= 1
+                        if ln_host_o_node_endpoints < 0:
                             raise _null_error("Host")
-                        elif rp_o + lneo_101_2 > len(raw_o):
-                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        elif rp_o + ln_host_o_node_endpoints > len(raw_o):
+                            raise _length_error(ln_host_o_node_endpoints, rp_o, len(raw_o))
                         else:
-                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
-                            rp_o += lneo_101_2
-                        eo_101.port = _S_i.unpack_from(raw_o, rp_o)[0]
+                            o_node_endpoints.host = raw_o[
+                                rp_o : rp_o + ln_host_o_node_endpoints
+                            ].decode()
+                            rp_o += ln_host_o_node_endpoints
+                        o_node_endpoints.port = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        lneo_101_4 = raw_o[rp_o]
-                        if lneo_101_4 < 0x80:
+                        ln_rack_o_node_endpoints = raw_o[rp_o]
+                        if ln_rack_o_node_endpoints < 0x80:
                             rp_o += 1
                         else:
-                            lneo_101_4, rp_o = _read_uvarint(raw_o, rp_o)
-                        lneo_101_4 -= 1
-                        if lneo_101_4 < 0:
-                            eo_101.rack = None
-                        elif rp_o + lneo_101_4 > len(raw_o):
-                            raise _length_error(lneo_101_4, rp_o, len(raw_o))
+                            ln_rack_o_node_endpoints, rp_o = _read_uvarint(raw_o, rp_o)
+                        ln_rack_o_node_endpoints -= 1
+                        if ln_rack_o_node_endpoints < 0:
+                            o_node_endpoints.rack = None
+                        elif rp_o + ln_rack_o_node_endpoints > len(raw_o):
+                            raise _length_error(ln_rack_o_node_endpoints, rp_o, len(raw_o))
                         else:
-                            eo_101.rack = raw_o[rp_o : rp_o + lneo_101_4].decode()
-                            rp_o += lneo_101_4
+                            o_node_endpoints.rack = raw_o[
+                                rp_o : rp_o + ln_rack_o_node_endpoints
+                            ].decode()
+                            rp_o += ln_rack_o_node_endpoints
                         if raw_o[rp_o] == 0:
                             rp_o += 1
-                            eo_101._unknown_tags = None
+                            o_node_endpoints._unknown_tags = None
                         else:
-                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
-                        apo_101(eo_101)
-                    o.node_endpoints = vo_101
+                            o_node_endpoints._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        ap_node_endpoints_o(o_node_endpoints)
+                    o.node_endpoints = v_node_endpoints_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -2693,24 +2252,24 @@ def _e_FetchResponse_16(o: FetchResponse, out: list[_Buffer]) -> None:
     """Encode FetchResponse at versions 16, 17, 18."""
     w = out.append
     w(_S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id))
-    a2 = o.responses
-    if a2 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchableTopicResponse_13(e2, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_FetchableTopicResponse_13(e_responses, out)
     tg: list[tuple[int, bytes]] = []
     if o.node_endpoints != []:
-        tp1: list[_Buffer] = []
-        a101 = o.node_endpoints
-        if a101 is None:
+        tp_node_endpoints: list[_Buffer] = []
+        a_node_endpoints = o.node_endpoints
+        if a_node_endpoints is None:
             raise _null_value("NodeEndpoints")
         else:
-            tp1.append(_uvarint(len(a101) + 1))
-            for e101 in a101:
-                _e_NodeEndpoint_16(e101, tp1)
-        tg.append((0, b"".join(tp1)))
+            tp_node_endpoints.append(_uvarint(len(a_node_endpoints) + 1))
+            for e_node_endpoints in a_node_endpoints:
+                _e_NodeEndpoint_16(e_node_endpoints, tp_node_endpoints)
+        tg.append((0, b"".join(tp_node_endpoints)))
     _write_tags(out, tg, o._unknown_tags)
 
 

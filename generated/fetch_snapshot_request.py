@@ -36,6 +36,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
 from .fetch_snapshot_response import FetchSnapshotResponse
 
 __all__ = [
@@ -51,7 +52,7 @@ _S_qi = _struct.Struct(">qi")
 
 
 class SnapshotId(_Struct):
-    """The snapshot endOffset and epoch to fetch.
+    """The snapshot endOffset and epoch to fetch. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         end_offset (v0+): The end offset of the snapshot.
@@ -67,21 +68,45 @@ class SnapshotId(_Struct):
     epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "end_offset", "endOffset", "int64", (0, 32767), None, None, None, 0, False, False, None
+            name="end_offset",
+            json_name="endOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "epoch", "epoch", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="epoch",
+            json_name="epoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, end_offset: int = 0, epoch: int = 0) -> None:
+    def __init__(
+        self,
+        end_offset: int = 0,
+        epoch: int = 0,
+    ) -> None:
         self.end_offset = end_offset
         self.epoch = epoch
         self._unknown_tags = None
 
 
 class PartitionSnapshot(_Struct):
-    """The partitions to fetch.
+    """The partitions to fetch. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
@@ -106,49 +131,69 @@ class PartitionSnapshot(_Struct):
     replica_directory_id: uuid.UUID
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition", "partition", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="partition",
+            json_name="partition",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "current_leader_epoch",
-            "currentLeaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="current_leader_epoch",
+            json_name="currentLeaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "snapshot_id",
-            "snapshotId",
-            "SnapshotId",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            SnapshotId,
+            name="snapshot_id",
+            json_name="snapshotId",
+            type="SnapshotId",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=SnapshotId,
         ),
         _FieldSchema(
-            "position", "position", "int64", (0, 32767), None, None, None, 0, False, False, None
+            name="position",
+            json_name="position",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_directory_id",
-            "replicaDirectoryId",
-            "uuid",
-            (1, 32767),
-            None,
-            (1, 32767),
-            0,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="replica_directory_id",
+            json_name="replicaDirectoryId",
+            type="uuid",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=(1, 32767),
+            tag=0,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -169,7 +214,7 @@ class PartitionSnapshot(_Struct):
 
 
 class TopicSnapshot(_Struct):
-    """The topics to fetch.
+    """The topics to fetch. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the topic to fetch.
@@ -181,28 +226,42 @@ class TopicSnapshot(_Struct):
         "partitions": "v0+: The partitions to fetch.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[PartitionSnapshot]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionSnapshot",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionSnapshot,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionSnapshot",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionSnapshot,
         ),
     )
 
-    def __init__(self, name: str = "", partitions: list[PartitionSnapshot] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partitions: list[PartitionSnapshot] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -226,7 +285,7 @@ class FetchSnapshotRequest(_Request[FetchSnapshotResponse]):
     }
 
     cluster_id: str | None
-    replica_id: int
+    replica_id: BrokerId
     max_bytes: int
     topics: list[TopicSnapshot]
     API_KEY: ClassVar[int | None] = 59
@@ -240,53 +299,63 @@ class FetchSnapshotRequest(_Request[FetchSnapshotResponse]):
     RESPONSE: ClassVar[type[_Message]] = FetchSnapshotResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "cluster_id",
-            "clusterId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            (0, 32767),
-            0,
-            None,
-            True,
-            False,
-            None,
+            name="cluster_id",
+            json_name="clusterId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=(0, 32767),
+            tag=0,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_id", "replicaId", "int32", (0, 32767), None, None, None, -1, False, False, None
+            name="replica_id",
+            json_name="replicaId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_bytes",
-            "maxBytes",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            2147483647,
-            False,
-            False,
-            None,
+            name="max_bytes",
+            json_name="maxBytes",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=2147483647,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicSnapshot",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicSnapshot,
+            name="topics",
+            json_name="topics",
+            type="[]TopicSnapshot",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicSnapshot,
         ),
     )
 
     def __init__(
         self,
         cluster_id: str | None = None,
-        replica_id: int = -1,
+        replica_id: BrokerId = -1,
         max_bytes: int = 2147483647,
         topics: list[TopicSnapshot] = _EMPTY,
     ) -> None:
@@ -330,24 +399,6 @@ def _e_SnapshotId_0(o: SnapshotId, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionSnapshot_0(buf: bytes, pos: int) -> tuple[PartitionSnapshot, int]:
-    """Decode PartitionSnapshot at version 0."""
-    blen = len(buf)
-    o = _new_object(PartitionSnapshot)
-    o.partition, o.current_leader_epoch = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    o.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-    o.position = _S_q.unpack_from(buf, pos)[0]
-    pos += 8
-    o.replica_directory_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_PartitionSnapshot_0(o: PartitionSnapshot, out: list[_Buffer]) -> None:
     """Encode PartitionSnapshot at version 0."""
     w = out.append
@@ -360,35 +411,6 @@ def _e_PartitionSnapshot_0(o: PartitionSnapshot, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionSnapshot_1(buf: bytes, pos: int) -> tuple[PartitionSnapshot, int]:
-    """Decode PartitionSnapshot at version 1."""
-    blen = len(buf)
-    o = _new_object(PartitionSnapshot)
-    o.partition, o.current_leader_epoch = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    o.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-    o.position = _S_q.unpack_from(buf, pos)[0]
-    pos += 8
-    o.replica_directory_id = _ZERO_UUID
-    unknown_o: _UnknownTags | None = None
-    tags_o: _UnknownTags | None = None
-    if buf[pos] == 0:
-        pos += 1
-    else:
-        tags_o, pos = _read_tags(buf, pos)
-    if tags_o is not None:
-        for tag_o, raw_o in tags_o:
-            rp_o = 0
-            if tag_o == 0:
-                o.replica_directory_id, rp_o = _read_uuid(raw_o, rp_o)
-            else:
-                if unknown_o is None:
-                    unknown_o = []
-                unknown_o.append((tag_o, raw_o))
-    o._unknown_tags = unknown_o
-    return o, pos
-
-
 def _e_PartitionSnapshot_1(o: PartitionSnapshot, out: list[_Buffer]) -> None:
     """Encode PartitionSnapshot at version 1."""
     w = out.append
@@ -397,161 +419,40 @@ def _e_PartitionSnapshot_1(o: PartitionSnapshot, out: list[_Buffer]) -> None:
     w(_S_q.pack(o.position))
     tg: list[tuple[int, bytes]] = []
     if o.replica_directory_id != _ZERO_UUID:
-        tp1: list[_Buffer] = []
-        tp1.append(_enc_uuid(o.replica_directory_id))
-        tg.append((0, b"".join(tp1)))
+        tp_replica_directory_id: list[_Buffer] = []
+        tp_replica_directory_id.append(_enc_uuid(o.replica_directory_id))
+        tg.append((0, b"".join(tp_replica_directory_id)))
     _write_tags(out, tg, o._unknown_tags)
-
-
-def _d_TopicSnapshot_0(buf: bytes, pos: int) -> tuple[TopicSnapshot, int]:
-    """Decode TopicSnapshot at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicSnapshot)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionSnapshot] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionSnapshot)
-            eo_2.partition, eo_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
-            pos += 8
-            eo_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-            eo_2.position = _S_q.unpack_from(buf, pos)[0]
-            pos += 8
-            eo_2.replica_directory_id = _ZERO_UUID
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicSnapshot_0(o: TopicSnapshot, out: list[_Buffer]) -> None:
     """Encode TopicSnapshot at version 0."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionSnapshot_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionSnapshot_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicSnapshot_1(buf: bytes, pos: int) -> tuple[TopicSnapshot, int]:
-    """Decode TopicSnapshot at version 1."""
-    blen = len(buf)
-    o = _new_object(TopicSnapshot)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionSnapshot] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionSnapshot)
-            eo_2.partition, eo_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
-            pos += 8
-            eo_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-            eo_2.position = _S_q.unpack_from(buf, pos)[0]
-            pos += 8
-            eo_2.replica_directory_id = _ZERO_UUID
-            unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2: _UnknownTags | None = None
-            if buf[pos] == 0:
-                pos += 1
-            else:
-                tags_eo_2, pos = _read_tags(buf, pos)
-            if tags_eo_2 is not None:
-                for tag_eo_2, raw_eo_2 in tags_eo_2:
-                    rp_eo_2 = 0
-                    if tag_eo_2 == 0:
-                        eo_2.replica_directory_id, rp_eo_2 = _read_uuid(raw_eo_2, rp_eo_2)
-                    else:
-                        if unknown_eo_2 is None:
-                            unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
-            eo_2._unknown_tags = unknown_eo_2
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicSnapshot_1(o: TopicSnapshot, out: list[_Buffer]) -> None:
     """Encode TopicSnapshot at version 1."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionSnapshot_1(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionSnapshot_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -564,73 +465,75 @@ def _d_FetchSnapshotRequest_0(buf: bytes, pos: int) -> tuple[FetchSnapshotReques
     o = _new_object(FetchSnapshotRequest)
     o.replica_id, o.max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicSnapshot] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicSnapshot)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[TopicSnapshot] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicSnapshot)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionSnapshot] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionSnapshot)
-                    eeo_2_2.partition, eeo_2_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
+                v_partitions_o_topics: list[PartitionSnapshot] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionSnapshot)
+                    o_topics_partitions.partition, o_topics_partitions.current_leader_epoch = (
+                        _S_ii.unpack_from(buf, pos)
+                    )
                     pos += 8
-                    eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-                    eeo_2_2.position = _S_q.unpack_from(buf, pos)[0]
+                    o_topics_partitions.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    o_topics_partitions.position = _S_q.unpack_from(buf, pos)[0]
                     pos += 8
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_id = None
     unknown_o: _UnknownTags | None = None
     tags_o: _UnknownTags | None = None
@@ -642,19 +545,19 @@ def _d_FetchSnapshotRequest_0(buf: bytes, pos: int) -> tuple[FetchSnapshotReques
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                lno_101 = raw_o[rp_o]
-                if lno_101 < 0x80:
+                ln_cluster_id_o = raw_o[rp_o]
+                if ln_cluster_id_o < 0x80:
                     rp_o += 1
                 else:
-                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
-                lno_101 -= 1
-                if lno_101 < 0:
+                    ln_cluster_id_o, rp_o = _read_uvarint(raw_o, rp_o)
+                ln_cluster_id_o -= 1
+                if ln_cluster_id_o < 0:
                     o.cluster_id = None
-                elif rp_o + lno_101 > len(raw_o):
-                    raise _length_error(lno_101, rp_o, len(raw_o))
+                elif rp_o + ln_cluster_id_o > len(raw_o):
+                    raise _length_error(ln_cluster_id_o, rp_o, len(raw_o))
                 else:
-                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
-                    rp_o += lno_101
+                    o.cluster_id = raw_o[rp_o : rp_o + ln_cluster_id_o].decode()
+                    rp_o += ln_cluster_id_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -667,18 +570,18 @@ def _e_FetchSnapshotRequest_0(o: FetchSnapshotRequest, out: list[_Buffer]) -> No
     """Encode FetchSnapshotRequest at version 0."""
     w = out.append
     w(_S_ii.pack(o.replica_id, o.max_bytes))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicSnapshot_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicSnapshot_0(e_topics, out)
     tg: list[tuple[int, bytes]] = []
     if o.cluster_id is not None:
-        tp1: list[_Buffer] = []
-        tp1.append(_enc_ncstr(o.cluster_id))
-        tg.append((0, b"".join(tp1)))
+        tp_cluster_id: list[_Buffer] = []
+        tp_cluster_id.append(_enc_ncstr(o.cluster_id))
+        tg.append((0, b"".join(tp_cluster_id)))
     _write_tags(out, tg, o._unknown_tags)
 
 
@@ -688,86 +591,93 @@ def _d_FetchSnapshotRequest_1(buf: bytes, pos: int) -> tuple[FetchSnapshotReques
     o = _new_object(FetchSnapshotRequest)
     o.replica_id, o.max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicSnapshot] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicSnapshot)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[TopicSnapshot] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicSnapshot)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionSnapshot] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionSnapshot)
-                    eeo_2_2.partition, eeo_2_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
+                v_partitions_o_topics: list[PartitionSnapshot] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionSnapshot)
+                    o_topics_partitions.partition, o_topics_partitions.current_leader_epoch = (
+                        _S_ii.unpack_from(buf, pos)
+                    )
                     pos += 8
-                    eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-                    eeo_2_2.position = _S_q.unpack_from(buf, pos)[0]
+                    o_topics_partitions.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    o_topics_partitions.position = _S_q.unpack_from(buf, pos)[0]
                     pos += 8
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2: _UnknownTags | None = None
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    unknown_o_topics_partitions: _UnknownTags | None = None
+                    tags_o_topics_partitions: _UnknownTags | None = None
                     if buf[pos] == 0:
                         pos += 1
                     else:
-                        tags_eeo_2_2, pos = _read_tags(buf, pos)
-                    if tags_eeo_2_2 is not None:
-                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
-                            rp_eeo_2_2 = 0
-                            if tag_eeo_2_2 == 0:
-                                eeo_2_2.replica_directory_id, rp_eeo_2_2 = _read_uuid(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                        tags_o_topics_partitions, pos = _read_tags(buf, pos)
+                    if tags_o_topics_partitions is not None:
+                        for (
+                            tag_o_topics_partitions,
+                            raw_o_topics_partitions,
+                        ) in tags_o_topics_partitions:
+                            rp_o_topics_partitions = 0
+                            if tag_o_topics_partitions == 0:
+                                o_topics_partitions.replica_directory_id, rp_o_topics_partitions = (
+                                    _read_uuid(raw_o_topics_partitions, rp_o_topics_partitions)
                                 )
                             else:
-                                if unknown_eeo_2_2 is None:
-                                    unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
-                    eeo_2_2._unknown_tags = unknown_eeo_2_2
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                                if unknown_o_topics_partitions is None:
+                                    unknown_o_topics_partitions = []
+                                unknown_o_topics_partitions.append(
+                                    (tag_o_topics_partitions, raw_o_topics_partitions)
+                                )
+                    o_topics_partitions._unknown_tags = unknown_o_topics_partitions
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_id = None
     unknown_o: _UnknownTags | None = None
     tags_o: _UnknownTags | None = None
@@ -779,19 +689,19 @@ def _d_FetchSnapshotRequest_1(buf: bytes, pos: int) -> tuple[FetchSnapshotReques
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                lno_101 = raw_o[rp_o]
-                if lno_101 < 0x80:
+                ln_cluster_id_o = raw_o[rp_o]
+                if ln_cluster_id_o < 0x80:
                     rp_o += 1
                 else:
-                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
-                lno_101 -= 1
-                if lno_101 < 0:
+                    ln_cluster_id_o, rp_o = _read_uvarint(raw_o, rp_o)
+                ln_cluster_id_o -= 1
+                if ln_cluster_id_o < 0:
                     o.cluster_id = None
-                elif rp_o + lno_101 > len(raw_o):
-                    raise _length_error(lno_101, rp_o, len(raw_o))
+                elif rp_o + ln_cluster_id_o > len(raw_o):
+                    raise _length_error(ln_cluster_id_o, rp_o, len(raw_o))
                 else:
-                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
-                    rp_o += lno_101
+                    o.cluster_id = raw_o[rp_o : rp_o + ln_cluster_id_o].decode()
+                    rp_o += ln_cluster_id_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -804,18 +714,18 @@ def _e_FetchSnapshotRequest_1(o: FetchSnapshotRequest, out: list[_Buffer]) -> No
     """Encode FetchSnapshotRequest at version 1."""
     w = out.append
     w(_S_ii.pack(o.replica_id, o.max_bytes))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicSnapshot_1(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicSnapshot_1(e_topics, out)
     tg: list[tuple[int, bytes]] = []
     if o.cluster_id is not None:
-        tp1: list[_Buffer] = []
-        tp1.append(_enc_ncstr(o.cluster_id))
-        tg.append((0, b"".join(tp1)))
+        tp_cluster_id: list[_Buffer] = []
+        tp_cluster_id.append(_enc_ncstr(o.cluster_id))
+        tg.append((0, b"".join(tp_cluster_id)))
     _write_tags(out, tg, o._unknown_tags)
 
 

@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
+
 __all__ = [
     "SnapshotId",
     "LeaderIdAndEpoch",
@@ -50,7 +52,7 @@ _S_qq = _struct.Struct(">qq")
 
 
 class SnapshotId(_Struct):
-    """The snapshot endOffset and epoch fetched.
+    """The snapshot endOffset and epoch fetched. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         end_offset (v0+): The snapshot end offset.
@@ -66,21 +68,45 @@ class SnapshotId(_Struct):
     epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "end_offset", "endOffset", "int64", (0, 32767), None, None, None, 0, False, False, None
+            name="end_offset",
+            json_name="endOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "epoch", "epoch", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="epoch",
+            json_name="epoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, end_offset: int = 0, epoch: int = 0) -> None:
+    def __init__(
+        self,
+        end_offset: int = 0,
+        epoch: int = 0,
+    ) -> None:
         self.end_offset = end_offset
         self.epoch = epoch
         self._unknown_tags = None
 
 
 class LeaderIdAndEpoch(_Struct):
-    """The leader of the partition at the time of the snapshot.
+    """The leader of the partition at the time of the snapshot. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v0+): The ID of the current leader or -1 if the leader is unknown.
@@ -92,35 +118,49 @@ class LeaderIdAndEpoch(_Struct):
         "leader_epoch": "v0+: The latest known leader epoch.",
     }
 
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, leader_id: int = 0, leader_epoch: int = 0) -> None:
+    def __init__(
+        self,
+        leader_id: BrokerId = 0,
+        leader_epoch: int = 0,
+    ) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tags = None
 
 
 class PartitionSnapshot(_Struct):
-    """The partitions to fetch.
+    """The partitions to fetch. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         index (v0+): The partition index.
@@ -151,53 +191,95 @@ class PartitionSnapshot(_Struct):
     unaligned_records: bytes | memoryview | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "index", "index", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="index",
+            json_name="index",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "snapshot_id",
-            "snapshotId",
-            "SnapshotId",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            SnapshotId,
+            name="snapshot_id",
+            json_name="snapshotId",
+            type="SnapshotId",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=SnapshotId,
         ),
         _FieldSchema(
-            "current_leader",
-            "currentLeader",
-            "LeaderIdAndEpoch",
-            (0, 32767),
-            None,
-            (0, 32767),
-            0,
-            None,
-            False,
-            False,
-            LeaderIdAndEpoch,
-        ),
-        _FieldSchema("size", "size", "int64", (0, 32767), None, None, None, 0, False, False, None),
-        _FieldSchema(
-            "position", "position", "int64", (0, 32767), None, None, None, 0, False, False, None
+            name="current_leader",
+            json_name="currentLeader",
+            type="LeaderIdAndEpoch",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=(0, 32767),
+            tag=0,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=LeaderIdAndEpoch,
         ),
         _FieldSchema(
-            "unaligned_records",
-            "unalignedRecords",
-            "records",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="size",
+            json_name="size",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="position",
+            json_name="position",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="unaligned_records",
+            json_name="unalignedRecords",
+            type="records",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -222,7 +304,7 @@ class PartitionSnapshot(_Struct):
 
 
 class TopicSnapshot(_Struct):
-    """The topics to fetch.
+    """The topics to fetch. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the topic to fetch.
@@ -234,35 +316,49 @@ class TopicSnapshot(_Struct):
         "partitions": "v0+: The partitions to fetch.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[PartitionSnapshot]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionSnapshot",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionSnapshot,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionSnapshot",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionSnapshot,
         ),
     )
 
-    def __init__(self, name: str = "", partitions: list[PartitionSnapshot] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partitions: list[PartitionSnapshot] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class NodeEndpoint(_Struct):
-    """Endpoints for all current-leaders enumerated in PartitionSnapshot.
+    """Endpoints for all current-leaders enumerated in PartitionSnapshot. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v1+): The ID of the associated node.
@@ -276,20 +372,57 @@ class NodeEndpoint(_Struct):
         "port": "v1+: The node's port.",
     }
 
-    node_id: int
+    node_id: BrokerId
     host: str
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "node_id", "nodeId", "int32", (1, 32767), None, None, None, 0, False, False, None
+            name="node_id",
+            json_name="nodeId",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (1, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (1, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, node_id: int = 0, host: str = "", port: int = 0) -> None:
+    def __init__(
+        self,
+        node_id: BrokerId = 0,
+        host: str = "",
+        port: int = 0,
+    ) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
@@ -327,46 +460,56 @@ class FetchSnapshotResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicSnapshot",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicSnapshot,
+            name="topics",
+            json_name="topics",
+            type="[]TopicSnapshot",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicSnapshot,
         ),
         _FieldSchema(
-            "node_endpoints",
-            "nodeEndpoints",
-            "[]NodeEndpoint",
-            (1, 32767),
-            None,
-            (1, 32767),
-            0,
-            None,
-            False,
-            False,
-            NodeEndpoint,
+            name="node_endpoints",
+            json_name="nodeEndpoints",
+            type="[]NodeEndpoint",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=(1, 32767),
+            tag=0,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=NodeEndpoint,
         ),
     )
 
@@ -450,48 +593,6 @@ def _e_LeaderIdAndEpoch_0(o: LeaderIdAndEpoch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionSnapshot_0(buf: bytes, pos: int) -> tuple[PartitionSnapshot, int]:
-    """Decode PartitionSnapshot at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(PartitionSnapshot)
-    o.index, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    o.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-    o.size, o.position = _S_qq.unpack_from(buf, pos)
-    pos += 16
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("UnalignedRecords")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.unaligned_records = memoryview(buf)[pos : pos + lno_4]
-        pos += lno_4
-    o.current_leader = _fresh_LeaderIdAndEpoch()
-    unknown_o: _UnknownTags | None = None
-    tags_o: _UnknownTags | None = None
-    if buf[pos] == 0:
-        pos += 1
-    else:
-        tags_o, pos = _read_tags(buf, pos)
-    if tags_o is not None:
-        for tag_o, raw_o in tags_o:
-            rp_o = 0
-            if tag_o == 0:
-                o.current_leader, rp_o = _d_LeaderIdAndEpoch_0(raw_o, rp_o)
-            else:
-                if unknown_o is None:
-                    unknown_o = []
-                unknown_o.append((tag_o, raw_o))
-    o._unknown_tags = unknown_o
-    return o, pos
-
-
 def _e_PartitionSnapshot_0(o: PartitionSnapshot, out: list[_Buffer]) -> None:
     """Encode PartitionSnapshot at versions 0, 1."""
     w = out.append
@@ -501,135 +602,27 @@ def _e_PartitionSnapshot_0(o: PartitionSnapshot, out: list[_Buffer]) -> None:
     _write_cbytes(out, o.unaligned_records)
     tg: list[tuple[int, bytes]] = []
     if o.current_leader != LeaderIdAndEpoch():
-        tp1: list[_Buffer] = []
-        _e_LeaderIdAndEpoch_0(o.current_leader, tp1)
-        tg.append((0, b"".join(tp1)))
+        tp_current_leader: list[_Buffer] = []
+        _e_LeaderIdAndEpoch_0(o.current_leader, tp_current_leader)
+        tg.append((0, b"".join(tp_current_leader)))
     _write_tags(out, tg, o._unknown_tags)
-
-
-def _d_TopicSnapshot_0(buf: bytes, pos: int) -> tuple[TopicSnapshot, int]:
-    """Decode TopicSnapshot at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TopicSnapshot)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionSnapshot] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionSnapshot)
-            eo_2.index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            eo_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-            eo_2.size, eo_2.position = _S_qq.unpack_from(buf, pos)
-            pos += 16
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
-                pos += 1
-            else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                raise _null_error("UnalignedRecords")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
-            else:
-                eo_2.unaligned_records = memoryview(buf)[pos : pos + lneo_2_4]
-                pos += lneo_2_4
-            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
-            unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2: _UnknownTags | None = None
-            if buf[pos] == 0:
-                pos += 1
-            else:
-                tags_eo_2, pos = _read_tags(buf, pos)
-            if tags_eo_2 is not None:
-                for tag_eo_2, raw_eo_2 in tags_eo_2:
-                    rp_eo_2 = 0
-                    if tag_eo_2 == 0:
-                        eo_2.current_leader, rp_eo_2 = _d_LeaderIdAndEpoch_0(raw_eo_2, rp_eo_2)
-                    else:
-                        if unknown_eo_2 is None:
-                            unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
-            eo_2._unknown_tags = unknown_eo_2
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicSnapshot_0(o: TopicSnapshot, out: list[_Buffer]) -> None:
     """Encode TopicSnapshot at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionSnapshot_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionSnapshot_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_NodeEndpoint_1(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
-    """Decode NodeEndpoint at version 1."""
-    blen = len(buf)
-    o = _new_object(NodeEndpoint)
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_H.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_NodeEndpoint_1(o: NodeEndpoint, out: list[_Buffer]) -> None:
@@ -650,99 +643,112 @@ def _d_FetchSnapshotResponse_0(buf: bytes, pos: int) -> tuple[FetchSnapshotRespo
     o = _new_object(FetchSnapshotResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicSnapshot] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicSnapshot)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[TopicSnapshot] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicSnapshot)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionSnapshot] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionSnapshot)
-                    eeo_2_2.index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_topics: list[PartitionSnapshot] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionSnapshot)
+                    o_topics_partitions.index, o_topics_partitions.error_code = _S_ih.unpack_from(
+                        buf, pos
+                    )
                     pos += 6
-                    eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-                    eeo_2_2.size, eeo_2_2.position = _S_qq.unpack_from(buf, pos)
+                    o_topics_partitions.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    o_topics_partitions.size, o_topics_partitions.position = _S_qq.unpack_from(
+                        buf, pos
+                    )
                     pos += 16
-                    lneeo_2_2_4 = buf[pos]
-                    if lneeo_2_2_4 < 0x80:
+                    ln_unaligned_records_o_topics_partitions = buf[pos]
+                    if ln_unaligned_records_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_4 -= 1
-                    if lneeo_2_2_4 < 0:
+                        ln_unaligned_records_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    ln_unaligned_records_o_topics_partitions -= 1
+                    if ln_unaligned_records_o_topics_partitions < 0:
                         raise _null_error("UnalignedRecords")
-                    elif pos + lneeo_2_2_4 > blen:
-                        raise _length_error(lneeo_2_2_4, pos, blen)
+                    elif pos + ln_unaligned_records_o_topics_partitions > blen:
+                        raise _length_error(ln_unaligned_records_o_topics_partitions, pos, blen)
                     else:
-                        eeo_2_2.unaligned_records = memoryview(buf)[pos : pos + lneeo_2_2_4]
-                        pos += lneeo_2_2_4
-                    eeo_2_2.current_leader = _fresh_LeaderIdAndEpoch()
-                    unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2: _UnknownTags | None = None
+                        o_topics_partitions.unaligned_records = memoryview(buf)[
+                            pos : pos + ln_unaligned_records_o_topics_partitions
+                        ]
+                        pos += ln_unaligned_records_o_topics_partitions
+                    o_topics_partitions.current_leader = _fresh_LeaderIdAndEpoch()
+                    unknown_o_topics_partitions: _UnknownTags | None = None
+                    tags_o_topics_partitions: _UnknownTags | None = None
                     if buf[pos] == 0:
                         pos += 1
                     else:
-                        tags_eeo_2_2, pos = _read_tags(buf, pos)
-                    if tags_eeo_2_2 is not None:
-                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
-                            rp_eeo_2_2 = 0
-                            if tag_eeo_2_2 == 0:
-                                eeo_2_2.current_leader, rp_eeo_2_2 = _d_LeaderIdAndEpoch_0(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                        tags_o_topics_partitions, pos = _read_tags(buf, pos)
+                    if tags_o_topics_partitions is not None:
+                        for (
+                            tag_o_topics_partitions,
+                            raw_o_topics_partitions,
+                        ) in tags_o_topics_partitions:
+                            rp_o_topics_partitions = 0
+                            if tag_o_topics_partitions == 0:
+                                o_topics_partitions.current_leader, rp_o_topics_partitions = (
+                                    _d_LeaderIdAndEpoch_0(
+                                        raw_o_topics_partitions, rp_o_topics_partitions
+                                    )
                                 )
                             else:
-                                if unknown_eeo_2_2 is None:
-                                    unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
-                    eeo_2_2._unknown_tags = unknown_eeo_2_2
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                                if unknown_o_topics_partitions is None:
+                                    unknown_o_topics_partitions = []
+                                unknown_o_topics_partitions.append(
+                                    (tag_o_topics_partitions, raw_o_topics_partitions)
+                                )
+                    o_topics_partitions._unknown_tags = unknown_o_topics_partitions
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -758,13 +764,13 @@ def _e_FetchSnapshotResponse_0(o: FetchSnapshotResponse, out: list[_Buffer]) -> 
         raise _FieldVersionError("FetchSnapshotResponse", "node_endpoints", 0)
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicSnapshot_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicSnapshot_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -777,99 +783,112 @@ def _d_FetchSnapshotResponse_1(buf: bytes, pos: int) -> tuple[FetchSnapshotRespo
     o = _new_object(FetchSnapshotResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicSnapshot] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicSnapshot)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[TopicSnapshot] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicSnapshot)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionSnapshot] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionSnapshot)
-                    eeo_2_2.index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_topics: list[PartitionSnapshot] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionSnapshot)
+                    o_topics_partitions.index, o_topics_partitions.error_code = _S_ih.unpack_from(
+                        buf, pos
+                    )
                     pos += 6
-                    eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-                    eeo_2_2.size, eeo_2_2.position = _S_qq.unpack_from(buf, pos)
+                    o_topics_partitions.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    o_topics_partitions.size, o_topics_partitions.position = _S_qq.unpack_from(
+                        buf, pos
+                    )
                     pos += 16
-                    lneeo_2_2_4 = buf[pos]
-                    if lneeo_2_2_4 < 0x80:
+                    ln_unaligned_records_o_topics_partitions = buf[pos]
+                    if ln_unaligned_records_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_4 -= 1
-                    if lneeo_2_2_4 < 0:
+                        ln_unaligned_records_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    ln_unaligned_records_o_topics_partitions -= 1
+                    if ln_unaligned_records_o_topics_partitions < 0:
                         raise _null_error("UnalignedRecords")
-                    elif pos + lneeo_2_2_4 > blen:
-                        raise _length_error(lneeo_2_2_4, pos, blen)
+                    elif pos + ln_unaligned_records_o_topics_partitions > blen:
+                        raise _length_error(ln_unaligned_records_o_topics_partitions, pos, blen)
                     else:
-                        eeo_2_2.unaligned_records = memoryview(buf)[pos : pos + lneeo_2_2_4]
-                        pos += lneeo_2_2_4
-                    eeo_2_2.current_leader = _fresh_LeaderIdAndEpoch()
-                    unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2: _UnknownTags | None = None
+                        o_topics_partitions.unaligned_records = memoryview(buf)[
+                            pos : pos + ln_unaligned_records_o_topics_partitions
+                        ]
+                        pos += ln_unaligned_records_o_topics_partitions
+                    o_topics_partitions.current_leader = _fresh_LeaderIdAndEpoch()
+                    unknown_o_topics_partitions: _UnknownTags | None = None
+                    tags_o_topics_partitions: _UnknownTags | None = None
                     if buf[pos] == 0:
                         pos += 1
                     else:
-                        tags_eeo_2_2, pos = _read_tags(buf, pos)
-                    if tags_eeo_2_2 is not None:
-                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
-                            rp_eeo_2_2 = 0
-                            if tag_eeo_2_2 == 0:
-                                eeo_2_2.current_leader, rp_eeo_2_2 = _d_LeaderIdAndEpoch_0(
-                                    raw_eeo_2_2, rp_eeo_2_2
+                        tags_o_topics_partitions, pos = _read_tags(buf, pos)
+                    if tags_o_topics_partitions is not None:
+                        for (
+                            tag_o_topics_partitions,
+                            raw_o_topics_partitions,
+                        ) in tags_o_topics_partitions:
+                            rp_o_topics_partitions = 0
+                            if tag_o_topics_partitions == 0:
+                                o_topics_partitions.current_leader, rp_o_topics_partitions = (
+                                    _d_LeaderIdAndEpoch_0(
+                                        raw_o_topics_partitions, rp_o_topics_partitions
+                                    )
                                 )
                             else:
-                                if unknown_eeo_2_2 is None:
-                                    unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
-                    eeo_2_2._unknown_tags = unknown_eeo_2_2
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                                if unknown_o_topics_partitions is None:
+                                    unknown_o_topics_partitions = []
+                                unknown_o_topics_partitions.append(
+                                    (tag_o_topics_partitions, raw_o_topics_partitions)
+                                )
+                    o_topics_partitions._unknown_tags = unknown_o_topics_partitions
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.node_endpoints = []
     unknown_o: _UnknownTags | None = None
     tags_o: _UnknownTags | None = None
@@ -881,47 +900,49 @@ def _d_FetchSnapshotResponse_1(buf: bytes, pos: int) -> tuple[FetchSnapshotRespo
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                no_101 = raw_o[rp_o]
-                if no_101 < 0x80:
+                n_node_endpoints_o = raw_o[rp_o]
+                if n_node_endpoints_o < 0x80:
                     rp_o += 1
                 else:
-                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
-                no_101 -= 1
-                if no_101 < 0:
-                    if no_101 != -1:
-                        raise _count_error(no_101, 0)
+                    n_node_endpoints_o, rp_o = _read_uvarint(raw_o, rp_o)
+                n_node_endpoints_o -= 1
+                if n_node_endpoints_o < 0:
+                    if n_node_endpoints_o != -1:
+                        raise _count_error(n_node_endpoints_o, 0)
                     raise _null_error("NodeEndpoints")
-                elif no_101 > len(raw_o) - rp_o:
-                    raise _count_error(no_101, len(raw_o) - rp_o)
+                elif n_node_endpoints_o > len(raw_o) - rp_o:
+                    raise _count_error(n_node_endpoints_o, len(raw_o) - rp_o)
                 else:
-                    vo_101: list[NodeEndpoint] = []
-                    apo_101 = vo_101.append
-                    for _ in range(no_101):
-                        eo_101 = _new_object(NodeEndpoint)
-                        eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
+                    v_node_endpoints_o: list[NodeEndpoint] = []
+                    ap_node_endpoints_o = v_node_endpoints_o.append
+                    for _ in range(n_node_endpoints_o):
+                        o_node_endpoints = _new_object(NodeEndpoint)
+                        o_node_endpoints.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        lneo_101_2 = raw_o[rp_o]
-                        if lneo_101_2 < 0x80:
+                        ln_host_o_node_endpoints = raw_o[rp_o]
+                        if ln_host_o_node_endpoints < 0x80:
                             rp_o += 1
                         else:
-                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
-                        lneo_101_2 -= 1
-                        if lneo_101_2 < 0:
+                            ln_host_o_node_endpoints, rp_o = _read_uvarint(raw_o, rp_o)
+                        ln_host_o_node_endpoints -= 1
+                        if ln_host_o_node_endpoints < 0:
                             raise _null_error("Host")
-                        elif rp_o + lneo_101_2 > len(raw_o):
-                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        elif rp_o + ln_host_o_node_endpoints > len(raw_o):
+                            raise _length_error(ln_host_o_node_endpoints, rp_o, len(raw_o))
                         else:
-                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
-                            rp_o += lneo_101_2
-                        eo_101.port = _S_H.unpack_from(raw_o, rp_o)[0]
+                            o_node_endpoints.host = raw_o[
+                                rp_o : rp_o + ln_host_o_node_endpoints
+                            ].decode()
+                            rp_o += ln_host_o_node_endpoints
+                        o_node_endpoints.port = _S_H.unpack_from(raw_o, rp_o)[0]
                         rp_o += 2
                         if raw_o[rp_o] == 0:
                             rp_o += 1
-                            eo_101._unknown_tags = None
+                            o_node_endpoints._unknown_tags = None
                         else:
-                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
-                        apo_101(eo_101)
-                    o.node_endpoints = vo_101
+                            o_node_endpoints._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        ap_node_endpoints_o(o_node_endpoints)
+                    o.node_endpoints = v_node_endpoints_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -934,24 +955,24 @@ def _e_FetchSnapshotResponse_1(o: FetchSnapshotResponse, out: list[_Buffer]) -> 
     """Encode FetchSnapshotResponse at version 1."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicSnapshot_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicSnapshot_0(e_topics, out)
     tg: list[tuple[int, bytes]] = []
     if o.node_endpoints != []:
-        tp1: list[_Buffer] = []
-        a101 = o.node_endpoints
-        if a101 is None:
+        tp_node_endpoints: list[_Buffer] = []
+        a_node_endpoints = o.node_endpoints
+        if a_node_endpoints is None:
             raise _null_value("NodeEndpoints")
         else:
-            tp1.append(_uvarint(len(a101) + 1))
-            for e101 in a101:
-                _e_NodeEndpoint_1(e101, tp1)
-        tg.append((0, b"".join(tp1)))
+            tp_node_endpoints.append(_uvarint(len(a_node_endpoints) + 1))
+            for e_node_endpoints in a_node_endpoints:
+                _e_NodeEndpoint_1(e_node_endpoints, tp_node_endpoints)
+        tg.append((0, b"".join(tp_node_endpoints)))
     _write_tags(out, tg, o._unknown_tags)
 
 

@@ -71,27 +71,52 @@ class FindCoordinatorRequest(_Request[FindCoordinatorResponse]):
     UNSTABLE_LATEST: ClassVar[bool] = False
     RESPONSE: ClassVar[type[_Message]] = FindCoordinatorResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("key", "key", "string", (0, 3), None, None, None, "", False, False, None),
         _FieldSchema(
-            "key_type", "keyType", "int8", (1, 32767), None, None, None, 0, False, False, None
+            name="key",
+            json_name="key",
+            type="string",
+            versions=(0, 3),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "coordinator_keys",
-            "coordinatorKeys",
-            "[]string",
-            (4, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="key_type",
+            json_name="keyType",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="coordinator_keys",
+            json_name="coordinatorKeys",
+            type="[]string",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, key: str = "", key_type: int = 0, coordinator_keys: list[str] = _EMPTY
+        self,
+        key: str = "",
+        key_type: int = 0,
+        coordinator_keys: list[str] = _EMPTY,
     ) -> None:
         self.key = key
         self.key_type = key_type
@@ -165,19 +190,19 @@ def _d_FindCoordinatorRequest_3(buf: bytes, pos: int) -> tuple[FindCoordinatorRe
     """Decode FindCoordinatorRequest at version 3."""
     blen = len(buf)
     o = _new_object(FindCoordinatorRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_key_o = buf[pos]
+    if ln_key_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_key_o, pos = _read_uvarint(buf, pos)
+    ln_key_o -= 1
+    if ln_key_o < 0:
         raise _null_error("Key")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_key_o > blen:
+        raise _length_error(ln_key_o, pos, blen)
     else:
-        o.key = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.key = buf[pos : pos + ln_key_o].decode()
+        pos += ln_key_o
     o.key_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.coordinator_keys = []
@@ -208,25 +233,25 @@ def _d_FindCoordinatorRequest_4(buf: bytes, pos: int) -> tuple[FindCoordinatorRe
     o = _new_object(FindCoordinatorRequest)
     o.key_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_coordinator_keys_o = buf[pos]
+    if n_coordinator_keys_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_coordinator_keys_o, pos = _read_uvarint(buf, pos)
+    n_coordinator_keys_o -= 1
+    if n_coordinator_keys_o < 0:
+        if n_coordinator_keys_o != -1:
+            raise _count_error(n_coordinator_keys_o, 0)
         raise _null_error("CoordinatorKeys")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_coordinator_keys_o > blen - pos:
+        raise _count_error(n_coordinator_keys_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2, pos = _read_cstr(buf, pos)
-            apo_2(eo_2)
-        o.coordinator_keys = vo_2
+        v_coordinator_keys_o: list[str] = []
+        ap_coordinator_keys_o = v_coordinator_keys_o.append
+        for _ in range(n_coordinator_keys_o):
+            e_coordinator_keys_o, pos = _read_cstr(buf, pos)
+            ap_coordinator_keys_o(e_coordinator_keys_o)
+        o.coordinator_keys = v_coordinator_keys_o
     o.key = ""
     if buf[pos] == 0:
         pos += 1
@@ -242,13 +267,13 @@ def _e_FindCoordinatorRequest_4(o: FindCoordinatorRequest, out: list[_Buffer]) -
         raise _FieldVersionError("FindCoordinatorRequest", "key", 4)
     w = out.append
     w(_S_b.pack(o.key_type))
-    a2 = o.coordinator_keys
-    if a2 is None:
+    a_coordinator_keys = o.coordinator_keys
+    if a_coordinator_keys is None:
         raise _null_value("CoordinatorKeys")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            w(_enc_cstr(e2))
+        w(_uvarint(len(a_coordinator_keys) + 1))
+        for e_coordinator_keys in a_coordinator_keys:
+            w(_enc_cstr(e_coordinator_keys))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

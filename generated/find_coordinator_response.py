@@ -36,6 +36,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
+
 __all__ = [
     "Coordinator",
     "FindCoordinatorResponse",
@@ -49,7 +51,7 @@ _S_ihh = _struct.Struct(">ihh")
 
 
 class Coordinator(_Struct):
-    """Each coordinator result in the response.
+    """Each coordinator result in the response. In versions 4-6, flexible in 4-6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v4+): The coordinator key.
@@ -70,42 +72,96 @@ class Coordinator(_Struct):
     }
 
     key: str
-    node_id: int
+    node_id: BrokerId
     host: str
     port: int
     error_code: int
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("key", "key", "string", (4, 32767), None, None, None, "", False, False, None),
         _FieldSchema(
-            "node_id", "nodeId", "int32", (4, 32767), None, None, None, 0, False, False, None
+            name="key",
+            json_name="key",
+            type="string",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (4, 32767), None, None, None, "", False, False, None
+            name="node_id",
+            json_name="nodeId",
+            type="int32",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "int32", (4, 32767), None, None, None, 0, False, False, None),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (4, 32767), None, None, None, 0, False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (4, 32767),
-            (4, 32767),
-            None,
-            None,
-            "",
-            False,
-            True,
-            None,
+            name="port",
+            json_name="port",
+            type="int32",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(4, 32767),
+            nullable_versions=(4, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
         key: str = "",
-        node_id: int = 0,
+        node_id: BrokerId = 0,
         host: str = "",
         port: int = 0,
         error_code: int = 0,
@@ -146,7 +202,7 @@ class FindCoordinatorResponse(_Message):
     throttle_time_ms: int
     error_code: int
     error_message: str | None
-    node_id: int
+    node_id: BrokerId
     host: str
     port: int
     coordinators: list[Coordinator]
@@ -160,49 +216,95 @@ class FindCoordinatorResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 3), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 3),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (1, 3),
-            (1, 3),
-            None,
-            None,
-            "",
-            False,
-            True,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(1, 3),
+            nullable_versions=(1, 3),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
-        _FieldSchema("node_id", "nodeId", "int32", (0, 3), None, None, None, 0, False, False, None),
-        _FieldSchema("host", "host", "string", (0, 3), None, None, None, "", False, False, None),
-        _FieldSchema("port", "port", "int32", (0, 3), None, None, None, 0, False, False, None),
         _FieldSchema(
-            "coordinators",
-            "coordinators",
-            "[]Coordinator",
-            (4, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Coordinator,
+            name="node_id",
+            json_name="nodeId",
+            type="int32",
+            versions=(0, 3),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 3),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="int32",
+            versions=(0, 3),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="coordinators",
+            json_name="coordinators",
+            type="[]Coordinator",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Coordinator,
         ),
     )
 
@@ -211,7 +313,7 @@ class FindCoordinatorResponse(_Message):
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
-        node_id: int = 0,
+        node_id: BrokerId = 0,
         host: str = "",
         port: int = 0,
         coordinators: list[Coordinator] = _EMPTY,
@@ -224,61 +326,6 @@ class FindCoordinatorResponse(_Message):
         self.port = port
         self.coordinators = [] if coordinators is _EMPTY else coordinators
         self._unknown_tags = None
-
-
-def _d_Coordinator_4(buf: bytes, pos: int) -> tuple[Coordinator, int]:
-    """Decode Coordinator at versions 4, 5, 6."""
-    blen = len(buf)
-    o = _new_object(Coordinator)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Key")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.key = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("Host")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    o.port, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
-        pos += 1
-    else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
-        o.error_message = None
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_Coordinator_4(o: Coordinator, out: list[_Buffer]) -> None:
@@ -380,34 +427,34 @@ def _d_FindCoordinatorResponse_3(buf: bytes, pos: int) -> tuple[FindCoordinatorR
     o = _new_object(FindCoordinatorResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_host_o = buf[pos]
+    if ln_host_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_host_o, pos = _read_uvarint(buf, pos)
+    ln_host_o -= 1
+    if ln_host_o < 0:
         raise _null_error("Host")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
     else:
-        o.host = buf[pos : pos + lno_4].decode()
-        pos += lno_4
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.coordinators = []
@@ -441,73 +488,75 @@ def _d_FindCoordinatorResponse_4(buf: bytes, pos: int) -> tuple[FindCoordinatorR
     o = _new_object(FindCoordinatorResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_coordinators_o = buf[pos]
+    if n_coordinators_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_coordinators_o, pos = _read_uvarint(buf, pos)
+    n_coordinators_o -= 1
+    if n_coordinators_o < 0:
+        if n_coordinators_o != -1:
+            raise _count_error(n_coordinators_o, 0)
         raise _null_error("Coordinators")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_coordinators_o > blen - pos:
+        raise _count_error(n_coordinators_o, blen - pos)
     else:
-        vo_2: list[Coordinator] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(Coordinator)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_coordinators_o: list[Coordinator] = []
+        ap_coordinators_o = v_coordinators_o.append
+        for _ in range(n_coordinators_o):
+            o_coordinators = _new_object(Coordinator)
+            ln_key_o_coordinators = buf[pos]
+            if ln_key_o_coordinators < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_key_o_coordinators, pos = _read_uvarint(buf, pos)
+            ln_key_o_coordinators -= 1
+            if ln_key_o_coordinators < 0:
                 raise _null_error("Key")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_key_o_coordinators > blen:
+                raise _length_error(ln_key_o_coordinators, pos, blen)
             else:
-                eo_2.key = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
+                o_coordinators.key = buf[pos : pos + ln_key_o_coordinators].decode()
+                pos += ln_key_o_coordinators
+            o_coordinators.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+            ln_host_o_coordinators = buf[pos]
+            if ln_host_o_coordinators < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_host_o_coordinators, pos = _read_uvarint(buf, pos)
+            ln_host_o_coordinators -= 1
+            if ln_host_o_coordinators < 0:
                 raise _null_error("Host")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_host_o_coordinators > blen:
+                raise _length_error(ln_host_o_coordinators, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            eo_2.port, eo_2.error_code = _S_ih.unpack_from(buf, pos)
+                o_coordinators.host = buf[pos : pos + ln_host_o_coordinators].decode()
+                pos += ln_host_o_coordinators
+            o_coordinators.port, o_coordinators.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            lneo_2_5 = buf[pos]
-            if lneo_2_5 < 0x80:
+            ln_error_message_o_coordinators = buf[pos]
+            if ln_error_message_o_coordinators < 0x80:
                 pos += 1
             else:
-                lneo_2_5, pos = _read_uvarint(buf, pos)
-            lneo_2_5 -= 1
-            if lneo_2_5 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_5 > blen:
-                raise _length_error(lneo_2_5, pos, blen)
+                ln_error_message_o_coordinators, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_coordinators -= 1
+            if ln_error_message_o_coordinators < 0:
+                o_coordinators.error_message = None
+            elif pos + ln_error_message_o_coordinators > blen:
+                raise _length_error(ln_error_message_o_coordinators, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_5].decode()
-                pos += lneo_2_5
+                o_coordinators.error_message = buf[
+                    pos : pos + ln_error_message_o_coordinators
+                ].decode()
+                pos += ln_error_message_o_coordinators
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_coordinators._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.coordinators = vo_2
+                o_coordinators._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_coordinators_o(o_coordinators)
+        o.coordinators = v_coordinators_o
     o.error_code = 0
     o.error_message = ""
     o.node_id = 0
@@ -533,13 +582,13 @@ def _e_FindCoordinatorResponse_4(o: FindCoordinatorResponse, out: list[_Buffer])
         raise _FieldVersionError("FindCoordinatorResponse", "port", 4)
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.coordinators
-    if a2 is None:
+    a_coordinators = o.coordinators
+    if a_coordinators is None:
         raise _null_value("Coordinators")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_Coordinator_4(e2, out)
+        w(_uvarint(len(a_coordinators) + 1))
+        for e_coordinators in a_coordinators:
+            _e_Coordinator_4(e_coordinators, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -61,21 +61,24 @@ class GetTelemetrySubscriptionsRequest(_Request[GetTelemetrySubscriptionsRespons
     RESPONSE: ClassVar[type[_Message]] = GetTelemetrySubscriptionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "client_instance_id",
-            "clientInstanceId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="client_instance_id",
+            json_name="clientInstanceId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, client_instance_id: uuid.UUID = _ZERO_UUID) -> None:
+    def __init__(
+        self,
+        client_instance_id: uuid.UUID = _ZERO_UUID,
+    ) -> None:
         self.client_instance_id = client_instance_id
         self._unknown_tags = None
 

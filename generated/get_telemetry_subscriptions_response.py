@@ -91,111 +91,121 @@ class GetTelemetrySubscriptionsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "client_instance_id",
-            "clientInstanceId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="client_instance_id",
+            json_name="clientInstanceId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "subscription_id",
-            "subscriptionId",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="subscription_id",
+            json_name="subscriptionId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "accepted_compression_types",
-            "acceptedCompressionTypes",
-            "[]int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="accepted_compression_types",
+            json_name="acceptedCompressionTypes",
+            type="[]int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "push_interval_ms",
-            "pushIntervalMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="push_interval_ms",
+            json_name="pushIntervalMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "telemetry_max_bytes",
-            "telemetryMaxBytes",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="telemetry_max_bytes",
+            json_name="telemetryMaxBytes",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "delta_temporality",
-            "deltaTemporality",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="delta_temporality",
+            json_name="deltaTemporality",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "requested_metrics",
-            "requestedMetrics",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="requested_metrics",
+            json_name="requestedMetrics",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -247,30 +257,34 @@ def _d_GetTelemetrySubscriptionsResponse_0(
             raise _count_error(n_accepted_compression_types_o, 0)
         raise _null_error("AcceptedCompressionTypes")
     else:
-        vo_5 = [*_A_Nbiio[n_accepted_compression_types_o].unpack_from(buf, pos)]
-        o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality = vo_5[-3:]
-        del vo_5[-3:]
-        o.accepted_compression_types = vo_5
+        v_accepted_compression_types_o = [
+            *_A_Nbiio[n_accepted_compression_types_o].unpack_from(buf, pos)
+        ]
+        o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality = (
+            v_accepted_compression_types_o[-3:]
+        )
+        del v_accepted_compression_types_o[-3:]
+        o.accepted_compression_types = v_accepted_compression_types_o
         pos += 1 * n_accepted_compression_types_o + 9
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+    n_requested_metrics_o = buf[pos]
+    if n_requested_metrics_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_requested_metrics_o, pos = _read_uvarint(buf, pos)
+    n_requested_metrics_o -= 1
+    if n_requested_metrics_o < 0:
+        if n_requested_metrics_o != -1:
+            raise _count_error(n_requested_metrics_o, 0)
         raise _null_error("RequestedMetrics")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_requested_metrics_o > blen - pos:
+        raise _count_error(n_requested_metrics_o, blen - pos)
     else:
-        vo_6: list[str] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6, pos = _read_cstr(buf, pos)
-            apo_6(eo_6)
-        o.requested_metrics = vo_6
+        v_requested_metrics_o: list[str] = []
+        ap_requested_metrics_o = v_requested_metrics_o.append
+        for _ in range(n_requested_metrics_o):
+            e_requested_metrics_o, pos = _read_cstr(buf, pos)
+            ap_requested_metrics_o(e_requested_metrics_o)
+        o.requested_metrics = v_requested_metrics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -287,20 +301,20 @@ def _e_GetTelemetrySubscriptionsResponse_0(
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_uuid(o.client_instance_id))
     w(_S_i.pack(o.subscription_id))
-    a4 = o.accepted_compression_types
-    if a4 is None:
+    a_accepted_compression_types = o.accepted_compression_types
+    if a_accepted_compression_types is None:
         raise _null_value("AcceptedCompressionTypes")
     else:
-        w(_uvarint(len(a4) + 1))
-        w(_A_Nb[len(a4)].pack(*a4))
+        w(_uvarint(len(a_accepted_compression_types) + 1))
+        w(_A_Nb[len(a_accepted_compression_types)].pack(*a_accepted_compression_types))
     w(_S_iio.pack(o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality))
-    a6 = o.requested_metrics
-    if a6 is None:
+    a_requested_metrics = o.requested_metrics
+    if a_requested_metrics is None:
         raise _null_value("RequestedMetrics")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            w(_enc_cstr(e6))
+        w(_uvarint(len(a_requested_metrics) + 1))
+        for e_requested_metrics in a_requested_metrics:
+            w(_enc_cstr(e_requested_metrics))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId, TransactionalId
 from .init_producer_id_response import InitProducerIdResponse
 
 __all__ = [
@@ -65,9 +66,9 @@ class InitProducerIdRequest(_Request[InitProducerIdResponse]):
         "keep_prepared_txn": "v6+: True if the client wants to keep the currently ongoing transaction instead of aborting it.",
     }
 
-    transactional_id: str | None
+    transactional_id: TransactionalId | None
     transaction_timeout_ms: int
-    producer_id: int
+    producer_id: ProducerId
     producer_epoch: int
     enable2_pc: bool
     keep_prepared_txn: bool
@@ -82,90 +83,90 @@ class InitProducerIdRequest(_Request[InitProducerIdResponse]):
     RESPONSE: ClassVar[type[_Message]] = InitProducerIdResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "transactional_id",
-            "transactionalId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="transactional_id",
+            json_name="transactionalId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transaction_timeout_ms",
-            "transactionTimeoutMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="transaction_timeout_ms",
+            json_name="transactionTimeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (3, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_epoch",
-            "producerEpoch",
-            "int16",
-            (3, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="producer_epoch",
+            json_name="producerEpoch",
+            type="int16",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "enable2_pc",
-            "enable2Pc",
-            "bool",
-            (6, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="enable2_pc",
+            json_name="enable2Pc",
+            type="bool",
+            versions=(6, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "keep_prepared_txn",
-            "keepPreparedTxn",
-            "bool",
-            (6, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="keep_prepared_txn",
+            json_name="keepPreparedTxn",
+            type="bool",
+            versions=(6, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        transactional_id: str | None = "",
+        transactional_id: TransactionalId | None = "",
         transaction_timeout_ms: int = 0,
-        producer_id: int = -1,
+        producer_id: ProducerId = -1,
         producer_epoch: int = -1,
         enable2_pc: bool = False,
         keep_prepared_txn: bool = False,
@@ -225,19 +226,19 @@ def _d_InitProducerIdRequest_2(buf: bytes, pos: int) -> tuple[InitProducerIdRequ
     """Decode InitProducerIdRequest at version 2."""
     blen = len(buf)
     o = _new_object(InitProducerIdRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_transactional_id_o = buf[pos]
+    if ln_transactional_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_transactional_id_o, pos = _read_uvarint(buf, pos)
+    ln_transactional_id_o -= 1
+    if ln_transactional_id_o < 0:
         o.transactional_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
     o.transaction_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.producer_id = -1
@@ -275,19 +276,19 @@ def _d_InitProducerIdRequest_3(buf: bytes, pos: int) -> tuple[InitProducerIdRequ
     """Decode InitProducerIdRequest at versions 3, 4, 5."""
     blen = len(buf)
     o = _new_object(InitProducerIdRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_transactional_id_o = buf[pos]
+    if ln_transactional_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_transactional_id_o, pos = _read_uvarint(buf, pos)
+    ln_transactional_id_o -= 1
+    if ln_transactional_id_o < 0:
         o.transactional_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
     o.transaction_timeout_ms, o.producer_id, o.producer_epoch = _S_iqh.unpack_from(buf, pos)
     pos += 14
     o.enable2_pc = False
@@ -319,19 +320,19 @@ def _d_InitProducerIdRequest_6(buf: bytes, pos: int) -> tuple[InitProducerIdRequ
     """Decode InitProducerIdRequest at version 6."""
     blen = len(buf)
     o = _new_object(InitProducerIdRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_transactional_id_o = buf[pos]
+    if ln_transactional_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_transactional_id_o, pos = _read_uvarint(buf, pos)
+    ln_transactional_id_o -= 1
+    if ln_transactional_id_o < 0:
         o.transactional_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
     o.transaction_timeout_ms, o.producer_id, o.producer_epoch, o.enable2_pc, o.keep_prepared_txn = (
         _S_iqhoo.unpack_from(buf, pos)
     )

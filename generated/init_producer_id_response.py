@@ -27,6 +27,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId
+
 __all__ = [
     "InitProducerIdResponse",
 ]
@@ -58,9 +60,9 @@ class InitProducerIdResponse(_Message):
 
     throttle_time_ms: int
     error_code: int
-    producer_id: int
+    producer_id: ProducerId
     producer_epoch: int
-    ongoing_txn_producer_id: int
+    ongoing_txn_producer_id: ProducerId
     ongoing_txn_producer_epoch: int
     API_KEY: ClassVar[int | None] = 22
     NAME: ClassVar[str] = "InitProducerIdResponse"
@@ -72,72 +74,82 @@ class InitProducerIdResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = True
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_epoch",
-            "producerEpoch",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_epoch",
+            json_name="producerEpoch",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "ongoing_txn_producer_id",
-            "ongoingTxnProducerId",
-            "int64",
-            (6, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="ongoing_txn_producer_id",
+            json_name="ongoingTxnProducerId",
+            type="int64",
+            versions=(6, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "ongoing_txn_producer_epoch",
-            "ongoingTxnProducerEpoch",
-            "int16",
-            (6, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="ongoing_txn_producer_epoch",
+            json_name="ongoingTxnProducerEpoch",
+            type="int16",
+            versions=(6, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -145,9 +157,9 @@ class InitProducerIdResponse(_Message):
         self,
         throttle_time_ms: int = 0,
         error_code: int = 0,
-        producer_id: int = -1,
+        producer_id: ProducerId = -1,
         producer_epoch: int = 0,
-        ongoing_txn_producer_id: int = -1,
+        ongoing_txn_producer_id: ProducerId = -1,
         ongoing_txn_producer_epoch: int = -1,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms

@@ -41,6 +41,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
 from .join_group_response import JoinGroupResponse
 
 __all__ = [
@@ -56,7 +57,7 @@ _S_iih = _struct.Struct(">iih")
 
 
 class JoinGroupRequestProtocol(_Struct):
-    """The list of protocols that the member supports.
+    """The list of protocols that the member supports. In versions 0-9, flexible in 6-9.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The protocol name.
@@ -72,14 +73,38 @@ class JoinGroupRequestProtocol(_Struct):
     metadata: bytes
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "metadata", "metadata", "bytes", (0, 32767), None, None, None, b"", False, False, None
+            name="metadata",
+            json_name="metadata",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", metadata: bytes = b"") -> None:
+    def __init__(
+        self,
+        name: str = "",
+        metadata: bytes = b"",
+    ) -> None:
         self.name = name
         self.metadata = metadata
         self._unknown_tags = None
@@ -110,7 +135,7 @@ class JoinGroupRequest(_Request[JoinGroupResponse]):
         "reason": "v8+, nullable v8+: The reason why the member (re-)joins the group.",
     }
 
-    group_id: str
+    group_id: GroupId
     session_timeout_ms: int
     rebalance_timeout_ms: int
     member_id: str
@@ -129,84 +154,114 @@ class JoinGroupRequest(_Request[JoinGroupResponse]):
     RESPONSE: ClassVar[type[_Message]] = JoinGroupResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "session_timeout_ms",
-            "sessionTimeoutMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="session_timeout_ms",
+            json_name="sessionTimeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "rebalance_timeout_ms",
-            "rebalanceTimeoutMs",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="rebalance_timeout_ms",
+            json_name="rebalanceTimeoutMs",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_instance_id",
-            "groupInstanceId",
-            "string",
-            (5, 32767),
-            (5, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="group_instance_id",
+            json_name="groupInstanceId",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "protocol_type",
-            "protocolType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="protocol_type",
+            json_name="protocolType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "protocols",
-            "protocols",
-            "[]JoinGroupRequestProtocol",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            JoinGroupRequestProtocol,
+            name="protocols",
+            json_name="protocols",
+            type="[]JoinGroupRequestProtocol",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=JoinGroupRequestProtocol,
         ),
         _FieldSchema(
-            "reason", "reason", "string", (8, 32767), (8, 32767), None, None, None, True, True, None
+            name="reason",
+            json_name="reason",
+            type="string",
+            versions=(8, 32767),
+            nullable_versions=(8, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         session_timeout_ms: int = 0,
         rebalance_timeout_ms: int = -1,
         member_id: str = "",
@@ -226,36 +281,6 @@ class JoinGroupRequest(_Request[JoinGroupResponse]):
         self._unknown_tags = None
 
 
-def _d_JoinGroupRequestProtocol_0(buf: bytes, pos: int) -> tuple[JoinGroupRequestProtocol, int]:
-    """Decode JoinGroupRequestProtocol at versions 0, 1, 2, 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(JoinGroupRequestProtocol)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    ln_metadata_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_metadata_o < 0:
-        raise (
-            _null_error("Metadata")
-            if ln_metadata_o == -1
-            else _length_error(ln_metadata_o, pos, blen)
-        )
-    elif pos + ln_metadata_o > blen:
-        raise _length_error(ln_metadata_o, pos, blen)
-    else:
-        o.metadata = buf[pos : pos + ln_metadata_o]
-        pos += ln_metadata_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_JoinGroupRequestProtocol_0(o: JoinGroupRequestProtocol, out: list[_Buffer]) -> None:
     """Encode JoinGroupRequestProtocol at versions 0, 1, 2, 3, 4, 5."""
     if o._unknown_tags:
@@ -263,44 +288,6 @@ def _e_JoinGroupRequestProtocol_0(o: JoinGroupRequestProtocol, out: list[_Buffer
     w = out.append
     w(_enc_str(o.name))
     _write_bytes(out, o.metadata)
-
-
-def _d_JoinGroupRequestProtocol_6(buf: bytes, pos: int) -> tuple[JoinGroupRequestProtocol, int]:
-    """Decode JoinGroupRequestProtocol at versions 6, 7, 8, 9."""
-    blen = len(buf)
-    o = _new_object(JoinGroupRequestProtocol)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Metadata")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.metadata = buf[pos : pos + lno_2]
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_JoinGroupRequestProtocol_6(o: JoinGroupRequestProtocol, out: list[_Buffer]) -> None:
@@ -366,39 +353,39 @@ def _d_JoinGroupRequest_0(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
     elif n_protocols_o > blen - pos:
         raise _count_error(n_protocols_o, blen - pos)
     else:
-        vo_8: list[JoinGroupRequestProtocol] = []
-        apo_8 = vo_8.append
+        v_protocols_o: list[JoinGroupRequestProtocol] = []
+        ap_protocols_o = v_protocols_o.append
         for _ in range(n_protocols_o):
-            eo_8 = _new_object(JoinGroupRequestProtocol)
-            ln_name_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            o_protocols = _new_object(JoinGroupRequestProtocol)
+            ln_name_o_protocols = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_8 < 0:
+            if ln_name_o_protocols < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_8 == -1
-                    else _length_error(ln_name_eo_8, pos, blen)
+                    if ln_name_o_protocols == -1
+                    else _length_error(ln_name_o_protocols, pos, blen)
                 )
-            elif pos + ln_name_eo_8 > blen:
-                raise _length_error(ln_name_eo_8, pos, blen)
+            elif pos + ln_name_o_protocols > blen:
+                raise _length_error(ln_name_o_protocols, pos, blen)
             else:
-                eo_8.name = buf[pos : pos + ln_name_eo_8].decode()
-                pos += ln_name_eo_8
-            ln_metadata_eo_8 = _S_i.unpack_from(buf, pos)[0]
+                o_protocols.name = buf[pos : pos + ln_name_o_protocols].decode()
+                pos += ln_name_o_protocols
+            ln_metadata_o_protocols = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if ln_metadata_eo_8 < 0:
+            if ln_metadata_o_protocols < 0:
                 raise (
                     _null_error("Metadata")
-                    if ln_metadata_eo_8 == -1
-                    else _length_error(ln_metadata_eo_8, pos, blen)
+                    if ln_metadata_o_protocols == -1
+                    else _length_error(ln_metadata_o_protocols, pos, blen)
                 )
-            elif pos + ln_metadata_eo_8 > blen:
-                raise _length_error(ln_metadata_eo_8, pos, blen)
+            elif pos + ln_metadata_o_protocols > blen:
+                raise _length_error(ln_metadata_o_protocols, pos, blen)
             else:
-                eo_8.metadata = buf[pos : pos + ln_metadata_eo_8]
-                pos += ln_metadata_eo_8
-            eo_8._unknown_tags = None
-            apo_8(eo_8)
-        o.protocols = vo_8
+                o_protocols.metadata = buf[pos : pos + ln_metadata_o_protocols]
+                pos += ln_metadata_o_protocols
+            o_protocols._unknown_tags = None
+            ap_protocols_o(o_protocols)
+        o.protocols = v_protocols_o
     o.rebalance_timeout_ms = -1
     o.group_instance_id = None
     o.reason = None
@@ -417,13 +404,13 @@ def _e_JoinGroupRequest_0(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.session_timeout_ms))
     w(_enc_str(o.member_id))
     w(_enc_str(o.protocol_type))
-    a5 = o.protocols
-    if a5 is None:
+    a_protocols = o.protocols
+    if a_protocols is None:
         raise _null_value("Protocols")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_JoinGroupRequestProtocol_0(e5, out)
+        w(_S_i.pack(len(a_protocols)))
+        for e_protocols in a_protocols:
+            _e_JoinGroupRequestProtocol_0(e_protocols, out)
 
 
 def _d_JoinGroupRequest_1(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
@@ -478,39 +465,39 @@ def _d_JoinGroupRequest_1(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
     elif n_protocols_o > blen - pos:
         raise _count_error(n_protocols_o, blen - pos)
     else:
-        vo_8: list[JoinGroupRequestProtocol] = []
-        apo_8 = vo_8.append
+        v_protocols_o: list[JoinGroupRequestProtocol] = []
+        ap_protocols_o = v_protocols_o.append
         for _ in range(n_protocols_o):
-            eo_8 = _new_object(JoinGroupRequestProtocol)
-            ln_name_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            o_protocols = _new_object(JoinGroupRequestProtocol)
+            ln_name_o_protocols = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_8 < 0:
+            if ln_name_o_protocols < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_8 == -1
-                    else _length_error(ln_name_eo_8, pos, blen)
+                    if ln_name_o_protocols == -1
+                    else _length_error(ln_name_o_protocols, pos, blen)
                 )
-            elif pos + ln_name_eo_8 > blen:
-                raise _length_error(ln_name_eo_8, pos, blen)
+            elif pos + ln_name_o_protocols > blen:
+                raise _length_error(ln_name_o_protocols, pos, blen)
             else:
-                eo_8.name = buf[pos : pos + ln_name_eo_8].decode()
-                pos += ln_name_eo_8
-            ln_metadata_eo_8 = _S_i.unpack_from(buf, pos)[0]
+                o_protocols.name = buf[pos : pos + ln_name_o_protocols].decode()
+                pos += ln_name_o_protocols
+            ln_metadata_o_protocols = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if ln_metadata_eo_8 < 0:
+            if ln_metadata_o_protocols < 0:
                 raise (
                     _null_error("Metadata")
-                    if ln_metadata_eo_8 == -1
-                    else _length_error(ln_metadata_eo_8, pos, blen)
+                    if ln_metadata_o_protocols == -1
+                    else _length_error(ln_metadata_o_protocols, pos, blen)
                 )
-            elif pos + ln_metadata_eo_8 > blen:
-                raise _length_error(ln_metadata_eo_8, pos, blen)
+            elif pos + ln_metadata_o_protocols > blen:
+                raise _length_error(ln_metadata_o_protocols, pos, blen)
             else:
-                eo_8.metadata = buf[pos : pos + ln_metadata_eo_8]
-                pos += ln_metadata_eo_8
-            eo_8._unknown_tags = None
-            apo_8(eo_8)
-        o.protocols = vo_8
+                o_protocols.metadata = buf[pos : pos + ln_metadata_o_protocols]
+                pos += ln_metadata_o_protocols
+            o_protocols._unknown_tags = None
+            ap_protocols_o(o_protocols)
+        o.protocols = v_protocols_o
     o.group_instance_id = None
     o.reason = None
     o._unknown_tags = None
@@ -528,13 +515,13 @@ def _e_JoinGroupRequest_1(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     w(_S_ii.pack(o.session_timeout_ms, o.rebalance_timeout_ms))
     w(_enc_str(o.member_id))
     w(_enc_str(o.protocol_type))
-    a5 = o.protocols
-    if a5 is None:
+    a_protocols = o.protocols
+    if a_protocols is None:
         raise _null_value("Protocols")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_JoinGroupRequestProtocol_0(e5, out)
+        w(_S_i.pack(len(a_protocols)))
+        for e_protocols in a_protocols:
+            _e_JoinGroupRequestProtocol_0(e_protocols, out)
 
 
 def _d_JoinGroupRequest_5(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
@@ -600,39 +587,39 @@ def _d_JoinGroupRequest_5(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
     elif n_protocols_o > blen - pos:
         raise _count_error(n_protocols_o, blen - pos)
     else:
-        vo_10: list[JoinGroupRequestProtocol] = []
-        apo_10 = vo_10.append
+        v_protocols_o: list[JoinGroupRequestProtocol] = []
+        ap_protocols_o = v_protocols_o.append
         for _ in range(n_protocols_o):
-            eo_10 = _new_object(JoinGroupRequestProtocol)
-            ln_name_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            o_protocols = _new_object(JoinGroupRequestProtocol)
+            ln_name_o_protocols = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_10 < 0:
+            if ln_name_o_protocols < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_10 == -1
-                    else _length_error(ln_name_eo_10, pos, blen)
+                    if ln_name_o_protocols == -1
+                    else _length_error(ln_name_o_protocols, pos, blen)
                 )
-            elif pos + ln_name_eo_10 > blen:
-                raise _length_error(ln_name_eo_10, pos, blen)
+            elif pos + ln_name_o_protocols > blen:
+                raise _length_error(ln_name_o_protocols, pos, blen)
             else:
-                eo_10.name = buf[pos : pos + ln_name_eo_10].decode()
-                pos += ln_name_eo_10
-            ln_metadata_eo_10 = _S_i.unpack_from(buf, pos)[0]
+                o_protocols.name = buf[pos : pos + ln_name_o_protocols].decode()
+                pos += ln_name_o_protocols
+            ln_metadata_o_protocols = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if ln_metadata_eo_10 < 0:
+            if ln_metadata_o_protocols < 0:
                 raise (
                     _null_error("Metadata")
-                    if ln_metadata_eo_10 == -1
-                    else _length_error(ln_metadata_eo_10, pos, blen)
+                    if ln_metadata_o_protocols == -1
+                    else _length_error(ln_metadata_o_protocols, pos, blen)
                 )
-            elif pos + ln_metadata_eo_10 > blen:
-                raise _length_error(ln_metadata_eo_10, pos, blen)
+            elif pos + ln_metadata_o_protocols > blen:
+                raise _length_error(ln_metadata_o_protocols, pos, blen)
             else:
-                eo_10.metadata = buf[pos : pos + ln_metadata_eo_10]
-                pos += ln_metadata_eo_10
-            eo_10._unknown_tags = None
-            apo_10(eo_10)
-        o.protocols = vo_10
+                o_protocols.metadata = buf[pos : pos + ln_metadata_o_protocols]
+                pos += ln_metadata_o_protocols
+            o_protocols._unknown_tags = None
+            ap_protocols_o(o_protocols)
+        o.protocols = v_protocols_o
     o.reason = None
     o._unknown_tags = None
     return o, pos
@@ -648,123 +635,123 @@ def _e_JoinGroupRequest_5(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     w(_enc_str(o.member_id))
     w(_enc_nstr(o.group_instance_id))
     w(_enc_str(o.protocol_type))
-    a6 = o.protocols
-    if a6 is None:
+    a_protocols = o.protocols
+    if a_protocols is None:
         raise _null_value("Protocols")
     else:
-        w(_S_i.pack(len(a6)))
-        for e6 in a6:
-            _e_JoinGroupRequestProtocol_0(e6, out)
+        w(_S_i.pack(len(a_protocols)))
+        for e_protocols in a_protocols:
+            _e_JoinGroupRequestProtocol_0(e_protocols, out)
 
 
 def _d_JoinGroupRequest_6(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
     """Decode JoinGroupRequest at versions 6, 7."""
     blen = len(buf)
     o = _new_object(JoinGroupRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     o.session_timeout_ms, o.rebalance_timeout_ms = _S_ii.unpack_from(buf, pos)
     pos += 8
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = buf[pos]
+    if ln_group_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_group_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_instance_id_o -= 1
+    if ln_group_instance_id_o < 0:
         o.group_instance_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
     else:
-        o.group_instance_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    ln_protocol_type_o = buf[pos]
+    if ln_protocol_type_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_protocol_type_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_type_o -= 1
+    if ln_protocol_type_o < 0:
         raise _null_error("ProtocolType")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
     else:
-        o.protocol_type = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    n_protocols_o = buf[pos]
+    if n_protocols_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_protocols_o, pos = _read_uvarint(buf, pos)
+    n_protocols_o -= 1
+    if n_protocols_o < 0:
+        if n_protocols_o != -1:
+            raise _count_error(n_protocols_o, 0)
         raise _null_error("Protocols")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_protocols_o > blen - pos:
+        raise _count_error(n_protocols_o, blen - pos)
     else:
-        vo_6: list[JoinGroupRequestProtocol] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(JoinGroupRequestProtocol)
-            lneo_6_1 = buf[pos]
-            if lneo_6_1 < 0x80:
+        v_protocols_o: list[JoinGroupRequestProtocol] = []
+        ap_protocols_o = v_protocols_o.append
+        for _ in range(n_protocols_o):
+            o_protocols = _new_object(JoinGroupRequestProtocol)
+            ln_name_o_protocols = buf[pos]
+            if ln_name_o_protocols < 0x80:
                 pos += 1
             else:
-                lneo_6_1, pos = _read_uvarint(buf, pos)
-            lneo_6_1 -= 1
-            if lneo_6_1 < 0:
+                ln_name_o_protocols, pos = _read_uvarint(buf, pos)
+            ln_name_o_protocols -= 1
+            if ln_name_o_protocols < 0:
                 raise _null_error("Name")
-            elif pos + lneo_6_1 > blen:
-                raise _length_error(lneo_6_1, pos, blen)
+            elif pos + ln_name_o_protocols > blen:
+                raise _length_error(ln_name_o_protocols, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + lneo_6_1].decode()
-                pos += lneo_6_1
-            lneo_6_2 = buf[pos]
-            if lneo_6_2 < 0x80:
+                o_protocols.name = buf[pos : pos + ln_name_o_protocols].decode()
+                pos += ln_name_o_protocols
+            ln_metadata_o_protocols = buf[pos]
+            if ln_metadata_o_protocols < 0x80:
                 pos += 1
             else:
-                lneo_6_2, pos = _read_uvarint(buf, pos)
-            lneo_6_2 -= 1
-            if lneo_6_2 < 0:
+                ln_metadata_o_protocols, pos = _read_uvarint(buf, pos)
+            ln_metadata_o_protocols -= 1
+            if ln_metadata_o_protocols < 0:
                 raise _null_error("Metadata")
-            elif pos + lneo_6_2 > blen:
-                raise _length_error(lneo_6_2, pos, blen)
+            elif pos + ln_metadata_o_protocols > blen:
+                raise _length_error(ln_metadata_o_protocols, pos, blen)
             else:
-                eo_6.metadata = buf[pos : pos + lneo_6_2]
-                pos += lneo_6_2
+                o_protocols.metadata = buf[pos : pos + ln_metadata_o_protocols]
+                pos += ln_metadata_o_protocols
             if buf[pos] == 0:
                 pos += 1
-                eo_6._unknown_tags = None
+                o_protocols._unknown_tags = None
             else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.protocols = vo_6
+                o_protocols._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_protocols_o(o_protocols)
+        o.protocols = v_protocols_o
     o.reason = None
     if buf[pos] == 0:
         pos += 1
@@ -782,13 +769,13 @@ def _e_JoinGroupRequest_6(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     w(_enc_cstr(o.member_id))
     w(_enc_ncstr(o.group_instance_id))
     w(_enc_cstr(o.protocol_type))
-    a6 = o.protocols
-    if a6 is None:
+    a_protocols = o.protocols
+    if a_protocols is None:
         raise _null_value("Protocols")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_JoinGroupRequestProtocol_6(e6, out)
+        w(_uvarint(len(a_protocols) + 1))
+        for e_protocols in a_protocols:
+            _e_JoinGroupRequestProtocol_6(e_protocols, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -799,123 +786,123 @@ def _d_JoinGroupRequest_8(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
     """Decode JoinGroupRequest at versions 8, 9."""
     blen = len(buf)
     o = _new_object(JoinGroupRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     o.session_timeout_ms, o.rebalance_timeout_ms = _S_ii.unpack_from(buf, pos)
     pos += 8
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = buf[pos]
+    if ln_group_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_group_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_instance_id_o -= 1
+    if ln_group_instance_id_o < 0:
         o.group_instance_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
     else:
-        o.group_instance_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    ln_protocol_type_o = buf[pos]
+    if ln_protocol_type_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_protocol_type_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_type_o -= 1
+    if ln_protocol_type_o < 0:
         raise _null_error("ProtocolType")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
     else:
-        o.protocol_type = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    n_protocols_o = buf[pos]
+    if n_protocols_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_protocols_o, pos = _read_uvarint(buf, pos)
+    n_protocols_o -= 1
+    if n_protocols_o < 0:
+        if n_protocols_o != -1:
+            raise _count_error(n_protocols_o, 0)
         raise _null_error("Protocols")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_protocols_o > blen - pos:
+        raise _count_error(n_protocols_o, blen - pos)
     else:
-        vo_6: list[JoinGroupRequestProtocol] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(JoinGroupRequestProtocol)
-            lneo_6_1 = buf[pos]
-            if lneo_6_1 < 0x80:
+        v_protocols_o: list[JoinGroupRequestProtocol] = []
+        ap_protocols_o = v_protocols_o.append
+        for _ in range(n_protocols_o):
+            o_protocols = _new_object(JoinGroupRequestProtocol)
+            ln_name_o_protocols = buf[pos]
+            if ln_name_o_protocols < 0x80:
                 pos += 1
             else:
-                lneo_6_1, pos = _read_uvarint(buf, pos)
-            lneo_6_1 -= 1
-            if lneo_6_1 < 0:
+                ln_name_o_protocols, pos = _read_uvarint(buf, pos)
+            ln_name_o_protocols -= 1
+            if ln_name_o_protocols < 0:
                 raise _null_error("Name")
-            elif pos + lneo_6_1 > blen:
-                raise _length_error(lneo_6_1, pos, blen)
+            elif pos + ln_name_o_protocols > blen:
+                raise _length_error(ln_name_o_protocols, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + lneo_6_1].decode()
-                pos += lneo_6_1
-            lneo_6_2 = buf[pos]
-            if lneo_6_2 < 0x80:
+                o_protocols.name = buf[pos : pos + ln_name_o_protocols].decode()
+                pos += ln_name_o_protocols
+            ln_metadata_o_protocols = buf[pos]
+            if ln_metadata_o_protocols < 0x80:
                 pos += 1
             else:
-                lneo_6_2, pos = _read_uvarint(buf, pos)
-            lneo_6_2 -= 1
-            if lneo_6_2 < 0:
+                ln_metadata_o_protocols, pos = _read_uvarint(buf, pos)
+            ln_metadata_o_protocols -= 1
+            if ln_metadata_o_protocols < 0:
                 raise _null_error("Metadata")
-            elif pos + lneo_6_2 > blen:
-                raise _length_error(lneo_6_2, pos, blen)
+            elif pos + ln_metadata_o_protocols > blen:
+                raise _length_error(ln_metadata_o_protocols, pos, blen)
             else:
-                eo_6.metadata = buf[pos : pos + lneo_6_2]
-                pos += lneo_6_2
+                o_protocols.metadata = buf[pos : pos + ln_metadata_o_protocols]
+                pos += ln_metadata_o_protocols
             if buf[pos] == 0:
                 pos += 1
-                eo_6._unknown_tags = None
+                o_protocols._unknown_tags = None
             else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.protocols = vo_6
-    lno_7 = buf[pos]
-    if lno_7 < 0x80:
+                o_protocols._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_protocols_o(o_protocols)
+        o.protocols = v_protocols_o
+    ln_reason_o = buf[pos]
+    if ln_reason_o < 0x80:
         pos += 1
     else:
-        lno_7, pos = _read_uvarint(buf, pos)
-    lno_7 -= 1
-    if lno_7 < 0:
+        ln_reason_o, pos = _read_uvarint(buf, pos)
+    ln_reason_o -= 1
+    if ln_reason_o < 0:
         o.reason = None
-    elif pos + lno_7 > blen:
-        raise _length_error(lno_7, pos, blen)
+    elif pos + ln_reason_o > blen:
+        raise _length_error(ln_reason_o, pos, blen)
     else:
-        o.reason = buf[pos : pos + lno_7].decode()
-        pos += lno_7
+        o.reason = buf[pos : pos + ln_reason_o].decode()
+        pos += ln_reason_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -932,13 +919,13 @@ def _e_JoinGroupRequest_8(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     w(_enc_cstr(o.member_id))
     w(_enc_ncstr(o.group_instance_id))
     w(_enc_cstr(o.protocol_type))
-    a6 = o.protocols
-    if a6 is None:
+    a_protocols = o.protocols
+    if a_protocols is None:
         raise _null_value("Protocols")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_JoinGroupRequestProtocol_6(e6, out)
+        w(_uvarint(len(a_protocols) + 1))
+        for e_protocols in a_protocols:
+            _e_JoinGroupRequestProtocol_6(e_protocols, out)
     w(_enc_ncstr(o.reason))
     if o._unknown_tags is None:
         w(b"\x00")

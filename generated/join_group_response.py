@@ -55,7 +55,7 @@ _S_o = _struct.Struct(">?")
 
 
 class JoinGroupResponseMember(_Struct):
-    """The group members.
+    """The group members. In versions 0-9, flexible in 6-9.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The group member ID.
@@ -74,28 +74,51 @@ class JoinGroupResponseMember(_Struct):
     metadata: bytes
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_instance_id",
-            "groupInstanceId",
-            "string",
-            (5, 32767),
-            (5, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="group_instance_id",
+            json_name="groupInstanceId",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "metadata", "metadata", "bytes", (0, 32767), None, None, None, b"", False, False, None
+            name="metadata",
+            json_name="metadata",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, member_id: str = "", group_instance_id: str | None = None, metadata: bytes = b""
+        self,
+        member_id: str = "",
+        group_instance_id: str | None = None,
+        metadata: bytes = b"",
     ) -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
@@ -149,91 +172,121 @@ class JoinGroupResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (2, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "generation_id",
-            "generationId",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="generation_id",
+            json_name="generationId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "protocol_type",
-            "protocolType",
-            "string",
-            (7, 32767),
-            (7, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="protocol_type",
+            json_name="protocolType",
+            type="string",
+            versions=(7, 32767),
+            nullable_versions=(7, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "protocol_name",
-            "protocolName",
-            "string",
-            (0, 32767),
-            (7, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="protocol_name",
+            json_name="protocolName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(7, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader", "leader", "string", (0, 32767), None, None, None, "", False, False, None
+            name="leader",
+            json_name="leader",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "skip_assignment",
-            "skipAssignment",
-            "bool",
-            (9, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="skip_assignment",
+            json_name="skipAssignment",
+            type="bool",
+            versions=(9, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "members",
-            "members",
-            "[]JoinGroupResponseMember",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            JoinGroupResponseMember,
+            name="members",
+            json_name="members",
+            type="[]JoinGroupResponseMember",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=JoinGroupResponseMember,
         ),
     )
 
@@ -261,41 +314,6 @@ class JoinGroupResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_JoinGroupResponseMember_0(buf: bytes, pos: int) -> tuple[JoinGroupResponseMember, int]:
-    """Decode JoinGroupResponseMember at versions 0, 1, 2, 3, 4."""
-    blen = len(buf)
-    o = _new_object(JoinGroupResponseMember)
-    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_member_id_o < 0:
-        raise (
-            _null_error("MemberId")
-            if ln_member_id_o == -1
-            else _length_error(ln_member_id_o, pos, blen)
-        )
-    elif pos + ln_member_id_o > blen:
-        raise _length_error(ln_member_id_o, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + ln_member_id_o].decode()
-        pos += ln_member_id_o
-    ln_metadata_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_metadata_o < 0:
-        raise (
-            _null_error("Metadata")
-            if ln_metadata_o == -1
-            else _length_error(ln_metadata_o, pos, blen)
-        )
-    elif pos + ln_metadata_o > blen:
-        raise _length_error(ln_metadata_o, pos, blen)
-    else:
-        o.metadata = buf[pos : pos + ln_metadata_o]
-        pos += ln_metadata_o
-    o.group_instance_id = None
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_JoinGroupResponseMember_0(o: JoinGroupResponseMember, out: list[_Buffer]) -> None:
     """Encode JoinGroupResponseMember at versions 0, 1, 2, 3, 4."""
     if o._unknown_tags:
@@ -303,51 +321,6 @@ def _e_JoinGroupResponseMember_0(o: JoinGroupResponseMember, out: list[_Buffer])
     w = out.append
     w(_enc_str(o.member_id))
     _write_bytes(out, o.metadata)
-
-
-def _d_JoinGroupResponseMember_5(buf: bytes, pos: int) -> tuple[JoinGroupResponseMember, int]:
-    """Decode JoinGroupResponseMember at version 5."""
-    blen = len(buf)
-    o = _new_object(JoinGroupResponseMember)
-    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_member_id_o < 0:
-        raise (
-            _null_error("MemberId")
-            if ln_member_id_o == -1
-            else _length_error(ln_member_id_o, pos, blen)
-        )
-    elif pos + ln_member_id_o > blen:
-        raise _length_error(ln_member_id_o, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + ln_member_id_o].decode()
-        pos += ln_member_id_o
-    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_group_instance_id_o < 0:
-        if ln_group_instance_id_o != -1:
-            raise _length_error(ln_group_instance_id_o, pos, blen)
-        o.group_instance_id = None
-    elif pos + ln_group_instance_id_o > blen:
-        raise _length_error(ln_group_instance_id_o, pos, blen)
-    else:
-        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
-        pos += ln_group_instance_id_o
-    ln_metadata_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_metadata_o < 0:
-        raise (
-            _null_error("Metadata")
-            if ln_metadata_o == -1
-            else _length_error(ln_metadata_o, pos, blen)
-        )
-    elif pos + ln_metadata_o > blen:
-        raise _length_error(ln_metadata_o, pos, blen)
-    else:
-        o.metadata = buf[pos : pos + ln_metadata_o]
-        pos += ln_metadata_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_JoinGroupResponseMember_5(o: JoinGroupResponseMember, out: list[_Buffer]) -> None:
@@ -358,57 +331,6 @@ def _e_JoinGroupResponseMember_5(o: JoinGroupResponseMember, out: list[_Buffer])
     w(_enc_str(o.member_id))
     w(_enc_nstr(o.group_instance_id))
     _write_bytes(out, o.metadata)
-
-
-def _d_JoinGroupResponseMember_6(buf: bytes, pos: int) -> tuple[JoinGroupResponseMember, int]:
-    """Decode JoinGroupResponseMember at versions 6, 7, 8, 9."""
-    blen = len(buf)
-    o = _new_object(JoinGroupResponseMember)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("MemberId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.group_instance_id = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.group_instance_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("Metadata")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.metadata = buf[pos : pos + lno_3]
-        pos += lno_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_JoinGroupResponseMember_6(o: JoinGroupResponseMember, out: list[_Buffer]) -> None:
@@ -471,40 +393,40 @@ def _d_JoinGroupResponse_0(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int
     elif n_members_o > blen - pos:
         raise _count_error(n_members_o, blen - pos)
     else:
-        vo_8: list[JoinGroupResponseMember] = []
-        apo_8 = vo_8.append
+        v_members_o: list[JoinGroupResponseMember] = []
+        ap_members_o = v_members_o.append
         for _ in range(n_members_o):
-            eo_8 = _new_object(JoinGroupResponseMember)
-            ln_member_id_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            o_members = _new_object(JoinGroupResponseMember)
+            ln_member_id_o_members = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_member_id_eo_8 < 0:
+            if ln_member_id_o_members < 0:
                 raise (
                     _null_error("MemberId")
-                    if ln_member_id_eo_8 == -1
-                    else _length_error(ln_member_id_eo_8, pos, blen)
+                    if ln_member_id_o_members == -1
+                    else _length_error(ln_member_id_o_members, pos, blen)
                 )
-            elif pos + ln_member_id_eo_8 > blen:
-                raise _length_error(ln_member_id_eo_8, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_8.member_id = buf[pos : pos + ln_member_id_eo_8].decode()
-                pos += ln_member_id_eo_8
-            ln_metadata_eo_8 = _S_i.unpack_from(buf, pos)[0]
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_metadata_o_members = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if ln_metadata_eo_8 < 0:
+            if ln_metadata_o_members < 0:
                 raise (
                     _null_error("Metadata")
-                    if ln_metadata_eo_8 == -1
-                    else _length_error(ln_metadata_eo_8, pos, blen)
+                    if ln_metadata_o_members == -1
+                    else _length_error(ln_metadata_o_members, pos, blen)
                 )
-            elif pos + ln_metadata_eo_8 > blen:
-                raise _length_error(ln_metadata_eo_8, pos, blen)
+            elif pos + ln_metadata_o_members > blen:
+                raise _length_error(ln_metadata_o_members, pos, blen)
             else:
-                eo_8.metadata = buf[pos : pos + ln_metadata_eo_8]
-                pos += ln_metadata_eo_8
-            eo_8.group_instance_id = None
-            eo_8._unknown_tags = None
-            apo_8(eo_8)
-        o.members = vo_8
+                o_members.metadata = buf[pos : pos + ln_metadata_o_members]
+                pos += ln_metadata_o_members
+            o_members.group_instance_id = None
+            o_members._unknown_tags = None
+            ap_members_o(o_members)
+        o.members = v_members_o
     o.throttle_time_ms = 0
     o.protocol_type = None
     o.skip_assignment = False
@@ -523,13 +445,13 @@ def _e_JoinGroupResponse_0(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     w(_enc_str(o.protocol_name))
     w(_enc_str(o.leader))
     w(_enc_str(o.member_id))
-    a5 = o.members
-    if a5 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_JoinGroupResponseMember_0(e5, out)
+        w(_S_i.pack(len(a_members)))
+        for e_members in a_members:
+            _e_JoinGroupResponseMember_0(e_members, out)
 
 
 def _d_JoinGroupResponse_2(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int]:
@@ -582,40 +504,40 @@ def _d_JoinGroupResponse_2(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int
     elif n_members_o > blen - pos:
         raise _count_error(n_members_o, blen - pos)
     else:
-        vo_8: list[JoinGroupResponseMember] = []
-        apo_8 = vo_8.append
+        v_members_o: list[JoinGroupResponseMember] = []
+        ap_members_o = v_members_o.append
         for _ in range(n_members_o):
-            eo_8 = _new_object(JoinGroupResponseMember)
-            ln_member_id_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            o_members = _new_object(JoinGroupResponseMember)
+            ln_member_id_o_members = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_member_id_eo_8 < 0:
+            if ln_member_id_o_members < 0:
                 raise (
                     _null_error("MemberId")
-                    if ln_member_id_eo_8 == -1
-                    else _length_error(ln_member_id_eo_8, pos, blen)
+                    if ln_member_id_o_members == -1
+                    else _length_error(ln_member_id_o_members, pos, blen)
                 )
-            elif pos + ln_member_id_eo_8 > blen:
-                raise _length_error(ln_member_id_eo_8, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_8.member_id = buf[pos : pos + ln_member_id_eo_8].decode()
-                pos += ln_member_id_eo_8
-            ln_metadata_eo_8 = _S_i.unpack_from(buf, pos)[0]
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_metadata_o_members = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if ln_metadata_eo_8 < 0:
+            if ln_metadata_o_members < 0:
                 raise (
                     _null_error("Metadata")
-                    if ln_metadata_eo_8 == -1
-                    else _length_error(ln_metadata_eo_8, pos, blen)
+                    if ln_metadata_o_members == -1
+                    else _length_error(ln_metadata_o_members, pos, blen)
                 )
-            elif pos + ln_metadata_eo_8 > blen:
-                raise _length_error(ln_metadata_eo_8, pos, blen)
+            elif pos + ln_metadata_o_members > blen:
+                raise _length_error(ln_metadata_o_members, pos, blen)
             else:
-                eo_8.metadata = buf[pos : pos + ln_metadata_eo_8]
-                pos += ln_metadata_eo_8
-            eo_8.group_instance_id = None
-            eo_8._unknown_tags = None
-            apo_8(eo_8)
-        o.members = vo_8
+                o_members.metadata = buf[pos : pos + ln_metadata_o_members]
+                pos += ln_metadata_o_members
+            o_members.group_instance_id = None
+            o_members._unknown_tags = None
+            ap_members_o(o_members)
+        o.members = v_members_o
     o.protocol_type = None
     o.skip_assignment = False
     o._unknown_tags = None
@@ -633,13 +555,13 @@ def _e_JoinGroupResponse_2(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     w(_enc_str(o.protocol_name))
     w(_enc_str(o.leader))
     w(_enc_str(o.member_id))
-    a5 = o.members
-    if a5 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_JoinGroupResponseMember_0(e5, out)
+        w(_S_i.pack(len(a_members)))
+        for e_members in a_members:
+            _e_JoinGroupResponseMember_0(e_members, out)
 
 
 def _d_JoinGroupResponse_5(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int]:
@@ -692,50 +614,52 @@ def _d_JoinGroupResponse_5(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int
     elif n_members_o > blen - pos:
         raise _count_error(n_members_o, blen - pos)
     else:
-        vo_8: list[JoinGroupResponseMember] = []
-        apo_8 = vo_8.append
+        v_members_o: list[JoinGroupResponseMember] = []
+        ap_members_o = v_members_o.append
         for _ in range(n_members_o):
-            eo_8 = _new_object(JoinGroupResponseMember)
-            ln_member_id_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            o_members = _new_object(JoinGroupResponseMember)
+            ln_member_id_o_members = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_member_id_eo_8 < 0:
+            if ln_member_id_o_members < 0:
                 raise (
                     _null_error("MemberId")
-                    if ln_member_id_eo_8 == -1
-                    else _length_error(ln_member_id_eo_8, pos, blen)
+                    if ln_member_id_o_members == -1
+                    else _length_error(ln_member_id_o_members, pos, blen)
                 )
-            elif pos + ln_member_id_eo_8 > blen:
-                raise _length_error(ln_member_id_eo_8, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_8.member_id = buf[pos : pos + ln_member_id_eo_8].decode()
-                pos += ln_member_id_eo_8
-            ln_group_instance_id_eo_8 = _S_h.unpack_from(buf, pos)[0]
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_group_instance_id_o_members = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_group_instance_id_eo_8 < 0:
-                if ln_group_instance_id_eo_8 != -1:
-                    raise _length_error(ln_group_instance_id_eo_8, pos, blen)
-                eo_8.group_instance_id = None
-            elif pos + ln_group_instance_id_eo_8 > blen:
-                raise _length_error(ln_group_instance_id_eo_8, pos, blen)
+            if ln_group_instance_id_o_members < 0:
+                if ln_group_instance_id_o_members != -1:
+                    raise _length_error(ln_group_instance_id_o_members, pos, blen)
+                o_members.group_instance_id = None
+            elif pos + ln_group_instance_id_o_members > blen:
+                raise _length_error(ln_group_instance_id_o_members, pos, blen)
             else:
-                eo_8.group_instance_id = buf[pos : pos + ln_group_instance_id_eo_8].decode()
-                pos += ln_group_instance_id_eo_8
-            ln_metadata_eo_8 = _S_i.unpack_from(buf, pos)[0]
+                o_members.group_instance_id = buf[
+                    pos : pos + ln_group_instance_id_o_members
+                ].decode()
+                pos += ln_group_instance_id_o_members
+            ln_metadata_o_members = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if ln_metadata_eo_8 < 0:
+            if ln_metadata_o_members < 0:
                 raise (
                     _null_error("Metadata")
-                    if ln_metadata_eo_8 == -1
-                    else _length_error(ln_metadata_eo_8, pos, blen)
+                    if ln_metadata_o_members == -1
+                    else _length_error(ln_metadata_o_members, pos, blen)
                 )
-            elif pos + ln_metadata_eo_8 > blen:
-                raise _length_error(ln_metadata_eo_8, pos, blen)
+            elif pos + ln_metadata_o_members > blen:
+                raise _length_error(ln_metadata_o_members, pos, blen)
             else:
-                eo_8.metadata = buf[pos : pos + ln_metadata_eo_8]
-                pos += ln_metadata_eo_8
-            eo_8._unknown_tags = None
-            apo_8(eo_8)
-        o.members = vo_8
+                o_members.metadata = buf[pos : pos + ln_metadata_o_members]
+                pos += ln_metadata_o_members
+            o_members._unknown_tags = None
+            ap_members_o(o_members)
+        o.members = v_members_o
     o.protocol_type = None
     o.skip_assignment = False
     o._unknown_tags = None
@@ -753,13 +677,13 @@ def _e_JoinGroupResponse_5(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     w(_enc_str(o.protocol_name))
     w(_enc_str(o.leader))
     w(_enc_str(o.member_id))
-    a5 = o.members
-    if a5 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_JoinGroupResponseMember_5(e5, out)
+        w(_S_i.pack(len(a_members)))
+        for e_members in a_members:
+            _e_JoinGroupResponseMember_5(e_members, out)
 
 
 def _d_JoinGroupResponse_6(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int]:
@@ -768,108 +692,110 @@ def _d_JoinGroupResponse_6(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int
     o = _new_object(JoinGroupResponse)
     o.throttle_time_ms, o.error_code, o.generation_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_protocol_name_o = buf[pos]
+    if ln_protocol_name_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_protocol_name_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_name_o -= 1
+    if ln_protocol_name_o < 0:
         raise _null_error("ProtocolName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_protocol_name_o > blen:
+        raise _length_error(ln_protocol_name_o, pos, blen)
     else:
-        o.protocol_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.protocol_name = buf[pos : pos + ln_protocol_name_o].decode()
+        pos += ln_protocol_name_o
+    ln_leader_o = buf[pos]
+    if ln_leader_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_leader_o, pos = _read_uvarint(buf, pos)
+    ln_leader_o -= 1
+    if ln_leader_o < 0:
         raise _null_error("Leader")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_leader_o > blen:
+        raise _length_error(ln_leader_o, pos, blen)
     else:
-        o.leader = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.leader = buf[pos : pos + ln_leader_o].decode()
+        pos += ln_leader_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    n_members_o = buf[pos]
+    if n_members_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_members_o, pos = _read_uvarint(buf, pos)
+    n_members_o -= 1
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
         raise _null_error("Members")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
     else:
-        vo_5: list[JoinGroupResponseMember] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(JoinGroupResponseMember)
-            lneo_5_1 = buf[pos]
-            if lneo_5_1 < 0x80:
+        v_members_o: list[JoinGroupResponseMember] = []
+        ap_members_o = v_members_o.append
+        for _ in range(n_members_o):
+            o_members = _new_object(JoinGroupResponseMember)
+            ln_member_id_o_members = buf[pos]
+            if ln_member_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_5_1, pos = _read_uvarint(buf, pos)
-            lneo_5_1 -= 1
-            if lneo_5_1 < 0:
+                ln_member_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_member_id_o_members -= 1
+            if ln_member_id_o_members < 0:
                 raise _null_error("MemberId")
-            elif pos + lneo_5_1 > blen:
-                raise _length_error(lneo_5_1, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_5.member_id = buf[pos : pos + lneo_5_1].decode()
-                pos += lneo_5_1
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_group_instance_id_o_members = buf[pos]
+            if ln_group_instance_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
-                eo_5.group_instance_id = None
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+                ln_group_instance_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_group_instance_id_o_members -= 1
+            if ln_group_instance_id_o_members < 0:
+                o_members.group_instance_id = None
+            elif pos + ln_group_instance_id_o_members > blen:
+                raise _length_error(ln_group_instance_id_o_members, pos, blen)
             else:
-                eo_5.group_instance_id = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
-            lneo_5_3 = buf[pos]
-            if lneo_5_3 < 0x80:
+                o_members.group_instance_id = buf[
+                    pos : pos + ln_group_instance_id_o_members
+                ].decode()
+                pos += ln_group_instance_id_o_members
+            ln_metadata_o_members = buf[pos]
+            if ln_metadata_o_members < 0x80:
                 pos += 1
             else:
-                lneo_5_3, pos = _read_uvarint(buf, pos)
-            lneo_5_3 -= 1
-            if lneo_5_3 < 0:
+                ln_metadata_o_members, pos = _read_uvarint(buf, pos)
+            ln_metadata_o_members -= 1
+            if ln_metadata_o_members < 0:
                 raise _null_error("Metadata")
-            elif pos + lneo_5_3 > blen:
-                raise _length_error(lneo_5_3, pos, blen)
+            elif pos + ln_metadata_o_members > blen:
+                raise _length_error(ln_metadata_o_members, pos, blen)
             else:
-                eo_5.metadata = buf[pos : pos + lneo_5_3]
-                pos += lneo_5_3
+                o_members.metadata = buf[pos : pos + ln_metadata_o_members]
+                pos += ln_metadata_o_members
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_members._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.members = vo_5
+                o_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_members_o(o_members)
+        o.members = v_members_o
     o.protocol_type = None
     o.skip_assignment = False
     if buf[pos] == 0:
@@ -889,13 +815,13 @@ def _e_JoinGroupResponse_6(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     w(_enc_cstr(o.protocol_name))
     w(_enc_cstr(o.leader))
     w(_enc_cstr(o.member_id))
-    a5 = o.members
-    if a5 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_JoinGroupResponseMember_6(e5, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_JoinGroupResponseMember_6(e_members, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -908,121 +834,123 @@ def _d_JoinGroupResponse_7(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int
     o = _new_object(JoinGroupResponse)
     o.throttle_time_ms, o.error_code, o.generation_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_protocol_type_o = buf[pos]
+    if ln_protocol_type_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_protocol_type_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_type_o -= 1
+    if ln_protocol_type_o < 0:
         o.protocol_type = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
     else:
-        o.protocol_type = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    ln_protocol_name_o = buf[pos]
+    if ln_protocol_name_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_protocol_name_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_name_o -= 1
+    if ln_protocol_name_o < 0:
         o.protocol_name = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_protocol_name_o > blen:
+        raise _length_error(ln_protocol_name_o, pos, blen)
     else:
-        o.protocol_name = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.protocol_name = buf[pos : pos + ln_protocol_name_o].decode()
+        pos += ln_protocol_name_o
+    ln_leader_o = buf[pos]
+    if ln_leader_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_leader_o, pos = _read_uvarint(buf, pos)
+    ln_leader_o -= 1
+    if ln_leader_o < 0:
         raise _null_error("Leader")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_leader_o > blen:
+        raise _length_error(ln_leader_o, pos, blen)
     else:
-        o.leader = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.leader = buf[pos : pos + ln_leader_o].decode()
+        pos += ln_leader_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    n_members_o = buf[pos]
+    if n_members_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_members_o, pos = _read_uvarint(buf, pos)
+    n_members_o -= 1
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
         raise _null_error("Members")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
     else:
-        vo_6: list[JoinGroupResponseMember] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(JoinGroupResponseMember)
-            lneo_6_1 = buf[pos]
-            if lneo_6_1 < 0x80:
+        v_members_o: list[JoinGroupResponseMember] = []
+        ap_members_o = v_members_o.append
+        for _ in range(n_members_o):
+            o_members = _new_object(JoinGroupResponseMember)
+            ln_member_id_o_members = buf[pos]
+            if ln_member_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_6_1, pos = _read_uvarint(buf, pos)
-            lneo_6_1 -= 1
-            if lneo_6_1 < 0:
+                ln_member_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_member_id_o_members -= 1
+            if ln_member_id_o_members < 0:
                 raise _null_error("MemberId")
-            elif pos + lneo_6_1 > blen:
-                raise _length_error(lneo_6_1, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_6.member_id = buf[pos : pos + lneo_6_1].decode()
-                pos += lneo_6_1
-            lneo_6_2 = buf[pos]
-            if lneo_6_2 < 0x80:
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_group_instance_id_o_members = buf[pos]
+            if ln_group_instance_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_6_2, pos = _read_uvarint(buf, pos)
-            lneo_6_2 -= 1
-            if lneo_6_2 < 0:
-                eo_6.group_instance_id = None
-            elif pos + lneo_6_2 > blen:
-                raise _length_error(lneo_6_2, pos, blen)
+                ln_group_instance_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_group_instance_id_o_members -= 1
+            if ln_group_instance_id_o_members < 0:
+                o_members.group_instance_id = None
+            elif pos + ln_group_instance_id_o_members > blen:
+                raise _length_error(ln_group_instance_id_o_members, pos, blen)
             else:
-                eo_6.group_instance_id = buf[pos : pos + lneo_6_2].decode()
-                pos += lneo_6_2
-            lneo_6_3 = buf[pos]
-            if lneo_6_3 < 0x80:
+                o_members.group_instance_id = buf[
+                    pos : pos + ln_group_instance_id_o_members
+                ].decode()
+                pos += ln_group_instance_id_o_members
+            ln_metadata_o_members = buf[pos]
+            if ln_metadata_o_members < 0x80:
                 pos += 1
             else:
-                lneo_6_3, pos = _read_uvarint(buf, pos)
-            lneo_6_3 -= 1
-            if lneo_6_3 < 0:
+                ln_metadata_o_members, pos = _read_uvarint(buf, pos)
+            ln_metadata_o_members -= 1
+            if ln_metadata_o_members < 0:
                 raise _null_error("Metadata")
-            elif pos + lneo_6_3 > blen:
-                raise _length_error(lneo_6_3, pos, blen)
+            elif pos + ln_metadata_o_members > blen:
+                raise _length_error(ln_metadata_o_members, pos, blen)
             else:
-                eo_6.metadata = buf[pos : pos + lneo_6_3]
-                pos += lneo_6_3
+                o_members.metadata = buf[pos : pos + ln_metadata_o_members]
+                pos += ln_metadata_o_members
             if buf[pos] == 0:
                 pos += 1
-                eo_6._unknown_tags = None
+                o_members._unknown_tags = None
             else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.members = vo_6
+                o_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_members_o(o_members)
+        o.members = v_members_o
     o.skip_assignment = False
     if buf[pos] == 0:
         pos += 1
@@ -1042,13 +970,13 @@ def _e_JoinGroupResponse_7(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     w(_enc_ncstr(o.protocol_name))
     w(_enc_cstr(o.leader))
     w(_enc_cstr(o.member_id))
-    a6 = o.members
-    if a6 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_JoinGroupResponseMember_6(e6, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_JoinGroupResponseMember_6(e_members, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1061,123 +989,125 @@ def _d_JoinGroupResponse_9(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int
     o = _new_object(JoinGroupResponse)
     o.throttle_time_ms, o.error_code, o.generation_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_protocol_type_o = buf[pos]
+    if ln_protocol_type_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_protocol_type_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_type_o -= 1
+    if ln_protocol_type_o < 0:
         o.protocol_type = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
     else:
-        o.protocol_type = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    ln_protocol_name_o = buf[pos]
+    if ln_protocol_name_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_protocol_name_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_name_o -= 1
+    if ln_protocol_name_o < 0:
         o.protocol_name = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_protocol_name_o > blen:
+        raise _length_error(ln_protocol_name_o, pos, blen)
     else:
-        o.protocol_name = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.protocol_name = buf[pos : pos + ln_protocol_name_o].decode()
+        pos += ln_protocol_name_o
+    ln_leader_o = buf[pos]
+    if ln_leader_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_leader_o, pos = _read_uvarint(buf, pos)
+    ln_leader_o -= 1
+    if ln_leader_o < 0:
         raise _null_error("Leader")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_leader_o > blen:
+        raise _length_error(ln_leader_o, pos, blen)
     else:
-        o.leader = buf[pos : pos + lno_4].decode()
-        pos += lno_4
+        o.leader = buf[pos : pos + ln_leader_o].decode()
+        pos += ln_leader_o
     o.skip_assignment = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    lno_6 = buf[pos]
-    if lno_6 < 0x80:
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_6, pos = _read_uvarint(buf, pos)
-    lno_6 -= 1
-    if lno_6 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_6 > blen:
-        raise _length_error(lno_6, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_6].decode()
-        pos += lno_6
-    no_7 = buf[pos]
-    if no_7 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    n_members_o = buf[pos]
+    if n_members_o < 0x80:
         pos += 1
     else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
+        n_members_o, pos = _read_uvarint(buf, pos)
+    n_members_o -= 1
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
         raise _null_error("Members")
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
     else:
-        vo_7: list[JoinGroupResponseMember] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7 = _new_object(JoinGroupResponseMember)
-            lneo_7_1 = buf[pos]
-            if lneo_7_1 < 0x80:
+        v_members_o: list[JoinGroupResponseMember] = []
+        ap_members_o = v_members_o.append
+        for _ in range(n_members_o):
+            o_members = _new_object(JoinGroupResponseMember)
+            ln_member_id_o_members = buf[pos]
+            if ln_member_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_7_1, pos = _read_uvarint(buf, pos)
-            lneo_7_1 -= 1
-            if lneo_7_1 < 0:
+                ln_member_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_member_id_o_members -= 1
+            if ln_member_id_o_members < 0:
                 raise _null_error("MemberId")
-            elif pos + lneo_7_1 > blen:
-                raise _length_error(lneo_7_1, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
-                pos += lneo_7_1
-            lneo_7_2 = buf[pos]
-            if lneo_7_2 < 0x80:
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_group_instance_id_o_members = buf[pos]
+            if ln_group_instance_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_7_2, pos = _read_uvarint(buf, pos)
-            lneo_7_2 -= 1
-            if lneo_7_2 < 0:
-                eo_7.group_instance_id = None
-            elif pos + lneo_7_2 > blen:
-                raise _length_error(lneo_7_2, pos, blen)
+                ln_group_instance_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_group_instance_id_o_members -= 1
+            if ln_group_instance_id_o_members < 0:
+                o_members.group_instance_id = None
+            elif pos + ln_group_instance_id_o_members > blen:
+                raise _length_error(ln_group_instance_id_o_members, pos, blen)
             else:
-                eo_7.group_instance_id = buf[pos : pos + lneo_7_2].decode()
-                pos += lneo_7_2
-            lneo_7_3 = buf[pos]
-            if lneo_7_3 < 0x80:
+                o_members.group_instance_id = buf[
+                    pos : pos + ln_group_instance_id_o_members
+                ].decode()
+                pos += ln_group_instance_id_o_members
+            ln_metadata_o_members = buf[pos]
+            if ln_metadata_o_members < 0x80:
                 pos += 1
             else:
-                lneo_7_3, pos = _read_uvarint(buf, pos)
-            lneo_7_3 -= 1
-            if lneo_7_3 < 0:
+                ln_metadata_o_members, pos = _read_uvarint(buf, pos)
+            ln_metadata_o_members -= 1
+            if ln_metadata_o_members < 0:
                 raise _null_error("Metadata")
-            elif pos + lneo_7_3 > blen:
-                raise _length_error(lneo_7_3, pos, blen)
+            elif pos + ln_metadata_o_members > blen:
+                raise _length_error(ln_metadata_o_members, pos, blen)
             else:
-                eo_7.metadata = buf[pos : pos + lneo_7_3]
-                pos += lneo_7_3
+                o_members.metadata = buf[pos : pos + ln_metadata_o_members]
+                pos += ln_metadata_o_members
             if buf[pos] == 0:
                 pos += 1
-                eo_7._unknown_tags = None
+                o_members._unknown_tags = None
             else:
-                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_7(eo_7)
-        o.members = vo_7
+                o_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_members_o(o_members)
+        o.members = v_members_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1195,13 +1125,13 @@ def _e_JoinGroupResponse_9(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     w(_enc_cstr(o.leader))
     w(_S_o.pack(o.skip_assignment))
     w(_enc_cstr(o.member_id))
-    a7 = o.members
-    if a7 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            _e_JoinGroupResponseMember_6(e7, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_JoinGroupResponseMember_6(e_members, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

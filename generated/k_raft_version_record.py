@@ -59,24 +59,38 @@ class KRaftVersionRecord(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "version", "version", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="version",
+            json_name="version",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "k_raft_version",
-            "kRaftVersion",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="k_raft_version",
+            json_name="kRaftVersion",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, version: int = 0, k_raft_version: int = 0) -> None:
+    def __init__(
+        self,
+        version: int = 0,
+        k_raft_version: int = 0,
+    ) -> None:
         self.version = version
         self.k_raft_version = k_raft_version
         self._unknown_tags = None

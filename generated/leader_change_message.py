@@ -31,6 +31,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
+
 __all__ = [
     "Voter",
     "LeaderChangeMessage",
@@ -41,7 +43,7 @@ _S_i = _struct.Struct(">i")
 
 
 class Voter(_Struct):
-    """The set of voters in the quorum for this epoch.
+    """The set of voters in the quorum for this epoch. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         voter_id (v0+): The ID of the voter.
@@ -57,24 +59,38 @@ class Voter(_Struct):
     voter_directory_id: uuid.UUID
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "voter_id", "voterId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="voter_id",
+            json_name="voterId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voter_directory_id",
-            "voterDirectoryId",
-            "uuid",
-            (1, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="voter_directory_id",
+            json_name="voterDirectoryId",
+            type="uuid",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, voter_id: int = 0, voter_directory_id: uuid.UUID = _ZERO_UUID) -> None:
+    def __init__(
+        self,
+        voter_id: int = 0,
+        voter_directory_id: uuid.UUID = _ZERO_UUID,
+    ) -> None:
         self.voter_id = voter_id
         self.voter_directory_id = voter_directory_id
         self._unknown_tags = None
@@ -98,7 +114,7 @@ class LeaderChangeMessage(_Message):
     }
 
     version: int
-    leader_id: int
+    leader_id: BrokerId
     voters: list[Voter]
     granting_voters: list[Voter]
     API_KEY: ClassVar[int | None] = None
@@ -111,33 +127,63 @@ class LeaderChangeMessage(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "version", "version", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="version",
+            json_name="version",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voters", "voters", "[]Voter", (0, 32767), None, None, None, None, False, False, Voter
+            name="voters",
+            json_name="voters",
+            type="[]Voter",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Voter,
         ),
         _FieldSchema(
-            "granting_voters",
-            "grantingVoters",
-            "[]Voter",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Voter,
+            name="granting_voters",
+            json_name="grantingVoters",
+            type="[]Voter",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Voter,
         ),
     )
 
     def __init__(
         self,
         version: int = 0,
-        leader_id: int = 0,
+        leader_id: BrokerId = 0,
         voters: list[Voter] = _EMPTY,
         granting_voters: list[Voter] = _EMPTY,
     ) -> None:
@@ -146,21 +192,6 @@ class LeaderChangeMessage(_Message):
         self.voters = [] if voters is _EMPTY else voters
         self.granting_voters = [] if granting_voters is _EMPTY else granting_voters
         self._unknown_tags = None
-
-
-def _d_Voter_0(buf: bytes, pos: int) -> tuple[Voter, int]:
-    """Decode Voter at version 0."""
-    blen = len(buf)
-    o = _new_object(Voter)
-    o.voter_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.voter_directory_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_Voter_0(o: Voter, out: list[_Buffer]) -> None:
@@ -173,21 +204,6 @@ def _e_Voter_0(o: Voter, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_Voter_1(buf: bytes, pos: int) -> tuple[Voter, int]:
-    """Decode Voter at version 1."""
-    blen = len(buf)
-    o = _new_object(Voter)
-    o.voter_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.voter_directory_id, pos = _read_uuid(buf, pos)
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_Voter_1(o: Voter, out: list[_Buffer]) -> None:
@@ -207,60 +223,60 @@ def _d_LeaderChangeMessage_0(buf: bytes, pos: int) -> tuple[LeaderChangeMessage,
     o = _new_object(LeaderChangeMessage)
     o.version, o.leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_voters_o = buf[pos]
+    if n_voters_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_voters_o, pos = _read_uvarint(buf, pos)
+    n_voters_o -= 1
+    if n_voters_o < 0:
+        if n_voters_o != -1:
+            raise _count_error(n_voters_o, 0)
         raise _null_error("Voters")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_voters_o > blen - pos:
+        raise _count_error(n_voters_o, blen - pos)
     else:
-        vo_2: list[Voter] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(Voter)
-            eo_2.voter_id = _S_i.unpack_from(buf, pos)[0]
+        v_voters_o: list[Voter] = []
+        ap_voters_o = v_voters_o.append
+        for _ in range(n_voters_o):
+            o_voters = _new_object(Voter)
+            o_voters.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.voter_directory_id = _ZERO_UUID
+            o_voters.voter_directory_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_voters._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.voters = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+                o_voters._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_voters_o(o_voters)
+        o.voters = v_voters_o
+    n_granting_voters_o = buf[pos]
+    if n_granting_voters_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_granting_voters_o, pos = _read_uvarint(buf, pos)
+    n_granting_voters_o -= 1
+    if n_granting_voters_o < 0:
+        if n_granting_voters_o != -1:
+            raise _count_error(n_granting_voters_o, 0)
         raise _null_error("GrantingVoters")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_granting_voters_o > blen - pos:
+        raise _count_error(n_granting_voters_o, blen - pos)
     else:
-        vo_3: list[Voter] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(Voter)
-            eo_3.voter_id = _S_i.unpack_from(buf, pos)[0]
+        v_granting_voters_o: list[Voter] = []
+        ap_granting_voters_o = v_granting_voters_o.append
+        for _ in range(n_granting_voters_o):
+            o_granting_voters = _new_object(Voter)
+            o_granting_voters.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_3.voter_directory_id = _ZERO_UUID
+            o_granting_voters.voter_directory_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_granting_voters._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.granting_voters = vo_3
+                o_granting_voters._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_granting_voters_o(o_granting_voters)
+        o.granting_voters = v_granting_voters_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -273,20 +289,20 @@ def _e_LeaderChangeMessage_0(o: LeaderChangeMessage, out: list[_Buffer]) -> None
     """Encode LeaderChangeMessage at version 0."""
     w = out.append
     w(_S_hi.pack(o.version, o.leader_id))
-    a2 = o.voters
-    if a2 is None:
+    a_voters = o.voters
+    if a_voters is None:
         raise _null_value("Voters")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_Voter_0(e2, out)
-    a3 = o.granting_voters
-    if a3 is None:
+        w(_uvarint(len(a_voters) + 1))
+        for e_voters in a_voters:
+            _e_Voter_0(e_voters, out)
+    a_granting_voters = o.granting_voters
+    if a_granting_voters is None:
         raise _null_value("GrantingVoters")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_Voter_0(e3, out)
+        w(_uvarint(len(a_granting_voters) + 1))
+        for e_granting_voters in a_granting_voters:
+            _e_Voter_0(e_granting_voters, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -299,60 +315,60 @@ def _d_LeaderChangeMessage_1(buf: bytes, pos: int) -> tuple[LeaderChangeMessage,
     o = _new_object(LeaderChangeMessage)
     o.version, o.leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_voters_o = buf[pos]
+    if n_voters_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_voters_o, pos = _read_uvarint(buf, pos)
+    n_voters_o -= 1
+    if n_voters_o < 0:
+        if n_voters_o != -1:
+            raise _count_error(n_voters_o, 0)
         raise _null_error("Voters")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_voters_o > blen - pos:
+        raise _count_error(n_voters_o, blen - pos)
     else:
-        vo_2: list[Voter] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(Voter)
-            eo_2.voter_id = _S_i.unpack_from(buf, pos)[0]
+        v_voters_o: list[Voter] = []
+        ap_voters_o = v_voters_o.append
+        for _ in range(n_voters_o):
+            o_voters = _new_object(Voter)
+            o_voters.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
+            o_voters.voter_directory_id, pos = _read_uuid(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_voters._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.voters = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+                o_voters._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_voters_o(o_voters)
+        o.voters = v_voters_o
+    n_granting_voters_o = buf[pos]
+    if n_granting_voters_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_granting_voters_o, pos = _read_uvarint(buf, pos)
+    n_granting_voters_o -= 1
+    if n_granting_voters_o < 0:
+        if n_granting_voters_o != -1:
+            raise _count_error(n_granting_voters_o, 0)
         raise _null_error("GrantingVoters")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_granting_voters_o > blen - pos:
+        raise _count_error(n_granting_voters_o, blen - pos)
     else:
-        vo_3: list[Voter] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(Voter)
-            eo_3.voter_id = _S_i.unpack_from(buf, pos)[0]
+        v_granting_voters_o: list[Voter] = []
+        ap_granting_voters_o = v_granting_voters_o.append
+        for _ in range(n_granting_voters_o):
+            o_granting_voters = _new_object(Voter)
+            o_granting_voters.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_3.voter_directory_id, pos = _read_uuid(buf, pos)
+            o_granting_voters.voter_directory_id, pos = _read_uuid(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_granting_voters._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.granting_voters = vo_3
+                o_granting_voters._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_granting_voters_o(o_granting_voters)
+        o.granting_voters = v_granting_voters_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -365,20 +381,20 @@ def _e_LeaderChangeMessage_1(o: LeaderChangeMessage, out: list[_Buffer]) -> None
     """Encode LeaderChangeMessage at version 1."""
     w = out.append
     w(_S_hi.pack(o.version, o.leader_id))
-    a2 = o.voters
-    if a2 is None:
+    a_voters = o.voters
+    if a_voters is None:
         raise _null_value("Voters")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_Voter_1(e2, out)
-    a3 = o.granting_voters
-    if a3 is None:
+        w(_uvarint(len(a_voters) + 1))
+        for e_voters in a_voters:
+            _e_Voter_1(e_voters, out)
+    a_granting_voters = o.granting_voters
+    if a_granting_voters is None:
         raise _null_value("GrantingVoters")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_Voter_1(e3, out)
+        w(_uvarint(len(a_granting_voters) + 1))
+        for e_granting_voters in a_granting_voters:
+            _e_Voter_1(e_granting_voters, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

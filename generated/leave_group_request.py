@@ -37,6 +37,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
 from .leave_group_response import LeaveGroupResponse
 
 __all__ = [
@@ -49,7 +50,7 @@ _S_i = _struct.Struct(">i")
 
 
 class MemberIdentity(_Struct):
-    """List of leaving member identities.
+    """List of leaving member identities. In versions 3-5, flexible in 4-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v3+): The member ID to remove from the group.
@@ -68,28 +69,51 @@ class MemberIdentity(_Struct):
     reason: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "member_id", "memberId", "string", (3, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_instance_id",
-            "groupInstanceId",
-            "string",
-            (3, 32767),
-            (3, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="group_instance_id",
+            json_name="groupInstanceId",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=(3, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "reason", "reason", "string", (5, 32767), (5, 32767), None, None, None, True, True, None
+            name="reason",
+            json_name="reason",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, member_id: str = "", group_instance_id: str | None = None, reason: str | None = None
+        self,
+        member_id: str = "",
+        group_instance_id: str | None = None,
+        reason: str | None = None,
     ) -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
@@ -112,7 +136,7 @@ class LeaveGroupRequest(_Request[LeaveGroupResponse]):
         "members": "v3+: List of leaving member identities.",
     }
 
-    group_id: str
+    group_id: GroupId
     member_id: str
     members: list[MemberIdentity]
     API_KEY: ClassVar[int | None] = 13
@@ -126,66 +150,56 @@ class LeaveGroupRequest(_Request[LeaveGroupResponse]):
     RESPONSE: ClassVar[type[_Message]] = LeaveGroupResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 2), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 2),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "members",
-            "members",
-            "[]MemberIdentity",
-            (3, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            MemberIdentity,
+            name="members",
+            json_name="members",
+            type="[]MemberIdentity",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=MemberIdentity,
         ),
     )
 
     def __init__(
-        self, group_id: str = "", member_id: str = "", members: list[MemberIdentity] = _EMPTY
+        self,
+        group_id: GroupId = "",
+        member_id: str = "",
+        members: list[MemberIdentity] = _EMPTY,
     ) -> None:
         self.group_id = group_id
         self.member_id = member_id
         self.members = [] if members is _EMPTY else members
         self._unknown_tags = None
-
-
-def _d_MemberIdentity_3(buf: bytes, pos: int) -> tuple[MemberIdentity, int]:
-    """Decode MemberIdentity at version 3."""
-    blen = len(buf)
-    o = _new_object(MemberIdentity)
-    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_member_id_o < 0:
-        raise (
-            _null_error("MemberId")
-            if ln_member_id_o == -1
-            else _length_error(ln_member_id_o, pos, blen)
-        )
-    elif pos + ln_member_id_o > blen:
-        raise _length_error(ln_member_id_o, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + ln_member_id_o].decode()
-        pos += ln_member_id_o
-    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_group_instance_id_o < 0:
-        if ln_group_instance_id_o != -1:
-            raise _length_error(ln_group_instance_id_o, pos, blen)
-        o.group_instance_id = None
-    elif pos + ln_group_instance_id_o > blen:
-        raise _length_error(ln_group_instance_id_o, pos, blen)
-    else:
-        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
-        pos += ln_group_instance_id_o
-    o.reason = None
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_MemberIdentity_3(o: MemberIdentity, out: list[_Buffer]) -> None:
@@ -197,45 +211,6 @@ def _e_MemberIdentity_3(o: MemberIdentity, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.group_instance_id))
 
 
-def _d_MemberIdentity_4(buf: bytes, pos: int) -> tuple[MemberIdentity, int]:
-    """Decode MemberIdentity at version 4."""
-    blen = len(buf)
-    o = _new_object(MemberIdentity)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("MemberId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.group_instance_id = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.group_instance_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.reason = None
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_MemberIdentity_4(o: MemberIdentity, out: list[_Buffer]) -> None:
     """Encode MemberIdentity at version 4."""
     w = out.append
@@ -245,57 +220,6 @@ def _e_MemberIdentity_4(o: MemberIdentity, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_MemberIdentity_5(buf: bytes, pos: int) -> tuple[MemberIdentity, int]:
-    """Decode MemberIdentity at version 5."""
-    blen = len(buf)
-    o = _new_object(MemberIdentity)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("MemberId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.group_instance_id = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.group_instance_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.reason = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.reason = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_MemberIdentity_5(o: MemberIdentity, out: list[_Buffer]) -> None:
@@ -382,38 +306,40 @@ def _d_LeaveGroupRequest_3(buf: bytes, pos: int) -> tuple[LeaveGroupRequest, int
     elif n_members_o > blen - pos:
         raise _count_error(n_members_o, blen - pos)
     else:
-        vo_4: list[MemberIdentity] = []
-        apo_4 = vo_4.append
+        v_members_o: list[MemberIdentity] = []
+        ap_members_o = v_members_o.append
         for _ in range(n_members_o):
-            eo_4 = _new_object(MemberIdentity)
-            ln_member_id_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_members = _new_object(MemberIdentity)
+            ln_member_id_o_members = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_member_id_eo_4 < 0:
+            if ln_member_id_o_members < 0:
                 raise (
                     _null_error("MemberId")
-                    if ln_member_id_eo_4 == -1
-                    else _length_error(ln_member_id_eo_4, pos, blen)
+                    if ln_member_id_o_members == -1
+                    else _length_error(ln_member_id_o_members, pos, blen)
                 )
-            elif pos + ln_member_id_eo_4 > blen:
-                raise _length_error(ln_member_id_eo_4, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_4.member_id = buf[pos : pos + ln_member_id_eo_4].decode()
-                pos += ln_member_id_eo_4
-            ln_group_instance_id_eo_4 = _S_h.unpack_from(buf, pos)[0]
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_group_instance_id_o_members = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_group_instance_id_eo_4 < 0:
-                if ln_group_instance_id_eo_4 != -1:
-                    raise _length_error(ln_group_instance_id_eo_4, pos, blen)
-                eo_4.group_instance_id = None
-            elif pos + ln_group_instance_id_eo_4 > blen:
-                raise _length_error(ln_group_instance_id_eo_4, pos, blen)
+            if ln_group_instance_id_o_members < 0:
+                if ln_group_instance_id_o_members != -1:
+                    raise _length_error(ln_group_instance_id_o_members, pos, blen)
+                o_members.group_instance_id = None
+            elif pos + ln_group_instance_id_o_members > blen:
+                raise _length_error(ln_group_instance_id_o_members, pos, blen)
             else:
-                eo_4.group_instance_id = buf[pos : pos + ln_group_instance_id_eo_4].decode()
-                pos += ln_group_instance_id_eo_4
-            eo_4.reason = None
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.members = vo_4
+                o_members.group_instance_id = buf[
+                    pos : pos + ln_group_instance_id_o_members
+                ].decode()
+                pos += ln_group_instance_id_o_members
+            o_members.reason = None
+            o_members._unknown_tags = None
+            ap_members_o(o_members)
+        o.members = v_members_o
     o.member_id = ""
     o._unknown_tags = None
     return o, pos
@@ -427,83 +353,85 @@ def _e_LeaveGroupRequest_3(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
         raise _tags_unsupported("LeaveGroupRequest")
     w = out.append
     w(_enc_str(o.group_id))
-    a2 = o.members
-    if a2 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_MemberIdentity_3(e2, out)
+        w(_S_i.pack(len(a_members)))
+        for e_members in a_members:
+            _e_MemberIdentity_3(e_members, out)
 
 
 def _d_LeaveGroupRequest_4(buf: bytes, pos: int) -> tuple[LeaveGroupRequest, int]:
     """Decode LeaveGroupRequest at version 4."""
     blen = len(buf)
     o = _new_object(LeaveGroupRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_members_o = buf[pos]
+    if n_members_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_members_o, pos = _read_uvarint(buf, pos)
+    n_members_o -= 1
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
         raise _null_error("Members")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
     else:
-        vo_2: list[MemberIdentity] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(MemberIdentity)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_members_o: list[MemberIdentity] = []
+        ap_members_o = v_members_o.append
+        for _ in range(n_members_o):
+            o_members = _new_object(MemberIdentity)
+            ln_member_id_o_members = buf[pos]
+            if ln_member_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_member_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_member_id_o_members -= 1
+            if ln_member_id_o_members < 0:
                 raise _null_error("MemberId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_2.member_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_group_instance_id_o_members = buf[pos]
+            if ln_group_instance_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.group_instance_id = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_group_instance_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_group_instance_id_o_members -= 1
+            if ln_group_instance_id_o_members < 0:
+                o_members.group_instance_id = None
+            elif pos + ln_group_instance_id_o_members > blen:
+                raise _length_error(ln_group_instance_id_o_members, pos, blen)
             else:
-                eo_2.group_instance_id = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.reason = None
+                o_members.group_instance_id = buf[
+                    pos : pos + ln_group_instance_id_o_members
+                ].decode()
+                pos += ln_group_instance_id_o_members
+            o_members.reason = None
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_members._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.members = vo_2
+                o_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_members_o(o_members)
+        o.members = v_members_o
     o.member_id = ""
     if buf[pos] == 0:
         pos += 1
@@ -519,13 +447,13 @@ def _e_LeaveGroupRequest_4(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("LeaveGroupRequest", "member_id", 4)
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.members
-    if a2 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_MemberIdentity_4(e2, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_MemberIdentity_4(e_members, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -536,82 +464,84 @@ def _d_LeaveGroupRequest_5(buf: bytes, pos: int) -> tuple[LeaveGroupRequest, int
     """Decode LeaveGroupRequest at version 5."""
     blen = len(buf)
     o = _new_object(LeaveGroupRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_members_o = buf[pos]
+    if n_members_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_members_o, pos = _read_uvarint(buf, pos)
+    n_members_o -= 1
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
         raise _null_error("Members")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
     else:
-        vo_2: list[MemberIdentity] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(MemberIdentity)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_members_o: list[MemberIdentity] = []
+        ap_members_o = v_members_o.append
+        for _ in range(n_members_o):
+            o_members = _new_object(MemberIdentity)
+            ln_member_id_o_members = buf[pos]
+            if ln_member_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_member_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_member_id_o_members -= 1
+            if ln_member_id_o_members < 0:
                 raise _null_error("MemberId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_2.member_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_group_instance_id_o_members = buf[pos]
+            if ln_group_instance_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.group_instance_id = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_group_instance_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_group_instance_id_o_members -= 1
+            if ln_group_instance_id_o_members < 0:
+                o_members.group_instance_id = None
+            elif pos + ln_group_instance_id_o_members > blen:
+                raise _length_error(ln_group_instance_id_o_members, pos, blen)
             else:
-                eo_2.group_instance_id = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+                o_members.group_instance_id = buf[
+                    pos : pos + ln_group_instance_id_o_members
+                ].decode()
+                pos += ln_group_instance_id_o_members
+            ln_reason_o_members = buf[pos]
+            if ln_reason_o_members < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
-                eo_2.reason = None
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+                ln_reason_o_members, pos = _read_uvarint(buf, pos)
+            ln_reason_o_members -= 1
+            if ln_reason_o_members < 0:
+                o_members.reason = None
+            elif pos + ln_reason_o_members > blen:
+                raise _length_error(ln_reason_o_members, pos, blen)
             else:
-                eo_2.reason = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
+                o_members.reason = buf[pos : pos + ln_reason_o_members].decode()
+                pos += ln_reason_o_members
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_members._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.members = vo_2
+                o_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_members_o(o_members)
+        o.members = v_members_o
     o.member_id = ""
     if buf[pos] == 0:
         pos += 1
@@ -627,13 +557,13 @@ def _e_LeaveGroupRequest_5(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("LeaveGroupRequest", "member_id", 5)
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.members
-    if a2 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_MemberIdentity_5(e2, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_MemberIdentity_5(e_members, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

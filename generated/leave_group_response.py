@@ -48,7 +48,7 @@ _S_ihi = _struct.Struct(">ihi")
 
 
 class MemberResponse(_Struct):
-    """List of leaving member responses.
+    """List of leaving member responses. In versions 3-5, flexible in 4-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v3+): The member ID to remove from the group.
@@ -67,28 +67,51 @@ class MemberResponse(_Struct):
     error_code: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "member_id", "memberId", "string", (3, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_instance_id",
-            "groupInstanceId",
-            "string",
-            (3, 32767),
-            (3, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="group_instance_id",
+            json_name="groupInstanceId",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=(3, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (3, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, member_id: str = "", group_instance_id: str | None = "", error_code: int = 0
+        self,
+        member_id: str = "",
+        group_instance_id: str | None = "",
+        error_code: int = 0,
     ) -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
@@ -124,77 +147,56 @@ class LeaveGroupResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "members",
-            "members",
-            "[]MemberResponse",
-            (3, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            MemberResponse,
+            name="members",
+            json_name="members",
+            type="[]MemberResponse",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=MemberResponse,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, error_code: int = 0, members: list[MemberResponse] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        error_code: int = 0,
+        members: list[MemberResponse] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.members = [] if members is _EMPTY else members
         self._unknown_tags = None
-
-
-def _d_MemberResponse_3(buf: bytes, pos: int) -> tuple[MemberResponse, int]:
-    """Decode MemberResponse at version 3."""
-    blen = len(buf)
-    o = _new_object(MemberResponse)
-    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_member_id_o < 0:
-        raise (
-            _null_error("MemberId")
-            if ln_member_id_o == -1
-            else _length_error(ln_member_id_o, pos, blen)
-        )
-    elif pos + ln_member_id_o > blen:
-        raise _length_error(ln_member_id_o, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + ln_member_id_o].decode()
-        pos += ln_member_id_o
-    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_group_instance_id_o < 0:
-        if ln_group_instance_id_o != -1:
-            raise _length_error(ln_group_instance_id_o, pos, blen)
-        o.group_instance_id = None
-    elif pos + ln_group_instance_id_o > blen:
-        raise _length_error(ln_group_instance_id_o, pos, blen)
-    else:
-        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
-        pos += ln_group_instance_id_o
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_MemberResponse_3(o: MemberResponse, out: list[_Buffer]) -> None:
@@ -205,46 +207,6 @@ def _e_MemberResponse_3(o: MemberResponse, out: list[_Buffer]) -> None:
     w(_enc_str(o.member_id))
     w(_enc_nstr(o.group_instance_id))
     w(_S_h.pack(o.error_code))
-
-
-def _d_MemberResponse_4(buf: bytes, pos: int) -> tuple[MemberResponse, int]:
-    """Decode MemberResponse at versions 4, 5."""
-    blen = len(buf)
-    o = _new_object(MemberResponse)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("MemberId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.group_instance_id = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.group_instance_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_MemberResponse_4(o: MemberResponse, out: list[_Buffer]) -> None:
@@ -315,39 +277,41 @@ def _d_LeaveGroupResponse_3(buf: bytes, pos: int) -> tuple[LeaveGroupResponse, i
     elif n_members_o > blen - pos:
         raise _count_error(n_members_o, blen - pos)
     else:
-        vo_2: list[MemberResponse] = []
-        apo_2 = vo_2.append
+        v_members_o: list[MemberResponse] = []
+        ap_members_o = v_members_o.append
         for _ in range(n_members_o):
-            eo_2 = _new_object(MemberResponse)
-            ln_member_id_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_members = _new_object(MemberResponse)
+            ln_member_id_o_members = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_member_id_eo_2 < 0:
+            if ln_member_id_o_members < 0:
                 raise (
                     _null_error("MemberId")
-                    if ln_member_id_eo_2 == -1
-                    else _length_error(ln_member_id_eo_2, pos, blen)
+                    if ln_member_id_o_members == -1
+                    else _length_error(ln_member_id_o_members, pos, blen)
                 )
-            elif pos + ln_member_id_eo_2 > blen:
-                raise _length_error(ln_member_id_eo_2, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_2.member_id = buf[pos : pos + ln_member_id_eo_2].decode()
-                pos += ln_member_id_eo_2
-            ln_group_instance_id_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_group_instance_id_o_members = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_group_instance_id_eo_2 < 0:
-                if ln_group_instance_id_eo_2 != -1:
-                    raise _length_error(ln_group_instance_id_eo_2, pos, blen)
-                eo_2.group_instance_id = None
-            elif pos + ln_group_instance_id_eo_2 > blen:
-                raise _length_error(ln_group_instance_id_eo_2, pos, blen)
+            if ln_group_instance_id_o_members < 0:
+                if ln_group_instance_id_o_members != -1:
+                    raise _length_error(ln_group_instance_id_o_members, pos, blen)
+                o_members.group_instance_id = None
+            elif pos + ln_group_instance_id_o_members > blen:
+                raise _length_error(ln_group_instance_id_o_members, pos, blen)
             else:
-                eo_2.group_instance_id = buf[pos : pos + ln_group_instance_id_eo_2].decode()
-                pos += ln_group_instance_id_eo_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_members.group_instance_id = buf[
+                    pos : pos + ln_group_instance_id_o_members
+                ].decode()
+                pos += ln_group_instance_id_o_members
+            o_members.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.members = vo_2
+            o_members._unknown_tags = None
+            ap_members_o(o_members)
+        o.members = v_members_o
     o._unknown_tags = None
     return o, pos
 
@@ -358,13 +322,13 @@ def _e_LeaveGroupResponse_3(o: LeaveGroupResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("LeaveGroupResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.members
-    if a2 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_MemberResponse_3(e2, out)
+        w(_S_i.pack(len(a_members)))
+        for e_members in a_members:
+            _e_MemberResponse_3(e_members, out)
 
 
 def _d_LeaveGroupResponse_4(buf: bytes, pos: int) -> tuple[LeaveGroupResponse, int]:
@@ -373,58 +337,60 @@ def _d_LeaveGroupResponse_4(buf: bytes, pos: int) -> tuple[LeaveGroupResponse, i
     o = _new_object(LeaveGroupResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_members_o = buf[pos]
+    if n_members_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_members_o, pos = _read_uvarint(buf, pos)
+    n_members_o -= 1
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
         raise _null_error("Members")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
     else:
-        vo_2: list[MemberResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(MemberResponse)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_members_o: list[MemberResponse] = []
+        ap_members_o = v_members_o.append
+        for _ in range(n_members_o):
+            o_members = _new_object(MemberResponse)
+            ln_member_id_o_members = buf[pos]
+            if ln_member_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_member_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_member_id_o_members -= 1
+            if ln_member_id_o_members < 0:
                 raise _null_error("MemberId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_member_id_o_members > blen:
+                raise _length_error(ln_member_id_o_members, pos, blen)
             else:
-                eo_2.member_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+                o_members.member_id = buf[pos : pos + ln_member_id_o_members].decode()
+                pos += ln_member_id_o_members
+            ln_group_instance_id_o_members = buf[pos]
+            if ln_group_instance_id_o_members < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.group_instance_id = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_group_instance_id_o_members, pos = _read_uvarint(buf, pos)
+            ln_group_instance_id_o_members -= 1
+            if ln_group_instance_id_o_members < 0:
+                o_members.group_instance_id = None
+            elif pos + ln_group_instance_id_o_members > blen:
+                raise _length_error(ln_group_instance_id_o_members, pos, blen)
             else:
-                eo_2.group_instance_id = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_members.group_instance_id = buf[
+                    pos : pos + ln_group_instance_id_o_members
+                ].decode()
+                pos += ln_group_instance_id_o_members
+            o_members.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_members._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.members = vo_2
+                o_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_members_o(o_members)
+        o.members = v_members_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -437,13 +403,13 @@ def _e_LeaveGroupResponse_4(o: LeaveGroupResponse, out: list[_Buffer]) -> None:
     """Encode LeaveGroupResponse at versions 4, 5."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.members
-    if a2 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_MemberResponse_4(e2, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_MemberResponse_4(e_members, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -62,21 +62,24 @@ class ListConfigResourcesRequest(_Request[ListConfigResourcesResponse]):
     RESPONSE: ClassVar[type[_Message]] = ListConfigResourcesResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "resource_types",
-            "resourceTypes",
-            "[]int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="resource_types",
+            json_name="resourceTypes",
+            type="[]int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, resource_types: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        resource_types: list[int] = _EMPTY,
+    ) -> None:
         self.resource_types = [] if resource_types is _EMPTY else resource_types
         self._unknown_tags = None
 
@@ -133,12 +136,12 @@ def _d_ListConfigResourcesRequest_1(buf: bytes, pos: int) -> tuple[ListConfigRes
 def _e_ListConfigResourcesRequest_1(o: ListConfigResourcesRequest, out: list[_Buffer]) -> None:
     """Encode ListConfigResourcesRequest at version 1."""
     w = out.append
-    a1 = o.resource_types
-    if a1 is None:
+    a_resource_types = o.resource_types
+    if a_resource_types is None:
         raise _null_value("ResourceTypes")
     else:
-        w(_uvarint(len(a1) + 1))
-        w(_A_Nb[len(a1)].pack(*a1))
+        w(_uvarint(len(a_resource_types) + 1))
+        w(_A_Nb[len(a_resource_types)].pack(*a_resource_types))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -40,7 +40,7 @@ _S_ih = _struct.Struct(">ih")
 
 
 class ConfigResource(_Struct):
-    """Each config resource in the response.
+    """Each config resource in the response. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_name (v0+): The resource name.
@@ -56,34 +56,38 @@ class ConfigResource(_Struct):
     resource_type: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "resource_name",
-            "resourceName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="resource_name",
+            json_name="resourceName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "resource_type",
-            "resourceType",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            16,
-            False,
-            True,
-            None,
+            name="resource_type",
+            json_name="resourceType",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=16,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
-    def __init__(self, resource_name: str = "", resource_type: int = 16) -> None:
+    def __init__(
+        self,
+        resource_name: str = "",
+        resource_type: int = 16,
+    ) -> None:
         self.resource_name = resource_name
         self.resource_type = resource_type
         self._unknown_tags = None
@@ -117,33 +121,43 @@ class ListConfigResourcesResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "config_resources",
-            "configResources",
-            "[]ConfigResource",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ConfigResource,
+            name="config_resources",
+            json_name="configResources",
+            type="[]ConfigResource",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ConfigResource,
         ),
     )
 
@@ -159,32 +173,6 @@ class ListConfigResourcesResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_ConfigResource_0(buf: bytes, pos: int) -> tuple[ConfigResource, int]:
-    """Decode ConfigResource at version 0."""
-    blen = len(buf)
-    o = _new_object(ConfigResource)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("ResourceName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.resource_type = 16
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ConfigResource_0(o: ConfigResource, out: list[_Buffer]) -> None:
     """Encode ConfigResource at version 0."""
     w = out.append
@@ -193,33 +181,6 @@ def _e_ConfigResource_0(o: ConfigResource, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_ConfigResource_1(buf: bytes, pos: int) -> tuple[ConfigResource, int]:
-    """Decode ConfigResource at version 1."""
-    blen = len(buf)
-    o = _new_object(ConfigResource)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("ResourceName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.resource_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ConfigResource_1(o: ConfigResource, out: list[_Buffer]) -> None:
@@ -241,44 +202,46 @@ def _d_ListConfigResourcesResponse_0(
     o = _new_object(ListConfigResourcesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_config_resources_o = buf[pos]
+    if n_config_resources_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_config_resources_o, pos = _read_uvarint(buf, pos)
+    n_config_resources_o -= 1
+    if n_config_resources_o < 0:
+        if n_config_resources_o != -1:
+            raise _count_error(n_config_resources_o, 0)
         raise _null_error("ConfigResources")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_config_resources_o > blen - pos:
+        raise _count_error(n_config_resources_o, blen - pos)
     else:
-        vo_2: list[ConfigResource] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ConfigResource)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_config_resources_o: list[ConfigResource] = []
+        ap_config_resources_o = v_config_resources_o.append
+        for _ in range(n_config_resources_o):
+            o_config_resources = _new_object(ConfigResource)
+            ln_resource_name_o_config_resources = buf[pos]
+            if ln_resource_name_o_config_resources < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_resource_name_o_config_resources, pos = _read_uvarint(buf, pos)
+            ln_resource_name_o_config_resources -= 1
+            if ln_resource_name_o_config_resources < 0:
                 raise _null_error("ResourceName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_resource_name_o_config_resources > blen:
+                raise _length_error(ln_resource_name_o_config_resources, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.resource_type = 16
+                o_config_resources.resource_name = buf[
+                    pos : pos + ln_resource_name_o_config_resources
+                ].decode()
+                pos += ln_resource_name_o_config_resources
+            o_config_resources.resource_type = 16
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_config_resources._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.config_resources = vo_2
+                o_config_resources._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_config_resources_o(o_config_resources)
+        o.config_resources = v_config_resources_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -291,13 +254,13 @@ def _e_ListConfigResourcesResponse_0(o: ListConfigResourcesResponse, out: list[_
     """Encode ListConfigResourcesResponse at version 0."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.config_resources
-    if a2 is None:
+    a_config_resources = o.config_resources
+    if a_config_resources is None:
         raise _null_value("ConfigResources")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ConfigResource_0(e2, out)
+        w(_uvarint(len(a_config_resources) + 1))
+        for e_config_resources in a_config_resources:
+            _e_ConfigResource_0(e_config_resources, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -312,45 +275,47 @@ def _d_ListConfigResourcesResponse_1(
     o = _new_object(ListConfigResourcesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_config_resources_o = buf[pos]
+    if n_config_resources_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_config_resources_o, pos = _read_uvarint(buf, pos)
+    n_config_resources_o -= 1
+    if n_config_resources_o < 0:
+        if n_config_resources_o != -1:
+            raise _count_error(n_config_resources_o, 0)
         raise _null_error("ConfigResources")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_config_resources_o > blen - pos:
+        raise _count_error(n_config_resources_o, blen - pos)
     else:
-        vo_2: list[ConfigResource] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ConfigResource)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_config_resources_o: list[ConfigResource] = []
+        ap_config_resources_o = v_config_resources_o.append
+        for _ in range(n_config_resources_o):
+            o_config_resources = _new_object(ConfigResource)
+            ln_resource_name_o_config_resources = buf[pos]
+            if ln_resource_name_o_config_resources < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_resource_name_o_config_resources, pos = _read_uvarint(buf, pos)
+            ln_resource_name_o_config_resources -= 1
+            if ln_resource_name_o_config_resources < 0:
                 raise _null_error("ResourceName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_resource_name_o_config_resources > blen:
+                raise _length_error(ln_resource_name_o_config_resources, pos, blen)
             else:
-                eo_2.resource_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+                o_config_resources.resource_name = buf[
+                    pos : pos + ln_resource_name_o_config_resources
+                ].decode()
+                pos += ln_resource_name_o_config_resources
+            o_config_resources.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_config_resources._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.config_resources = vo_2
+                o_config_resources._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_config_resources_o(o_config_resources)
+        o.config_resources = v_config_resources_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -363,13 +328,13 @@ def _e_ListConfigResourcesResponse_1(o: ListConfigResourcesResponse, out: list[_
     """Encode ListConfigResourcesResponse at version 1."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.config_resources
-    if a2 is None:
+    a_config_resources = o.config_resources
+    if a_config_resources is None:
         raise _null_value("ConfigResources")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ConfigResource_1(e2, out)
+        w(_uvarint(len(a_config_resources) + 1))
+        for e_config_resources in a_config_resources:
+            _e_ConfigResource_1(e_config_resources, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

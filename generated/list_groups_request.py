@@ -64,34 +64,38 @@ class ListGroupsRequest(_Request[ListGroupsResponse]):
     RESPONSE: ClassVar[type[_Message]] = ListGroupsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "states_filter",
-            "statesFilter",
-            "[]string",
-            (4, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="states_filter",
+            json_name="statesFilter",
+            type="[]string",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "types_filter",
-            "typesFilter",
-            "[]string",
-            (5, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="types_filter",
+            json_name="typesFilter",
+            type="[]string",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, states_filter: list[str] = _EMPTY, types_filter: list[str] = _EMPTY) -> None:
+    def __init__(
+        self,
+        states_filter: list[str] = _EMPTY,
+        types_filter: list[str] = _EMPTY,
+    ) -> None:
         self.states_filter = [] if states_filter is _EMPTY else states_filter
         self.types_filter = [] if types_filter is _EMPTY else types_filter
         self._unknown_tags = None
@@ -149,25 +153,25 @@ def _d_ListGroupsRequest_4(buf: bytes, pos: int) -> tuple[ListGroupsRequest, int
     """Decode ListGroupsRequest at version 4."""
     blen = len(buf)
     o = _new_object(ListGroupsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_states_filter_o = buf[pos]
+    if n_states_filter_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_states_filter_o, pos = _read_uvarint(buf, pos)
+    n_states_filter_o -= 1
+    if n_states_filter_o < 0:
+        if n_states_filter_o != -1:
+            raise _count_error(n_states_filter_o, 0)
         raise _null_error("StatesFilter")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_states_filter_o > blen - pos:
+        raise _count_error(n_states_filter_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.states_filter = vo_1
+        v_states_filter_o: list[str] = []
+        ap_states_filter_o = v_states_filter_o.append
+        for _ in range(n_states_filter_o):
+            e_states_filter_o, pos = _read_cstr(buf, pos)
+            ap_states_filter_o(e_states_filter_o)
+        o.states_filter = v_states_filter_o
     o.types_filter = []
     if buf[pos] == 0:
         pos += 1
@@ -182,13 +186,13 @@ def _e_ListGroupsRequest_4(o: ListGroupsRequest, out: list[_Buffer]) -> None:
     if o.types_filter != []:
         raise _FieldVersionError("ListGroupsRequest", "types_filter", 4)
     w = out.append
-    a1 = o.states_filter
-    if a1 is None:
+    a_states_filter = o.states_filter
+    if a_states_filter is None:
         raise _null_value("StatesFilter")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
+        w(_uvarint(len(a_states_filter) + 1))
+        for e_states_filter in a_states_filter:
+            w(_enc_cstr(e_states_filter))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -199,44 +203,44 @@ def _d_ListGroupsRequest_5(buf: bytes, pos: int) -> tuple[ListGroupsRequest, int
     """Decode ListGroupsRequest at version 5."""
     blen = len(buf)
     o = _new_object(ListGroupsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_states_filter_o = buf[pos]
+    if n_states_filter_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_states_filter_o, pos = _read_uvarint(buf, pos)
+    n_states_filter_o -= 1
+    if n_states_filter_o < 0:
+        if n_states_filter_o != -1:
+            raise _count_error(n_states_filter_o, 0)
         raise _null_error("StatesFilter")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_states_filter_o > blen - pos:
+        raise _count_error(n_states_filter_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.states_filter = vo_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        v_states_filter_o: list[str] = []
+        ap_states_filter_o = v_states_filter_o.append
+        for _ in range(n_states_filter_o):
+            e_states_filter_o, pos = _read_cstr(buf, pos)
+            ap_states_filter_o(e_states_filter_o)
+        o.states_filter = v_states_filter_o
+    n_types_filter_o = buf[pos]
+    if n_types_filter_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_types_filter_o, pos = _read_uvarint(buf, pos)
+    n_types_filter_o -= 1
+    if n_types_filter_o < 0:
+        if n_types_filter_o != -1:
+            raise _count_error(n_types_filter_o, 0)
         raise _null_error("TypesFilter")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_types_filter_o > blen - pos:
+        raise _count_error(n_types_filter_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2, pos = _read_cstr(buf, pos)
-            apo_2(eo_2)
-        o.types_filter = vo_2
+        v_types_filter_o: list[str] = []
+        ap_types_filter_o = v_types_filter_o.append
+        for _ in range(n_types_filter_o):
+            e_types_filter_o, pos = _read_cstr(buf, pos)
+            ap_types_filter_o(e_types_filter_o)
+        o.types_filter = v_types_filter_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -248,20 +252,20 @@ def _d_ListGroupsRequest_5(buf: bytes, pos: int) -> tuple[ListGroupsRequest, int
 def _e_ListGroupsRequest_5(o: ListGroupsRequest, out: list[_Buffer]) -> None:
     """Encode ListGroupsRequest at version 5."""
     w = out.append
-    a1 = o.states_filter
-    if a1 is None:
+    a_states_filter = o.states_filter
+    if a_states_filter is None:
         raise _null_value("StatesFilter")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
-    a2 = o.types_filter
-    if a2 is None:
+        w(_uvarint(len(a_states_filter) + 1))
+        for e_states_filter in a_states_filter:
+            w(_enc_cstr(e_states_filter))
+    a_types_filter = o.types_filter
+    if a_types_filter is None:
         raise _null_value("TypesFilter")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            w(_enc_cstr(e2))
+        w(_uvarint(len(a_types_filter) + 1))
+        for e_types_filter in a_types_filter:
+            w(_enc_cstr(e_types_filter))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

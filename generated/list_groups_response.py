@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
+
 __all__ = [
     "ListedGroup",
     "ListGroupsResponse",
@@ -45,7 +47,7 @@ _S_ihi = _struct.Struct(">ihi")
 
 
 class ListedGroup(_Struct):
-    """Each group in the response.
+    """Each group in the response. In versions 0-5, flexible in 3-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group ID.
@@ -61,48 +63,68 @@ class ListedGroup(_Struct):
         "group_type": "v5+: The group type name.",
     }
 
-    group_id: str
+    group_id: GroupId
     protocol_type: str
     group_state: str
     group_type: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "protocol_type",
-            "protocolType",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="protocol_type",
+            json_name="protocolType",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_state",
-            "groupState",
-            "string",
-            (4, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            True,
-            None,
+            name="group_state",
+            json_name="groupState",
+            type="string",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "group_type", "groupType", "string", (5, 32767), None, None, None, "", False, True, None
+            name="group_type",
+            json_name="groupType",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         protocol_type: str = "",
         group_state: str = "",
         group_type: str = "",
@@ -142,79 +164,56 @@ class ListGroupsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "groups",
-            "groups",
-            "[]ListedGroup",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ListedGroup,
+            name="groups",
+            json_name="groups",
+            type="[]ListedGroup",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ListedGroup,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, error_code: int = 0, groups: list[ListedGroup] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        error_code: int = 0,
+        groups: list[ListedGroup] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
-
-
-def _d_ListedGroup_0(buf: bytes, pos: int) -> tuple[ListedGroup, int]:
-    """Decode ListedGroup at versions 0, 1, 2."""
-    blen = len(buf)
-    o = _new_object(ListedGroup)
-    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_group_id_o < 0:
-        raise (
-            _null_error("GroupId")
-            if ln_group_id_o == -1
-            else _length_error(ln_group_id_o, pos, blen)
-        )
-    elif pos + ln_group_id_o > blen:
-        raise _length_error(ln_group_id_o, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + ln_group_id_o].decode()
-        pos += ln_group_id_o
-    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_protocol_type_o < 0:
-        raise (
-            _null_error("ProtocolType")
-            if ln_protocol_type_o == -1
-            else _length_error(ln_protocol_type_o, pos, blen)
-        )
-    elif pos + ln_protocol_type_o > blen:
-        raise _length_error(ln_protocol_type_o, pos, blen)
-    else:
-        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
-        pos += ln_protocol_type_o
-    o.group_state = ""
-    o.group_type = ""
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_ListedGroup_0(o: ListedGroup, out: list[_Buffer]) -> None:
@@ -224,46 +223,6 @@ def _e_ListedGroup_0(o: ListedGroup, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_str(o.group_id))
     w(_enc_str(o.protocol_type))
-
-
-def _d_ListedGroup_3(buf: bytes, pos: int) -> tuple[ListedGroup, int]:
-    """Decode ListedGroup at version 3."""
-    blen = len(buf)
-    o = _new_object(ListedGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("ProtocolType")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.protocol_type = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.group_state = ""
-    o.group_type = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ListedGroup_3(o: ListedGroup, out: list[_Buffer]) -> None:
@@ -277,58 +236,6 @@ def _e_ListedGroup_3(o: ListedGroup, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListedGroup_4(buf: bytes, pos: int) -> tuple[ListedGroup, int]:
-    """Decode ListedGroup at version 4."""
-    blen = len(buf)
-    o = _new_object(ListedGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("ProtocolType")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.protocol_type = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("GroupState")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.group_state = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    o.group_type = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ListedGroup_4(o: ListedGroup, out: list[_Buffer]) -> None:
     """Encode ListedGroup at version 4."""
     w = out.append
@@ -339,70 +246,6 @@ def _e_ListedGroup_4(o: ListedGroup, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_ListedGroup_5(buf: bytes, pos: int) -> tuple[ListedGroup, int]:
-    """Decode ListedGroup at version 5."""
-    blen = len(buf)
-    o = _new_object(ListedGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("ProtocolType")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.protocol_type = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("GroupState")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.group_state = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("GroupType")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.group_type = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ListedGroup_5(o: ListedGroup, out: list[_Buffer]) -> None:
@@ -431,41 +274,41 @@ def _d_ListGroupsResponse_0(buf: bytes, pos: int) -> tuple[ListGroupsResponse, i
     elif n_groups_o > blen - pos:
         raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[ListedGroup] = []
-        apo_2 = vo_2.append
+        v_groups_o: list[ListedGroup] = []
+        ap_groups_o = v_groups_o.append
         for _ in range(n_groups_o):
-            eo_2 = _new_object(ListedGroup)
-            ln_group_id_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_groups = _new_object(ListedGroup)
+            ln_group_id_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_group_id_eo_2 < 0:
+            if ln_group_id_o_groups < 0:
                 raise (
                     _null_error("GroupId")
-                    if ln_group_id_eo_2 == -1
-                    else _length_error(ln_group_id_eo_2, pos, blen)
+                    if ln_group_id_o_groups == -1
+                    else _length_error(ln_group_id_o_groups, pos, blen)
                 )
-            elif pos + ln_group_id_eo_2 > blen:
-                raise _length_error(ln_group_id_eo_2, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
-                pos += ln_group_id_eo_2
-            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_protocol_type_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_protocol_type_eo_2 < 0:
+            if ln_protocol_type_o_groups < 0:
                 raise (
                     _null_error("ProtocolType")
-                    if ln_protocol_type_eo_2 == -1
-                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                    if ln_protocol_type_o_groups == -1
+                    else _length_error(ln_protocol_type_o_groups, pos, blen)
                 )
-            elif pos + ln_protocol_type_eo_2 > blen:
-                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
-                pos += ln_protocol_type_eo_2
-            eo_2.group_state = ""
-            eo_2.group_type = ""
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            o_groups.group_state = ""
+            o_groups.group_type = ""
+            o_groups._unknown_tags = None
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -477,13 +320,13 @@ def _e_ListGroupsResponse_0(o: ListGroupsResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("ListGroupsResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListedGroup_0(e2, out)
+        w(_S_i.pack(len(a_groups)))
+        for e_groups in a_groups:
+            _e_ListedGroup_0(e_groups, out)
 
 
 def _d_ListGroupsResponse_1(buf: bytes, pos: int) -> tuple[ListGroupsResponse, int]:
@@ -499,41 +342,41 @@ def _d_ListGroupsResponse_1(buf: bytes, pos: int) -> tuple[ListGroupsResponse, i
     elif n_groups_o > blen - pos:
         raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[ListedGroup] = []
-        apo_2 = vo_2.append
+        v_groups_o: list[ListedGroup] = []
+        ap_groups_o = v_groups_o.append
         for _ in range(n_groups_o):
-            eo_2 = _new_object(ListedGroup)
-            ln_group_id_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_groups = _new_object(ListedGroup)
+            ln_group_id_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_group_id_eo_2 < 0:
+            if ln_group_id_o_groups < 0:
                 raise (
                     _null_error("GroupId")
-                    if ln_group_id_eo_2 == -1
-                    else _length_error(ln_group_id_eo_2, pos, blen)
+                    if ln_group_id_o_groups == -1
+                    else _length_error(ln_group_id_o_groups, pos, blen)
                 )
-            elif pos + ln_group_id_eo_2 > blen:
-                raise _length_error(ln_group_id_eo_2, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
-                pos += ln_group_id_eo_2
-            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_protocol_type_o_groups = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_protocol_type_eo_2 < 0:
+            if ln_protocol_type_o_groups < 0:
                 raise (
                     _null_error("ProtocolType")
-                    if ln_protocol_type_eo_2 == -1
-                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                    if ln_protocol_type_o_groups == -1
+                    else _length_error(ln_protocol_type_o_groups, pos, blen)
                 )
-            elif pos + ln_protocol_type_eo_2 > blen:
-                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
-                pos += ln_protocol_type_eo_2
-            eo_2.group_state = ""
-            eo_2.group_type = ""
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            o_groups.group_state = ""
+            o_groups.group_type = ""
+            o_groups._unknown_tags = None
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o._unknown_tags = None
     return o, pos
 
@@ -544,13 +387,13 @@ def _e_ListGroupsResponse_1(o: ListGroupsResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("ListGroupsResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListedGroup_0(e2, out)
+        w(_S_i.pack(len(a_groups)))
+        for e_groups in a_groups:
+            _e_ListedGroup_0(e_groups, out)
 
 
 def _d_ListGroupsResponse_3(buf: bytes, pos: int) -> tuple[ListGroupsResponse, int]:
@@ -559,58 +402,58 @@ def _d_ListGroupsResponse_3(buf: bytes, pos: int) -> tuple[ListGroupsResponse, i
     o = _new_object(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[ListedGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ListedGroup)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_groups_o: list[ListedGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(ListedGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_protocol_type_o_groups = buf[pos]
+            if ln_protocol_type_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_protocol_type_o_groups, pos = _read_uvarint(buf, pos)
+            ln_protocol_type_o_groups -= 1
+            if ln_protocol_type_o_groups < 0:
                 raise _null_error("ProtocolType")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.group_state = ""
-            eo_2.group_type = ""
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            o_groups.group_state = ""
+            o_groups.group_type = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -623,13 +466,13 @@ def _e_ListGroupsResponse_3(o: ListGroupsResponse, out: list[_Buffer]) -> None:
     """Encode ListGroupsResponse at version 3."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ListedGroup_3(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_ListedGroup_3(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -642,70 +485,70 @@ def _d_ListGroupsResponse_4(buf: bytes, pos: int) -> tuple[ListGroupsResponse, i
     o = _new_object(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[ListedGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ListedGroup)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_groups_o: list[ListedGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(ListedGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_protocol_type_o_groups = buf[pos]
+            if ln_protocol_type_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_protocol_type_o_groups, pos = _read_uvarint(buf, pos)
+            ln_protocol_type_o_groups -= 1
+            if ln_protocol_type_o_groups < 0:
                 raise _null_error("ProtocolType")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            ln_group_state_o_groups = buf[pos]
+            if ln_group_state_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_group_state_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_state_o_groups -= 1
+            if ln_group_state_o_groups < 0:
                 raise _null_error("GroupState")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            eo_2.group_type = ""
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            o_groups.group_type = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -718,13 +561,13 @@ def _e_ListGroupsResponse_4(o: ListGroupsResponse, out: list[_Buffer]) -> None:
     """Encode ListGroupsResponse at version 4."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ListedGroup_4(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_ListedGroup_4(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -737,82 +580,82 @@ def _d_ListGroupsResponse_5(buf: bytes, pos: int) -> tuple[ListGroupsResponse, i
     o = _new_object(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[ListedGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ListedGroup)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_groups_o: list[ListedGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(ListedGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_protocol_type_o_groups = buf[pos]
+            if ln_protocol_type_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_protocol_type_o_groups, pos = _read_uvarint(buf, pos)
+            ln_protocol_type_o_groups -= 1
+            if ln_protocol_type_o_groups < 0:
                 raise _null_error("ProtocolType")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_protocol_type_o_groups > blen:
+                raise _length_error(ln_protocol_type_o_groups, pos, blen)
             else:
-                eo_2.protocol_type = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+                o_groups.protocol_type = buf[pos : pos + ln_protocol_type_o_groups].decode()
+                pos += ln_protocol_type_o_groups
+            ln_group_state_o_groups = buf[pos]
+            if ln_group_state_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_group_state_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_state_o_groups -= 1
+            if ln_group_state_o_groups < 0:
                 raise _null_error("GroupState")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            ln_group_type_o_groups = buf[pos]
+            if ln_group_type_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_group_type_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_type_o_groups -= 1
+            if ln_group_type_o_groups < 0:
                 raise _null_error("GroupType")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_group_type_o_groups > blen:
+                raise _length_error(ln_group_type_o_groups, pos, blen)
             else:
-                eo_2.group_type = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
+                o_groups.group_type = buf[pos : pos + ln_group_type_o_groups].decode()
+                pos += ln_group_type_o_groups
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -825,13 +668,13 @@ def _e_ListGroupsResponse_5(o: ListGroupsResponse, out: list[_Buffer]) -> None:
     """Encode ListGroupsResponse at version 5."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ListedGroup_5(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_ListedGroup_5(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -33,6 +33,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
 from .list_offsets_response import ListOffsetsResponse
 
 __all__ = [
@@ -51,7 +52,7 @@ _S_iq = _struct.Struct(">iq")
 
 
 class ListOffsetsPartition(_Struct):
-    """Each partition in the request.
+    """Each partition in the request. In versions 1-11, flexible in 6-11.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -70,38 +71,51 @@ class ListOffsetsPartition(_Struct):
     timestamp: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "current_leader_epoch",
-            "currentLeaderEpoch",
-            "int32",
-            (4, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="current_leader_epoch",
+            json_name="currentLeaderEpoch",
+            type="int32",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "timestamp", "timestamp", "int64", (0, 32767), None, None, None, 0, False, False, None
+            name="timestamp",
+            json_name="timestamp",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, partition_index: int = 0, current_leader_epoch: int = -1, timestamp: int = 0
+        self,
+        partition_index: int = 0,
+        current_leader_epoch: int = -1,
+        timestamp: int = 0,
     ) -> None:
         self.partition_index = partition_index
         self.current_leader_epoch = current_leader_epoch
@@ -110,7 +124,7 @@ class ListOffsetsPartition(_Struct):
 
 
 class ListOffsetsTopic(_Struct):
-    """Each topic in the request.
+    """Each topic in the request. In versions 1-11, flexible in 6-11.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -122,28 +136,42 @@ class ListOffsetsTopic(_Struct):
         "partitions": "v0+: Each partition in the request.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[ListOffsetsPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]ListOffsetsPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ListOffsetsPartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]ListOffsetsPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ListOffsetsPartition,
         ),
     )
 
-    def __init__(self, name: str = "", partitions: list[ListOffsetsPartition] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partitions: list[ListOffsetsPartition] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -166,7 +194,7 @@ class ListOffsetsRequest(_Request[ListOffsetsResponse]):
         "timeout_ms": "v10+: The timeout to await a response in milliseconds for requests that require reading from remote storage for topics enabled with tiered storage.",
     }
 
-    replica_id: int
+    replica_id: BrokerId
     isolation_level: int
     topics: list[ListOffsetsTopic]
     timeout_ms: int
@@ -181,42 +209,62 @@ class ListOffsetsRequest(_Request[ListOffsetsResponse]):
     RESPONSE: ClassVar[type[_Message]] = ListOffsetsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "replica_id", "replicaId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="replica_id",
+            json_name="replicaId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "isolation_level",
-            "isolationLevel",
-            "int8",
-            (2, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="isolation_level",
+            json_name="isolationLevel",
+            type="int8",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]ListOffsetsTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ListOffsetsTopic,
+            name="topics",
+            json_name="topics",
+            type="[]ListOffsetsTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ListOffsetsTopic,
         ),
         _FieldSchema(
-            "timeout_ms", "timeoutMs", "int32", (10, 32767), None, None, None, 0, False, True, None
+            name="timeout_ms",
+            json_name="timeoutMs",
+            type="int32",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        replica_id: int = 0,
+        replica_id: BrokerId = 0,
         isolation_level: int = 0,
         topics: list[ListOffsetsTopic] = _EMPTY,
         timeout_ms: int = 0,
@@ -228,17 +276,6 @@ class ListOffsetsRequest(_Request[ListOffsetsResponse]):
         self._unknown_tags = None
 
 
-def _d_ListOffsetsPartition_1(buf: bytes, pos: int) -> tuple[ListOffsetsPartition, int]:
-    """Decode ListOffsetsPartition at versions 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsPartition)
-    o.partition_index, o.timestamp = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    o.current_leader_epoch = -1
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_ListOffsetsPartition_1(o: ListOffsetsPartition, out: list[_Buffer]) -> None:
     """Encode ListOffsetsPartition at versions 1, 2, 3."""
     if o._unknown_tags:
@@ -247,36 +284,12 @@ def _e_ListOffsetsPartition_1(o: ListOffsetsPartition, out: list[_Buffer]) -> No
     w(_S_iq.pack(o.partition_index, o.timestamp))
 
 
-def _d_ListOffsetsPartition_4(buf: bytes, pos: int) -> tuple[ListOffsetsPartition, int]:
-    """Decode ListOffsetsPartition at versions 4, 5."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsPartition)
-    o.partition_index, o.current_leader_epoch, o.timestamp = _S_iiq.unpack_from(buf, pos)
-    pos += 16
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_ListOffsetsPartition_4(o: ListOffsetsPartition, out: list[_Buffer]) -> None:
     """Encode ListOffsetsPartition at versions 4, 5."""
     if o._unknown_tags:
         raise _tags_unsupported("ListOffsetsPartition")
     w = out.append
     w(_S_iiq.pack(o.partition_index, o.current_leader_epoch, o.timestamp))
-
-
-def _d_ListOffsetsPartition_6(buf: bytes, pos: int) -> tuple[ListOffsetsPartition, int]:
-    """Decode ListOffsetsPartition at versions 6, 7, 8, 9, 10, 11."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsPartition)
-    o.partition_index, o.current_leader_epoch, o.timestamp = _S_iiq.unpack_from(buf, pos)
-    pos += 16
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ListOffsetsPartition_6(o: ListOffsetsPartition, out: list[_Buffer]) -> None:
@@ -289,92 +302,19 @@ def _e_ListOffsetsPartition_6(o: ListOffsetsPartition, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListOffsetsTopic_1(buf: bytes, pos: int) -> tuple[ListOffsetsTopic, int]:
-    """Decode ListOffsetsTopic at versions 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[ListOffsetsPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(ListOffsetsPartition)
-            eo_4.partition_index, eo_4.timestamp = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            eo_4.current_leader_epoch = -1
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_ListOffsetsTopic_1(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
     """Encode ListOffsetsTopic at versions 1, 2, 3."""
     if o._unknown_tags:
         raise _tags_unsupported("ListOffsetsTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListOffsetsPartition_1(e2, out)
-
-
-def _d_ListOffsetsTopic_4(buf: bytes, pos: int) -> tuple[ListOffsetsTopic, int]:
-    """Decode ListOffsetsTopic at versions 4, 5."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[ListOffsetsPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(ListOffsetsPartition)
-            eo_4.partition_index, eo_4.current_leader_epoch, eo_4.timestamp = _S_iiq.unpack_from(
-                buf, pos
-            )
-            pos += 16
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_ListOffsetsPartition_1(e_partitions, out)
 
 
 def _e_ListOffsetsTopic_4(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
@@ -383,79 +323,26 @@ def _e_ListOffsetsTopic_4(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
         raise _tags_unsupported("ListOffsetsTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListOffsetsPartition_4(e2, out)
-
-
-def _d_ListOffsetsTopic_6(buf: bytes, pos: int) -> tuple[ListOffsetsTopic, int]:
-    """Decode ListOffsetsTopic at versions 6, 7, 8, 9, 10, 11."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[ListOffsetsPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ListOffsetsPartition)
-            eo_2.partition_index, eo_2.current_leader_epoch, eo_2.timestamp = _S_iiq.unpack_from(
-                buf, pos
-            )
-            pos += 16
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_ListOffsetsPartition_4(e_partitions, out)
 
 
 def _e_ListOffsetsTopic_6(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
     """Encode ListOffsetsTopic at versions 6, 7, 8, 9, 10, 11."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ListOffsetsPartition_6(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_ListOffsetsPartition_6(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -475,45 +362,47 @@ def _d_ListOffsetsRequest_1(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, i
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ListOffsetsTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[ListOffsetsTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(ListOffsetsTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(ListOffsetsTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[ListOffsetsPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(ListOffsetsPartition)
-                    eeo_2_4.partition_index, eeo_2_4.timestamp = _S_iq.unpack_from(buf, pos)
+                v_partitions_o_topics: list[ListOffsetsPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ListOffsetsPartition)
+                    o_topics_partitions.partition_index, o_topics_partitions.timestamp = (
+                        _S_iq.unpack_from(buf, pos)
+                    )
                     pos += 12
-                    eeo_2_4.current_leader_epoch = -1
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.current_leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.isolation_level = 0
     o.timeout_ms = 0
     o._unknown_tags = None
@@ -528,13 +417,13 @@ def _e_ListOffsetsRequest_1(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
         raise _tags_unsupported("ListOffsetsRequest")
     w = out.append
     w(_S_i.pack(o.replica_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListOffsetsTopic_1(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_ListOffsetsTopic_1(e_topics, out)
 
 
 def _d_ListOffsetsRequest_2(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, int]:
@@ -550,45 +439,47 @@ def _d_ListOffsetsRequest_2(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, i
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ListOffsetsTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[ListOffsetsTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(ListOffsetsTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(ListOffsetsTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[ListOffsetsPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(ListOffsetsPartition)
-                    eeo_2_4.partition_index, eeo_2_4.timestamp = _S_iq.unpack_from(buf, pos)
+                v_partitions_o_topics: list[ListOffsetsPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ListOffsetsPartition)
+                    o_topics_partitions.partition_index, o_topics_partitions.timestamp = (
+                        _S_iq.unpack_from(buf, pos)
+                    )
                     pos += 12
-                    eeo_2_4.current_leader_epoch = -1
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.current_leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -600,13 +491,13 @@ def _e_ListOffsetsRequest_2(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
         raise _tags_unsupported("ListOffsetsRequest")
     w = out.append
     w(_S_ib.pack(o.replica_id, o.isolation_level))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListOffsetsTopic_1(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_ListOffsetsTopic_1(e_topics, out)
 
 
 def _d_ListOffsetsRequest_4(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, int]:
@@ -622,46 +513,48 @@ def _d_ListOffsetsRequest_4(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, i
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ListOffsetsTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[ListOffsetsTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(ListOffsetsTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(ListOffsetsTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[ListOffsetsPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(ListOffsetsPartition)
-                    eeo_2_4.partition_index, eeo_2_4.current_leader_epoch, eeo_2_4.timestamp = (
-                        _S_iiq.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[ListOffsetsPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ListOffsetsPartition)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.timestamp,
+                    ) = _S_iiq.unpack_from(buf, pos)
                     pos += 16
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -673,13 +566,13 @@ def _e_ListOffsetsRequest_4(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
         raise _tags_unsupported("ListOffsetsRequest")
     w = out.append
     w(_S_ib.pack(o.replica_id, o.isolation_level))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListOffsetsTopic_4(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_ListOffsetsTopic_4(e_topics, out)
 
 
 def _d_ListOffsetsRequest_6(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, int]:
@@ -688,71 +581,73 @@ def _d_ListOffsetsRequest_6(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, i
     o = _new_object(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ListOffsetsTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ListOffsetsTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[ListOffsetsTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(ListOffsetsTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[ListOffsetsPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(ListOffsetsPartition)
-                    eeo_2_2.partition_index, eeo_2_2.current_leader_epoch, eeo_2_2.timestamp = (
-                        _S_iiq.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[ListOffsetsPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ListOffsetsPartition)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.timestamp,
+                    ) = _S_iiq.unpack_from(buf, pos)
                     pos += 16
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms = 0
     if buf[pos] == 0:
         pos += 1
@@ -766,13 +661,13 @@ def _e_ListOffsetsRequest_6(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
     """Encode ListOffsetsRequest at versions 6, 7, 8, 9."""
     w = out.append
     w(_S_ib.pack(o.replica_id, o.isolation_level))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ListOffsetsTopic_6(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_ListOffsetsTopic_6(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -785,71 +680,73 @@ def _d_ListOffsetsRequest_10(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, 
     o = _new_object(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ListOffsetsTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ListOffsetsTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[ListOffsetsTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(ListOffsetsTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[ListOffsetsPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(ListOffsetsPartition)
-                    eeo_2_2.partition_index, eeo_2_2.current_leader_epoch, eeo_2_2.timestamp = (
-                        _S_iiq.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[ListOffsetsPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ListOffsetsPartition)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.timestamp,
+                    ) = _S_iiq.unpack_from(buf, pos)
                     pos += 16
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -864,13 +761,13 @@ def _e_ListOffsetsRequest_10(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
     """Encode ListOffsetsRequest at versions 10, 11."""
     w = out.append
     w(_S_ib.pack(o.replica_id, o.isolation_level))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ListOffsetsTopic_6(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_ListOffsetsTopic_6(e_topics, out)
     w(_S_i.pack(o.timeout_ms))
     if o._unknown_tags is None:
         w(b"\x00")

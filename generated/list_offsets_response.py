@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "ListOffsetsPartitionResponse",
     "ListOffsetsTopicResponse",
@@ -46,7 +48,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class ListOffsetsPartitionResponse(_Struct):
-    """Each partition in the response.
+    """Each partition in the response. In versions 1-11, flexible in 6-11.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -71,39 +73,69 @@ class ListOffsetsPartitionResponse(_Struct):
     leader_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "timestamp", "timestamp", "int64", (1, 32767), None, None, None, -1, False, False, None
+            name="timestamp",
+            json_name="timestamp",
+            type="int64",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "offset", "offset", "int64", (1, 32767), None, None, None, -1, False, False, None
+            name="offset",
+            json_name="offset",
+            type="int64",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (4, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -124,7 +156,7 @@ class ListOffsetsPartitionResponse(_Struct):
 
 
 class ListOffsetsTopicResponse(_Struct):
-    """Each topic in the response.
+    """Each topic in the response. In versions 1-11, flexible in 6-11.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -136,29 +168,41 @@ class ListOffsetsTopicResponse(_Struct):
         "partitions": "v0+: Each partition in the response.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[ListOffsetsPartitionResponse]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]ListOffsetsPartitionResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ListOffsetsPartitionResponse,
+            name="partitions",
+            json_name="partitions",
+            type="[]ListOffsetsPartitionResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ListOffsetsPartitionResponse,
         ),
     )
 
     def __init__(
-        self, name: str = "", partitions: list[ListOffsetsPartitionResponse] = _EMPTY
+        self,
+        name: TopicName = "",
+        partitions: list[ListOffsetsPartitionResponse] = _EMPTY,
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -190,52 +234,41 @@ class ListOffsetsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (2, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]ListOffsetsTopicResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ListOffsetsTopicResponse,
+            name="topics",
+            json_name="topics",
+            type="[]ListOffsetsTopicResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ListOffsetsTopicResponse,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, topics: list[ListOffsetsTopicResponse] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        topics: list[ListOffsetsTopicResponse] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_ListOffsetsPartitionResponse_1(
-    buf: bytes, pos: int
-) -> tuple[ListOffsetsPartitionResponse, int]:
-    """Decode ListOffsetsPartitionResponse at versions 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsPartitionResponse)
-    o.partition_index, o.error_code, o.timestamp, o.offset = _S_ihqq.unpack_from(buf, pos)
-    pos += 22
-    o.leader_epoch = -1
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_ListOffsetsPartitionResponse_1(o: ListOffsetsPartitionResponse, out: list[_Buffer]) -> None:
@@ -248,44 +281,12 @@ def _e_ListOffsetsPartitionResponse_1(o: ListOffsetsPartitionResponse, out: list
     w(_S_ihqq.pack(o.partition_index, o.error_code, o.timestamp, o.offset))
 
 
-def _d_ListOffsetsPartitionResponse_4(
-    buf: bytes, pos: int
-) -> tuple[ListOffsetsPartitionResponse, int]:
-    """Decode ListOffsetsPartitionResponse at versions 4, 5."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsPartitionResponse)
-    o.partition_index, o.error_code, o.timestamp, o.offset, o.leader_epoch = _S_ihqqi.unpack_from(
-        buf, pos
-    )
-    pos += 26
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_ListOffsetsPartitionResponse_4(o: ListOffsetsPartitionResponse, out: list[_Buffer]) -> None:
     """Encode ListOffsetsPartitionResponse at versions 4, 5."""
     if o._unknown_tags:
         raise _tags_unsupported("ListOffsetsPartitionResponse")
     w = out.append
     w(_S_ihqqi.pack(o.partition_index, o.error_code, o.timestamp, o.offset, o.leader_epoch))
-
-
-def _d_ListOffsetsPartitionResponse_6(
-    buf: bytes, pos: int
-) -> tuple[ListOffsetsPartitionResponse, int]:
-    """Decode ListOffsetsPartitionResponse at versions 6, 7, 8, 9, 10, 11."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsPartitionResponse)
-    o.partition_index, o.error_code, o.timestamp, o.offset, o.leader_epoch = _S_ihqqi.unpack_from(
-        buf, pos
-    )
-    pos += 26
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ListOffsetsPartitionResponse_6(o: ListOffsetsPartitionResponse, out: list[_Buffer]) -> None:
@@ -298,98 +299,19 @@ def _e_ListOffsetsPartitionResponse_6(o: ListOffsetsPartitionResponse, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListOffsetsTopicResponse_1(buf: bytes, pos: int) -> tuple[ListOffsetsTopicResponse, int]:
-    """Decode ListOffsetsTopicResponse at versions 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsTopicResponse)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[ListOffsetsPartitionResponse] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(ListOffsetsPartitionResponse)
-            eo_4.partition_index, eo_4.error_code, eo_4.timestamp, eo_4.offset = (
-                _S_ihqq.unpack_from(buf, pos)
-            )
-            pos += 22
-            eo_4.leader_epoch = -1
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_ListOffsetsTopicResponse_1(o: ListOffsetsTopicResponse, out: list[_Buffer]) -> None:
     """Encode ListOffsetsTopicResponse at versions 1, 2, 3."""
     if o._unknown_tags:
         raise _tags_unsupported("ListOffsetsTopicResponse")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListOffsetsPartitionResponse_1(e2, out)
-
-
-def _d_ListOffsetsTopicResponse_4(buf: bytes, pos: int) -> tuple[ListOffsetsTopicResponse, int]:
-    """Decode ListOffsetsTopicResponse at versions 4, 5."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsTopicResponse)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[ListOffsetsPartitionResponse] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(ListOffsetsPartitionResponse)
-            (
-                eo_4.partition_index,
-                eo_4.error_code,
-                eo_4.timestamp,
-                eo_4.offset,
-                eo_4.leader_epoch,
-            ) = _S_ihqqi.unpack_from(buf, pos)
-            pos += 26
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_ListOffsetsPartitionResponse_1(e_partitions, out)
 
 
 def _e_ListOffsetsTopicResponse_4(o: ListOffsetsTopicResponse, out: list[_Buffer]) -> None:
@@ -398,83 +320,26 @@ def _e_ListOffsetsTopicResponse_4(o: ListOffsetsTopicResponse, out: list[_Buffer
         raise _tags_unsupported("ListOffsetsTopicResponse")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListOffsetsPartitionResponse_4(e2, out)
-
-
-def _d_ListOffsetsTopicResponse_6(buf: bytes, pos: int) -> tuple[ListOffsetsTopicResponse, int]:
-    """Decode ListOffsetsTopicResponse at versions 6, 7, 8, 9, 10, 11."""
-    blen = len(buf)
-    o = _new_object(ListOffsetsTopicResponse)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[ListOffsetsPartitionResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ListOffsetsPartitionResponse)
-            (
-                eo_2.partition_index,
-                eo_2.error_code,
-                eo_2.timestamp,
-                eo_2.offset,
-                eo_2.leader_epoch,
-            ) = _S_ihqqi.unpack_from(buf, pos)
-            pos += 26
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_ListOffsetsPartitionResponse_4(e_partitions, out)
 
 
 def _e_ListOffsetsTopicResponse_6(o: ListOffsetsTopicResponse, out: list[_Buffer]) -> None:
     """Encode ListOffsetsTopicResponse at versions 6, 7, 8, 9, 10, 11."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ListOffsetsPartitionResponse_6(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_ListOffsetsPartitionResponse_6(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -494,50 +359,50 @@ def _d_ListOffsetsResponse_1(buf: bytes, pos: int) -> tuple[ListOffsetsResponse,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ListOffsetsTopicResponse] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[ListOffsetsTopicResponse] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(ListOffsetsTopicResponse)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(ListOffsetsTopicResponse)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[ListOffsetsPartitionResponse] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(ListOffsetsPartitionResponse)
+                v_partitions_o_topics: list[ListOffsetsPartitionResponse] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ListOffsetsPartitionResponse)
                     (
-                        eeo_2_4.partition_index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.timestamp,
-                        eeo_2_4.offset,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.timestamp,
+                        o_topics_partitions.offset,
                     ) = _S_ihqq.unpack_from(buf, pos)
                     pos += 22
-                    eeo_2_4.leader_epoch = -1
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -548,13 +413,13 @@ def _e_ListOffsetsResponse_1(o: ListOffsetsResponse, out: list[_Buffer]) -> None
     if o._unknown_tags:
         raise _tags_unsupported("ListOffsetsResponse")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_ListOffsetsTopicResponse_1(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_ListOffsetsTopicResponse_1(e_topics, out)
 
 
 def _d_ListOffsetsResponse_2(buf: bytes, pos: int) -> tuple[ListOffsetsResponse, int]:
@@ -570,50 +435,50 @@ def _d_ListOffsetsResponse_2(buf: bytes, pos: int) -> tuple[ListOffsetsResponse,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ListOffsetsTopicResponse] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[ListOffsetsTopicResponse] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(ListOffsetsTopicResponse)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(ListOffsetsTopicResponse)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[ListOffsetsPartitionResponse] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(ListOffsetsPartitionResponse)
+                v_partitions_o_topics: list[ListOffsetsPartitionResponse] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ListOffsetsPartitionResponse)
                     (
-                        eeo_2_4.partition_index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.timestamp,
-                        eeo_2_4.offset,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.timestamp,
+                        o_topics_partitions.offset,
                     ) = _S_ihqq.unpack_from(buf, pos)
                     pos += 22
-                    eeo_2_4.leader_epoch = -1
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o._unknown_tags = None
     return o, pos
 
@@ -624,13 +489,13 @@ def _e_ListOffsetsResponse_2(o: ListOffsetsResponse, out: list[_Buffer]) -> None
         raise _tags_unsupported("ListOffsetsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListOffsetsTopicResponse_1(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_ListOffsetsTopicResponse_1(e_topics, out)
 
 
 def _d_ListOffsetsResponse_4(buf: bytes, pos: int) -> tuple[ListOffsetsResponse, int]:
@@ -646,50 +511,50 @@ def _d_ListOffsetsResponse_4(buf: bytes, pos: int) -> tuple[ListOffsetsResponse,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ListOffsetsTopicResponse] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[ListOffsetsTopicResponse] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(ListOffsetsTopicResponse)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(ListOffsetsTopicResponse)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[ListOffsetsPartitionResponse] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(ListOffsetsPartitionResponse)
+                v_partitions_o_topics: list[ListOffsetsPartitionResponse] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ListOffsetsPartitionResponse)
                     (
-                        eeo_2_4.partition_index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.timestamp,
-                        eeo_2_4.offset,
-                        eeo_2_4.leader_epoch,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.timestamp,
+                        o_topics_partitions.offset,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_ihqqi.unpack_from(buf, pos)
                     pos += 26
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o._unknown_tags = None
     return o, pos
 
@@ -700,13 +565,13 @@ def _e_ListOffsetsResponse_4(o: ListOffsetsResponse, out: list[_Buffer]) -> None
         raise _tags_unsupported("ListOffsetsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_ListOffsetsTopicResponse_4(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_ListOffsetsTopicResponse_4(e_topics, out)
 
 
 def _d_ListOffsetsResponse_6(buf: bytes, pos: int) -> tuple[ListOffsetsResponse, int]:
@@ -715,75 +580,75 @@ def _d_ListOffsetsResponse_6(buf: bytes, pos: int) -> tuple[ListOffsetsResponse,
     o = _new_object(ListOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ListOffsetsTopicResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ListOffsetsTopicResponse)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[ListOffsetsTopicResponse] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(ListOffsetsTopicResponse)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[ListOffsetsPartitionResponse] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(ListOffsetsPartitionResponse)
+                v_partitions_o_topics: list[ListOffsetsPartitionResponse] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(ListOffsetsPartitionResponse)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.timestamp,
-                        eeo_2_2.offset,
-                        eeo_2_2.leader_epoch,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.timestamp,
+                        o_topics_partitions.offset,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_ihqqi.unpack_from(buf, pos)
                     pos += 26
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -796,13 +661,13 @@ def _e_ListOffsetsResponse_6(o: ListOffsetsResponse, out: list[_Buffer]) -> None
     """Encode ListOffsetsResponse at versions 6, 7, 8, 9, 10, 11."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ListOffsetsTopicResponse_6(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_ListOffsetsTopicResponse_6(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

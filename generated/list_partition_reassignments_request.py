@@ -32,6 +32,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
 from .list_partition_reassignments_response import ListPartitionReassignmentsResponse
 
 __all__ = [
@@ -44,7 +45,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class ListPartitionReassignmentsTopics(_Struct):
-    """The topics to list partition reassignments for, or null to list everything.
+    """The topics to list partition reassignments for, or null to list everything. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -56,28 +57,42 @@ class ListPartitionReassignmentsTopics(_Struct):
         "partition_indexes": "v0+: The partitions to list partition reassignments for.",
     }
 
-    name: str
+    name: TopicName
     partition_indexes: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_indexes",
-            "partitionIndexes",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partition_indexes",
+            json_name="partitionIndexes",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partition_indexes: list[int] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _EMPTY else partition_indexes
         self._unknown_tags = None
@@ -109,79 +124,41 @@ class ListPartitionReassignmentsRequest(_Request[ListPartitionReassignmentsRespo
     RESPONSE: ClassVar[type[_Message]] = ListPartitionReassignmentsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "timeout_ms",
-            "timeoutMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            60000,
-            False,
-            False,
-            None,
+            name="timeout_ms",
+            json_name="timeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=60000,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]ListPartitionReassignmentsTopics",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            ListPartitionReassignmentsTopics,
+            name="topics",
+            json_name="topics",
+            type="[]ListPartitionReassignmentsTopics",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=ListPartitionReassignmentsTopics,
         ),
     )
 
     def __init__(
-        self, timeout_ms: int = 60000, topics: list[ListPartitionReassignmentsTopics] | None = None
+        self,
+        timeout_ms: int = 60000,
+        topics: list[ListPartitionReassignmentsTopics] | None = None,
     ) -> None:
         self.timeout_ms = timeout_ms
         self.topics = topics
         self._unknown_tags = None
-
-
-def _d_ListPartitionReassignmentsTopics_0(
-    buf: bytes, pos: int
-) -> tuple[ListPartitionReassignmentsTopics, int]:
-    """Decode ListPartitionReassignmentsTopics at version 0."""
-    blen = len(buf)
-    o = _new_object(ListPartitionReassignmentsTopics)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partition_indexes_o = buf[pos]
-    if n_partition_indexes_o < 0x80:
-        pos += 1
-    else:
-        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
-    n_partition_indexes_o -= 1
-    if n_partition_indexes_o < 0:
-        if n_partition_indexes_o != -1:
-            raise _count_error(n_partition_indexes_o, 0)
-        raise _null_error("PartitionIndexes")
-    else:
-        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
-        pos += 4 * n_partition_indexes_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_ListPartitionReassignmentsTopics_0(
@@ -190,12 +167,12 @@ def _e_ListPartitionReassignmentsTopics_0(
     """Encode ListPartitionReassignmentsTopics at version 0."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partition_indexes
-    if a2 is None:
+    a_partition_indexes = o.partition_indexes
+    if a_partition_indexes is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partition_indexes) + 1))
+        w(_A_Ni[len(a_partition_indexes)].pack(*a_partition_indexes))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -210,56 +187,58 @@ def _d_ListPartitionReassignmentsRequest_0(
     o = _new_object(ListPartitionReassignmentsRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[ListPartitionReassignmentsTopics] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(ListPartitionReassignmentsTopics)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[ListPartitionReassignmentsTopics] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(ListPartitionReassignmentsTopics)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partition_indexes_eo_2 = buf[pos]
-            if n_partition_indexes_eo_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partition_indexes_o_topics = buf[pos]
+            if n_partition_indexes_o_topics < 0x80:
                 pos += 1
             else:
-                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
-            n_partition_indexes_eo_2 -= 1
-            if n_partition_indexes_eo_2 < 0:
-                if n_partition_indexes_eo_2 != -1:
-                    raise _count_error(n_partition_indexes_eo_2, 0)
+                n_partition_indexes_o_topics, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_o_topics -= 1
+            if n_partition_indexes_o_topics < 0:
+                if n_partition_indexes_o_topics != -1:
+                    raise _count_error(n_partition_indexes_o_topics, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_2
+                o_topics.partition_indexes = [
+                    *_A_Ni[n_partition_indexes_o_topics].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partition_indexes_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -274,13 +253,13 @@ def _e_ListPartitionReassignmentsRequest_0(
     """Encode ListPartitionReassignmentsRequest at version 0."""
     w = out.append
     w(_S_i.pack(o.timeout_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_ListPartitionReassignmentsTopics_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_ListPartitionReassignmentsTopics_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -33,6 +33,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
+
 __all__ = [
     "OngoingPartitionReassignment",
     "OngoingTopicReassignment",
@@ -45,7 +47,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class OngoingPartitionReassignment(_Struct):
-    """The ongoing reassignments for each partition.
+    """The ongoing reassignments for each partition. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The index of the partition.
@@ -62,70 +64,70 @@ class OngoingPartitionReassignment(_Struct):
     }
 
     partition_index: int
-    replicas: list[int]
-    adding_replicas: list[int]
-    removing_replicas: list[int]
+    replicas: list[BrokerId]
+    adding_replicas: list[BrokerId]
+    removing_replicas: list[BrokerId]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replicas",
-            "replicas",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="replicas",
+            json_name="replicas",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "adding_replicas",
-            "addingReplicas",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="adding_replicas",
+            json_name="addingReplicas",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "removing_replicas",
-            "removingReplicas",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="removing_replicas",
+            json_name="removingReplicas",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
         partition_index: int = 0,
-        replicas: list[int] = _EMPTY,
-        adding_replicas: list[int] = _EMPTY,
-        removing_replicas: list[int] = _EMPTY,
+        replicas: list[BrokerId] = _EMPTY,
+        adding_replicas: list[BrokerId] = _EMPTY,
+        removing_replicas: list[BrokerId] = _EMPTY,
     ) -> None:
         self.partition_index = partition_index
         self.replicas = [] if replicas is _EMPTY else replicas
@@ -135,7 +137,7 @@ class OngoingPartitionReassignment(_Struct):
 
 
 class OngoingTopicReassignment(_Struct):
-    """The ongoing reassignments for each topic.
+    """The ongoing reassignments for each topic. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -147,29 +149,41 @@ class OngoingTopicReassignment(_Struct):
         "partitions": "v0+: The ongoing reassignments for each partition.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[OngoingPartitionReassignment]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]OngoingPartitionReassignment",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OngoingPartitionReassignment,
+            name="partitions",
+            json_name="partitions",
+            type="[]OngoingPartitionReassignment",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OngoingPartitionReassignment,
         ),
     )
 
     def __init__(
-        self, name: str = "", partitions: list[OngoingPartitionReassignment] = _EMPTY
+        self,
+        name: TopicName = "",
+        partitions: list[OngoingPartitionReassignment] = _EMPTY,
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -207,46 +221,56 @@ class ListPartitionReassignmentsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]OngoingTopicReassignment",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OngoingTopicReassignment,
+            name="topics",
+            json_name="topics",
+            type="[]OngoingTopicReassignment",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OngoingTopicReassignment,
         ),
     )
 
@@ -264,190 +288,45 @@ class ListPartitionReassignmentsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_OngoingPartitionReassignment_0(
-    buf: bytes, pos: int
-) -> tuple[OngoingPartitionReassignment, int]:
-    """Decode OngoingPartitionReassignment at version 0."""
-    blen = len(buf)
-    o = _new_object(OngoingPartitionReassignment)
-    o.partition_index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n_replicas_o = buf[pos]
-    if n_replicas_o < 0x80:
-        pos += 1
-    else:
-        n_replicas_o, pos = _read_uvarint(buf, pos)
-    n_replicas_o -= 1
-    if n_replicas_o < 0:
-        if n_replicas_o != -1:
-            raise _count_error(n_replicas_o, 0)
-        raise _null_error("Replicas")
-    else:
-        o.replicas = [*_A_Ni[n_replicas_o].unpack_from(buf, pos)]
-        pos += 4 * n_replicas_o
-    n_adding_replicas_o = buf[pos]
-    if n_adding_replicas_o < 0x80:
-        pos += 1
-    else:
-        n_adding_replicas_o, pos = _read_uvarint(buf, pos)
-    n_adding_replicas_o -= 1
-    if n_adding_replicas_o < 0:
-        if n_adding_replicas_o != -1:
-            raise _count_error(n_adding_replicas_o, 0)
-        raise _null_error("AddingReplicas")
-    else:
-        o.adding_replicas = [*_A_Ni[n_adding_replicas_o].unpack_from(buf, pos)]
-        pos += 4 * n_adding_replicas_o
-    n_removing_replicas_o = buf[pos]
-    if n_removing_replicas_o < 0x80:
-        pos += 1
-    else:
-        n_removing_replicas_o, pos = _read_uvarint(buf, pos)
-    n_removing_replicas_o -= 1
-    if n_removing_replicas_o < 0:
-        if n_removing_replicas_o != -1:
-            raise _count_error(n_removing_replicas_o, 0)
-        raise _null_error("RemovingReplicas")
-    else:
-        o.removing_replicas = [*_A_Ni[n_removing_replicas_o].unpack_from(buf, pos)]
-        pos += 4 * n_removing_replicas_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_OngoingPartitionReassignment_0(o: OngoingPartitionReassignment, out: list[_Buffer]) -> None:
     """Encode OngoingPartitionReassignment at version 0."""
     w = out.append
     w(_S_i.pack(o.partition_index))
-    a2 = o.replicas
-    if a2 is None:
+    a_replicas = o.replicas
+    if a_replicas is None:
         raise _null_value("Replicas")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
-    a3 = o.adding_replicas
-    if a3 is None:
+        w(_uvarint(len(a_replicas) + 1))
+        w(_A_Ni[len(a_replicas)].pack(*a_replicas))
+    a_adding_replicas = o.adding_replicas
+    if a_adding_replicas is None:
         raise _null_value("AddingReplicas")
     else:
-        w(_uvarint(len(a3) + 1))
-        w(_A_Ni[len(a3)].pack(*a3))
-    a4 = o.removing_replicas
-    if a4 is None:
+        w(_uvarint(len(a_adding_replicas) + 1))
+        w(_A_Ni[len(a_adding_replicas)].pack(*a_adding_replicas))
+    a_removing_replicas = o.removing_replicas
+    if a_removing_replicas is None:
         raise _null_value("RemovingReplicas")
     else:
-        w(_uvarint(len(a4) + 1))
-        w(_A_Ni[len(a4)].pack(*a4))
+        w(_uvarint(len(a_removing_replicas) + 1))
+        w(_A_Ni[len(a_removing_replicas)].pack(*a_removing_replicas))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OngoingTopicReassignment_0(buf: bytes, pos: int) -> tuple[OngoingTopicReassignment, int]:
-    """Decode OngoingTopicReassignment at version 0."""
-    blen = len(buf)
-    o = _new_object(OngoingTopicReassignment)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OngoingPartitionReassignment] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OngoingPartitionReassignment)
-            eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            n_replicas_eo_2 = buf[pos]
-            if n_replicas_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_replicas_eo_2, pos = _read_uvarint(buf, pos)
-            n_replicas_eo_2 -= 1
-            if n_replicas_eo_2 < 0:
-                if n_replicas_eo_2 != -1:
-                    raise _count_error(n_replicas_eo_2, 0)
-                raise _null_error("Replicas")
-            else:
-                eo_2.replicas = [*_A_Ni[n_replicas_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_replicas_eo_2
-            n_adding_replicas_eo_2 = buf[pos]
-            if n_adding_replicas_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_adding_replicas_eo_2, pos = _read_uvarint(buf, pos)
-            n_adding_replicas_eo_2 -= 1
-            if n_adding_replicas_eo_2 < 0:
-                if n_adding_replicas_eo_2 != -1:
-                    raise _count_error(n_adding_replicas_eo_2, 0)
-                raise _null_error("AddingReplicas")
-            else:
-                eo_2.adding_replicas = [*_A_Ni[n_adding_replicas_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_adding_replicas_eo_2
-            n_removing_replicas_eo_2 = buf[pos]
-            if n_removing_replicas_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_removing_replicas_eo_2, pos = _read_uvarint(buf, pos)
-            n_removing_replicas_eo_2 -= 1
-            if n_removing_replicas_eo_2 < 0:
-                if n_removing_replicas_eo_2 != -1:
-                    raise _count_error(n_removing_replicas_eo_2, 0)
-                raise _null_error("RemovingReplicas")
-            else:
-                eo_2.removing_replicas = [*_A_Ni[n_removing_replicas_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_removing_replicas_eo_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_OngoingTopicReassignment_0(o: OngoingTopicReassignment, out: list[_Buffer]) -> None:
     """Encode OngoingTopicReassignment at version 0."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OngoingPartitionReassignment_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_OngoingPartitionReassignment_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -462,125 +341,127 @@ def _d_ListPartitionReassignmentsResponse_0(
     o = _new_object(ListPartitionReassignmentsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_3: list[OngoingTopicReassignment] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(OngoingTopicReassignment)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_topics_o: list[OngoingTopicReassignment] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(OngoingTopicReassignment)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_3_2: list[OngoingPartitionReassignment] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(OngoingPartitionReassignment)
-                    eeo_3_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                v_partitions_o_topics: list[OngoingPartitionReassignment] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OngoingPartitionReassignment)
+                    o_topics_partitions.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    n_replicas_eeo_3_2 = buf[pos]
-                    if n_replicas_eeo_3_2 < 0x80:
+                    n_replicas_o_topics_partitions = buf[pos]
+                    if n_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_replicas_eeo_3_2, pos = _read_uvarint(buf, pos)
-                    n_replicas_eeo_3_2 -= 1
-                    if n_replicas_eeo_3_2 < 0:
-                        if n_replicas_eeo_3_2 != -1:
-                            raise _count_error(n_replicas_eeo_3_2, 0)
+                        n_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_replicas_o_topics_partitions -= 1
+                    if n_replicas_o_topics_partitions < 0:
+                        if n_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_replicas_o_topics_partitions, 0)
                         raise _null_error("Replicas")
                     else:
-                        eeo_3_2.replicas = [*_A_Ni[n_replicas_eeo_3_2].unpack_from(buf, pos)]
-                        pos += 4 * n_replicas_eeo_3_2
-                    n_adding_replicas_eeo_3_2 = buf[pos]
-                    if n_adding_replicas_eeo_3_2 < 0x80:
+                        o_topics_partitions.replicas = [
+                            *_A_Ni[n_replicas_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_replicas_o_topics_partitions
+                    n_adding_replicas_o_topics_partitions = buf[pos]
+                    if n_adding_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_adding_replicas_eeo_3_2, pos = _read_uvarint(buf, pos)
-                    n_adding_replicas_eeo_3_2 -= 1
-                    if n_adding_replicas_eeo_3_2 < 0:
-                        if n_adding_replicas_eeo_3_2 != -1:
-                            raise _count_error(n_adding_replicas_eeo_3_2, 0)
+                        n_adding_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_adding_replicas_o_topics_partitions -= 1
+                    if n_adding_replicas_o_topics_partitions < 0:
+                        if n_adding_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_adding_replicas_o_topics_partitions, 0)
                         raise _null_error("AddingReplicas")
                     else:
-                        eeo_3_2.adding_replicas = [
-                            *_A_Ni[n_adding_replicas_eeo_3_2].unpack_from(buf, pos)
+                        o_topics_partitions.adding_replicas = [
+                            *_A_Ni[n_adding_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_adding_replicas_eeo_3_2
-                    n_removing_replicas_eeo_3_2 = buf[pos]
-                    if n_removing_replicas_eeo_3_2 < 0x80:
+                        pos += 4 * n_adding_replicas_o_topics_partitions
+                    n_removing_replicas_o_topics_partitions = buf[pos]
+                    if n_removing_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_removing_replicas_eeo_3_2, pos = _read_uvarint(buf, pos)
-                    n_removing_replicas_eeo_3_2 -= 1
-                    if n_removing_replicas_eeo_3_2 < 0:
-                        if n_removing_replicas_eeo_3_2 != -1:
-                            raise _count_error(n_removing_replicas_eeo_3_2, 0)
+                        n_removing_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_removing_replicas_o_topics_partitions -= 1
+                    if n_removing_replicas_o_topics_partitions < 0:
+                        if n_removing_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_removing_replicas_o_topics_partitions, 0)
                         raise _null_error("RemovingReplicas")
                     else:
-                        eeo_3_2.removing_replicas = [
-                            *_A_Ni[n_removing_replicas_eeo_3_2].unpack_from(buf, pos)
+                        o_topics_partitions.removing_replicas = [
+                            *_A_Ni[n_removing_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_removing_replicas_eeo_3_2
+                        pos += 4 * n_removing_replicas_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topics = vo_3
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -596,13 +477,13 @@ def _e_ListPartitionReassignmentsResponse_0(
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_OngoingTopicReassignment_0(e3, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OngoingTopicReassignment_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

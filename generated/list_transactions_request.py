@@ -34,6 +34,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId
 from .list_transactions_response import ListTransactionsResponse
 
 __all__ = [
@@ -63,7 +64,7 @@ class ListTransactionsRequest(_Request[ListTransactionsResponse]):
     }
 
     state_filters: list[str]
-    producer_id_filters: list[int]
+    producer_id_filters: list[ProducerId]
     duration_filter: int
     transactional_id_pattern: str | None
     API_KEY: ClassVar[int | None] = 66
@@ -77,63 +78,63 @@ class ListTransactionsRequest(_Request[ListTransactionsResponse]):
     RESPONSE: ClassVar[type[_Message]] = ListTransactionsResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "state_filters",
-            "stateFilters",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="state_filters",
+            json_name="stateFilters",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id_filters",
-            "producerIdFilters",
-            "[]int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="producer_id_filters",
+            json_name="producerIdFilters",
+            type="[]int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "duration_filter",
-            "durationFilter",
-            "int64",
-            (1, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="duration_filter",
+            json_name="durationFilter",
+            type="int64",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transactional_id_pattern",
-            "transactionalIdPattern",
-            "string",
-            (2, 32767),
-            (2, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="transactional_id_pattern",
+            json_name="transactionalIdPattern",
+            type="string",
+            versions=(2, 32767),
+            nullable_versions=(2, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
         state_filters: list[str] = _EMPTY,
-        producer_id_filters: list[int] = _EMPTY,
+        producer_id_filters: list[ProducerId] = _EMPTY,
         duration_filter: int = -1,
         transactional_id_pattern: str | None = None,
     ) -> None:
@@ -148,25 +149,25 @@ def _d_ListTransactionsRequest_0(buf: bytes, pos: int) -> tuple[ListTransactions
     """Decode ListTransactionsRequest at version 0."""
     blen = len(buf)
     o = _new_object(ListTransactionsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_state_filters_o = buf[pos]
+    if n_state_filters_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_state_filters_o, pos = _read_uvarint(buf, pos)
+    n_state_filters_o -= 1
+    if n_state_filters_o < 0:
+        if n_state_filters_o != -1:
+            raise _count_error(n_state_filters_o, 0)
         raise _null_error("StateFilters")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_state_filters_o > blen - pos:
+        raise _count_error(n_state_filters_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.state_filters = vo_1
+        v_state_filters_o: list[str] = []
+        ap_state_filters_o = v_state_filters_o.append
+        for _ in range(n_state_filters_o):
+            e_state_filters_o, pos = _read_cstr(buf, pos)
+            ap_state_filters_o(e_state_filters_o)
+        o.state_filters = v_state_filters_o
     n_producer_id_filters_o = buf[pos]
     if n_producer_id_filters_o < 0x80:
         pos += 1
@@ -197,19 +198,19 @@ def _e_ListTransactionsRequest_0(o: ListTransactionsRequest, out: list[_Buffer])
     if o.transactional_id_pattern is not None:
         raise _FieldVersionError("ListTransactionsRequest", "transactional_id_pattern", 0)
     w = out.append
-    a1 = o.state_filters
-    if a1 is None:
+    a_state_filters = o.state_filters
+    if a_state_filters is None:
         raise _null_value("StateFilters")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
-    a2 = o.producer_id_filters
-    if a2 is None:
+        w(_uvarint(len(a_state_filters) + 1))
+        for e_state_filters in a_state_filters:
+            w(_enc_cstr(e_state_filters))
+    a_producer_id_filters = o.producer_id_filters
+    if a_producer_id_filters is None:
         raise _null_value("ProducerIdFilters")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Nq[len(a2)].pack(*a2))
+        w(_uvarint(len(a_producer_id_filters) + 1))
+        w(_A_Nq[len(a_producer_id_filters)].pack(*a_producer_id_filters))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -220,25 +221,25 @@ def _d_ListTransactionsRequest_1(buf: bytes, pos: int) -> tuple[ListTransactions
     """Decode ListTransactionsRequest at version 1."""
     blen = len(buf)
     o = _new_object(ListTransactionsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_state_filters_o = buf[pos]
+    if n_state_filters_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_state_filters_o, pos = _read_uvarint(buf, pos)
+    n_state_filters_o -= 1
+    if n_state_filters_o < 0:
+        if n_state_filters_o != -1:
+            raise _count_error(n_state_filters_o, 0)
         raise _null_error("StateFilters")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_state_filters_o > blen - pos:
+        raise _count_error(n_state_filters_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.state_filters = vo_1
+        v_state_filters_o: list[str] = []
+        ap_state_filters_o = v_state_filters_o.append
+        for _ in range(n_state_filters_o):
+            e_state_filters_o, pos = _read_cstr(buf, pos)
+            ap_state_filters_o(e_state_filters_o)
+        o.state_filters = v_state_filters_o
     n_producer_id_filters_o = buf[pos]
     if n_producer_id_filters_o < 0x80:
         pos += 1
@@ -250,9 +251,9 @@ def _d_ListTransactionsRequest_1(buf: bytes, pos: int) -> tuple[ListTransactions
             raise _count_error(n_producer_id_filters_o, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        vo_3 = [*_A_Nqq[n_producer_id_filters_o].unpack_from(buf, pos)]
-        o.duration_filter = vo_3.pop()
-        o.producer_id_filters = vo_3
+        v_producer_id_filters_o = [*_A_Nqq[n_producer_id_filters_o].unpack_from(buf, pos)]
+        o.duration_filter = v_producer_id_filters_o.pop()
+        o.producer_id_filters = v_producer_id_filters_o
         pos += 8 * n_producer_id_filters_o + 8
     o.transactional_id_pattern = None
     if buf[pos] == 0:
@@ -268,19 +269,19 @@ def _e_ListTransactionsRequest_1(o: ListTransactionsRequest, out: list[_Buffer])
     if o.transactional_id_pattern is not None:
         raise _FieldVersionError("ListTransactionsRequest", "transactional_id_pattern", 1)
     w = out.append
-    a1 = o.state_filters
-    if a1 is None:
+    a_state_filters = o.state_filters
+    if a_state_filters is None:
         raise _null_value("StateFilters")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
-    a2 = o.producer_id_filters
-    if a2 is None:
+        w(_uvarint(len(a_state_filters) + 1))
+        for e_state_filters in a_state_filters:
+            w(_enc_cstr(e_state_filters))
+    a_producer_id_filters = o.producer_id_filters
+    if a_producer_id_filters is None:
         raise _null_value("ProducerIdFilters")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Nq[len(a2)].pack(*a2))
+        w(_uvarint(len(a_producer_id_filters) + 1))
+        w(_A_Nq[len(a_producer_id_filters)].pack(*a_producer_id_filters))
     w(_S_q.pack(o.duration_filter))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -292,25 +293,25 @@ def _d_ListTransactionsRequest_2(buf: bytes, pos: int) -> tuple[ListTransactions
     """Decode ListTransactionsRequest at version 2."""
     blen = len(buf)
     o = _new_object(ListTransactionsRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_state_filters_o = buf[pos]
+    if n_state_filters_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_state_filters_o, pos = _read_uvarint(buf, pos)
+    n_state_filters_o -= 1
+    if n_state_filters_o < 0:
+        if n_state_filters_o != -1:
+            raise _count_error(n_state_filters_o, 0)
         raise _null_error("StateFilters")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_state_filters_o > blen - pos:
+        raise _count_error(n_state_filters_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.state_filters = vo_1
+        v_state_filters_o: list[str] = []
+        ap_state_filters_o = v_state_filters_o.append
+        for _ in range(n_state_filters_o):
+            e_state_filters_o, pos = _read_cstr(buf, pos)
+            ap_state_filters_o(e_state_filters_o)
+        o.state_filters = v_state_filters_o
     n_producer_id_filters_o = buf[pos]
     if n_producer_id_filters_o < 0x80:
         pos += 1
@@ -322,23 +323,23 @@ def _d_ListTransactionsRequest_2(buf: bytes, pos: int) -> tuple[ListTransactions
             raise _count_error(n_producer_id_filters_o, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        vo_3 = [*_A_Nqq[n_producer_id_filters_o].unpack_from(buf, pos)]
-        o.duration_filter = vo_3.pop()
-        o.producer_id_filters = vo_3
+        v_producer_id_filters_o = [*_A_Nqq[n_producer_id_filters_o].unpack_from(buf, pos)]
+        o.duration_filter = v_producer_id_filters_o.pop()
+        o.producer_id_filters = v_producer_id_filters_o
         pos += 8 * n_producer_id_filters_o + 8
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_transactional_id_pattern_o = buf[pos]
+    if ln_transactional_id_pattern_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_transactional_id_pattern_o, pos = _read_uvarint(buf, pos)
+    ln_transactional_id_pattern_o -= 1
+    if ln_transactional_id_pattern_o < 0:
         o.transactional_id_pattern = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_transactional_id_pattern_o > blen:
+        raise _length_error(ln_transactional_id_pattern_o, pos, blen)
     else:
-        o.transactional_id_pattern = buf[pos : pos + lno_4].decode()
-        pos += lno_4
+        o.transactional_id_pattern = buf[pos : pos + ln_transactional_id_pattern_o].decode()
+        pos += ln_transactional_id_pattern_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -350,19 +351,19 @@ def _d_ListTransactionsRequest_2(buf: bytes, pos: int) -> tuple[ListTransactions
 def _e_ListTransactionsRequest_2(o: ListTransactionsRequest, out: list[_Buffer]) -> None:
     """Encode ListTransactionsRequest at version 2."""
     w = out.append
-    a1 = o.state_filters
-    if a1 is None:
+    a_state_filters = o.state_filters
+    if a_state_filters is None:
         raise _null_value("StateFilters")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
-    a2 = o.producer_id_filters
-    if a2 is None:
+        w(_uvarint(len(a_state_filters) + 1))
+        for e_state_filters in a_state_filters:
+            w(_enc_cstr(e_state_filters))
+    a_producer_id_filters = o.producer_id_filters
+    if a_producer_id_filters is None:
         raise _null_value("ProducerIdFilters")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Nq[len(a2)].pack(*a2))
+        w(_uvarint(len(a_producer_id_filters) + 1))
+        w(_A_Nq[len(a_producer_id_filters)].pack(*a_producer_id_filters))
     w(_S_q.pack(o.duration_filter))
     w(_enc_ncstr(o.transactional_id_pattern))
     if o._unknown_tags is None:

@@ -30,6 +30,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId, TransactionalId
+
 __all__ = [
     "TransactionState",
     "ListTransactionsResponse",
@@ -40,7 +42,7 @@ _S_q = _struct.Struct(">q")
 
 
 class TransactionState(_Struct):
-    """The current state of the transaction for the transactional id.
+    """The current state of the transaction for the transactional id. In versions 0-2, flexible in 0-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v0+): The transactional id.
@@ -54,53 +56,56 @@ class TransactionState(_Struct):
         "transaction_state": "v0+: The current transaction state of the producer.",
     }
 
-    transactional_id: str
-    producer_id: int
+    transactional_id: TransactionalId
+    producer_id: ProducerId
     transaction_state: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "transactional_id",
-            "transactionalId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="transactional_id",
+            json_name="transactionalId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transaction_state",
-            "transactionState",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="transaction_state",
+            json_name="transactionState",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, transactional_id: str = "", producer_id: int = 0, transaction_state: str = ""
+        self,
+        transactional_id: TransactionalId = "",
+        producer_id: ProducerId = 0,
+        transaction_state: str = "",
     ) -> None:
         self.transactional_id = transactional_id
         self.producer_id = producer_id
@@ -139,46 +144,56 @@ class ListTransactionsResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "unknown_state_filters",
-            "unknownStateFilters",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="unknown_state_filters",
+            json_name="unknownStateFilters",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transaction_states",
-            "transactionStates",
-            "[]TransactionState",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TransactionState,
+            name="transaction_states",
+            json_name="transactionStates",
+            type="[]TransactionState",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TransactionState,
         ),
     )
 
@@ -196,46 +211,6 @@ class ListTransactionsResponse(_Message):
         )
         self.transaction_states = [] if transaction_states is _EMPTY else transaction_states
         self._unknown_tags = None
-
-
-def _d_TransactionState_0(buf: bytes, pos: int) -> tuple[TransactionState, int]:
-    """Decode TransactionState at versions 0, 1, 2."""
-    blen = len(buf)
-    o = _new_object(TransactionState)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TransactionalId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.producer_id = _S_q.unpack_from(buf, pos)[0]
-    pos += 8
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("TransactionState")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.transaction_state = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TransactionState_0(o: TransactionState, out: list[_Buffer]) -> None:
@@ -256,77 +231,81 @@ def _d_ListTransactionsResponse_0(buf: bytes, pos: int) -> tuple[ListTransaction
     o = _new_object(ListTransactionsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_unknown_state_filters_o = buf[pos]
+    if n_unknown_state_filters_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_unknown_state_filters_o, pos = _read_uvarint(buf, pos)
+    n_unknown_state_filters_o -= 1
+    if n_unknown_state_filters_o < 0:
+        if n_unknown_state_filters_o != -1:
+            raise _count_error(n_unknown_state_filters_o, 0)
         raise _null_error("UnknownStateFilters")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_unknown_state_filters_o > blen - pos:
+        raise _count_error(n_unknown_state_filters_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2, pos = _read_cstr(buf, pos)
-            apo_2(eo_2)
-        o.unknown_state_filters = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        v_unknown_state_filters_o: list[str] = []
+        ap_unknown_state_filters_o = v_unknown_state_filters_o.append
+        for _ in range(n_unknown_state_filters_o):
+            e_unknown_state_filters_o, pos = _read_cstr(buf, pos)
+            ap_unknown_state_filters_o(e_unknown_state_filters_o)
+        o.unknown_state_filters = v_unknown_state_filters_o
+    n_transaction_states_o = buf[pos]
+    if n_transaction_states_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_transaction_states_o, pos = _read_uvarint(buf, pos)
+    n_transaction_states_o -= 1
+    if n_transaction_states_o < 0:
+        if n_transaction_states_o != -1:
+            raise _count_error(n_transaction_states_o, 0)
         raise _null_error("TransactionStates")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_transaction_states_o > blen - pos:
+        raise _count_error(n_transaction_states_o, blen - pos)
     else:
-        vo_3: list[TransactionState] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(TransactionState)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_transaction_states_o: list[TransactionState] = []
+        ap_transaction_states_o = v_transaction_states_o.append
+        for _ in range(n_transaction_states_o):
+            o_transaction_states = _new_object(TransactionState)
+            ln_transactional_id_o_transaction_states = buf[pos]
+            if ln_transactional_id_o_transaction_states < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_transactional_id_o_transaction_states, pos = _read_uvarint(buf, pos)
+            ln_transactional_id_o_transaction_states -= 1
+            if ln_transactional_id_o_transaction_states < 0:
                 raise _null_error("TransactionalId")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_transactional_id_o_transaction_states > blen:
+                raise _length_error(ln_transactional_id_o_transaction_states, pos, blen)
             else:
-                eo_3.transactional_id = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            eo_3.producer_id = _S_q.unpack_from(buf, pos)[0]
+                o_transaction_states.transactional_id = buf[
+                    pos : pos + ln_transactional_id_o_transaction_states
+                ].decode()
+                pos += ln_transactional_id_o_transaction_states
+            o_transaction_states.producer_id = _S_q.unpack_from(buf, pos)[0]
             pos += 8
-            lneo_3_3 = buf[pos]
-            if lneo_3_3 < 0x80:
+            ln_transaction_state_o_transaction_states = buf[pos]
+            if ln_transaction_state_o_transaction_states < 0x80:
                 pos += 1
             else:
-                lneo_3_3, pos = _read_uvarint(buf, pos)
-            lneo_3_3 -= 1
-            if lneo_3_3 < 0:
+                ln_transaction_state_o_transaction_states, pos = _read_uvarint(buf, pos)
+            ln_transaction_state_o_transaction_states -= 1
+            if ln_transaction_state_o_transaction_states < 0:
                 raise _null_error("TransactionState")
-            elif pos + lneo_3_3 > blen:
-                raise _length_error(lneo_3_3, pos, blen)
+            elif pos + ln_transaction_state_o_transaction_states > blen:
+                raise _length_error(ln_transaction_state_o_transaction_states, pos, blen)
             else:
-                eo_3.transaction_state = buf[pos : pos + lneo_3_3].decode()
-                pos += lneo_3_3
+                o_transaction_states.transaction_state = buf[
+                    pos : pos + ln_transaction_state_o_transaction_states
+                ].decode()
+                pos += ln_transaction_state_o_transaction_states
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_transaction_states._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.transaction_states = vo_3
+                o_transaction_states._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_transaction_states_o(o_transaction_states)
+        o.transaction_states = v_transaction_states_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -339,20 +318,20 @@ def _e_ListTransactionsResponse_0(o: ListTransactionsResponse, out: list[_Buffer
     """Encode ListTransactionsResponse at versions 0, 1, 2."""
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
-    a2 = o.unknown_state_filters
-    if a2 is None:
+    a_unknown_state_filters = o.unknown_state_filters
+    if a_unknown_state_filters is None:
         raise _null_value("UnknownStateFilters")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            w(_enc_cstr(e2))
-    a3 = o.transaction_states
-    if a3 is None:
+        w(_uvarint(len(a_unknown_state_filters) + 1))
+        for e_unknown_state_filters in a_unknown_state_filters:
+            w(_enc_cstr(e_unknown_state_filters))
+    a_transaction_states = o.transaction_states
+    if a_transaction_states is None:
         raise _null_value("TransactionStates")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_TransactionState_0(e3, out)
+        w(_uvarint(len(a_transaction_states) + 1))
+        for e_transaction_states in a_transaction_states:
+            _e_TransactionState_0(e_transaction_states, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

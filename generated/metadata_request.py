@@ -38,6 +38,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
 from .metadata_response import MetadataResponse
 
 __all__ = [
@@ -53,7 +54,7 @@ _S_ooo = _struct.Struct(">???")
 
 
 class MetadataRequestTopic(_Struct):
-    """The topics to fetch metadata for.
+    """The topics to fetch metadata for. In versions 0-13, flexible in 9-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v10+): The topic id.
@@ -66,27 +67,41 @@ class MetadataRequestTopic(_Struct):
     }
 
     topic_id: uuid.UUID
-    name: str | None
+    name: TopicName | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (10, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "name", "name", "string", (0, 32767), (10, 32767), None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(10, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic_id: uuid.UUID = _ZERO_UUID, name: str | None = "") -> None:
+    def __init__(
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        name: TopicName | None = "",
+    ) -> None:
         self.topic_id = topic_id
         self.name = name
         self._unknown_tags = None
@@ -124,56 +139,56 @@ class MetadataRequest(_Request[MetadataResponse]):
     RESPONSE: ClassVar[type[_Message]] = MetadataResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]MetadataRequestTopic",
-            (0, 32767),
-            (1, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            MetadataRequestTopic,
+            name="topics",
+            json_name="topics",
+            type="[]MetadataRequestTopic",
+            versions=(0, 32767),
+            nullable_versions=(1, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=MetadataRequestTopic,
         ),
         _FieldSchema(
-            "allow_auto_topic_creation",
-            "allowAutoTopicCreation",
-            "bool",
-            (4, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            False,
-            None,
+            name="allow_auto_topic_creation",
+            json_name="allowAutoTopicCreation",
+            type="bool",
+            versions=(4, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=True,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "include_cluster_authorized_operations",
-            "includeClusterAuthorizedOperations",
-            "bool",
-            (8, 10),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="include_cluster_authorized_operations",
+            json_name="includeClusterAuthorizedOperations",
+            type="bool",
+            versions=(8, 10),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "include_topic_authorized_operations",
-            "includeTopicAuthorizedOperations",
-            "bool",
-            (8, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="include_topic_authorized_operations",
+            json_name="includeTopicAuthorizedOperations",
+            type="bool",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -191,56 +206,12 @@ class MetadataRequest(_Request[MetadataResponse]):
         self._unknown_tags = None
 
 
-def _d_MetadataRequestTopic_0(buf: bytes, pos: int) -> tuple[MetadataRequestTopic, int]:
-    """Decode MetadataRequestTopic at versions 0, 1, 2, 3, 4, 5, 6, 7, 8."""
-    blen = len(buf)
-    o = _new_object(MetadataRequestTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_MetadataRequestTopic_0(o: MetadataRequestTopic, out: list[_Buffer]) -> None:
     """Encode MetadataRequestTopic at versions 0, 1, 2, 3, 4, 5, 6, 7, 8."""
     if o._unknown_tags:
         raise _tags_unsupported("MetadataRequestTopic")
     w = out.append
     w(_enc_str(o.name))
-
-
-def _d_MetadataRequestTopic_9(buf: bytes, pos: int) -> tuple[MetadataRequestTopic, int]:
-    """Decode MetadataRequestTopic at version 9."""
-    blen = len(buf)
-    o = _new_object(MetadataRequestTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_MetadataRequestTopic_9(o: MetadataRequestTopic, out: list[_Buffer]) -> None:
@@ -251,32 +222,6 @@ def _e_MetadataRequestTopic_9(o: MetadataRequestTopic, out: list[_Buffer]) -> No
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_MetadataRequestTopic_10(buf: bytes, pos: int) -> tuple[MetadataRequestTopic, int]:
-    """Decode MetadataRequestTopic at versions 10, 11, 12, 13."""
-    blen = len(buf)
-    o = _new_object(MetadataRequestTopic)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.name = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_MetadataRequestTopic_10(o: MetadataRequestTopic, out: list[_Buffer]) -> None:
@@ -303,27 +248,27 @@ def _d_MetadataRequest_0(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[MetadataRequestTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[MetadataRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(MetadataRequestTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(MetadataRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.allow_auto_topic_creation = True
     o.include_cluster_authorized_operations = False
     o.include_topic_authorized_operations = False
@@ -342,13 +287,13 @@ def _e_MetadataRequest_0(o: MetadataRequest, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("MetadataRequest")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_MetadataRequestTopic_0(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataRequestTopic_0(e_topics, out)
 
 
 def _d_MetadataRequest_1(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
@@ -364,27 +309,27 @@ def _d_MetadataRequest_1(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[MetadataRequestTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[MetadataRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(MetadataRequestTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(MetadataRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.allow_auto_topic_creation = True
     o.include_cluster_authorized_operations = False
     o.include_topic_authorized_operations = False
@@ -403,13 +348,13 @@ def _e_MetadataRequest_1(o: MetadataRequest, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("MetadataRequest")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_MetadataRequestTopic_0(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataRequestTopic_0(e_topics, out)
 
 
 def _d_MetadataRequest_4(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
@@ -425,27 +370,27 @@ def _d_MetadataRequest_4(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[MetadataRequestTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[MetadataRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(MetadataRequestTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(MetadataRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.allow_auto_topic_creation = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.include_cluster_authorized_operations = False
@@ -463,13 +408,13 @@ def _e_MetadataRequest_4(o: MetadataRequest, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("MetadataRequest")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_MetadataRequestTopic_0(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataRequestTopic_0(e_topics, out)
     w(_S_o.pack(o.allow_auto_topic_creation))
 
 
@@ -486,27 +431,27 @@ def _d_MetadataRequest_8(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[MetadataRequestTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[MetadataRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(MetadataRequestTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(MetadataRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     (
         o.allow_auto_topic_creation,
         o.include_cluster_authorized_operations,
@@ -522,13 +467,13 @@ def _e_MetadataRequest_8(o: MetadataRequest, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("MetadataRequest")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_MetadataRequestTopic_0(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataRequestTopic_0(e_topics, out)
     w(
         _S_ooo.pack(
             o.allow_auto_topic_creation,
@@ -542,44 +487,44 @@ def _d_MetadataRequest_9(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 9."""
     blen = len(buf)
     o = _new_object(MetadataRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[MetadataRequestTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(MetadataRequestTopic)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_topics_o: list[MetadataRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(MetadataRequestTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            eo_1.topic_id = _ZERO_UUID
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     (
         o.allow_auto_topic_creation,
         o.include_cluster_authorized_operations,
@@ -597,13 +542,13 @@ def _d_MetadataRequest_9(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
 def _e_MetadataRequest_9(o: MetadataRequest, out: list[_Buffer]) -> None:
     """Encode MetadataRequest at version 9."""
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_MetadataRequestTopic_9(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_MetadataRequestTopic_9(e_topics, out)
     w(
         _S_ooo.pack(
             o.allow_auto_topic_creation,
@@ -621,44 +566,44 @@ def _d_MetadataRequest_10(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 10."""
     blen = len(buf)
     o = _new_object(MetadataRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[MetadataRequestTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(MetadataRequestTopic)
-            eo_1.topic_id, pos = _read_uuid(buf, pos)
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+        v_topics_o: list[MetadataRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(MetadataRequestTopic)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
-                eo_1.name = None
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
+                o_topics.name = None
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     (
         o.allow_auto_topic_creation,
         o.include_cluster_authorized_operations,
@@ -676,13 +621,13 @@ def _d_MetadataRequest_10(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
 def _e_MetadataRequest_10(o: MetadataRequest, out: list[_Buffer]) -> None:
     """Encode MetadataRequest at version 10."""
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_MetadataRequestTopic_10(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_MetadataRequestTopic_10(e_topics, out)
     w(
         _S_ooo.pack(
             o.allow_auto_topic_creation,
@@ -700,44 +645,44 @@ def _d_MetadataRequest_11(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at versions 11, 12, 13."""
     blen = len(buf)
     o = _new_object(MetadataRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[MetadataRequestTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(MetadataRequestTopic)
-            eo_1.topic_id, pos = _read_uuid(buf, pos)
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+        v_topics_o: list[MetadataRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(MetadataRequestTopic)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
-                eo_1.name = None
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
+                o_topics.name = None
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.allow_auto_topic_creation, o.include_topic_authorized_operations = _S_oo.unpack_from(buf, pos)
     pos += 2
     o.include_cluster_authorized_operations = False
@@ -754,13 +699,13 @@ def _e_MetadataRequest_11(o: MetadataRequest, out: list[_Buffer]) -> None:
     if o.include_cluster_authorized_operations != False:
         raise _FieldVersionError("MetadataRequest", "include_cluster_authorized_operations", 11)
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_MetadataRequestTopic_10(e1, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_MetadataRequestTopic_10(e_topics, out)
     w(_S_oo.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")

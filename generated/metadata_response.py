@@ -40,6 +40,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
+
 __all__ = [
     "MetadataResponseBroker",
     "MetadataResponsePartition",
@@ -63,7 +65,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class MetadataResponseBroker(_Struct):
-    """A list of brokers present in the cluster.
+    """A list of brokers present in the cluster. In versions 0-13, flexible in 9-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v0+): The broker ID.
@@ -79,25 +81,71 @@ class MetadataResponseBroker(_Struct):
         "rack": "v1+, nullable v1+: The rack of the broker, or null if it has not been assigned to a rack.",
     }
 
-    node_id: int
+    node_id: BrokerId
     host: str
     port: int
     rack: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "node_id", "nodeId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="node_id",
+            json_name="nodeId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "int32", (0, 32767), None, None, None, 0, False, False, None),
         _FieldSchema(
-            "rack", "rack", "string", (1, 32767), (1, 32767), None, None, None, True, True, None
+            name="port",
+            json_name="port",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="rack",
+            json_name="rack",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=(1, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
+        self,
+        node_id: BrokerId = 0,
+        host: str = "",
+        port: int = 0,
+        rack: str | None = None,
     ) -> None:
         self.node_id = node_id
         self.host = host
@@ -107,7 +155,7 @@ class MetadataResponseBroker(_Struct):
 
 
 class MetadataResponsePartition(_Struct):
-    """Each partition in the topic.
+    """Each partition in the topic. In versions 0-13, flexible in 9-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The partition error, or 0 if there was no error.
@@ -131,82 +179,102 @@ class MetadataResponsePartition(_Struct):
 
     error_code: int
     partition_index: int
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
-    replica_nodes: list[int]
-    isr_nodes: list[int]
-    offline_replicas: list[int]
+    replica_nodes: list[BrokerId]
+    isr_nodes: list[BrokerId]
+    offline_replicas: list[BrokerId]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (7, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(7, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_nodes",
-            "replicaNodes",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="replica_nodes",
+            json_name="replicaNodes",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "isr_nodes",
-            "isrNodes",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="isr_nodes",
+            json_name="isrNodes",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "offline_replicas",
-            "offlineReplicas",
-            "[]int32",
-            (5, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            None,
+            name="offline_replicas",
+            json_name="offlineReplicas",
+            type="[]int32",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -214,11 +282,11 @@ class MetadataResponsePartition(_Struct):
         self,
         error_code: int = 0,
         partition_index: int = 0,
-        leader_id: int = 0,
+        leader_id: BrokerId = 0,
         leader_epoch: int = -1,
-        replica_nodes: list[int] = _EMPTY,
-        isr_nodes: list[int] = _EMPTY,
-        offline_replicas: list[int] = _EMPTY,
+        replica_nodes: list[BrokerId] = _EMPTY,
+        isr_nodes: list[BrokerId] = _EMPTY,
+        offline_replicas: list[BrokerId] = _EMPTY,
     ) -> None:
         self.error_code = error_code
         self.partition_index = partition_index
@@ -231,7 +299,7 @@ class MetadataResponsePartition(_Struct):
 
 
 class MetadataResponseTopic(_Struct):
-    """Each topic in the response.
+    """Each topic in the response. In versions 0-13, flexible in 9-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The topic error, or 0 if there was no error.
@@ -252,76 +320,96 @@ class MetadataResponseTopic(_Struct):
     }
 
     error_code: int
-    name: str | None
+    name: TopicName | None
     topic_id: uuid.UUID
     is_internal: bool
     partitions: list[MetadataResponsePartition]
     topic_authorized_operations: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "name", "name", "string", (0, 32767), (12, 32767), None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(12, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (10, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "is_internal",
-            "isInternal",
-            "bool",
-            (1, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            True,
-            None,
+            name="is_internal",
+            json_name="isInternal",
+            type="bool",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]MetadataResponsePartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            MetadataResponsePartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]MetadataResponsePartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=MetadataResponsePartition,
         ),
         _FieldSchema(
-            "topic_authorized_operations",
-            "topicAuthorizedOperations",
-            "int32",
-            (8, 32767),
-            None,
-            None,
-            None,
-            -2147483648,
-            False,
-            False,
-            None,
+            name="topic_authorized_operations",
+            json_name="topicAuthorizedOperations",
+            type="int32",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-2147483648,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
         error_code: int = 0,
-        name: str | None = "",
+        name: TopicName | None = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         is_internal: bool = False,
         partitions: list[MetadataResponsePartition] = _EMPTY,
@@ -362,7 +450,7 @@ class MetadataResponse(_Message):
     throttle_time_ms: int
     brokers: list[MetadataResponseBroker]
     cluster_id: str | None
-    controller_id: int
+    controller_id: BrokerId
     topics: list[MetadataResponseTopic]
     cluster_authorized_operations: int
     error_code: int
@@ -376,85 +464,95 @@ class MetadataResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (3, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "brokers",
-            "brokers",
-            "[]MetadataResponseBroker",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            MetadataResponseBroker,
+            name="brokers",
+            json_name="brokers",
+            type="[]MetadataResponseBroker",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=MetadataResponseBroker,
         ),
         _FieldSchema(
-            "cluster_id",
-            "clusterId",
-            "string",
-            (2, 32767),
-            (2, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="cluster_id",
+            json_name="clusterId",
+            type="string",
+            versions=(2, 32767),
+            nullable_versions=(2, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "controller_id",
-            "controllerId",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="controller_id",
+            json_name="controllerId",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]MetadataResponseTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            MetadataResponseTopic,
+            name="topics",
+            json_name="topics",
+            type="[]MetadataResponseTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=MetadataResponseTopic,
         ),
         _FieldSchema(
-            "cluster_authorized_operations",
-            "clusterAuthorizedOperations",
-            "int32",
-            (8, 10),
-            None,
-            None,
-            None,
-            -2147483648,
-            False,
-            False,
-            None,
+            name="cluster_authorized_operations",
+            json_name="clusterAuthorizedOperations",
+            type="int32",
+            versions=(8, 10),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-2147483648,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (13, 32767), None, None, None, 0, False, True, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(13, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -463,7 +561,7 @@ class MetadataResponse(_Message):
         throttle_time_ms: int = 0,
         brokers: list[MetadataResponseBroker] = _EMPTY,
         cluster_id: str | None = None,
-        controller_id: int = -1,
+        controller_id: BrokerId = -1,
         topics: list[MetadataResponseTopic] = _EMPTY,
         cluster_authorized_operations: int = -2147483648,
         error_code: int = 0,
@@ -478,26 +576,6 @@ class MetadataResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_MetadataResponseBroker_0(buf: bytes, pos: int) -> tuple[MetadataResponseBroker, int]:
-    """Decode MetadataResponseBroker at version 0."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseBroker)
-    o.node_id, ln_host_o = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    if ln_host_o < 0:
-        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
-    elif pos + ln_host_o > blen:
-        raise _length_error(ln_host_o, pos, blen)
-    else:
-        o.host = buf[pos : pos + ln_host_o].decode()
-        pos += ln_host_o
-    o.port = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.rack = None
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_MetadataResponseBroker_0(o: MetadataResponseBroker, out: list[_Buffer]) -> None:
     """Encode MetadataResponseBroker at version 0."""
     if o._unknown_tags:
@@ -506,34 +584,6 @@ def _e_MetadataResponseBroker_0(o: MetadataResponseBroker, out: list[_Buffer]) -
     w(_S_i.pack(o.node_id))
     w(_enc_str(o.host))
     w(_S_i.pack(o.port))
-
-
-def _d_MetadataResponseBroker_1(buf: bytes, pos: int) -> tuple[MetadataResponseBroker, int]:
-    """Decode MetadataResponseBroker at versions 1, 2, 3, 4, 5, 6, 7, 8."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseBroker)
-    o.node_id, ln_host_o = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    if ln_host_o < 0:
-        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
-    elif pos + ln_host_o > blen:
-        raise _length_error(ln_host_o, pos, blen)
-    else:
-        o.host = buf[pos : pos + ln_host_o].decode()
-        pos += ln_host_o
-    o.port, ln_rack_o = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    if ln_rack_o < 0:
-        if ln_rack_o != -1:
-            raise _length_error(ln_rack_o, pos, blen)
-        o.rack = None
-    elif pos + ln_rack_o > blen:
-        raise _length_error(ln_rack_o, pos, blen)
-    else:
-        o.rack = buf[pos : pos + ln_rack_o].decode()
-        pos += ln_rack_o
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_MetadataResponseBroker_1(o: MetadataResponseBroker, out: list[_Buffer]) -> None:
@@ -545,48 +595,6 @@ def _e_MetadataResponseBroker_1(o: MetadataResponseBroker, out: list[_Buffer]) -
     w(_enc_str(o.host))
     w(_S_i.pack(o.port))
     w(_enc_nstr(o.rack))
-
-
-def _d_MetadataResponseBroker_9(buf: bytes, pos: int) -> tuple[MetadataResponseBroker, int]:
-    """Decode MetadataResponseBroker at versions 9, 10, 11, 12, 13."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseBroker)
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.rack = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.rack = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_MetadataResponseBroker_9(o: MetadataResponseBroker, out: list[_Buffer]) -> None:
@@ -602,86 +610,22 @@ def _e_MetadataResponseBroker_9(o: MetadataResponseBroker, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataResponsePartition_0(buf: bytes, pos: int) -> tuple[MetadataResponsePartition, int]:
-    """Decode MetadataResponsePartition at versions 0, 1, 2, 3, 4."""
-    blen = len(buf)
-    o = _new_object(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, n_replica_nodes_o = _S_hiii.unpack_from(buf, pos)
-    pos += 14
-    if n_replica_nodes_o < 0:
-        if n_replica_nodes_o != -1:
-            raise _count_error(n_replica_nodes_o, 0)
-        raise _null_error("ReplicaNodes")
-    else:
-        vo_2 = [*_A_Nii[n_replica_nodes_o].unpack_from(buf, pos)]
-        n_isr_nodes_o = vo_2.pop()
-        o.replica_nodes = vo_2
-        pos += 4 * n_replica_nodes_o + 4
-    if n_isr_nodes_o < 0:
-        if n_isr_nodes_o != -1:
-            raise _count_error(n_isr_nodes_o, 0)
-        raise _null_error("IsrNodes")
-    else:
-        o.isr_nodes = [*_A_Ni[n_isr_nodes_o].unpack_from(buf, pos)]
-        pos += 4 * n_isr_nodes_o
-    o.leader_epoch = -1
-    o.offline_replicas = []
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_MetadataResponsePartition_0(o: MetadataResponsePartition, out: list[_Buffer]) -> None:
     """Encode MetadataResponsePartition at versions 0, 1, 2, 3, 4."""
     if o._unknown_tags:
         raise _tags_unsupported("MetadataResponsePartition")
     w = out.append
     w(_S_hii.pack(o.error_code, o.partition_index, o.leader_id))
-    a2 = o.replica_nodes
-    if a2 is None:
+    a_replica_nodes = o.replica_nodes
+    if a_replica_nodes is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-    a3 = o.isr_nodes
-    if a3 is None:
+        w(_A_iNi[len(a_replica_nodes)].pack(len(a_replica_nodes), *a_replica_nodes))
+    a_isr_nodes = o.isr_nodes
+    if a_isr_nodes is None:
         raise _null_value("IsrNodes")
     else:
-        w(_A_iNi[len(a3)].pack(len(a3), *a3))
-
-
-def _d_MetadataResponsePartition_5(buf: bytes, pos: int) -> tuple[MetadataResponsePartition, int]:
-    """Decode MetadataResponsePartition at versions 5, 6."""
-    blen = len(buf)
-    o = _new_object(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, n_replica_nodes_o = _S_hiii.unpack_from(buf, pos)
-    pos += 14
-    if n_replica_nodes_o < 0:
-        if n_replica_nodes_o != -1:
-            raise _count_error(n_replica_nodes_o, 0)
-        raise _null_error("ReplicaNodes")
-    else:
-        vo_2 = [*_A_Nii[n_replica_nodes_o].unpack_from(buf, pos)]
-        n_isr_nodes_o = vo_2.pop()
-        o.replica_nodes = vo_2
-        pos += 4 * n_replica_nodes_o + 4
-    if n_isr_nodes_o < 0:
-        if n_isr_nodes_o != -1:
-            raise _count_error(n_isr_nodes_o, 0)
-        raise _null_error("IsrNodes")
-    else:
-        vo_3 = [*_A_Nii[n_isr_nodes_o].unpack_from(buf, pos)]
-        n_offline_replicas_o = vo_3.pop()
-        o.isr_nodes = vo_3
-        pos += 4 * n_isr_nodes_o + 4
-    if n_offline_replicas_o < 0:
-        if n_offline_replicas_o != -1:
-            raise _count_error(n_offline_replicas_o, 0)
-        raise _null_error("OfflineReplicas")
-    else:
-        o.offline_replicas = [*_A_Ni[n_offline_replicas_o].unpack_from(buf, pos)]
-        pos += 4 * n_offline_replicas_o
-    o.leader_epoch = -1
-    o._unknown_tags = None
-    return o, pos
+        w(_A_iNi[len(a_isr_nodes)].pack(len(a_isr_nodes), *a_isr_nodes))
 
 
 def _e_MetadataResponsePartition_5(o: MetadataResponsePartition, out: list[_Buffer]) -> None:
@@ -690,58 +634,21 @@ def _e_MetadataResponsePartition_5(o: MetadataResponsePartition, out: list[_Buff
         raise _tags_unsupported("MetadataResponsePartition")
     w = out.append
     w(_S_hii.pack(o.error_code, o.partition_index, o.leader_id))
-    a2 = o.replica_nodes
-    if a2 is None:
+    a_replica_nodes = o.replica_nodes
+    if a_replica_nodes is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-    a3 = o.isr_nodes
-    if a3 is None:
+        w(_A_iNi[len(a_replica_nodes)].pack(len(a_replica_nodes), *a_replica_nodes))
+    a_isr_nodes = o.isr_nodes
+    if a_isr_nodes is None:
         raise _null_value("IsrNodes")
     else:
-        w(_A_iNi[len(a3)].pack(len(a3), *a3))
-    a4 = o.offline_replicas
-    if a4 is None:
+        w(_A_iNi[len(a_isr_nodes)].pack(len(a_isr_nodes), *a_isr_nodes))
+    a_offline_replicas = o.offline_replicas
+    if a_offline_replicas is None:
         raise _null_value("OfflineReplicas")
     else:
-        w(_A_iNi[len(a4)].pack(len(a4), *a4))
-
-
-def _d_MetadataResponsePartition_7(buf: bytes, pos: int) -> tuple[MetadataResponsePartition, int]:
-    """Decode MetadataResponsePartition at versions 7, 8."""
-    blen = len(buf)
-    o = _new_object(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, o.leader_epoch, n_replica_nodes_o = (
-        _S_hiiii.unpack_from(buf, pos)
-    )
-    pos += 18
-    if n_replica_nodes_o < 0:
-        if n_replica_nodes_o != -1:
-            raise _count_error(n_replica_nodes_o, 0)
-        raise _null_error("ReplicaNodes")
-    else:
-        vo_2 = [*_A_Nii[n_replica_nodes_o].unpack_from(buf, pos)]
-        n_isr_nodes_o = vo_2.pop()
-        o.replica_nodes = vo_2
-        pos += 4 * n_replica_nodes_o + 4
-    if n_isr_nodes_o < 0:
-        if n_isr_nodes_o != -1:
-            raise _count_error(n_isr_nodes_o, 0)
-        raise _null_error("IsrNodes")
-    else:
-        vo_3 = [*_A_Nii[n_isr_nodes_o].unpack_from(buf, pos)]
-        n_offline_replicas_o = vo_3.pop()
-        o.isr_nodes = vo_3
-        pos += 4 * n_isr_nodes_o + 4
-    if n_offline_replicas_o < 0:
-        if n_offline_replicas_o != -1:
-            raise _count_error(n_offline_replicas_o, 0)
-        raise _null_error("OfflineReplicas")
-    else:
-        o.offline_replicas = [*_A_Ni[n_offline_replicas_o].unpack_from(buf, pos)]
-        pos += 4 * n_offline_replicas_o
-    o._unknown_tags = None
-    return o, pos
+        w(_A_iNi[len(a_offline_replicas)].pack(len(a_offline_replicas), *a_offline_replicas))
 
 
 def _e_MetadataResponsePartition_7(o: MetadataResponsePartition, out: list[_Buffer]) -> None:
@@ -750,160 +657,49 @@ def _e_MetadataResponsePartition_7(o: MetadataResponsePartition, out: list[_Buff
         raise _tags_unsupported("MetadataResponsePartition")
     w = out.append
     w(_S_hiii.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch))
-    a2 = o.replica_nodes
-    if a2 is None:
+    a_replica_nodes = o.replica_nodes
+    if a_replica_nodes is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-    a3 = o.isr_nodes
-    if a3 is None:
+        w(_A_iNi[len(a_replica_nodes)].pack(len(a_replica_nodes), *a_replica_nodes))
+    a_isr_nodes = o.isr_nodes
+    if a_isr_nodes is None:
         raise _null_value("IsrNodes")
     else:
-        w(_A_iNi[len(a3)].pack(len(a3), *a3))
-    a4 = o.offline_replicas
-    if a4 is None:
+        w(_A_iNi[len(a_isr_nodes)].pack(len(a_isr_nodes), *a_isr_nodes))
+    a_offline_replicas = o.offline_replicas
+    if a_offline_replicas is None:
         raise _null_value("OfflineReplicas")
     else:
-        w(_A_iNi[len(a4)].pack(len(a4), *a4))
-
-
-def _d_MetadataResponsePartition_9(buf: bytes, pos: int) -> tuple[MetadataResponsePartition, int]:
-    """Decode MetadataResponsePartition at versions 9, 10, 11, 12, 13."""
-    blen = len(buf)
-    o = _new_object(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
-    pos += 14
-    n_replica_nodes_o = buf[pos]
-    if n_replica_nodes_o < 0x80:
-        pos += 1
-    else:
-        n_replica_nodes_o, pos = _read_uvarint(buf, pos)
-    n_replica_nodes_o -= 1
-    if n_replica_nodes_o < 0:
-        if n_replica_nodes_o != -1:
-            raise _count_error(n_replica_nodes_o, 0)
-        raise _null_error("ReplicaNodes")
-    else:
-        o.replica_nodes = [*_A_Ni[n_replica_nodes_o].unpack_from(buf, pos)]
-        pos += 4 * n_replica_nodes_o
-    n_isr_nodes_o = buf[pos]
-    if n_isr_nodes_o < 0x80:
-        pos += 1
-    else:
-        n_isr_nodes_o, pos = _read_uvarint(buf, pos)
-    n_isr_nodes_o -= 1
-    if n_isr_nodes_o < 0:
-        if n_isr_nodes_o != -1:
-            raise _count_error(n_isr_nodes_o, 0)
-        raise _null_error("IsrNodes")
-    else:
-        o.isr_nodes = [*_A_Ni[n_isr_nodes_o].unpack_from(buf, pos)]
-        pos += 4 * n_isr_nodes_o
-    n_offline_replicas_o = buf[pos]
-    if n_offline_replicas_o < 0x80:
-        pos += 1
-    else:
-        n_offline_replicas_o, pos = _read_uvarint(buf, pos)
-    n_offline_replicas_o -= 1
-    if n_offline_replicas_o < 0:
-        if n_offline_replicas_o != -1:
-            raise _count_error(n_offline_replicas_o, 0)
-        raise _null_error("OfflineReplicas")
-    else:
-        o.offline_replicas = [*_A_Ni[n_offline_replicas_o].unpack_from(buf, pos)]
-        pos += 4 * n_offline_replicas_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_A_iNi[len(a_offline_replicas)].pack(len(a_offline_replicas), *a_offline_replicas))
 
 
 def _e_MetadataResponsePartition_9(o: MetadataResponsePartition, out: list[_Buffer]) -> None:
     """Encode MetadataResponsePartition at versions 9, 10, 11, 12, 13."""
     w = out.append
     w(_S_hiii.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch))
-    a2 = o.replica_nodes
-    if a2 is None:
+    a_replica_nodes = o.replica_nodes
+    if a_replica_nodes is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
-    a3 = o.isr_nodes
-    if a3 is None:
+        w(_uvarint(len(a_replica_nodes) + 1))
+        w(_A_Ni[len(a_replica_nodes)].pack(*a_replica_nodes))
+    a_isr_nodes = o.isr_nodes
+    if a_isr_nodes is None:
         raise _null_value("IsrNodes")
     else:
-        w(_uvarint(len(a3) + 1))
-        w(_A_Ni[len(a3)].pack(*a3))
-    a4 = o.offline_replicas
-    if a4 is None:
+        w(_uvarint(len(a_isr_nodes) + 1))
+        w(_A_Ni[len(a_isr_nodes)].pack(*a_isr_nodes))
+    a_offline_replicas = o.offline_replicas
+    if a_offline_replicas is None:
         raise _null_value("OfflineReplicas")
     else:
-        w(_uvarint(len(a4) + 1))
-        w(_A_Ni[len(a4)].pack(*a4))
+        w(_uvarint(len(a_offline_replicas) + 1))
+        w(_A_Ni[len(a_offline_replicas)].pack(*a_offline_replicas))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_MetadataResponseTopic_0(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
-    """Decode MetadataResponseTopic at version 0."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseTopic)
-    o.error_code, ln_name_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[MetadataResponsePartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(MetadataResponsePartition)
-            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, n_replica_nodes_eo_4 = (
-                _S_hiii.unpack_from(buf, pos)
-            )
-            pos += 14
-            if n_replica_nodes_eo_4 < 0:
-                if n_replica_nodes_eo_4 != -1:
-                    raise _count_error(n_replica_nodes_eo_4, 0)
-                raise _null_error("ReplicaNodes")
-            else:
-                veo_4_2 = [*_A_Nii[n_replica_nodes_eo_4].unpack_from(buf, pos)]
-                n_isr_nodes_eo_4 = veo_4_2.pop()
-                eo_4.replica_nodes = veo_4_2
-                pos += 4 * n_replica_nodes_eo_4 + 4
-            if n_isr_nodes_eo_4 < 0:
-                if n_isr_nodes_eo_4 != -1:
-                    raise _count_error(n_isr_nodes_eo_4, 0)
-                raise _null_error("IsrNodes")
-            else:
-                eo_4.isr_nodes = [*_A_Ni[n_isr_nodes_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_isr_nodes_eo_4
-            eo_4.leader_epoch = -1
-            eo_4.offline_replicas = []
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o.is_internal = False
-    o.topic_authorized_operations = -2147483648
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_MetadataResponseTopic_0(o: MetadataResponseTopic, out: list[_Buffer]) -> None:
@@ -915,70 +711,13 @@ def _e_MetadataResponseTopic_0(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.name))
-    a3 = o.partitions
-    if a3 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_MetadataResponsePartition_0(e3, out)
-
-
-def _d_MetadataResponseTopic_1(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
-    """Decode MetadataResponseTopic at versions 1, 2, 3, 4."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseTopic)
-    o.error_code, ln_name_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    o.is_internal, n_partitions_o = _S_oi.unpack_from(buf, pos)
-    pos += 5
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[MetadataResponsePartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(MetadataResponsePartition)
-            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, n_replica_nodes_eo_4 = (
-                _S_hiii.unpack_from(buf, pos)
-            )
-            pos += 14
-            if n_replica_nodes_eo_4 < 0:
-                if n_replica_nodes_eo_4 != -1:
-                    raise _count_error(n_replica_nodes_eo_4, 0)
-                raise _null_error("ReplicaNodes")
-            else:
-                veo_4_2 = [*_A_Nii[n_replica_nodes_eo_4].unpack_from(buf, pos)]
-                n_isr_nodes_eo_4 = veo_4_2.pop()
-                eo_4.replica_nodes = veo_4_2
-                pos += 4 * n_replica_nodes_eo_4 + 4
-            if n_isr_nodes_eo_4 < 0:
-                if n_isr_nodes_eo_4 != -1:
-                    raise _count_error(n_isr_nodes_eo_4, 0)
-                raise _null_error("IsrNodes")
-            else:
-                eo_4.isr_nodes = [*_A_Ni[n_isr_nodes_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_isr_nodes_eo_4
-            eo_4.leader_epoch = -1
-            eo_4.offline_replicas = []
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o.topic_authorized_operations = -2147483648
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_MetadataResponsePartition_0(e_partitions, out)
 
 
 def _e_MetadataResponseTopic_1(o: MetadataResponseTopic, out: list[_Buffer]) -> None:
@@ -991,78 +730,13 @@ def _e_MetadataResponseTopic_1(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.name))
     w(_S_o.pack(o.is_internal))
-    a4 = o.partitions
-    if a4 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_MetadataResponsePartition_0(e4, out)
-
-
-def _d_MetadataResponseTopic_5(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
-    """Decode MetadataResponseTopic at versions 5, 6."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseTopic)
-    o.error_code, ln_name_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    o.is_internal, n_partitions_o = _S_oi.unpack_from(buf, pos)
-    pos += 5
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[MetadataResponsePartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(MetadataResponsePartition)
-            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, n_replica_nodes_eo_4 = (
-                _S_hiii.unpack_from(buf, pos)
-            )
-            pos += 14
-            if n_replica_nodes_eo_4 < 0:
-                if n_replica_nodes_eo_4 != -1:
-                    raise _count_error(n_replica_nodes_eo_4, 0)
-                raise _null_error("ReplicaNodes")
-            else:
-                veo_4_2 = [*_A_Nii[n_replica_nodes_eo_4].unpack_from(buf, pos)]
-                n_isr_nodes_eo_4 = veo_4_2.pop()
-                eo_4.replica_nodes = veo_4_2
-                pos += 4 * n_replica_nodes_eo_4 + 4
-            if n_isr_nodes_eo_4 < 0:
-                if n_isr_nodes_eo_4 != -1:
-                    raise _count_error(n_isr_nodes_eo_4, 0)
-                raise _null_error("IsrNodes")
-            else:
-                veo_4_3 = [*_A_Nii[n_isr_nodes_eo_4].unpack_from(buf, pos)]
-                n_offline_replicas_eo_4 = veo_4_3.pop()
-                eo_4.isr_nodes = veo_4_3
-                pos += 4 * n_isr_nodes_eo_4 + 4
-            if n_offline_replicas_eo_4 < 0:
-                if n_offline_replicas_eo_4 != -1:
-                    raise _count_error(n_offline_replicas_eo_4, 0)
-                raise _null_error("OfflineReplicas")
-            else:
-                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_offline_replicas_eo_4
-            eo_4.leader_epoch = -1
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o.topic_authorized_operations = -2147483648
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_MetadataResponsePartition_0(e_partitions, out)
 
 
 def _e_MetadataResponseTopic_5(o: MetadataResponseTopic, out: list[_Buffer]) -> None:
@@ -1075,81 +749,13 @@ def _e_MetadataResponseTopic_5(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.name))
     w(_S_o.pack(o.is_internal))
-    a4 = o.partitions
-    if a4 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_MetadataResponsePartition_5(e4, out)
-
-
-def _d_MetadataResponseTopic_7(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
-    """Decode MetadataResponseTopic at version 7."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseTopic)
-    o.error_code, ln_name_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    o.is_internal, n_partitions_o = _S_oi.unpack_from(buf, pos)
-    pos += 5
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[MetadataResponsePartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(MetadataResponsePartition)
-            (
-                eo_4.error_code,
-                eo_4.partition_index,
-                eo_4.leader_id,
-                eo_4.leader_epoch,
-                n_replica_nodes_eo_4,
-            ) = _S_hiiii.unpack_from(buf, pos)
-            pos += 18
-            if n_replica_nodes_eo_4 < 0:
-                if n_replica_nodes_eo_4 != -1:
-                    raise _count_error(n_replica_nodes_eo_4, 0)
-                raise _null_error("ReplicaNodes")
-            else:
-                veo_4_2 = [*_A_Nii[n_replica_nodes_eo_4].unpack_from(buf, pos)]
-                n_isr_nodes_eo_4 = veo_4_2.pop()
-                eo_4.replica_nodes = veo_4_2
-                pos += 4 * n_replica_nodes_eo_4 + 4
-            if n_isr_nodes_eo_4 < 0:
-                if n_isr_nodes_eo_4 != -1:
-                    raise _count_error(n_isr_nodes_eo_4, 0)
-                raise _null_error("IsrNodes")
-            else:
-                veo_4_3 = [*_A_Nii[n_isr_nodes_eo_4].unpack_from(buf, pos)]
-                n_offline_replicas_eo_4 = veo_4_3.pop()
-                eo_4.isr_nodes = veo_4_3
-                pos += 4 * n_isr_nodes_eo_4 + 4
-            if n_offline_replicas_eo_4 < 0:
-                if n_offline_replicas_eo_4 != -1:
-                    raise _count_error(n_offline_replicas_eo_4, 0)
-                raise _null_error("OfflineReplicas")
-            else:
-                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_offline_replicas_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o.topic_authorized_operations = -2147483648
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_MetadataResponsePartition_5(e_partitions, out)
 
 
 def _e_MetadataResponseTopic_7(o: MetadataResponseTopic, out: list[_Buffer]) -> None:
@@ -1162,82 +768,13 @@ def _e_MetadataResponseTopic_7(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.name))
     w(_S_o.pack(o.is_internal))
-    a4 = o.partitions
-    if a4 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_MetadataResponsePartition_7(e4, out)
-
-
-def _d_MetadataResponseTopic_8(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
-    """Decode MetadataResponseTopic at version 8."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseTopic)
-    o.error_code, ln_name_o = _S_hh.unpack_from(buf, pos)
-    pos += 4
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    o.is_internal, n_partitions_o = _S_oi.unpack_from(buf, pos)
-    pos += 5
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[MetadataResponsePartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(MetadataResponsePartition)
-            (
-                eo_4.error_code,
-                eo_4.partition_index,
-                eo_4.leader_id,
-                eo_4.leader_epoch,
-                n_replica_nodes_eo_4,
-            ) = _S_hiiii.unpack_from(buf, pos)
-            pos += 18
-            if n_replica_nodes_eo_4 < 0:
-                if n_replica_nodes_eo_4 != -1:
-                    raise _count_error(n_replica_nodes_eo_4, 0)
-                raise _null_error("ReplicaNodes")
-            else:
-                veo_4_2 = [*_A_Nii[n_replica_nodes_eo_4].unpack_from(buf, pos)]
-                n_isr_nodes_eo_4 = veo_4_2.pop()
-                eo_4.replica_nodes = veo_4_2
-                pos += 4 * n_replica_nodes_eo_4 + 4
-            if n_isr_nodes_eo_4 < 0:
-                if n_isr_nodes_eo_4 != -1:
-                    raise _count_error(n_isr_nodes_eo_4, 0)
-                raise _null_error("IsrNodes")
-            else:
-                veo_4_3 = [*_A_Nii[n_isr_nodes_eo_4].unpack_from(buf, pos)]
-                n_offline_replicas_eo_4 = veo_4_3.pop()
-                eo_4.isr_nodes = veo_4_3
-                pos += 4 * n_isr_nodes_eo_4 + 4
-            if n_offline_replicas_eo_4 < 0:
-                if n_offline_replicas_eo_4 != -1:
-                    raise _count_error(n_offline_replicas_eo_4, 0)
-                raise _null_error("OfflineReplicas")
-            else:
-                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_offline_replicas_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_MetadataResponsePartition_7(e_partitions, out)
 
 
 def _e_MetadataResponseTopic_8(o: MetadataResponseTopic, out: list[_Buffer]) -> None:
@@ -1248,113 +785,14 @@ def _e_MetadataResponseTopic_8(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.name))
     w(_S_o.pack(o.is_internal))
-    a4 = o.partitions
-    if a4 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_MetadataResponsePartition_7(e4, out)
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_MetadataResponsePartition_7(e_partitions, out)
     w(_S_i.pack(o.topic_authorized_operations))
-
-
-def _d_MetadataResponseTopic_9(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
-    """Decode MetadataResponseTopic at version 9."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseTopic)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Name")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.is_internal = _S_o.unpack_from(buf, pos)[0]
-    pos += 1
-    no_4 = buf[pos]
-    if no_4 < 0x80:
-        pos += 1
-    else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("Partitions")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
-    else:
-        vo_4: list[MetadataResponsePartition] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(MetadataResponsePartition)
-            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, eo_4.leader_epoch = (
-                _S_hiii.unpack_from(buf, pos)
-            )
-            pos += 14
-            n_replica_nodes_eo_4 = buf[pos]
-            if n_replica_nodes_eo_4 < 0x80:
-                pos += 1
-            else:
-                n_replica_nodes_eo_4, pos = _read_uvarint(buf, pos)
-            n_replica_nodes_eo_4 -= 1
-            if n_replica_nodes_eo_4 < 0:
-                if n_replica_nodes_eo_4 != -1:
-                    raise _count_error(n_replica_nodes_eo_4, 0)
-                raise _null_error("ReplicaNodes")
-            else:
-                eo_4.replica_nodes = [*_A_Ni[n_replica_nodes_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_replica_nodes_eo_4
-            n_isr_nodes_eo_4 = buf[pos]
-            if n_isr_nodes_eo_4 < 0x80:
-                pos += 1
-            else:
-                n_isr_nodes_eo_4, pos = _read_uvarint(buf, pos)
-            n_isr_nodes_eo_4 -= 1
-            if n_isr_nodes_eo_4 < 0:
-                if n_isr_nodes_eo_4 != -1:
-                    raise _count_error(n_isr_nodes_eo_4, 0)
-                raise _null_error("IsrNodes")
-            else:
-                eo_4.isr_nodes = [*_A_Ni[n_isr_nodes_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_isr_nodes_eo_4
-            n_offline_replicas_eo_4 = buf[pos]
-            if n_offline_replicas_eo_4 < 0x80:
-                pos += 1
-            else:
-                n_offline_replicas_eo_4, pos = _read_uvarint(buf, pos)
-            n_offline_replicas_eo_4 -= 1
-            if n_offline_replicas_eo_4 < 0:
-                if n_offline_replicas_eo_4 != -1:
-                    raise _count_error(n_offline_replicas_eo_4, 0)
-                raise _null_error("OfflineReplicas")
-            else:
-                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_offline_replicas_eo_4
-            if buf[pos] == 0:
-                pos += 1
-                eo_4._unknown_tags = None
-            else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_MetadataResponseTopic_9(o: MetadataResponseTopic, out: list[_Buffer]) -> None:
@@ -1363,117 +801,18 @@ def _e_MetadataResponseTopic_9(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     w(_S_h.pack(o.error_code))
     w(_enc_cstr(o.name))
     w(_S_o.pack(o.is_internal))
-    a4 = o.partitions
-    if a4 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_MetadataResponsePartition_9(e4, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_MetadataResponsePartition_9(e_partitions, out)
     w(_S_i.pack(o.topic_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_MetadataResponseTopic_10(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
-    """Decode MetadataResponseTopic at versions 10, 11."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseTopic)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Name")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.topic_id, pos = _read_uuid(buf, pos)
-    o.is_internal = _S_o.unpack_from(buf, pos)[0]
-    pos += 1
-    no_5 = buf[pos]
-    if no_5 < 0x80:
-        pos += 1
-    else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Partitions")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
-    else:
-        vo_5: list[MetadataResponsePartition] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(MetadataResponsePartition)
-            eo_5.error_code, eo_5.partition_index, eo_5.leader_id, eo_5.leader_epoch = (
-                _S_hiii.unpack_from(buf, pos)
-            )
-            pos += 14
-            n_replica_nodes_eo_5 = buf[pos]
-            if n_replica_nodes_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_replica_nodes_eo_5, pos = _read_uvarint(buf, pos)
-            n_replica_nodes_eo_5 -= 1
-            if n_replica_nodes_eo_5 < 0:
-                if n_replica_nodes_eo_5 != -1:
-                    raise _count_error(n_replica_nodes_eo_5, 0)
-                raise _null_error("ReplicaNodes")
-            else:
-                eo_5.replica_nodes = [*_A_Ni[n_replica_nodes_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_replica_nodes_eo_5
-            n_isr_nodes_eo_5 = buf[pos]
-            if n_isr_nodes_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_isr_nodes_eo_5, pos = _read_uvarint(buf, pos)
-            n_isr_nodes_eo_5 -= 1
-            if n_isr_nodes_eo_5 < 0:
-                if n_isr_nodes_eo_5 != -1:
-                    raise _count_error(n_isr_nodes_eo_5, 0)
-                raise _null_error("IsrNodes")
-            else:
-                eo_5.isr_nodes = [*_A_Ni[n_isr_nodes_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_isr_nodes_eo_5
-            n_offline_replicas_eo_5 = buf[pos]
-            if n_offline_replicas_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_offline_replicas_eo_5, pos = _read_uvarint(buf, pos)
-            n_offline_replicas_eo_5 -= 1
-            if n_offline_replicas_eo_5 < 0:
-                if n_offline_replicas_eo_5 != -1:
-                    raise _count_error(n_offline_replicas_eo_5, 0)
-                raise _null_error("OfflineReplicas")
-            else:
-                eo_5.offline_replicas = [*_A_Ni[n_offline_replicas_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_offline_replicas_eo_5
-            if buf[pos] == 0:
-                pos += 1
-                eo_5._unknown_tags = None
-            else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.partitions = vo_5
-    o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_MetadataResponseTopic_10(o: MetadataResponseTopic, out: list[_Buffer]) -> None:
@@ -1483,117 +822,18 @@ def _e_MetadataResponseTopic_10(o: MetadataResponseTopic, out: list[_Buffer]) ->
     w(_enc_cstr(o.name))
     w(_enc_uuid(o.topic_id))
     w(_S_o.pack(o.is_internal))
-    a5 = o.partitions
-    if a5 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_MetadataResponsePartition_9(e5, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_MetadataResponsePartition_9(e_partitions, out)
     w(_S_i.pack(o.topic_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_MetadataResponseTopic_12(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
-    """Decode MetadataResponseTopic at versions 12, 13."""
-    blen = len(buf)
-    o = _new_object(MetadataResponseTopic)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.name = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.topic_id, pos = _read_uuid(buf, pos)
-    o.is_internal = _S_o.unpack_from(buf, pos)[0]
-    pos += 1
-    no_5 = buf[pos]
-    if no_5 < 0x80:
-        pos += 1
-    else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Partitions")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
-    else:
-        vo_5: list[MetadataResponsePartition] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(MetadataResponsePartition)
-            eo_5.error_code, eo_5.partition_index, eo_5.leader_id, eo_5.leader_epoch = (
-                _S_hiii.unpack_from(buf, pos)
-            )
-            pos += 14
-            n_replica_nodes_eo_5 = buf[pos]
-            if n_replica_nodes_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_replica_nodes_eo_5, pos = _read_uvarint(buf, pos)
-            n_replica_nodes_eo_5 -= 1
-            if n_replica_nodes_eo_5 < 0:
-                if n_replica_nodes_eo_5 != -1:
-                    raise _count_error(n_replica_nodes_eo_5, 0)
-                raise _null_error("ReplicaNodes")
-            else:
-                eo_5.replica_nodes = [*_A_Ni[n_replica_nodes_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_replica_nodes_eo_5
-            n_isr_nodes_eo_5 = buf[pos]
-            if n_isr_nodes_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_isr_nodes_eo_5, pos = _read_uvarint(buf, pos)
-            n_isr_nodes_eo_5 -= 1
-            if n_isr_nodes_eo_5 < 0:
-                if n_isr_nodes_eo_5 != -1:
-                    raise _count_error(n_isr_nodes_eo_5, 0)
-                raise _null_error("IsrNodes")
-            else:
-                eo_5.isr_nodes = [*_A_Ni[n_isr_nodes_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_isr_nodes_eo_5
-            n_offline_replicas_eo_5 = buf[pos]
-            if n_offline_replicas_eo_5 < 0x80:
-                pos += 1
-            else:
-                n_offline_replicas_eo_5, pos = _read_uvarint(buf, pos)
-            n_offline_replicas_eo_5 -= 1
-            if n_offline_replicas_eo_5 < 0:
-                if n_offline_replicas_eo_5 != -1:
-                    raise _count_error(n_offline_replicas_eo_5, 0)
-                raise _null_error("OfflineReplicas")
-            else:
-                eo_5.offline_replicas = [*_A_Ni[n_offline_replicas_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_offline_replicas_eo_5
-            if buf[pos] == 0:
-                pos += 1
-                eo_5._unknown_tags = None
-            else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.partitions = vo_5
-    o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_MetadataResponseTopic_12(o: MetadataResponseTopic, out: list[_Buffer]) -> None:
@@ -1603,13 +843,13 @@ def _e_MetadataResponseTopic_12(o: MetadataResponseTopic, out: list[_Buffer]) ->
     w(_enc_ncstr(o.name))
     w(_enc_uuid(o.topic_id))
     w(_S_o.pack(o.is_internal))
-    a5 = o.partitions
-    if a5 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_MetadataResponsePartition_9(e5, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_MetadataResponsePartition_9(e_partitions, out)
     w(_S_i.pack(o.topic_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -1630,29 +870,29 @@ def _d_MetadataResponse_0(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_brokers_o > blen - pos:
         raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
         for _ in range(n_brokers_o):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id, ln_host_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_host_eo_2 < 0:
+            if ln_host_o_brokers < 0:
                 raise (
                     _null_error("Host")
-                    if ln_host_eo_2 == -1
-                    else _length_error(ln_host_eo_2, pos, blen)
+                    if ln_host_o_brokers == -1
+                    else _length_error(ln_host_o_brokers, pos, blen)
                 )
-            elif pos + ln_host_eo_2 > blen:
-                raise _length_error(ln_host_eo_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
-                pos += ln_host_eo_2
-            eo_2.port = _S_i.unpack_from(buf, pos)[0]
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.rack = None
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.brokers = vo_2
+            o_brokers.rack = None
+            o_brokers._unknown_tags = None
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
     n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if n_topics_o < 0:
@@ -1662,70 +902,74 @@ def _d_MetadataResponse_0(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_4: list[MetadataResponseTopic] = []
-        apo_4 = vo_4.append
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_4 = _new_object(MetadataResponseTopic)
-            eo_4.error_code, ln_name_eo_4 = _S_hh.unpack_from(buf, pos)
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code, ln_name_o_topics = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_name_eo_4 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_4 == -1
-                    else _length_error(ln_name_eo_4, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_4 > blen:
-                raise _length_error(ln_name_eo_4, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
-                pos += ln_name_eo_4
-            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_4 > blen - pos:
-                raise _count_error(n_partitions_eo_4, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_4_4: list[MetadataResponsePartition] = []
-                apeo_4_4 = veo_4_4.append
-                for _ in range(n_partitions_eo_4):
-                    eeo_4_4 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_4_4.error_code,
-                        eeo_4_4.partition_index,
-                        eeo_4_4.leader_id,
-                        n_replica_nodes_eeo_4_4,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        n_replica_nodes_o_topics_partitions,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    if n_replica_nodes_eeo_4_4 < 0:
-                        if n_replica_nodes_eeo_4_4 != -1:
-                            raise _count_error(n_replica_nodes_eeo_4_4, 0)
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        veeo_4_4_2 = [*_A_Nii[n_replica_nodes_eeo_4_4].unpack_from(buf, pos)]
-                        n_isr_nodes_eeo_4_4 = veeo_4_4_2.pop()
-                        eeo_4_4.replica_nodes = veeo_4_4_2
-                        pos += 4 * n_replica_nodes_eeo_4_4 + 4
-                    if n_isr_nodes_eeo_4_4 < 0:
-                        if n_isr_nodes_eeo_4_4 != -1:
-                            raise _count_error(n_isr_nodes_eeo_4_4, 0)
+                        v_replica_nodes_o_topics_partitions = [
+                            *_A_Nii[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        n_isr_nodes_o_topics_partitions = v_replica_nodes_o_topics_partitions.pop()
+                        o_topics_partitions.replica_nodes = v_replica_nodes_o_topics_partitions
+                        pos += 4 * n_replica_nodes_o_topics_partitions + 4
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_4_4.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_4_4].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_eeo_4_4
-                    eeo_4_4.leader_epoch = -1
-                    eeo_4_4.offline_replicas = []
-                    eeo_4_4._unknown_tags = None
-                    apeo_4_4(eeo_4_4)
-                eo_4.partitions = veo_4_4
-            eo_4.topic_id = _ZERO_UUID
-            eo_4.is_internal = False
-            eo_4.topic_authorized_operations = -2147483648
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                        o_topics_partitions.isr_nodes = [
+                            *_A_Ni[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_isr_nodes_o_topics_partitions
+                    o_topics_partitions.leader_epoch = -1
+                    o_topics_partitions.offline_replicas = []
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics.is_internal = False
+            o_topics.topic_authorized_operations = -2147483648
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.throttle_time_ms = 0
     o.cluster_id = None
     o.controller_id = -1
@@ -1742,20 +986,20 @@ def _e_MetadataResponse_0(o: MetadataResponse, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("MetadataResponse")
     w = out.append
-    a1 = o.brokers
-    if a1 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_MetadataResponseBroker_0(e1, out)
-    a2 = o.topics
-    if a2 is None:
+        w(_S_i.pack(len(a_brokers)))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_0(e_brokers, out)
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_MetadataResponseTopic_0(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_0(e_topics, out)
 
 
 def _d_MetadataResponse_1(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
@@ -1771,37 +1015,37 @@ def _d_MetadataResponse_1(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_brokers_o > blen - pos:
         raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
         for _ in range(n_brokers_o):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id, ln_host_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_host_eo_2 < 0:
+            if ln_host_o_brokers < 0:
                 raise (
                     _null_error("Host")
-                    if ln_host_eo_2 == -1
-                    else _length_error(ln_host_eo_2, pos, blen)
+                    if ln_host_o_brokers == -1
+                    else _length_error(ln_host_o_brokers, pos, blen)
                 )
-            elif pos + ln_host_eo_2 > blen:
-                raise _length_error(ln_host_eo_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
-                pos += ln_host_eo_2
-            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port, ln_rack_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_rack_eo_2 < 0:
-                if ln_rack_eo_2 != -1:
-                    raise _length_error(ln_rack_eo_2, pos, blen)
-                eo_2.rack = None
-            elif pos + ln_rack_eo_2 > blen:
-                raise _length_error(ln_rack_eo_2, pos, blen)
+            if ln_rack_o_brokers < 0:
+                if ln_rack_o_brokers != -1:
+                    raise _length_error(ln_rack_o_brokers, pos, blen)
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
-                pos += ln_rack_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.brokers = vo_2
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
+            o_brokers._unknown_tags = None
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
     o.controller_id, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
     if n_topics_o < 0:
@@ -1811,69 +1055,73 @@ def _d_MetadataResponse_1(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_4: list[MetadataResponseTopic] = []
-        apo_4 = vo_4.append
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_4 = _new_object(MetadataResponseTopic)
-            eo_4.error_code, ln_name_eo_4 = _S_hh.unpack_from(buf, pos)
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code, ln_name_o_topics = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_name_eo_4 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_4 == -1
-                    else _length_error(ln_name_eo_4, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_4 > blen:
-                raise _length_error(ln_name_eo_4, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
-                pos += ln_name_eo_4
-            eo_4.is_internal, n_partitions_eo_4 = _S_oi.unpack_from(buf, pos)
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.is_internal, n_partitions_o_topics = _S_oi.unpack_from(buf, pos)
             pos += 5
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_4 > blen - pos:
-                raise _count_error(n_partitions_eo_4, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_4_4: list[MetadataResponsePartition] = []
-                apeo_4_4 = veo_4_4.append
-                for _ in range(n_partitions_eo_4):
-                    eeo_4_4 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_4_4.error_code,
-                        eeo_4_4.partition_index,
-                        eeo_4_4.leader_id,
-                        n_replica_nodes_eeo_4_4,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        n_replica_nodes_o_topics_partitions,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    if n_replica_nodes_eeo_4_4 < 0:
-                        if n_replica_nodes_eeo_4_4 != -1:
-                            raise _count_error(n_replica_nodes_eeo_4_4, 0)
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        veeo_4_4_2 = [*_A_Nii[n_replica_nodes_eeo_4_4].unpack_from(buf, pos)]
-                        n_isr_nodes_eeo_4_4 = veeo_4_4_2.pop()
-                        eeo_4_4.replica_nodes = veeo_4_4_2
-                        pos += 4 * n_replica_nodes_eeo_4_4 + 4
-                    if n_isr_nodes_eeo_4_4 < 0:
-                        if n_isr_nodes_eeo_4_4 != -1:
-                            raise _count_error(n_isr_nodes_eeo_4_4, 0)
+                        v_replica_nodes_o_topics_partitions = [
+                            *_A_Nii[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        n_isr_nodes_o_topics_partitions = v_replica_nodes_o_topics_partitions.pop()
+                        o_topics_partitions.replica_nodes = v_replica_nodes_o_topics_partitions
+                        pos += 4 * n_replica_nodes_o_topics_partitions + 4
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_4_4.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_4_4].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_eeo_4_4
-                    eeo_4_4.leader_epoch = -1
-                    eeo_4_4.offline_replicas = []
-                    eeo_4_4._unknown_tags = None
-                    apeo_4_4(eeo_4_4)
-                eo_4.partitions = veo_4_4
-            eo_4.topic_id = _ZERO_UUID
-            eo_4.topic_authorized_operations = -2147483648
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                        o_topics_partitions.isr_nodes = [
+                            *_A_Ni[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_isr_nodes_o_topics_partitions
+                    o_topics_partitions.leader_epoch = -1
+                    o_topics_partitions.offline_replicas = []
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics.topic_authorized_operations = -2147483648
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.throttle_time_ms = 0
     o.cluster_id = None
     o.cluster_authorized_operations = -2147483648
@@ -1889,21 +1137,21 @@ def _e_MetadataResponse_1(o: MetadataResponse, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("MetadataResponse")
     w = out.append
-    a1 = o.brokers
-    if a1 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_MetadataResponseBroker_1(e1, out)
+        w(_S_i.pack(len(a_brokers)))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_1(e_brokers, out)
     w(_S_i.pack(o.controller_id))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_MetadataResponseTopic_1(e3, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_1(e_topics, out)
 
 
 def _d_MetadataResponse_2(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
@@ -1919,37 +1167,37 @@ def _d_MetadataResponse_2(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_brokers_o > blen - pos:
         raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
         for _ in range(n_brokers_o):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id, ln_host_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_host_eo_2 < 0:
+            if ln_host_o_brokers < 0:
                 raise (
                     _null_error("Host")
-                    if ln_host_eo_2 == -1
-                    else _length_error(ln_host_eo_2, pos, blen)
+                    if ln_host_o_brokers == -1
+                    else _length_error(ln_host_o_brokers, pos, blen)
                 )
-            elif pos + ln_host_eo_2 > blen:
-                raise _length_error(ln_host_eo_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
-                pos += ln_host_eo_2
-            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port, ln_rack_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_rack_eo_2 < 0:
-                if ln_rack_eo_2 != -1:
-                    raise _length_error(ln_rack_eo_2, pos, blen)
-                eo_2.rack = None
-            elif pos + ln_rack_eo_2 > blen:
-                raise _length_error(ln_rack_eo_2, pos, blen)
+            if ln_rack_o_brokers < 0:
+                if ln_rack_o_brokers != -1:
+                    raise _length_error(ln_rack_o_brokers, pos, blen)
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
-                pos += ln_rack_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.brokers = vo_2
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
+            o_brokers._unknown_tags = None
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
     ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if ln_cluster_id_o < 0:
@@ -1970,69 +1218,73 @@ def _d_MetadataResponse_2(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[MetadataResponseTopic] = []
-        apo_6 = vo_6.append
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_6 = _new_object(MetadataResponseTopic)
-            eo_6.error_code, ln_name_eo_6 = _S_hh.unpack_from(buf, pos)
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code, ln_name_o_topics = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_name_eo_6 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            eo_6.is_internal, n_partitions_eo_6 = _S_oi.unpack_from(buf, pos)
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.is_internal, n_partitions_o_topics = _S_oi.unpack_from(buf, pos)
             pos += 5
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_6 > blen - pos:
-                raise _count_error(n_partitions_eo_6, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_4: list[MetadataResponsePartition] = []
-                apeo_6_4 = veo_6_4.append
-                for _ in range(n_partitions_eo_6):
-                    eeo_6_4 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_6_4.error_code,
-                        eeo_6_4.partition_index,
-                        eeo_6_4.leader_id,
-                        n_replica_nodes_eeo_6_4,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        n_replica_nodes_o_topics_partitions,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    if n_replica_nodes_eeo_6_4 < 0:
-                        if n_replica_nodes_eeo_6_4 != -1:
-                            raise _count_error(n_replica_nodes_eeo_6_4, 0)
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        veeo_6_4_2 = [*_A_Nii[n_replica_nodes_eeo_6_4].unpack_from(buf, pos)]
-                        n_isr_nodes_eeo_6_4 = veeo_6_4_2.pop()
-                        eeo_6_4.replica_nodes = veeo_6_4_2
-                        pos += 4 * n_replica_nodes_eeo_6_4 + 4
-                    if n_isr_nodes_eeo_6_4 < 0:
-                        if n_isr_nodes_eeo_6_4 != -1:
-                            raise _count_error(n_isr_nodes_eeo_6_4, 0)
+                        v_replica_nodes_o_topics_partitions = [
+                            *_A_Nii[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        n_isr_nodes_o_topics_partitions = v_replica_nodes_o_topics_partitions.pop()
+                        o_topics_partitions.replica_nodes = v_replica_nodes_o_topics_partitions
+                        pos += 4 * n_replica_nodes_o_topics_partitions + 4
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_6_4.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_6_4].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_eeo_6_4
-                    eeo_6_4.leader_epoch = -1
-                    eeo_6_4.offline_replicas = []
-                    eeo_6_4._unknown_tags = None
-                    apeo_6_4(eeo_6_4)
-                eo_6.partitions = veo_6_4
-            eo_6.topic_id = _ZERO_UUID
-            eo_6.topic_authorized_operations = -2147483648
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.topics = vo_6
+                        o_topics_partitions.isr_nodes = [
+                            *_A_Ni[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_isr_nodes_o_topics_partitions
+                    o_topics_partitions.leader_epoch = -1
+                    o_topics_partitions.offline_replicas = []
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics.topic_authorized_operations = -2147483648
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.throttle_time_ms = 0
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
@@ -2047,22 +1299,22 @@ def _e_MetadataResponse_2(o: MetadataResponse, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("MetadataResponse")
     w = out.append
-    a1 = o.brokers
-    if a1 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_MetadataResponseBroker_1(e1, out)
+        w(_S_i.pack(len(a_brokers)))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_1(e_brokers, out)
     w(_enc_nstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a4 = o.topics
-    if a4 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_MetadataResponseTopic_1(e4, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_1(e_topics, out)
 
 
 def _d_MetadataResponse_3(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
@@ -2078,37 +1330,37 @@ def _d_MetadataResponse_3(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_brokers_o > blen - pos:
         raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
         for _ in range(n_brokers_o):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id, ln_host_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_host_eo_2 < 0:
+            if ln_host_o_brokers < 0:
                 raise (
                     _null_error("Host")
-                    if ln_host_eo_2 == -1
-                    else _length_error(ln_host_eo_2, pos, blen)
+                    if ln_host_o_brokers == -1
+                    else _length_error(ln_host_o_brokers, pos, blen)
                 )
-            elif pos + ln_host_eo_2 > blen:
-                raise _length_error(ln_host_eo_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
-                pos += ln_host_eo_2
-            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port, ln_rack_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_rack_eo_2 < 0:
-                if ln_rack_eo_2 != -1:
-                    raise _length_error(ln_rack_eo_2, pos, blen)
-                eo_2.rack = None
-            elif pos + ln_rack_eo_2 > blen:
-                raise _length_error(ln_rack_eo_2, pos, blen)
+            if ln_rack_o_brokers < 0:
+                if ln_rack_o_brokers != -1:
+                    raise _length_error(ln_rack_o_brokers, pos, blen)
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
-                pos += ln_rack_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.brokers = vo_2
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
+            o_brokers._unknown_tags = None
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
     ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if ln_cluster_id_o < 0:
@@ -2129,69 +1381,73 @@ def _d_MetadataResponse_3(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[MetadataResponseTopic] = []
-        apo_6 = vo_6.append
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_6 = _new_object(MetadataResponseTopic)
-            eo_6.error_code, ln_name_eo_6 = _S_hh.unpack_from(buf, pos)
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code, ln_name_o_topics = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_name_eo_6 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            eo_6.is_internal, n_partitions_eo_6 = _S_oi.unpack_from(buf, pos)
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.is_internal, n_partitions_o_topics = _S_oi.unpack_from(buf, pos)
             pos += 5
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_6 > blen - pos:
-                raise _count_error(n_partitions_eo_6, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_4: list[MetadataResponsePartition] = []
-                apeo_6_4 = veo_6_4.append
-                for _ in range(n_partitions_eo_6):
-                    eeo_6_4 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_6_4.error_code,
-                        eeo_6_4.partition_index,
-                        eeo_6_4.leader_id,
-                        n_replica_nodes_eeo_6_4,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        n_replica_nodes_o_topics_partitions,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    if n_replica_nodes_eeo_6_4 < 0:
-                        if n_replica_nodes_eeo_6_4 != -1:
-                            raise _count_error(n_replica_nodes_eeo_6_4, 0)
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        veeo_6_4_2 = [*_A_Nii[n_replica_nodes_eeo_6_4].unpack_from(buf, pos)]
-                        n_isr_nodes_eeo_6_4 = veeo_6_4_2.pop()
-                        eeo_6_4.replica_nodes = veeo_6_4_2
-                        pos += 4 * n_replica_nodes_eeo_6_4 + 4
-                    if n_isr_nodes_eeo_6_4 < 0:
-                        if n_isr_nodes_eeo_6_4 != -1:
-                            raise _count_error(n_isr_nodes_eeo_6_4, 0)
+                        v_replica_nodes_o_topics_partitions = [
+                            *_A_Nii[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        n_isr_nodes_o_topics_partitions = v_replica_nodes_o_topics_partitions.pop()
+                        o_topics_partitions.replica_nodes = v_replica_nodes_o_topics_partitions
+                        pos += 4 * n_replica_nodes_o_topics_partitions + 4
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_6_4.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_6_4].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_eeo_6_4
-                    eeo_6_4.leader_epoch = -1
-                    eeo_6_4.offline_replicas = []
-                    eeo_6_4._unknown_tags = None
-                    apeo_6_4(eeo_6_4)
-                eo_6.partitions = veo_6_4
-            eo_6.topic_id = _ZERO_UUID
-            eo_6.topic_authorized_operations = -2147483648
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.topics = vo_6
+                        o_topics_partitions.isr_nodes = [
+                            *_A_Ni[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_isr_nodes_o_topics_partitions
+                    o_topics_partitions.leader_epoch = -1
+                    o_topics_partitions.offline_replicas = []
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics.topic_authorized_operations = -2147483648
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -2206,22 +1462,22 @@ def _e_MetadataResponse_3(o: MetadataResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("MetadataResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.brokers
-    if a2 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_MetadataResponseBroker_1(e2, out)
+        w(_S_i.pack(len(a_brokers)))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_1(e_brokers, out)
     w(_enc_nstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_MetadataResponseTopic_1(e5, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_1(e_topics, out)
 
 
 def _d_MetadataResponse_5(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
@@ -2237,37 +1493,37 @@ def _d_MetadataResponse_5(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_brokers_o > blen - pos:
         raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
         for _ in range(n_brokers_o):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id, ln_host_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_host_eo_2 < 0:
+            if ln_host_o_brokers < 0:
                 raise (
                     _null_error("Host")
-                    if ln_host_eo_2 == -1
-                    else _length_error(ln_host_eo_2, pos, blen)
+                    if ln_host_o_brokers == -1
+                    else _length_error(ln_host_o_brokers, pos, blen)
                 )
-            elif pos + ln_host_eo_2 > blen:
-                raise _length_error(ln_host_eo_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
-                pos += ln_host_eo_2
-            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port, ln_rack_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_rack_eo_2 < 0:
-                if ln_rack_eo_2 != -1:
-                    raise _length_error(ln_rack_eo_2, pos, blen)
-                eo_2.rack = None
-            elif pos + ln_rack_eo_2 > blen:
-                raise _length_error(ln_rack_eo_2, pos, blen)
+            if ln_rack_o_brokers < 0:
+                if ln_rack_o_brokers != -1:
+                    raise _length_error(ln_rack_o_brokers, pos, blen)
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
-                pos += ln_rack_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.brokers = vo_2
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
+            o_brokers._unknown_tags = None
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
     ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if ln_cluster_id_o < 0:
@@ -2288,79 +1544,85 @@ def _d_MetadataResponse_5(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[MetadataResponseTopic] = []
-        apo_6 = vo_6.append
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_6 = _new_object(MetadataResponseTopic)
-            eo_6.error_code, ln_name_eo_6 = _S_hh.unpack_from(buf, pos)
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code, ln_name_o_topics = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_name_eo_6 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            eo_6.is_internal, n_partitions_eo_6 = _S_oi.unpack_from(buf, pos)
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.is_internal, n_partitions_o_topics = _S_oi.unpack_from(buf, pos)
             pos += 5
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_6 > blen - pos:
-                raise _count_error(n_partitions_eo_6, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_4: list[MetadataResponsePartition] = []
-                apeo_6_4 = veo_6_4.append
-                for _ in range(n_partitions_eo_6):
-                    eeo_6_4 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_6_4.error_code,
-                        eeo_6_4.partition_index,
-                        eeo_6_4.leader_id,
-                        n_replica_nodes_eeo_6_4,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        n_replica_nodes_o_topics_partitions,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    if n_replica_nodes_eeo_6_4 < 0:
-                        if n_replica_nodes_eeo_6_4 != -1:
-                            raise _count_error(n_replica_nodes_eeo_6_4, 0)
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        veeo_6_4_2 = [*_A_Nii[n_replica_nodes_eeo_6_4].unpack_from(buf, pos)]
-                        n_isr_nodes_eeo_6_4 = veeo_6_4_2.pop()
-                        eeo_6_4.replica_nodes = veeo_6_4_2
-                        pos += 4 * n_replica_nodes_eeo_6_4 + 4
-                    if n_isr_nodes_eeo_6_4 < 0:
-                        if n_isr_nodes_eeo_6_4 != -1:
-                            raise _count_error(n_isr_nodes_eeo_6_4, 0)
+                        v_replica_nodes_o_topics_partitions = [
+                            *_A_Nii[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        n_isr_nodes_o_topics_partitions = v_replica_nodes_o_topics_partitions.pop()
+                        o_topics_partitions.replica_nodes = v_replica_nodes_o_topics_partitions
+                        pos += 4 * n_replica_nodes_o_topics_partitions + 4
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        veeo_6_4_3 = [*_A_Nii[n_isr_nodes_eeo_6_4].unpack_from(buf, pos)]
-                        n_offline_replicas_eeo_6_4 = veeo_6_4_3.pop()
-                        eeo_6_4.isr_nodes = veeo_6_4_3
-                        pos += 4 * n_isr_nodes_eeo_6_4 + 4
-                    if n_offline_replicas_eeo_6_4 < 0:
-                        if n_offline_replicas_eeo_6_4 != -1:
-                            raise _count_error(n_offline_replicas_eeo_6_4, 0)
+                        v_isr_nodes_o_topics_partitions = [
+                            *_A_Nii[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        n_offline_replicas_o_topics_partitions = (
+                            v_isr_nodes_o_topics_partitions.pop()
+                        )
+                        o_topics_partitions.isr_nodes = v_isr_nodes_o_topics_partitions
+                        pos += 4 * n_isr_nodes_o_topics_partitions + 4
+                    if n_offline_replicas_o_topics_partitions < 0:
+                        if n_offline_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_offline_replicas_o_topics_partitions, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_6_4.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_eeo_6_4].unpack_from(buf, pos)
+                        o_topics_partitions.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_eeo_6_4
-                    eeo_6_4.leader_epoch = -1
-                    eeo_6_4._unknown_tags = None
-                    apeo_6_4(eeo_6_4)
-                eo_6.partitions = veo_6_4
-            eo_6.topic_id = _ZERO_UUID
-            eo_6.topic_authorized_operations = -2147483648
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.topics = vo_6
+                        pos += 4 * n_offline_replicas_o_topics_partitions
+                    o_topics_partitions.leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics.topic_authorized_operations = -2147483648
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -2375,22 +1637,22 @@ def _e_MetadataResponse_5(o: MetadataResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("MetadataResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.brokers
-    if a2 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_MetadataResponseBroker_1(e2, out)
+        w(_S_i.pack(len(a_brokers)))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_1(e_brokers, out)
     w(_enc_nstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_MetadataResponseTopic_5(e5, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_5(e_topics, out)
 
 
 def _d_MetadataResponse_7(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
@@ -2406,37 +1668,37 @@ def _d_MetadataResponse_7(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_brokers_o > blen - pos:
         raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
         for _ in range(n_brokers_o):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id, ln_host_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_host_eo_2 < 0:
+            if ln_host_o_brokers < 0:
                 raise (
                     _null_error("Host")
-                    if ln_host_eo_2 == -1
-                    else _length_error(ln_host_eo_2, pos, blen)
+                    if ln_host_o_brokers == -1
+                    else _length_error(ln_host_o_brokers, pos, blen)
                 )
-            elif pos + ln_host_eo_2 > blen:
-                raise _length_error(ln_host_eo_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
-                pos += ln_host_eo_2
-            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port, ln_rack_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_rack_eo_2 < 0:
-                if ln_rack_eo_2 != -1:
-                    raise _length_error(ln_rack_eo_2, pos, blen)
-                eo_2.rack = None
-            elif pos + ln_rack_eo_2 > blen:
-                raise _length_error(ln_rack_eo_2, pos, blen)
+            if ln_rack_o_brokers < 0:
+                if ln_rack_o_brokers != -1:
+                    raise _length_error(ln_rack_o_brokers, pos, blen)
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
-                pos += ln_rack_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.brokers = vo_2
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
+            o_brokers._unknown_tags = None
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
     ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if ln_cluster_id_o < 0:
@@ -2457,79 +1719,85 @@ def _d_MetadataResponse_7(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[MetadataResponseTopic] = []
-        apo_6 = vo_6.append
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_6 = _new_object(MetadataResponseTopic)
-            eo_6.error_code, ln_name_eo_6 = _S_hh.unpack_from(buf, pos)
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code, ln_name_o_topics = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_name_eo_6 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            eo_6.is_internal, n_partitions_eo_6 = _S_oi.unpack_from(buf, pos)
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.is_internal, n_partitions_o_topics = _S_oi.unpack_from(buf, pos)
             pos += 5
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_6 > blen - pos:
-                raise _count_error(n_partitions_eo_6, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_4: list[MetadataResponsePartition] = []
-                apeo_6_4 = veo_6_4.append
-                for _ in range(n_partitions_eo_6):
-                    eeo_6_4 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_6_4.error_code,
-                        eeo_6_4.partition_index,
-                        eeo_6_4.leader_id,
-                        eeo_6_4.leader_epoch,
-                        n_replica_nodes_eeo_6_4,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
+                        n_replica_nodes_o_topics_partitions,
                     ) = _S_hiiii.unpack_from(buf, pos)
                     pos += 18
-                    if n_replica_nodes_eeo_6_4 < 0:
-                        if n_replica_nodes_eeo_6_4 != -1:
-                            raise _count_error(n_replica_nodes_eeo_6_4, 0)
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        veeo_6_4_2 = [*_A_Nii[n_replica_nodes_eeo_6_4].unpack_from(buf, pos)]
-                        n_isr_nodes_eeo_6_4 = veeo_6_4_2.pop()
-                        eeo_6_4.replica_nodes = veeo_6_4_2
-                        pos += 4 * n_replica_nodes_eeo_6_4 + 4
-                    if n_isr_nodes_eeo_6_4 < 0:
-                        if n_isr_nodes_eeo_6_4 != -1:
-                            raise _count_error(n_isr_nodes_eeo_6_4, 0)
+                        v_replica_nodes_o_topics_partitions = [
+                            *_A_Nii[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        n_isr_nodes_o_topics_partitions = v_replica_nodes_o_topics_partitions.pop()
+                        o_topics_partitions.replica_nodes = v_replica_nodes_o_topics_partitions
+                        pos += 4 * n_replica_nodes_o_topics_partitions + 4
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        veeo_6_4_3 = [*_A_Nii[n_isr_nodes_eeo_6_4].unpack_from(buf, pos)]
-                        n_offline_replicas_eeo_6_4 = veeo_6_4_3.pop()
-                        eeo_6_4.isr_nodes = veeo_6_4_3
-                        pos += 4 * n_isr_nodes_eeo_6_4 + 4
-                    if n_offline_replicas_eeo_6_4 < 0:
-                        if n_offline_replicas_eeo_6_4 != -1:
-                            raise _count_error(n_offline_replicas_eeo_6_4, 0)
+                        v_isr_nodes_o_topics_partitions = [
+                            *_A_Nii[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        n_offline_replicas_o_topics_partitions = (
+                            v_isr_nodes_o_topics_partitions.pop()
+                        )
+                        o_topics_partitions.isr_nodes = v_isr_nodes_o_topics_partitions
+                        pos += 4 * n_isr_nodes_o_topics_partitions + 4
+                    if n_offline_replicas_o_topics_partitions < 0:
+                        if n_offline_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_offline_replicas_o_topics_partitions, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_6_4.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_eeo_6_4].unpack_from(buf, pos)
+                        o_topics_partitions.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_eeo_6_4
-                    eeo_6_4._unknown_tags = None
-                    apeo_6_4(eeo_6_4)
-                eo_6.partitions = veo_6_4
-            eo_6.topic_id = _ZERO_UUID
-            eo_6.topic_authorized_operations = -2147483648
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.topics = vo_6
+                        pos += 4 * n_offline_replicas_o_topics_partitions
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics.topic_authorized_operations = -2147483648
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -2544,22 +1812,22 @@ def _e_MetadataResponse_7(o: MetadataResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("MetadataResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.brokers
-    if a2 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_MetadataResponseBroker_1(e2, out)
+        w(_S_i.pack(len(a_brokers)))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_1(e_brokers, out)
     w(_enc_nstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_MetadataResponseTopic_7(e5, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_7(e_topics, out)
 
 
 def _d_MetadataResponse_8(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
@@ -2575,37 +1843,37 @@ def _d_MetadataResponse_8(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_brokers_o > blen - pos:
         raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
         for _ in range(n_brokers_o):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id, ln_host_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_host_eo_2 < 0:
+            if ln_host_o_brokers < 0:
                 raise (
                     _null_error("Host")
-                    if ln_host_eo_2 == -1
-                    else _length_error(ln_host_eo_2, pos, blen)
+                    if ln_host_o_brokers == -1
+                    else _length_error(ln_host_o_brokers, pos, blen)
                 )
-            elif pos + ln_host_eo_2 > blen:
-                raise _length_error(ln_host_eo_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
-                pos += ln_host_eo_2
-            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port, ln_rack_o_brokers = _S_ih.unpack_from(buf, pos)
             pos += 6
-            if ln_rack_eo_2 < 0:
-                if ln_rack_eo_2 != -1:
-                    raise _length_error(ln_rack_eo_2, pos, blen)
-                eo_2.rack = None
-            elif pos + ln_rack_eo_2 > blen:
-                raise _length_error(ln_rack_eo_2, pos, blen)
+            if ln_rack_o_brokers < 0:
+                if ln_rack_o_brokers != -1:
+                    raise _length_error(ln_rack_o_brokers, pos, blen)
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
-                pos += ln_rack_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.brokers = vo_2
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
+            o_brokers._unknown_tags = None
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
     ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if ln_cluster_id_o < 0:
@@ -2626,80 +1894,86 @@ def _d_MetadataResponse_8(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[MetadataResponseTopic] = []
-        apo_6 = vo_6.append
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_6 = _new_object(MetadataResponseTopic)
-            eo_6.error_code, ln_name_eo_6 = _S_hh.unpack_from(buf, pos)
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code, ln_name_o_topics = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if ln_name_eo_6 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            eo_6.is_internal, n_partitions_eo_6 = _S_oi.unpack_from(buf, pos)
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.is_internal, n_partitions_o_topics = _S_oi.unpack_from(buf, pos)
             pos += 5
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_6 > blen - pos:
-                raise _count_error(n_partitions_eo_6, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_4: list[MetadataResponsePartition] = []
-                apeo_6_4 = veo_6_4.append
-                for _ in range(n_partitions_eo_6):
-                    eeo_6_4 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_6_4.error_code,
-                        eeo_6_4.partition_index,
-                        eeo_6_4.leader_id,
-                        eeo_6_4.leader_epoch,
-                        n_replica_nodes_eeo_6_4,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
+                        n_replica_nodes_o_topics_partitions,
                     ) = _S_hiiii.unpack_from(buf, pos)
                     pos += 18
-                    if n_replica_nodes_eeo_6_4 < 0:
-                        if n_replica_nodes_eeo_6_4 != -1:
-                            raise _count_error(n_replica_nodes_eeo_6_4, 0)
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        veeo_6_4_2 = [*_A_Nii[n_replica_nodes_eeo_6_4].unpack_from(buf, pos)]
-                        n_isr_nodes_eeo_6_4 = veeo_6_4_2.pop()
-                        eeo_6_4.replica_nodes = veeo_6_4_2
-                        pos += 4 * n_replica_nodes_eeo_6_4 + 4
-                    if n_isr_nodes_eeo_6_4 < 0:
-                        if n_isr_nodes_eeo_6_4 != -1:
-                            raise _count_error(n_isr_nodes_eeo_6_4, 0)
+                        v_replica_nodes_o_topics_partitions = [
+                            *_A_Nii[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        n_isr_nodes_o_topics_partitions = v_replica_nodes_o_topics_partitions.pop()
+                        o_topics_partitions.replica_nodes = v_replica_nodes_o_topics_partitions
+                        pos += 4 * n_replica_nodes_o_topics_partitions + 4
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        veeo_6_4_3 = [*_A_Nii[n_isr_nodes_eeo_6_4].unpack_from(buf, pos)]
-                        n_offline_replicas_eeo_6_4 = veeo_6_4_3.pop()
-                        eeo_6_4.isr_nodes = veeo_6_4_3
-                        pos += 4 * n_isr_nodes_eeo_6_4 + 4
-                    if n_offline_replicas_eeo_6_4 < 0:
-                        if n_offline_replicas_eeo_6_4 != -1:
-                            raise _count_error(n_offline_replicas_eeo_6_4, 0)
+                        v_isr_nodes_o_topics_partitions = [
+                            *_A_Nii[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        n_offline_replicas_o_topics_partitions = (
+                            v_isr_nodes_o_topics_partitions.pop()
+                        )
+                        o_topics_partitions.isr_nodes = v_isr_nodes_o_topics_partitions
+                        pos += 4 * n_isr_nodes_o_topics_partitions + 4
+                    if n_offline_replicas_o_topics_partitions < 0:
+                        if n_offline_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_offline_replicas_o_topics_partitions, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_6_4.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_eeo_6_4].unpack_from(buf, pos)
+                        o_topics_partitions.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_eeo_6_4
-                    eeo_6_4._unknown_tags = None
-                    apeo_6_4(eeo_6_4)
-                eo_6.partitions = veo_6_4
-            eo_6.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        pos += 4 * n_offline_replicas_o_topics_partitions
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_6.topic_id = _ZERO_UUID
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.topics = vo_6
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
@@ -2713,22 +1987,22 @@ def _e_MetadataResponse_8(o: MetadataResponse, out: list[_Buffer]) -> None:
         raise _tags_unsupported("MetadataResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.brokers
-    if a2 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_MetadataResponseBroker_1(e2, out)
+        w(_S_i.pack(len(a_brokers)))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_1(e_brokers, out)
     w(_enc_nstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_MetadataResponseTopic_8(e5, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_8(e_topics, out)
     w(_S_i.pack(o.cluster_authorized_operations))
 
 
@@ -2738,193 +2012,195 @@ def _d_MetadataResponse_9(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     o = _new_object(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_brokers_o = buf[pos]
+    if n_brokers_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_brokers_o, pos = _read_uvarint(buf, pos)
+    n_brokers_o -= 1
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
+        for _ in range(n_brokers_o):
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_host_o_brokers = buf[pos]
+            if ln_host_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_host_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_host_o_brokers -= 1
+            if ln_host_o_brokers < 0:
                 raise _null_error("Host")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.port = _S_i.unpack_from(buf, pos)[0]
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_rack_o_brokers = buf[pos]
+            if ln_rack_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.rack = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+                ln_rack_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_rack_o_brokers -= 1
+            if ln_rack_o_brokers < 0:
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_brokers._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.brokers = vo_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+                o_brokers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_5: list[MetadataResponseTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(MetadataResponseTopic)
-            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_5.name = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
-            eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            neo_5_4 = buf[pos]
-            if neo_5_4 < 0x80:
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_5_4, pos = _read_uvarint(buf, pos)
-            neo_5_4 -= 1
-            if neo_5_4 < 0:
-                if neo_5_4 != -1:
-                    raise _count_error(neo_5_4, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_5_4 > blen - pos:
-                raise _count_error(neo_5_4, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_5_4: list[MetadataResponsePartition] = []
-                apeo_5_4 = veo_5_4.append
-                for _ in range(neo_5_4):
-                    eeo_5_4 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_5_4.error_code,
-                        eeo_5_4.partition_index,
-                        eeo_5_4.leader_id,
-                        eeo_5_4.leader_epoch,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n_replica_nodes_eeo_5_4 = buf[pos]
-                    if n_replica_nodes_eeo_5_4 < 0x80:
+                    n_replica_nodes_o_topics_partitions = buf[pos]
+                    if n_replica_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_replica_nodes_eeo_5_4, pos = _read_uvarint(buf, pos)
-                    n_replica_nodes_eeo_5_4 -= 1
-                    if n_replica_nodes_eeo_5_4 < 0:
-                        if n_replica_nodes_eeo_5_4 != -1:
-                            raise _count_error(n_replica_nodes_eeo_5_4, 0)
+                        n_replica_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_o_topics_partitions -= 1
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_5_4.replica_nodes = [
-                            *_A_Ni[n_replica_nodes_eeo_5_4].unpack_from(buf, pos)
+                        o_topics_partitions.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_replica_nodes_eeo_5_4
-                    n_isr_nodes_eeo_5_4 = buf[pos]
-                    if n_isr_nodes_eeo_5_4 < 0x80:
+                        pos += 4 * n_replica_nodes_o_topics_partitions
+                    n_isr_nodes_o_topics_partitions = buf[pos]
+                    if n_isr_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_isr_nodes_eeo_5_4, pos = _read_uvarint(buf, pos)
-                    n_isr_nodes_eeo_5_4 -= 1
-                    if n_isr_nodes_eeo_5_4 < 0:
-                        if n_isr_nodes_eeo_5_4 != -1:
-                            raise _count_error(n_isr_nodes_eeo_5_4, 0)
+                        n_isr_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_o_topics_partitions -= 1
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_4.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_5_4].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_eeo_5_4
-                    n_offline_replicas_eeo_5_4 = buf[pos]
-                    if n_offline_replicas_eeo_5_4 < 0x80:
+                        o_topics_partitions.isr_nodes = [
+                            *_A_Ni[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_isr_nodes_o_topics_partitions
+                    n_offline_replicas_o_topics_partitions = buf[pos]
+                    if n_offline_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_offline_replicas_eeo_5_4, pos = _read_uvarint(buf, pos)
-                    n_offline_replicas_eeo_5_4 -= 1
-                    if n_offline_replicas_eeo_5_4 < 0:
-                        if n_offline_replicas_eeo_5_4 != -1:
-                            raise _count_error(n_offline_replicas_eeo_5_4, 0)
+                        n_offline_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_o_topics_partitions -= 1
+                    if n_offline_replicas_o_topics_partitions < 0:
+                        if n_offline_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_offline_replicas_o_topics_partitions, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_4.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_eeo_5_4].unpack_from(buf, pos)
+                        o_topics_partitions.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_eeo_5_4
+                        pos += 4 * n_offline_replicas_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_5_4._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_5_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_5_4(eeo_5_4)
-                eo_5.partitions = veo_5_4
-            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_5.topic_id = _ZERO_UUID
+            o_topics.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.topics = vo_5
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
@@ -2940,22 +2216,22 @@ def _e_MetadataResponse_9(o: MetadataResponse, out: list[_Buffer]) -> None:
     """Encode MetadataResponse at version 9."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.brokers
-    if a2 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_MetadataResponseBroker_9(e2, out)
+        w(_uvarint(len(a_brokers) + 1))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_9(e_brokers, out)
     w(_enc_ncstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_MetadataResponseTopic_9(e5, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_9(e_topics, out)
     w(_S_i.pack(o.cluster_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -2969,193 +2245,195 @@ def _d_MetadataResponse_10(buf: bytes, pos: int) -> tuple[MetadataResponse, int]
     o = _new_object(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_brokers_o = buf[pos]
+    if n_brokers_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_brokers_o, pos = _read_uvarint(buf, pos)
+    n_brokers_o -= 1
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
+        for _ in range(n_brokers_o):
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_host_o_brokers = buf[pos]
+            if ln_host_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_host_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_host_o_brokers -= 1
+            if ln_host_o_brokers < 0:
                 raise _null_error("Host")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.port = _S_i.unpack_from(buf, pos)[0]
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_rack_o_brokers = buf[pos]
+            if ln_rack_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.rack = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+                ln_rack_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_rack_o_brokers -= 1
+            if ln_rack_o_brokers < 0:
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_brokers._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.brokers = vo_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+                o_brokers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_5: list[MetadataResponseTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(MetadataResponseTopic)
-            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_5.name = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
-            eo_5.topic_id, pos = _read_uuid(buf, pos)
-            eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            o_topics.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            neo_5_5 = buf[pos]
-            if neo_5_5 < 0x80:
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_5_5, pos = _read_uvarint(buf, pos)
-            neo_5_5 -= 1
-            if neo_5_5 < 0:
-                if neo_5_5 != -1:
-                    raise _count_error(neo_5_5, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_5_5 > blen - pos:
-                raise _count_error(neo_5_5, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_5_5: list[MetadataResponsePartition] = []
-                apeo_5_5 = veo_5_5.append
-                for _ in range(neo_5_5):
-                    eeo_5_5 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_5_5.error_code,
-                        eeo_5_5.partition_index,
-                        eeo_5_5.leader_id,
-                        eeo_5_5.leader_epoch,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n_replica_nodes_eeo_5_5 = buf[pos]
-                    if n_replica_nodes_eeo_5_5 < 0x80:
+                    n_replica_nodes_o_topics_partitions = buf[pos]
+                    if n_replica_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_replica_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_replica_nodes_eeo_5_5 -= 1
-                    if n_replica_nodes_eeo_5_5 < 0:
-                        if n_replica_nodes_eeo_5_5 != -1:
-                            raise _count_error(n_replica_nodes_eeo_5_5, 0)
+                        n_replica_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_o_topics_partitions -= 1
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_5_5.replica_nodes = [
-                            *_A_Ni[n_replica_nodes_eeo_5_5].unpack_from(buf, pos)
+                        o_topics_partitions.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_replica_nodes_eeo_5_5
-                    n_isr_nodes_eeo_5_5 = buf[pos]
-                    if n_isr_nodes_eeo_5_5 < 0x80:
+                        pos += 4 * n_replica_nodes_o_topics_partitions
+                    n_isr_nodes_o_topics_partitions = buf[pos]
+                    if n_isr_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_isr_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_isr_nodes_eeo_5_5 -= 1
-                    if n_isr_nodes_eeo_5_5 < 0:
-                        if n_isr_nodes_eeo_5_5 != -1:
-                            raise _count_error(n_isr_nodes_eeo_5_5, 0)
+                        n_isr_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_o_topics_partitions -= 1
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_5.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_5_5].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_eeo_5_5
-                    n_offline_replicas_eeo_5_5 = buf[pos]
-                    if n_offline_replicas_eeo_5_5 < 0x80:
+                        o_topics_partitions.isr_nodes = [
+                            *_A_Ni[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_isr_nodes_o_topics_partitions
+                    n_offline_replicas_o_topics_partitions = buf[pos]
+                    if n_offline_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_offline_replicas_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_offline_replicas_eeo_5_5 -= 1
-                    if n_offline_replicas_eeo_5_5 < 0:
-                        if n_offline_replicas_eeo_5_5 != -1:
-                            raise _count_error(n_offline_replicas_eeo_5_5, 0)
+                        n_offline_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_o_topics_partitions -= 1
+                    if n_offline_replicas_o_topics_partitions < 0:
+                        if n_offline_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_offline_replicas_o_topics_partitions, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_5.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_eeo_5_5].unpack_from(buf, pos)
+                        o_topics_partitions.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_eeo_5_5
+                        pos += 4 * n_offline_replicas_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_5_5._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_5_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_5_5(eeo_5_5)
-                eo_5.partitions = veo_5_5
-            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.topics = vo_5
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
@@ -3171,22 +2449,22 @@ def _e_MetadataResponse_10(o: MetadataResponse, out: list[_Buffer]) -> None:
     """Encode MetadataResponse at version 10."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.brokers
-    if a2 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_MetadataResponseBroker_9(e2, out)
+        w(_uvarint(len(a_brokers) + 1))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_9(e_brokers, out)
     w(_enc_ncstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_MetadataResponseTopic_10(e5, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_10(e_topics, out)
     w(_S_i.pack(o.cluster_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -3200,193 +2478,195 @@ def _d_MetadataResponse_11(buf: bytes, pos: int) -> tuple[MetadataResponse, int]
     o = _new_object(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_brokers_o = buf[pos]
+    if n_brokers_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_brokers_o, pos = _read_uvarint(buf, pos)
+    n_brokers_o -= 1
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
+        for _ in range(n_brokers_o):
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_host_o_brokers = buf[pos]
+            if ln_host_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_host_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_host_o_brokers -= 1
+            if ln_host_o_brokers < 0:
                 raise _null_error("Host")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.port = _S_i.unpack_from(buf, pos)[0]
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_rack_o_brokers = buf[pos]
+            if ln_rack_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.rack = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+                ln_rack_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_rack_o_brokers -= 1
+            if ln_rack_o_brokers < 0:
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_brokers._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.brokers = vo_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+                o_brokers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_5: list[MetadataResponseTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(MetadataResponseTopic)
-            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_5.name = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
-            eo_5.topic_id, pos = _read_uuid(buf, pos)
-            eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            o_topics.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            neo_5_5 = buf[pos]
-            if neo_5_5 < 0x80:
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_5_5, pos = _read_uvarint(buf, pos)
-            neo_5_5 -= 1
-            if neo_5_5 < 0:
-                if neo_5_5 != -1:
-                    raise _count_error(neo_5_5, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_5_5 > blen - pos:
-                raise _count_error(neo_5_5, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_5_5: list[MetadataResponsePartition] = []
-                apeo_5_5 = veo_5_5.append
-                for _ in range(neo_5_5):
-                    eeo_5_5 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_5_5.error_code,
-                        eeo_5_5.partition_index,
-                        eeo_5_5.leader_id,
-                        eeo_5_5.leader_epoch,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n_replica_nodes_eeo_5_5 = buf[pos]
-                    if n_replica_nodes_eeo_5_5 < 0x80:
+                    n_replica_nodes_o_topics_partitions = buf[pos]
+                    if n_replica_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_replica_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_replica_nodes_eeo_5_5 -= 1
-                    if n_replica_nodes_eeo_5_5 < 0:
-                        if n_replica_nodes_eeo_5_5 != -1:
-                            raise _count_error(n_replica_nodes_eeo_5_5, 0)
+                        n_replica_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_o_topics_partitions -= 1
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_5_5.replica_nodes = [
-                            *_A_Ni[n_replica_nodes_eeo_5_5].unpack_from(buf, pos)
+                        o_topics_partitions.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_replica_nodes_eeo_5_5
-                    n_isr_nodes_eeo_5_5 = buf[pos]
-                    if n_isr_nodes_eeo_5_5 < 0x80:
+                        pos += 4 * n_replica_nodes_o_topics_partitions
+                    n_isr_nodes_o_topics_partitions = buf[pos]
+                    if n_isr_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_isr_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_isr_nodes_eeo_5_5 -= 1
-                    if n_isr_nodes_eeo_5_5 < 0:
-                        if n_isr_nodes_eeo_5_5 != -1:
-                            raise _count_error(n_isr_nodes_eeo_5_5, 0)
+                        n_isr_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_o_topics_partitions -= 1
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_5.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_5_5].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_eeo_5_5
-                    n_offline_replicas_eeo_5_5 = buf[pos]
-                    if n_offline_replicas_eeo_5_5 < 0x80:
+                        o_topics_partitions.isr_nodes = [
+                            *_A_Ni[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_isr_nodes_o_topics_partitions
+                    n_offline_replicas_o_topics_partitions = buf[pos]
+                    if n_offline_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_offline_replicas_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_offline_replicas_eeo_5_5 -= 1
-                    if n_offline_replicas_eeo_5_5 < 0:
-                        if n_offline_replicas_eeo_5_5 != -1:
-                            raise _count_error(n_offline_replicas_eeo_5_5, 0)
+                        n_offline_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_o_topics_partitions -= 1
+                    if n_offline_replicas_o_topics_partitions < 0:
+                        if n_offline_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_offline_replicas_o_topics_partitions, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_5.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_eeo_5_5].unpack_from(buf, pos)
+                        o_topics_partitions.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_eeo_5_5
+                        pos += 4 * n_offline_replicas_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_5_5._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_5_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_5_5(eeo_5_5)
-                eo_5.partitions = veo_5_5
-            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.topics = vo_5
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     if buf[pos] == 0:
@@ -3403,22 +2683,22 @@ def _e_MetadataResponse_11(o: MetadataResponse, out: list[_Buffer]) -> None:
         raise _FieldVersionError("MetadataResponse", "cluster_authorized_operations", 11)
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.brokers
-    if a2 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_MetadataResponseBroker_9(e2, out)
+        w(_uvarint(len(a_brokers) + 1))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_9(e_brokers, out)
     w(_enc_ncstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_MetadataResponseTopic_10(e5, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_10(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -3431,193 +2711,195 @@ def _d_MetadataResponse_12(buf: bytes, pos: int) -> tuple[MetadataResponse, int]
     o = _new_object(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_brokers_o = buf[pos]
+    if n_brokers_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_brokers_o, pos = _read_uvarint(buf, pos)
+    n_brokers_o -= 1
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
+        for _ in range(n_brokers_o):
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_host_o_brokers = buf[pos]
+            if ln_host_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_host_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_host_o_brokers -= 1
+            if ln_host_o_brokers < 0:
                 raise _null_error("Host")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.port = _S_i.unpack_from(buf, pos)[0]
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_rack_o_brokers = buf[pos]
+            if ln_rack_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.rack = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+                ln_rack_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_rack_o_brokers -= 1
+            if ln_rack_o_brokers < 0:
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_brokers._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.brokers = vo_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+                o_brokers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_5: list[MetadataResponseTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(MetadataResponseTopic)
-            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
-                eo_5.name = None
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
+                o_topics.name = None
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_5.name = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
-            eo_5.topic_id, pos = _read_uuid(buf, pos)
-            eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            o_topics.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            neo_5_5 = buf[pos]
-            if neo_5_5 < 0x80:
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_5_5, pos = _read_uvarint(buf, pos)
-            neo_5_5 -= 1
-            if neo_5_5 < 0:
-                if neo_5_5 != -1:
-                    raise _count_error(neo_5_5, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_5_5 > blen - pos:
-                raise _count_error(neo_5_5, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_5_5: list[MetadataResponsePartition] = []
-                apeo_5_5 = veo_5_5.append
-                for _ in range(neo_5_5):
-                    eeo_5_5 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_5_5.error_code,
-                        eeo_5_5.partition_index,
-                        eeo_5_5.leader_id,
-                        eeo_5_5.leader_epoch,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n_replica_nodes_eeo_5_5 = buf[pos]
-                    if n_replica_nodes_eeo_5_5 < 0x80:
+                    n_replica_nodes_o_topics_partitions = buf[pos]
+                    if n_replica_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_replica_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_replica_nodes_eeo_5_5 -= 1
-                    if n_replica_nodes_eeo_5_5 < 0:
-                        if n_replica_nodes_eeo_5_5 != -1:
-                            raise _count_error(n_replica_nodes_eeo_5_5, 0)
+                        n_replica_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_o_topics_partitions -= 1
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_5_5.replica_nodes = [
-                            *_A_Ni[n_replica_nodes_eeo_5_5].unpack_from(buf, pos)
+                        o_topics_partitions.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_replica_nodes_eeo_5_5
-                    n_isr_nodes_eeo_5_5 = buf[pos]
-                    if n_isr_nodes_eeo_5_5 < 0x80:
+                        pos += 4 * n_replica_nodes_o_topics_partitions
+                    n_isr_nodes_o_topics_partitions = buf[pos]
+                    if n_isr_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_isr_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_isr_nodes_eeo_5_5 -= 1
-                    if n_isr_nodes_eeo_5_5 < 0:
-                        if n_isr_nodes_eeo_5_5 != -1:
-                            raise _count_error(n_isr_nodes_eeo_5_5, 0)
+                        n_isr_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_o_topics_partitions -= 1
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_5.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_5_5].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_eeo_5_5
-                    n_offline_replicas_eeo_5_5 = buf[pos]
-                    if n_offline_replicas_eeo_5_5 < 0x80:
+                        o_topics_partitions.isr_nodes = [
+                            *_A_Ni[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_isr_nodes_o_topics_partitions
+                    n_offline_replicas_o_topics_partitions = buf[pos]
+                    if n_offline_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_offline_replicas_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_offline_replicas_eeo_5_5 -= 1
-                    if n_offline_replicas_eeo_5_5 < 0:
-                        if n_offline_replicas_eeo_5_5 != -1:
-                            raise _count_error(n_offline_replicas_eeo_5_5, 0)
+                        n_offline_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_o_topics_partitions -= 1
+                    if n_offline_replicas_o_topics_partitions < 0:
+                        if n_offline_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_offline_replicas_o_topics_partitions, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_5.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_eeo_5_5].unpack_from(buf, pos)
+                        o_topics_partitions.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_eeo_5_5
+                        pos += 4 * n_offline_replicas_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_5_5._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_5_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_5_5(eeo_5_5)
-                eo_5.partitions = veo_5_5
-            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.topics = vo_5
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     if buf[pos] == 0:
@@ -3634,22 +2916,22 @@ def _e_MetadataResponse_12(o: MetadataResponse, out: list[_Buffer]) -> None:
         raise _FieldVersionError("MetadataResponse", "cluster_authorized_operations", 12)
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.brokers
-    if a2 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_MetadataResponseBroker_9(e2, out)
+        w(_uvarint(len(a_brokers) + 1))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_9(e_brokers, out)
     w(_enc_ncstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_MetadataResponseTopic_12(e5, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_12(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -3662,193 +2944,195 @@ def _d_MetadataResponse_13(buf: bytes, pos: int) -> tuple[MetadataResponse, int]
     o = _new_object(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_brokers_o = buf[pos]
+    if n_brokers_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_brokers_o, pos = _read_uvarint(buf, pos)
+    n_brokers_o -= 1
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_2: list[MetadataResponseBroker] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(MetadataResponseBroker)
-            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        v_brokers_o: list[MetadataResponseBroker] = []
+        ap_brokers_o = v_brokers_o.append
+        for _ in range(n_brokers_o):
+            o_brokers = _new_object(MetadataResponseBroker)
+            o_brokers.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_host_o_brokers = buf[pos]
+            if ln_host_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
+                ln_host_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_host_o_brokers -= 1
+            if ln_host_o_brokers < 0:
                 raise _null_error("Host")
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+            elif pos + ln_host_o_brokers > blen:
+                raise _length_error(ln_host_o_brokers, pos, blen)
             else:
-                eo_2.host = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.port = _S_i.unpack_from(buf, pos)[0]
+                o_brokers.host = buf[pos : pos + ln_host_o_brokers].decode()
+                pos += ln_host_o_brokers
+            o_brokers.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+            ln_rack_o_brokers = buf[pos]
+            if ln_rack_o_brokers < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.rack = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+                ln_rack_o_brokers, pos = _read_uvarint(buf, pos)
+            ln_rack_o_brokers -= 1
+            if ln_rack_o_brokers < 0:
+                o_brokers.rack = None
+            elif pos + ln_rack_o_brokers > blen:
+                raise _length_error(ln_rack_o_brokers, pos, blen)
             else:
-                eo_2.rack = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
+                o_brokers.rack = buf[pos : pos + ln_rack_o_brokers].decode()
+                pos += ln_rack_o_brokers
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_brokers._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.brokers = vo_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+                o_brokers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_brokers_o(o_brokers)
+        o.brokers = v_brokers_o
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_5: list[MetadataResponseTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(MetadataResponseTopic)
-            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_topics_o: list[MetadataResponseTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(MetadataResponseTopic)
+            o_topics.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
-                eo_5.name = None
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
+                o_topics.name = None
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_5.name = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
-            eo_5.topic_id, pos = _read_uuid(buf, pos)
-            eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            o_topics.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            neo_5_5 = buf[pos]
-            if neo_5_5 < 0x80:
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_5_5, pos = _read_uvarint(buf, pos)
-            neo_5_5 -= 1
-            if neo_5_5 < 0:
-                if neo_5_5 != -1:
-                    raise _count_error(neo_5_5, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_5_5 > blen - pos:
-                raise _count_error(neo_5_5, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_5_5: list[MetadataResponsePartition] = []
-                apeo_5_5 = veo_5_5.append
-                for _ in range(neo_5_5):
-                    eeo_5_5 = _new_object(MetadataResponsePartition)
+                v_partitions_o_topics: list[MetadataResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(MetadataResponsePartition)
                     (
-                        eeo_5_5.error_code,
-                        eeo_5_5.partition_index,
-                        eeo_5_5.leader_id,
-                        eeo_5_5.leader_epoch,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.leader_id,
+                        o_topics_partitions.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n_replica_nodes_eeo_5_5 = buf[pos]
-                    if n_replica_nodes_eeo_5_5 < 0x80:
+                    n_replica_nodes_o_topics_partitions = buf[pos]
+                    if n_replica_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_replica_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_replica_nodes_eeo_5_5 -= 1
-                    if n_replica_nodes_eeo_5_5 < 0:
-                        if n_replica_nodes_eeo_5_5 != -1:
-                            raise _count_error(n_replica_nodes_eeo_5_5, 0)
+                        n_replica_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_o_topics_partitions -= 1
+                    if n_replica_nodes_o_topics_partitions < 0:
+                        if n_replica_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_replica_nodes_o_topics_partitions, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_5_5.replica_nodes = [
-                            *_A_Ni[n_replica_nodes_eeo_5_5].unpack_from(buf, pos)
+                        o_topics_partitions.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_replica_nodes_eeo_5_5
-                    n_isr_nodes_eeo_5_5 = buf[pos]
-                    if n_isr_nodes_eeo_5_5 < 0x80:
+                        pos += 4 * n_replica_nodes_o_topics_partitions
+                    n_isr_nodes_o_topics_partitions = buf[pos]
+                    if n_isr_nodes_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_isr_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_isr_nodes_eeo_5_5 -= 1
-                    if n_isr_nodes_eeo_5_5 < 0:
-                        if n_isr_nodes_eeo_5_5 != -1:
-                            raise _count_error(n_isr_nodes_eeo_5_5, 0)
+                        n_isr_nodes_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_o_topics_partitions -= 1
+                    if n_isr_nodes_o_topics_partitions < 0:
+                        if n_isr_nodes_o_topics_partitions != -1:
+                            raise _count_error(n_isr_nodes_o_topics_partitions, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_5.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_5_5].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_eeo_5_5
-                    n_offline_replicas_eeo_5_5 = buf[pos]
-                    if n_offline_replicas_eeo_5_5 < 0x80:
+                        o_topics_partitions.isr_nodes = [
+                            *_A_Ni[n_isr_nodes_o_topics_partitions].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_isr_nodes_o_topics_partitions
+                    n_offline_replicas_o_topics_partitions = buf[pos]
+                    if n_offline_replicas_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        n_offline_replicas_eeo_5_5, pos = _read_uvarint(buf, pos)
-                    n_offline_replicas_eeo_5_5 -= 1
-                    if n_offline_replicas_eeo_5_5 < 0:
-                        if n_offline_replicas_eeo_5_5 != -1:
-                            raise _count_error(n_offline_replicas_eeo_5_5, 0)
+                        n_offline_replicas_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_o_topics_partitions -= 1
+                    if n_offline_replicas_o_topics_partitions < 0:
+                        if n_offline_replicas_o_topics_partitions != -1:
+                            raise _count_error(n_offline_replicas_o_topics_partitions, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_5.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_eeo_5_5].unpack_from(buf, pos)
+                        o_topics_partitions.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_o_topics_partitions].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_eeo_5_5
+                        pos += 4 * n_offline_replicas_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_5_5._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_5_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_5_5(eeo_5_5)
-                eo_5.partitions = veo_5_5
-            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.topics = vo_5
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.cluster_authorized_operations = -2147483648
@@ -3866,22 +3150,22 @@ def _e_MetadataResponse_13(o: MetadataResponse, out: list[_Buffer]) -> None:
         raise _FieldVersionError("MetadataResponse", "cluster_authorized_operations", 13)
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.brokers
-    if a2 is None:
+    a_brokers = o.brokers
+    if a_brokers is None:
         raise _null_value("Brokers")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_MetadataResponseBroker_9(e2, out)
+        w(_uvarint(len(a_brokers) + 1))
+        for e_brokers in a_brokers:
+            _e_MetadataResponseBroker_9(e_brokers, out)
     w(_enc_ncstr(o.cluster_id))
     w(_S_i.pack(o.controller_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_MetadataResponseTopic_12(e5, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_MetadataResponseTopic_12(e_topics, out)
     w(_S_h.pack(o.error_code))
     if o._unknown_tags is None:
         w(b"\x00")

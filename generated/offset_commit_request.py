@@ -40,6 +40,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
 from .offset_commit_response import OffsetCommitResponse
 
 __all__ = [
@@ -60,7 +61,7 @@ _S_qi = _struct.Struct(">qi")
 
 
 class OffsetCommitRequestPartition(_Struct):
-    """Each partition to commit offsets for.
+    """Each partition to commit offsets for. In versions 2-10, flexible in 8-10.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -82,56 +83,56 @@ class OffsetCommitRequestPartition(_Struct):
     committed_metadata: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "committed_offset",
-            "committedOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="committed_offset",
+            json_name="committedOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "committed_leader_epoch",
-            "committedLeaderEpoch",
-            "int32",
-            (6, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="committed_leader_epoch",
+            json_name="committedLeaderEpoch",
+            type="int32",
+            versions=(6, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "committed_metadata",
-            "committedMetadata",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="committed_metadata",
+            json_name="committedMetadata",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -150,7 +151,7 @@ class OffsetCommitRequestPartition(_Struct):
 
 
 class OffsetCommitRequestTopic(_Struct):
-    """The topics to commit offsets for.
+    """The topics to commit offsets for. In versions 2-10, flexible in 8-10.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-9): The topic name.
@@ -164,42 +165,54 @@ class OffsetCommitRequestTopic(_Struct):
         "partitions": "v0+: Each partition to commit offsets for.",
     }
 
-    name: str
+    name: TopicName
     topic_id: uuid.UUID
     partitions: list[OffsetCommitRequestPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("name", "name", "string", (0, 9), None, None, None, "", False, True, None),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (10, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 9),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]OffsetCommitRequestPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetCommitRequestPartition,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partitions",
+            json_name="partitions",
+            type="[]OffsetCommitRequestPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetCommitRequestPartition,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[OffsetCommitRequestPartition] = _EMPTY,
     ) -> None:
@@ -230,7 +243,7 @@ class OffsetCommitRequest(_Request[OffsetCommitResponse]):
         "topics": "v0+: The topics to commit offsets for.",
     }
 
-    group_id: str
+    group_id: GroupId
     generation_id_or_member_epoch: int
     member_id: str
     group_instance_id: str | None
@@ -247,68 +260,88 @@ class OffsetCommitRequest(_Request[OffsetCommitResponse]):
     RESPONSE: ClassVar[type[_Message]] = OffsetCommitResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "generation_id_or_member_epoch",
-            "generationIdOrMemberEpoch",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="generation_id_or_member_epoch",
+            json_name="generationIdOrMemberEpoch",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (1, 32767), None, None, None, "", False, True, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "group_instance_id",
-            "groupInstanceId",
-            "string",
-            (7, 32767),
-            (7, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="group_instance_id",
+            json_name="groupInstanceId",
+            type="string",
+            versions=(7, 32767),
+            nullable_versions=(7, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "retention_time_ms",
-            "retentionTimeMs",
-            "int64",
-            (2, 4),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="retention_time_ms",
+            json_name="retentionTimeMs",
+            type="int64",
+            versions=(2, 4),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]OffsetCommitRequestTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetCommitRequestTopic,
+            name="topics",
+            json_name="topics",
+            type="[]OffsetCommitRequestTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetCommitRequestTopic,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         generation_id_or_member_epoch: int = -1,
         member_id: str = "",
         group_instance_id: str | None = None,
@@ -324,28 +357,6 @@ class OffsetCommitRequest(_Request[OffsetCommitResponse]):
         self._unknown_tags = None
 
 
-def _d_OffsetCommitRequestPartition_2(
-    buf: bytes, pos: int
-) -> tuple[OffsetCommitRequestPartition, int]:
-    """Decode OffsetCommitRequestPartition at versions 2, 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(OffsetCommitRequestPartition)
-    o.partition_index, o.committed_offset, ln_committed_metadata_o = _S_iqh.unpack_from(buf, pos)
-    pos += 14
-    if ln_committed_metadata_o < 0:
-        if ln_committed_metadata_o != -1:
-            raise _length_error(ln_committed_metadata_o, pos, blen)
-        o.committed_metadata = None
-    elif pos + ln_committed_metadata_o > blen:
-        raise _length_error(ln_committed_metadata_o, pos, blen)
-    else:
-        o.committed_metadata = buf[pos : pos + ln_committed_metadata_o].decode()
-        pos += ln_committed_metadata_o
-    o.committed_leader_epoch = -1
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetCommitRequestPartition_2(o: OffsetCommitRequestPartition, out: list[_Buffer]) -> None:
     """Encode OffsetCommitRequestPartition at versions 2, 3, 4, 5."""
     if o._unknown_tags:
@@ -355,29 +366,6 @@ def _e_OffsetCommitRequestPartition_2(o: OffsetCommitRequestPartition, out: list
     w(_enc_nstr(o.committed_metadata))
 
 
-def _d_OffsetCommitRequestPartition_6(
-    buf: bytes, pos: int
-) -> tuple[OffsetCommitRequestPartition, int]:
-    """Decode OffsetCommitRequestPartition at versions 6, 7."""
-    blen = len(buf)
-    o = _new_object(OffsetCommitRequestPartition)
-    o.partition_index, o.committed_offset, o.committed_leader_epoch, ln_committed_metadata_o = (
-        _S_iqih.unpack_from(buf, pos)
-    )
-    pos += 18
-    if ln_committed_metadata_o < 0:
-        if ln_committed_metadata_o != -1:
-            raise _length_error(ln_committed_metadata_o, pos, blen)
-        o.committed_metadata = None
-    elif pos + ln_committed_metadata_o > blen:
-        raise _length_error(ln_committed_metadata_o, pos, blen)
-    else:
-        o.committed_metadata = buf[pos : pos + ln_committed_metadata_o].decode()
-        pos += ln_committed_metadata_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetCommitRequestPartition_6(o: OffsetCommitRequestPartition, out: list[_Buffer]) -> None:
     """Encode OffsetCommitRequestPartition at versions 6, 7."""
     if o._unknown_tags:
@@ -385,35 +373,6 @@ def _e_OffsetCommitRequestPartition_6(o: OffsetCommitRequestPartition, out: list
     w = out.append
     w(_S_iqi.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch))
     w(_enc_nstr(o.committed_metadata))
-
-
-def _d_OffsetCommitRequestPartition_8(
-    buf: bytes, pos: int
-) -> tuple[OffsetCommitRequestPartition, int]:
-    """Decode OffsetCommitRequestPartition at versions 8, 9, 10."""
-    blen = len(buf)
-    o = _new_object(OffsetCommitRequestPartition)
-    o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
-    pos += 16
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.committed_metadata = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.committed_metadata = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OffsetCommitRequestPartition_8(o: OffsetCommitRequestPartition, out: list[_Buffer]) -> None:
@@ -427,117 +386,19 @@ def _e_OffsetCommitRequestPartition_8(o: OffsetCommitRequestPartition, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetCommitRequestTopic_2(buf: bytes, pos: int) -> tuple[OffsetCommitRequestTopic, int]:
-    """Decode OffsetCommitRequestTopic at versions 2, 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(OffsetCommitRequestTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[OffsetCommitRequestPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(OffsetCommitRequestPartition)
-            eo_4.partition_index, eo_4.committed_offset, ln_committed_metadata_eo_4 = (
-                _S_iqh.unpack_from(buf, pos)
-            )
-            pos += 14
-            if ln_committed_metadata_eo_4 < 0:
-                if ln_committed_metadata_eo_4 != -1:
-                    raise _length_error(ln_committed_metadata_eo_4, pos, blen)
-                eo_4.committed_metadata = None
-            elif pos + ln_committed_metadata_eo_4 > blen:
-                raise _length_error(ln_committed_metadata_eo_4, pos, blen)
-            else:
-                eo_4.committed_metadata = buf[pos : pos + ln_committed_metadata_eo_4].decode()
-                pos += ln_committed_metadata_eo_4
-            eo_4.committed_leader_epoch = -1
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetCommitRequestTopic_2(o: OffsetCommitRequestTopic, out: list[_Buffer]) -> None:
     """Encode OffsetCommitRequestTopic at versions 2, 3, 4, 5."""
     if o._unknown_tags:
         raise _tags_unsupported("OffsetCommitRequestTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetCommitRequestPartition_2(e2, out)
-
-
-def _d_OffsetCommitRequestTopic_6(buf: bytes, pos: int) -> tuple[OffsetCommitRequestTopic, int]:
-    """Decode OffsetCommitRequestTopic at versions 6, 7."""
-    blen = len(buf)
-    o = _new_object(OffsetCommitRequestTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[OffsetCommitRequestPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(OffsetCommitRequestPartition)
-            (
-                eo_4.partition_index,
-                eo_4.committed_offset,
-                eo_4.committed_leader_epoch,
-                ln_committed_metadata_eo_4,
-            ) = _S_iqih.unpack_from(buf, pos)
-            pos += 18
-            if ln_committed_metadata_eo_4 < 0:
-                if ln_committed_metadata_eo_4 != -1:
-                    raise _length_error(ln_committed_metadata_eo_4, pos, blen)
-                eo_4.committed_metadata = None
-            elif pos + ln_committed_metadata_eo_4 > blen:
-                raise _length_error(ln_committed_metadata_eo_4, pos, blen)
-            else:
-                eo_4.committed_metadata = buf[pos : pos + ln_committed_metadata_eo_4].decode()
-                pos += ln_committed_metadata_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_OffsetCommitRequestPartition_2(e_partitions, out)
 
 
 def _e_OffsetCommitRequestTopic_6(o: OffsetCommitRequestTopic, out: list[_Buffer]) -> None:
@@ -546,165 +407,43 @@ def _e_OffsetCommitRequestTopic_6(o: OffsetCommitRequestTopic, out: list[_Buffer
         raise _tags_unsupported("OffsetCommitRequestTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetCommitRequestPartition_6(e2, out)
-
-
-def _d_OffsetCommitRequestTopic_8(buf: bytes, pos: int) -> tuple[OffsetCommitRequestTopic, int]:
-    """Decode OffsetCommitRequestTopic at versions 8, 9."""
-    blen = len(buf)
-    o = _new_object(OffsetCommitRequestTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OffsetCommitRequestPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetCommitRequestPartition)
-            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
-                _S_iqi.unpack_from(buf, pos)
-            )
-            pos += 16
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.committed_metadata = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.committed_metadata = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_OffsetCommitRequestPartition_6(e_partitions, out)
 
 
 def _e_OffsetCommitRequestTopic_8(o: OffsetCommitRequestTopic, out: list[_Buffer]) -> None:
     """Encode OffsetCommitRequestTopic at versions 8, 9."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetCommitRequestPartition_8(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_OffsetCommitRequestPartition_8(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetCommitRequestTopic_10(buf: bytes, pos: int) -> tuple[OffsetCommitRequestTopic, int]:
-    """Decode OffsetCommitRequestTopic at version 10."""
-    blen = len(buf)
-    o = _new_object(OffsetCommitRequestTopic)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OffsetCommitRequestPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetCommitRequestPartition)
-            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
-                _S_iqi.unpack_from(buf, pos)
-            )
-            pos += 16
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.committed_metadata = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.committed_metadata = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.name = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_OffsetCommitRequestTopic_10(o: OffsetCommitRequestTopic, out: list[_Buffer]) -> None:
     """Encode OffsetCommitRequestTopic at version 10."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetCommitRequestPartition_8(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_OffsetCommitRequestPartition_8(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -750,61 +489,63 @@ def _d_OffsetCommitRequest_2(buf: bytes, pos: int) -> tuple[OffsetCommitRequest,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[OffsetCommitRequestTopic] = []
-        apo_6 = vo_6.append
+        v_topics_o: list[OffsetCommitRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_6 = _new_object(OffsetCommitRequestTopic)
-            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetCommitRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_6 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_6 > blen - pos:
-                raise _count_error(n_partitions_eo_6, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_4: list[OffsetCommitRequestPartition] = []
-                apeo_6_4 = veo_6_4.append
-                for _ in range(n_partitions_eo_6):
-                    eeo_6_4 = _new_object(OffsetCommitRequestPartition)
+                v_partitions_o_topics: list[OffsetCommitRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetCommitRequestPartition)
                     (
-                        eeo_6_4.partition_index,
-                        eeo_6_4.committed_offset,
-                        ln_committed_metadata_eeo_6_4,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        ln_committed_metadata_o_topics_partitions,
                     ) = _S_iqh.unpack_from(buf, pos)
                     pos += 14
-                    if ln_committed_metadata_eeo_6_4 < 0:
-                        if ln_committed_metadata_eeo_6_4 != -1:
-                            raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
-                        eeo_6_4.committed_metadata = None
-                    elif pos + ln_committed_metadata_eeo_6_4 > blen:
-                        raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                    if ln_committed_metadata_o_topics_partitions < 0:
+                        if ln_committed_metadata_o_topics_partitions != -1:
+                            raise _length_error(
+                                ln_committed_metadata_o_topics_partitions, pos, blen
+                            )
+                        o_topics_partitions.committed_metadata = None
+                    elif pos + ln_committed_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_committed_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_6_4.committed_metadata = buf[
-                            pos : pos + ln_committed_metadata_eeo_6_4
+                        o_topics_partitions.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_o_topics_partitions
                         ].decode()
-                        pos += ln_committed_metadata_eeo_6_4
-                    eeo_6_4.committed_leader_epoch = -1
-                    eeo_6_4._unknown_tags = None
-                    apeo_6_4(eeo_6_4)
-                eo_6.partitions = veo_6_4
-            eo_6.topic_id = _ZERO_UUID
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.topics = vo_6
+                        pos += ln_committed_metadata_o_topics_partitions
+                    o_topics_partitions.committed_leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.group_instance_id = None
     o._unknown_tags = None
     return o, pos
@@ -821,13 +562,13 @@ def _e_OffsetCommitRequest_2(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     w(_S_i.pack(o.generation_id_or_member_epoch))
     w(_enc_str(o.member_id))
     w(_S_q.pack(o.retention_time_ms))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_OffsetCommitRequestTopic_2(e5, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetCommitRequestTopic_2(e_topics, out)
 
 
 def _d_OffsetCommitRequest_5(buf: bytes, pos: int) -> tuple[OffsetCommitRequest, int]:
@@ -869,61 +610,63 @@ def _d_OffsetCommitRequest_5(buf: bytes, pos: int) -> tuple[OffsetCommitRequest,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[OffsetCommitRequestTopic] = []
-        apo_6 = vo_6.append
+        v_topics_o: list[OffsetCommitRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_6 = _new_object(OffsetCommitRequestTopic)
-            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetCommitRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_6 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_6 > blen - pos:
-                raise _count_error(n_partitions_eo_6, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_4: list[OffsetCommitRequestPartition] = []
-                apeo_6_4 = veo_6_4.append
-                for _ in range(n_partitions_eo_6):
-                    eeo_6_4 = _new_object(OffsetCommitRequestPartition)
+                v_partitions_o_topics: list[OffsetCommitRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetCommitRequestPartition)
                     (
-                        eeo_6_4.partition_index,
-                        eeo_6_4.committed_offset,
-                        ln_committed_metadata_eeo_6_4,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        ln_committed_metadata_o_topics_partitions,
                     ) = _S_iqh.unpack_from(buf, pos)
                     pos += 14
-                    if ln_committed_metadata_eeo_6_4 < 0:
-                        if ln_committed_metadata_eeo_6_4 != -1:
-                            raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
-                        eeo_6_4.committed_metadata = None
-                    elif pos + ln_committed_metadata_eeo_6_4 > blen:
-                        raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                    if ln_committed_metadata_o_topics_partitions < 0:
+                        if ln_committed_metadata_o_topics_partitions != -1:
+                            raise _length_error(
+                                ln_committed_metadata_o_topics_partitions, pos, blen
+                            )
+                        o_topics_partitions.committed_metadata = None
+                    elif pos + ln_committed_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_committed_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_6_4.committed_metadata = buf[
-                            pos : pos + ln_committed_metadata_eeo_6_4
+                        o_topics_partitions.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_o_topics_partitions
                         ].decode()
-                        pos += ln_committed_metadata_eeo_6_4
-                    eeo_6_4.committed_leader_epoch = -1
-                    eeo_6_4._unknown_tags = None
-                    apeo_6_4(eeo_6_4)
-                eo_6.partitions = veo_6_4
-            eo_6.topic_id = _ZERO_UUID
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.topics = vo_6
+                        pos += ln_committed_metadata_o_topics_partitions
+                    o_topics_partitions.committed_leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.group_instance_id = None
     o.retention_time_ms = -1
     o._unknown_tags = None
@@ -940,13 +683,13 @@ def _e_OffsetCommitRequest_5(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id_or_member_epoch))
     w(_enc_str(o.member_id))
-    a4 = o.topics
-    if a4 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_OffsetCommitRequestTopic_2(e4, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetCommitRequestTopic_2(e_topics, out)
 
 
 def _d_OffsetCommitRequest_6(buf: bytes, pos: int) -> tuple[OffsetCommitRequest, int]:
@@ -988,61 +731,63 @@ def _d_OffsetCommitRequest_6(buf: bytes, pos: int) -> tuple[OffsetCommitRequest,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[OffsetCommitRequestTopic] = []
-        apo_6 = vo_6.append
+        v_topics_o: list[OffsetCommitRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_6 = _new_object(OffsetCommitRequestTopic)
-            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetCommitRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_6 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_6 > blen - pos:
-                raise _count_error(n_partitions_eo_6, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_4: list[OffsetCommitRequestPartition] = []
-                apeo_6_4 = veo_6_4.append
-                for _ in range(n_partitions_eo_6):
-                    eeo_6_4 = _new_object(OffsetCommitRequestPartition)
+                v_partitions_o_topics: list[OffsetCommitRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetCommitRequestPartition)
                     (
-                        eeo_6_4.partition_index,
-                        eeo_6_4.committed_offset,
-                        eeo_6_4.committed_leader_epoch,
-                        ln_committed_metadata_eeo_6_4,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        o_topics_partitions.committed_leader_epoch,
+                        ln_committed_metadata_o_topics_partitions,
                     ) = _S_iqih.unpack_from(buf, pos)
                     pos += 18
-                    if ln_committed_metadata_eeo_6_4 < 0:
-                        if ln_committed_metadata_eeo_6_4 != -1:
-                            raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
-                        eeo_6_4.committed_metadata = None
-                    elif pos + ln_committed_metadata_eeo_6_4 > blen:
-                        raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                    if ln_committed_metadata_o_topics_partitions < 0:
+                        if ln_committed_metadata_o_topics_partitions != -1:
+                            raise _length_error(
+                                ln_committed_metadata_o_topics_partitions, pos, blen
+                            )
+                        o_topics_partitions.committed_metadata = None
+                    elif pos + ln_committed_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_committed_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_6_4.committed_metadata = buf[
-                            pos : pos + ln_committed_metadata_eeo_6_4
+                        o_topics_partitions.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_o_topics_partitions
                         ].decode()
-                        pos += ln_committed_metadata_eeo_6_4
-                    eeo_6_4._unknown_tags = None
-                    apeo_6_4(eeo_6_4)
-                eo_6.partitions = veo_6_4
-            eo_6.topic_id = _ZERO_UUID
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.topics = vo_6
+                        pos += ln_committed_metadata_o_topics_partitions
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.group_instance_id = None
     o.retention_time_ms = -1
     o._unknown_tags = None
@@ -1059,13 +804,13 @@ def _e_OffsetCommitRequest_6(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id_or_member_epoch))
     w(_enc_str(o.member_id))
-    a4 = o.topics
-    if a4 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_OffsetCommitRequestTopic_6(e4, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetCommitRequestTopic_6(e_topics, out)
 
 
 def _d_OffsetCommitRequest_7(buf: bytes, pos: int) -> tuple[OffsetCommitRequest, int]:
@@ -1118,61 +863,63 @@ def _d_OffsetCommitRequest_7(buf: bytes, pos: int) -> tuple[OffsetCommitRequest,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_8: list[OffsetCommitRequestTopic] = []
-        apo_8 = vo_8.append
+        v_topics_o: list[OffsetCommitRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_8 = _new_object(OffsetCommitRequestTopic)
-            ln_name_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetCommitRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_8 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_8 == -1
-                    else _length_error(ln_name_eo_8, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_8 > blen:
-                raise _length_error(ln_name_eo_8, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_8.name = buf[pos : pos + ln_name_eo_8].decode()
-                pos += ln_name_eo_8
-            n_partitions_eo_8 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_8 < 0:
-                if n_partitions_eo_8 != -1:
-                    raise _count_error(n_partitions_eo_8, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_8 > blen - pos:
-                raise _count_error(n_partitions_eo_8, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_8_4: list[OffsetCommitRequestPartition] = []
-                apeo_8_4 = veo_8_4.append
-                for _ in range(n_partitions_eo_8):
-                    eeo_8_4 = _new_object(OffsetCommitRequestPartition)
+                v_partitions_o_topics: list[OffsetCommitRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetCommitRequestPartition)
                     (
-                        eeo_8_4.partition_index,
-                        eeo_8_4.committed_offset,
-                        eeo_8_4.committed_leader_epoch,
-                        ln_committed_metadata_eeo_8_4,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        o_topics_partitions.committed_leader_epoch,
+                        ln_committed_metadata_o_topics_partitions,
                     ) = _S_iqih.unpack_from(buf, pos)
                     pos += 18
-                    if ln_committed_metadata_eeo_8_4 < 0:
-                        if ln_committed_metadata_eeo_8_4 != -1:
-                            raise _length_error(ln_committed_metadata_eeo_8_4, pos, blen)
-                        eeo_8_4.committed_metadata = None
-                    elif pos + ln_committed_metadata_eeo_8_4 > blen:
-                        raise _length_error(ln_committed_metadata_eeo_8_4, pos, blen)
+                    if ln_committed_metadata_o_topics_partitions < 0:
+                        if ln_committed_metadata_o_topics_partitions != -1:
+                            raise _length_error(
+                                ln_committed_metadata_o_topics_partitions, pos, blen
+                            )
+                        o_topics_partitions.committed_metadata = None
+                    elif pos + ln_committed_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_committed_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_8_4.committed_metadata = buf[
-                            pos : pos + ln_committed_metadata_eeo_8_4
+                        o_topics_partitions.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_o_topics_partitions
                         ].decode()
-                        pos += ln_committed_metadata_eeo_8_4
-                    eeo_8_4._unknown_tags = None
-                    apeo_8_4(eeo_8_4)
-                eo_8.partitions = veo_8_4
-            eo_8.topic_id = _ZERO_UUID
-            eo_8._unknown_tags = None
-            apo_8(eo_8)
-        o.topics = vo_8
+                        pos += ln_committed_metadata_o_topics_partitions
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.retention_time_ms = -1
     o._unknown_tags = None
     return o, pos
@@ -1187,141 +934,143 @@ def _e_OffsetCommitRequest_7(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     w(_S_i.pack(o.generation_id_or_member_epoch))
     w(_enc_str(o.member_id))
     w(_enc_nstr(o.group_instance_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_OffsetCommitRequestTopic_6(e5, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetCommitRequestTopic_6(e_topics, out)
 
 
 def _d_OffsetCommitRequest_8(buf: bytes, pos: int) -> tuple[OffsetCommitRequest, int]:
     """Decode OffsetCommitRequest at versions 8, 9."""
     blen = len(buf)
     o = _new_object(OffsetCommitRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = buf[pos]
+    if ln_group_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_group_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_instance_id_o -= 1
+    if ln_group_instance_id_o < 0:
         o.group_instance_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
     else:
-        o.group_instance_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_5: list[OffsetCommitRequestTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(OffsetCommitRequestTopic)
-            lneo_5_1 = buf[pos]
-            if lneo_5_1 < 0x80:
+        v_topics_o: list[OffsetCommitRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(OffsetCommitRequestTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_5_1, pos = _read_uvarint(buf, pos)
-            lneo_5_1 -= 1
-            if lneo_5_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_5_1 > blen:
-                raise _length_error(lneo_5_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_5.name = buf[pos : pos + lneo_5_1].decode()
-                pos += lneo_5_1
-            neo_5_2 = buf[pos]
-            if neo_5_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_5_2, pos = _read_uvarint(buf, pos)
-            neo_5_2 -= 1
-            if neo_5_2 < 0:
-                if neo_5_2 != -1:
-                    raise _count_error(neo_5_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_5_2 > blen - pos:
-                raise _count_error(neo_5_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_5_2: list[OffsetCommitRequestPartition] = []
-                apeo_5_2 = veo_5_2.append
-                for _ in range(neo_5_2):
-                    eeo_5_2 = _new_object(OffsetCommitRequestPartition)
+                v_partitions_o_topics: list[OffsetCommitRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetCommitRequestPartition)
                     (
-                        eeo_5_2.partition_index,
-                        eeo_5_2.committed_offset,
-                        eeo_5_2.committed_leader_epoch,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        o_topics_partitions.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    lneeo_5_2_2 = buf[pos]
-                    if lneeo_5_2_2 < 0x80:
+                    ln_committed_metadata_o_topics_partitions = buf[pos]
+                    if ln_committed_metadata_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_5_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_5_2_2 -= 1
-                    if lneeo_5_2_2 < 0:
-                        eeo_5_2.committed_metadata = None
-                    elif pos + lneeo_5_2_2 > blen:
-                        raise _length_error(lneeo_5_2_2, pos, blen)
+                        ln_committed_metadata_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    ln_committed_metadata_o_topics_partitions -= 1
+                    if ln_committed_metadata_o_topics_partitions < 0:
+                        o_topics_partitions.committed_metadata = None
+                    elif pos + ln_committed_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_committed_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_5_2.committed_metadata = buf[pos : pos + lneeo_5_2_2].decode()
-                        pos += lneeo_5_2_2
+                        o_topics_partitions.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_o_topics_partitions
+                        ].decode()
+                        pos += ln_committed_metadata_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_5_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_5_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_5_2(eeo_5_2)
-                eo_5.partitions = veo_5_2
-            eo_5.topic_id = _ZERO_UUID
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.topics = vo_5
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.retention_time_ms = -1
     if buf[pos] == 0:
         pos += 1
@@ -1338,13 +1087,13 @@ def _e_OffsetCommitRequest_8(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     w(_S_i.pack(o.generation_id_or_member_epoch))
     w(_enc_cstr(o.member_id))
     w(_enc_ncstr(o.group_instance_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_OffsetCommitRequestTopic_8(e5, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetCommitRequestTopic_8(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1355,116 +1104,118 @@ def _d_OffsetCommitRequest_10(buf: bytes, pos: int) -> tuple[OffsetCommitRequest
     """Decode OffsetCommitRequest at version 10."""
     blen = len(buf)
     o = _new_object(OffsetCommitRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = buf[pos]
+    if ln_group_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_group_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_instance_id_o -= 1
+    if ln_group_instance_id_o < 0:
         o.group_instance_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
     else:
-        o.group_instance_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_5: list[OffsetCommitRequestTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(OffsetCommitRequestTopic)
-            eo_5.topic_id, pos = _read_uuid(buf, pos)
-            neo_5_2 = buf[pos]
-            if neo_5_2 < 0x80:
+        v_topics_o: list[OffsetCommitRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(OffsetCommitRequestTopic)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_5_2, pos = _read_uvarint(buf, pos)
-            neo_5_2 -= 1
-            if neo_5_2 < 0:
-                if neo_5_2 != -1:
-                    raise _count_error(neo_5_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_5_2 > blen - pos:
-                raise _count_error(neo_5_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_5_2: list[OffsetCommitRequestPartition] = []
-                apeo_5_2 = veo_5_2.append
-                for _ in range(neo_5_2):
-                    eeo_5_2 = _new_object(OffsetCommitRequestPartition)
+                v_partitions_o_topics: list[OffsetCommitRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetCommitRequestPartition)
                     (
-                        eeo_5_2.partition_index,
-                        eeo_5_2.committed_offset,
-                        eeo_5_2.committed_leader_epoch,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        o_topics_partitions.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    lneeo_5_2_2 = buf[pos]
-                    if lneeo_5_2_2 < 0x80:
+                    ln_committed_metadata_o_topics_partitions = buf[pos]
+                    if ln_committed_metadata_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_5_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_5_2_2 -= 1
-                    if lneeo_5_2_2 < 0:
-                        eeo_5_2.committed_metadata = None
-                    elif pos + lneeo_5_2_2 > blen:
-                        raise _length_error(lneeo_5_2_2, pos, blen)
+                        ln_committed_metadata_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    ln_committed_metadata_o_topics_partitions -= 1
+                    if ln_committed_metadata_o_topics_partitions < 0:
+                        o_topics_partitions.committed_metadata = None
+                    elif pos + ln_committed_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_committed_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_5_2.committed_metadata = buf[pos : pos + lneeo_5_2_2].decode()
-                        pos += lneeo_5_2_2
+                        o_topics_partitions.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_o_topics_partitions
+                        ].decode()
+                        pos += ln_committed_metadata_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_5_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_5_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_5_2(eeo_5_2)
-                eo_5.partitions = veo_5_2
-            eo_5.name = ""
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.name = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.topics = vo_5
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.retention_time_ms = -1
     if buf[pos] == 0:
         pos += 1
@@ -1481,13 +1232,13 @@ def _e_OffsetCommitRequest_10(o: OffsetCommitRequest, out: list[_Buffer]) -> Non
     w(_S_i.pack(o.generation_id_or_member_epoch))
     w(_enc_cstr(o.member_id))
     w(_enc_ncstr(o.group_instance_id))
-    a5 = o.topics
-    if a5 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_OffsetCommitRequestTopic_10(e5, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetCommitRequestTopic_10(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

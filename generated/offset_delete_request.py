@@ -30,6 +30,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
 from .offset_delete_response import OffsetDeleteResponse
 
 __all__ = [
@@ -43,7 +44,7 @@ _S_i = _struct.Struct(">i")
 
 
 class OffsetDeleteRequestPartition(_Struct):
-    """Each partition to delete offsets for.
+    """Each partition to delete offsets for. In versions 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -56,27 +57,30 @@ class OffsetDeleteRequestPartition(_Struct):
     partition_index: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+    ) -> None:
         self.partition_index = partition_index
         self._unknown_tags = None
 
 
 class OffsetDeleteRequestTopic(_Struct):
-    """The topics to delete offsets for.
+    """The topics to delete offsets for. In versions 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -88,29 +92,41 @@ class OffsetDeleteRequestTopic(_Struct):
         "partitions": "v0+: Each partition to delete offsets for.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[OffsetDeleteRequestPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]OffsetDeleteRequestPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetDeleteRequestPartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]OffsetDeleteRequestPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetDeleteRequestPartition,
         ),
     )
 
     def __init__(
-        self, name: str = "", partitions: list[OffsetDeleteRequestPartition] = _EMPTY
+        self,
+        name: TopicName = "",
+        partitions: list[OffsetDeleteRequestPartition] = _EMPTY,
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -130,7 +146,7 @@ class OffsetDeleteRequest(_Request[OffsetDeleteResponse]):
         "topics": "v0+: The topics to delete offsets for.",
     }
 
-    group_id: str
+    group_id: GroupId
     topics: list[OffsetDeleteRequestTopic]
     API_KEY: ClassVar[int | None] = 47
     NAME: ClassVar[str] = "OffsetDeleteRequest"
@@ -143,39 +159,41 @@ class OffsetDeleteRequest(_Request[OffsetDeleteResponse]):
     RESPONSE: ClassVar[type[_Message]] = OffsetDeleteResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]OffsetDeleteRequestTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetDeleteRequestTopic,
+            name="topics",
+            json_name="topics",
+            type="[]OffsetDeleteRequestTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetDeleteRequestTopic,
         ),
     )
 
-    def __init__(self, group_id: str = "", topics: list[OffsetDeleteRequestTopic] = _EMPTY) -> None:
+    def __init__(
+        self,
+        group_id: GroupId = "",
+        topics: list[OffsetDeleteRequestTopic] = _EMPTY,
+    ) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_OffsetDeleteRequestPartition_0(
-    buf: bytes, pos: int
-) -> tuple[OffsetDeleteRequestPartition, int]:
-    """Decode OffsetDeleteRequestPartition at version 0."""
-    blen = len(buf)
-    o = _new_object(OffsetDeleteRequestPartition)
-    o.partition_index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_OffsetDeleteRequestPartition_0(o: OffsetDeleteRequestPartition, out: list[_Buffer]) -> None:
@@ -186,54 +204,19 @@ def _e_OffsetDeleteRequestPartition_0(o: OffsetDeleteRequestPartition, out: list
     w(_S_i.pack(o.partition_index))
 
 
-def _d_OffsetDeleteRequestTopic_0(buf: bytes, pos: int) -> tuple[OffsetDeleteRequestTopic, int]:
-    """Decode OffsetDeleteRequestTopic at version 0."""
-    blen = len(buf)
-    o = _new_object(OffsetDeleteRequestTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[OffsetDeleteRequestPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(OffsetDeleteRequestPartition)
-            eo_4.partition_index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetDeleteRequestTopic_0(o: OffsetDeleteRequestTopic, out: list[_Buffer]) -> None:
     """Encode OffsetDeleteRequestTopic at version 0."""
     if o._unknown_tags:
         raise _tags_unsupported("OffsetDeleteRequestTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetDeleteRequestPartition_0(e2, out)
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_OffsetDeleteRequestPartition_0(e_partitions, out)
 
 
 def _d_OffsetDeleteRequest_0(buf: bytes, pos: int) -> tuple[OffsetDeleteRequest, int]:
@@ -262,44 +245,44 @@ def _d_OffsetDeleteRequest_0(buf: bytes, pos: int) -> tuple[OffsetDeleteRequest,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_4: list[OffsetDeleteRequestTopic] = []
-        apo_4 = vo_4.append
+        v_topics_o: list[OffsetDeleteRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_4 = _new_object(OffsetDeleteRequestTopic)
-            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetDeleteRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_4 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_4 == -1
-                    else _length_error(ln_name_eo_4, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_4 > blen:
-                raise _length_error(ln_name_eo_4, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
-                pos += ln_name_eo_4
-            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_4 < 0:
-                if n_partitions_eo_4 != -1:
-                    raise _count_error(n_partitions_eo_4, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_4 > blen - pos:
-                raise _count_error(n_partitions_eo_4, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_4_4: list[OffsetDeleteRequestPartition] = []
-                apeo_4_4 = veo_4_4.append
-                for _ in range(n_partitions_eo_4):
-                    eeo_4_4 = _new_object(OffsetDeleteRequestPartition)
-                    eeo_4_4.partition_index = _S_i.unpack_from(buf, pos)[0]
+                v_partitions_o_topics: list[OffsetDeleteRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetDeleteRequestPartition)
+                    o_topics_partitions.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_4_4._unknown_tags = None
-                    apeo_4_4(eeo_4_4)
-                eo_4.partitions = veo_4_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o._unknown_tags = None
     return o, pos
 
@@ -310,13 +293,13 @@ def _e_OffsetDeleteRequest_0(o: OffsetDeleteRequest, out: list[_Buffer]) -> None
         raise _tags_unsupported("OffsetDeleteRequest")
     w = out.append
     w(_enc_str(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetDeleteRequestTopic_0(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetDeleteRequestTopic_0(e_topics, out)
 
 
 OffsetDeleteRequest._ENCODERS = {

@@ -29,6 +29,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "OffsetDeleteResponsePartition",
     "OffsetDeleteResponseTopic",
@@ -43,7 +45,7 @@ _S_ih = _struct.Struct(">ih")
 
 
 class OffsetDeleteResponsePartition(_Struct):
-    """The responses for each partition in the topic.
+    """The responses for each partition in the topic. In versions 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -59,31 +61,45 @@ class OffsetDeleteResponsePartition(_Struct):
     error_code: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0, error_code: int = 0) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+        error_code: int = 0,
+    ) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tags = None
 
 
 class OffsetDeleteResponseTopic(_Struct):
-    """The responses for each topic.
+    """The responses for each topic. In versions 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -95,29 +111,41 @@ class OffsetDeleteResponseTopic(_Struct):
         "partitions": "v0+: The responses for each partition in the topic.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[OffsetDeleteResponsePartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]OffsetDeleteResponsePartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetDeleteResponsePartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]OffsetDeleteResponsePartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetDeleteResponsePartition,
         ),
     )
 
     def __init__(
-        self, name: str = "", partitions: list[OffsetDeleteResponsePartition] = _EMPTY
+        self,
+        name: TopicName = "",
+        partitions: list[OffsetDeleteResponsePartition] = _EMPTY,
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -152,33 +180,43 @@ class OffsetDeleteResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]OffsetDeleteResponseTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetDeleteResponseTopic,
+            name="topics",
+            json_name="topics",
+            type="[]OffsetDeleteResponseTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetDeleteResponseTopic,
         ),
     )
 
@@ -194,18 +232,6 @@ class OffsetDeleteResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_OffsetDeleteResponsePartition_0(
-    buf: bytes, pos: int
-) -> tuple[OffsetDeleteResponsePartition, int]:
-    """Decode OffsetDeleteResponsePartition at version 0."""
-    blen = len(buf)
-    o = _new_object(OffsetDeleteResponsePartition)
-    o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetDeleteResponsePartition_0(
     o: OffsetDeleteResponsePartition, out: list[_Buffer]
 ) -> None:
@@ -216,54 +242,19 @@ def _e_OffsetDeleteResponsePartition_0(
     w(_S_ih.pack(o.partition_index, o.error_code))
 
 
-def _d_OffsetDeleteResponseTopic_0(buf: bytes, pos: int) -> tuple[OffsetDeleteResponseTopic, int]:
-    """Decode OffsetDeleteResponseTopic at version 0."""
-    blen = len(buf)
-    o = _new_object(OffsetDeleteResponseTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[OffsetDeleteResponsePartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(OffsetDeleteResponsePartition)
-            eo_4.partition_index, eo_4.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetDeleteResponseTopic_0(o: OffsetDeleteResponseTopic, out: list[_Buffer]) -> None:
     """Encode OffsetDeleteResponseTopic at version 0."""
     if o._unknown_tags:
         raise _tags_unsupported("OffsetDeleteResponseTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetDeleteResponsePartition_0(e2, out)
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_OffsetDeleteResponsePartition_0(e_partitions, out)
 
 
 def _d_OffsetDeleteResponse_0(buf: bytes, pos: int) -> tuple[OffsetDeleteResponse, int]:
@@ -279,44 +270,46 @@ def _d_OffsetDeleteResponse_0(buf: bytes, pos: int) -> tuple[OffsetDeleteRespons
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetDeleteResponseTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[OffsetDeleteResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(OffsetDeleteResponseTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetDeleteResponseTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[OffsetDeleteResponsePartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(OffsetDeleteResponsePartition)
-                    eeo_2_4.partition_index, eeo_2_4.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_topics: list[OffsetDeleteResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetDeleteResponsePartition)
+                    o_topics_partitions.partition_index, o_topics_partitions.error_code = (
+                        _S_ih.unpack_from(buf, pos)
+                    )
                     pos += 6
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o._unknown_tags = None
     return o, pos
 
@@ -327,13 +320,13 @@ def _e_OffsetDeleteResponse_0(o: OffsetDeleteResponse, out: list[_Buffer]) -> No
         raise _tags_unsupported("OffsetDeleteResponse")
     w = out.append
     w(_S_hi.pack(o.error_code, o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetDeleteResponseTopic_0(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetDeleteResponseTopic_0(e_topics, out)
 
 
 OffsetDeleteResponse._ENCODERS = {

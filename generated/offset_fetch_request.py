@@ -39,6 +39,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
 from .offset_fetch_response import OffsetFetchResponse
 
 __all__ = [
@@ -56,7 +57,7 @@ _A_iNi = _array_structs(">i%di")
 
 
 class OffsetFetchRequestTopic(_Struct):
-    """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
+    """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. In versions 1-7, flexible in 6-7.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-7): The topic name.
@@ -68,33 +69,49 @@ class OffsetFetchRequestTopic(_Struct):
         "partition_indexes": "v0-7: The partition indexes we would like to fetch offsets for.",
     }
 
-    name: str
+    name: TopicName
     partition_indexes: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("name", "name", "string", (0, 7), None, None, None, "", False, False, None),
         _FieldSchema(
-            "partition_indexes",
-            "partitionIndexes",
-            "[]int32",
-            (0, 7),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partition_indexes",
+            json_name="partitionIndexes",
+            type="[]int32",
+            versions=(0, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partition_indexes: list[int] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _EMPTY else partition_indexes
         self._unknown_tags = None
 
 
 class OffsetFetchRequestTopics(_Struct):
-    """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
+    """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. In versions 8-10, flexible in 8-10.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v8-9): The topic name.
@@ -108,42 +125,54 @@ class OffsetFetchRequestTopics(_Struct):
         "partition_indexes": "v8+: The partition indexes we would like to fetch offsets for.",
     }
 
-    name: str
+    name: TopicName
     topic_id: uuid.UUID
     partition_indexes: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("name", "name", "string", (8, 9), None, None, None, "", False, True, None),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (10, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(8, 9),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_indexes",
-            "partitionIndexes",
-            "[]int32",
-            (8, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partition_indexes",
+            json_name="partitionIndexes",
+            type="[]int32",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partition_indexes: list[int] = _EMPTY,
     ) -> None:
@@ -154,7 +183,7 @@ class OffsetFetchRequestTopics(_Struct):
 
 
 class OffsetFetchRequestGroup(_Struct):
-    """Each group we would like to fetch offsets for.
+    """Each group we would like to fetch offsets for. In versions 8-10, flexible in 8-10.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v8+): The group ID.
@@ -170,58 +199,68 @@ class OffsetFetchRequestGroup(_Struct):
         "topics": "v8+, nullable v8+: Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.",
     }
 
-    group_id: str
+    group_id: GroupId
     member_id: str | None
     member_epoch: int
     topics: list[OffsetFetchRequestTopics] | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (8, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id",
-            "memberId",
-            "string",
-            (9, 32767),
-            (9, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(9, 32767),
+            nullable_versions=(9, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "member_epoch",
-            "memberEpoch",
-            "int32",
-            (9, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="member_epoch",
+            json_name="memberEpoch",
+            type="int32",
+            versions=(9, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]OffsetFetchRequestTopics",
-            (8, 32767),
-            (8, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetFetchRequestTopics,
+            name="topics",
+            json_name="topics",
+            type="[]OffsetFetchRequestTopics",
+            versions=(8, 32767),
+            nullable_versions=(8, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetFetchRequestTopics,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         member_id: str | None = None,
         member_epoch: int = -1,
         topics: list[OffsetFetchRequestTopics] | None = _EMPTY,
@@ -250,7 +289,7 @@ class OffsetFetchRequest(_Request[OffsetFetchResponse]):
         "require_stable": "v7+: Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions.",
     }
 
-    group_id: str
+    group_id: GroupId
     topics: list[OffsetFetchRequestTopic] | None
     groups: list[OffsetFetchRequestGroup]
     require_stable: bool
@@ -265,52 +304,62 @@ class OffsetFetchRequest(_Request[OffsetFetchResponse]):
     RESPONSE: ClassVar[type[_Message]] = OffsetFetchResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 7), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]OffsetFetchRequestTopic",
-            (0, 7),
-            (2, 7),
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetFetchRequestTopic,
+            name="topics",
+            json_name="topics",
+            type="[]OffsetFetchRequestTopic",
+            versions=(0, 7),
+            nullable_versions=(2, 7),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetFetchRequestTopic,
         ),
         _FieldSchema(
-            "groups",
-            "groups",
-            "[]OffsetFetchRequestGroup",
-            (8, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetFetchRequestGroup,
+            name="groups",
+            json_name="groups",
+            type="[]OffsetFetchRequestGroup",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetFetchRequestGroup,
         ),
         _FieldSchema(
-            "require_stable",
-            "requireStable",
-            "bool",
-            (7, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="require_stable",
+            json_name="requireStable",
+            type="bool",
+            versions=(7, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         topics: list[OffsetFetchRequestTopic] | None = _EMPTY,
         groups: list[OffsetFetchRequestGroup] = _EMPTY,
         require_stable: bool = False,
@@ -322,381 +371,82 @@ class OffsetFetchRequest(_Request[OffsetFetchResponse]):
         self._unknown_tags = None
 
 
-def _d_OffsetFetchRequestTopic_1(buf: bytes, pos: int) -> tuple[OffsetFetchRequestTopic, int]:
-    """Decode OffsetFetchRequestTopic at versions 1, 2, 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchRequestTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partition_indexes_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partition_indexes_o < 0:
-        if n_partition_indexes_o != -1:
-            raise _count_error(n_partition_indexes_o, 0)
-        raise _null_error("PartitionIndexes")
-    else:
-        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
-        pos += 4 * n_partition_indexes_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetFetchRequestTopic_1(o: OffsetFetchRequestTopic, out: list[_Buffer]) -> None:
     """Encode OffsetFetchRequestTopic at versions 1, 2, 3, 4, 5."""
     if o._unknown_tags:
         raise _tags_unsupported("OffsetFetchRequestTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partition_indexes
-    if a2 is None:
+    a_partition_indexes = o.partition_indexes
+    if a_partition_indexes is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_A_iNi[len(a2)].pack(len(a2), *a2))
-
-
-def _d_OffsetFetchRequestTopic_6(buf: bytes, pos: int) -> tuple[OffsetFetchRequestTopic, int]:
-    """Decode OffsetFetchRequestTopic at versions 6, 7."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchRequestTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partition_indexes_o = buf[pos]
-    if n_partition_indexes_o < 0x80:
-        pos += 1
-    else:
-        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
-    n_partition_indexes_o -= 1
-    if n_partition_indexes_o < 0:
-        if n_partition_indexes_o != -1:
-            raise _count_error(n_partition_indexes_o, 0)
-        raise _null_error("PartitionIndexes")
-    else:
-        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
-        pos += 4 * n_partition_indexes_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_A_iNi[len(a_partition_indexes)].pack(len(a_partition_indexes), *a_partition_indexes))
 
 
 def _e_OffsetFetchRequestTopic_6(o: OffsetFetchRequestTopic, out: list[_Buffer]) -> None:
     """Encode OffsetFetchRequestTopic at versions 6, 7."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partition_indexes
-    if a2 is None:
+    a_partition_indexes = o.partition_indexes
+    if a_partition_indexes is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partition_indexes) + 1))
+        w(_A_Ni[len(a_partition_indexes)].pack(*a_partition_indexes))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_OffsetFetchRequestTopics_8(buf: bytes, pos: int) -> tuple[OffsetFetchRequestTopics, int]:
-    """Decode OffsetFetchRequestTopics at versions 8, 9."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchRequestTopics)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partition_indexes_o = buf[pos]
-    if n_partition_indexes_o < 0x80:
-        pos += 1
-    else:
-        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
-    n_partition_indexes_o -= 1
-    if n_partition_indexes_o < 0:
-        if n_partition_indexes_o != -1:
-            raise _count_error(n_partition_indexes_o, 0)
-        raise _null_error("PartitionIndexes")
-    else:
-        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
-        pos += 4 * n_partition_indexes_o
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OffsetFetchRequestTopics_8(o: OffsetFetchRequestTopics, out: list[_Buffer]) -> None:
     """Encode OffsetFetchRequestTopics at versions 8, 9."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partition_indexes
-    if a2 is None:
+    a_partition_indexes = o.partition_indexes
+    if a_partition_indexes is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partition_indexes) + 1))
+        w(_A_Ni[len(a_partition_indexes)].pack(*a_partition_indexes))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_OffsetFetchRequestTopics_10(buf: bytes, pos: int) -> tuple[OffsetFetchRequestTopics, int]:
-    """Decode OffsetFetchRequestTopics at version 10."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchRequestTopics)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    n_partition_indexes_o = buf[pos]
-    if n_partition_indexes_o < 0x80:
-        pos += 1
-    else:
-        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
-    n_partition_indexes_o -= 1
-    if n_partition_indexes_o < 0:
-        if n_partition_indexes_o != -1:
-            raise _count_error(n_partition_indexes_o, 0)
-        raise _null_error("PartitionIndexes")
-    else:
-        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
-        pos += 4 * n_partition_indexes_o
-    o.name = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OffsetFetchRequestTopics_10(o: OffsetFetchRequestTopics, out: list[_Buffer]) -> None:
     """Encode OffsetFetchRequestTopics at version 10."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partition_indexes
-    if a2 is None:
+    a_partition_indexes = o.partition_indexes
+    if a_partition_indexes is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partition_indexes) + 1))
+        w(_A_Ni[len(a_partition_indexes)].pack(*a_partition_indexes))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_OffsetFetchRequestGroup_8(buf: bytes, pos: int) -> tuple[OffsetFetchRequestGroup, int]:
-    """Decode OffsetFetchRequestGroup at version 8."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchRequestGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        o.topics = None
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OffsetFetchRequestTopics] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchRequestTopics)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partition_indexes_eo_2 = buf[pos]
-            if n_partition_indexes_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
-            n_partition_indexes_eo_2 -= 1
-            if n_partition_indexes_eo_2 < 0:
-                if n_partition_indexes_eo_2 != -1:
-                    raise _count_error(n_partition_indexes_eo_2, 0)
-                raise _null_error("PartitionIndexes")
-            else:
-                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_2
-            eo_2.topic_id = _ZERO_UUID
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    o.member_id = None
-    o.member_epoch = -1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OffsetFetchRequestGroup_8(o: OffsetFetchRequestGroup, out: list[_Buffer]) -> None:
     """Encode OffsetFetchRequestGroup at version 8."""
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchRequestTopics_8(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetFetchRequestTopics_8(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_OffsetFetchRequestGroup_9(buf: bytes, pos: int) -> tuple[OffsetFetchRequestGroup, int]:
-    """Decode OffsetFetchRequestGroup at version 9."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchRequestGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.member_id = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.member_epoch = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    no_4 = buf[pos]
-    if no_4 < 0x80:
-        pos += 1
-    else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        o.topics = None
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
-    else:
-        vo_4: list[OffsetFetchRequestTopics] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(OffsetFetchRequestTopics)
-            lneo_4_1 = buf[pos]
-            if lneo_4_1 < 0x80:
-                pos += 1
-            else:
-                lneo_4_1, pos = _read_uvarint(buf, pos)
-            lneo_4_1 -= 1
-            if lneo_4_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_4_1 > blen:
-                raise _length_error(lneo_4_1, pos, blen)
-            else:
-                eo_4.name = buf[pos : pos + lneo_4_1].decode()
-                pos += lneo_4_1
-            n_partition_indexes_eo_4 = buf[pos]
-            if n_partition_indexes_eo_4 < 0x80:
-                pos += 1
-            else:
-                n_partition_indexes_eo_4, pos = _read_uvarint(buf, pos)
-            n_partition_indexes_eo_4 -= 1
-            if n_partition_indexes_eo_4 < 0:
-                if n_partition_indexes_eo_4 != -1:
-                    raise _count_error(n_partition_indexes_eo_4, 0)
-                raise _null_error("PartitionIndexes")
-            else:
-                eo_4.partition_indexes = [*_A_Ni[n_partition_indexes_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_4
-            eo_4.topic_id = _ZERO_UUID
-            if buf[pos] == 0:
-                pos += 1
-                eo_4._unknown_tags = None
-            else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.topics = vo_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OffsetFetchRequestGroup_9(o: OffsetFetchRequestGroup, out: list[_Buffer]) -> None:
@@ -705,96 +455,17 @@ def _e_OffsetFetchRequestGroup_9(o: OffsetFetchRequestGroup, out: list[_Buffer])
     w(_enc_cstr(o.group_id))
     w(_enc_ncstr(o.member_id))
     w(_S_i.pack(o.member_epoch))
-    a4 = o.topics
-    if a4 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_OffsetFetchRequestTopics_8(e4, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetFetchRequestTopics_8(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_OffsetFetchRequestGroup_10(buf: bytes, pos: int) -> tuple[OffsetFetchRequestGroup, int]:
-    """Decode OffsetFetchRequestGroup at version 10."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchRequestGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.member_id = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.member_epoch = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    no_4 = buf[pos]
-    if no_4 < 0x80:
-        pos += 1
-    else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        o.topics = None
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
-    else:
-        vo_4: list[OffsetFetchRequestTopics] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(OffsetFetchRequestTopics)
-            eo_4.topic_id, pos = _read_uuid(buf, pos)
-            n_partition_indexes_eo_4 = buf[pos]
-            if n_partition_indexes_eo_4 < 0x80:
-                pos += 1
-            else:
-                n_partition_indexes_eo_4, pos = _read_uvarint(buf, pos)
-            n_partition_indexes_eo_4 -= 1
-            if n_partition_indexes_eo_4 < 0:
-                if n_partition_indexes_eo_4 != -1:
-                    raise _count_error(n_partition_indexes_eo_4, 0)
-                raise _null_error("PartitionIndexes")
-            else:
-                eo_4.partition_indexes = [*_A_Ni[n_partition_indexes_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_4
-            eo_4.name = ""
-            if buf[pos] == 0:
-                pos += 1
-                eo_4._unknown_tags = None
-            else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.topics = vo_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OffsetFetchRequestGroup_10(o: OffsetFetchRequestGroup, out: list[_Buffer]) -> None:
@@ -803,13 +474,13 @@ def _e_OffsetFetchRequestGroup_10(o: OffsetFetchRequestGroup, out: list[_Buffer]
     w(_enc_cstr(o.group_id))
     w(_enc_ncstr(o.member_id))
     w(_S_i.pack(o.member_epoch))
-    a4 = o.topics
-    if a4 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_OffsetFetchRequestTopics_10(e4, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetFetchRequestTopics_10(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -842,35 +513,37 @@ def _d_OffsetFetchRequest_1(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, i
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_4: list[OffsetFetchRequestTopic] = []
-        apo_4 = vo_4.append
+        v_topics_o: list[OffsetFetchRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_4 = _new_object(OffsetFetchRequestTopic)
-            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetFetchRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_4 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_4 == -1
-                    else _length_error(ln_name_eo_4, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_4 > blen:
-                raise _length_error(ln_name_eo_4, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
-                pos += ln_name_eo_4
-            n_partition_indexes_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partition_indexes_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partition_indexes_eo_4 < 0:
-                if n_partition_indexes_eo_4 != -1:
-                    raise _count_error(n_partition_indexes_eo_4, 0)
+            if n_partition_indexes_o_topics < 0:
+                if n_partition_indexes_o_topics != -1:
+                    raise _count_error(n_partition_indexes_o_topics, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_4.partition_indexes = [*_A_Ni[n_partition_indexes_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                o_topics.partition_indexes = [
+                    *_A_Ni[n_partition_indexes_o_topics].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partition_indexes_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.groups = []
     o.require_stable = False
     o._unknown_tags = None
@@ -887,13 +560,13 @@ def _e_OffsetFetchRequest_1(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
         raise _tags_unsupported("OffsetFetchRequest")
     w = out.append
     w(_enc_str(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetFetchRequestTopic_1(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetFetchRequestTopic_1(e_topics, out)
 
 
 def _d_OffsetFetchRequest_2(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, int]:
@@ -922,35 +595,37 @@ def _d_OffsetFetchRequest_2(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, i
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_4: list[OffsetFetchRequestTopic] = []
-        apo_4 = vo_4.append
+        v_topics_o: list[OffsetFetchRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_4 = _new_object(OffsetFetchRequestTopic)
-            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetFetchRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_4 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_4 == -1
-                    else _length_error(ln_name_eo_4, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_4 > blen:
-                raise _length_error(ln_name_eo_4, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
-                pos += ln_name_eo_4
-            n_partition_indexes_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partition_indexes_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partition_indexes_eo_4 < 0:
-                if n_partition_indexes_eo_4 != -1:
-                    raise _count_error(n_partition_indexes_eo_4, 0)
+            if n_partition_indexes_o_topics < 0:
+                if n_partition_indexes_o_topics != -1:
+                    raise _count_error(n_partition_indexes_o_topics, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_4.partition_indexes = [*_A_Ni[n_partition_indexes_eo_4].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                o_topics.partition_indexes = [
+                    *_A_Ni[n_partition_indexes_o_topics].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partition_indexes_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.groups = []
     o.require_stable = False
     o._unknown_tags = None
@@ -967,82 +642,84 @@ def _e_OffsetFetchRequest_2(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
         raise _tags_unsupported("OffsetFetchRequest")
     w = out.append
     w(_enc_str(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\xff\xff\xff\xff")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetFetchRequestTopic_1(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetFetchRequestTopic_1(e_topics, out)
 
 
 def _d_OffsetFetchRequest_6(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 6."""
     blen = len(buf)
     o = _new_object(OffsetFetchRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetFetchRequestTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchRequestTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[OffsetFetchRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(OffsetFetchRequestTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partition_indexes_eo_2 = buf[pos]
-            if n_partition_indexes_eo_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partition_indexes_o_topics = buf[pos]
+            if n_partition_indexes_o_topics < 0x80:
                 pos += 1
             else:
-                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
-            n_partition_indexes_eo_2 -= 1
-            if n_partition_indexes_eo_2 < 0:
-                if n_partition_indexes_eo_2 != -1:
-                    raise _count_error(n_partition_indexes_eo_2, 0)
+                n_partition_indexes_o_topics, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_o_topics -= 1
+            if n_partition_indexes_o_topics < 0:
+                if n_partition_indexes_o_topics != -1:
+                    raise _count_error(n_partition_indexes_o_topics, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_2
+                o_topics.partition_indexes = [
+                    *_A_Ni[n_partition_indexes_o_topics].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partition_indexes_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.groups = []
     o.require_stable = False
     if buf[pos] == 0:
@@ -1061,13 +738,13 @@ def _e_OffsetFetchRequest_6(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("OffsetFetchRequest", "require_stable", 6)
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchRequestTopic_6(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetFetchRequestTopic_6(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1078,69 +755,71 @@ def _d_OffsetFetchRequest_7(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, i
     """Decode OffsetFetchRequest at version 7."""
     blen = len(buf)
     o = _new_object(OffsetFetchRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetFetchRequestTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchRequestTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[OffsetFetchRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(OffsetFetchRequestTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partition_indexes_eo_2 = buf[pos]
-            if n_partition_indexes_eo_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partition_indexes_o_topics = buf[pos]
+            if n_partition_indexes_o_topics < 0x80:
                 pos += 1
             else:
-                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
-            n_partition_indexes_eo_2 -= 1
-            if n_partition_indexes_eo_2 < 0:
-                if n_partition_indexes_eo_2 != -1:
-                    raise _count_error(n_partition_indexes_eo_2, 0)
+                n_partition_indexes_o_topics, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_o_topics -= 1
+            if n_partition_indexes_o_topics < 0:
+                if n_partition_indexes_o_topics != -1:
+                    raise _count_error(n_partition_indexes_o_topics, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_2
+                o_topics.partition_indexes = [
+                    *_A_Ni[n_partition_indexes_o_topics].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partition_indexes_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.groups = []
@@ -1158,13 +837,13 @@ def _e_OffsetFetchRequest_7(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("OffsetFetchRequest", "groups", 7)
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchRequestTopic_6(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetFetchRequestTopic_6(e_topics, out)
     w(_S_o.pack(o.require_stable))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -1176,98 +855,98 @@ def _d_OffsetFetchRequest_8(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, i
     """Decode OffsetFetchRequest at version 8."""
     blen = len(buf)
     o = _new_object(OffsetFetchRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_1: list[OffsetFetchRequestGroup] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(OffsetFetchRequestGroup)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_groups_o: list[OffsetFetchRequestGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(OffsetFetchRequestGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_1.group_id = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            n_topics_o_groups = buf[pos]
+            if n_topics_o_groups < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                eo_1.topics = None
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+                n_topics_o_groups, pos = _read_uvarint(buf, pos)
+            n_topics_o_groups -= 1
+            if n_topics_o_groups < 0:
+                if n_topics_o_groups != -1:
+                    raise _count_error(n_topics_o_groups, 0)
+                o_groups.topics = None
+            elif n_topics_o_groups > blen - pos:
+                raise _count_error(n_topics_o_groups, blen - pos)
             else:
-                veo_1_2: list[OffsetFetchRequestTopics] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(OffsetFetchRequestTopics)
-                    lneeo_1_2_1 = buf[pos]
-                    if lneeo_1_2_1 < 0x80:
+                v_topics_o_groups: list[OffsetFetchRequestTopics] = []
+                ap_topics_o_groups = v_topics_o_groups.append
+                for _ in range(n_topics_o_groups):
+                    o_groups_topics = _new_object(OffsetFetchRequestTopics)
+                    ln_name_o_groups_topics = buf[pos]
+                    if ln_name_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_1 -= 1
-                    if lneeo_1_2_1 < 0:
+                        ln_name_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_groups_topics -= 1
+                    if ln_name_o_groups_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_2_1 > blen:
-                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    elif pos + ln_name_o_groups_topics > blen:
+                        raise _length_error(ln_name_o_groups_topics, pos, blen)
                     else:
-                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
-                        pos += lneeo_1_2_1
-                    n_partition_indexes_eeo_1_2 = buf[pos]
-                    if n_partition_indexes_eeo_1_2 < 0x80:
+                        o_groups_topics.name = buf[pos : pos + ln_name_o_groups_topics].decode()
+                        pos += ln_name_o_groups_topics
+                    n_partition_indexes_o_groups_topics = buf[pos]
+                    if n_partition_indexes_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        n_partition_indexes_eeo_1_2, pos = _read_uvarint(buf, pos)
-                    n_partition_indexes_eeo_1_2 -= 1
-                    if n_partition_indexes_eeo_1_2 < 0:
-                        if n_partition_indexes_eeo_1_2 != -1:
-                            raise _count_error(n_partition_indexes_eeo_1_2, 0)
+                        n_partition_indexes_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    n_partition_indexes_o_groups_topics -= 1
+                    if n_partition_indexes_o_groups_topics < 0:
+                        if n_partition_indexes_o_groups_topics != -1:
+                            raise _count_error(n_partition_indexes_o_groups_topics, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        eeo_1_2.partition_indexes = [
-                            *_A_Ni[n_partition_indexes_eeo_1_2].unpack_from(buf, pos)
+                        o_groups_topics.partition_indexes = [
+                            *_A_Ni[n_partition_indexes_o_groups_topics].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_partition_indexes_eeo_1_2
-                    eeo_1_2.topic_id = _ZERO_UUID
+                        pos += 4 * n_partition_indexes_o_groups_topics
+                    o_groups_topics.topic_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_groups_topics._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.topics = veo_1_2
-            eo_1.member_id = None
-            eo_1.member_epoch = -1
+                        o_groups_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_groups(o_groups_topics)
+                o_groups.topics = v_topics_o_groups
+            o_groups.member_id = None
+            o_groups.member_epoch = -1
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.groups = vo_1
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.group_id = ""
@@ -1287,13 +966,13 @@ def _e_OffsetFetchRequest_8(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
     if o.topics != []:
         raise _FieldVersionError("OffsetFetchRequest", "topics", 8)
     w = out.append
-    a1 = o.groups
-    if a1 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_OffsetFetchRequestGroup_8(e1, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_OffsetFetchRequestGroup_8(e_groups, out)
     w(_S_o.pack(o.require_stable))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -1305,111 +984,111 @@ def _d_OffsetFetchRequest_9(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, i
     """Decode OffsetFetchRequest at version 9."""
     blen = len(buf)
     o = _new_object(OffsetFetchRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_1: list[OffsetFetchRequestGroup] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(OffsetFetchRequestGroup)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_groups_o: list[OffsetFetchRequestGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(OffsetFetchRequestGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_1.group_id = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_member_id_o_groups = buf[pos]
+            if ln_member_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
-                eo_1.member_id = None
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+                ln_member_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_member_id_o_groups -= 1
+            if ln_member_id_o_groups < 0:
+                o_groups.member_id = None
+            elif pos + ln_member_id_o_groups > blen:
+                raise _length_error(ln_member_id_o_groups, pos, blen)
             else:
-                eo_1.member_id = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
-            eo_1.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                o_groups.member_id = buf[pos : pos + ln_member_id_o_groups].decode()
+                pos += ln_member_id_o_groups
+            o_groups.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            neo_1_4 = buf[pos]
-            if neo_1_4 < 0x80:
+            n_topics_o_groups = buf[pos]
+            if n_topics_o_groups < 0x80:
                 pos += 1
             else:
-                neo_1_4, pos = _read_uvarint(buf, pos)
-            neo_1_4 -= 1
-            if neo_1_4 < 0:
-                if neo_1_4 != -1:
-                    raise _count_error(neo_1_4, 0)
-                eo_1.topics = None
-            elif neo_1_4 > blen - pos:
-                raise _count_error(neo_1_4, blen - pos)
+                n_topics_o_groups, pos = _read_uvarint(buf, pos)
+            n_topics_o_groups -= 1
+            if n_topics_o_groups < 0:
+                if n_topics_o_groups != -1:
+                    raise _count_error(n_topics_o_groups, 0)
+                o_groups.topics = None
+            elif n_topics_o_groups > blen - pos:
+                raise _count_error(n_topics_o_groups, blen - pos)
             else:
-                veo_1_4: list[OffsetFetchRequestTopics] = []
-                apeo_1_4 = veo_1_4.append
-                for _ in range(neo_1_4):
-                    eeo_1_4 = _new_object(OffsetFetchRequestTopics)
-                    lneeo_1_4_1 = buf[pos]
-                    if lneeo_1_4_1 < 0x80:
+                v_topics_o_groups: list[OffsetFetchRequestTopics] = []
+                ap_topics_o_groups = v_topics_o_groups.append
+                for _ in range(n_topics_o_groups):
+                    o_groups_topics = _new_object(OffsetFetchRequestTopics)
+                    ln_name_o_groups_topics = buf[pos]
+                    if ln_name_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_4_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_4_1 -= 1
-                    if lneeo_1_4_1 < 0:
+                        ln_name_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_groups_topics -= 1
+                    if ln_name_o_groups_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_4_1 > blen:
-                        raise _length_error(lneeo_1_4_1, pos, blen)
+                    elif pos + ln_name_o_groups_topics > blen:
+                        raise _length_error(ln_name_o_groups_topics, pos, blen)
                     else:
-                        eeo_1_4.name = buf[pos : pos + lneeo_1_4_1].decode()
-                        pos += lneeo_1_4_1
-                    n_partition_indexes_eeo_1_4 = buf[pos]
-                    if n_partition_indexes_eeo_1_4 < 0x80:
+                        o_groups_topics.name = buf[pos : pos + ln_name_o_groups_topics].decode()
+                        pos += ln_name_o_groups_topics
+                    n_partition_indexes_o_groups_topics = buf[pos]
+                    if n_partition_indexes_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        n_partition_indexes_eeo_1_4, pos = _read_uvarint(buf, pos)
-                    n_partition_indexes_eeo_1_4 -= 1
-                    if n_partition_indexes_eeo_1_4 < 0:
-                        if n_partition_indexes_eeo_1_4 != -1:
-                            raise _count_error(n_partition_indexes_eeo_1_4, 0)
+                        n_partition_indexes_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    n_partition_indexes_o_groups_topics -= 1
+                    if n_partition_indexes_o_groups_topics < 0:
+                        if n_partition_indexes_o_groups_topics != -1:
+                            raise _count_error(n_partition_indexes_o_groups_topics, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        eeo_1_4.partition_indexes = [
-                            *_A_Ni[n_partition_indexes_eeo_1_4].unpack_from(buf, pos)
+                        o_groups_topics.partition_indexes = [
+                            *_A_Ni[n_partition_indexes_o_groups_topics].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_partition_indexes_eeo_1_4
-                    eeo_1_4.topic_id = _ZERO_UUID
+                        pos += 4 * n_partition_indexes_o_groups_topics
+                    o_groups_topics.topic_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_4._unknown_tags = None
+                        o_groups_topics._unknown_tags = None
                     else:
-                        eeo_1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_4(eeo_1_4)
-                eo_1.topics = veo_1_4
+                        o_groups_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_groups(o_groups_topics)
+                o_groups.topics = v_topics_o_groups
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.groups = vo_1
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.group_id = ""
@@ -1429,13 +1108,13 @@ def _e_OffsetFetchRequest_9(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
     if o.topics != []:
         raise _FieldVersionError("OffsetFetchRequest", "topics", 9)
     w = out.append
-    a1 = o.groups
-    if a1 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_OffsetFetchRequestGroup_9(e1, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_OffsetFetchRequestGroup_9(e_groups, out)
     w(_S_o.pack(o.require_stable))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -1447,99 +1126,99 @@ def _d_OffsetFetchRequest_10(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, 
     """Decode OffsetFetchRequest at version 10."""
     blen = len(buf)
     o = _new_object(OffsetFetchRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_1: list[OffsetFetchRequestGroup] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(OffsetFetchRequestGroup)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_groups_o: list[OffsetFetchRequestGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(OffsetFetchRequestGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_1.group_id = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_member_id_o_groups = buf[pos]
+            if ln_member_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
-                eo_1.member_id = None
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+                ln_member_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_member_id_o_groups -= 1
+            if ln_member_id_o_groups < 0:
+                o_groups.member_id = None
+            elif pos + ln_member_id_o_groups > blen:
+                raise _length_error(ln_member_id_o_groups, pos, blen)
             else:
-                eo_1.member_id = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
-            eo_1.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                o_groups.member_id = buf[pos : pos + ln_member_id_o_groups].decode()
+                pos += ln_member_id_o_groups
+            o_groups.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            neo_1_4 = buf[pos]
-            if neo_1_4 < 0x80:
+            n_topics_o_groups = buf[pos]
+            if n_topics_o_groups < 0x80:
                 pos += 1
             else:
-                neo_1_4, pos = _read_uvarint(buf, pos)
-            neo_1_4 -= 1
-            if neo_1_4 < 0:
-                if neo_1_4 != -1:
-                    raise _count_error(neo_1_4, 0)
-                eo_1.topics = None
-            elif neo_1_4 > blen - pos:
-                raise _count_error(neo_1_4, blen - pos)
+                n_topics_o_groups, pos = _read_uvarint(buf, pos)
+            n_topics_o_groups -= 1
+            if n_topics_o_groups < 0:
+                if n_topics_o_groups != -1:
+                    raise _count_error(n_topics_o_groups, 0)
+                o_groups.topics = None
+            elif n_topics_o_groups > blen - pos:
+                raise _count_error(n_topics_o_groups, blen - pos)
             else:
-                veo_1_4: list[OffsetFetchRequestTopics] = []
-                apeo_1_4 = veo_1_4.append
-                for _ in range(neo_1_4):
-                    eeo_1_4 = _new_object(OffsetFetchRequestTopics)
-                    eeo_1_4.topic_id, pos = _read_uuid(buf, pos)
-                    n_partition_indexes_eeo_1_4 = buf[pos]
-                    if n_partition_indexes_eeo_1_4 < 0x80:
+                v_topics_o_groups: list[OffsetFetchRequestTopics] = []
+                ap_topics_o_groups = v_topics_o_groups.append
+                for _ in range(n_topics_o_groups):
+                    o_groups_topics = _new_object(OffsetFetchRequestTopics)
+                    o_groups_topics.topic_id, pos = _read_uuid(buf, pos)
+                    n_partition_indexes_o_groups_topics = buf[pos]
+                    if n_partition_indexes_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        n_partition_indexes_eeo_1_4, pos = _read_uvarint(buf, pos)
-                    n_partition_indexes_eeo_1_4 -= 1
-                    if n_partition_indexes_eeo_1_4 < 0:
-                        if n_partition_indexes_eeo_1_4 != -1:
-                            raise _count_error(n_partition_indexes_eeo_1_4, 0)
+                        n_partition_indexes_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    n_partition_indexes_o_groups_topics -= 1
+                    if n_partition_indexes_o_groups_topics < 0:
+                        if n_partition_indexes_o_groups_topics != -1:
+                            raise _count_error(n_partition_indexes_o_groups_topics, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        eeo_1_4.partition_indexes = [
-                            *_A_Ni[n_partition_indexes_eeo_1_4].unpack_from(buf, pos)
+                        o_groups_topics.partition_indexes = [
+                            *_A_Ni[n_partition_indexes_o_groups_topics].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_partition_indexes_eeo_1_4
-                    eeo_1_4.name = ""
+                        pos += 4 * n_partition_indexes_o_groups_topics
+                    o_groups_topics.name = ""
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_4._unknown_tags = None
+                        o_groups_topics._unknown_tags = None
                     else:
-                        eeo_1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_4(eeo_1_4)
-                eo_1.topics = veo_1_4
+                        o_groups_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_groups(o_groups_topics)
+                o_groups.topics = v_topics_o_groups
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.groups = vo_1
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.group_id = ""
@@ -1559,13 +1238,13 @@ def _e_OffsetFetchRequest_10(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
     if o.topics != []:
         raise _FieldVersionError("OffsetFetchRequest", "topics", 10)
     w = out.append
-    a1 = o.groups
-    if a1 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_OffsetFetchRequestGroup_10(e1, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_OffsetFetchRequestGroup_10(e_groups, out)
     w(_S_o.pack(o.require_stable))
     if o._unknown_tags is None:
         w(b"\x00")

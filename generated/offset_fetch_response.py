@@ -39,6 +39,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
+
 __all__ = [
     "OffsetFetchResponsePartition",
     "OffsetFetchResponseTopic",
@@ -58,7 +60,7 @@ _S_iqih = _struct.Struct(">iqih")
 
 
 class OffsetFetchResponsePartition(_Struct):
-    """The responses per partition.
+    """The responses per partition. In versions 1-7, flexible in 6-7.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0-7): The partition index.
@@ -83,49 +85,69 @@ class OffsetFetchResponsePartition(_Struct):
     error_code: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 7),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "committed_offset",
-            "committedOffset",
-            "int64",
-            (0, 7),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="committed_offset",
+            json_name="committedOffset",
+            type="int64",
+            versions=(0, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "committed_leader_epoch",
-            "committedLeaderEpoch",
-            "int32",
-            (5, 7),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="committed_leader_epoch",
+            json_name="committedLeaderEpoch",
+            type="int32",
+            versions=(5, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "metadata", "metadata", "string", (0, 7), (0, 7), None, None, "", False, False, None
+            name="metadata",
+            json_name="metadata",
+            type="string",
+            versions=(0, 7),
+            nullable_versions=(0, 7),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 7), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -146,7 +168,7 @@ class OffsetFetchResponsePartition(_Struct):
 
 
 class OffsetFetchResponseTopic(_Struct):
-    """The responses per topic.
+    """The responses per topic. In versions 1-7, flexible in 6-7.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-7): The topic name.
@@ -158,27 +180,41 @@ class OffsetFetchResponseTopic(_Struct):
         "partitions": "v0-7: The responses per partition.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[OffsetFetchResponsePartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("name", "name", "string", (0, 7), None, None, None, "", False, False, None),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]OffsetFetchResponsePartition",
-            (0, 7),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetFetchResponsePartition,
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partitions",
+            json_name="partitions",
+            type="[]OffsetFetchResponsePartition",
+            versions=(0, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetFetchResponsePartition,
         ),
     )
 
     def __init__(
-        self, name: str = "", partitions: list[OffsetFetchResponsePartition] = _EMPTY
+        self,
+        name: TopicName = "",
+        partitions: list[OffsetFetchResponsePartition] = _EMPTY,
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -186,7 +222,7 @@ class OffsetFetchResponseTopic(_Struct):
 
 
 class OffsetFetchResponsePartitions(_Struct):
-    """The responses per partition.
+    """The responses per partition. In versions 8-10, flexible in 8-10.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v8+): The partition index.
@@ -211,59 +247,69 @@ class OffsetFetchResponsePartitions(_Struct):
     error_code: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (8, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "committed_offset",
-            "committedOffset",
-            "int64",
-            (8, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="committed_offset",
+            json_name="committedOffset",
+            type="int64",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "committed_leader_epoch",
-            "committedLeaderEpoch",
-            "int32",
-            (8, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="committed_leader_epoch",
+            json_name="committedLeaderEpoch",
+            type="int32",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "metadata",
-            "metadata",
-            "string",
-            (8, 32767),
-            (8, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="metadata",
+            json_name="metadata",
+            type="string",
+            versions=(8, 32767),
+            nullable_versions=(8, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (8, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -284,7 +330,7 @@ class OffsetFetchResponsePartitions(_Struct):
 
 
 class OffsetFetchResponseTopics(_Struct):
-    """The responses per topic.
+    """The responses per topic. In versions 8-10, flexible in 8-10.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v8-9): The topic name.
@@ -298,42 +344,54 @@ class OffsetFetchResponseTopics(_Struct):
         "partitions": "v8+: The responses per partition.",
     }
 
-    name: str
+    name: TopicName
     topic_id: uuid.UUID
     partitions: list[OffsetFetchResponsePartitions]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("name", "name", "string", (8, 9), None, None, None, "", False, True, None),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (10, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(8, 9),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]OffsetFetchResponsePartitions",
-            (8, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetFetchResponsePartitions,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partitions",
+            json_name="partitions",
+            type="[]OffsetFetchResponsePartitions",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetFetchResponsePartitions,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[OffsetFetchResponsePartitions] = _EMPTY,
     ) -> None:
@@ -344,7 +402,7 @@ class OffsetFetchResponseTopics(_Struct):
 
 
 class OffsetFetchResponseGroup(_Struct):
-    """The responses per group id.
+    """The responses per group id. In versions 8-10, flexible in 8-10.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v8+): The group ID.
@@ -358,34 +416,54 @@ class OffsetFetchResponseGroup(_Struct):
         "error_code": "v8+: The group-level error code, or 0 if there was no error.",
     }
 
-    group_id: str
+    group_id: GroupId
     topics: list[OffsetFetchResponseTopics]
     error_code: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (8, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]OffsetFetchResponseTopics",
-            (8, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetFetchResponseTopics,
+            name="topics",
+            json_name="topics",
+            type="[]OffsetFetchResponseTopics",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetFetchResponseTopics,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (8, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         topics: list[OffsetFetchResponseTopics] = _EMPTY,
         error_code: int = 0,
     ) -> None:
@@ -426,46 +504,56 @@ class OffsetFetchResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (3, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]OffsetFetchResponseTopic",
-            (0, 7),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetFetchResponseTopic,
+            name="topics",
+            json_name="topics",
+            type="[]OffsetFetchResponseTopic",
+            versions=(0, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetFetchResponseTopic,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (2, 7), None, None, None, 0, False, True, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(2, 7),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "groups",
-            "groups",
-            "[]OffsetFetchResponseGroup",
-            (8, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetFetchResponseGroup,
+            name="groups",
+            json_name="groups",
+            type="[]OffsetFetchResponseGroup",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetFetchResponseGroup,
         ),
     )
 
@@ -483,30 +571,6 @@ class OffsetFetchResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_OffsetFetchResponsePartition_1(
-    buf: bytes, pos: int
-) -> tuple[OffsetFetchResponsePartition, int]:
-    """Decode OffsetFetchResponsePartition at versions 1, 2, 3, 4."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponsePartition)
-    o.partition_index, o.committed_offset, ln_metadata_o = _S_iqh.unpack_from(buf, pos)
-    pos += 14
-    if ln_metadata_o < 0:
-        if ln_metadata_o != -1:
-            raise _length_error(ln_metadata_o, pos, blen)
-        o.metadata = None
-    elif pos + ln_metadata_o > blen:
-        raise _length_error(ln_metadata_o, pos, blen)
-    else:
-        o.metadata = buf[pos : pos + ln_metadata_o].decode()
-        pos += ln_metadata_o
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.committed_leader_epoch = -1
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetFetchResponsePartition_1(o: OffsetFetchResponsePartition, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponsePartition at versions 1, 2, 3, 4."""
     if o._unknown_tags:
@@ -517,31 +581,6 @@ def _e_OffsetFetchResponsePartition_1(o: OffsetFetchResponsePartition, out: list
     w(_S_h.pack(o.error_code))
 
 
-def _d_OffsetFetchResponsePartition_5(
-    buf: bytes, pos: int
-) -> tuple[OffsetFetchResponsePartition, int]:
-    """Decode OffsetFetchResponsePartition at version 5."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponsePartition)
-    o.partition_index, o.committed_offset, o.committed_leader_epoch, ln_metadata_o = (
-        _S_iqih.unpack_from(buf, pos)
-    )
-    pos += 18
-    if ln_metadata_o < 0:
-        if ln_metadata_o != -1:
-            raise _length_error(ln_metadata_o, pos, blen)
-        o.metadata = None
-    elif pos + ln_metadata_o > blen:
-        raise _length_error(ln_metadata_o, pos, blen)
-    else:
-        o.metadata = buf[pos : pos + ln_metadata_o].decode()
-        pos += ln_metadata_o
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetFetchResponsePartition_5(o: OffsetFetchResponsePartition, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponsePartition at version 5."""
     if o._unknown_tags:
@@ -550,37 +589,6 @@ def _e_OffsetFetchResponsePartition_5(o: OffsetFetchResponsePartition, out: list
     w(_S_iqi.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch))
     w(_enc_nstr(o.metadata))
     w(_S_h.pack(o.error_code))
-
-
-def _d_OffsetFetchResponsePartition_6(
-    buf: bytes, pos: int
-) -> tuple[OffsetFetchResponsePartition, int]:
-    """Decode OffsetFetchResponsePartition at versions 6, 7."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponsePartition)
-    o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
-    pos += 16
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.metadata = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.metadata = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OffsetFetchResponsePartition_6(o: OffsetFetchResponsePartition, out: list[_Buffer]) -> None:
@@ -595,119 +603,19 @@ def _e_OffsetFetchResponsePartition_6(o: OffsetFetchResponsePartition, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponseTopic_1(buf: bytes, pos: int) -> tuple[OffsetFetchResponseTopic, int]:
-    """Decode OffsetFetchResponseTopic at versions 1, 2, 3, 4."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponseTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[OffsetFetchResponsePartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(OffsetFetchResponsePartition)
-            eo_4.partition_index, eo_4.committed_offset, ln_metadata_eo_4 = _S_iqh.unpack_from(
-                buf, pos
-            )
-            pos += 14
-            if ln_metadata_eo_4 < 0:
-                if ln_metadata_eo_4 != -1:
-                    raise _length_error(ln_metadata_eo_4, pos, blen)
-                eo_4.metadata = None
-            elif pos + ln_metadata_eo_4 > blen:
-                raise _length_error(ln_metadata_eo_4, pos, blen)
-            else:
-                eo_4.metadata = buf[pos : pos + ln_metadata_eo_4].decode()
-                pos += ln_metadata_eo_4
-            eo_4.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_4.committed_leader_epoch = -1
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetFetchResponseTopic_1(o: OffsetFetchResponseTopic, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponseTopic at versions 1, 2, 3, 4."""
     if o._unknown_tags:
         raise _tags_unsupported("OffsetFetchResponseTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetFetchResponsePartition_1(e2, out)
-
-
-def _d_OffsetFetchResponseTopic_5(buf: bytes, pos: int) -> tuple[OffsetFetchResponseTopic, int]:
-    """Decode OffsetFetchResponseTopic at version 5."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponseTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[OffsetFetchResponsePartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(OffsetFetchResponsePartition)
-            (
-                eo_4.partition_index,
-                eo_4.committed_offset,
-                eo_4.committed_leader_epoch,
-                ln_metadata_eo_4,
-            ) = _S_iqih.unpack_from(buf, pos)
-            pos += 18
-            if ln_metadata_eo_4 < 0:
-                if ln_metadata_eo_4 != -1:
-                    raise _length_error(ln_metadata_eo_4, pos, blen)
-                eo_4.metadata = None
-            elif pos + ln_metadata_eo_4 > blen:
-                raise _length_error(ln_metadata_eo_4, pos, blen)
-            else:
-                eo_4.metadata = buf[pos : pos + ln_metadata_eo_4].decode()
-                pos += ln_metadata_eo_4
-            eo_4.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_OffsetFetchResponsePartition_1(e_partitions, out)
 
 
 def _e_OffsetFetchResponseTopic_5(o: OffsetFetchResponseTopic, out: list[_Buffer]) -> None:
@@ -716,129 +624,30 @@ def _e_OffsetFetchResponseTopic_5(o: OffsetFetchResponseTopic, out: list[_Buffer
         raise _tags_unsupported("OffsetFetchResponseTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetFetchResponsePartition_5(e2, out)
-
-
-def _d_OffsetFetchResponseTopic_6(buf: bytes, pos: int) -> tuple[OffsetFetchResponseTopic, int]:
-    """Decode OffsetFetchResponseTopic at versions 6, 7."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponseTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OffsetFetchResponsePartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchResponsePartition)
-            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
-                _S_iqi.unpack_from(buf, pos)
-            )
-            pos += 16
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.metadata = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.metadata = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_OffsetFetchResponsePartition_5(e_partitions, out)
 
 
 def _e_OffsetFetchResponseTopic_6(o: OffsetFetchResponseTopic, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponseTopic at versions 6, 7."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchResponsePartition_6(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_OffsetFetchResponsePartition_6(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_OffsetFetchResponsePartitions_8(
-    buf: bytes, pos: int
-) -> tuple[OffsetFetchResponsePartitions, int]:
-    """Decode OffsetFetchResponsePartitions at versions 8, 9, 10."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponsePartitions)
-    o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
-    pos += 16
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.metadata = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.metadata = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OffsetFetchResponsePartitions_8(
@@ -855,287 +664,51 @@ def _e_OffsetFetchResponsePartitions_8(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponseTopics_8(buf: bytes, pos: int) -> tuple[OffsetFetchResponseTopics, int]:
-    """Decode OffsetFetchResponseTopics at versions 8, 9."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponseTopics)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OffsetFetchResponsePartitions] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchResponsePartitions)
-            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
-                _S_iqi.unpack_from(buf, pos)
-            )
-            pos += 16
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.metadata = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.metadata = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_OffsetFetchResponseTopics_8(o: OffsetFetchResponseTopics, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponseTopics at versions 8, 9."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchResponsePartitions_8(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_OffsetFetchResponsePartitions_8(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_OffsetFetchResponseTopics_10(buf: bytes, pos: int) -> tuple[OffsetFetchResponseTopics, int]:
-    """Decode OffsetFetchResponseTopics at version 10."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponseTopics)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OffsetFetchResponsePartitions] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchResponsePartitions)
-            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
-                _S_iqi.unpack_from(buf, pos)
-            )
-            pos += 16
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.metadata = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.metadata = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.name = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OffsetFetchResponseTopics_10(o: OffsetFetchResponseTopics, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponseTopics at version 10."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchResponsePartitions_8(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_OffsetFetchResponsePartitions_8(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponseGroup_8(buf: bytes, pos: int) -> tuple[OffsetFetchResponseGroup, int]:
-    """Decode OffsetFetchResponseGroup at versions 8, 9."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponseGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OffsetFetchResponseTopics] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchResponseTopics)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[OffsetFetchResponsePartitions] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(OffsetFetchResponsePartitions)
-                    (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.committed_offset,
-                        eeo_2_2.committed_leader_epoch,
-                    ) = _S_iqi.unpack_from(buf, pos)
-                    pos += 16
-                    lneeo_2_2_2 = buf[pos]
-                    if lneeo_2_2_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_2 -= 1
-                    if lneeo_2_2_2 < 0:
-                        eeo_2_2.metadata = None
-                    elif pos + lneeo_2_2_2 > blen:
-                        raise _length_error(lneeo_2_2_2, pos, blen)
-                    else:
-                        eeo_2_2.metadata = buf[pos : pos + lneeo_2_2_2].decode()
-                        pos += lneeo_2_2_2
-                    eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
-                    pos += 2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2.topic_id = _ZERO_UUID
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_OffsetFetchResponseGroup_8(o: OffsetFetchResponseGroup, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponseGroup at versions 8, 9."""
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchResponseTopics_8(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetFetchResponseTopics_8(e_topics, out)
     w(_S_h.pack(o.error_code))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -1143,115 +716,17 @@ def _e_OffsetFetchResponseGroup_8(o: OffsetFetchResponseGroup, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponseGroup_10(buf: bytes, pos: int) -> tuple[OffsetFetchResponseGroup, int]:
-    """Decode OffsetFetchResponseGroup at version 10."""
-    blen = len(buf)
-    o = _new_object(OffsetFetchResponseGroup)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OffsetFetchResponseTopics] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchResponseTopics)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[OffsetFetchResponsePartitions] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(OffsetFetchResponsePartitions)
-                    (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.committed_offset,
-                        eeo_2_2.committed_leader_epoch,
-                    ) = _S_iqi.unpack_from(buf, pos)
-                    pos += 16
-                    lneeo_2_2_2 = buf[pos]
-                    if lneeo_2_2_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_2 -= 1
-                    if lneeo_2_2_2 < 0:
-                        eeo_2_2.metadata = None
-                    elif pos + lneeo_2_2_2 > blen:
-                        raise _length_error(lneeo_2_2_2, pos, blen)
-                    else:
-                        eeo_2_2.metadata = buf[pos : pos + lneeo_2_2_2].decode()
-                        pos += lneeo_2_2_2
-                    eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
-                    pos += 2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2.name = ""
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_OffsetFetchResponseGroup_10(o: OffsetFetchResponseGroup, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponseGroup at version 10."""
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchResponseTopics_10(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetFetchResponseTopics_10(e_topics, out)
     w(_S_h.pack(o.error_code))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -1272,58 +747,62 @@ def _d_OffsetFetchResponse_1(buf: bytes, pos: int) -> tuple[OffsetFetchResponse,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetFetchResponseTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[OffsetFetchResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(OffsetFetchResponseTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetFetchResponseTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[OffsetFetchResponsePartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(OffsetFetchResponsePartition)
-                    eeo_2_4.partition_index, eeo_2_4.committed_offset, ln_metadata_eeo_2_4 = (
-                        _S_iqh.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[OffsetFetchResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetFetchResponsePartition)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        ln_metadata_o_topics_partitions,
+                    ) = _S_iqh.unpack_from(buf, pos)
                     pos += 14
-                    if ln_metadata_eeo_2_4 < 0:
-                        if ln_metadata_eeo_2_4 != -1:
-                            raise _length_error(ln_metadata_eeo_2_4, pos, blen)
-                        eeo_2_4.metadata = None
-                    elif pos + ln_metadata_eeo_2_4 > blen:
-                        raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                    if ln_metadata_o_topics_partitions < 0:
+                        if ln_metadata_o_topics_partitions != -1:
+                            raise _length_error(ln_metadata_o_topics_partitions, pos, blen)
+                        o_topics_partitions.metadata = None
+                    elif pos + ln_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_2_4.metadata = buf[pos : pos + ln_metadata_eeo_2_4].decode()
-                        pos += ln_metadata_eeo_2_4
-                    eeo_2_4.error_code = _S_h.unpack_from(buf, pos)[0]
+                        o_topics_partitions.metadata = buf[
+                            pos : pos + ln_metadata_o_topics_partitions
+                        ].decode()
+                        pos += ln_metadata_o_topics_partitions
+                    o_topics_partitions.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_2_4.committed_leader_epoch = -1
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.committed_leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.throttle_time_ms = 0
     o.error_code = 0
     o.groups = []
@@ -1338,13 +817,13 @@ def _e_OffsetFetchResponse_1(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     if o._unknown_tags:
         raise _tags_unsupported("OffsetFetchResponse")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_OffsetFetchResponseTopic_1(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetFetchResponseTopic_1(e_topics, out)
 
 
 def _d_OffsetFetchResponse_2(buf: bytes, pos: int) -> tuple[OffsetFetchResponse, int]:
@@ -1360,58 +839,62 @@ def _d_OffsetFetchResponse_2(buf: bytes, pos: int) -> tuple[OffsetFetchResponse,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetFetchResponseTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[OffsetFetchResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(OffsetFetchResponseTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetFetchResponseTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[OffsetFetchResponsePartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(OffsetFetchResponsePartition)
-                    eeo_2_4.partition_index, eeo_2_4.committed_offset, ln_metadata_eeo_2_4 = (
-                        _S_iqh.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[OffsetFetchResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetFetchResponsePartition)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        ln_metadata_o_topics_partitions,
+                    ) = _S_iqh.unpack_from(buf, pos)
                     pos += 14
-                    if ln_metadata_eeo_2_4 < 0:
-                        if ln_metadata_eeo_2_4 != -1:
-                            raise _length_error(ln_metadata_eeo_2_4, pos, blen)
-                        eeo_2_4.metadata = None
-                    elif pos + ln_metadata_eeo_2_4 > blen:
-                        raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                    if ln_metadata_o_topics_partitions < 0:
+                        if ln_metadata_o_topics_partitions != -1:
+                            raise _length_error(ln_metadata_o_topics_partitions, pos, blen)
+                        o_topics_partitions.metadata = None
+                    elif pos + ln_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_2_4.metadata = buf[pos : pos + ln_metadata_eeo_2_4].decode()
-                        pos += ln_metadata_eeo_2_4
-                    eeo_2_4.error_code = _S_h.unpack_from(buf, pos)[0]
+                        o_topics_partitions.metadata = buf[
+                            pos : pos + ln_metadata_o_topics_partitions
+                        ].decode()
+                        pos += ln_metadata_o_topics_partitions
+                    o_topics_partitions.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_2_4.committed_leader_epoch = -1
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.committed_leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.throttle_time_ms = 0
@@ -1427,13 +910,13 @@ def _e_OffsetFetchResponse_2(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     if o._unknown_tags:
         raise _tags_unsupported("OffsetFetchResponse")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_OffsetFetchResponseTopic_1(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetFetchResponseTopic_1(e_topics, out)
     w(_S_h.pack(o.error_code))
 
 
@@ -1450,58 +933,62 @@ def _d_OffsetFetchResponse_3(buf: bytes, pos: int) -> tuple[OffsetFetchResponse,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetFetchResponseTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[OffsetFetchResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(OffsetFetchResponseTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetFetchResponseTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[OffsetFetchResponsePartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(OffsetFetchResponsePartition)
-                    eeo_2_4.partition_index, eeo_2_4.committed_offset, ln_metadata_eeo_2_4 = (
-                        _S_iqh.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[OffsetFetchResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetFetchResponsePartition)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        ln_metadata_o_topics_partitions,
+                    ) = _S_iqh.unpack_from(buf, pos)
                     pos += 14
-                    if ln_metadata_eeo_2_4 < 0:
-                        if ln_metadata_eeo_2_4 != -1:
-                            raise _length_error(ln_metadata_eeo_2_4, pos, blen)
-                        eeo_2_4.metadata = None
-                    elif pos + ln_metadata_eeo_2_4 > blen:
-                        raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                    if ln_metadata_o_topics_partitions < 0:
+                        if ln_metadata_o_topics_partitions != -1:
+                            raise _length_error(ln_metadata_o_topics_partitions, pos, blen)
+                        o_topics_partitions.metadata = None
+                    elif pos + ln_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_2_4.metadata = buf[pos : pos + ln_metadata_eeo_2_4].decode()
-                        pos += ln_metadata_eeo_2_4
-                    eeo_2_4.error_code = _S_h.unpack_from(buf, pos)[0]
+                        o_topics_partitions.metadata = buf[
+                            pos : pos + ln_metadata_o_topics_partitions
+                        ].decode()
+                        pos += ln_metadata_o_topics_partitions
+                    o_topics_partitions.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_2_4.committed_leader_epoch = -1
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions.committed_leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.groups = []
@@ -1517,13 +1004,13 @@ def _e_OffsetFetchResponse_3(o: OffsetFetchResponse, out: list[_Buffer]) -> None
         raise _tags_unsupported("OffsetFetchResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetFetchResponseTopic_1(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetFetchResponseTopic_1(e_topics, out)
     w(_S_h.pack(o.error_code))
 
 
@@ -1540,60 +1027,62 @@ def _d_OffsetFetchResponse_5(buf: bytes, pos: int) -> tuple[OffsetFetchResponse,
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetFetchResponseTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[OffsetFetchResponseTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(OffsetFetchResponseTopic)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetFetchResponseTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[OffsetFetchResponsePartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(OffsetFetchResponsePartition)
+                v_partitions_o_topics: list[OffsetFetchResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetFetchResponsePartition)
                     (
-                        eeo_2_4.partition_index,
-                        eeo_2_4.committed_offset,
-                        eeo_2_4.committed_leader_epoch,
-                        ln_metadata_eeo_2_4,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        o_topics_partitions.committed_leader_epoch,
+                        ln_metadata_o_topics_partitions,
                     ) = _S_iqih.unpack_from(buf, pos)
                     pos += 18
-                    if ln_metadata_eeo_2_4 < 0:
-                        if ln_metadata_eeo_2_4 != -1:
-                            raise _length_error(ln_metadata_eeo_2_4, pos, blen)
-                        eeo_2_4.metadata = None
-                    elif pos + ln_metadata_eeo_2_4 > blen:
-                        raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                    if ln_metadata_o_topics_partitions < 0:
+                        if ln_metadata_o_topics_partitions != -1:
+                            raise _length_error(ln_metadata_o_topics_partitions, pos, blen)
+                        o_topics_partitions.metadata = None
+                    elif pos + ln_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_2_4.metadata = buf[pos : pos + ln_metadata_eeo_2_4].decode()
-                        pos += ln_metadata_eeo_2_4
-                    eeo_2_4.error_code = _S_h.unpack_from(buf, pos)[0]
+                        o_topics_partitions.metadata = buf[
+                            pos : pos + ln_metadata_o_topics_partitions
+                        ].decode()
+                        pos += ln_metadata_o_topics_partitions
+                    o_topics_partitions.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.groups = []
@@ -1609,13 +1098,13 @@ def _e_OffsetFetchResponse_5(o: OffsetFetchResponse, out: list[_Buffer]) -> None
         raise _tags_unsupported("OffsetFetchResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetFetchResponseTopic_5(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetFetchResponseTopic_5(e_topics, out)
     w(_S_h.pack(o.error_code))
 
 
@@ -1625,88 +1114,90 @@ def _d_OffsetFetchResponse_6(buf: bytes, pos: int) -> tuple[OffsetFetchResponse,
     o = _new_object(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetFetchResponseTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchResponseTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[OffsetFetchResponseTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(OffsetFetchResponseTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[OffsetFetchResponsePartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(OffsetFetchResponsePartition)
+                v_partitions_o_topics: list[OffsetFetchResponsePartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetFetchResponsePartition)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.committed_offset,
-                        eeo_2_2.committed_leader_epoch,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        o_topics_partitions.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    lneeo_2_2_2 = buf[pos]
-                    if lneeo_2_2_2 < 0x80:
+                    ln_metadata_o_topics_partitions = buf[pos]
+                    if ln_metadata_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_2 -= 1
-                    if lneeo_2_2_2 < 0:
-                        eeo_2_2.metadata = None
-                    elif pos + lneeo_2_2_2 > blen:
-                        raise _length_error(lneeo_2_2_2, pos, blen)
+                        ln_metadata_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    ln_metadata_o_topics_partitions -= 1
+                    if ln_metadata_o_topics_partitions < 0:
+                        o_topics_partitions.metadata = None
+                    elif pos + ln_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_2_2.metadata = buf[pos : pos + lneeo_2_2_2].decode()
-                        pos += lneeo_2_2_2
-                    eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                        o_topics_partitions.metadata = buf[
+                            pos : pos + ln_metadata_o_topics_partitions
+                        ].decode()
+                        pos += ln_metadata_o_topics_partitions
+                    o_topics_partitions.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.groups = []
@@ -1724,13 +1215,13 @@ def _e_OffsetFetchResponse_6(o: OffsetFetchResponse, out: list[_Buffer]) -> None
         raise _FieldVersionError("OffsetFetchResponse", "groups", 6)
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchResponseTopic_6(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetFetchResponseTopic_6(e_topics, out)
     w(_S_h.pack(o.error_code))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -1744,128 +1235,136 @@ def _d_OffsetFetchResponse_8(buf: bytes, pos: int) -> tuple[OffsetFetchResponse,
     o = _new_object(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[OffsetFetchResponseGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchResponseGroup)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_groups_o: list[OffsetFetchResponseGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(OffsetFetchResponseGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            n_topics_o_groups = buf[pos]
+            if n_topics_o_groups < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_topics_o_groups, pos = _read_uvarint(buf, pos)
+            n_topics_o_groups -= 1
+            if n_topics_o_groups < 0:
+                if n_topics_o_groups != -1:
+                    raise _count_error(n_topics_o_groups, 0)
                 raise _null_error("Topics")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_topics_o_groups > blen - pos:
+                raise _count_error(n_topics_o_groups, blen - pos)
             else:
-                veo_2_2: list[OffsetFetchResponseTopics] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(OffsetFetchResponseTopics)
-                    lneeo_2_2_1 = buf[pos]
-                    if lneeo_2_2_1 < 0x80:
+                v_topics_o_groups: list[OffsetFetchResponseTopics] = []
+                ap_topics_o_groups = v_topics_o_groups.append
+                for _ in range(n_topics_o_groups):
+                    o_groups_topics = _new_object(OffsetFetchResponseTopics)
+                    ln_name_o_groups_topics = buf[pos]
+                    if ln_name_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_1 -= 1
-                    if lneeo_2_2_1 < 0:
+                        ln_name_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_groups_topics -= 1
+                    if ln_name_o_groups_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_2_1 > blen:
-                        raise _length_error(lneeo_2_2_1, pos, blen)
+                    elif pos + ln_name_o_groups_topics > blen:
+                        raise _length_error(ln_name_o_groups_topics, pos, blen)
                     else:
-                        eeo_2_2.name = buf[pos : pos + lneeo_2_2_1].decode()
-                        pos += lneeo_2_2_1
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                        o_groups_topics.name = buf[pos : pos + ln_name_o_groups_topics].decode()
+                        pos += ln_name_o_groups_topics
+                    n_partitions_o_groups_topics = buf[pos]
+                    if n_partitions_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_partitions_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_groups_topics -= 1
+                    if n_partitions_o_groups_topics < 0:
+                        if n_partitions_o_groups_topics != -1:
+                            raise _count_error(n_partitions_o_groups_topics, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                    elif n_partitions_o_groups_topics > blen - pos:
+                        raise _count_error(n_partitions_o_groups_topics, blen - pos)
                     else:
-                        veeo_2_2_2: list[OffsetFetchResponsePartitions] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(OffsetFetchResponsePartitions)
+                        v_partitions_o_groups_topics: list[OffsetFetchResponsePartitions] = []
+                        ap_partitions_o_groups_topics = v_partitions_o_groups_topics.append
+                        for _ in range(n_partitions_o_groups_topics):
+                            o_groups_topics_partitions = _new_object(OffsetFetchResponsePartitions)
                             (
-                                eeeo_2_2_2.partition_index,
-                                eeeo_2_2_2.committed_offset,
-                                eeeo_2_2_2.committed_leader_epoch,
+                                o_groups_topics_partitions.partition_index,
+                                o_groups_topics_partitions.committed_offset,
+                                o_groups_topics_partitions.committed_leader_epoch,
                             ) = _S_iqi.unpack_from(buf, pos)
                             pos += 16
-                            lneeeo_2_2_2_2 = buf[pos]
-                            if lneeeo_2_2_2_2 < 0x80:
+                            ln_metadata_o_groups_topics_partitions = buf[pos]
+                            if ln_metadata_o_groups_topics_partitions < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_2_2_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_2_2_2 -= 1
-                            if lneeeo_2_2_2_2 < 0:
-                                eeeo_2_2_2.metadata = None
-                            elif pos + lneeeo_2_2_2_2 > blen:
-                                raise _length_error(lneeeo_2_2_2_2, pos, blen)
+                                ln_metadata_o_groups_topics_partitions, pos = _read_uvarint(
+                                    buf, pos
+                                )
+                            ln_metadata_o_groups_topics_partitions -= 1
+                            if ln_metadata_o_groups_topics_partitions < 0:
+                                o_groups_topics_partitions.metadata = None
+                            elif pos + ln_metadata_o_groups_topics_partitions > blen:
+                                raise _length_error(
+                                    ln_metadata_o_groups_topics_partitions, pos, blen
+                                )
                             else:
-                                eeeo_2_2_2.metadata = buf[pos : pos + lneeeo_2_2_2_2].decode()
-                                pos += lneeeo_2_2_2_2
-                            eeeo_2_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                                o_groups_topics_partitions.metadata = buf[
+                                    pos : pos + ln_metadata_o_groups_topics_partitions
+                                ].decode()
+                                pos += ln_metadata_o_groups_topics_partitions
+                            o_groups_topics_partitions.error_code = _S_h.unpack_from(buf, pos)[0]
                             pos += 2
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_groups_topics_partitions._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.partitions = veeo_2_2_2
-                    eeo_2_2.topic_id = _ZERO_UUID
+                                o_groups_topics_partitions._unknown_tags, pos = _read_unknown_tags(
+                                    buf, pos
+                                )
+                            ap_partitions_o_groups_topics(o_groups_topics_partitions)
+                        o_groups_topics.partitions = v_partitions_o_groups_topics
+                    o_groups_topics.topic_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_groups_topics._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.topics = veo_2_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_groups(o_groups_topics)
+                o_groups.topics = v_topics_o_groups
+            o_groups.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o.topics = []
     o.error_code = 0
     if buf[pos] == 0:
@@ -1882,13 +1381,13 @@ def _e_OffsetFetchResponse_8(o: OffsetFetchResponse, out: list[_Buffer]) -> None
         raise _FieldVersionError("OffsetFetchResponse", "topics", 8)
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchResponseGroup_8(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_OffsetFetchResponseGroup_8(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1901,116 +1400,124 @@ def _d_OffsetFetchResponse_10(buf: bytes, pos: int) -> tuple[OffsetFetchResponse
     o = _new_object(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[OffsetFetchResponseGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetFetchResponseGroup)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_groups_o: list[OffsetFetchResponseGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(OffsetFetchResponseGroup)
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            n_topics_o_groups = buf[pos]
+            if n_topics_o_groups < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_topics_o_groups, pos = _read_uvarint(buf, pos)
+            n_topics_o_groups -= 1
+            if n_topics_o_groups < 0:
+                if n_topics_o_groups != -1:
+                    raise _count_error(n_topics_o_groups, 0)
                 raise _null_error("Topics")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_topics_o_groups > blen - pos:
+                raise _count_error(n_topics_o_groups, blen - pos)
             else:
-                veo_2_2: list[OffsetFetchResponseTopics] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(OffsetFetchResponseTopics)
-                    eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                v_topics_o_groups: list[OffsetFetchResponseTopics] = []
+                ap_topics_o_groups = v_topics_o_groups.append
+                for _ in range(n_topics_o_groups):
+                    o_groups_topics = _new_object(OffsetFetchResponseTopics)
+                    o_groups_topics.topic_id, pos = _read_uuid(buf, pos)
+                    n_partitions_o_groups_topics = buf[pos]
+                    if n_partitions_o_groups_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_partitions_o_groups_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_groups_topics -= 1
+                    if n_partitions_o_groups_topics < 0:
+                        if n_partitions_o_groups_topics != -1:
+                            raise _count_error(n_partitions_o_groups_topics, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                    elif n_partitions_o_groups_topics > blen - pos:
+                        raise _count_error(n_partitions_o_groups_topics, blen - pos)
                     else:
-                        veeo_2_2_2: list[OffsetFetchResponsePartitions] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(OffsetFetchResponsePartitions)
+                        v_partitions_o_groups_topics: list[OffsetFetchResponsePartitions] = []
+                        ap_partitions_o_groups_topics = v_partitions_o_groups_topics.append
+                        for _ in range(n_partitions_o_groups_topics):
+                            o_groups_topics_partitions = _new_object(OffsetFetchResponsePartitions)
                             (
-                                eeeo_2_2_2.partition_index,
-                                eeeo_2_2_2.committed_offset,
-                                eeeo_2_2_2.committed_leader_epoch,
+                                o_groups_topics_partitions.partition_index,
+                                o_groups_topics_partitions.committed_offset,
+                                o_groups_topics_partitions.committed_leader_epoch,
                             ) = _S_iqi.unpack_from(buf, pos)
                             pos += 16
-                            lneeeo_2_2_2_2 = buf[pos]
-                            if lneeeo_2_2_2_2 < 0x80:
+                            ln_metadata_o_groups_topics_partitions = buf[pos]
+                            if ln_metadata_o_groups_topics_partitions < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_2_2_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_2_2_2 -= 1
-                            if lneeeo_2_2_2_2 < 0:
-                                eeeo_2_2_2.metadata = None
-                            elif pos + lneeeo_2_2_2_2 > blen:
-                                raise _length_error(lneeeo_2_2_2_2, pos, blen)
+                                ln_metadata_o_groups_topics_partitions, pos = _read_uvarint(
+                                    buf, pos
+                                )
+                            ln_metadata_o_groups_topics_partitions -= 1
+                            if ln_metadata_o_groups_topics_partitions < 0:
+                                o_groups_topics_partitions.metadata = None
+                            elif pos + ln_metadata_o_groups_topics_partitions > blen:
+                                raise _length_error(
+                                    ln_metadata_o_groups_topics_partitions, pos, blen
+                                )
                             else:
-                                eeeo_2_2_2.metadata = buf[pos : pos + lneeeo_2_2_2_2].decode()
-                                pos += lneeeo_2_2_2_2
-                            eeeo_2_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                                o_groups_topics_partitions.metadata = buf[
+                                    pos : pos + ln_metadata_o_groups_topics_partitions
+                                ].decode()
+                                pos += ln_metadata_o_groups_topics_partitions
+                            o_groups_topics_partitions.error_code = _S_h.unpack_from(buf, pos)[0]
                             pos += 2
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_groups_topics_partitions._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.partitions = veeo_2_2_2
-                    eeo_2_2.name = ""
+                                o_groups_topics_partitions._unknown_tags, pos = _read_unknown_tags(
+                                    buf, pos
+                                )
+                            ap_partitions_o_groups_topics(o_groups_topics_partitions)
+                        o_groups_topics.partitions = v_partitions_o_groups_topics
+                    o_groups_topics.name = ""
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_groups_topics._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.topics = veo_2_2
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                        o_groups_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_groups(o_groups_topics)
+                o_groups.topics = v_topics_o_groups
+            o_groups.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     o.topics = []
     o.error_code = 0
     if buf[pos] == 0:
@@ -2027,13 +1534,13 @@ def _e_OffsetFetchResponse_10(o: OffsetFetchResponse, out: list[_Buffer]) -> Non
         raise _FieldVersionError("OffsetFetchResponse", "topics", 10)
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetFetchResponseGroup_10(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_OffsetFetchResponseGroup_10(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -33,6 +33,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
 from .offset_for_leader_epoch_response import OffsetForLeaderEpochResponse
 
 __all__ = [
@@ -48,7 +49,7 @@ _S_iii = _struct.Struct(">iii")
 
 
 class OffsetForLeaderPartition(_Struct):
-    """Each partition to get offsets for.
+    """Each partition to get offsets for. In versions 2-4, flexible in 4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
@@ -67,38 +68,51 @@ class OffsetForLeaderPartition(_Struct):
     leader_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition", "partition", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="partition",
+            json_name="partition",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "current_leader_epoch",
-            "currentLeaderEpoch",
-            "int32",
-            (2, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="current_leader_epoch",
+            json_name="currentLeaderEpoch",
+            type="int32",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, partition: int = 0, current_leader_epoch: int = -1, leader_epoch: int = 0
+        self,
+        partition: int = 0,
+        current_leader_epoch: int = -1,
+        leader_epoch: int = 0,
     ) -> None:
         self.partition = partition
         self.current_leader_epoch = current_leader_epoch
@@ -107,7 +121,7 @@ class OffsetForLeaderPartition(_Struct):
 
 
 class OffsetForLeaderTopic(_Struct):
-    """Each topic to get offsets for.
+    """Each topic to get offsets for. In versions 2-4, flexible in 4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
@@ -119,29 +133,41 @@ class OffsetForLeaderTopic(_Struct):
         "partitions": "v0+: Each partition to get offsets for.",
     }
 
-    topic: str
+    topic: TopicName
     partitions: list[OffsetForLeaderPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic", "topic", "string", (0, 32767), None, None, None, "", False, False, None
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]OffsetForLeaderPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetForLeaderPartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]OffsetForLeaderPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetForLeaderPartition,
         ),
     )
 
     def __init__(
-        self, topic: str = "", partitions: list[OffsetForLeaderPartition] = _EMPTY
+        self,
+        topic: TopicName = "",
+        partitions: list[OffsetForLeaderPartition] = _EMPTY,
     ) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -161,7 +187,7 @@ class OffsetForLeaderEpochRequest(_Request[OffsetForLeaderEpochResponse]):
         "topics": "v0+: Each topic to get offsets for.",
     }
 
-    replica_id: int
+    replica_id: BrokerId
     topics: list[OffsetForLeaderTopic]
     API_KEY: ClassVar[int | None] = 23
     NAME: ClassVar[str] = "OffsetForLeaderEpochRequest"
@@ -174,37 +200,41 @@ class OffsetForLeaderEpochRequest(_Request[OffsetForLeaderEpochResponse]):
     RESPONSE: ClassVar[type[_Message]] = OffsetForLeaderEpochResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "replica_id", "replicaId", "int32", (3, 32767), None, None, None, -2, False, True, None
+            name="replica_id",
+            json_name="replicaId",
+            type="int32",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-2,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]OffsetForLeaderTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetForLeaderTopic,
+            name="topics",
+            json_name="topics",
+            type="[]OffsetForLeaderTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetForLeaderTopic,
         ),
     )
 
-    def __init__(self, replica_id: int = -2, topics: list[OffsetForLeaderTopic] = _EMPTY) -> None:
+    def __init__(
+        self,
+        replica_id: BrokerId = -2,
+        topics: list[OffsetForLeaderTopic] = _EMPTY,
+    ) -> None:
         self.replica_id = replica_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_OffsetForLeaderPartition_2(buf: bytes, pos: int) -> tuple[OffsetForLeaderPartition, int]:
-    """Decode OffsetForLeaderPartition at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(OffsetForLeaderPartition)
-    o.partition, o.current_leader_epoch, o.leader_epoch = _S_iii.unpack_from(buf, pos)
-    pos += 12
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_OffsetForLeaderPartition_2(o: OffsetForLeaderPartition, out: list[_Buffer]) -> None:
@@ -213,20 +243,6 @@ def _e_OffsetForLeaderPartition_2(o: OffsetForLeaderPartition, out: list[_Buffer
         raise _tags_unsupported("OffsetForLeaderPartition")
     w = out.append
     w(_S_iii.pack(o.partition, o.current_leader_epoch, o.leader_epoch))
-
-
-def _d_OffsetForLeaderPartition_4(buf: bytes, pos: int) -> tuple[OffsetForLeaderPartition, int]:
-    """Decode OffsetForLeaderPartition at version 4."""
-    blen = len(buf)
-    o = _new_object(OffsetForLeaderPartition)
-    o.partition, o.current_leader_epoch, o.leader_epoch = _S_iii.unpack_from(buf, pos)
-    pos += 12
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_OffsetForLeaderPartition_4(o: OffsetForLeaderPartition, out: list[_Buffer]) -> None:
@@ -239,122 +255,32 @@ def _e_OffsetForLeaderPartition_4(o: OffsetForLeaderPartition, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetForLeaderTopic_2(buf: bytes, pos: int) -> tuple[OffsetForLeaderTopic, int]:
-    """Decode OffsetForLeaderTopic at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(OffsetForLeaderTopic)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[OffsetForLeaderPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(OffsetForLeaderPartition)
-            eo_4.partition, eo_4.current_leader_epoch, eo_4.leader_epoch = _S_iii.unpack_from(
-                buf, pos
-            )
-            pos += 12
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetForLeaderTopic_2(o: OffsetForLeaderTopic, out: list[_Buffer]) -> None:
     """Encode OffsetForLeaderTopic at versions 2, 3."""
     if o._unknown_tags:
         raise _tags_unsupported("OffsetForLeaderTopic")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetForLeaderPartition_2(e2, out)
-
-
-def _d_OffsetForLeaderTopic_4(buf: bytes, pos: int) -> tuple[OffsetForLeaderTopic, int]:
-    """Decode OffsetForLeaderTopic at version 4."""
-    blen = len(buf)
-    o = _new_object(OffsetForLeaderTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Topic")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[OffsetForLeaderPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetForLeaderPartition)
-            eo_2.partition, eo_2.current_leader_epoch, eo_2.leader_epoch = _S_iii.unpack_from(
-                buf, pos
-            )
-            pos += 12
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_OffsetForLeaderPartition_2(e_partitions, out)
 
 
 def _e_OffsetForLeaderTopic_4(o: OffsetForLeaderTopic, out: list[_Buffer]) -> None:
     """Encode OffsetForLeaderTopic at version 4."""
     w = out.append
     w(_enc_cstr(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetForLeaderPartition_4(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_OffsetForLeaderPartition_4(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -376,46 +302,48 @@ def _d_OffsetForLeaderEpochRequest_2(
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetForLeaderTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[OffsetForLeaderTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(OffsetForLeaderTopic)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetForLeaderTopic)
+            ln_topic_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topics < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topics == -1
+                    else _length_error(ln_topic_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[OffsetForLeaderPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(OffsetForLeaderPartition)
-                    eeo_2_4.partition, eeo_2_4.current_leader_epoch, eeo_2_4.leader_epoch = (
-                        _S_iii.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[OffsetForLeaderPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetForLeaderPartition)
+                    (
+                        o_topics_partitions.partition,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.leader_epoch,
+                    ) = _S_iii.unpack_from(buf, pos)
                     pos += 12
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.replica_id = -2
     o._unknown_tags = None
     return o, pos
@@ -426,13 +354,13 @@ def _e_OffsetForLeaderEpochRequest_2(o: OffsetForLeaderEpochRequest, out: list[_
     if o._unknown_tags:
         raise _tags_unsupported("OffsetForLeaderEpochRequest")
     w = out.append
-    a1 = o.topics
-    if a1 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_OffsetForLeaderTopic_2(e1, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetForLeaderTopic_2(e_topics, out)
 
 
 def _d_OffsetForLeaderEpochRequest_3(
@@ -450,46 +378,48 @@ def _d_OffsetForLeaderEpochRequest_3(
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetForLeaderTopic] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[OffsetForLeaderTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(OffsetForLeaderTopic)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetForLeaderTopic)
+            ln_topic_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topics < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topics == -1
+                    else _length_error(ln_topic_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[OffsetForLeaderPartition] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(OffsetForLeaderPartition)
-                    eeo_2_4.partition, eeo_2_4.current_leader_epoch, eeo_2_4.leader_epoch = (
-                        _S_iii.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[OffsetForLeaderPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetForLeaderPartition)
+                    (
+                        o_topics_partitions.partition,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.leader_epoch,
+                    ) = _S_iii.unpack_from(buf, pos)
                     pos += 12
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o._unknown_tags = None
     return o, pos
 
@@ -500,13 +430,13 @@ def _e_OffsetForLeaderEpochRequest_3(o: OffsetForLeaderEpochRequest, out: list[_
         raise _tags_unsupported("OffsetForLeaderEpochRequest")
     w = out.append
     w(_S_i.pack(o.replica_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetForLeaderTopic_2(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetForLeaderTopic_2(e_topics, out)
 
 
 def _d_OffsetForLeaderEpochRequest_4(
@@ -517,71 +447,73 @@ def _d_OffsetForLeaderEpochRequest_4(
     o = _new_object(OffsetForLeaderEpochRequest)
     o.replica_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetForLeaderTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetForLeaderTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[OffsetForLeaderTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(OffsetForLeaderTopic)
+            ln_topic_o_topics = buf[pos]
+            if ln_topic_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_o_topics -= 1
+            if ln_topic_o_topics < 0:
                 raise _null_error("Topic")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[OffsetForLeaderPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(OffsetForLeaderPartition)
-                    eeo_2_2.partition, eeo_2_2.current_leader_epoch, eeo_2_2.leader_epoch = (
-                        _S_iii.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[OffsetForLeaderPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(OffsetForLeaderPartition)
+                    (
+                        o_topics_partitions.partition,
+                        o_topics_partitions.current_leader_epoch,
+                        o_topics_partitions.leader_epoch,
+                    ) = _S_iii.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -594,13 +526,13 @@ def _e_OffsetForLeaderEpochRequest_4(o: OffsetForLeaderEpochRequest, out: list[_
     """Encode OffsetForLeaderEpochRequest at version 4."""
     w = out.append
     w(_S_i.pack(o.replica_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetForLeaderTopic_4(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetForLeaderTopic_4(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

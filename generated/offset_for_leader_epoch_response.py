@@ -32,6 +32,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "EpochEndOffset",
     "OffsetForLeaderTopicResult",
@@ -45,7 +47,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class EpochEndOffset(_Struct):
-    """Each partition in the topic we fetched offsets for.
+    """Each partition in the topic we fetched offsets for. In versions 2-4, flexible in 4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code 0, or if there was no error.
@@ -67,31 +69,65 @@ class EpochEndOffset(_Struct):
     end_offset: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition", "partition", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="partition",
+            json_name="partition",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "end_offset", "endOffset", "int64", (0, 32767), None, None, None, -1, False, False, None
+            name="end_offset",
+            json_name="endOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, error_code: int = 0, partition: int = 0, leader_epoch: int = -1, end_offset: int = -1
+        self,
+        error_code: int = 0,
+        partition: int = 0,
+        leader_epoch: int = -1,
+        end_offset: int = -1,
     ) -> None:
         self.error_code = error_code
         self.partition = partition
@@ -101,7 +137,7 @@ class EpochEndOffset(_Struct):
 
 
 class OffsetForLeaderTopicResult(_Struct):
-    """Each topic we fetched offsets for.
+    """Each topic we fetched offsets for. In versions 2-4, flexible in 4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
@@ -113,28 +149,42 @@ class OffsetForLeaderTopicResult(_Struct):
         "partitions": "v0+: Each partition in the topic we fetched offsets for.",
     }
 
-    topic: str
+    topic: TopicName
     partitions: list[EpochEndOffset]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic", "topic", "string", (0, 32767), None, None, None, "", False, False, None
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]EpochEndOffset",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            EpochEndOffset,
+            name="partitions",
+            json_name="partitions",
+            type="[]EpochEndOffset",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=EpochEndOffset,
         ),
     )
 
-    def __init__(self, topic: str = "", partitions: list[EpochEndOffset] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic: TopicName = "",
+        partitions: list[EpochEndOffset] = _EMPTY,
+    ) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -165,49 +215,41 @@ class OffsetForLeaderEpochResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (2, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]OffsetForLeaderTopicResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            OffsetForLeaderTopicResult,
+            name="topics",
+            json_name="topics",
+            type="[]OffsetForLeaderTopicResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=OffsetForLeaderTopicResult,
         ),
     )
 
     def __init__(
-        self, throttle_time_ms: int = 0, topics: list[OffsetForLeaderTopicResult] = _EMPTY
+        self,
+        throttle_time_ms: int = 0,
+        topics: list[OffsetForLeaderTopicResult] = _EMPTY,
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_EpochEndOffset_2(buf: bytes, pos: int) -> tuple[EpochEndOffset, int]:
-    """Decode EpochEndOffset at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(EpochEndOffset)
-    o.error_code, o.partition, o.leader_epoch, o.end_offset = _S_hiiq.unpack_from(buf, pos)
-    pos += 18
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_EpochEndOffset_2(o: EpochEndOffset, out: list[_Buffer]) -> None:
@@ -216,20 +258,6 @@ def _e_EpochEndOffset_2(o: EpochEndOffset, out: list[_Buffer]) -> None:
         raise _tags_unsupported("EpochEndOffset")
     w = out.append
     w(_S_hiiq.pack(o.error_code, o.partition, o.leader_epoch, o.end_offset))
-
-
-def _d_EpochEndOffset_4(buf: bytes, pos: int) -> tuple[EpochEndOffset, int]:
-    """Decode EpochEndOffset at version 4."""
-    blen = len(buf)
-    o = _new_object(EpochEndOffset)
-    o.error_code, o.partition, o.leader_epoch, o.end_offset = _S_hiiq.unpack_from(buf, pos)
-    pos += 18
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_EpochEndOffset_4(o: EpochEndOffset, out: list[_Buffer]) -> None:
@@ -242,122 +270,32 @@ def _e_EpochEndOffset_4(o: EpochEndOffset, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetForLeaderTopicResult_2(buf: bytes, pos: int) -> tuple[OffsetForLeaderTopicResult, int]:
-    """Decode OffsetForLeaderTopicResult at versions 2, 3."""
-    blen = len(buf)
-    o = _new_object(OffsetForLeaderTopicResult)
-    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_topic_o < 0:
-        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
-    elif pos + ln_topic_o > blen:
-        raise _length_error(ln_topic_o, pos, blen)
-    else:
-        o.topic = buf[pos : pos + ln_topic_o].decode()
-        pos += ln_topic_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[EpochEndOffset] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(EpochEndOffset)
-            eo_4.error_code, eo_4.partition, eo_4.leader_epoch, eo_4.end_offset = (
-                _S_hiiq.unpack_from(buf, pos)
-            )
-            pos += 18
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_OffsetForLeaderTopicResult_2(o: OffsetForLeaderTopicResult, out: list[_Buffer]) -> None:
     """Encode OffsetForLeaderTopicResult at versions 2, 3."""
     if o._unknown_tags:
         raise _tags_unsupported("OffsetForLeaderTopicResult")
     w = out.append
     w(_enc_str(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_EpochEndOffset_2(e2, out)
-
-
-def _d_OffsetForLeaderTopicResult_4(buf: bytes, pos: int) -> tuple[OffsetForLeaderTopicResult, int]:
-    """Decode OffsetForLeaderTopicResult at version 4."""
-    blen = len(buf)
-    o = _new_object(OffsetForLeaderTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Topic")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[EpochEndOffset] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(EpochEndOffset)
-            eo_2.error_code, eo_2.partition, eo_2.leader_epoch, eo_2.end_offset = (
-                _S_hiiq.unpack_from(buf, pos)
-            )
-            pos += 18
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_EpochEndOffset_2(e_partitions, out)
 
 
 def _e_OffsetForLeaderTopicResult_4(o: OffsetForLeaderTopicResult, out: list[_Buffer]) -> None:
     """Encode OffsetForLeaderTopicResult at version 4."""
     w = out.append
     w(_enc_cstr(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_EpochEndOffset_4(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_EpochEndOffset_4(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -379,49 +317,49 @@ def _d_OffsetForLeaderEpochResponse_2(
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetForLeaderTopicResult] = []
-        apo_2 = vo_2.append
+        v_topics_o: list[OffsetForLeaderTopicResult] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_2 = _new_object(OffsetForLeaderTopicResult)
-            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(OffsetForLeaderTopicResult)
+            ln_topic_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_topic_eo_2 < 0:
+            if ln_topic_o_topics < 0:
                 raise (
                     _null_error("Topic")
-                    if ln_topic_eo_2 == -1
-                    else _length_error(ln_topic_eo_2, pos, blen)
+                    if ln_topic_o_topics == -1
+                    else _length_error(ln_topic_o_topics, pos, blen)
                 )
-            elif pos + ln_topic_eo_2 > blen:
-                raise _length_error(ln_topic_eo_2, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
-                pos += ln_topic_eo_2
-            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_2 > blen - pos:
-                raise _count_error(n_partitions_eo_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_4: list[EpochEndOffset] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partitions_eo_2):
-                    eeo_2_4 = _new_object(EpochEndOffset)
+                v_partitions_o_topics: list[EpochEndOffset] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(EpochEndOffset)
                     (
-                        eeo_2_4.error_code,
-                        eeo_2_4.partition,
-                        eeo_2_4.leader_epoch,
-                        eeo_2_4.end_offset,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.leader_epoch,
+                        o_topics_partitions.end_offset,
                     ) = _S_hiiq.unpack_from(buf, pos)
                     pos += 18
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partitions = veo_2_4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o._unknown_tags = None
     return o, pos
 
@@ -432,13 +370,13 @@ def _e_OffsetForLeaderEpochResponse_2(o: OffsetForLeaderEpochResponse, out: list
         raise _tags_unsupported("OffsetForLeaderEpochResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_OffsetForLeaderTopicResult_2(e2, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_OffsetForLeaderTopicResult_2(e_topics, out)
 
 
 def _d_OffsetForLeaderEpochResponse_4(
@@ -449,74 +387,74 @@ def _d_OffsetForLeaderEpochResponse_4(
     o = _new_object(OffsetForLeaderEpochResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[OffsetForLeaderTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(OffsetForLeaderTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[OffsetForLeaderTopicResult] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(OffsetForLeaderTopicResult)
+            ln_topic_o_topics = buf[pos]
+            if ln_topic_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_o_topics -= 1
+            if ln_topic_o_topics < 0:
                 raise _null_error("Topic")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_o_topics > blen:
+                raise _length_error(ln_topic_o_topics, pos, blen)
             else:
-                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.topic = buf[pos : pos + ln_topic_o_topics].decode()
+                pos += ln_topic_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[EpochEndOffset] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(EpochEndOffset)
+                v_partitions_o_topics: list[EpochEndOffset] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(EpochEndOffset)
                     (
-                        eeo_2_2.error_code,
-                        eeo_2_2.partition,
-                        eeo_2_2.leader_epoch,
-                        eeo_2_2.end_offset,
+                        o_topics_partitions.error_code,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.leader_epoch,
+                        o_topics_partitions.end_offset,
                     ) = _S_hiiq.unpack_from(buf, pos)
                     pos += 18
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -529,13 +467,13 @@ def _e_OffsetForLeaderEpochResponse_4(o: OffsetForLeaderEpochResponse, out: list
     """Encode OffsetForLeaderEpochResponse at version 4."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_OffsetForLeaderTopicResult_4(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_OffsetForLeaderTopicResult_4(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

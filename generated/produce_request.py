@@ -44,6 +44,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName, TransactionalId
 from .produce_response import ProduceResponse
 
 __all__ = [
@@ -60,7 +61,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class PartitionProduceData(_Struct):
-    """Each partition to produce to.
+    """Each partition to produce to. In versions 3-13, flexible in 9-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         index (v0+): The partition index.
@@ -76,31 +77,45 @@ class PartitionProduceData(_Struct):
     records: bytes | memoryview | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "index", "index", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="index",
+            json_name="index",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "records",
-            "records",
-            "records",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="records",
+            json_name="records",
+            type="records",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, index: int = 0, records: bytes | memoryview | None = None) -> None:
+    def __init__(
+        self,
+        index: int = 0,
+        records: bytes | memoryview | None = None,
+    ) -> None:
         self.index = index
         self.records = records
         self._unknown_tags = None
 
 
 class TopicProduceData(_Struct):
-    """Each topic to produce to.
+    """Each topic to produce to. In versions 3-13, flexible in 9-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-12): The topic name.
@@ -114,42 +129,54 @@ class TopicProduceData(_Struct):
         "partition_data": "v0+: Each partition to produce to.",
     }
 
-    name: str
+    name: TopicName
     topic_id: uuid.UUID
     partition_data: list[PartitionProduceData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("name", "name", "string", (0, 12), None, None, None, "", False, True, None),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (13, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 12),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_data",
-            "partitionData",
-            "[]PartitionProduceData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionProduceData,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(13, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partition_data",
+            json_name="partitionData",
+            type="[]PartitionProduceData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionProduceData,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partition_data: list[PartitionProduceData] = _EMPTY,
     ) -> None:
@@ -176,7 +203,7 @@ class ProduceRequest(_Request[ProduceResponse | None]):
         "topic_data": "v0+: Each topic to produce to.",
     }
 
-    transactional_id: str | None
+    transactional_id: TransactionalId | None
     acks: int
     timeout_ms: int
     topic_data: list[TopicProduceData]
@@ -191,40 +218,62 @@ class ProduceRequest(_Request[ProduceResponse | None]):
     RESPONSE: ClassVar[type[_Message]] = ProduceResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "transactional_id",
-            "transactionalId",
-            "string",
-            (3, 32767),
-            (3, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
-        ),
-        _FieldSchema("acks", "acks", "int16", (0, 32767), None, None, None, 0, False, False, None),
-        _FieldSchema(
-            "timeout_ms", "timeoutMs", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="transactional_id",
+            json_name="transactionalId",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=(3, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_data",
-            "topicData",
-            "[]TopicProduceData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicProduceData,
+            name="acks",
+            json_name="acks",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="timeout_ms",
+            json_name="timeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="topic_data",
+            json_name="topicData",
+            type="[]TopicProduceData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicProduceData,
         ),
     )
 
     def __init__(
         self,
-        transactional_id: str | None = None,
+        transactional_id: TransactionalId | None = None,
         acks: int = 0,
         timeout_ms: int = 0,
         topic_data: list[TopicProduceData] = _EMPTY,
@@ -236,25 +285,6 @@ class ProduceRequest(_Request[ProduceResponse | None]):
         self._unknown_tags = None
 
 
-def _d_PartitionProduceData_3(buf: bytes, pos: int) -> tuple[PartitionProduceData, int]:
-    """Decode PartitionProduceData at versions 3, 4, 5, 6, 7, 8."""
-    blen = len(buf)
-    o = _new_object(PartitionProduceData)
-    o.index, ln_records_o = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if ln_records_o < 0:
-        if ln_records_o != -1:
-            raise _length_error(ln_records_o, pos, blen)
-        o.records = None
-    elif pos + ln_records_o > blen:
-        raise _length_error(ln_records_o, pos, blen)
-    else:
-        o.records = memoryview(buf)[pos : pos + ln_records_o]
-        pos += ln_records_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_PartitionProduceData_3(o: PartitionProduceData, out: list[_Buffer]) -> None:
     """Encode PartitionProduceData at versions 3, 4, 5, 6, 7, 8."""
     if o._unknown_tags:
@@ -262,33 +292,6 @@ def _e_PartitionProduceData_3(o: PartitionProduceData, out: list[_Buffer]) -> No
     w = out.append
     w(_S_i.pack(o.index))
     _write_nbytes(out, o.records)
-
-
-def _d_PartitionProduceData_9(buf: bytes, pos: int) -> tuple[PartitionProduceData, int]:
-    """Decode PartitionProduceData at versions 9, 10, 11, 12, 13."""
-    blen = len(buf)
-    o = _new_object(PartitionProduceData)
-    o.index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.records = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.records = memoryview(buf)[pos : pos + lno_2]
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionProduceData_9(o: PartitionProduceData, out: list[_Buffer]) -> None:
@@ -302,212 +305,49 @@ def _e_PartitionProduceData_9(o: PartitionProduceData, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicProduceData_3(buf: bytes, pos: int) -> tuple[TopicProduceData, int]:
-    """Decode TopicProduceData at versions 3, 4, 5, 6, 7, 8."""
-    blen = len(buf)
-    o = _new_object(TopicProduceData)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partition_data_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partition_data_o < 0:
-        if n_partition_data_o != -1:
-            raise _count_error(n_partition_data_o, 0)
-        raise _null_error("PartitionData")
-    elif n_partition_data_o > blen - pos:
-        raise _count_error(n_partition_data_o, blen - pos)
-    else:
-        vo_4: list[PartitionProduceData] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partition_data_o):
-            eo_4 = _new_object(PartitionProduceData)
-            eo_4.index, ln_records_eo_4 = _S_ii.unpack_from(buf, pos)
-            pos += 8
-            if ln_records_eo_4 < 0:
-                if ln_records_eo_4 != -1:
-                    raise _length_error(ln_records_eo_4, pos, blen)
-                eo_4.records = None
-            elif pos + ln_records_eo_4 > blen:
-                raise _length_error(ln_records_eo_4, pos, blen)
-            else:
-                eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
-                pos += ln_records_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partition_data = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_TopicProduceData_3(o: TopicProduceData, out: list[_Buffer]) -> None:
     """Encode TopicProduceData at versions 3, 4, 5, 6, 7, 8."""
     if o._unknown_tags:
         raise _tags_unsupported("TopicProduceData")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partition_data
-    if a2 is None:
+    a_partition_data = o.partition_data
+    if a_partition_data is None:
         raise _null_value("PartitionData")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionProduceData_3(e2, out)
-
-
-def _d_TopicProduceData_9(buf: bytes, pos: int) -> tuple[TopicProduceData, int]:
-    """Decode TopicProduceData at versions 9, 10, 11, 12."""
-    blen = len(buf)
-    o = _new_object(TopicProduceData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionData")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionProduceData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionProduceData)
-            eo_2.index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.records = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.records = memoryview(buf)[pos : pos + lneo_2_2]
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partition_data = vo_2
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partition_data)))
+        for e_partition_data in a_partition_data:
+            _e_PartitionProduceData_3(e_partition_data, out)
 
 
 def _e_TopicProduceData_9(o: TopicProduceData, out: list[_Buffer]) -> None:
     """Encode TopicProduceData at versions 9, 10, 11, 12."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partition_data
-    if a2 is None:
+    a_partition_data = o.partition_data
+    if a_partition_data is None:
         raise _null_value("PartitionData")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionProduceData_9(e2, out)
+        w(_uvarint(len(a_partition_data) + 1))
+        for e_partition_data in a_partition_data:
+            _e_PartitionProduceData_9(e_partition_data, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicProduceData_13(buf: bytes, pos: int) -> tuple[TopicProduceData, int]:
-    """Decode TopicProduceData at version 13."""
-    blen = len(buf)
-    o = _new_object(TopicProduceData)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionData")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionProduceData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionProduceData)
-            eo_2.index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.records = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.records = memoryview(buf)[pos : pos + lneo_2_2]
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partition_data = vo_2
-    o.name = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicProduceData_13(o: TopicProduceData, out: list[_Buffer]) -> None:
     """Encode TopicProduceData at version 13."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partition_data
-    if a2 is None:
+    a_partition_data = o.partition_data
+    if a_partition_data is None:
         raise _null_value("PartitionData")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionProduceData_9(e2, out)
+        w(_uvarint(len(a_partition_data) + 1))
+        for e_partition_data in a_partition_data:
+            _e_PartitionProduceData_9(e_partition_data, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -538,54 +378,58 @@ def _d_ProduceRequest_3(buf: bytes, pos: int) -> tuple[ProduceRequest, int]:
     elif n_topic_data_o > blen - pos:
         raise _count_error(n_topic_data_o, blen - pos)
     else:
-        vo_4: list[TopicProduceData] = []
-        apo_4 = vo_4.append
+        v_topic_data_o: list[TopicProduceData] = []
+        ap_topic_data_o = v_topic_data_o.append
         for _ in range(n_topic_data_o):
-            eo_4 = _new_object(TopicProduceData)
-            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            o_topic_data = _new_object(TopicProduceData)
+            ln_name_o_topic_data = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_4 < 0:
+            if ln_name_o_topic_data < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_4 == -1
-                    else _length_error(ln_name_eo_4, pos, blen)
+                    if ln_name_o_topic_data == -1
+                    else _length_error(ln_name_o_topic_data, pos, blen)
                 )
-            elif pos + ln_name_eo_4 > blen:
-                raise _length_error(ln_name_eo_4, pos, blen)
+            elif pos + ln_name_o_topic_data > blen:
+                raise _length_error(ln_name_o_topic_data, pos, blen)
             else:
-                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
-                pos += ln_name_eo_4
-            n_partition_data_eo_4 = _S_i.unpack_from(buf, pos)[0]
+                o_topic_data.name = buf[pos : pos + ln_name_o_topic_data].decode()
+                pos += ln_name_o_topic_data
+            n_partition_data_o_topic_data = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partition_data_eo_4 < 0:
-                if n_partition_data_eo_4 != -1:
-                    raise _count_error(n_partition_data_eo_4, 0)
+            if n_partition_data_o_topic_data < 0:
+                if n_partition_data_o_topic_data != -1:
+                    raise _count_error(n_partition_data_o_topic_data, 0)
                 raise _null_error("PartitionData")
-            elif n_partition_data_eo_4 > blen - pos:
-                raise _count_error(n_partition_data_eo_4, blen - pos)
+            elif n_partition_data_o_topic_data > blen - pos:
+                raise _count_error(n_partition_data_o_topic_data, blen - pos)
             else:
-                veo_4_4: list[PartitionProduceData] = []
-                apeo_4_4 = veo_4_4.append
-                for _ in range(n_partition_data_eo_4):
-                    eeo_4_4 = _new_object(PartitionProduceData)
-                    eeo_4_4.index, ln_records_eeo_4_4 = _S_ii.unpack_from(buf, pos)
+                v_partition_data_o_topic_data: list[PartitionProduceData] = []
+                ap_partition_data_o_topic_data = v_partition_data_o_topic_data.append
+                for _ in range(n_partition_data_o_topic_data):
+                    o_topic_data_partition_data = _new_object(PartitionProduceData)
+                    o_topic_data_partition_data.index, ln_records_o_topic_data_partition_data = (
+                        _S_ii.unpack_from(buf, pos)
+                    )
                     pos += 8
-                    if ln_records_eeo_4_4 < 0:
-                        if ln_records_eeo_4_4 != -1:
-                            raise _length_error(ln_records_eeo_4_4, pos, blen)
-                        eeo_4_4.records = None
-                    elif pos + ln_records_eeo_4_4 > blen:
-                        raise _length_error(ln_records_eeo_4_4, pos, blen)
+                    if ln_records_o_topic_data_partition_data < 0:
+                        if ln_records_o_topic_data_partition_data != -1:
+                            raise _length_error(ln_records_o_topic_data_partition_data, pos, blen)
+                        o_topic_data_partition_data.records = None
+                    elif pos + ln_records_o_topic_data_partition_data > blen:
+                        raise _length_error(ln_records_o_topic_data_partition_data, pos, blen)
                     else:
-                        eeo_4_4.records = memoryview(buf)[pos : pos + ln_records_eeo_4_4]
-                        pos += ln_records_eeo_4_4
-                    eeo_4_4._unknown_tags = None
-                    apeo_4_4(eeo_4_4)
-                eo_4.partition_data = veo_4_4
-            eo_4.topic_id = _ZERO_UUID
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topic_data = vo_4
+                        o_topic_data_partition_data.records = memoryview(buf)[
+                            pos : pos + ln_records_o_topic_data_partition_data
+                        ]
+                        pos += ln_records_o_topic_data_partition_data
+                    o_topic_data_partition_data._unknown_tags = None
+                    ap_partition_data_o_topic_data(o_topic_data_partition_data)
+                o_topic_data.partition_data = v_partition_data_o_topic_data
+            o_topic_data.topic_id = _ZERO_UUID
+            o_topic_data._unknown_tags = None
+            ap_topic_data_o(o_topic_data)
+        o.topic_data = v_topic_data_o
     o._unknown_tags = None
     return o, pos
 
@@ -597,111 +441,115 @@ def _e_ProduceRequest_3(o: ProduceRequest, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_nstr(o.transactional_id))
     w(_S_hi.pack(o.acks, o.timeout_ms))
-    a3 = o.topic_data
-    if a3 is None:
+    a_topic_data = o.topic_data
+    if a_topic_data is None:
         raise _null_value("TopicData")
     else:
-        w(_S_i.pack(len(a3)))
-        for e3 in a3:
-            _e_TopicProduceData_3(e3, out)
+        w(_S_i.pack(len(a_topic_data)))
+        for e_topic_data in a_topic_data:
+            _e_TopicProduceData_3(e_topic_data, out)
 
 
 def _d_ProduceRequest_9(buf: bytes, pos: int) -> tuple[ProduceRequest, int]:
     """Decode ProduceRequest at versions 9, 10, 11, 12."""
     blen = len(buf)
     o = _new_object(ProduceRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_transactional_id_o = buf[pos]
+    if ln_transactional_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_transactional_id_o, pos = _read_uvarint(buf, pos)
+    ln_transactional_id_o -= 1
+    if ln_transactional_id_o < 0:
         o.transactional_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+    n_topic_data_o = buf[pos]
+    if n_topic_data_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_topic_data_o, pos = _read_uvarint(buf, pos)
+    n_topic_data_o -= 1
+    if n_topic_data_o < 0:
+        if n_topic_data_o != -1:
+            raise _count_error(n_topic_data_o, 0)
         raise _null_error("TopicData")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_topic_data_o > blen - pos:
+        raise _count_error(n_topic_data_o, blen - pos)
     else:
-        vo_3: list[TopicProduceData] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(TopicProduceData)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_topic_data_o: list[TopicProduceData] = []
+        ap_topic_data_o = v_topic_data_o.append
+        for _ in range(n_topic_data_o):
+            o_topic_data = _new_object(TopicProduceData)
+            ln_name_o_topic_data = buf[pos]
+            if ln_name_o_topic_data < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_name_o_topic_data, pos = _read_uvarint(buf, pos)
+            ln_name_o_topic_data -= 1
+            if ln_name_o_topic_data < 0:
                 raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_name_o_topic_data > blen:
+                raise _length_error(ln_name_o_topic_data, pos, blen)
             else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+                o_topic_data.name = buf[pos : pos + ln_name_o_topic_data].decode()
+                pos += ln_name_o_topic_data
+            n_partition_data_o_topic_data = buf[pos]
+            if n_partition_data_o_topic_data < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partition_data_o_topic_data, pos = _read_uvarint(buf, pos)
+            n_partition_data_o_topic_data -= 1
+            if n_partition_data_o_topic_data < 0:
+                if n_partition_data_o_topic_data != -1:
+                    raise _count_error(n_partition_data_o_topic_data, 0)
                 raise _null_error("PartitionData")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_partition_data_o_topic_data > blen - pos:
+                raise _count_error(n_partition_data_o_topic_data, blen - pos)
             else:
-                veo_3_2: list[PartitionProduceData] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(PartitionProduceData)
-                    eeo_3_2.index = _S_i.unpack_from(buf, pos)[0]
+                v_partition_data_o_topic_data: list[PartitionProduceData] = []
+                ap_partition_data_o_topic_data = v_partition_data_o_topic_data.append
+                for _ in range(n_partition_data_o_topic_data):
+                    o_topic_data_partition_data = _new_object(PartitionProduceData)
+                    o_topic_data_partition_data.index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    lneeo_3_2_2 = buf[pos]
-                    if lneeo_3_2_2 < 0x80:
+                    ln_records_o_topic_data_partition_data = buf[pos]
+                    if ln_records_o_topic_data_partition_data < 0x80:
                         pos += 1
                     else:
-                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_3_2_2 -= 1
-                    if lneeo_3_2_2 < 0:
-                        eeo_3_2.records = None
-                    elif pos + lneeo_3_2_2 > blen:
-                        raise _length_error(lneeo_3_2_2, pos, blen)
+                        ln_records_o_topic_data_partition_data, pos = _read_uvarint(buf, pos)
+                    ln_records_o_topic_data_partition_data -= 1
+                    if ln_records_o_topic_data_partition_data < 0:
+                        o_topic_data_partition_data.records = None
+                    elif pos + ln_records_o_topic_data_partition_data > blen:
+                        raise _length_error(ln_records_o_topic_data_partition_data, pos, blen)
                     else:
-                        eeo_3_2.records = memoryview(buf)[pos : pos + lneeo_3_2_2]
-                        pos += lneeo_3_2_2
+                        o_topic_data_partition_data.records = memoryview(buf)[
+                            pos : pos + ln_records_o_topic_data_partition_data
+                        ]
+                        pos += ln_records_o_topic_data_partition_data
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_topic_data_partition_data._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partition_data = veo_3_2
-            eo_3.topic_id = _ZERO_UUID
+                        o_topic_data_partition_data._unknown_tags, pos = _read_unknown_tags(
+                            buf, pos
+                        )
+                    ap_partition_data_o_topic_data(o_topic_data_partition_data)
+                o_topic_data.partition_data = v_partition_data_o_topic_data
+            o_topic_data.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_topic_data._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topic_data = vo_3
+                o_topic_data._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topic_data_o(o_topic_data)
+        o.topic_data = v_topic_data_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -715,13 +563,13 @@ def _e_ProduceRequest_9(o: ProduceRequest, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_ncstr(o.transactional_id))
     w(_S_hi.pack(o.acks, o.timeout_ms))
-    a3 = o.topic_data
-    if a3 is None:
+    a_topic_data = o.topic_data
+    if a_topic_data is None:
         raise _null_value("TopicData")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_TopicProduceData_9(e3, out)
+        w(_uvarint(len(a_topic_data) + 1))
+        for e_topic_data in a_topic_data:
+            _e_TopicProduceData_9(e_topic_data, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -732,86 +580,90 @@ def _d_ProduceRequest_13(buf: bytes, pos: int) -> tuple[ProduceRequest, int]:
     """Decode ProduceRequest at version 13."""
     blen = len(buf)
     o = _new_object(ProduceRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_transactional_id_o = buf[pos]
+    if ln_transactional_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_transactional_id_o, pos = _read_uvarint(buf, pos)
+    ln_transactional_id_o -= 1
+    if ln_transactional_id_o < 0:
         o.transactional_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+    n_topic_data_o = buf[pos]
+    if n_topic_data_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_topic_data_o, pos = _read_uvarint(buf, pos)
+    n_topic_data_o -= 1
+    if n_topic_data_o < 0:
+        if n_topic_data_o != -1:
+            raise _count_error(n_topic_data_o, 0)
         raise _null_error("TopicData")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_topic_data_o > blen - pos:
+        raise _count_error(n_topic_data_o, blen - pos)
     else:
-        vo_3: list[TopicProduceData] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(TopicProduceData)
-            eo_3.topic_id, pos = _read_uuid(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+        v_topic_data_o: list[TopicProduceData] = []
+        ap_topic_data_o = v_topic_data_o.append
+        for _ in range(n_topic_data_o):
+            o_topic_data = _new_object(TopicProduceData)
+            o_topic_data.topic_id, pos = _read_uuid(buf, pos)
+            n_partition_data_o_topic_data = buf[pos]
+            if n_partition_data_o_topic_data < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partition_data_o_topic_data, pos = _read_uvarint(buf, pos)
+            n_partition_data_o_topic_data -= 1
+            if n_partition_data_o_topic_data < 0:
+                if n_partition_data_o_topic_data != -1:
+                    raise _count_error(n_partition_data_o_topic_data, 0)
                 raise _null_error("PartitionData")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_partition_data_o_topic_data > blen - pos:
+                raise _count_error(n_partition_data_o_topic_data, blen - pos)
             else:
-                veo_3_2: list[PartitionProduceData] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(PartitionProduceData)
-                    eeo_3_2.index = _S_i.unpack_from(buf, pos)[0]
+                v_partition_data_o_topic_data: list[PartitionProduceData] = []
+                ap_partition_data_o_topic_data = v_partition_data_o_topic_data.append
+                for _ in range(n_partition_data_o_topic_data):
+                    o_topic_data_partition_data = _new_object(PartitionProduceData)
+                    o_topic_data_partition_data.index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    lneeo_3_2_2 = buf[pos]
-                    if lneeo_3_2_2 < 0x80:
+                    ln_records_o_topic_data_partition_data = buf[pos]
+                    if ln_records_o_topic_data_partition_data < 0x80:
                         pos += 1
                     else:
-                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_3_2_2 -= 1
-                    if lneeo_3_2_2 < 0:
-                        eeo_3_2.records = None
-                    elif pos + lneeo_3_2_2 > blen:
-                        raise _length_error(lneeo_3_2_2, pos, blen)
+                        ln_records_o_topic_data_partition_data, pos = _read_uvarint(buf, pos)
+                    ln_records_o_topic_data_partition_data -= 1
+                    if ln_records_o_topic_data_partition_data < 0:
+                        o_topic_data_partition_data.records = None
+                    elif pos + ln_records_o_topic_data_partition_data > blen:
+                        raise _length_error(ln_records_o_topic_data_partition_data, pos, blen)
                     else:
-                        eeo_3_2.records = memoryview(buf)[pos : pos + lneeo_3_2_2]
-                        pos += lneeo_3_2_2
+                        o_topic_data_partition_data.records = memoryview(buf)[
+                            pos : pos + ln_records_o_topic_data_partition_data
+                        ]
+                        pos += ln_records_o_topic_data_partition_data
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_topic_data_partition_data._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partition_data = veo_3_2
-            eo_3.name = ""
+                        o_topic_data_partition_data._unknown_tags, pos = _read_unknown_tags(
+                            buf, pos
+                        )
+                    ap_partition_data_o_topic_data(o_topic_data_partition_data)
+                o_topic_data.partition_data = v_partition_data_o_topic_data
+            o_topic_data.name = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_topic_data._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topic_data = vo_3
+                o_topic_data._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topic_data_o(o_topic_data)
+        o.topic_data = v_topic_data_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -825,13 +677,13 @@ def _e_ProduceRequest_13(o: ProduceRequest, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_ncstr(o.transactional_id))
     w(_S_hi.pack(o.acks, o.timeout_ms))
-    a3 = o.topic_data
-    if a3 is None:
+    a_topic_data = o.topic_data
+    if a_topic_data is None:
         raise _null_value("TopicData")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_TopicProduceData_13(e3, out)
+        w(_uvarint(len(a_topic_data) + 1))
+        for e_topic_data in a_topic_data:
+            _e_TopicProduceData_13(e_topic_data, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -39,6 +39,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
+
 __all__ = [
     "BatchIndexAndErrorMessage",
     "LeaderIdAndEpoch",
@@ -58,7 +60,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class BatchIndexAndErrorMessage(_Struct):
-    """The batch indices of records that caused the batch to be dropped.
+    """The batch indices of records that caused the batch to be dropped. In versions 8-13, flexible in 9-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         batch_index (v8+): The batch index of the record that caused the batch to be dropped.
@@ -74,41 +76,45 @@ class BatchIndexAndErrorMessage(_Struct):
     batch_index_error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "batch_index",
-            "batchIndex",
-            "int32",
-            (8, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="batch_index",
+            json_name="batchIndex",
+            type="int32",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "batch_index_error_message",
-            "batchIndexErrorMessage",
-            "string",
-            (8, 32767),
-            (8, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="batch_index_error_message",
+            json_name="batchIndexErrorMessage",
+            type="string",
+            versions=(8, 32767),
+            nullable_versions=(8, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, batch_index: int = 0, batch_index_error_message: str | None = None) -> None:
+    def __init__(
+        self,
+        batch_index: int = 0,
+        batch_index_error_message: str | None = None,
+    ) -> None:
         self.batch_index = batch_index
         self.batch_index_error_message = batch_index_error_message
         self._unknown_tags = None
 
 
 class LeaderIdAndEpoch(_Struct):
-    """The leader broker that the producer should use for future requests.
+    """The leader broker that the producer should use for future requests. In versions 10-13, flexible in 10-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v10+): The ID of the current leader or -1 if the leader is unknown.
@@ -120,35 +126,49 @@ class LeaderIdAndEpoch(_Struct):
         "leader_epoch": "v10+: The latest known leader epoch.",
     }
 
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (10, 32767), None, None, None, -1, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (10, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, leader_id: int = -1, leader_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        leader_id: BrokerId = -1,
+        leader_epoch: int = -1,
+    ) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tags = None
 
 
 class PartitionProduceResponse(_Struct):
-    """Each partition that we produced to within the topic.
+    """Each partition that we produced to within the topic. In versions 3-13, flexible in 9-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         index (v0+): The partition index.
@@ -182,88 +202,108 @@ class PartitionProduceResponse(_Struct):
     current_leader: LeaderIdAndEpoch
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "index", "index", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="index",
+            json_name="index",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "base_offset",
-            "baseOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="base_offset",
+            json_name="baseOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "log_append_time_ms",
-            "logAppendTimeMs",
-            "int64",
-            (2, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="log_append_time_ms",
+            json_name="logAppendTimeMs",
+            type="int64",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "log_start_offset",
-            "logStartOffset",
-            "int64",
-            (5, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="log_start_offset",
+            json_name="logStartOffset",
+            type="int64",
+            versions=(5, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "record_errors",
-            "recordErrors",
-            "[]BatchIndexAndErrorMessage",
-            (8, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            BatchIndexAndErrorMessage,
+            name="record_errors",
+            json_name="recordErrors",
+            type="[]BatchIndexAndErrorMessage",
+            versions=(8, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=BatchIndexAndErrorMessage,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (8, 32767),
-            (8, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(8, 32767),
+            nullable_versions=(8, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "current_leader",
-            "currentLeader",
-            "LeaderIdAndEpoch",
-            (10, 32767),
-            None,
-            (10, 32767),
-            0,
-            None,
-            False,
-            False,
-            LeaderIdAndEpoch,
+            name="current_leader",
+            json_name="currentLeader",
+            type="LeaderIdAndEpoch",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=(10, 32767),
+            tag=0,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=LeaderIdAndEpoch,
         ),
     )
 
@@ -290,7 +330,7 @@ class PartitionProduceResponse(_Struct):
 
 
 class TopicProduceResponse(_Struct):
-    """Each produce response.
+    """Each produce response. In versions 3-13, flexible in 9-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-12): The topic name.
@@ -304,42 +344,54 @@ class TopicProduceResponse(_Struct):
         "partition_responses": "v0+: Each partition that we produced to within the topic.",
     }
 
-    name: str
+    name: TopicName
     topic_id: uuid.UUID
     partition_responses: list[PartitionProduceResponse]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("name", "name", "string", (0, 12), None, None, None, "", False, True, None),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (13, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 12),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_responses",
-            "partitionResponses",
-            "[]PartitionProduceResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionProduceResponse,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(13, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partition_responses",
+            json_name="partitionResponses",
+            type="[]PartitionProduceResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionProduceResponse,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partition_responses: list[PartitionProduceResponse] = _EMPTY,
     ) -> None:
@@ -350,7 +402,7 @@ class TopicProduceResponse(_Struct):
 
 
 class NodeEndpoint(_Struct):
-    """Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER.
+    """Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER. In versions 10-13, flexible in 10-13.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v10+): The ID of the associated node.
@@ -366,25 +418,71 @@ class NodeEndpoint(_Struct):
         "rack": "v10+, nullable v10+: The rack of the node, or null if it has not been assigned to a rack.",
     }
 
-    node_id: int
+    node_id: BrokerId
     host: str
     port: int
     rack: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "node_id", "nodeId", "int32", (10, 32767), None, None, None, 0, False, False, None
+            name="node_id",
+            json_name="nodeId",
+            type="int32",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (10, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "int32", (10, 32767), None, None, None, 0, False, False, None),
         _FieldSchema(
-            "rack", "rack", "string", (10, 32767), (10, 32767), None, None, None, True, False, None
+            name="port",
+            json_name="port",
+            type="int32",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="rack",
+            json_name="rack",
+            type="string",
+            versions=(10, 32767),
+            nullable_versions=(10, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
+        self,
+        node_id: BrokerId = 0,
+        host: str = "",
+        port: int = 0,
+        rack: str | None = None,
     ) -> None:
         self.node_id = node_id
         self.host = host
@@ -421,43 +519,43 @@ class ProduceResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "responses",
-            "responses",
-            "[]TopicProduceResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicProduceResponse,
+            name="responses",
+            json_name="responses",
+            type="[]TopicProduceResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicProduceResponse,
         ),
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "node_endpoints",
-            "nodeEndpoints",
-            "[]NodeEndpoint",
-            (10, 32767),
-            None,
-            (10, 32767),
-            0,
-            None,
-            False,
-            False,
-            NodeEndpoint,
+            name="node_endpoints",
+            json_name="nodeEndpoints",
+            type="[]NodeEndpoint",
+            versions=(10, 32767),
+            nullable_versions=None,
+            tagged_versions=(10, 32767),
+            tag=0,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=NodeEndpoint,
         ),
     )
 
@@ -473,25 +571,6 @@ class ProduceResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_BatchIndexAndErrorMessage_8(buf: bytes, pos: int) -> tuple[BatchIndexAndErrorMessage, int]:
-    """Decode BatchIndexAndErrorMessage at version 8."""
-    blen = len(buf)
-    o = _new_object(BatchIndexAndErrorMessage)
-    o.batch_index, ln_batch_index_error_message_o = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    if ln_batch_index_error_message_o < 0:
-        if ln_batch_index_error_message_o != -1:
-            raise _length_error(ln_batch_index_error_message_o, pos, blen)
-        o.batch_index_error_message = None
-    elif pos + ln_batch_index_error_message_o > blen:
-        raise _length_error(ln_batch_index_error_message_o, pos, blen)
-    else:
-        o.batch_index_error_message = buf[pos : pos + ln_batch_index_error_message_o].decode()
-        pos += ln_batch_index_error_message_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_BatchIndexAndErrorMessage_8(o: BatchIndexAndErrorMessage, out: list[_Buffer]) -> None:
     """Encode BatchIndexAndErrorMessage at version 8."""
     if o._unknown_tags:
@@ -499,33 +578,6 @@ def _e_BatchIndexAndErrorMessage_8(o: BatchIndexAndErrorMessage, out: list[_Buff
     w = out.append
     w(_S_i.pack(o.batch_index))
     w(_enc_nstr(o.batch_index_error_message))
-
-
-def _d_BatchIndexAndErrorMessage_9(buf: bytes, pos: int) -> tuple[BatchIndexAndErrorMessage, int]:
-    """Decode BatchIndexAndErrorMessage at versions 9, 10, 11, 12, 13."""
-    blen = len(buf)
-    o = _new_object(BatchIndexAndErrorMessage)
-    o.batch_index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.batch_index_error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.batch_index_error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_BatchIndexAndErrorMessage_9(o: BatchIndexAndErrorMessage, out: list[_Buffer]) -> None:
@@ -572,20 +624,6 @@ def _e_LeaderIdAndEpoch_10(o: LeaderIdAndEpoch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionProduceResponse_3(buf: bytes, pos: int) -> tuple[PartitionProduceResponse, int]:
-    """Decode PartitionProduceResponse at versions 3, 4."""
-    blen = len(buf)
-    o = _new_object(PartitionProduceResponse)
-    o.index, o.error_code, o.base_offset, o.log_append_time_ms = _S_ihqq.unpack_from(buf, pos)
-    pos += 22
-    o.log_start_offset = -1
-    o.record_errors = []
-    o.error_message = None
-    o.current_leader = _fresh_LeaderIdAndEpoch()
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_PartitionProduceResponse_3(o: PartitionProduceResponse, out: list[_Buffer]) -> None:
     """Encode PartitionProduceResponse at versions 3, 4."""
     if o.current_leader != LeaderIdAndEpoch():
@@ -594,21 +632,6 @@ def _e_PartitionProduceResponse_3(o: PartitionProduceResponse, out: list[_Buffer
         raise _tags_unsupported("PartitionProduceResponse")
     w = out.append
     w(_S_ihqq.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms))
-
-
-def _d_PartitionProduceResponse_5(buf: bytes, pos: int) -> tuple[PartitionProduceResponse, int]:
-    """Decode PartitionProduceResponse at versions 5, 6, 7."""
-    blen = len(buf)
-    o = _new_object(PartitionProduceResponse)
-    o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = (
-        _S_ihqqq.unpack_from(buf, pos)
-    )
-    pos += 30
-    o.record_errors = []
-    o.error_message = None
-    o.current_leader = _fresh_LeaderIdAndEpoch()
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_PartitionProduceResponse_5(o: PartitionProduceResponse, out: list[_Buffer]) -> None:
@@ -621,62 +644,6 @@ def _e_PartitionProduceResponse_5(o: PartitionProduceResponse, out: list[_Buffer
     w(_S_ihqqq.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset))
 
 
-def _d_PartitionProduceResponse_8(buf: bytes, pos: int) -> tuple[PartitionProduceResponse, int]:
-    """Decode PartitionProduceResponse at version 8."""
-    blen = len(buf)
-    o = _new_object(PartitionProduceResponse)
-    (
-        o.index,
-        o.error_code,
-        o.base_offset,
-        o.log_append_time_ms,
-        o.log_start_offset,
-        n_record_errors_o,
-    ) = _S_ihqqqi.unpack_from(buf, pos)
-    pos += 34
-    if n_record_errors_o < 0:
-        if n_record_errors_o != -1:
-            raise _count_error(n_record_errors_o, 0)
-        raise _null_error("RecordErrors")
-    elif n_record_errors_o > blen - pos:
-        raise _count_error(n_record_errors_o, blen - pos)
-    else:
-        vo_2: list[BatchIndexAndErrorMessage] = []
-        apo_2 = vo_2.append
-        for _ in range(n_record_errors_o):
-            eo_2 = _new_object(BatchIndexAndErrorMessage)
-            eo_2.batch_index, ln_batch_index_error_message_eo_2 = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            if ln_batch_index_error_message_eo_2 < 0:
-                if ln_batch_index_error_message_eo_2 != -1:
-                    raise _length_error(ln_batch_index_error_message_eo_2, pos, blen)
-                eo_2.batch_index_error_message = None
-            elif pos + ln_batch_index_error_message_eo_2 > blen:
-                raise _length_error(ln_batch_index_error_message_eo_2, pos, blen)
-            else:
-                eo_2.batch_index_error_message = buf[
-                    pos : pos + ln_batch_index_error_message_eo_2
-                ].decode()
-                pos += ln_batch_index_error_message_eo_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.record_errors = vo_2
-    ln_error_message_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_error_message_o < 0:
-        if ln_error_message_o != -1:
-            raise _length_error(ln_error_message_o, pos, blen)
-        o.error_message = None
-    elif pos + ln_error_message_o > blen:
-        raise _length_error(ln_error_message_o, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + ln_error_message_o].decode()
-        pos += ln_error_message_o
-    o.current_leader = _fresh_LeaderIdAndEpoch()
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_PartitionProduceResponse_8(o: PartitionProduceResponse, out: list[_Buffer]) -> None:
     """Encode PartitionProduceResponse at version 8."""
     if o.current_leader != LeaderIdAndEpoch():
@@ -685,83 +652,14 @@ def _e_PartitionProduceResponse_8(o: PartitionProduceResponse, out: list[_Buffer
         raise _tags_unsupported("PartitionProduceResponse")
     w = out.append
     w(_S_ihqqq.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset))
-    a2 = o.record_errors
-    if a2 is None:
+    a_record_errors = o.record_errors
+    if a_record_errors is None:
         raise _null_value("RecordErrors")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_BatchIndexAndErrorMessage_8(e2, out)
+        w(_S_i.pack(len(a_record_errors)))
+        for e_record_errors in a_record_errors:
+            _e_BatchIndexAndErrorMessage_8(e_record_errors, out)
     w(_enc_nstr(o.error_message))
-
-
-def _d_PartitionProduceResponse_9(buf: bytes, pos: int) -> tuple[PartitionProduceResponse, int]:
-    """Decode PartitionProduceResponse at version 9."""
-    blen = len(buf)
-    o = _new_object(PartitionProduceResponse)
-    o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = (
-        _S_ihqqq.unpack_from(buf, pos)
-    )
-    pos += 30
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("RecordErrors")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[BatchIndexAndErrorMessage] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(BatchIndexAndErrorMessage)
-            eo_2.batch_index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.batch_index_error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.batch_index_error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.record_errors = vo_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.error_message = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    o.current_leader = _fresh_LeaderIdAndEpoch()
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionProduceResponse_9(o: PartitionProduceResponse, out: list[_Buffer]) -> None:
@@ -770,13 +668,13 @@ def _e_PartitionProduceResponse_9(o: PartitionProduceResponse, out: list[_Buffer
         raise _FieldVersionError("PartitionProduceResponse", "current_leader", 9)
     w = out.append
     w(_S_ihqqq.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset))
-    a2 = o.record_errors
-    if a2 is None:
+    a_record_errors = o.record_errors
+    if a_record_errors is None:
         raise _null_value("RecordErrors")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_BatchIndexAndErrorMessage_9(e2, out)
+        w(_uvarint(len(a_record_errors) + 1))
+        for e_record_errors in a_record_errors:
+            _e_BatchIndexAndErrorMessage_9(e_record_errors, out)
     w(_enc_ncstr(o.error_message))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -784,146 +682,24 @@ def _e_PartitionProduceResponse_9(o: PartitionProduceResponse, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionProduceResponse_10(buf: bytes, pos: int) -> tuple[PartitionProduceResponse, int]:
-    """Decode PartitionProduceResponse at versions 10, 11, 12, 13."""
-    blen = len(buf)
-    o = _new_object(PartitionProduceResponse)
-    o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = (
-        _S_ihqqq.unpack_from(buf, pos)
-    )
-    pos += 30
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("RecordErrors")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[BatchIndexAndErrorMessage] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(BatchIndexAndErrorMessage)
-            eo_2.batch_index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.batch_index_error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.batch_index_error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.record_errors = vo_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.error_message = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    o.current_leader = _fresh_LeaderIdAndEpoch()
-    unknown_o: _UnknownTags | None = None
-    tags_o: _UnknownTags | None = None
-    if buf[pos] == 0:
-        pos += 1
-    else:
-        tags_o, pos = _read_tags(buf, pos)
-    if tags_o is not None:
-        for tag_o, raw_o in tags_o:
-            rp_o = 0
-            if tag_o == 0:
-                o.current_leader, rp_o = _d_LeaderIdAndEpoch_10(raw_o, rp_o)
-            else:
-                if unknown_o is None:
-                    unknown_o = []
-                unknown_o.append((tag_o, raw_o))
-    o._unknown_tags = unknown_o
-    return o, pos
-
-
 def _e_PartitionProduceResponse_10(o: PartitionProduceResponse, out: list[_Buffer]) -> None:
     """Encode PartitionProduceResponse at versions 10, 11, 12, 13."""
     w = out.append
     w(_S_ihqqq.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset))
-    a2 = o.record_errors
-    if a2 is None:
+    a_record_errors = o.record_errors
+    if a_record_errors is None:
         raise _null_value("RecordErrors")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_BatchIndexAndErrorMessage_9(e2, out)
+        w(_uvarint(len(a_record_errors) + 1))
+        for e_record_errors in a_record_errors:
+            _e_BatchIndexAndErrorMessage_9(e_record_errors, out)
     w(_enc_ncstr(o.error_message))
     tg: list[tuple[int, bytes]] = []
     if o.current_leader != LeaderIdAndEpoch():
-        tp1: list[_Buffer] = []
-        _e_LeaderIdAndEpoch_10(o.current_leader, tp1)
-        tg.append((0, b"".join(tp1)))
+        tp_current_leader: list[_Buffer] = []
+        _e_LeaderIdAndEpoch_10(o.current_leader, tp_current_leader)
+        tg.append((0, b"".join(tp_current_leader)))
     _write_tags(out, tg, o._unknown_tags)
-
-
-def _d_TopicProduceResponse_3(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
-    """Decode TopicProduceResponse at versions 3, 4."""
-    blen = len(buf)
-    o = _new_object(TopicProduceResponse)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partition_responses_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partition_responses_o < 0:
-        if n_partition_responses_o != -1:
-            raise _count_error(n_partition_responses_o, 0)
-        raise _null_error("PartitionResponses")
-    elif n_partition_responses_o > blen - pos:
-        raise _count_error(n_partition_responses_o, blen - pos)
-    else:
-        vo_4: list[PartitionProduceResponse] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partition_responses_o):
-            eo_4 = _new_object(PartitionProduceResponse)
-            eo_4.index, eo_4.error_code, eo_4.base_offset, eo_4.log_append_time_ms = (
-                _S_ihqq.unpack_from(buf, pos)
-            )
-            pos += 22
-            eo_4.log_start_offset = -1
-            eo_4.record_errors = []
-            eo_4.error_message = None
-            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partition_responses = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
 
 
 def _e_TopicProduceResponse_3(o: TopicProduceResponse, out: list[_Buffer]) -> None:
@@ -932,58 +708,13 @@ def _e_TopicProduceResponse_3(o: TopicProduceResponse, out: list[_Buffer]) -> No
         raise _tags_unsupported("TopicProduceResponse")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partition_responses
-    if a2 is None:
+    a_partition_responses = o.partition_responses
+    if a_partition_responses is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionProduceResponse_3(e2, out)
-
-
-def _d_TopicProduceResponse_5(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
-    """Decode TopicProduceResponse at versions 5, 6, 7."""
-    blen = len(buf)
-    o = _new_object(TopicProduceResponse)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partition_responses_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partition_responses_o < 0:
-        if n_partition_responses_o != -1:
-            raise _count_error(n_partition_responses_o, 0)
-        raise _null_error("PartitionResponses")
-    elif n_partition_responses_o > blen - pos:
-        raise _count_error(n_partition_responses_o, blen - pos)
-    else:
-        vo_4: list[PartitionProduceResponse] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partition_responses_o):
-            eo_4 = _new_object(PartitionProduceResponse)
-            (
-                eo_4.index,
-                eo_4.error_code,
-                eo_4.base_offset,
-                eo_4.log_append_time_ms,
-                eo_4.log_start_offset,
-            ) = _S_ihqqq.unpack_from(buf, pos)
-            pos += 30
-            eo_4.record_errors = []
-            eo_4.error_message = None
-            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partition_responses = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partition_responses)))
+        for e_partition_responses in a_partition_responses:
+            _e_PartitionProduceResponse_3(e_partition_responses, out)
 
 
 def _e_TopicProduceResponse_5(o: TopicProduceResponse, out: list[_Buffer]) -> None:
@@ -992,97 +723,13 @@ def _e_TopicProduceResponse_5(o: TopicProduceResponse, out: list[_Buffer]) -> No
         raise _tags_unsupported("TopicProduceResponse")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partition_responses
-    if a2 is None:
+    a_partition_responses = o.partition_responses
+    if a_partition_responses is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionProduceResponse_5(e2, out)
-
-
-def _d_TopicProduceResponse_8(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
-    """Decode TopicProduceResponse at version 8."""
-    blen = len(buf)
-    o = _new_object(TopicProduceResponse)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partition_responses_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partition_responses_o < 0:
-        if n_partition_responses_o != -1:
-            raise _count_error(n_partition_responses_o, 0)
-        raise _null_error("PartitionResponses")
-    elif n_partition_responses_o > blen - pos:
-        raise _count_error(n_partition_responses_o, blen - pos)
-    else:
-        vo_4: list[PartitionProduceResponse] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partition_responses_o):
-            eo_4 = _new_object(PartitionProduceResponse)
-            (
-                eo_4.index,
-                eo_4.error_code,
-                eo_4.base_offset,
-                eo_4.log_append_time_ms,
-                eo_4.log_start_offset,
-                n_record_errors_eo_4,
-            ) = _S_ihqqqi.unpack_from(buf, pos)
-            pos += 34
-            if n_record_errors_eo_4 < 0:
-                if n_record_errors_eo_4 != -1:
-                    raise _count_error(n_record_errors_eo_4, 0)
-                raise _null_error("RecordErrors")
-            elif n_record_errors_eo_4 > blen - pos:
-                raise _count_error(n_record_errors_eo_4, blen - pos)
-            else:
-                veo_4_2: list[BatchIndexAndErrorMessage] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(n_record_errors_eo_4):
-                    eeo_4_2 = _new_object(BatchIndexAndErrorMessage)
-                    eeo_4_2.batch_index, ln_batch_index_error_message_eeo_4_2 = _S_ih.unpack_from(
-                        buf, pos
-                    )
-                    pos += 6
-                    if ln_batch_index_error_message_eeo_4_2 < 0:
-                        if ln_batch_index_error_message_eeo_4_2 != -1:
-                            raise _length_error(ln_batch_index_error_message_eeo_4_2, pos, blen)
-                        eeo_4_2.batch_index_error_message = None
-                    elif pos + ln_batch_index_error_message_eeo_4_2 > blen:
-                        raise _length_error(ln_batch_index_error_message_eeo_4_2, pos, blen)
-                    else:
-                        eeo_4_2.batch_index_error_message = buf[
-                            pos : pos + ln_batch_index_error_message_eeo_4_2
-                        ].decode()
-                        pos += ln_batch_index_error_message_eeo_4_2
-                    eeo_4_2._unknown_tags = None
-                    apeo_4_2(eeo_4_2)
-                eo_4.record_errors = veo_4_2
-            ln_error_message_eo_4 = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            if ln_error_message_eo_4 < 0:
-                if ln_error_message_eo_4 != -1:
-                    raise _length_error(ln_error_message_eo_4, pos, blen)
-                eo_4.error_message = None
-            elif pos + ln_error_message_eo_4 > blen:
-                raise _length_error(ln_error_message_eo_4, pos, blen)
-            else:
-                eo_4.error_message = buf[pos : pos + ln_error_message_eo_4].decode()
-                pos += ln_error_message_eo_4
-            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partition_responses = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partition_responses)))
+        for e_partition_responses in a_partition_responses:
+            _e_PartitionProduceResponse_5(e_partition_responses, out)
 
 
 def _e_TopicProduceResponse_8(o: TopicProduceResponse, out: list[_Buffer]) -> None:
@@ -1091,449 +738,64 @@ def _e_TopicProduceResponse_8(o: TopicProduceResponse, out: list[_Buffer]) -> No
         raise _tags_unsupported("TopicProduceResponse")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partition_responses
-    if a2 is None:
+    a_partition_responses = o.partition_responses
+    if a_partition_responses is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_PartitionProduceResponse_8(e2, out)
-
-
-def _d_TopicProduceResponse_9(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
-    """Decode TopicProduceResponse at version 9."""
-    blen = len(buf)
-    o = _new_object(TopicProduceResponse)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionResponses")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionProduceResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionProduceResponse)
-            (
-                eo_2.index,
-                eo_2.error_code,
-                eo_2.base_offset,
-                eo_2.log_append_time_ms,
-                eo_2.log_start_offset,
-            ) = _S_ihqqq.unpack_from(buf, pos)
-            pos += 30
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("RecordErrors")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[BatchIndexAndErrorMessage] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(BatchIndexAndErrorMessage)
-                    eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    lneeo_2_2_2 = buf[pos]
-                    if lneeo_2_2_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_2 -= 1
-                    if lneeo_2_2_2 < 0:
-                        eeo_2_2.batch_index_error_message = None
-                    elif pos + lneeo_2_2_2 > blen:
-                        raise _length_error(lneeo_2_2_2, pos, blen)
-                    else:
-                        eeo_2_2.batch_index_error_message = buf[pos : pos + lneeo_2_2_2].decode()
-                        pos += lneeo_2_2_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.record_errors = veo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
-                pos += 1
-            else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
-            else:
-                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partition_responses = vo_2
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partition_responses)))
+        for e_partition_responses in a_partition_responses:
+            _e_PartitionProduceResponse_8(e_partition_responses, out)
 
 
 def _e_TopicProduceResponse_9(o: TopicProduceResponse, out: list[_Buffer]) -> None:
     """Encode TopicProduceResponse at version 9."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partition_responses
-    if a2 is None:
+    a_partition_responses = o.partition_responses
+    if a_partition_responses is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionProduceResponse_9(e2, out)
+        w(_uvarint(len(a_partition_responses) + 1))
+        for e_partition_responses in a_partition_responses:
+            _e_PartitionProduceResponse_9(e_partition_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopicProduceResponse_10(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
-    """Decode TopicProduceResponse at versions 10, 11, 12."""
-    blen = len(buf)
-    o = _new_object(TopicProduceResponse)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionResponses")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionProduceResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionProduceResponse)
-            (
-                eo_2.index,
-                eo_2.error_code,
-                eo_2.base_offset,
-                eo_2.log_append_time_ms,
-                eo_2.log_start_offset,
-            ) = _S_ihqqq.unpack_from(buf, pos)
-            pos += 30
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("RecordErrors")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[BatchIndexAndErrorMessage] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(BatchIndexAndErrorMessage)
-                    eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    lneeo_2_2_2 = buf[pos]
-                    if lneeo_2_2_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_2 -= 1
-                    if lneeo_2_2_2 < 0:
-                        eeo_2_2.batch_index_error_message = None
-                    elif pos + lneeo_2_2_2 > blen:
-                        raise _length_error(lneeo_2_2_2, pos, blen)
-                    else:
-                        eeo_2_2.batch_index_error_message = buf[pos : pos + lneeo_2_2_2].decode()
-                        pos += lneeo_2_2_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.record_errors = veo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
-                pos += 1
-            else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
-            else:
-                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
-            unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2: _UnknownTags | None = None
-            if buf[pos] == 0:
-                pos += 1
-            else:
-                tags_eo_2, pos = _read_tags(buf, pos)
-            if tags_eo_2 is not None:
-                for tag_eo_2, raw_eo_2 in tags_eo_2:
-                    rp_eo_2 = 0
-                    if tag_eo_2 == 0:
-                        eo_2.current_leader, rp_eo_2 = _d_LeaderIdAndEpoch_10(raw_eo_2, rp_eo_2)
-                    else:
-                        if unknown_eo_2 is None:
-                            unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
-            eo_2._unknown_tags = unknown_eo_2
-            apo_2(eo_2)
-        o.partition_responses = vo_2
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicProduceResponse_10(o: TopicProduceResponse, out: list[_Buffer]) -> None:
     """Encode TopicProduceResponse at versions 10, 11, 12."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partition_responses
-    if a2 is None:
+    a_partition_responses = o.partition_responses
+    if a_partition_responses is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionProduceResponse_10(e2, out)
+        w(_uvarint(len(a_partition_responses) + 1))
+        for e_partition_responses in a_partition_responses:
+            _e_PartitionProduceResponse_10(e_partition_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopicProduceResponse_13(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
-    """Decode TopicProduceResponse at version 13."""
-    blen = len(buf)
-    o = _new_object(TopicProduceResponse)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionResponses")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionProduceResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionProduceResponse)
-            (
-                eo_2.index,
-                eo_2.error_code,
-                eo_2.base_offset,
-                eo_2.log_append_time_ms,
-                eo_2.log_start_offset,
-            ) = _S_ihqqq.unpack_from(buf, pos)
-            pos += 30
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("RecordErrors")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[BatchIndexAndErrorMessage] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(BatchIndexAndErrorMessage)
-                    eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    lneeo_2_2_2 = buf[pos]
-                    if lneeo_2_2_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_2_2 -= 1
-                    if lneeo_2_2_2 < 0:
-                        eeo_2_2.batch_index_error_message = None
-                    elif pos + lneeo_2_2_2 > blen:
-                        raise _length_error(lneeo_2_2_2, pos, blen)
-                    else:
-                        eeo_2_2.batch_index_error_message = buf[pos : pos + lneeo_2_2_2].decode()
-                        pos += lneeo_2_2_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.record_errors = veo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
-                pos += 1
-            else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
-            else:
-                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
-            unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2: _UnknownTags | None = None
-            if buf[pos] == 0:
-                pos += 1
-            else:
-                tags_eo_2, pos = _read_tags(buf, pos)
-            if tags_eo_2 is not None:
-                for tag_eo_2, raw_eo_2 in tags_eo_2:
-                    rp_eo_2 = 0
-                    if tag_eo_2 == 0:
-                        eo_2.current_leader, rp_eo_2 = _d_LeaderIdAndEpoch_10(raw_eo_2, rp_eo_2)
-                    else:
-                        if unknown_eo_2 is None:
-                            unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
-            eo_2._unknown_tags = unknown_eo_2
-            apo_2(eo_2)
-        o.partition_responses = vo_2
-    o.name = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicProduceResponse_13(o: TopicProduceResponse, out: list[_Buffer]) -> None:
     """Encode TopicProduceResponse at version 13."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partition_responses
-    if a2 is None:
+    a_partition_responses = o.partition_responses
+    if a_partition_responses is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionProduceResponse_10(e2, out)
+        w(_uvarint(len(a_partition_responses) + 1))
+        for e_partition_responses in a_partition_responses:
+            _e_PartitionProduceResponse_10(e_partition_responses, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_NodeEndpoint_10(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
-    """Decode NodeEndpoint at versions 10, 11, 12, 13."""
-    blen = len(buf)
-    o = _new_object(NodeEndpoint)
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.rack = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.rack = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_NodeEndpoint_10(o: NodeEndpoint, out: list[_Buffer]) -> None:
@@ -1562,54 +824,54 @@ def _d_ProduceResponse_3(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     elif n_responses_o > blen - pos:
         raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[TopicProduceResponse] = []
-        apo_2 = vo_2.append
+        v_responses_o: list[TopicProduceResponse] = []
+        ap_responses_o = v_responses_o.append
         for _ in range(n_responses_o):
-            eo_2 = _new_object(TopicProduceResponse)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_responses = _new_object(TopicProduceResponse)
+            ln_name_o_responses = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_responses < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_responses == -1
+                    else _length_error(ln_name_o_responses, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partition_responses_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            n_partition_responses_o_responses = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partition_responses_eo_2 < 0:
-                if n_partition_responses_eo_2 != -1:
-                    raise _count_error(n_partition_responses_eo_2, 0)
+            if n_partition_responses_o_responses < 0:
+                if n_partition_responses_o_responses != -1:
+                    raise _count_error(n_partition_responses_o_responses, 0)
                 raise _null_error("PartitionResponses")
-            elif n_partition_responses_eo_2 > blen - pos:
-                raise _count_error(n_partition_responses_eo_2, blen - pos)
+            elif n_partition_responses_o_responses > blen - pos:
+                raise _count_error(n_partition_responses_o_responses, blen - pos)
             else:
-                veo_2_4: list[PartitionProduceResponse] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partition_responses_eo_2):
-                    eeo_2_4 = _new_object(PartitionProduceResponse)
+                v_partition_responses_o_responses: list[PartitionProduceResponse] = []
+                ap_partition_responses_o_responses = v_partition_responses_o_responses.append
+                for _ in range(n_partition_responses_o_responses):
+                    o_responses_partition_responses = _new_object(PartitionProduceResponse)
                     (
-                        eeo_2_4.index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.base_offset,
-                        eeo_2_4.log_append_time_ms,
+                        o_responses_partition_responses.index,
+                        o_responses_partition_responses.error_code,
+                        o_responses_partition_responses.base_offset,
+                        o_responses_partition_responses.log_append_time_ms,
                     ) = _S_ihqq.unpack_from(buf, pos)
                     pos += 22
-                    eeo_2_4.log_start_offset = -1
-                    eeo_2_4.record_errors = []
-                    eeo_2_4.error_message = None
-                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partition_responses = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.responses = vo_2
+                    o_responses_partition_responses.log_start_offset = -1
+                    o_responses_partition_responses.record_errors = []
+                    o_responses_partition_responses.error_message = None
+                    o_responses_partition_responses.current_leader = _fresh_LeaderIdAndEpoch()
+                    o_responses_partition_responses._unknown_tags = None
+                    ap_partition_responses_o_responses(o_responses_partition_responses)
+                o_responses.partition_responses = v_partition_responses_o_responses
+            o_responses.topic_id = _ZERO_UUID
+            o_responses._unknown_tags = None
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1624,13 +886,13 @@ def _e_ProduceResponse_3(o: ProduceResponse, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("ProduceResponse")
     w = out.append
-    a1 = o.responses
-    if a1 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_TopicProduceResponse_3(e1, out)
+        w(_S_i.pack(len(a_responses)))
+        for e_responses in a_responses:
+            _e_TopicProduceResponse_3(e_responses, out)
     w(_S_i.pack(o.throttle_time_ms))
 
 
@@ -1647,54 +909,54 @@ def _d_ProduceResponse_5(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     elif n_responses_o > blen - pos:
         raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[TopicProduceResponse] = []
-        apo_2 = vo_2.append
+        v_responses_o: list[TopicProduceResponse] = []
+        ap_responses_o = v_responses_o.append
         for _ in range(n_responses_o):
-            eo_2 = _new_object(TopicProduceResponse)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_responses = _new_object(TopicProduceResponse)
+            ln_name_o_responses = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_responses < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_responses == -1
+                    else _length_error(ln_name_o_responses, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partition_responses_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            n_partition_responses_o_responses = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partition_responses_eo_2 < 0:
-                if n_partition_responses_eo_2 != -1:
-                    raise _count_error(n_partition_responses_eo_2, 0)
+            if n_partition_responses_o_responses < 0:
+                if n_partition_responses_o_responses != -1:
+                    raise _count_error(n_partition_responses_o_responses, 0)
                 raise _null_error("PartitionResponses")
-            elif n_partition_responses_eo_2 > blen - pos:
-                raise _count_error(n_partition_responses_eo_2, blen - pos)
+            elif n_partition_responses_o_responses > blen - pos:
+                raise _count_error(n_partition_responses_o_responses, blen - pos)
             else:
-                veo_2_4: list[PartitionProduceResponse] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partition_responses_eo_2):
-                    eeo_2_4 = _new_object(PartitionProduceResponse)
+                v_partition_responses_o_responses: list[PartitionProduceResponse] = []
+                ap_partition_responses_o_responses = v_partition_responses_o_responses.append
+                for _ in range(n_partition_responses_o_responses):
+                    o_responses_partition_responses = _new_object(PartitionProduceResponse)
                     (
-                        eeo_2_4.index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.base_offset,
-                        eeo_2_4.log_append_time_ms,
-                        eeo_2_4.log_start_offset,
+                        o_responses_partition_responses.index,
+                        o_responses_partition_responses.error_code,
+                        o_responses_partition_responses.base_offset,
+                        o_responses_partition_responses.log_append_time_ms,
+                        o_responses_partition_responses.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    eeo_2_4.record_errors = []
-                    eeo_2_4.error_message = None
-                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partition_responses = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.responses = vo_2
+                    o_responses_partition_responses.record_errors = []
+                    o_responses_partition_responses.error_message = None
+                    o_responses_partition_responses.current_leader = _fresh_LeaderIdAndEpoch()
+                    o_responses_partition_responses._unknown_tags = None
+                    ap_partition_responses_o_responses(o_responses_partition_responses)
+                o_responses.partition_responses = v_partition_responses_o_responses
+            o_responses.topic_id = _ZERO_UUID
+            o_responses._unknown_tags = None
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1709,13 +971,13 @@ def _e_ProduceResponse_5(o: ProduceResponse, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("ProduceResponse")
     w = out.append
-    a1 = o.responses
-    if a1 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_TopicProduceResponse_5(e1, out)
+        w(_S_i.pack(len(a_responses)))
+        for e_responses in a_responses:
+            _e_TopicProduceResponse_5(e_responses, out)
     w(_S_i.pack(o.throttle_time_ms))
 
 
@@ -1732,97 +994,133 @@ def _d_ProduceResponse_8(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     elif n_responses_o > blen - pos:
         raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_2: list[TopicProduceResponse] = []
-        apo_2 = vo_2.append
+        v_responses_o: list[TopicProduceResponse] = []
+        ap_responses_o = v_responses_o.append
         for _ in range(n_responses_o):
-            eo_2 = _new_object(TopicProduceResponse)
-            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            o_responses = _new_object(TopicProduceResponse)
+            ln_name_o_responses = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_2 < 0:
+            if ln_name_o_responses < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_2 == -1
-                    else _length_error(ln_name_eo_2, pos, blen)
+                    if ln_name_o_responses == -1
+                    else _length_error(ln_name_o_responses, pos, blen)
                 )
-            elif pos + ln_name_eo_2 > blen:
-                raise _length_error(ln_name_eo_2, pos, blen)
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
-                pos += ln_name_eo_2
-            n_partition_responses_eo_2 = _S_i.unpack_from(buf, pos)[0]
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            n_partition_responses_o_responses = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partition_responses_eo_2 < 0:
-                if n_partition_responses_eo_2 != -1:
-                    raise _count_error(n_partition_responses_eo_2, 0)
+            if n_partition_responses_o_responses < 0:
+                if n_partition_responses_o_responses != -1:
+                    raise _count_error(n_partition_responses_o_responses, 0)
                 raise _null_error("PartitionResponses")
-            elif n_partition_responses_eo_2 > blen - pos:
-                raise _count_error(n_partition_responses_eo_2, blen - pos)
+            elif n_partition_responses_o_responses > blen - pos:
+                raise _count_error(n_partition_responses_o_responses, blen - pos)
             else:
-                veo_2_4: list[PartitionProduceResponse] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(n_partition_responses_eo_2):
-                    eeo_2_4 = _new_object(PartitionProduceResponse)
+                v_partition_responses_o_responses: list[PartitionProduceResponse] = []
+                ap_partition_responses_o_responses = v_partition_responses_o_responses.append
+                for _ in range(n_partition_responses_o_responses):
+                    o_responses_partition_responses = _new_object(PartitionProduceResponse)
                     (
-                        eeo_2_4.index,
-                        eeo_2_4.error_code,
-                        eeo_2_4.base_offset,
-                        eeo_2_4.log_append_time_ms,
-                        eeo_2_4.log_start_offset,
-                        n_record_errors_eeo_2_4,
+                        o_responses_partition_responses.index,
+                        o_responses_partition_responses.error_code,
+                        o_responses_partition_responses.base_offset,
+                        o_responses_partition_responses.log_append_time_ms,
+                        o_responses_partition_responses.log_start_offset,
+                        n_record_errors_o_responses_partition_responses,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
-                    if n_record_errors_eeo_2_4 < 0:
-                        if n_record_errors_eeo_2_4 != -1:
-                            raise _count_error(n_record_errors_eeo_2_4, 0)
+                    if n_record_errors_o_responses_partition_responses < 0:
+                        if n_record_errors_o_responses_partition_responses != -1:
+                            raise _count_error(n_record_errors_o_responses_partition_responses, 0)
                         raise _null_error("RecordErrors")
-                    elif n_record_errors_eeo_2_4 > blen - pos:
-                        raise _count_error(n_record_errors_eeo_2_4, blen - pos)
+                    elif n_record_errors_o_responses_partition_responses > blen - pos:
+                        raise _count_error(
+                            n_record_errors_o_responses_partition_responses, blen - pos
+                        )
                     else:
-                        veeo_2_4_2: list[BatchIndexAndErrorMessage] = []
-                        apeeo_2_4_2 = veeo_2_4_2.append
-                        for _ in range(n_record_errors_eeo_2_4):
-                            eeeo_2_4_2 = _new_object(BatchIndexAndErrorMessage)
-                            eeeo_2_4_2.batch_index, ln_batch_index_error_message_eeeo_2_4_2 = (
-                                _S_ih.unpack_from(buf, pos)
+                        v_record_errors_o_responses_partition_responses: list[
+                            BatchIndexAndErrorMessage
+                        ] = []
+                        ap_record_errors_o_responses_partition_responses = (
+                            v_record_errors_o_responses_partition_responses.append
+                        )
+                        for _ in range(n_record_errors_o_responses_partition_responses):
+                            o_responses_partition_responses_record_errors = _new_object(
+                                BatchIndexAndErrorMessage
                             )
+                            (
+                                o_responses_partition_responses_record_errors.batch_index,
+                                ln_batch_index_error_message_o_responses_partition_responses_record_errors,
+                            ) = _S_ih.unpack_from(buf, pos)
                             pos += 6
-                            if ln_batch_index_error_message_eeeo_2_4_2 < 0:
-                                if ln_batch_index_error_message_eeeo_2_4_2 != -1:
+                            if (
+                                ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                < 0
+                            ):
+                                if (
+                                    ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                    != -1
+                                ):
                                     raise _length_error(
-                                        ln_batch_index_error_message_eeeo_2_4_2, pos, blen
+                                        ln_batch_index_error_message_o_responses_partition_responses_record_errors,
+                                        pos,
+                                        blen,
                                     )
-                                eeeo_2_4_2.batch_index_error_message = None
-                            elif pos + ln_batch_index_error_message_eeeo_2_4_2 > blen:
+                                o_responses_partition_responses_record_errors.batch_index_error_message = (
+                                    None
+                                )
+                            elif (
+                                pos
+                                + ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                > blen
+                            ):
                                 raise _length_error(
-                                    ln_batch_index_error_message_eeeo_2_4_2, pos, blen
+                                    ln_batch_index_error_message_o_responses_partition_responses_record_errors,
+                                    pos,
+                                    blen,
                                 )
                             else:
-                                eeeo_2_4_2.batch_index_error_message = buf[
-                                    pos : pos + ln_batch_index_error_message_eeeo_2_4_2
+                                o_responses_partition_responses_record_errors.batch_index_error_message = buf[
+                                    pos : pos
+                                    + ln_batch_index_error_message_o_responses_partition_responses_record_errors
                                 ].decode()
-                                pos += ln_batch_index_error_message_eeeo_2_4_2
-                            eeeo_2_4_2._unknown_tags = None
-                            apeeo_2_4_2(eeeo_2_4_2)
-                        eeo_2_4.record_errors = veeo_2_4_2
-                    ln_error_message_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                                pos += ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                            o_responses_partition_responses_record_errors._unknown_tags = None
+                            ap_record_errors_o_responses_partition_responses(
+                                o_responses_partition_responses_record_errors
+                            )
+                        o_responses_partition_responses.record_errors = (
+                            v_record_errors_o_responses_partition_responses
+                        )
+                    ln_error_message_o_responses_partition_responses = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    if ln_error_message_eeo_2_4 < 0:
-                        if ln_error_message_eeo_2_4 != -1:
-                            raise _length_error(ln_error_message_eeo_2_4, pos, blen)
-                        eeo_2_4.error_message = None
-                    elif pos + ln_error_message_eeo_2_4 > blen:
-                        raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                    if ln_error_message_o_responses_partition_responses < 0:
+                        if ln_error_message_o_responses_partition_responses != -1:
+                            raise _length_error(
+                                ln_error_message_o_responses_partition_responses, pos, blen
+                            )
+                        o_responses_partition_responses.error_message = None
+                    elif pos + ln_error_message_o_responses_partition_responses > blen:
+                        raise _length_error(
+                            ln_error_message_o_responses_partition_responses, pos, blen
+                        )
                     else:
-                        eeo_2_4.error_message = buf[pos : pos + ln_error_message_eeo_2_4].decode()
-                        pos += ln_error_message_eeo_2_4
-                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
-                    eeo_2_4._unknown_tags = None
-                    apeo_2_4(eeo_2_4)
-                eo_2.partition_responses = veo_2_4
-            eo_2.topic_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.responses = vo_2
+                        o_responses_partition_responses.error_message = buf[
+                            pos : pos + ln_error_message_o_responses_partition_responses
+                        ].decode()
+                        pos += ln_error_message_o_responses_partition_responses
+                    o_responses_partition_responses.current_leader = _fresh_LeaderIdAndEpoch()
+                    o_responses_partition_responses._unknown_tags = None
+                    ap_partition_responses_o_responses(o_responses_partition_responses)
+                o_responses.partition_responses = v_partition_responses_o_responses
+            o_responses.topic_id = _ZERO_UUID
+            o_responses._unknown_tags = None
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1837,13 +1135,13 @@ def _e_ProduceResponse_8(o: ProduceResponse, out: list[_Buffer]) -> None:
     if o._unknown_tags:
         raise _tags_unsupported("ProduceResponse")
     w = out.append
-    a1 = o.responses
-    if a1 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_S_i.pack(len(a1)))
-        for e1 in a1:
-            _e_TopicProduceResponse_8(e1, out)
+        w(_S_i.pack(len(a_responses)))
+        for e_responses in a_responses:
+            _e_TopicProduceResponse_8(e_responses, out)
     w(_S_i.pack(o.throttle_time_ms))
 
 
@@ -1851,131 +1149,181 @@ def _d_ProduceResponse_9(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 9."""
     blen = len(buf)
     o = _new_object(ProduceResponse)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_1: list[TopicProduceResponse] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TopicProduceResponse)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_responses_o: list[TopicProduceResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(TopicProduceResponse)
+            ln_name_o_responses = buf[pos]
+            if ln_name_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_name_o_responses, pos = _read_uvarint(buf, pos)
+            ln_name_o_responses -= 1
+            if ln_name_o_responses < 0:
                 raise _null_error("Name")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            n_partition_responses_o_responses = buf[pos]
+            if n_partition_responses_o_responses < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_partition_responses_o_responses, pos = _read_uvarint(buf, pos)
+            n_partition_responses_o_responses -= 1
+            if n_partition_responses_o_responses < 0:
+                if n_partition_responses_o_responses != -1:
+                    raise _count_error(n_partition_responses_o_responses, 0)
                 raise _null_error("PartitionResponses")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_partition_responses_o_responses > blen - pos:
+                raise _count_error(n_partition_responses_o_responses, blen - pos)
             else:
-                veo_1_2: list[PartitionProduceResponse] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(PartitionProduceResponse)
+                v_partition_responses_o_responses: list[PartitionProduceResponse] = []
+                ap_partition_responses_o_responses = v_partition_responses_o_responses.append
+                for _ in range(n_partition_responses_o_responses):
+                    o_responses_partition_responses = _new_object(PartitionProduceResponse)
                     (
-                        eeo_1_2.index,
-                        eeo_1_2.error_code,
-                        eeo_1_2.base_offset,
-                        eeo_1_2.log_append_time_ms,
-                        eeo_1_2.log_start_offset,
+                        o_responses_partition_responses.index,
+                        o_responses_partition_responses.error_code,
+                        o_responses_partition_responses.base_offset,
+                        o_responses_partition_responses.log_append_time_ms,
+                        o_responses_partition_responses.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    neeo_1_2_2 = buf[pos]
-                    if neeo_1_2_2 < 0x80:
+                    n_record_errors_o_responses_partition_responses = buf[pos]
+                    if n_record_errors_o_responses_partition_responses < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_2 -= 1
-                    if neeo_1_2_2 < 0:
-                        if neeo_1_2_2 != -1:
-                            raise _count_error(neeo_1_2_2, 0)
+                        n_record_errors_o_responses_partition_responses, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    n_record_errors_o_responses_partition_responses -= 1
+                    if n_record_errors_o_responses_partition_responses < 0:
+                        if n_record_errors_o_responses_partition_responses != -1:
+                            raise _count_error(n_record_errors_o_responses_partition_responses, 0)
                         raise _null_error("RecordErrors")
-                    elif neeo_1_2_2 > blen - pos:
-                        raise _count_error(neeo_1_2_2, blen - pos)
+                    elif n_record_errors_o_responses_partition_responses > blen - pos:
+                        raise _count_error(
+                            n_record_errors_o_responses_partition_responses, blen - pos
+                        )
                     else:
-                        veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
-                        apeeo_1_2_2 = veeo_1_2_2.append
-                        for _ in range(neeo_1_2_2):
-                            eeeo_1_2_2 = _new_object(BatchIndexAndErrorMessage)
-                            eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                        v_record_errors_o_responses_partition_responses: list[
+                            BatchIndexAndErrorMessage
+                        ] = []
+                        ap_record_errors_o_responses_partition_responses = (
+                            v_record_errors_o_responses_partition_responses.append
+                        )
+                        for _ in range(n_record_errors_o_responses_partition_responses):
+                            o_responses_partition_responses_record_errors = _new_object(
+                                BatchIndexAndErrorMessage
+                            )
+                            o_responses_partition_responses_record_errors.batch_index = (
+                                _S_i.unpack_from(buf, pos)[0]
+                            )
                             pos += 4
-                            lneeeo_1_2_2_2 = buf[pos]
-                            if lneeeo_1_2_2_2 < 0x80:
+                            ln_batch_index_error_message_o_responses_partition_responses_record_errors = buf[
+                                pos
+                            ]
+                            if (
+                                ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                < 0x80
+                            ):
                                 pos += 1
                             else:
-                                lneeeo_1_2_2_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_1_2_2_2 -= 1
-                            if lneeeo_1_2_2_2 < 0:
-                                eeeo_1_2_2.batch_index_error_message = None
-                            elif pos + lneeeo_1_2_2_2 > blen:
-                                raise _length_error(lneeeo_1_2_2_2, pos, blen)
+                                (
+                                    ln_batch_index_error_message_o_responses_partition_responses_record_errors,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            ln_batch_index_error_message_o_responses_partition_responses_record_errors -= (
+                                1
+                            )
+                            if (
+                                ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                < 0
+                            ):
+                                o_responses_partition_responses_record_errors.batch_index_error_message = (
+                                    None
+                                )
+                            elif (
+                                pos
+                                + ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_batch_index_error_message_o_responses_partition_responses_record_errors,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_1_2_2.batch_index_error_message = buf[
-                                    pos : pos + lneeeo_1_2_2_2
+                                o_responses_partition_responses_record_errors.batch_index_error_message = buf[
+                                    pos : pos
+                                    + ln_batch_index_error_message_o_responses_partition_responses_record_errors
                                 ].decode()
-                                pos += lneeeo_1_2_2_2
+                                pos += ln_batch_index_error_message_o_responses_partition_responses_record_errors
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_1_2_2._unknown_tags = None
+                                o_responses_partition_responses_record_errors._unknown_tags = None
                             else:
-                                eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_1_2_2(eeeo_1_2_2)
-                        eeo_1_2.record_errors = veeo_1_2_2
-                    lneeo_1_2_3 = buf[pos]
-                    if lneeo_1_2_3 < 0x80:
+                                o_responses_partition_responses_record_errors._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_record_errors_o_responses_partition_responses(
+                                o_responses_partition_responses_record_errors
+                            )
+                        o_responses_partition_responses.record_errors = (
+                            v_record_errors_o_responses_partition_responses
+                        )
+                    ln_error_message_o_responses_partition_responses = buf[pos]
+                    if ln_error_message_o_responses_partition_responses < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_3, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_3 -= 1
-                    if lneeo_1_2_3 < 0:
-                        eeo_1_2.error_message = None
-                    elif pos + lneeo_1_2_3 > blen:
-                        raise _length_error(lneeo_1_2_3, pos, blen)
+                        ln_error_message_o_responses_partition_responses, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    ln_error_message_o_responses_partition_responses -= 1
+                    if ln_error_message_o_responses_partition_responses < 0:
+                        o_responses_partition_responses.error_message = None
+                    elif pos + ln_error_message_o_responses_partition_responses > blen:
+                        raise _length_error(
+                            ln_error_message_o_responses_partition_responses, pos, blen
+                        )
                     else:
-                        eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_3].decode()
-                        pos += lneeo_1_2_3
-                    eeo_1_2.current_leader = _fresh_LeaderIdAndEpoch()
+                        o_responses_partition_responses.error_message = buf[
+                            pos : pos + ln_error_message_o_responses_partition_responses
+                        ].decode()
+                        pos += ln_error_message_o_responses_partition_responses
+                    o_responses_partition_responses.current_leader = _fresh_LeaderIdAndEpoch()
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_responses_partition_responses._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.partition_responses = veo_1_2
-            eo_1.topic_id = _ZERO_UUID
+                        o_responses_partition_responses._unknown_tags, pos = _read_unknown_tags(
+                            buf, pos
+                        )
+                    ap_partition_responses_o_responses(o_responses_partition_responses)
+                o_responses.partition_responses = v_partition_responses_o_responses
+            o_responses.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.responses = vo_1
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1992,13 +1340,13 @@ def _e_ProduceResponse_9(o: ProduceResponse, out: list[_Buffer]) -> None:
     if o.node_endpoints != []:
         raise _FieldVersionError("ProduceResponse", "node_endpoints", 9)
     w = out.append
-    a1 = o.responses
-    if a1 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TopicProduceResponse_9(e1, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_TopicProduceResponse_9(e_responses, out)
     w(_S_i.pack(o.throttle_time_ms))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -2010,144 +1358,206 @@ def _d_ProduceResponse_10(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 10, 11, 12."""
     blen = len(buf)
     o = _new_object(ProduceResponse)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_1: list[TopicProduceResponse] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TopicProduceResponse)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_responses_o: list[TopicProduceResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(TopicProduceResponse)
+            ln_name_o_responses = buf[pos]
+            if ln_name_o_responses < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_name_o_responses, pos = _read_uvarint(buf, pos)
+            ln_name_o_responses -= 1
+            if ln_name_o_responses < 0:
                 raise _null_error("Name")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_name_o_responses > blen:
+                raise _length_error(ln_name_o_responses, pos, blen)
             else:
-                eo_1.name = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+                o_responses.name = buf[pos : pos + ln_name_o_responses].decode()
+                pos += ln_name_o_responses
+            n_partition_responses_o_responses = buf[pos]
+            if n_partition_responses_o_responses < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_partition_responses_o_responses, pos = _read_uvarint(buf, pos)
+            n_partition_responses_o_responses -= 1
+            if n_partition_responses_o_responses < 0:
+                if n_partition_responses_o_responses != -1:
+                    raise _count_error(n_partition_responses_o_responses, 0)
                 raise _null_error("PartitionResponses")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_partition_responses_o_responses > blen - pos:
+                raise _count_error(n_partition_responses_o_responses, blen - pos)
             else:
-                veo_1_2: list[PartitionProduceResponse] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(PartitionProduceResponse)
+                v_partition_responses_o_responses: list[PartitionProduceResponse] = []
+                ap_partition_responses_o_responses = v_partition_responses_o_responses.append
+                for _ in range(n_partition_responses_o_responses):
+                    o_responses_partition_responses = _new_object(PartitionProduceResponse)
                     (
-                        eeo_1_2.index,
-                        eeo_1_2.error_code,
-                        eeo_1_2.base_offset,
-                        eeo_1_2.log_append_time_ms,
-                        eeo_1_2.log_start_offset,
+                        o_responses_partition_responses.index,
+                        o_responses_partition_responses.error_code,
+                        o_responses_partition_responses.base_offset,
+                        o_responses_partition_responses.log_append_time_ms,
+                        o_responses_partition_responses.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    neeo_1_2_2 = buf[pos]
-                    if neeo_1_2_2 < 0x80:
+                    n_record_errors_o_responses_partition_responses = buf[pos]
+                    if n_record_errors_o_responses_partition_responses < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_2 -= 1
-                    if neeo_1_2_2 < 0:
-                        if neeo_1_2_2 != -1:
-                            raise _count_error(neeo_1_2_2, 0)
+                        n_record_errors_o_responses_partition_responses, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    n_record_errors_o_responses_partition_responses -= 1
+                    if n_record_errors_o_responses_partition_responses < 0:
+                        if n_record_errors_o_responses_partition_responses != -1:
+                            raise _count_error(n_record_errors_o_responses_partition_responses, 0)
                         raise _null_error("RecordErrors")
-                    elif neeo_1_2_2 > blen - pos:
-                        raise _count_error(neeo_1_2_2, blen - pos)
+                    elif n_record_errors_o_responses_partition_responses > blen - pos:
+                        raise _count_error(
+                            n_record_errors_o_responses_partition_responses, blen - pos
+                        )
                     else:
-                        veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
-                        apeeo_1_2_2 = veeo_1_2_2.append
-                        for _ in range(neeo_1_2_2):
-                            eeeo_1_2_2 = _new_object(BatchIndexAndErrorMessage)
-                            eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                        v_record_errors_o_responses_partition_responses: list[
+                            BatchIndexAndErrorMessage
+                        ] = []
+                        ap_record_errors_o_responses_partition_responses = (
+                            v_record_errors_o_responses_partition_responses.append
+                        )
+                        for _ in range(n_record_errors_o_responses_partition_responses):
+                            o_responses_partition_responses_record_errors = _new_object(
+                                BatchIndexAndErrorMessage
+                            )
+                            o_responses_partition_responses_record_errors.batch_index = (
+                                _S_i.unpack_from(buf, pos)[0]
+                            )
                             pos += 4
-                            lneeeo_1_2_2_2 = buf[pos]
-                            if lneeeo_1_2_2_2 < 0x80:
+                            ln_batch_index_error_message_o_responses_partition_responses_record_errors = buf[
+                                pos
+                            ]
+                            if (
+                                ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                < 0x80
+                            ):
                                 pos += 1
                             else:
-                                lneeeo_1_2_2_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_1_2_2_2 -= 1
-                            if lneeeo_1_2_2_2 < 0:
-                                eeeo_1_2_2.batch_index_error_message = None
-                            elif pos + lneeeo_1_2_2_2 > blen:
-                                raise _length_error(lneeeo_1_2_2_2, pos, blen)
+                                (
+                                    ln_batch_index_error_message_o_responses_partition_responses_record_errors,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            ln_batch_index_error_message_o_responses_partition_responses_record_errors -= (
+                                1
+                            )
+                            if (
+                                ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                < 0
+                            ):
+                                o_responses_partition_responses_record_errors.batch_index_error_message = (
+                                    None
+                                )
+                            elif (
+                                pos
+                                + ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_batch_index_error_message_o_responses_partition_responses_record_errors,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_1_2_2.batch_index_error_message = buf[
-                                    pos : pos + lneeeo_1_2_2_2
+                                o_responses_partition_responses_record_errors.batch_index_error_message = buf[
+                                    pos : pos
+                                    + ln_batch_index_error_message_o_responses_partition_responses_record_errors
                                 ].decode()
-                                pos += lneeeo_1_2_2_2
+                                pos += ln_batch_index_error_message_o_responses_partition_responses_record_errors
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_1_2_2._unknown_tags = None
+                                o_responses_partition_responses_record_errors._unknown_tags = None
                             else:
-                                eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_1_2_2(eeeo_1_2_2)
-                        eeo_1_2.record_errors = veeo_1_2_2
-                    lneeo_1_2_3 = buf[pos]
-                    if lneeo_1_2_3 < 0x80:
+                                o_responses_partition_responses_record_errors._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_record_errors_o_responses_partition_responses(
+                                o_responses_partition_responses_record_errors
+                            )
+                        o_responses_partition_responses.record_errors = (
+                            v_record_errors_o_responses_partition_responses
+                        )
+                    ln_error_message_o_responses_partition_responses = buf[pos]
+                    if ln_error_message_o_responses_partition_responses < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_3, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_3 -= 1
-                    if lneeo_1_2_3 < 0:
-                        eeo_1_2.error_message = None
-                    elif pos + lneeo_1_2_3 > blen:
-                        raise _length_error(lneeo_1_2_3, pos, blen)
+                        ln_error_message_o_responses_partition_responses, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    ln_error_message_o_responses_partition_responses -= 1
+                    if ln_error_message_o_responses_partition_responses < 0:
+                        o_responses_partition_responses.error_message = None
+                    elif pos + ln_error_message_o_responses_partition_responses > blen:
+                        raise _length_error(
+                            ln_error_message_o_responses_partition_responses, pos, blen
+                        )
                     else:
-                        eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_3].decode()
-                        pos += lneeo_1_2_3
-                    eeo_1_2.current_leader = _fresh_LeaderIdAndEpoch()
-                    unknown_eeo_1_2: _UnknownTags | None = None
-                    tags_eeo_1_2: _UnknownTags | None = None
+                        o_responses_partition_responses.error_message = buf[
+                            pos : pos + ln_error_message_o_responses_partition_responses
+                        ].decode()
+                        pos += ln_error_message_o_responses_partition_responses
+                    o_responses_partition_responses.current_leader = _fresh_LeaderIdAndEpoch()
+                    unknown_o_responses_partition_responses: _UnknownTags | None = None
+                    tags_o_responses_partition_responses: _UnknownTags | None = None
                     if buf[pos] == 0:
                         pos += 1
                     else:
-                        tags_eeo_1_2, pos = _read_tags(buf, pos)
-                    if tags_eeo_1_2 is not None:
-                        for tag_eeo_1_2, raw_eeo_1_2 in tags_eeo_1_2:
-                            rp_eeo_1_2 = 0
-                            if tag_eeo_1_2 == 0:
-                                eeo_1_2.current_leader, rp_eeo_1_2 = _d_LeaderIdAndEpoch_10(
-                                    raw_eeo_1_2, rp_eeo_1_2
+                        tags_o_responses_partition_responses, pos = _read_tags(buf, pos)
+                    if tags_o_responses_partition_responses is not None:
+                        for (
+                            tag_o_responses_partition_responses,
+                            raw_o_responses_partition_responses,
+                        ) in tags_o_responses_partition_responses:
+                            rp_o_responses_partition_responses = 0
+                            if tag_o_responses_partition_responses == 0:
+                                (
+                                    o_responses_partition_responses.current_leader,
+                                    rp_o_responses_partition_responses,
+                                ) = _d_LeaderIdAndEpoch_10(
+                                    raw_o_responses_partition_responses,
+                                    rp_o_responses_partition_responses,
                                 )
                             else:
-                                if unknown_eeo_1_2 is None:
-                                    unknown_eeo_1_2 = []
-                                unknown_eeo_1_2.append((tag_eeo_1_2, raw_eeo_1_2))
-                    eeo_1_2._unknown_tags = unknown_eeo_1_2
-                    apeo_1_2(eeo_1_2)
-                eo_1.partition_responses = veo_1_2
-            eo_1.topic_id = _ZERO_UUID
+                                if unknown_o_responses_partition_responses is None:
+                                    unknown_o_responses_partition_responses = []
+                                unknown_o_responses_partition_responses.append(
+                                    (
+                                        tag_o_responses_partition_responses,
+                                        raw_o_responses_partition_responses,
+                                    )
+                                )
+                    o_responses_partition_responses._unknown_tags = (
+                        unknown_o_responses_partition_responses
+                    )
+                    ap_partition_responses_o_responses(o_responses_partition_responses)
+                o_responses.partition_responses = v_partition_responses_o_responses
+            o_responses.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.responses = vo_1
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -2161,60 +1571,64 @@ def _d_ProduceResponse_10(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                no_101 = raw_o[rp_o]
-                if no_101 < 0x80:
+                n_node_endpoints_o = raw_o[rp_o]
+                if n_node_endpoints_o < 0x80:
                     rp_o += 1
                 else:
-                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
-                no_101 -= 1
-                if no_101 < 0:
-                    if no_101 != -1:
-                        raise _count_error(no_101, 0)
+                    n_node_endpoints_o, rp_o = _read_uvarint(raw_o, rp_o)
+                n_node_endpoints_o -= 1
+                if n_node_endpoints_o < 0:
+                    if n_node_endpoints_o != -1:
+                        raise _count_error(n_node_endpoints_o, 0)
                     raise _null_error("NodeEndpoints")
-                elif no_101 > len(raw_o) - rp_o:
-                    raise _count_error(no_101, len(raw_o) - rp_o)
+                elif n_node_endpoints_o > len(raw_o) - rp_o:
+                    raise _count_error(n_node_endpoints_o, len(raw_o) - rp_o)
                 else:
-                    vo_101: list[NodeEndpoint] = []
-                    apo_101 = vo_101.append
-                    for _ in range(no_101):
-                        eo_101 = _new_object(NodeEndpoint)
-                        eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
+                    v_node_endpoints_o: list[NodeEndpoint] = []
+                    ap_node_endpoints_o = v_node_endpoints_o.append
+                    for _ in range(n_node_endpoints_o):
+                        o_node_endpoints = _new_object(NodeEndpoint)
+                        o_node_endpoints.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        lneo_101_2 = raw_o[rp_o]
-                        if lneo_101_2 < 0x80:
+                        ln_host_o_node_endpoints = raw_o[rp_o]
+                        if ln_host_o_node_endpoints < 0x80:
                             rp_o += 1
                         else:
-                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
-                        lneo_101_2 -= 1
-                        if lneo_101_2 < 0:
+                            ln_host_o_node_endpoints, rp_o = _read_uvarint(raw_o, rp_o)
+                        ln_host_o_node_endpoints -= 1
+                        if ln_host_o_node_endpoints < 0:
                             raise _null_error("Host")
-                        elif rp_o + lneo_101_2 > len(raw_o):
-                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        elif rp_o + ln_host_o_node_endpoints > len(raw_o):
+                            raise _length_error(ln_host_o_node_endpoints, rp_o, len(raw_o))
                         else:
-                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
-                            rp_o += lneo_101_2
-                        eo_101.port = _S_i.unpack_from(raw_o, rp_o)[0]
+                            o_node_endpoints.host = raw_o[
+                                rp_o : rp_o + ln_host_o_node_endpoints
+                            ].decode()
+                            rp_o += ln_host_o_node_endpoints
+                        o_node_endpoints.port = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        lneo_101_4 = raw_o[rp_o]
-                        if lneo_101_4 < 0x80:
+                        ln_rack_o_node_endpoints = raw_o[rp_o]
+                        if ln_rack_o_node_endpoints < 0x80:
                             rp_o += 1
                         else:
-                            lneo_101_4, rp_o = _read_uvarint(raw_o, rp_o)
-                        lneo_101_4 -= 1
-                        if lneo_101_4 < 0:
-                            eo_101.rack = None
-                        elif rp_o + lneo_101_4 > len(raw_o):
-                            raise _length_error(lneo_101_4, rp_o, len(raw_o))
+                            ln_rack_o_node_endpoints, rp_o = _read_uvarint(raw_o, rp_o)
+                        ln_rack_o_node_endpoints -= 1
+                        if ln_rack_o_node_endpoints < 0:
+                            o_node_endpoints.rack = None
+                        elif rp_o + ln_rack_o_node_endpoints > len(raw_o):
+                            raise _length_error(ln_rack_o_node_endpoints, rp_o, len(raw_o))
                         else:
-                            eo_101.rack = raw_o[rp_o : rp_o + lneo_101_4].decode()
-                            rp_o += lneo_101_4
+                            o_node_endpoints.rack = raw_o[
+                                rp_o : rp_o + ln_rack_o_node_endpoints
+                            ].decode()
+                            rp_o += ln_rack_o_node_endpoints
                         if raw_o[rp_o] == 0:
                             rp_o += 1
-                            eo_101._unknown_tags = None
+                            o_node_endpoints._unknown_tags = None
                         else:
-                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
-                        apo_101(eo_101)
-                    o.node_endpoints = vo_101
+                            o_node_endpoints._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        ap_node_endpoints_o(o_node_endpoints)
+                    o.node_endpoints = v_node_endpoints_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -2226,25 +1640,25 @@ def _d_ProduceResponse_10(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
 def _e_ProduceResponse_10(o: ProduceResponse, out: list[_Buffer]) -> None:
     """Encode ProduceResponse at versions 10, 11, 12."""
     w = out.append
-    a1 = o.responses
-    if a1 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TopicProduceResponse_10(e1, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_TopicProduceResponse_10(e_responses, out)
     w(_S_i.pack(o.throttle_time_ms))
     tg: list[tuple[int, bytes]] = []
     if o.node_endpoints != []:
-        tp1: list[_Buffer] = []
-        a101 = o.node_endpoints
-        if a101 is None:
+        tp_node_endpoints: list[_Buffer] = []
+        a_node_endpoints = o.node_endpoints
+        if a_node_endpoints is None:
             raise _null_value("NodeEndpoints")
         else:
-            tp1.append(_uvarint(len(a101) + 1))
-            for e101 in a101:
-                _e_NodeEndpoint_10(e101, tp1)
-        tg.append((0, b"".join(tp1)))
+            tp_node_endpoints.append(_uvarint(len(a_node_endpoints) + 1))
+            for e_node_endpoints in a_node_endpoints:
+                _e_NodeEndpoint_10(e_node_endpoints, tp_node_endpoints)
+        tg.append((0, b"".join(tp_node_endpoints)))
     _write_tags(out, tg, o._unknown_tags)
 
 
@@ -2252,132 +1666,194 @@ def _d_ProduceResponse_13(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 13."""
     blen = len(buf)
     o = _new_object(ProduceResponse)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_1: list[TopicProduceResponse] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TopicProduceResponse)
-            eo_1.topic_id, pos = _read_uuid(buf, pos)
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+        v_responses_o: list[TopicProduceResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(TopicProduceResponse)
+            o_responses.topic_id, pos = _read_uuid(buf, pos)
+            n_partition_responses_o_responses = buf[pos]
+            if n_partition_responses_o_responses < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_partition_responses_o_responses, pos = _read_uvarint(buf, pos)
+            n_partition_responses_o_responses -= 1
+            if n_partition_responses_o_responses < 0:
+                if n_partition_responses_o_responses != -1:
+                    raise _count_error(n_partition_responses_o_responses, 0)
                 raise _null_error("PartitionResponses")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_partition_responses_o_responses > blen - pos:
+                raise _count_error(n_partition_responses_o_responses, blen - pos)
             else:
-                veo_1_2: list[PartitionProduceResponse] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(PartitionProduceResponse)
+                v_partition_responses_o_responses: list[PartitionProduceResponse] = []
+                ap_partition_responses_o_responses = v_partition_responses_o_responses.append
+                for _ in range(n_partition_responses_o_responses):
+                    o_responses_partition_responses = _new_object(PartitionProduceResponse)
                     (
-                        eeo_1_2.index,
-                        eeo_1_2.error_code,
-                        eeo_1_2.base_offset,
-                        eeo_1_2.log_append_time_ms,
-                        eeo_1_2.log_start_offset,
+                        o_responses_partition_responses.index,
+                        o_responses_partition_responses.error_code,
+                        o_responses_partition_responses.base_offset,
+                        o_responses_partition_responses.log_append_time_ms,
+                        o_responses_partition_responses.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    neeo_1_2_2 = buf[pos]
-                    if neeo_1_2_2 < 0x80:
+                    n_record_errors_o_responses_partition_responses = buf[pos]
+                    if n_record_errors_o_responses_partition_responses < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_2 -= 1
-                    if neeo_1_2_2 < 0:
-                        if neeo_1_2_2 != -1:
-                            raise _count_error(neeo_1_2_2, 0)
+                        n_record_errors_o_responses_partition_responses, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    n_record_errors_o_responses_partition_responses -= 1
+                    if n_record_errors_o_responses_partition_responses < 0:
+                        if n_record_errors_o_responses_partition_responses != -1:
+                            raise _count_error(n_record_errors_o_responses_partition_responses, 0)
                         raise _null_error("RecordErrors")
-                    elif neeo_1_2_2 > blen - pos:
-                        raise _count_error(neeo_1_2_2, blen - pos)
+                    elif n_record_errors_o_responses_partition_responses > blen - pos:
+                        raise _count_error(
+                            n_record_errors_o_responses_partition_responses, blen - pos
+                        )
                     else:
-                        veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
-                        apeeo_1_2_2 = veeo_1_2_2.append
-                        for _ in range(neeo_1_2_2):
-                            eeeo_1_2_2 = _new_object(BatchIndexAndErrorMessage)
-                            eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                        v_record_errors_o_responses_partition_responses: list[
+                            BatchIndexAndErrorMessage
+                        ] = []
+                        ap_record_errors_o_responses_partition_responses = (
+                            v_record_errors_o_responses_partition_responses.append
+                        )
+                        for _ in range(n_record_errors_o_responses_partition_responses):
+                            o_responses_partition_responses_record_errors = _new_object(
+                                BatchIndexAndErrorMessage
+                            )
+                            o_responses_partition_responses_record_errors.batch_index = (
+                                _S_i.unpack_from(buf, pos)[0]
+                            )
                             pos += 4
-                            lneeeo_1_2_2_2 = buf[pos]
-                            if lneeeo_1_2_2_2 < 0x80:
+                            ln_batch_index_error_message_o_responses_partition_responses_record_errors = buf[
+                                pos
+                            ]
+                            if (
+                                ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                < 0x80
+                            ):
                                 pos += 1
                             else:
-                                lneeeo_1_2_2_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_1_2_2_2 -= 1
-                            if lneeeo_1_2_2_2 < 0:
-                                eeeo_1_2_2.batch_index_error_message = None
-                            elif pos + lneeeo_1_2_2_2 > blen:
-                                raise _length_error(lneeeo_1_2_2_2, pos, blen)
+                                (
+                                    ln_batch_index_error_message_o_responses_partition_responses_record_errors,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            ln_batch_index_error_message_o_responses_partition_responses_record_errors -= (
+                                1
+                            )
+                            if (
+                                ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                < 0
+                            ):
+                                o_responses_partition_responses_record_errors.batch_index_error_message = (
+                                    None
+                                )
+                            elif (
+                                pos
+                                + ln_batch_index_error_message_o_responses_partition_responses_record_errors
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_batch_index_error_message_o_responses_partition_responses_record_errors,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_1_2_2.batch_index_error_message = buf[
-                                    pos : pos + lneeeo_1_2_2_2
+                                o_responses_partition_responses_record_errors.batch_index_error_message = buf[
+                                    pos : pos
+                                    + ln_batch_index_error_message_o_responses_partition_responses_record_errors
                                 ].decode()
-                                pos += lneeeo_1_2_2_2
+                                pos += ln_batch_index_error_message_o_responses_partition_responses_record_errors
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_1_2_2._unknown_tags = None
+                                o_responses_partition_responses_record_errors._unknown_tags = None
                             else:
-                                eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_1_2_2(eeeo_1_2_2)
-                        eeo_1_2.record_errors = veeo_1_2_2
-                    lneeo_1_2_3 = buf[pos]
-                    if lneeo_1_2_3 < 0x80:
+                                o_responses_partition_responses_record_errors._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_record_errors_o_responses_partition_responses(
+                                o_responses_partition_responses_record_errors
+                            )
+                        o_responses_partition_responses.record_errors = (
+                            v_record_errors_o_responses_partition_responses
+                        )
+                    ln_error_message_o_responses_partition_responses = buf[pos]
+                    if ln_error_message_o_responses_partition_responses < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_3, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_3 -= 1
-                    if lneeo_1_2_3 < 0:
-                        eeo_1_2.error_message = None
-                    elif pos + lneeo_1_2_3 > blen:
-                        raise _length_error(lneeo_1_2_3, pos, blen)
+                        ln_error_message_o_responses_partition_responses, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    ln_error_message_o_responses_partition_responses -= 1
+                    if ln_error_message_o_responses_partition_responses < 0:
+                        o_responses_partition_responses.error_message = None
+                    elif pos + ln_error_message_o_responses_partition_responses > blen:
+                        raise _length_error(
+                            ln_error_message_o_responses_partition_responses, pos, blen
+                        )
                     else:
-                        eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_3].decode()
-                        pos += lneeo_1_2_3
-                    eeo_1_2.current_leader = _fresh_LeaderIdAndEpoch()
-                    unknown_eeo_1_2: _UnknownTags | None = None
-                    tags_eeo_1_2: _UnknownTags | None = None
+                        o_responses_partition_responses.error_message = buf[
+                            pos : pos + ln_error_message_o_responses_partition_responses
+                        ].decode()
+                        pos += ln_error_message_o_responses_partition_responses
+                    o_responses_partition_responses.current_leader = _fresh_LeaderIdAndEpoch()
+                    unknown_o_responses_partition_responses: _UnknownTags | None = None
+                    tags_o_responses_partition_responses: _UnknownTags | None = None
                     if buf[pos] == 0:
                         pos += 1
                     else:
-                        tags_eeo_1_2, pos = _read_tags(buf, pos)
-                    if tags_eeo_1_2 is not None:
-                        for tag_eeo_1_2, raw_eeo_1_2 in tags_eeo_1_2:
-                            rp_eeo_1_2 = 0
-                            if tag_eeo_1_2 == 0:
-                                eeo_1_2.current_leader, rp_eeo_1_2 = _d_LeaderIdAndEpoch_10(
-                                    raw_eeo_1_2, rp_eeo_1_2
+                        tags_o_responses_partition_responses, pos = _read_tags(buf, pos)
+                    if tags_o_responses_partition_responses is not None:
+                        for (
+                            tag_o_responses_partition_responses,
+                            raw_o_responses_partition_responses,
+                        ) in tags_o_responses_partition_responses:
+                            rp_o_responses_partition_responses = 0
+                            if tag_o_responses_partition_responses == 0:
+                                (
+                                    o_responses_partition_responses.current_leader,
+                                    rp_o_responses_partition_responses,
+                                ) = _d_LeaderIdAndEpoch_10(
+                                    raw_o_responses_partition_responses,
+                                    rp_o_responses_partition_responses,
                                 )
                             else:
-                                if unknown_eeo_1_2 is None:
-                                    unknown_eeo_1_2 = []
-                                unknown_eeo_1_2.append((tag_eeo_1_2, raw_eeo_1_2))
-                    eeo_1_2._unknown_tags = unknown_eeo_1_2
-                    apeo_1_2(eeo_1_2)
-                eo_1.partition_responses = veo_1_2
-            eo_1.name = ""
+                                if unknown_o_responses_partition_responses is None:
+                                    unknown_o_responses_partition_responses = []
+                                unknown_o_responses_partition_responses.append(
+                                    (
+                                        tag_o_responses_partition_responses,
+                                        raw_o_responses_partition_responses,
+                                    )
+                                )
+                    o_responses_partition_responses._unknown_tags = (
+                        unknown_o_responses_partition_responses
+                    )
+                    ap_partition_responses_o_responses(o_responses_partition_responses)
+                o_responses.partition_responses = v_partition_responses_o_responses
+            o_responses.name = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.responses = vo_1
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -2391,60 +1867,64 @@ def _d_ProduceResponse_13(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                no_101 = raw_o[rp_o]
-                if no_101 < 0x80:
+                n_node_endpoints_o = raw_o[rp_o]
+                if n_node_endpoints_o < 0x80:
                     rp_o += 1
                 else:
-                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
-                no_101 -= 1
-                if no_101 < 0:
-                    if no_101 != -1:
-                        raise _count_error(no_101, 0)
+                    n_node_endpoints_o, rp_o = _read_uvarint(raw_o, rp_o)
+                n_node_endpoints_o -= 1
+                if n_node_endpoints_o < 0:
+                    if n_node_endpoints_o != -1:
+                        raise _count_error(n_node_endpoints_o, 0)
                     raise _null_error("NodeEndpoints")
-                elif no_101 > len(raw_o) - rp_o:
-                    raise _count_error(no_101, len(raw_o) - rp_o)
+                elif n_node_endpoints_o > len(raw_o) - rp_o:
+                    raise _count_error(n_node_endpoints_o, len(raw_o) - rp_o)
                 else:
-                    vo_101: list[NodeEndpoint] = []
-                    apo_101 = vo_101.append
-                    for _ in range(no_101):
-                        eo_101 = _new_object(NodeEndpoint)
-                        eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
+                    v_node_endpoints_o: list[NodeEndpoint] = []
+                    ap_node_endpoints_o = v_node_endpoints_o.append
+                    for _ in range(n_node_endpoints_o):
+                        o_node_endpoints = _new_object(NodeEndpoint)
+                        o_node_endpoints.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        lneo_101_2 = raw_o[rp_o]
-                        if lneo_101_2 < 0x80:
+                        ln_host_o_node_endpoints = raw_o[rp_o]
+                        if ln_host_o_node_endpoints < 0x80:
                             rp_o += 1
                         else:
-                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
-                        lneo_101_2 -= 1
-                        if lneo_101_2 < 0:
+                            ln_host_o_node_endpoints, rp_o = _read_uvarint(raw_o, rp_o)
+                        ln_host_o_node_endpoints -= 1
+                        if ln_host_o_node_endpoints < 0:
                             raise _null_error("Host")
-                        elif rp_o + lneo_101_2 > len(raw_o):
-                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        elif rp_o + ln_host_o_node_endpoints > len(raw_o):
+                            raise _length_error(ln_host_o_node_endpoints, rp_o, len(raw_o))
                         else:
-                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
-                            rp_o += lneo_101_2
-                        eo_101.port = _S_i.unpack_from(raw_o, rp_o)[0]
+                            o_node_endpoints.host = raw_o[
+                                rp_o : rp_o + ln_host_o_node_endpoints
+                            ].decode()
+                            rp_o += ln_host_o_node_endpoints
+                        o_node_endpoints.port = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        lneo_101_4 = raw_o[rp_o]
-                        if lneo_101_4 < 0x80:
+                        ln_rack_o_node_endpoints = raw_o[rp_o]
+                        if ln_rack_o_node_endpoints < 0x80:
                             rp_o += 1
                         else:
-                            lneo_101_4, rp_o = _read_uvarint(raw_o, rp_o)
-                        lneo_101_4 -= 1
-                        if lneo_101_4 < 0:
-                            eo_101.rack = None
-                        elif rp_o + lneo_101_4 > len(raw_o):
-                            raise _length_error(lneo_101_4, rp_o, len(raw_o))
+                            ln_rack_o_node_endpoints, rp_o = _read_uvarint(raw_o, rp_o)
+                        ln_rack_o_node_endpoints -= 1
+                        if ln_rack_o_node_endpoints < 0:
+                            o_node_endpoints.rack = None
+                        elif rp_o + ln_rack_o_node_endpoints > len(raw_o):
+                            raise _length_error(ln_rack_o_node_endpoints, rp_o, len(raw_o))
                         else:
-                            eo_101.rack = raw_o[rp_o : rp_o + lneo_101_4].decode()
-                            rp_o += lneo_101_4
+                            o_node_endpoints.rack = raw_o[
+                                rp_o : rp_o + ln_rack_o_node_endpoints
+                            ].decode()
+                            rp_o += ln_rack_o_node_endpoints
                         if raw_o[rp_o] == 0:
                             rp_o += 1
-                            eo_101._unknown_tags = None
+                            o_node_endpoints._unknown_tags = None
                         else:
-                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
-                        apo_101(eo_101)
-                    o.node_endpoints = vo_101
+                            o_node_endpoints._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        ap_node_endpoints_o(o_node_endpoints)
+                    o.node_endpoints = v_node_endpoints_o
             else:
                 if unknown_o is None:
                     unknown_o = []
@@ -2456,25 +1936,25 @@ def _d_ProduceResponse_13(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
 def _e_ProduceResponse_13(o: ProduceResponse, out: list[_Buffer]) -> None:
     """Encode ProduceResponse at version 13."""
     w = out.append
-    a1 = o.responses
-    if a1 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TopicProduceResponse_13(e1, out)
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_TopicProduceResponse_13(e_responses, out)
     w(_S_i.pack(o.throttle_time_ms))
     tg: list[tuple[int, bytes]] = []
     if o.node_endpoints != []:
-        tp1: list[_Buffer] = []
-        a101 = o.node_endpoints
-        if a101 is None:
+        tp_node_endpoints: list[_Buffer] = []
+        a_node_endpoints = o.node_endpoints
+        if a_node_endpoints is None:
             raise _null_value("NodeEndpoints")
         else:
-            tp1.append(_uvarint(len(a101) + 1))
-            for e101 in a101:
-                _e_NodeEndpoint_10(e101, tp1)
-        tg.append((0, b"".join(tp1)))
+            tp_node_endpoints.append(_uvarint(len(a_node_endpoints) + 1))
+            for e_node_endpoints in a_node_endpoints:
+                _e_NodeEndpoint_10(e_node_endpoints, tp_node_endpoints)
+        tg.append((0, b"".join(tp_node_endpoints)))
     _write_tags(out, tg, o._unknown_tags)
 
 

@@ -77,59 +77,69 @@ class PushTelemetryRequest(_Request[PushTelemetryResponse]):
     RESPONSE: ClassVar[type[_Message]] = PushTelemetryResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "client_instance_id",
-            "clientInstanceId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="client_instance_id",
+            json_name="clientInstanceId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "subscription_id",
-            "subscriptionId",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="subscription_id",
+            json_name="subscriptionId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "terminating",
-            "terminating",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="terminating",
+            json_name="terminating",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "compression_type",
-            "compressionType",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="compression_type",
+            json_name="compressionType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "metrics", "metrics", "bytes", (0, 32767), None, None, None, b"", False, False, None
+            name="metrics",
+            json_name="metrics",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -156,19 +166,19 @@ def _d_PushTelemetryRequest_0(buf: bytes, pos: int) -> tuple[PushTelemetryReques
     o.client_instance_id, pos = _read_uuid(buf, pos)
     o.subscription_id, o.terminating, o.compression_type = _S_iob.unpack_from(buf, pos)
     pos += 6
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+    ln_metrics_o = buf[pos]
+    if ln_metrics_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_metrics_o, pos = _read_uvarint(buf, pos)
+    ln_metrics_o -= 1
+    if ln_metrics_o < 0:
         raise _null_error("Metrics")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_metrics_o > blen:
+        raise _length_error(ln_metrics_o, pos, blen)
     else:
-        o.metrics = buf[pos : pos + lno_3]
-        pos += lno_3
+        o.metrics = buf[pos : pos + ln_metrics_o]
+        pos += ln_metrics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

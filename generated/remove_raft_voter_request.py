@@ -71,33 +71,43 @@ class RemoveRaftVoterRequest(_Request[RemoveRaftVoterResponse]):
     RESPONSE: ClassVar[type[_Message]] = RemoveRaftVoterResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "cluster_id",
-            "clusterId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="cluster_id",
+            json_name="clusterId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voter_id", "voterId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="voter_id",
+            json_name="voterId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voter_directory_id",
-            "voterDirectoryId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="voter_directory_id",
+            json_name="voterDirectoryId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -117,19 +127,19 @@ def _d_RemoveRaftVoterRequest_0(buf: bytes, pos: int) -> tuple[RemoveRaftVoterRe
     """Decode RemoveRaftVoterRequest at version 0."""
     blen = len(buf)
     o = _new_object(RemoveRaftVoterRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.voter_directory_id, pos = _read_uuid(buf, pos)

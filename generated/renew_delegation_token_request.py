@@ -68,24 +68,38 @@ class RenewDelegationTokenRequest(_Request[RenewDelegationTokenResponse]):
     RESPONSE: ClassVar[type[_Message]] = RenewDelegationTokenResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "hmac", "hmac", "bytes", (0, 32767), None, None, None, b"", False, False, None
+            name="hmac",
+            json_name="hmac",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "renew_period_ms",
-            "renewPeriodMs",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="renew_period_ms",
+            json_name="renewPeriodMs",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, hmac: bytes = b"", renew_period_ms: int = 0) -> None:
+    def __init__(
+        self,
+        hmac: bytes = b"",
+        renew_period_ms: int = 0,
+    ) -> None:
         self.hmac = hmac
         self.renew_period_ms = renew_period_ms
         self._unknown_tags = None
@@ -127,19 +141,19 @@ def _d_RenewDelegationTokenRequest_2(
     """Decode RenewDelegationTokenRequest at version 2."""
     blen = len(buf)
     o = _new_object(RenewDelegationTokenRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_hmac_o = buf[pos]
+    if ln_hmac_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_hmac_o, pos = _read_uvarint(buf, pos)
+    ln_hmac_o -= 1
+    if ln_hmac_o < 0:
         raise _null_error("Hmac")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_hmac_o > blen:
+        raise _length_error(ln_hmac_o, pos, blen)
     else:
-        o.hmac = buf[pos : pos + lno_1]
-        pos += lno_1
+        o.hmac = buf[pos : pos + ln_hmac_o]
+        pos += ln_hmac_o
     o.renew_period_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     if buf[pos] == 0:

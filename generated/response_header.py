@@ -56,21 +56,24 @@ class ResponseHeader(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "correlation_id",
-            "correlationId",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="correlation_id",
+            json_name="correlationId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, correlation_id: int = 0) -> None:
+    def __init__(
+        self,
+        correlation_id: int = 0,
+    ) -> None:
         self.correlation_id = correlation_id
         self._unknown_tags = None
 

@@ -64,21 +64,24 @@ class SaslAuthenticateRequest(_Request[SaslAuthenticateResponse]):
     RESPONSE: ClassVar[type[_Message]] = SaslAuthenticateResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "auth_bytes",
-            "authBytes",
-            "bytes",
-            (0, 32767),
-            None,
-            None,
-            None,
-            b"",
-            False,
-            False,
-            None,
+            name="auth_bytes",
+            json_name="authBytes",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, auth_bytes: bytes = b"") -> None:
+    def __init__(
+        self,
+        auth_bytes: bytes = b"",
+    ) -> None:
         self.auth_bytes = auth_bytes
         self._unknown_tags = None
 
@@ -116,19 +119,19 @@ def _d_SaslAuthenticateRequest_2(buf: bytes, pos: int) -> tuple[SaslAuthenticate
     """Decode SaslAuthenticateRequest at version 2."""
     blen = len(buf)
     o = _new_object(SaslAuthenticateRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_auth_bytes_o = buf[pos]
+    if ln_auth_bytes_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_auth_bytes_o, pos = _read_uvarint(buf, pos)
+    ln_auth_bytes_o -= 1
+    if ln_auth_bytes_o < 0:
         raise _null_error("AuthBytes")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_auth_bytes_o > blen:
+        raise _length_error(ln_auth_bytes_o, pos, blen)
     else:
-        o.auth_bytes = buf[pos : pos + lno_1]
-        pos += lno_1
+        o.auth_bytes = buf[pos : pos + ln_auth_bytes_o]
+        pos += ln_auth_bytes_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -76,46 +76,56 @@ class SaslAuthenticateResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "auth_bytes",
-            "authBytes",
-            "bytes",
-            (0, 32767),
-            None,
-            None,
-            None,
-            b"",
-            False,
-            False,
-            None,
+            name="auth_bytes",
+            json_name="authBytes",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "session_lifetime_ms",
-            "sessionLifetimeMs",
-            "int64",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="session_lifetime_ms",
+            json_name="sessionLifetimeMs",
+            type="int64",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -227,32 +237,32 @@ def _d_SaslAuthenticateResponse_2(buf: bytes, pos: int) -> tuple[SaslAuthenticat
     o = _new_object(SaslAuthenticateResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    ln_auth_bytes_o = buf[pos]
+    if ln_auth_bytes_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_auth_bytes_o, pos = _read_uvarint(buf, pos)
+    ln_auth_bytes_o -= 1
+    if ln_auth_bytes_o < 0:
         raise _null_error("AuthBytes")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_auth_bytes_o > blen:
+        raise _length_error(ln_auth_bytes_o, pos, blen)
     else:
-        o.auth_bytes = buf[pos : pos + lno_3]
-        pos += lno_3
+        o.auth_bytes = buf[pos : pos + ln_auth_bytes_o]
+        pos += ln_auth_bytes_o
     o.session_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     if buf[pos] == 0:

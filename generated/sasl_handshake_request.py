@@ -62,11 +62,24 @@ class SaslHandshakeRequest(_Request[SaslHandshakeResponse]):
     RESPONSE: ClassVar[type[_Message]] = SaslHandshakeResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "mechanism", "mechanism", "string", (0, 32767), None, None, None, "", False, False, None
+            name="mechanism",
+            json_name="mechanism",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, mechanism: str = "") -> None:
+    def __init__(
+        self,
+        mechanism: str = "",
+    ) -> None:
         self.mechanism = mechanism
         self._unknown_tags = None
 

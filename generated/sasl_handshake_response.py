@@ -63,24 +63,38 @@ class SaslHandshakeResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "mechanisms",
-            "mechanisms",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="mechanisms",
+            json_name="mechanisms",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, error_code: int = 0, mechanisms: list[str] = _EMPTY) -> None:
+    def __init__(
+        self,
+        error_code: int = 0,
+        mechanisms: list[str] = _EMPTY,
+    ) -> None:
         self.error_code = error_code
         self.mechanisms = [] if mechanisms is _EMPTY else mechanisms
         self._unknown_tags = None
@@ -99,12 +113,12 @@ def _d_SaslHandshakeResponse_0(buf: bytes, pos: int) -> tuple[SaslHandshakeRespo
     elif n_mechanisms_o > blen - pos:
         raise _count_error(n_mechanisms_o, blen - pos)
     else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
+        v_mechanisms_o: list[str] = []
+        ap_mechanisms_o = v_mechanisms_o.append
         for _ in range(n_mechanisms_o):
-            eo_2, pos = _read_str(buf, pos)
-            apo_2(eo_2)
-        o.mechanisms = vo_2
+            e_mechanisms_o, pos = _read_str(buf, pos)
+            ap_mechanisms_o(e_mechanisms_o)
+        o.mechanisms = v_mechanisms_o
     o._unknown_tags = None
     return o, pos
 
@@ -115,13 +129,13 @@ def _e_SaslHandshakeResponse_0(o: SaslHandshakeResponse, out: list[_Buffer]) -> 
         raise _tags_unsupported("SaslHandshakeResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
-    a2 = o.mechanisms
-    if a2 is None:
+    a_mechanisms = o.mechanisms
+    if a_mechanisms is None:
         raise _null_value("Mechanisms")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            w(_enc_str(e2))
+        w(_S_i.pack(len(a_mechanisms)))
+        for e_mechanisms in a_mechanisms:
+            w(_enc_str(e_mechanisms))
 
 
 SaslHandshakeResponse._ENCODERS = {

@@ -35,6 +35,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
+
 __all__ = [
     "LeaderIdAndEpoch",
     "PartitionData",
@@ -49,7 +51,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class LeaderIdAndEpoch(_Struct):
-    """The current leader of the partition.
+    """The current leader of the partition. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v0+): The ID of the current leader or -1 if the leader is unknown.
@@ -65,31 +67,45 @@ class LeaderIdAndEpoch(_Struct):
     leader_epoch: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, leader_id: int = 0, leader_epoch: int = 0) -> None:
+    def __init__(
+        self,
+        leader_id: int = 0,
+        leader_epoch: int = 0,
+    ) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tags = None
 
 
 class PartitionData(_Struct):
-    """The topic partitions.
+    """The topic partitions. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -111,46 +127,56 @@ class PartitionData(_Struct):
     current_leader: LeaderIdAndEpoch
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "current_leader",
-            "currentLeader",
-            "LeaderIdAndEpoch",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            LeaderIdAndEpoch,
+            name="current_leader",
+            json_name="currentLeader",
+            type="LeaderIdAndEpoch",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=LeaderIdAndEpoch,
         ),
     )
 
@@ -169,7 +195,7 @@ class PartitionData(_Struct):
 
 
 class ShareAcknowledgeTopicResponse(_Struct):
-    """The response topics.
+    """The response topics. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The unique topic ID.
@@ -185,35 +211,37 @@ class ShareAcknowledgeTopicResponse(_Struct):
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
     def __init__(
-        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[PartitionData] = _EMPTY,
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -221,7 +249,7 @@ class ShareAcknowledgeTopicResponse(_Struct):
 
 
 class NodeEndpoint(_Struct):
-    """Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER.
+    """Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v0+): The ID of the associated node.
@@ -237,25 +265,71 @@ class NodeEndpoint(_Struct):
         "rack": "v0+, nullable v0+: The rack of the node, or null if it has not been assigned to a rack.",
     }
 
-    node_id: int
+    node_id: BrokerId
     host: str
     port: int
     rack: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "node_id", "nodeId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="node_id",
+            json_name="nodeId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "int32", (0, 32767), None, None, None, 0, False, False, None),
         _FieldSchema(
-            "rack", "rack", "string", (0, 32767), (0, 32767), None, None, None, True, False, None
+            name="port",
+            json_name="port",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="rack",
+            json_name="rack",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
+        self,
+        node_id: BrokerId = 0,
+        host: str = "",
+        port: int = 0,
+        rack: str | None = None,
     ) -> None:
         self.node_id = node_id
         self.host = host
@@ -301,72 +375,82 @@ class ShareAcknowledgeResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "acquisition_lock_timeout_ms",
-            "acquisitionLockTimeoutMs",
-            "int32",
-            (2, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="acquisition_lock_timeout_ms",
+            json_name="acquisitionLockTimeoutMs",
+            type="int32",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "responses",
-            "responses",
-            "[]ShareAcknowledgeTopicResponse",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ShareAcknowledgeTopicResponse,
+            name="responses",
+            json_name="responses",
+            type="[]ShareAcknowledgeTopicResponse",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ShareAcknowledgeTopicResponse,
         ),
         _FieldSchema(
-            "node_endpoints",
-            "nodeEndpoints",
-            "[]NodeEndpoint",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            NodeEndpoint,
+            name="node_endpoints",
+            json_name="nodeEndpoints",
+            type="[]NodeEndpoint",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=NodeEndpoint,
         ),
     )
 
@@ -421,34 +505,6 @@ def _e_LeaderIdAndEpoch_1(o: LeaderIdAndEpoch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at versions 1, 2."""
     w = out.append
@@ -461,120 +517,23 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ShareAcknowledgeTopicResponse_1(
-    buf: bytes, pos: int
-) -> tuple[ShareAcknowledgeTopicResponse, int]:
-    """Decode ShareAcknowledgeTopicResponse at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(ShareAcknowledgeTopicResponse)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            eo_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ShareAcknowledgeTopicResponse_1(
     o: ShareAcknowledgeTopicResponse, out: list[_Buffer]
 ) -> None:
     """Encode ShareAcknowledgeTopicResponse at versions 1, 2."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_1(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_NodeEndpoint_1(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
-    """Decode NodeEndpoint at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(NodeEndpoint)
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.rack = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.rack = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_NodeEndpoint_1(o: NodeEndpoint, out: list[_Buffer]) -> None:
@@ -596,138 +555,142 @@ def _d_ShareAcknowledgeResponse_1(buf: bytes, pos: int) -> tuple[ShareAcknowledg
     o = _new_object(ShareAcknowledgeResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_3: list[ShareAcknowledgeTopicResponse] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(ShareAcknowledgeTopicResponse)
-            eo_3.topic_id, pos = _read_uuid(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+        v_responses_o: list[ShareAcknowledgeTopicResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(ShareAcknowledgeTopicResponse)
+            o_responses.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_responses = buf[pos]
+            if n_partitions_o_responses < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_o_responses, pos = _read_uvarint(buf, pos)
+            n_partitions_o_responses -= 1
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_3_2: list[PartitionData] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(PartitionData)
-                    eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_responses: list[PartitionData] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(PartitionData)
+                    o_responses_partitions.partition_index, o_responses_partitions.error_code = (
+                        _S_ih.unpack_from(buf, pos)
+                    )
                     pos += 6
-                    lneeo_3_2_2 = buf[pos]
-                    if lneeo_3_2_2 < 0x80:
+                    ln_error_message_o_responses_partitions = buf[pos]
+                    if ln_error_message_o_responses_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_3_2_2 -= 1
-                    if lneeo_3_2_2 < 0:
-                        eeo_3_2.error_message = None
-                    elif pos + lneeo_3_2_2 > blen:
-                        raise _length_error(lneeo_3_2_2, pos, blen)
+                        ln_error_message_o_responses_partitions, pos = _read_uvarint(buf, pos)
+                    ln_error_message_o_responses_partitions -= 1
+                    if ln_error_message_o_responses_partitions < 0:
+                        o_responses_partitions.error_message = None
+                    elif pos + ln_error_message_o_responses_partitions > blen:
+                        raise _length_error(ln_error_message_o_responses_partitions, pos, blen)
                     else:
-                        eeo_3_2.error_message = buf[pos : pos + lneeo_3_2_2].decode()
-                        pos += lneeo_3_2_2
-                    eeo_3_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
+                        o_responses_partitions.error_message = buf[
+                            pos : pos + ln_error_message_o_responses_partitions
+                        ].decode()
+                        pos += ln_error_message_o_responses_partitions
+                    o_responses_partitions.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_responses_partitions._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
+                        o_responses_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.responses = vo_3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
+    n_node_endpoints_o = buf[pos]
+    if n_node_endpoints_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_node_endpoints_o, pos = _read_uvarint(buf, pos)
+    n_node_endpoints_o -= 1
+    if n_node_endpoints_o < 0:
+        if n_node_endpoints_o != -1:
+            raise _count_error(n_node_endpoints_o, 0)
         raise _null_error("NodeEndpoints")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
+    elif n_node_endpoints_o > blen - pos:
+        raise _count_error(n_node_endpoints_o, blen - pos)
     else:
-        vo_4: list[NodeEndpoint] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(NodeEndpoint)
-            eo_4.node_id = _S_i.unpack_from(buf, pos)[0]
+        v_node_endpoints_o: list[NodeEndpoint] = []
+        ap_node_endpoints_o = v_node_endpoints_o.append
+        for _ in range(n_node_endpoints_o):
+            o_node_endpoints = _new_object(NodeEndpoint)
+            o_node_endpoints.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_4_2 = buf[pos]
-            if lneo_4_2 < 0x80:
+            ln_host_o_node_endpoints = buf[pos]
+            if ln_host_o_node_endpoints < 0x80:
                 pos += 1
             else:
-                lneo_4_2, pos = _read_uvarint(buf, pos)
-            lneo_4_2 -= 1
-            if lneo_4_2 < 0:
+                ln_host_o_node_endpoints, pos = _read_uvarint(buf, pos)
+            ln_host_o_node_endpoints -= 1
+            if ln_host_o_node_endpoints < 0:
                 raise _null_error("Host")
-            elif pos + lneo_4_2 > blen:
-                raise _length_error(lneo_4_2, pos, blen)
+            elif pos + ln_host_o_node_endpoints > blen:
+                raise _length_error(ln_host_o_node_endpoints, pos, blen)
             else:
-                eo_4.host = buf[pos : pos + lneo_4_2].decode()
-                pos += lneo_4_2
-            eo_4.port = _S_i.unpack_from(buf, pos)[0]
+                o_node_endpoints.host = buf[pos : pos + ln_host_o_node_endpoints].decode()
+                pos += ln_host_o_node_endpoints
+            o_node_endpoints.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_4_4 = buf[pos]
-            if lneo_4_4 < 0x80:
+            ln_rack_o_node_endpoints = buf[pos]
+            if ln_rack_o_node_endpoints < 0x80:
                 pos += 1
             else:
-                lneo_4_4, pos = _read_uvarint(buf, pos)
-            lneo_4_4 -= 1
-            if lneo_4_4 < 0:
-                eo_4.rack = None
-            elif pos + lneo_4_4 > blen:
-                raise _length_error(lneo_4_4, pos, blen)
+                ln_rack_o_node_endpoints, pos = _read_uvarint(buf, pos)
+            ln_rack_o_node_endpoints -= 1
+            if ln_rack_o_node_endpoints < 0:
+                o_node_endpoints.rack = None
+            elif pos + ln_rack_o_node_endpoints > blen:
+                raise _length_error(ln_rack_o_node_endpoints, pos, blen)
             else:
-                eo_4.rack = buf[pos : pos + lneo_4_4].decode()
-                pos += lneo_4_4
+                o_node_endpoints.rack = buf[pos : pos + ln_rack_o_node_endpoints].decode()
+                pos += ln_rack_o_node_endpoints
             if buf[pos] == 0:
                 pos += 1
-                eo_4._unknown_tags = None
+                o_node_endpoints._unknown_tags = None
             else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.node_endpoints = vo_4
+                o_node_endpoints._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_node_endpoints_o(o_node_endpoints)
+        o.node_endpoints = v_node_endpoints_o
     o.acquisition_lock_timeout_ms = 0
     if buf[pos] == 0:
         pos += 1
@@ -742,20 +705,20 @@ def _e_ShareAcknowledgeResponse_1(o: ShareAcknowledgeResponse, out: list[_Buffer
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.responses
-    if a3 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_ShareAcknowledgeTopicResponse_1(e3, out)
-    a4 = o.node_endpoints
-    if a4 is None:
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_ShareAcknowledgeTopicResponse_1(e_responses, out)
+    a_node_endpoints = o.node_endpoints
+    if a_node_endpoints is None:
         raise _null_value("NodeEndpoints")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_NodeEndpoint_1(e4, out)
+        w(_uvarint(len(a_node_endpoints) + 1))
+        for e_node_endpoints in a_node_endpoints:
+            _e_NodeEndpoint_1(e_node_endpoints, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -768,140 +731,144 @@ def _d_ShareAcknowledgeResponse_2(buf: bytes, pos: int) -> tuple[ShareAcknowledg
     o = _new_object(ShareAcknowledgeResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
     o.acquisition_lock_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+    n_responses_o = buf[pos]
+    if n_responses_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_responses_o, pos = _read_uvarint(buf, pos)
+    n_responses_o -= 1
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_4: list[ShareAcknowledgeTopicResponse] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(ShareAcknowledgeTopicResponse)
-            eo_4.topic_id, pos = _read_uuid(buf, pos)
-            neo_4_2 = buf[pos]
-            if neo_4_2 < 0x80:
+        v_responses_o: list[ShareAcknowledgeTopicResponse] = []
+        ap_responses_o = v_responses_o.append
+        for _ in range(n_responses_o):
+            o_responses = _new_object(ShareAcknowledgeTopicResponse)
+            o_responses.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_responses = buf[pos]
+            if n_partitions_o_responses < 0x80:
                 pos += 1
             else:
-                neo_4_2, pos = _read_uvarint(buf, pos)
-            neo_4_2 -= 1
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
+                n_partitions_o_responses, pos = _read_uvarint(buf, pos)
+            n_partitions_o_responses -= 1
+            if n_partitions_o_responses < 0:
+                if n_partitions_o_responses != -1:
+                    raise _count_error(n_partitions_o_responses, 0)
                 raise _null_error("Partitions")
-            elif neo_4_2 > blen - pos:
-                raise _count_error(neo_4_2, blen - pos)
+            elif n_partitions_o_responses > blen - pos:
+                raise _count_error(n_partitions_o_responses, blen - pos)
             else:
-                veo_4_2: list[PartitionData] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(neo_4_2):
-                    eeo_4_2 = _new_object(PartitionData)
-                    eeo_4_2.partition_index, eeo_4_2.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_responses: list[PartitionData] = []
+                ap_partitions_o_responses = v_partitions_o_responses.append
+                for _ in range(n_partitions_o_responses):
+                    o_responses_partitions = _new_object(PartitionData)
+                    o_responses_partitions.partition_index, o_responses_partitions.error_code = (
+                        _S_ih.unpack_from(buf, pos)
+                    )
                     pos += 6
-                    lneeo_4_2_2 = buf[pos]
-                    if lneeo_4_2_2 < 0x80:
+                    ln_error_message_o_responses_partitions = buf[pos]
+                    if ln_error_message_o_responses_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_4_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_4_2_2 -= 1
-                    if lneeo_4_2_2 < 0:
-                        eeo_4_2.error_message = None
-                    elif pos + lneeo_4_2_2 > blen:
-                        raise _length_error(lneeo_4_2_2, pos, blen)
+                        ln_error_message_o_responses_partitions, pos = _read_uvarint(buf, pos)
+                    ln_error_message_o_responses_partitions -= 1
+                    if ln_error_message_o_responses_partitions < 0:
+                        o_responses_partitions.error_message = None
+                    elif pos + ln_error_message_o_responses_partitions > blen:
+                        raise _length_error(ln_error_message_o_responses_partitions, pos, blen)
                     else:
-                        eeo_4_2.error_message = buf[pos : pos + lneeo_4_2_2].decode()
-                        pos += lneeo_4_2_2
-                    eeo_4_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
+                        o_responses_partitions.error_message = buf[
+                            pos : pos + ln_error_message_o_responses_partitions
+                        ].decode()
+                        pos += ln_error_message_o_responses_partitions
+                    o_responses_partitions.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_4_2._unknown_tags = None
+                        o_responses_partitions._unknown_tags = None
                     else:
-                        eeo_4_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_4_2(eeo_4_2)
-                eo_4.partitions = veo_4_2
+                        o_responses_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_responses(o_responses_partitions)
+                o_responses.partitions = v_partitions_o_responses
             if buf[pos] == 0:
                 pos += 1
-                eo_4._unknown_tags = None
+                o_responses._unknown_tags = None
             else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.responses = vo_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+                o_responses._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_responses_o(o_responses)
+        o.responses = v_responses_o
+    n_node_endpoints_o = buf[pos]
+    if n_node_endpoints_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_node_endpoints_o, pos = _read_uvarint(buf, pos)
+    n_node_endpoints_o -= 1
+    if n_node_endpoints_o < 0:
+        if n_node_endpoints_o != -1:
+            raise _count_error(n_node_endpoints_o, 0)
         raise _null_error("NodeEndpoints")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_node_endpoints_o > blen - pos:
+        raise _count_error(n_node_endpoints_o, blen - pos)
     else:
-        vo_5: list[NodeEndpoint] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(NodeEndpoint)
-            eo_5.node_id = _S_i.unpack_from(buf, pos)[0]
+        v_node_endpoints_o: list[NodeEndpoint] = []
+        ap_node_endpoints_o = v_node_endpoints_o.append
+        for _ in range(n_node_endpoints_o):
+            o_node_endpoints = _new_object(NodeEndpoint)
+            o_node_endpoints.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+            ln_host_o_node_endpoints = buf[pos]
+            if ln_host_o_node_endpoints < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
+                ln_host_o_node_endpoints, pos = _read_uvarint(buf, pos)
+            ln_host_o_node_endpoints -= 1
+            if ln_host_o_node_endpoints < 0:
                 raise _null_error("Host")
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+            elif pos + ln_host_o_node_endpoints > blen:
+                raise _length_error(ln_host_o_node_endpoints, pos, blen)
             else:
-                eo_5.host = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
-            eo_5.port = _S_i.unpack_from(buf, pos)[0]
+                o_node_endpoints.host = buf[pos : pos + ln_host_o_node_endpoints].decode()
+                pos += ln_host_o_node_endpoints
+            o_node_endpoints.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            lneo_5_4 = buf[pos]
-            if lneo_5_4 < 0x80:
+            ln_rack_o_node_endpoints = buf[pos]
+            if ln_rack_o_node_endpoints < 0x80:
                 pos += 1
             else:
-                lneo_5_4, pos = _read_uvarint(buf, pos)
-            lneo_5_4 -= 1
-            if lneo_5_4 < 0:
-                eo_5.rack = None
-            elif pos + lneo_5_4 > blen:
-                raise _length_error(lneo_5_4, pos, blen)
+                ln_rack_o_node_endpoints, pos = _read_uvarint(buf, pos)
+            ln_rack_o_node_endpoints -= 1
+            if ln_rack_o_node_endpoints < 0:
+                o_node_endpoints.rack = None
+            elif pos + ln_rack_o_node_endpoints > blen:
+                raise _length_error(ln_rack_o_node_endpoints, pos, blen)
             else:
-                eo_5.rack = buf[pos : pos + lneo_5_4].decode()
-                pos += lneo_5_4
+                o_node_endpoints.rack = buf[pos : pos + ln_rack_o_node_endpoints].decode()
+                pos += ln_rack_o_node_endpoints
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_node_endpoints._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.node_endpoints = vo_5
+                o_node_endpoints._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_node_endpoints_o(o_node_endpoints)
+        o.node_endpoints = v_node_endpoints_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -916,20 +883,20 @@ def _e_ShareAcknowledgeResponse_2(o: ShareAcknowledgeResponse, out: list[_Buffer
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_ncstr(o.error_message))
     w(_S_i.pack(o.acquisition_lock_timeout_ms))
-    a4 = o.responses
-    if a4 is None:
+    a_responses = o.responses
+    if a_responses is None:
         raise _null_value("Responses")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_ShareAcknowledgeTopicResponse_1(e4, out)
-    a5 = o.node_endpoints
-    if a5 is None:
+        w(_uvarint(len(a_responses) + 1))
+        for e_responses in a_responses:
+            _e_ShareAcknowledgeTopicResponse_1(e_responses, out)
+    a_node_endpoints = o.node_endpoints
+    if a_node_endpoints is None:
         raise _null_value("NodeEndpoints")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_NodeEndpoint_1(e5, out)
+        w(_uvarint(len(a_node_endpoints) + 1))
+        for e_node_endpoints in a_node_endpoints:
+            _e_NodeEndpoint_1(e_node_endpoints, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -35,6 +35,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
 from .share_fetch_response import ShareFetchResponse
 
 __all__ = [
@@ -54,7 +55,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class AcknowledgementBatch(_Struct):
-    """Record batches to acknowledge.
+    """Record batches to acknowledge. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         first_offset (v0+): First offset of batch of records to acknowledge.
@@ -73,48 +74,51 @@ class AcknowledgementBatch(_Struct):
     acknowledge_types: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "first_offset",
-            "firstOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="first_offset",
+            json_name="firstOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "last_offset",
-            "lastOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="last_offset",
+            json_name="lastOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "acknowledge_types",
-            "acknowledgeTypes",
-            "[]int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="acknowledge_types",
+            json_name="acknowledgeTypes",
+            type="[]int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, first_offset: int = 0, last_offset: int = 0, acknowledge_types: list[int] = _EMPTY
+        self,
+        first_offset: int = 0,
+        last_offset: int = 0,
+        acknowledge_types: list[int] = _EMPTY,
     ) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
@@ -123,7 +127,7 @@ class AcknowledgementBatch(_Struct):
 
 
 class FetchPartition(_Struct):
-    """The partitions to fetch.
+    """The partitions to fetch. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -142,43 +146,43 @@ class FetchPartition(_Struct):
     acknowledgement_batches: list[AcknowledgementBatch]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_max_bytes",
-            "partitionMaxBytes",
-            "int32",
-            (0, 0),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_max_bytes",
+            json_name="partitionMaxBytes",
+            type="int32",
+            versions=(0, 0),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "acknowledgement_batches",
-            "acknowledgementBatches",
-            "[]AcknowledgementBatch",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            AcknowledgementBatch,
+            name="acknowledgement_batches",
+            json_name="acknowledgementBatches",
+            type="[]AcknowledgementBatch",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=AcknowledgementBatch,
         ),
     )
 
@@ -197,7 +201,7 @@ class FetchPartition(_Struct):
 
 
 class FetchTopic(_Struct):
-    """The topics to fetch.
+    """The topics to fetch. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The unique topic ID.
@@ -213,35 +217,37 @@ class FetchTopic(_Struct):
     partitions: list[FetchPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]FetchPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            FetchPartition,
+            name="partitions",
+            json_name="partitions",
+            type="[]FetchPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=FetchPartition,
         ),
     )
 
     def __init__(
-        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[FetchPartition] = _EMPTY
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[FetchPartition] = _EMPTY,
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -249,7 +255,7 @@ class FetchTopic(_Struct):
 
 
 class ForgottenTopic(_Struct):
-    """The partitions to remove from this share session.
+    """The partitions to remove from this share session. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The unique topic ID.
@@ -265,34 +271,38 @@ class ForgottenTopic(_Struct):
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -331,7 +341,7 @@ class ShareFetchRequest(_Request[ShareFetchResponse]):
         "forgotten_topics_data": "v0+: The partitions to remove from this share session.",
     }
 
-    group_id: str | None
+    group_id: GroupId | None
     member_id: str | None
     share_session_epoch: int
     max_wait_ms: int
@@ -354,136 +364,166 @@ class ShareFetchRequest(_Request[ShareFetchResponse]):
     RESPONSE: ClassVar[type[_Message]] = ShareFetchResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id",
-            "groupId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id",
-            "memberId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "share_session_epoch",
-            "shareSessionEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="share_session_epoch",
+            json_name="shareSessionEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_wait_ms", "maxWaitMs", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="max_wait_ms",
+            json_name="maxWaitMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "min_bytes", "minBytes", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="min_bytes",
+            json_name="minBytes",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_bytes",
-            "maxBytes",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            2147483647,
-            False,
-            False,
-            None,
+            name="max_bytes",
+            json_name="maxBytes",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=2147483647,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_records",
-            "maxRecords",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_records",
+            json_name="maxRecords",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "batch_size", "batchSize", "int32", (1, 32767), None, None, None, 0, False, False, None
+            name="batch_size",
+            json_name="batchSize",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "share_acquire_mode",
-            "shareAcquireMode",
-            "int8",
-            (2, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="share_acquire_mode",
+            json_name="shareAcquireMode",
+            type="int8",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "is_renew_ack",
-            "isRenewAck",
-            "bool",
-            (2, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="is_renew_ack",
+            json_name="isRenewAck",
+            type="bool",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]FetchTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            FetchTopic,
+            name="topics",
+            json_name="topics",
+            type="[]FetchTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=FetchTopic,
         ),
         _FieldSchema(
-            "forgotten_topics_data",
-            "forgottenTopicsData",
-            "[]ForgottenTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            ForgottenTopic,
+            name="forgotten_topics_data",
+            json_name="forgottenTopicsData",
+            type="[]ForgottenTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=ForgottenTopic,
         ),
     )
 
     def __init__(
         self,
-        group_id: str | None = None,
+        group_id: GroupId | None = None,
         member_id: str | None = "",
         share_session_epoch: int = 0,
         max_wait_ms: int = 0,
@@ -513,101 +553,20 @@ class ShareFetchRequest(_Request[ShareFetchResponse]):
         self._unknown_tags = None
 
 
-def _d_AcknowledgementBatch_1(buf: bytes, pos: int) -> tuple[AcknowledgementBatch, int]:
-    """Decode AcknowledgementBatch at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(AcknowledgementBatch)
-    o.first_offset, o.last_offset = _S_qq.unpack_from(buf, pos)
-    pos += 16
-    n_acknowledge_types_o = buf[pos]
-    if n_acknowledge_types_o < 0x80:
-        pos += 1
-    else:
-        n_acknowledge_types_o, pos = _read_uvarint(buf, pos)
-    n_acknowledge_types_o -= 1
-    if n_acknowledge_types_o < 0:
-        if n_acknowledge_types_o != -1:
-            raise _count_error(n_acknowledge_types_o, 0)
-        raise _null_error("AcknowledgeTypes")
-    else:
-        o.acknowledge_types = [*_A_Nb[n_acknowledge_types_o].unpack_from(buf, pos)]
-        pos += 1 * n_acknowledge_types_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_AcknowledgementBatch_1(o: AcknowledgementBatch, out: list[_Buffer]) -> None:
     """Encode AcknowledgementBatch at versions 1, 2."""
     w = out.append
     w(_S_qq.pack(o.first_offset, o.last_offset))
-    a2 = o.acknowledge_types
-    if a2 is None:
+    a_acknowledge_types = o.acknowledge_types
+    if a_acknowledge_types is None:
         raise _null_value("AcknowledgeTypes")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Nb[len(a2)].pack(*a2))
+        w(_uvarint(len(a_acknowledge_types) + 1))
+        w(_A_Nb[len(a_acknowledge_types)].pack(*a_acknowledge_types))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_FetchPartition_1(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
-    """Decode FetchPartition at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(FetchPartition)
-    o.partition_index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("AcknowledgementBatches")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[AcknowledgementBatch] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(AcknowledgementBatch)
-            eo_2.first_offset, eo_2.last_offset = _S_qq.unpack_from(buf, pos)
-            pos += 16
-            n_acknowledge_types_eo_2 = buf[pos]
-            if n_acknowledge_types_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_acknowledge_types_eo_2, pos = _read_uvarint(buf, pos)
-            n_acknowledge_types_eo_2 -= 1
-            if n_acknowledge_types_eo_2 < 0:
-                if n_acknowledge_types_eo_2 != -1:
-                    raise _count_error(n_acknowledge_types_eo_2, 0)
-                raise _null_error("AcknowledgeTypes")
-            else:
-                eo_2.acknowledge_types = [*_A_Nb[n_acknowledge_types_eo_2].unpack_from(buf, pos)]
-                pos += 1 * n_acknowledge_types_eo_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.acknowledgement_batches = vo_2
-    o.partition_max_bytes = 0
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_FetchPartition_1(o: FetchPartition, out: list[_Buffer]) -> None:
@@ -616,153 +575,46 @@ def _e_FetchPartition_1(o: FetchPartition, out: list[_Buffer]) -> None:
         raise _FieldVersionError("FetchPartition", "partition_max_bytes", 1)
     w = out.append
     w(_S_i.pack(o.partition_index))
-    a2 = o.acknowledgement_batches
-    if a2 is None:
+    a_acknowledgement_batches = o.acknowledgement_batches
+    if a_acknowledgement_batches is None:
         raise _null_value("AcknowledgementBatches")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_AcknowledgementBatch_1(e2, out)
+        w(_uvarint(len(a_acknowledgement_batches) + 1))
+        for e_acknowledgement_batches in a_acknowledgement_batches:
+            _e_AcknowledgementBatch_1(e_acknowledgement_batches, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_FetchTopic_1(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
-    """Decode FetchTopic at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(FetchTopic)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[FetchPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FetchPartition)
-            eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("AcknowledgementBatches")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[AcknowledgementBatch] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(AcknowledgementBatch)
-                    eeo_2_2.first_offset, eeo_2_2.last_offset = _S_qq.unpack_from(buf, pos)
-                    pos += 16
-                    n_acknowledge_types_eeo_2_2 = buf[pos]
-                    if n_acknowledge_types_eeo_2_2 < 0x80:
-                        pos += 1
-                    else:
-                        n_acknowledge_types_eeo_2_2, pos = _read_uvarint(buf, pos)
-                    n_acknowledge_types_eeo_2_2 -= 1
-                    if n_acknowledge_types_eeo_2_2 < 0:
-                        if n_acknowledge_types_eeo_2_2 != -1:
-                            raise _count_error(n_acknowledge_types_eeo_2_2, 0)
-                        raise _null_error("AcknowledgeTypes")
-                    else:
-                        eeo_2_2.acknowledge_types = [
-                            *_A_Nb[n_acknowledge_types_eeo_2_2].unpack_from(buf, pos)
-                        ]
-                        pos += 1 * n_acknowledge_types_eeo_2_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.acknowledgement_batches = veo_2_2
-            eo_2.partition_max_bytes = 0
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_FetchTopic_1(o: FetchTopic, out: list[_Buffer]) -> None:
     """Encode FetchTopic at versions 1, 2."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FetchPartition_1(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_FetchPartition_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ForgottenTopic_1(buf: bytes, pos: int) -> tuple[ForgottenTopic, int]:
-    """Decode ForgottenTopic at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(ForgottenTopic)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_ForgottenTopic_1(o: ForgottenTopic, out: list[_Buffer]) -> None:
     """Encode ForgottenTopic at versions 1, 2."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -773,169 +625,205 @@ def _d_ShareFetchRequest_1(buf: bytes, pos: int) -> tuple[ShareFetchRequest, int
     """Decode ShareFetchRequest at version 1."""
     blen = len(buf)
     o = _new_object(ShareFetchRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         o.group_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         o.member_id = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     o.share_session_epoch, o.max_wait_ms, o.min_bytes, o.max_bytes, o.max_records, o.batch_size = (
         _S_iiiiii.unpack_from(buf, pos)
     )
     pos += 24
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_4: list[FetchTopic] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(FetchTopic)
-            eo_4.topic_id, pos = _read_uuid(buf, pos)
-            neo_4_2 = buf[pos]
-            if neo_4_2 < 0x80:
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(FetchTopic)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_4_2, pos = _read_uvarint(buf, pos)
-            neo_4_2 -= 1
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_4_2 > blen - pos:
-                raise _count_error(neo_4_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_4_2: list[FetchPartition] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(neo_4_2):
-                    eeo_4_2 = _new_object(FetchPartition)
-                    eeo_4_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
+                    o_topics_partitions.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    neeo_4_2_2 = buf[pos]
-                    if neeo_4_2_2 < 0x80:
+                    n_acknowledgement_batches_o_topics_partitions = buf[pos]
+                    if n_acknowledgement_batches_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_4_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_4_2_2 -= 1
-                    if neeo_4_2_2 < 0:
-                        if neeo_4_2_2 != -1:
-                            raise _count_error(neeo_4_2_2, 0)
+                        n_acknowledgement_batches_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_acknowledgement_batches_o_topics_partitions -= 1
+                    if n_acknowledgement_batches_o_topics_partitions < 0:
+                        if n_acknowledgement_batches_o_topics_partitions != -1:
+                            raise _count_error(n_acknowledgement_batches_o_topics_partitions, 0)
                         raise _null_error("AcknowledgementBatches")
-                    elif neeo_4_2_2 > blen - pos:
-                        raise _count_error(neeo_4_2_2, blen - pos)
+                    elif n_acknowledgement_batches_o_topics_partitions > blen - pos:
+                        raise _count_error(
+                            n_acknowledgement_batches_o_topics_partitions, blen - pos
+                        )
                     else:
-                        veeo_4_2_2: list[AcknowledgementBatch] = []
-                        apeeo_4_2_2 = veeo_4_2_2.append
-                        for _ in range(neeo_4_2_2):
-                            eeeo_4_2_2 = _new_object(AcknowledgementBatch)
-                            eeeo_4_2_2.first_offset, eeeo_4_2_2.last_offset = _S_qq.unpack_from(
-                                buf, pos
+                        v_acknowledgement_batches_o_topics_partitions: list[
+                            AcknowledgementBatch
+                        ] = []
+                        ap_acknowledgement_batches_o_topics_partitions = (
+                            v_acknowledgement_batches_o_topics_partitions.append
+                        )
+                        for _ in range(n_acknowledgement_batches_o_topics_partitions):
+                            o_topics_partitions_acknowledgement_batches = _new_object(
+                                AcknowledgementBatch
                             )
+                            (
+                                o_topics_partitions_acknowledgement_batches.first_offset,
+                                o_topics_partitions_acknowledgement_batches.last_offset,
+                            ) = _S_qq.unpack_from(buf, pos)
                             pos += 16
-                            n_acknowledge_types_eeeo_4_2_2 = buf[pos]
-                            if n_acknowledge_types_eeeo_4_2_2 < 0x80:
+                            n_acknowledge_types_o_topics_partitions_acknowledgement_batches = buf[
+                                pos
+                            ]
+                            if (
+                                n_acknowledge_types_o_topics_partitions_acknowledgement_batches
+                                < 0x80
+                            ):
                                 pos += 1
                             else:
-                                n_acknowledge_types_eeeo_4_2_2, pos = _read_uvarint(buf, pos)
-                            n_acknowledge_types_eeeo_4_2_2 -= 1
-                            if n_acknowledge_types_eeeo_4_2_2 < 0:
-                                if n_acknowledge_types_eeeo_4_2_2 != -1:
-                                    raise _count_error(n_acknowledge_types_eeeo_4_2_2, 0)
+                                (
+                                    n_acknowledge_types_o_topics_partitions_acknowledgement_batches,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            n_acknowledge_types_o_topics_partitions_acknowledgement_batches -= 1
+                            if n_acknowledge_types_o_topics_partitions_acknowledgement_batches < 0:
+                                if (
+                                    n_acknowledge_types_o_topics_partitions_acknowledgement_batches
+                                    != -1
+                                ):
+                                    raise _count_error(
+                                        n_acknowledge_types_o_topics_partitions_acknowledgement_batches,
+                                        0,
+                                    )
                                 raise _null_error("AcknowledgeTypes")
                             else:
-                                eeeo_4_2_2.acknowledge_types = [
-                                    *_A_Nb[n_acknowledge_types_eeeo_4_2_2].unpack_from(buf, pos)
+                                o_topics_partitions_acknowledgement_batches.acknowledge_types = [
+                                    *_A_Nb[
+                                        n_acknowledge_types_o_topics_partitions_acknowledgement_batches
+                                    ].unpack_from(buf, pos)
                                 ]
-                                pos += 1 * n_acknowledge_types_eeeo_4_2_2
+                                pos += (
+                                    1
+                                    * n_acknowledge_types_o_topics_partitions_acknowledgement_batches
+                                )
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_4_2_2._unknown_tags = None
+                                o_topics_partitions_acknowledgement_batches._unknown_tags = None
                             else:
-                                eeeo_4_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_4_2_2(eeeo_4_2_2)
-                        eeo_4_2.acknowledgement_batches = veeo_4_2_2
-                    eeo_4_2.partition_max_bytes = 0
+                                o_topics_partitions_acknowledgement_batches._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_acknowledgement_batches_o_topics_partitions(
+                                o_topics_partitions_acknowledgement_batches
+                            )
+                        o_topics_partitions.acknowledgement_batches = (
+                            v_acknowledgement_batches_o_topics_partitions
+                        )
+                    o_topics_partitions.partition_max_bytes = 0
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_4_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_4_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_4_2(eeo_4_2)
-                eo_4.partitions = veo_4_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_4._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.topics = vo_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    n_forgotten_topics_data_o = buf[pos]
+    if n_forgotten_topics_data_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_forgotten_topics_data_o, pos = _read_uvarint(buf, pos)
+    n_forgotten_topics_data_o -= 1
+    if n_forgotten_topics_data_o < 0:
+        if n_forgotten_topics_data_o != -1:
+            raise _count_error(n_forgotten_topics_data_o, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_forgotten_topics_data_o > blen - pos:
+        raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_5: list[ForgottenTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(ForgottenTopic)
-            eo_5.topic_id, pos = _read_uuid(buf, pos)
-            n_partitions_eo_5 = buf[pos]
-            if n_partitions_eo_5 < 0x80:
+        v_forgotten_topics_data_o: list[ForgottenTopic] = []
+        ap_forgotten_topics_data_o = v_forgotten_topics_data_o.append
+        for _ in range(n_forgotten_topics_data_o):
+            o_forgotten_topics_data = _new_object(ForgottenTopic)
+            o_forgotten_topics_data.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_forgotten_topics_data = buf[pos]
+            if n_partitions_o_forgotten_topics_data < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_5, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_5 -= 1
-            if n_partitions_eo_5 < 0:
-                if n_partitions_eo_5 != -1:
-                    raise _count_error(n_partitions_eo_5, 0)
+                n_partitions_o_forgotten_topics_data, pos = _read_uvarint(buf, pos)
+            n_partitions_o_forgotten_topics_data -= 1
+            if n_partitions_o_forgotten_topics_data < 0:
+                if n_partitions_o_forgotten_topics_data != -1:
+                    raise _count_error(n_partitions_o_forgotten_topics_data, 0)
                 raise _null_error("Partitions")
             else:
-                eo_5.partitions = [*_A_Ni[n_partitions_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_5
+                o_forgotten_topics_data.partitions = [
+                    *_A_Ni[n_partitions_o_forgotten_topics_data].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_forgotten_topics_data
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_forgotten_topics_data._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.forgotten_topics_data = vo_5
+                o_forgotten_topics_data._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_forgotten_topics_data_o(o_forgotten_topics_data)
+        o.forgotten_topics_data = v_forgotten_topics_data_o
     o.share_acquire_mode = 0
     o.is_renew_ack = False
     if buf[pos] == 0:
@@ -963,20 +851,20 @@ def _e_ShareFetchRequest_1(o: ShareFetchRequest, out: list[_Buffer]) -> None:
             o.batch_size,
         )
     )
-    a4 = o.topics
-    if a4 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_FetchTopic_1(e4, out)
-    a5 = o.forgotten_topics_data
-    if a5 is None:
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_FetchTopic_1(e_topics, out)
+    a_forgotten_topics_data = o.forgotten_topics_data
+    if a_forgotten_topics_data is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_ForgottenTopic_1(e5, out)
+        w(_uvarint(len(a_forgotten_topics_data) + 1))
+        for e_forgotten_topics_data in a_forgotten_topics_data:
+            _e_ForgottenTopic_1(e_forgotten_topics_data, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -987,32 +875,32 @@ def _d_ShareFetchRequest_2(buf: bytes, pos: int) -> tuple[ShareFetchRequest, int
     """Decode ShareFetchRequest at version 2."""
     blen = len(buf)
     o = _new_object(ShareFetchRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         o.group_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         o.member_id = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     (
         o.share_session_epoch,
         o.max_wait_ms,
@@ -1024,139 +912,175 @@ def _d_ShareFetchRequest_2(buf: bytes, pos: int) -> tuple[ShareFetchRequest, int
         o.is_renew_ack,
     ) = _S_iiiiiibo.unpack_from(buf, pos)
     pos += 26
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_4: list[FetchTopic] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(FetchTopic)
-            eo_4.topic_id, pos = _read_uuid(buf, pos)
-            neo_4_2 = buf[pos]
-            if neo_4_2 < 0x80:
+        v_topics_o: list[FetchTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(FetchTopic)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_4_2, pos = _read_uvarint(buf, pos)
-            neo_4_2 -= 1
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_4_2 > blen - pos:
-                raise _count_error(neo_4_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_4_2: list[FetchPartition] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(neo_4_2):
-                    eeo_4_2 = _new_object(FetchPartition)
-                    eeo_4_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                v_partitions_o_topics: list[FetchPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(FetchPartition)
+                    o_topics_partitions.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    neeo_4_2_2 = buf[pos]
-                    if neeo_4_2_2 < 0x80:
+                    n_acknowledgement_batches_o_topics_partitions = buf[pos]
+                    if n_acknowledgement_batches_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_4_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_4_2_2 -= 1
-                    if neeo_4_2_2 < 0:
-                        if neeo_4_2_2 != -1:
-                            raise _count_error(neeo_4_2_2, 0)
+                        n_acknowledgement_batches_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_acknowledgement_batches_o_topics_partitions -= 1
+                    if n_acknowledgement_batches_o_topics_partitions < 0:
+                        if n_acknowledgement_batches_o_topics_partitions != -1:
+                            raise _count_error(n_acknowledgement_batches_o_topics_partitions, 0)
                         raise _null_error("AcknowledgementBatches")
-                    elif neeo_4_2_2 > blen - pos:
-                        raise _count_error(neeo_4_2_2, blen - pos)
+                    elif n_acknowledgement_batches_o_topics_partitions > blen - pos:
+                        raise _count_error(
+                            n_acknowledgement_batches_o_topics_partitions, blen - pos
+                        )
                     else:
-                        veeo_4_2_2: list[AcknowledgementBatch] = []
-                        apeeo_4_2_2 = veeo_4_2_2.append
-                        for _ in range(neeo_4_2_2):
-                            eeeo_4_2_2 = _new_object(AcknowledgementBatch)
-                            eeeo_4_2_2.first_offset, eeeo_4_2_2.last_offset = _S_qq.unpack_from(
-                                buf, pos
+                        v_acknowledgement_batches_o_topics_partitions: list[
+                            AcknowledgementBatch
+                        ] = []
+                        ap_acknowledgement_batches_o_topics_partitions = (
+                            v_acknowledgement_batches_o_topics_partitions.append
+                        )
+                        for _ in range(n_acknowledgement_batches_o_topics_partitions):
+                            o_topics_partitions_acknowledgement_batches = _new_object(
+                                AcknowledgementBatch
                             )
+                            (
+                                o_topics_partitions_acknowledgement_batches.first_offset,
+                                o_topics_partitions_acknowledgement_batches.last_offset,
+                            ) = _S_qq.unpack_from(buf, pos)
                             pos += 16
-                            n_acknowledge_types_eeeo_4_2_2 = buf[pos]
-                            if n_acknowledge_types_eeeo_4_2_2 < 0x80:
+                            n_acknowledge_types_o_topics_partitions_acknowledgement_batches = buf[
+                                pos
+                            ]
+                            if (
+                                n_acknowledge_types_o_topics_partitions_acknowledgement_batches
+                                < 0x80
+                            ):
                                 pos += 1
                             else:
-                                n_acknowledge_types_eeeo_4_2_2, pos = _read_uvarint(buf, pos)
-                            n_acknowledge_types_eeeo_4_2_2 -= 1
-                            if n_acknowledge_types_eeeo_4_2_2 < 0:
-                                if n_acknowledge_types_eeeo_4_2_2 != -1:
-                                    raise _count_error(n_acknowledge_types_eeeo_4_2_2, 0)
+                                (
+                                    n_acknowledge_types_o_topics_partitions_acknowledgement_batches,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            n_acknowledge_types_o_topics_partitions_acknowledgement_batches -= 1
+                            if n_acknowledge_types_o_topics_partitions_acknowledgement_batches < 0:
+                                if (
+                                    n_acknowledge_types_o_topics_partitions_acknowledgement_batches
+                                    != -1
+                                ):
+                                    raise _count_error(
+                                        n_acknowledge_types_o_topics_partitions_acknowledgement_batches,
+                                        0,
+                                    )
                                 raise _null_error("AcknowledgeTypes")
                             else:
-                                eeeo_4_2_2.acknowledge_types = [
-                                    *_A_Nb[n_acknowledge_types_eeeo_4_2_2].unpack_from(buf, pos)
+                                o_topics_partitions_acknowledgement_batches.acknowledge_types = [
+                                    *_A_Nb[
+                                        n_acknowledge_types_o_topics_partitions_acknowledgement_batches
+                                    ].unpack_from(buf, pos)
                                 ]
-                                pos += 1 * n_acknowledge_types_eeeo_4_2_2
+                                pos += (
+                                    1
+                                    * n_acknowledge_types_o_topics_partitions_acknowledgement_batches
+                                )
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_4_2_2._unknown_tags = None
+                                o_topics_partitions_acknowledgement_batches._unknown_tags = None
                             else:
-                                eeeo_4_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_4_2_2(eeeo_4_2_2)
-                        eeo_4_2.acknowledgement_batches = veeo_4_2_2
-                    eeo_4_2.partition_max_bytes = 0
+                                o_topics_partitions_acknowledgement_batches._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_acknowledgement_batches_o_topics_partitions(
+                                o_topics_partitions_acknowledgement_batches
+                            )
+                        o_topics_partitions.acknowledgement_batches = (
+                            v_acknowledgement_batches_o_topics_partitions
+                        )
+                    o_topics_partitions.partition_max_bytes = 0
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_4_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_4_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_4_2(eeo_4_2)
-                eo_4.partitions = veo_4_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_4._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.topics = vo_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
+    n_forgotten_topics_data_o = buf[pos]
+    if n_forgotten_topics_data_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_forgotten_topics_data_o, pos = _read_uvarint(buf, pos)
+    n_forgotten_topics_data_o -= 1
+    if n_forgotten_topics_data_o < 0:
+        if n_forgotten_topics_data_o != -1:
+            raise _count_error(n_forgotten_topics_data_o, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_forgotten_topics_data_o > blen - pos:
+        raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_5: list[ForgottenTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(ForgottenTopic)
-            eo_5.topic_id, pos = _read_uuid(buf, pos)
-            n_partitions_eo_5 = buf[pos]
-            if n_partitions_eo_5 < 0x80:
+        v_forgotten_topics_data_o: list[ForgottenTopic] = []
+        ap_forgotten_topics_data_o = v_forgotten_topics_data_o.append
+        for _ in range(n_forgotten_topics_data_o):
+            o_forgotten_topics_data = _new_object(ForgottenTopic)
+            o_forgotten_topics_data.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_forgotten_topics_data = buf[pos]
+            if n_partitions_o_forgotten_topics_data < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_5, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_5 -= 1
-            if n_partitions_eo_5 < 0:
-                if n_partitions_eo_5 != -1:
-                    raise _count_error(n_partitions_eo_5, 0)
+                n_partitions_o_forgotten_topics_data, pos = _read_uvarint(buf, pos)
+            n_partitions_o_forgotten_topics_data -= 1
+            if n_partitions_o_forgotten_topics_data < 0:
+                if n_partitions_o_forgotten_topics_data != -1:
+                    raise _count_error(n_partitions_o_forgotten_topics_data, 0)
                 raise _null_error("Partitions")
             else:
-                eo_5.partitions = [*_A_Ni[n_partitions_eo_5].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_5
+                o_forgotten_topics_data.partitions = [
+                    *_A_Ni[n_partitions_o_forgotten_topics_data].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_forgotten_topics_data
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_forgotten_topics_data._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.forgotten_topics_data = vo_5
+                o_forgotten_topics_data._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_forgotten_topics_data_o(o_forgotten_topics_data)
+        o.forgotten_topics_data = v_forgotten_topics_data_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1182,20 +1106,20 @@ def _e_ShareFetchRequest_2(o: ShareFetchRequest, out: list[_Buffer]) -> None:
             o.is_renew_ack,
         )
     )
-    a4 = o.topics
-    if a4 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_FetchTopic_1(e4, out)
-    a5 = o.forgotten_topics_data
-    if a5 is None:
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_FetchTopic_1(e_topics, out)
+    a_forgotten_topics_data = o.forgotten_topics_data
+    if a_forgotten_topics_data is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_ForgottenTopic_1(e5, out)
+        w(_uvarint(len(a_forgotten_topics_data) + 1))
+        for e_forgotten_topics_data in a_forgotten_topics_data:
+            _e_ForgottenTopic_1(e_forgotten_topics_data, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

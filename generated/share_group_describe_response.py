@@ -36,6 +36,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
+
 __all__ = [
     "TopicPartitions",
     "Assignment",
@@ -51,7 +53,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class TopicPartitions(_Struct):
-    """The assigned topic-partitions to the member.
+    """The assigned topic-partitions to the member. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic ID.
@@ -66,52 +68,55 @@ class TopicPartitions(_Struct):
     }
 
     topic_id: uuid.UUID
-    topic_name: str
+    topic_name: TopicName
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, topic_id: uuid.UUID = _ZERO_UUID, topic_name: str = "", partitions: list[int] = _EMPTY
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        topic_name: TopicName = "",
+        partitions: list[int] = _EMPTY,
     ) -> None:
         self.topic_id = topic_id
         self.topic_name = topic_name
@@ -120,7 +125,7 @@ class TopicPartitions(_Struct):
 
 
 class Assignment(_Struct):
-    """The current assignment.
+    """The current assignment. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_partitions (v0+): The assigned topic-partitions to the member.
@@ -133,27 +138,30 @@ class Assignment(_Struct):
     topic_partitions: list[TopicPartitions]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_partitions",
-            "topicPartitions",
-            "[]TopicPartitions",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicPartitions,
+            name="topic_partitions",
+            json_name="topicPartitions",
+            type="[]TopicPartitions",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicPartitions,
         ),
     )
 
-    def __init__(self, topic_partitions: list[TopicPartitions] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_partitions: list[TopicPartitions] = _EMPTY,
+    ) -> None:
         self.topic_partitions = [] if topic_partitions is _EMPTY else topic_partitions
         self._unknown_tags = None
 
 
 class Member(_Struct):
-    """The members.
+    """The members. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The member ID.
@@ -180,79 +188,99 @@ class Member(_Struct):
     member_epoch: int
     client_id: str
     client_host: str
-    subscribed_topic_names: list[str]
+    subscribed_topic_names: list[TopicName]
     assignment: Assignment
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "rack_id",
-            "rackId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="rack_id",
+            json_name="rackId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_epoch",
-            "memberEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="member_epoch",
+            json_name="memberEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "client_id", "clientId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="client_id",
+            json_name="clientId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "client_host",
-            "clientHost",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="client_host",
+            json_name="clientHost",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "subscribed_topic_names",
-            "subscribedTopicNames",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="subscribed_topic_names",
+            json_name="subscribedTopicNames",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "assignment",
-            "assignment",
-            "Assignment",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Assignment,
+            name="assignment",
+            json_name="assignment",
+            type="Assignment",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Assignment,
         ),
     )
 
@@ -263,7 +291,7 @@ class Member(_Struct):
         member_epoch: int = 0,
         client_id: str = "",
         client_host: str = "",
-        subscribed_topic_names: list[str] = _EMPTY,
+        subscribed_topic_names: list[TopicName] = _EMPTY,
         assignment: Assignment | None = None,
     ) -> None:
         self.member_id = member_id
@@ -279,7 +307,7 @@ class Member(_Struct):
 
 
 class DescribedGroup(_Struct):
-    """Each described group.
+    """Each described group. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The describe error, or 0 if there was no error.
@@ -307,7 +335,7 @@ class DescribedGroup(_Struct):
 
     error_code: int
     error_message: str | None
-    group_id: str
+    group_id: GroupId
     group_state: str
     group_epoch: int
     assignment_epoch: int
@@ -316,101 +344,121 @@ class DescribedGroup(_Struct):
     authorized_operations: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_state",
-            "groupState",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="group_state",
+            json_name="groupState",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_epoch",
-            "groupEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="group_epoch",
+            json_name="groupEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "assignment_epoch",
-            "assignmentEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="assignment_epoch",
+            json_name="assignmentEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "assignor_name",
-            "assignorName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="assignor_name",
+            json_name="assignorName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "members",
-            "members",
-            "[]Member",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Member,
+            name="members",
+            json_name="members",
+            type="[]Member",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Member,
         ),
         _FieldSchema(
-            "authorized_operations",
-            "authorizedOperations",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -2147483648,
-            False,
-            False,
-            None,
+            name="authorized_operations",
+            json_name="authorizedOperations",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-2147483648,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -418,7 +466,7 @@ class DescribedGroup(_Struct):
         self,
         error_code: int = 0,
         error_message: str | None = None,
-        group_id: str = "",
+        group_id: GroupId = "",
         group_state: str = "",
         group_epoch: int = 0,
         assignment_epoch: int = 0,
@@ -463,76 +511,41 @@ class ShareGroupDescribeResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "groups",
-            "groups",
-            "[]DescribedGroup",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribedGroup,
+            name="groups",
+            json_name="groups",
+            type="[]DescribedGroup",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribedGroup,
         ),
     )
 
-    def __init__(self, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _EMPTY) -> None:
+    def __init__(
+        self,
+        throttle_time_ms: int = 0,
+        groups: list[DescribedGroup] = _EMPTY,
+    ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
-
-
-def _d_TopicPartitions_1(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:
-    """Decode TopicPartitions at version 1."""
-    blen = len(buf)
-    o = _new_object(TopicPartitions)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicPartitions_1(o: TopicPartitions, out: list[_Buffer]) -> None:
@@ -540,12 +553,12 @@ def _e_TopicPartitions_1(o: TopicPartitions, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_uuid(o.topic_id))
     w(_enc_cstr(o.topic_name))
-    a3 = o.partitions
-    if a3 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a3) + 1))
-        w(_A_Ni[len(a3)].pack(*a3))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -564,57 +577,61 @@ def _d_Assignment_1(buf: bytes, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at version 1."""
     blen = len(buf)
     o = _new_object(Assignment)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_topic_partitions_o = buf[pos]
+    if n_topic_partitions_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_topic_partitions_o, pos = _read_uvarint(buf, pos)
+    n_topic_partitions_o -= 1
+    if n_topic_partitions_o < 0:
+        if n_topic_partitions_o != -1:
+            raise _count_error(n_topic_partitions_o, 0)
         raise _null_error("TopicPartitions")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_topic_partitions_o > blen - pos:
+        raise _count_error(n_topic_partitions_o, blen - pos)
     else:
-        vo_1: list[TopicPartitions] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TopicPartitions)
-            eo_1.topic_id, pos = _read_uuid(buf, pos)
-            lneo_1_2 = buf[pos]
-            if lneo_1_2 < 0x80:
+        v_topic_partitions_o: list[TopicPartitions] = []
+        ap_topic_partitions_o = v_topic_partitions_o.append
+        for _ in range(n_topic_partitions_o):
+            o_topic_partitions = _new_object(TopicPartitions)
+            o_topic_partitions.topic_id, pos = _read_uuid(buf, pos)
+            ln_topic_name_o_topic_partitions = buf[pos]
+            if ln_topic_name_o_topic_partitions < 0x80:
                 pos += 1
             else:
-                lneo_1_2, pos = _read_uvarint(buf, pos)
-            lneo_1_2 -= 1
-            if lneo_1_2 < 0:
+                ln_topic_name_o_topic_partitions, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topic_partitions -= 1
+            if ln_topic_name_o_topic_partitions < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_1_2 > blen:
-                raise _length_error(lneo_1_2, pos, blen)
+            elif pos + ln_topic_name_o_topic_partitions > blen:
+                raise _length_error(ln_topic_name_o_topic_partitions, pos, blen)
             else:
-                eo_1.topic_name = buf[pos : pos + lneo_1_2].decode()
-                pos += lneo_1_2
-            n_partitions_eo_1 = buf[pos]
-            if n_partitions_eo_1 < 0x80:
+                o_topic_partitions.topic_name = buf[
+                    pos : pos + ln_topic_name_o_topic_partitions
+                ].decode()
+                pos += ln_topic_name_o_topic_partitions
+            n_partitions_o_topic_partitions = buf[pos]
+            if n_partitions_o_topic_partitions < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_1, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_1 -= 1
-            if n_partitions_eo_1 < 0:
-                if n_partitions_eo_1 != -1:
-                    raise _count_error(n_partitions_eo_1, 0)
+                n_partitions_o_topic_partitions, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topic_partitions -= 1
+            if n_partitions_o_topic_partitions < 0:
+                if n_partitions_o_topic_partitions != -1:
+                    raise _count_error(n_partitions_o_topic_partitions, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[n_partitions_eo_1].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_1
+                o_topic_partitions.partitions = [
+                    *_A_Ni[n_partitions_o_topic_partitions].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_topic_partitions
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_topic_partitions._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.topic_partitions = vo_1
+                o_topic_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topic_partitions_o(o_topic_partitions)
+        o.topic_partitions = v_topic_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -626,103 +643,17 @@ def _d_Assignment_1(buf: bytes, pos: int) -> tuple[Assignment, int]:
 def _e_Assignment_1(o: Assignment, out: list[_Buffer]) -> None:
     """Encode Assignment at version 1."""
     w = out.append
-    a1 = o.topic_partitions
-    if a1 is None:
+    a_topic_partitions = o.topic_partitions
+    if a_topic_partitions is None:
         raise _null_value("TopicPartitions")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TopicPartitions_1(e1, out)
+        w(_uvarint(len(a_topic_partitions) + 1))
+        for e_topic_partitions in a_topic_partitions:
+            _e_TopicPartitions_1(e_topic_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_Member_1(buf: bytes, pos: int) -> tuple[Member, int]:
-    """Decode Member at version 1."""
-    blen = len(buf)
-    o = _new_object(Member)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("MemberId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.rack_id = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.rack_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.member_epoch = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("ClientId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.client_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
-        pos += 1
-    else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
-        raise _null_error("ClientHost")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
-    else:
-        o.client_host = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
-        pos += 1
-    else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
-        raise _null_error("SubscribedTopicNames")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
-    else:
-        vo_6: list[str] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6, pos = _read_cstr(buf, pos)
-            apo_6(eo_6)
-        o.subscribed_topic_names = vo_6
-    o.assignment, pos = _d_Assignment_1(buf, pos)
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_Member_1(o: Member, out: list[_Buffer]) -> None:
@@ -733,186 +664,18 @@ def _e_Member_1(o: Member, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.member_epoch))
     w(_enc_cstr(o.client_id))
     w(_enc_cstr(o.client_host))
-    a6 = o.subscribed_topic_names
-    if a6 is None:
+    a_subscribed_topic_names = o.subscribed_topic_names
+    if a_subscribed_topic_names is None:
         raise _null_value("SubscribedTopicNames")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            w(_enc_cstr(e6))
+        w(_uvarint(len(a_subscribed_topic_names) + 1))
+        for e_subscribed_topic_names in a_subscribed_topic_names:
+            w(_enc_cstr(e_subscribed_topic_names))
     _e_Assignment_1(o.assignment, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribedGroup_1(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
-    """Decode DescribedGroup at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribedGroup)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("GroupState")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.group_state = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    lno_6 = buf[pos]
-    if lno_6 < 0x80:
-        pos += 1
-    else:
-        lno_6, pos = _read_uvarint(buf, pos)
-    lno_6 -= 1
-    if lno_6 < 0:
-        raise _null_error("AssignorName")
-    elif pos + lno_6 > blen:
-        raise _length_error(lno_6, pos, blen)
-    else:
-        o.assignor_name = buf[pos : pos + lno_6].decode()
-        pos += lno_6
-    no_7 = buf[pos]
-    if no_7 < 0x80:
-        pos += 1
-    else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
-        raise _null_error("Members")
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
-    else:
-        vo_7: list[Member] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7 = _new_object(Member)
-            lneo_7_1 = buf[pos]
-            if lneo_7_1 < 0x80:
-                pos += 1
-            else:
-                lneo_7_1, pos = _read_uvarint(buf, pos)
-            lneo_7_1 -= 1
-            if lneo_7_1 < 0:
-                raise _null_error("MemberId")
-            elif pos + lneo_7_1 > blen:
-                raise _length_error(lneo_7_1, pos, blen)
-            else:
-                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
-                pos += lneo_7_1
-            lneo_7_2 = buf[pos]
-            if lneo_7_2 < 0x80:
-                pos += 1
-            else:
-                lneo_7_2, pos = _read_uvarint(buf, pos)
-            lneo_7_2 -= 1
-            if lneo_7_2 < 0:
-                eo_7.rack_id = None
-            elif pos + lneo_7_2 > blen:
-                raise _length_error(lneo_7_2, pos, blen)
-            else:
-                eo_7.rack_id = buf[pos : pos + lneo_7_2].decode()
-                pos += lneo_7_2
-            eo_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_7_4 = buf[pos]
-            if lneo_7_4 < 0x80:
-                pos += 1
-            else:
-                lneo_7_4, pos = _read_uvarint(buf, pos)
-            lneo_7_4 -= 1
-            if lneo_7_4 < 0:
-                raise _null_error("ClientId")
-            elif pos + lneo_7_4 > blen:
-                raise _length_error(lneo_7_4, pos, blen)
-            else:
-                eo_7.client_id = buf[pos : pos + lneo_7_4].decode()
-                pos += lneo_7_4
-            lneo_7_5 = buf[pos]
-            if lneo_7_5 < 0x80:
-                pos += 1
-            else:
-                lneo_7_5, pos = _read_uvarint(buf, pos)
-            lneo_7_5 -= 1
-            if lneo_7_5 < 0:
-                raise _null_error("ClientHost")
-            elif pos + lneo_7_5 > blen:
-                raise _length_error(lneo_7_5, pos, blen)
-            else:
-                eo_7.client_host = buf[pos : pos + lneo_7_5].decode()
-                pos += lneo_7_5
-            neo_7_6 = buf[pos]
-            if neo_7_6 < 0x80:
-                pos += 1
-            else:
-                neo_7_6, pos = _read_uvarint(buf, pos)
-            neo_7_6 -= 1
-            if neo_7_6 < 0:
-                if neo_7_6 != -1:
-                    raise _count_error(neo_7_6, 0)
-                raise _null_error("SubscribedTopicNames")
-            elif neo_7_6 > blen - pos:
-                raise _count_error(neo_7_6, blen - pos)
-            else:
-                veo_7_6: list[str] = []
-                apeo_7_6 = veo_7_6.append
-                for _ in range(neo_7_6):
-                    eeo_7_6, pos = _read_cstr(buf, pos)
-                    apeo_7_6(eeo_7_6)
-                eo_7.subscribed_topic_names = veo_7_6
-            eo_7.assignment, pos = _d_Assignment_1(buf, pos)
-            if buf[pos] == 0:
-                pos += 1
-                eo_7._unknown_tags = None
-            else:
-                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_7(eo_7)
-        o.members = vo_7
-    o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribedGroup_1(o: DescribedGroup, out: list[_Buffer]) -> None:
@@ -924,13 +687,13 @@ def _e_DescribedGroup_1(o: DescribedGroup, out: list[_Buffer]) -> None:
     w(_enc_cstr(o.group_state))
     w(_S_ii.pack(o.group_epoch, o.assignment_epoch))
     w(_enc_cstr(o.assignor_name))
-    a7 = o.members
-    if a7 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            _e_Member_1(e7, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_Member_1(e_members, out)
     w(_S_i.pack(o.authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -944,186 +707,200 @@ def _d_ShareGroupDescribeResponse_1(buf: bytes, pos: int) -> tuple[ShareGroupDes
     o = _new_object(ShareGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribedGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribedGroup)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_groups_o: list[DescribedGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(DescribedGroup)
+            o_groups.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_error_message_o_groups = buf[pos]
+            if ln_error_message_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_error_message_o_groups, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_groups -= 1
+            if ln_error_message_o_groups < 0:
+                o_groups.error_message = None
+            elif pos + ln_error_message_o_groups > blen:
+                raise _length_error(ln_error_message_o_groups, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+                o_groups.error_message = buf[pos : pos + ln_error_message_o_groups].decode()
+                pos += ln_error_message_o_groups
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_group_state_o_groups = buf[pos]
+            if ln_group_state_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_group_state_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_state_o_groups -= 1
+            if ln_group_state_o_groups < 0:
                 raise _null_error("GroupState")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            eo_2.group_epoch, eo_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            o_groups.group_epoch, o_groups.assignment_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            lneo_2_6 = buf[pos]
-            if lneo_2_6 < 0x80:
+            ln_assignor_name_o_groups = buf[pos]
+            if ln_assignor_name_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_6, pos = _read_uvarint(buf, pos)
-            lneo_2_6 -= 1
-            if lneo_2_6 < 0:
+                ln_assignor_name_o_groups, pos = _read_uvarint(buf, pos)
+            ln_assignor_name_o_groups -= 1
+            if ln_assignor_name_o_groups < 0:
                 raise _null_error("AssignorName")
-            elif pos + lneo_2_6 > blen:
-                raise _length_error(lneo_2_6, pos, blen)
+            elif pos + ln_assignor_name_o_groups > blen:
+                raise _length_error(ln_assignor_name_o_groups, pos, blen)
             else:
-                eo_2.assignor_name = buf[pos : pos + lneo_2_6].decode()
-                pos += lneo_2_6
-            neo_2_7 = buf[pos]
-            if neo_2_7 < 0x80:
+                o_groups.assignor_name = buf[pos : pos + ln_assignor_name_o_groups].decode()
+                pos += ln_assignor_name_o_groups
+            n_members_o_groups = buf[pos]
+            if n_members_o_groups < 0x80:
                 pos += 1
             else:
-                neo_2_7, pos = _read_uvarint(buf, pos)
-            neo_2_7 -= 1
-            if neo_2_7 < 0:
-                if neo_2_7 != -1:
-                    raise _count_error(neo_2_7, 0)
+                n_members_o_groups, pos = _read_uvarint(buf, pos)
+            n_members_o_groups -= 1
+            if n_members_o_groups < 0:
+                if n_members_o_groups != -1:
+                    raise _count_error(n_members_o_groups, 0)
                 raise _null_error("Members")
-            elif neo_2_7 > blen - pos:
-                raise _count_error(neo_2_7, blen - pos)
+            elif n_members_o_groups > blen - pos:
+                raise _count_error(n_members_o_groups, blen - pos)
             else:
-                veo_2_7: list[Member] = []
-                apeo_2_7 = veo_2_7.append
-                for _ in range(neo_2_7):
-                    eeo_2_7 = _new_object(Member)
-                    lneeo_2_7_1 = buf[pos]
-                    if lneeo_2_7_1 < 0x80:
+                v_members_o_groups: list[Member] = []
+                ap_members_o_groups = v_members_o_groups.append
+                for _ in range(n_members_o_groups):
+                    o_groups_members = _new_object(Member)
+                    ln_member_id_o_groups_members = buf[pos]
+                    if ln_member_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_1 -= 1
-                    if lneeo_2_7_1 < 0:
+                        ln_member_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_member_id_o_groups_members -= 1
+                    if ln_member_id_o_groups_members < 0:
                         raise _null_error("MemberId")
-                    elif pos + lneeo_2_7_1 > blen:
-                        raise _length_error(lneeo_2_7_1, pos, blen)
+                    elif pos + ln_member_id_o_groups_members > blen:
+                        raise _length_error(ln_member_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.member_id = buf[pos : pos + lneeo_2_7_1].decode()
-                        pos += lneeo_2_7_1
-                    lneeo_2_7_2 = buf[pos]
-                    if lneeo_2_7_2 < 0x80:
+                        o_groups_members.member_id = buf[
+                            pos : pos + ln_member_id_o_groups_members
+                        ].decode()
+                        pos += ln_member_id_o_groups_members
+                    ln_rack_id_o_groups_members = buf[pos]
+                    if ln_rack_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_2 -= 1
-                    if lneeo_2_7_2 < 0:
-                        eeo_2_7.rack_id = None
-                    elif pos + lneeo_2_7_2 > blen:
-                        raise _length_error(lneeo_2_7_2, pos, blen)
+                        ln_rack_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_rack_id_o_groups_members -= 1
+                    if ln_rack_id_o_groups_members < 0:
+                        o_groups_members.rack_id = None
+                    elif pos + ln_rack_id_o_groups_members > blen:
+                        raise _length_error(ln_rack_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.rack_id = buf[pos : pos + lneeo_2_7_2].decode()
-                        pos += lneeo_2_7_2
-                    eeo_2_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.rack_id = buf[
+                            pos : pos + ln_rack_id_o_groups_members
+                        ].decode()
+                        pos += ln_rack_id_o_groups_members
+                    o_groups_members.member_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    lneeo_2_7_4 = buf[pos]
-                    if lneeo_2_7_4 < 0x80:
+                    ln_client_id_o_groups_members = buf[pos]
+                    if ln_client_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_4 -= 1
-                    if lneeo_2_7_4 < 0:
+                        ln_client_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_client_id_o_groups_members -= 1
+                    if ln_client_id_o_groups_members < 0:
                         raise _null_error("ClientId")
-                    elif pos + lneeo_2_7_4 > blen:
-                        raise _length_error(lneeo_2_7_4, pos, blen)
+                    elif pos + ln_client_id_o_groups_members > blen:
+                        raise _length_error(ln_client_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.client_id = buf[pos : pos + lneeo_2_7_4].decode()
-                        pos += lneeo_2_7_4
-                    lneeo_2_7_5 = buf[pos]
-                    if lneeo_2_7_5 < 0x80:
+                        o_groups_members.client_id = buf[
+                            pos : pos + ln_client_id_o_groups_members
+                        ].decode()
+                        pos += ln_client_id_o_groups_members
+                    ln_client_host_o_groups_members = buf[pos]
+                    if ln_client_host_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_5, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_5 -= 1
-                    if lneeo_2_7_5 < 0:
+                        ln_client_host_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_client_host_o_groups_members -= 1
+                    if ln_client_host_o_groups_members < 0:
                         raise _null_error("ClientHost")
-                    elif pos + lneeo_2_7_5 > blen:
-                        raise _length_error(lneeo_2_7_5, pos, blen)
+                    elif pos + ln_client_host_o_groups_members > blen:
+                        raise _length_error(ln_client_host_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.client_host = buf[pos : pos + lneeo_2_7_5].decode()
-                        pos += lneeo_2_7_5
-                    neeo_2_7_6 = buf[pos]
-                    if neeo_2_7_6 < 0x80:
+                        o_groups_members.client_host = buf[
+                            pos : pos + ln_client_host_o_groups_members
+                        ].decode()
+                        pos += ln_client_host_o_groups_members
+                    n_subscribed_topic_names_o_groups_members = buf[pos]
+                    if n_subscribed_topic_names_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        neeo_2_7_6, pos = _read_uvarint(buf, pos)
-                    neeo_2_7_6 -= 1
-                    if neeo_2_7_6 < 0:
-                        if neeo_2_7_6 != -1:
-                            raise _count_error(neeo_2_7_6, 0)
+                        n_subscribed_topic_names_o_groups_members, pos = _read_uvarint(buf, pos)
+                    n_subscribed_topic_names_o_groups_members -= 1
+                    if n_subscribed_topic_names_o_groups_members < 0:
+                        if n_subscribed_topic_names_o_groups_members != -1:
+                            raise _count_error(n_subscribed_topic_names_o_groups_members, 0)
                         raise _null_error("SubscribedTopicNames")
-                    elif neeo_2_7_6 > blen - pos:
-                        raise _count_error(neeo_2_7_6, blen - pos)
+                    elif n_subscribed_topic_names_o_groups_members > blen - pos:
+                        raise _count_error(n_subscribed_topic_names_o_groups_members, blen - pos)
                     else:
-                        veeo_2_7_6: list[str] = []
-                        apeeo_2_7_6 = veeo_2_7_6.append
-                        for _ in range(neeo_2_7_6):
-                            eeeo_2_7_6, pos = _read_cstr(buf, pos)
-                            apeeo_2_7_6(eeeo_2_7_6)
-                        eeo_2_7.subscribed_topic_names = veeo_2_7_6
-                    eeo_2_7.assignment, pos = _d_Assignment_1(buf, pos)
+                        v_subscribed_topic_names_o_groups_members: list[TopicName] = []
+                        ap_subscribed_topic_names_o_groups_members = (
+                            v_subscribed_topic_names_o_groups_members.append
+                        )
+                        for _ in range(n_subscribed_topic_names_o_groups_members):
+                            e_subscribed_topic_names_o_groups_members, pos = _read_cstr(buf, pos)
+                            ap_subscribed_topic_names_o_groups_members(
+                                e_subscribed_topic_names_o_groups_members
+                            )
+                        o_groups_members.subscribed_topic_names = (
+                            v_subscribed_topic_names_o_groups_members
+                        )
+                    o_groups_members.assignment, pos = _d_Assignment_1(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_7._unknown_tags = None
+                        o_groups_members._unknown_tags = None
                     else:
-                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_7(eeo_2_7)
-                eo_2.members = veo_2_7
-            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_members_o_groups(o_groups_members)
+                o_groups.members = v_members_o_groups
+            o_groups.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1136,13 +913,13 @@ def _e_ShareGroupDescribeResponse_1(o: ShareGroupDescribeResponse, out: list[_Bu
     """Encode ShareGroupDescribeResponse at version 1."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribedGroup_1(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_DescribedGroup_1(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -33,6 +33,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
 from .share_group_heartbeat_response import ShareGroupHeartbeatResponse
 
 __all__ = [
@@ -61,11 +62,11 @@ class ShareGroupHeartbeatRequest(_Request[ShareGroupHeartbeatResponse]):
         "subscribed_topic_names": "v0+, nullable v0+: null if it didn't change since the last heartbeat; the subscribed topic names otherwise.",
     }
 
-    group_id: str
+    group_id: GroupId
     member_id: str
     member_epoch: int
     rack_id: str | None
-    subscribed_topic_names: list[str] | None
+    subscribed_topic_names: list[TopicName] | None
     API_KEY: ClassVar[int | None] = 76
     NAME: ClassVar[str] = "ShareGroupHeartbeatRequest"
     KIND: ClassVar[str] = "request"
@@ -77,59 +78,79 @@ class ShareGroupHeartbeatRequest(_Request[ShareGroupHeartbeatResponse]):
     RESPONSE: ClassVar[type[_Message]] = ShareGroupHeartbeatResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_epoch",
-            "memberEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="member_epoch",
+            json_name="memberEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "rack_id",
-            "rackId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="rack_id",
+            json_name="rackId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "subscribed_topic_names",
-            "subscribedTopicNames",
-            "[]string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="subscribed_topic_names",
+            json_name="subscribedTopicNames",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         member_id: str = "",
         member_epoch: int = 0,
         rack_id: str | None = None,
-        subscribed_topic_names: list[str] | None = None,
+        subscribed_topic_names: list[TopicName] | None = None,
     ) -> None:
         self.group_id = group_id
         self.member_id = member_id
@@ -143,66 +164,66 @@ def _d_ShareGroupHeartbeatRequest_1(buf: bytes, pos: int) -> tuple[ShareGroupHea
     """Decode ShareGroupHeartbeatRequest at version 1."""
     blen = len(buf)
     o = _new_object(ShareGroupHeartbeatRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_rack_id_o = buf[pos]
+    if ln_rack_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_rack_id_o, pos = _read_uvarint(buf, pos)
+    ln_rack_id_o -= 1
+    if ln_rack_id_o < 0:
         o.rack_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
     else:
-        o.rack_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
+    n_subscribed_topic_names_o = buf[pos]
+    if n_subscribed_topic_names_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_subscribed_topic_names_o, pos = _read_uvarint(buf, pos)
+    n_subscribed_topic_names_o -= 1
+    if n_subscribed_topic_names_o < 0:
+        if n_subscribed_topic_names_o != -1:
+            raise _count_error(n_subscribed_topic_names_o, 0)
         o.subscribed_topic_names = None
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_subscribed_topic_names_o > blen - pos:
+        raise _count_error(n_subscribed_topic_names_o, blen - pos)
     else:
-        vo_5: list[str] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5, pos = _read_cstr(buf, pos)
-            apo_5(eo_5)
-        o.subscribed_topic_names = vo_5
+        v_subscribed_topic_names_o: list[TopicName] = []
+        ap_subscribed_topic_names_o = v_subscribed_topic_names_o.append
+        for _ in range(n_subscribed_topic_names_o):
+            e_subscribed_topic_names_o, pos = _read_cstr(buf, pos)
+            ap_subscribed_topic_names_o(e_subscribed_topic_names_o)
+        o.subscribed_topic_names = v_subscribed_topic_names_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -218,13 +239,13 @@ def _e_ShareGroupHeartbeatRequest_1(o: ShareGroupHeartbeatRequest, out: list[_Bu
     w(_enc_cstr(o.member_id))
     w(_S_i.pack(o.member_epoch))
     w(_enc_ncstr(o.rack_id))
-    a5 = o.subscribed_topic_names
-    if a5 is None:
+    a_subscribed_topic_names = o.subscribed_topic_names
+    if a_subscribed_topic_names is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            w(_enc_cstr(e5))
+        w(_uvarint(len(a_subscribed_topic_names) + 1))
+        for e_subscribed_topic_names in a_subscribed_topic_names:
+            w(_enc_cstr(e_subscribed_topic_names))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -31,6 +31,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
 from .streams_group_describe_response import StreamsGroupDescribeResponse
 
 __all__ = [
@@ -56,7 +57,7 @@ class StreamsGroupDescribeRequest(_Request[StreamsGroupDescribeResponse]):
         "include_topology_description": "v1+: Whether to include the full topology description from the topology description plugin in the response.",
     }
 
-    group_ids: list[str]
+    group_ids: list[GroupId]
     include_authorized_operations: bool
     include_topology_description: bool
     API_KEY: ClassVar[int | None] = 89
@@ -70,49 +71,49 @@ class StreamsGroupDescribeRequest(_Request[StreamsGroupDescribeResponse]):
     RESPONSE: ClassVar[type[_Message]] = StreamsGroupDescribeResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_ids",
-            "groupIds",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="group_ids",
+            json_name="groupIds",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "include_authorized_operations",
-            "includeAuthorizedOperations",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="include_authorized_operations",
+            json_name="includeAuthorizedOperations",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "include_topology_description",
-            "includeTopologyDescription",
-            "bool",
-            (1, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="include_topology_description",
+            json_name="includeTopologyDescription",
+            type="bool",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        group_ids: list[str] = _EMPTY,
+        group_ids: list[GroupId] = _EMPTY,
         include_authorized_operations: bool = False,
         include_topology_description: bool = False,
     ) -> None:
@@ -128,25 +129,25 @@ def _d_StreamsGroupDescribeRequest_0(
     """Decode StreamsGroupDescribeRequest at version 0."""
     blen = len(buf)
     o = _new_object(StreamsGroupDescribeRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_group_ids_o = buf[pos]
+    if n_group_ids_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_group_ids_o, pos = _read_uvarint(buf, pos)
+    n_group_ids_o -= 1
+    if n_group_ids_o < 0:
+        if n_group_ids_o != -1:
+            raise _count_error(n_group_ids_o, 0)
         raise _null_error("GroupIds")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_group_ids_o > blen - pos:
+        raise _count_error(n_group_ids_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.group_ids = vo_1
+        v_group_ids_o: list[GroupId] = []
+        ap_group_ids_o = v_group_ids_o.append
+        for _ in range(n_group_ids_o):
+            e_group_ids_o, pos = _read_cstr(buf, pos)
+            ap_group_ids_o(e_group_ids_o)
+        o.group_ids = v_group_ids_o
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.include_topology_description = False
@@ -163,13 +164,13 @@ def _e_StreamsGroupDescribeRequest_0(o: StreamsGroupDescribeRequest, out: list[_
     if o.include_topology_description != False:
         raise _FieldVersionError("StreamsGroupDescribeRequest", "include_topology_description", 0)
     w = out.append
-    a1 = o.group_ids
-    if a1 is None:
+    a_group_ids = o.group_ids
+    if a_group_ids is None:
         raise _null_value("GroupIds")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
+        w(_uvarint(len(a_group_ids) + 1))
+        for e_group_ids in a_group_ids:
+            w(_enc_cstr(e_group_ids))
     w(_S_o.pack(o.include_authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -183,25 +184,25 @@ def _d_StreamsGroupDescribeRequest_1(
     """Decode StreamsGroupDescribeRequest at version 1."""
     blen = len(buf)
     o = _new_object(StreamsGroupDescribeRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_group_ids_o = buf[pos]
+    if n_group_ids_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_group_ids_o, pos = _read_uvarint(buf, pos)
+    n_group_ids_o -= 1
+    if n_group_ids_o < 0:
+        if n_group_ids_o != -1:
+            raise _count_error(n_group_ids_o, 0)
         raise _null_error("GroupIds")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_group_ids_o > blen - pos:
+        raise _count_error(n_group_ids_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_cstr(buf, pos)
-            apo_1(eo_1)
-        o.group_ids = vo_1
+        v_group_ids_o: list[GroupId] = []
+        ap_group_ids_o = v_group_ids_o.append
+        for _ in range(n_group_ids_o):
+            e_group_ids_o, pos = _read_cstr(buf, pos)
+            ap_group_ids_o(e_group_ids_o)
+        o.group_ids = v_group_ids_o
     o.include_authorized_operations, o.include_topology_description = _S_oo.unpack_from(buf, pos)
     pos += 2
     if buf[pos] == 0:
@@ -215,13 +216,13 @@ def _d_StreamsGroupDescribeRequest_1(
 def _e_StreamsGroupDescribeRequest_1(o: StreamsGroupDescribeRequest, out: list[_Buffer]) -> None:
     """Encode StreamsGroupDescribeRequest at version 1."""
     w = out.append
-    a1 = o.group_ids
-    if a1 is None:
+    a_group_ids = o.group_ids
+    if a_group_ids is None:
         raise _null_value("GroupIds")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            w(_enc_cstr(e1))
+        w(_uvarint(len(a_group_ids) + 1))
+        for e_group_ids in a_group_ids:
+            w(_enc_cstr(e_group_ids))
     w(_S_oo.pack(o.include_authorized_operations, o.include_topology_description))
     if o._unknown_tags is None:
         w(b"\x00")

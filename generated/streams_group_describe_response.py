@@ -34,6 +34,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
+
 __all__ = [
     "KeyValue",
     "TopicInfo",
@@ -64,7 +66,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class KeyValue(_Struct):
-    """Topic-level configurations as key-value pairs.
+    """Topic-level configurations as key-value pairs. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v0+): key of the config
@@ -79,20 +81,46 @@ class KeyValue(_Struct):
     key: str
     value: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("key", "key", "string", (0, 32767), None, None, None, "", False, False, None),
         _FieldSchema(
-            "value", "value", "string", (0, 32767), None, None, None, "", False, False, None
+            name="key",
+            json_name="key",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="value",
+            json_name="value",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, key: str = "", value: str = "") -> None:
+    def __init__(
+        self,
+        key: str = "",
+        value: str = "",
+    ) -> None:
         self.key = key
         self.value = value
         self._unknown_tags = None
 
 
 class TopicInfo(_Struct):
-    """The set of state changelog topics associated with this subtopology. Created automatically.
+    """The set of state changelog topics associated with this subtopology. Created automatically. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the topic.
@@ -108,48 +136,68 @@ class TopicInfo(_Struct):
         "topic_configs": "v0+: Topic-level configurations as key-value pairs.",
     }
 
-    name: str
+    name: TopicName
     partitions: int
     replication_factor: int
     topic_configs: list[KeyValue]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions", "partitions", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="partitions",
+            json_name="partitions",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replication_factor",
-            "replicationFactor",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="replication_factor",
+            json_name="replicationFactor",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_configs",
-            "topicConfigs",
-            "[]KeyValue",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            KeyValue,
+            name="topic_configs",
+            json_name="topicConfigs",
+            type="[]KeyValue",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=KeyValue,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         partitions: int = 0,
         replication_factor: int = 0,
         topic_configs: list[KeyValue] = _EMPTY,
@@ -162,7 +210,7 @@ class TopicInfo(_Struct):
 
 
 class Subtopology(_Struct):
-    """The subtopologies of the streams application. This contains the configured subtopologies, where the number of partitions are set and any regular expressions are resolved to actual topics. Null if the group is uninitialized, source topics are missing or incorrectly partitioned.
+    """The subtopologies of the streams application. This contains the configured subtopologies, where the number of partitions are set and any regular expressions are resolved to actual topics. Null if the group is uninitialized, source topics are missing or incorrectly partitioned. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): String to uniquely identify the subtopology.
@@ -181,83 +229,83 @@ class Subtopology(_Struct):
     }
 
     subtopology_id: str
-    source_topics: list[str]
-    repartition_sink_topics: list[str]
+    source_topics: list[TopicName]
+    repartition_sink_topics: list[TopicName]
     state_changelog_topics: list[TopicInfo]
     repartition_source_topics: list[TopicInfo]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopology_id",
-            "subtopologyId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="subtopology_id",
+            json_name="subtopologyId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "source_topics",
-            "sourceTopics",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="source_topics",
+            json_name="sourceTopics",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "repartition_sink_topics",
-            "repartitionSinkTopics",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="repartition_sink_topics",
+            json_name="repartitionSinkTopics",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "state_changelog_topics",
-            "stateChangelogTopics",
-            "[]TopicInfo",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicInfo,
+            name="state_changelog_topics",
+            json_name="stateChangelogTopics",
+            type="[]TopicInfo",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicInfo,
         ),
         _FieldSchema(
-            "repartition_source_topics",
-            "repartitionSourceTopics",
-            "[]TopicInfo",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicInfo,
+            name="repartition_source_topics",
+            json_name="repartitionSourceTopics",
+            type="[]TopicInfo",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicInfo,
         ),
     )
 
     def __init__(
         self,
         subtopology_id: str = "",
-        source_topics: list[str] = _EMPTY,
-        repartition_sink_topics: list[str] = _EMPTY,
+        source_topics: list[TopicName] = _EMPTY,
+        repartition_sink_topics: list[TopicName] = _EMPTY,
         state_changelog_topics: list[TopicInfo] = _EMPTY,
         repartition_source_topics: list[TopicInfo] = _EMPTY,
     ) -> None:
@@ -276,7 +324,7 @@ class Subtopology(_Struct):
 
 
 class Topology(_Struct):
-    """The topology metadata currently initialized for the streams application. Can be null in case of a describe error.
+    """The topology metadata currently initialized for the streams application. Can be null in case of a describe error. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         epoch (v0+): The epoch of the currently initialized topology for this group.
@@ -292,31 +340,45 @@ class Topology(_Struct):
     subtopologies: list[Subtopology] | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "epoch", "epoch", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="epoch",
+            json_name="epoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "subtopologies",
-            "subtopologies",
-            "[]Subtopology",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            Subtopology,
+            name="subtopologies",
+            json_name="subtopologies",
+            type="[]Subtopology",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=Subtopology,
         ),
     )
 
-    def __init__(self, epoch: int = 0, subtopologies: list[Subtopology] | None = None) -> None:
+    def __init__(
+        self,
+        epoch: int = 0,
+        subtopologies: list[Subtopology] | None = None,
+    ) -> None:
         self.epoch = epoch
         self.subtopologies = subtopologies
         self._unknown_tags = None
 
 
 class Endpoint(_Struct):
-    """User-defined endpoint for Interactive Queries. Null if not defined for this client.
+    """User-defined endpoint for Interactive Queries. Null if not defined for this client. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         host (v0+): host of the endpoint
@@ -332,19 +394,45 @@ class Endpoint(_Struct):
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, host: str = "", port: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "",
+        port: int = 0,
+    ) -> None:
         self.host = host
         self.port = port
         self._unknown_tags = None
 
 
 class TaskOffset(_Struct):
-    """Cumulative changelog offsets for tasks.
+    """Cumulative changelog offsets for tasks. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier.
@@ -363,27 +451,52 @@ class TaskOffset(_Struct):
     offset: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopology_id",
-            "subtopologyId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="subtopology_id",
+            json_name="subtopologyId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition", "partition", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="partition",
+            json_name="partition",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "offset", "offset", "int64", (0, 32767), None, None, None, 0, False, False, None
+            name="offset",
+            json_name="offset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, subtopology_id: str = "", partition: int = 0, offset: int = 0) -> None:
+    def __init__(
+        self,
+        subtopology_id: str = "",
+        partition: int = 0,
+        offset: int = 0,
+    ) -> None:
         self.subtopology_id = subtopology_id
         self.partition = partition
         self.offset = offset
@@ -391,7 +504,7 @@ class TaskOffset(_Struct):
 
 
 class TaskIds(_Struct):
-    """Active tasks for this client.
+    """Active tasks for this client. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier.
@@ -407,41 +520,45 @@ class TaskIds(_Struct):
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopology_id",
-            "subtopologyId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="subtopology_id",
+            json_name="subtopologyId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, subtopology_id: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        subtopology_id: str = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.subtopology_id = subtopology_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class Assignment(_Struct):
-    """The current assignment.
+    """The current assignment. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         active_tasks (v0+): Active tasks for this client.
@@ -460,43 +577,43 @@ class Assignment(_Struct):
     warmup_tasks: list[TaskIds]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "active_tasks",
-            "activeTasks",
-            "[]TaskIds",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TaskIds,
+            name="active_tasks",
+            json_name="activeTasks",
+            type="[]TaskIds",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TaskIds,
         ),
         _FieldSchema(
-            "standby_tasks",
-            "standbyTasks",
-            "[]TaskIds",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TaskIds,
+            name="standby_tasks",
+            json_name="standbyTasks",
+            type="[]TaskIds",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TaskIds,
         ),
         _FieldSchema(
-            "warmup_tasks",
-            "warmupTasks",
-            "[]TaskIds",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TaskIds,
+            name="warmup_tasks",
+            json_name="warmupTasks",
+            type="[]TaskIds",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TaskIds,
         ),
     )
 
@@ -513,7 +630,7 @@ class Assignment(_Struct):
 
 
 class Member(_Struct):
-    """The members.
+    """The members. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The member ID.
@@ -568,179 +685,199 @@ class Member(_Struct):
     is_classic: bool
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_epoch",
-            "memberEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="member_epoch",
+            json_name="memberEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "instance_id",
-            "instanceId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="instance_id",
+            json_name="instanceId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "rack_id",
-            "rackId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="rack_id",
+            json_name="rackId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "client_id", "clientId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="client_id",
+            json_name="clientId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "client_host",
-            "clientHost",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="client_host",
+            json_name="clientHost",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topology_epoch",
-            "topologyEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="topology_epoch",
+            json_name="topologyEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "process_id",
-            "processId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="process_id",
+            json_name="processId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "user_endpoint",
-            "userEndpoint",
-            "Endpoint",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            Endpoint,
+            name="user_endpoint",
+            json_name="userEndpoint",
+            type="Endpoint",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=Endpoint,
         ),
         _FieldSchema(
-            "client_tags",
-            "clientTags",
-            "[]KeyValue",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            KeyValue,
+            name="client_tags",
+            json_name="clientTags",
+            type="[]KeyValue",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=KeyValue,
         ),
         _FieldSchema(
-            "task_offsets",
-            "taskOffsets",
-            "[]TaskOffset",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TaskOffset,
+            name="task_offsets",
+            json_name="taskOffsets",
+            type="[]TaskOffset",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TaskOffset,
         ),
         _FieldSchema(
-            "task_end_offsets",
-            "taskEndOffsets",
-            "[]TaskOffset",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TaskOffset,
+            name="task_end_offsets",
+            json_name="taskEndOffsets",
+            type="[]TaskOffset",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TaskOffset,
         ),
         _FieldSchema(
-            "assignment",
-            "assignment",
-            "Assignment",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Assignment,
+            name="assignment",
+            json_name="assignment",
+            type="Assignment",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Assignment,
         ),
         _FieldSchema(
-            "target_assignment",
-            "targetAssignment",
-            "Assignment",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Assignment,
+            name="target_assignment",
+            json_name="targetAssignment",
+            type="Assignment",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Assignment,
         ),
         _FieldSchema(
-            "is_classic",
-            "isClassic",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="is_classic",
+            json_name="isClassic",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -781,7 +918,7 @@ class Member(_Struct):
 
 
 class TopologyDescriptionNode(_Struct):
-    """The processing nodes in this subtopology.
+    """The processing nodes in this subtopology. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v1+): The name of this node (e.g., KSTREAM-SOURCE-0000000000).
@@ -803,58 +940,88 @@ class TopologyDescriptionNode(_Struct):
 
     name: str
     node_type: int
-    source_topics: list[str]
-    sink_topic: str | None
+    source_topics: list[TopicName]
+    sink_topic: TopicName | None
     stores: list[str]
     successors: list[str]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (1, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "node_type", "nodeType", "int8", (1, 32767), None, None, None, 0, False, False, None
+            name="node_type",
+            json_name="nodeType",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "source_topics",
-            "sourceTopics",
-            "[]string",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="source_topics",
+            json_name="sourceTopics",
+            type="[]string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "sink_topic",
-            "sinkTopic",
-            "string",
-            (1, 32767),
-            (1, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="sink_topic",
+            json_name="sinkTopic",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=(1, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "stores", "stores", "[]string", (1, 32767), None, None, None, None, False, False, None
+            name="stores",
+            json_name="stores",
+            type="[]string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "successors",
-            "successors",
-            "[]string",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="successors",
+            json_name="successors",
+            type="[]string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -862,8 +1029,8 @@ class TopologyDescriptionNode(_Struct):
         self,
         name: str = "",
         node_type: int = 0,
-        source_topics: list[str] = _EMPTY,
-        sink_topic: str | None = None,
+        source_topics: list[TopicName] = _EMPTY,
+        sink_topic: TopicName | None = None,
         stores: list[str] = _EMPTY,
         successors: list[str] = _EMPTY,
     ) -> None:
@@ -877,7 +1044,7 @@ class TopologyDescriptionNode(_Struct):
 
 
 class TopologyDescriptionSubtopology(_Struct):
-    """The subtopologies that make up this topology.
+    """The subtopologies that make up this topology. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v1+): The subtopology identifier, unique within the topology.
@@ -893,35 +1060,37 @@ class TopologyDescriptionSubtopology(_Struct):
     nodes: list[TopologyDescriptionNode]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopology_id",
-            "subtopologyId",
-            "string",
-            (1, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="subtopology_id",
+            json_name="subtopologyId",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "nodes",
-            "nodes",
-            "[]TopologyDescriptionNode",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescriptionNode,
+            name="nodes",
+            json_name="nodes",
+            type="[]TopologyDescriptionNode",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescriptionNode,
         ),
     )
 
     def __init__(
-        self, subtopology_id: str = "", nodes: list[TopologyDescriptionNode] = _EMPTY
+        self,
+        subtopology_id: str = "",
+        nodes: list[TopologyDescriptionNode] = _EMPTY,
     ) -> None:
         self.subtopology_id = subtopology_id
         self.nodes = [] if nodes is _EMPTY else nodes
@@ -929,7 +1098,7 @@ class TopologyDescriptionSubtopology(_Struct):
 
 
 class TopologyDescriptionGlobalStore(_Struct):
-    """Global state stores used by this topology.
+    """Global state stores used by this topology. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         source (v1+): The source node providing data to the global store.
@@ -945,30 +1114,30 @@ class TopologyDescriptionGlobalStore(_Struct):
     processor: TopologyDescriptionNode
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "source",
-            "source",
-            "TopologyDescriptionNode",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescriptionNode,
+            name="source",
+            json_name="source",
+            type="TopologyDescriptionNode",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescriptionNode,
         ),
         _FieldSchema(
-            "processor",
-            "processor",
-            "TopologyDescriptionNode",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescriptionNode,
+            name="processor",
+            json_name="processor",
+            type="TopologyDescriptionNode",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescriptionNode,
         ),
     )
 
@@ -983,7 +1152,7 @@ class TopologyDescriptionGlobalStore(_Struct):
 
 
 class TopologyDescription(_Struct):
-    """The full topology description for this group. Non-null if and only if TopologyDescriptionStatus is AVAILABLE (3); null otherwise.
+    """The full topology description for this group. Non-null if and only if TopologyDescriptionStatus is AVAILABLE (3); null otherwise. In versions 1, flexible in 1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopologies (v1+): The subtopologies that make up this topology.
@@ -999,30 +1168,30 @@ class TopologyDescription(_Struct):
     global_stores: list[TopologyDescriptionGlobalStore]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopologies",
-            "subtopologies",
-            "[]TopologyDescriptionSubtopology",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescriptionSubtopology,
+            name="subtopologies",
+            json_name="subtopologies",
+            type="[]TopologyDescriptionSubtopology",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescriptionSubtopology,
         ),
         _FieldSchema(
-            "global_stores",
-            "globalStores",
-            "[]TopologyDescriptionGlobalStore",
-            (1, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescriptionGlobalStore,
+            name="global_stores",
+            json_name="globalStores",
+            type="[]TopologyDescriptionGlobalStore",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescriptionGlobalStore,
         ),
     )
 
@@ -1037,7 +1206,7 @@ class TopologyDescription(_Struct):
 
 
 class DescribedGroup(_Struct):
-    """Each described group.
+    """Each described group. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The describe error, or 0 if there was no error.
@@ -1071,7 +1240,7 @@ class DescribedGroup(_Struct):
 
     error_code: int
     error_message: str | None
-    group_id: str
+    group_id: GroupId
     group_state: str
     group_epoch: int
     assignment_epoch: int
@@ -1083,140 +1252,160 @@ class DescribedGroup(_Struct):
     assignor_name: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_state",
-            "groupState",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="group_state",
+            json_name="groupState",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_epoch",
-            "groupEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="group_epoch",
+            json_name="groupEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "assignment_epoch",
-            "assignmentEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="assignment_epoch",
+            json_name="assignmentEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topology",
-            "topology",
-            "Topology",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            Topology,
+            name="topology",
+            json_name="topology",
+            type="Topology",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=Topology,
         ),
         _FieldSchema(
-            "members",
-            "members",
-            "[]Member",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Member,
+            name="members",
+            json_name="members",
+            type="[]Member",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Member,
         ),
         _FieldSchema(
-            "authorized_operations",
-            "authorizedOperations",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -2147483648,
-            False,
-            False,
-            None,
+            name="authorized_operations",
+            json_name="authorizedOperations",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-2147483648,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topology_description",
-            "topologyDescription",
-            "TopologyDescription",
-            (1, 32767),
-            (1, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            TopologyDescription,
+            name="topology_description",
+            json_name="topologyDescription",
+            type="TopologyDescription",
+            versions=(1, 32767),
+            nullable_versions=(1, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=TopologyDescription,
         ),
         _FieldSchema(
-            "topology_description_status",
-            "topologyDescriptionStatus",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="topology_description_status",
+            json_name="topologyDescriptionStatus",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "assignor_name",
-            "assignorName",
-            "string",
-            (1, 32767),
-            (1, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="assignor_name",
+            json_name="assignorName",
+            type="string",
+            versions=(1, 32767),
+            nullable_versions=(1, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
     )
 
@@ -1224,7 +1413,7 @@ class DescribedGroup(_Struct):
         self,
         error_code: int = 0,
         error_message: str | None = None,
-        group_id: str = "",
+        group_id: GroupId = "",
         group_state: str = "",
         group_epoch: int = 0,
         assignment_epoch: int = 0,
@@ -1275,75 +1464,41 @@ class StreamsGroupDescribeResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "groups",
-            "groups",
-            "[]DescribedGroup",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            DescribedGroup,
+            name="groups",
+            json_name="groups",
+            type="[]DescribedGroup",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=DescribedGroup,
         ),
     )
 
-    def __init__(self, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _EMPTY) -> None:
+    def __init__(
+        self,
+        throttle_time_ms: int = 0,
+        groups: list[DescribedGroup] = _EMPTY,
+    ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
-
-
-def _d_KeyValue_0(buf: bytes, pos: int) -> tuple[KeyValue, int]:
-    """Decode KeyValue at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(KeyValue)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Key")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.key = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Value")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.value = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_KeyValue_0(o: KeyValue, out: list[_Buffer]) -> None:
@@ -1357,374 +1512,56 @@ def _e_KeyValue_0(o: KeyValue, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicInfo_0(buf: bytes, pos: int) -> tuple[TopicInfo, int]:
-    """Decode TopicInfo at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TopicInfo)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("TopicConfigs")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[KeyValue] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(KeyValue)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
-                pos += 1
-            else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
-                raise _null_error("Key")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
-            else:
-                eo_3.key = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
-                pos += 1
-            else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
-                raise _null_error("Value")
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
-            else:
-                eo_3.value = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topic_configs = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicInfo_0(o: TopicInfo, out: list[_Buffer]) -> None:
     """Encode TopicInfo at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.name))
     w(_S_ih.pack(o.partitions, o.replication_factor))
-    a3 = o.topic_configs
-    if a3 is None:
+    a_topic_configs = o.topic_configs
+    if a_topic_configs is None:
         raise _null_value("TopicConfigs")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_KeyValue_0(e3, out)
+        w(_uvarint(len(a_topic_configs) + 1))
+        for e_topic_configs in a_topic_configs:
+            _e_KeyValue_0(e_topic_configs, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Subtopology_0(buf: bytes, pos: int) -> tuple[Subtopology, int]:
-    """Decode Subtopology at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(Subtopology)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("SubtopologyId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.subtopology_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("SourceTopics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2, pos = _read_cstr(buf, pos)
-            apo_2(eo_2)
-        o.source_topics = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("RepartitionSinkTopics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[str] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3, pos = _read_cstr(buf, pos)
-            apo_3(eo_3)
-        o.repartition_sink_topics = vo_3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
-        pos += 1
-    else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("StateChangelogTopics")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
-    else:
-        vo_4: list[TopicInfo] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(TopicInfo)
-            lneo_4_1 = buf[pos]
-            if lneo_4_1 < 0x80:
-                pos += 1
-            else:
-                lneo_4_1, pos = _read_uvarint(buf, pos)
-            lneo_4_1 -= 1
-            if lneo_4_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_4_1 > blen:
-                raise _length_error(lneo_4_1, pos, blen)
-            else:
-                eo_4.name = buf[pos : pos + lneo_4_1].decode()
-                pos += lneo_4_1
-            eo_4.partitions, eo_4.replication_factor = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            neo_4_3 = buf[pos]
-            if neo_4_3 < 0x80:
-                pos += 1
-            else:
-                neo_4_3, pos = _read_uvarint(buf, pos)
-            neo_4_3 -= 1
-            if neo_4_3 < 0:
-                if neo_4_3 != -1:
-                    raise _count_error(neo_4_3, 0)
-                raise _null_error("TopicConfigs")
-            elif neo_4_3 > blen - pos:
-                raise _count_error(neo_4_3, blen - pos)
-            else:
-                veo_4_3: list[KeyValue] = []
-                apeo_4_3 = veo_4_3.append
-                for _ in range(neo_4_3):
-                    eeo_4_3 = _new_object(KeyValue)
-                    lneeo_4_3_1 = buf[pos]
-                    if lneeo_4_3_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_4_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_4_3_1 -= 1
-                    if lneeo_4_3_1 < 0:
-                        raise _null_error("Key")
-                    elif pos + lneeo_4_3_1 > blen:
-                        raise _length_error(lneeo_4_3_1, pos, blen)
-                    else:
-                        eeo_4_3.key = buf[pos : pos + lneeo_4_3_1].decode()
-                        pos += lneeo_4_3_1
-                    lneeo_4_3_2 = buf[pos]
-                    if lneeo_4_3_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_4_3_2, pos = _read_uvarint(buf, pos)
-                    lneeo_4_3_2 -= 1
-                    if lneeo_4_3_2 < 0:
-                        raise _null_error("Value")
-                    elif pos + lneeo_4_3_2 > blen:
-                        raise _length_error(lneeo_4_3_2, pos, blen)
-                    else:
-                        eeo_4_3.value = buf[pos : pos + lneeo_4_3_2].decode()
-                        pos += lneeo_4_3_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_4_3._unknown_tags = None
-                    else:
-                        eeo_4_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_4_3(eeo_4_3)
-                eo_4.topic_configs = veo_4_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_4._unknown_tags = None
-            else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.state_changelog_topics = vo_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
-        pos += 1
-    else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("RepartitionSourceTopics")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
-    else:
-        vo_5: list[TopicInfo] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(TopicInfo)
-            lneo_5_1 = buf[pos]
-            if lneo_5_1 < 0x80:
-                pos += 1
-            else:
-                lneo_5_1, pos = _read_uvarint(buf, pos)
-            lneo_5_1 -= 1
-            if lneo_5_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_5_1 > blen:
-                raise _length_error(lneo_5_1, pos, blen)
-            else:
-                eo_5.name = buf[pos : pos + lneo_5_1].decode()
-                pos += lneo_5_1
-            eo_5.partitions, eo_5.replication_factor = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            neo_5_3 = buf[pos]
-            if neo_5_3 < 0x80:
-                pos += 1
-            else:
-                neo_5_3, pos = _read_uvarint(buf, pos)
-            neo_5_3 -= 1
-            if neo_5_3 < 0:
-                if neo_5_3 != -1:
-                    raise _count_error(neo_5_3, 0)
-                raise _null_error("TopicConfigs")
-            elif neo_5_3 > blen - pos:
-                raise _count_error(neo_5_3, blen - pos)
-            else:
-                veo_5_3: list[KeyValue] = []
-                apeo_5_3 = veo_5_3.append
-                for _ in range(neo_5_3):
-                    eeo_5_3 = _new_object(KeyValue)
-                    lneeo_5_3_1 = buf[pos]
-                    if lneeo_5_3_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_5_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_5_3_1 -= 1
-                    if lneeo_5_3_1 < 0:
-                        raise _null_error("Key")
-                    elif pos + lneeo_5_3_1 > blen:
-                        raise _length_error(lneeo_5_3_1, pos, blen)
-                    else:
-                        eeo_5_3.key = buf[pos : pos + lneeo_5_3_1].decode()
-                        pos += lneeo_5_3_1
-                    lneeo_5_3_2 = buf[pos]
-                    if lneeo_5_3_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_5_3_2, pos = _read_uvarint(buf, pos)
-                    lneeo_5_3_2 -= 1
-                    if lneeo_5_3_2 < 0:
-                        raise _null_error("Value")
-                    elif pos + lneeo_5_3_2 > blen:
-                        raise _length_error(lneeo_5_3_2, pos, blen)
-                    else:
-                        eeo_5_3.value = buf[pos : pos + lneeo_5_3_2].decode()
-                        pos += lneeo_5_3_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_5_3._unknown_tags = None
-                    else:
-                        eeo_5_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_5_3(eeo_5_3)
-                eo_5.topic_configs = veo_5_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_5._unknown_tags = None
-            else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.repartition_source_topics = vo_5
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_Subtopology_0(o: Subtopology, out: list[_Buffer]) -> None:
     """Encode Subtopology at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.subtopology_id))
-    a2 = o.source_topics
-    if a2 is None:
+    a_source_topics = o.source_topics
+    if a_source_topics is None:
         raise _null_value("SourceTopics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            w(_enc_cstr(e2))
-    a3 = o.repartition_sink_topics
-    if a3 is None:
+        w(_uvarint(len(a_source_topics) + 1))
+        for e_source_topics in a_source_topics:
+            w(_enc_cstr(e_source_topics))
+    a_repartition_sink_topics = o.repartition_sink_topics
+    if a_repartition_sink_topics is None:
         raise _null_value("RepartitionSinkTopics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            w(_enc_cstr(e3))
-    a4 = o.state_changelog_topics
-    if a4 is None:
+        w(_uvarint(len(a_repartition_sink_topics) + 1))
+        for e_repartition_sink_topics in a_repartition_sink_topics:
+            w(_enc_cstr(e_repartition_sink_topics))
+    a_state_changelog_topics = o.state_changelog_topics
+    if a_state_changelog_topics is None:
         raise _null_value("StateChangelogTopics")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_TopicInfo_0(e4, out)
-    a5 = o.repartition_source_topics
-    if a5 is None:
+        w(_uvarint(len(a_state_changelog_topics) + 1))
+        for e_state_changelog_topics in a_state_changelog_topics:
+            _e_TopicInfo_0(e_state_changelog_topics, out)
+    a_repartition_source_topics = o.repartition_source_topics
+    if a_repartition_source_topics is None:
         raise _null_value("RepartitionSourceTopics")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_TopicInfo_0(e5, out)
+        w(_uvarint(len(a_repartition_source_topics) + 1))
+        for e_repartition_source_topics in a_repartition_source_topics:
+            _e_TopicInfo_0(e_repartition_source_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1737,259 +1574,403 @@ def _d_Topology_0(buf: bytes, pos: int) -> tuple[Topology, int]:
     o = _new_object(Topology)
     o.epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_subtopologies_o = buf[pos]
+    if n_subtopologies_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_subtopologies_o, pos = _read_uvarint(buf, pos)
+    n_subtopologies_o -= 1
+    if n_subtopologies_o < 0:
+        if n_subtopologies_o != -1:
+            raise _count_error(n_subtopologies_o, 0)
         o.subtopologies = None
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_subtopologies_o > blen - pos:
+        raise _count_error(n_subtopologies_o, blen - pos)
     else:
-        vo_2: list[Subtopology] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(Subtopology)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_subtopologies_o: list[Subtopology] = []
+        ap_subtopologies_o = v_subtopologies_o.append
+        for _ in range(n_subtopologies_o):
+            o_subtopologies = _new_object(Subtopology)
+            ln_subtopology_id_o_subtopologies = buf[pos]
+            if ln_subtopology_id_o_subtopologies < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_subtopology_id_o_subtopologies, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_subtopologies -= 1
+            if ln_subtopology_id_o_subtopologies < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_subtopology_id_o_subtopologies > blen:
+                raise _length_error(ln_subtopology_id_o_subtopologies, pos, blen)
             else:
-                eo_2.subtopology_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_subtopologies.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_subtopologies
+                ].decode()
+                pos += ln_subtopology_id_o_subtopologies
+            n_source_topics_o_subtopologies = buf[pos]
+            if n_source_topics_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_source_topics_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_source_topics_o_subtopologies -= 1
+            if n_source_topics_o_subtopologies < 0:
+                if n_source_topics_o_subtopologies != -1:
+                    raise _count_error(n_source_topics_o_subtopologies, 0)
                 raise _null_error("SourceTopics")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_source_topics_o_subtopologies > blen - pos:
+                raise _count_error(n_source_topics_o_subtopologies, blen - pos)
             else:
-                veo_2_2: list[str] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2, pos = _read_cstr(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.source_topics = veo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
+                v_source_topics_o_subtopologies: list[TopicName] = []
+                ap_source_topics_o_subtopologies = v_source_topics_o_subtopologies.append
+                for _ in range(n_source_topics_o_subtopologies):
+                    e_source_topics_o_subtopologies, pos = _read_cstr(buf, pos)
+                    ap_source_topics_o_subtopologies(e_source_topics_o_subtopologies)
+                o_subtopologies.source_topics = v_source_topics_o_subtopologies
+            n_repartition_sink_topics_o_subtopologies = buf[pos]
+            if n_repartition_sink_topics_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
+                n_repartition_sink_topics_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_repartition_sink_topics_o_subtopologies -= 1
+            if n_repartition_sink_topics_o_subtopologies < 0:
+                if n_repartition_sink_topics_o_subtopologies != -1:
+                    raise _count_error(n_repartition_sink_topics_o_subtopologies, 0)
                 raise _null_error("RepartitionSinkTopics")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
+            elif n_repartition_sink_topics_o_subtopologies > blen - pos:
+                raise _count_error(n_repartition_sink_topics_o_subtopologies, blen - pos)
             else:
-                veo_2_3: list[str] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3, pos = _read_cstr(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.repartition_sink_topics = veo_2_3
-            neo_2_4 = buf[pos]
-            if neo_2_4 < 0x80:
+                v_repartition_sink_topics_o_subtopologies: list[TopicName] = []
+                ap_repartition_sink_topics_o_subtopologies = (
+                    v_repartition_sink_topics_o_subtopologies.append
+                )
+                for _ in range(n_repartition_sink_topics_o_subtopologies):
+                    e_repartition_sink_topics_o_subtopologies, pos = _read_cstr(buf, pos)
+                    ap_repartition_sink_topics_o_subtopologies(
+                        e_repartition_sink_topics_o_subtopologies
+                    )
+                o_subtopologies.repartition_sink_topics = v_repartition_sink_topics_o_subtopologies
+            n_state_changelog_topics_o_subtopologies = buf[pos]
+            if n_state_changelog_topics_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_2_4, pos = _read_uvarint(buf, pos)
-            neo_2_4 -= 1
-            if neo_2_4 < 0:
-                if neo_2_4 != -1:
-                    raise _count_error(neo_2_4, 0)
+                n_state_changelog_topics_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_state_changelog_topics_o_subtopologies -= 1
+            if n_state_changelog_topics_o_subtopologies < 0:
+                if n_state_changelog_topics_o_subtopologies != -1:
+                    raise _count_error(n_state_changelog_topics_o_subtopologies, 0)
                 raise _null_error("StateChangelogTopics")
-            elif neo_2_4 > blen - pos:
-                raise _count_error(neo_2_4, blen - pos)
+            elif n_state_changelog_topics_o_subtopologies > blen - pos:
+                raise _count_error(n_state_changelog_topics_o_subtopologies, blen - pos)
             else:
-                veo_2_4: list[TopicInfo] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(neo_2_4):
-                    eeo_2_4 = _new_object(TopicInfo)
-                    lneeo_2_4_1 = buf[pos]
-                    if lneeo_2_4_1 < 0x80:
+                v_state_changelog_topics_o_subtopologies: list[TopicInfo] = []
+                ap_state_changelog_topics_o_subtopologies = (
+                    v_state_changelog_topics_o_subtopologies.append
+                )
+                for _ in range(n_state_changelog_topics_o_subtopologies):
+                    o_subtopologies_state_changelog_topics = _new_object(TopicInfo)
+                    ln_name_o_subtopologies_state_changelog_topics = buf[pos]
+                    if ln_name_o_subtopologies_state_changelog_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_4_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_4_1 -= 1
-                    if lneeo_2_4_1 < 0:
+                        ln_name_o_subtopologies_state_changelog_topics, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    ln_name_o_subtopologies_state_changelog_topics -= 1
+                    if ln_name_o_subtopologies_state_changelog_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_4_1 > blen:
-                        raise _length_error(lneeo_2_4_1, pos, blen)
+                    elif pos + ln_name_o_subtopologies_state_changelog_topics > blen:
+                        raise _length_error(
+                            ln_name_o_subtopologies_state_changelog_topics, pos, blen
+                        )
                     else:
-                        eeo_2_4.name = buf[pos : pos + lneeo_2_4_1].decode()
-                        pos += lneeo_2_4_1
-                    eeo_2_4.partitions, eeo_2_4.replication_factor = _S_ih.unpack_from(buf, pos)
+                        o_subtopologies_state_changelog_topics.name = buf[
+                            pos : pos + ln_name_o_subtopologies_state_changelog_topics
+                        ].decode()
+                        pos += ln_name_o_subtopologies_state_changelog_topics
+                    (
+                        o_subtopologies_state_changelog_topics.partitions,
+                        o_subtopologies_state_changelog_topics.replication_factor,
+                    ) = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    neeo_2_4_3 = buf[pos]
-                    if neeo_2_4_3 < 0x80:
+                    n_topic_configs_o_subtopologies_state_changelog_topics = buf[pos]
+                    if n_topic_configs_o_subtopologies_state_changelog_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_4_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_4_3 -= 1
-                    if neeo_2_4_3 < 0:
-                        if neeo_2_4_3 != -1:
-                            raise _count_error(neeo_2_4_3, 0)
+                        n_topic_configs_o_subtopologies_state_changelog_topics, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    n_topic_configs_o_subtopologies_state_changelog_topics -= 1
+                    if n_topic_configs_o_subtopologies_state_changelog_topics < 0:
+                        if n_topic_configs_o_subtopologies_state_changelog_topics != -1:
+                            raise _count_error(
+                                n_topic_configs_o_subtopologies_state_changelog_topics, 0
+                            )
                         raise _null_error("TopicConfigs")
-                    elif neeo_2_4_3 > blen - pos:
-                        raise _count_error(neeo_2_4_3, blen - pos)
+                    elif n_topic_configs_o_subtopologies_state_changelog_topics > blen - pos:
+                        raise _count_error(
+                            n_topic_configs_o_subtopologies_state_changelog_topics, blen - pos
+                        )
                     else:
-                        veeo_2_4_3: list[KeyValue] = []
-                        apeeo_2_4_3 = veeo_2_4_3.append
-                        for _ in range(neeo_2_4_3):
-                            eeeo_2_4_3 = _new_object(KeyValue)
-                            lneeeo_2_4_3_1 = buf[pos]
-                            if lneeeo_2_4_3_1 < 0x80:
+                        v_topic_configs_o_subtopologies_state_changelog_topics: list[KeyValue] = []
+                        ap_topic_configs_o_subtopologies_state_changelog_topics = (
+                            v_topic_configs_o_subtopologies_state_changelog_topics.append
+                        )
+                        for _ in range(n_topic_configs_o_subtopologies_state_changelog_topics):
+                            o_subtopologies_state_changelog_topics_topic_configs = _new_object(
+                                KeyValue
+                            )
+                            ln_key_o_subtopologies_state_changelog_topics_topic_configs = buf[pos]
+                            if ln_key_o_subtopologies_state_changelog_topics_topic_configs < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_4_3_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_4_3_1 -= 1
-                            if lneeeo_2_4_3_1 < 0:
+                                ln_key_o_subtopologies_state_changelog_topics_topic_configs, pos = (
+                                    _read_uvarint(buf, pos)
+                                )
+                            ln_key_o_subtopologies_state_changelog_topics_topic_configs -= 1
+                            if ln_key_o_subtopologies_state_changelog_topics_topic_configs < 0:
                                 raise _null_error("Key")
-                            elif pos + lneeeo_2_4_3_1 > blen:
-                                raise _length_error(lneeeo_2_4_3_1, pos, blen)
+                            elif (
+                                pos + ln_key_o_subtopologies_state_changelog_topics_topic_configs
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_key_o_subtopologies_state_changelog_topics_topic_configs,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_2_4_3.key = buf[pos : pos + lneeeo_2_4_3_1].decode()
-                                pos += lneeeo_2_4_3_1
-                            lneeeo_2_4_3_2 = buf[pos]
-                            if lneeeo_2_4_3_2 < 0x80:
+                                o_subtopologies_state_changelog_topics_topic_configs.key = buf[
+                                    pos : pos
+                                    + ln_key_o_subtopologies_state_changelog_topics_topic_configs
+                                ].decode()
+                                pos += ln_key_o_subtopologies_state_changelog_topics_topic_configs
+                            ln_value_o_subtopologies_state_changelog_topics_topic_configs = buf[pos]
+                            if ln_value_o_subtopologies_state_changelog_topics_topic_configs < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_4_3_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_4_3_2 -= 1
-                            if lneeeo_2_4_3_2 < 0:
+                                (
+                                    ln_value_o_subtopologies_state_changelog_topics_topic_configs,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            ln_value_o_subtopologies_state_changelog_topics_topic_configs -= 1
+                            if ln_value_o_subtopologies_state_changelog_topics_topic_configs < 0:
                                 raise _null_error("Value")
-                            elif pos + lneeeo_2_4_3_2 > blen:
-                                raise _length_error(lneeeo_2_4_3_2, pos, blen)
+                            elif (
+                                pos + ln_value_o_subtopologies_state_changelog_topics_topic_configs
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_value_o_subtopologies_state_changelog_topics_topic_configs,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_2_4_3.value = buf[pos : pos + lneeeo_2_4_3_2].decode()
-                                pos += lneeeo_2_4_3_2
+                                o_subtopologies_state_changelog_topics_topic_configs.value = buf[
+                                    pos : pos
+                                    + ln_value_o_subtopologies_state_changelog_topics_topic_configs
+                                ].decode()
+                                pos += ln_value_o_subtopologies_state_changelog_topics_topic_configs
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_4_3._unknown_tags = None
+                                o_subtopologies_state_changelog_topics_topic_configs._unknown_tags = (
+                                    None
+                                )
                             else:
-                                eeeo_2_4_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_4_3(eeeo_2_4_3)
-                        eeo_2_4.topic_configs = veeo_2_4_3
+                                (
+                                    o_subtopologies_state_changelog_topics_topic_configs._unknown_tags,
+                                    pos,
+                                ) = _read_unknown_tags(buf, pos)
+                            ap_topic_configs_o_subtopologies_state_changelog_topics(
+                                o_subtopologies_state_changelog_topics_topic_configs
+                            )
+                        o_subtopologies_state_changelog_topics.topic_configs = (
+                            v_topic_configs_o_subtopologies_state_changelog_topics
+                        )
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_4._unknown_tags = None
+                        o_subtopologies_state_changelog_topics._unknown_tags = None
                     else:
-                        eeo_2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_4(eeo_2_4)
-                eo_2.state_changelog_topics = veo_2_4
-            neo_2_5 = buf[pos]
-            if neo_2_5 < 0x80:
+                        o_subtopologies_state_changelog_topics._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_state_changelog_topics_o_subtopologies(
+                        o_subtopologies_state_changelog_topics
+                    )
+                o_subtopologies.state_changelog_topics = v_state_changelog_topics_o_subtopologies
+            n_repartition_source_topics_o_subtopologies = buf[pos]
+            if n_repartition_source_topics_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_2_5, pos = _read_uvarint(buf, pos)
-            neo_2_5 -= 1
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
+                n_repartition_source_topics_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_repartition_source_topics_o_subtopologies -= 1
+            if n_repartition_source_topics_o_subtopologies < 0:
+                if n_repartition_source_topics_o_subtopologies != -1:
+                    raise _count_error(n_repartition_source_topics_o_subtopologies, 0)
                 raise _null_error("RepartitionSourceTopics")
-            elif neo_2_5 > blen - pos:
-                raise _count_error(neo_2_5, blen - pos)
+            elif n_repartition_source_topics_o_subtopologies > blen - pos:
+                raise _count_error(n_repartition_source_topics_o_subtopologies, blen - pos)
             else:
-                veo_2_5: list[TopicInfo] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5 = _new_object(TopicInfo)
-                    lneeo_2_5_1 = buf[pos]
-                    if lneeo_2_5_1 < 0x80:
+                v_repartition_source_topics_o_subtopologies: list[TopicInfo] = []
+                ap_repartition_source_topics_o_subtopologies = (
+                    v_repartition_source_topics_o_subtopologies.append
+                )
+                for _ in range(n_repartition_source_topics_o_subtopologies):
+                    o_subtopologies_repartition_source_topics = _new_object(TopicInfo)
+                    ln_name_o_subtopologies_repartition_source_topics = buf[pos]
+                    if ln_name_o_subtopologies_repartition_source_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_5_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_5_1 -= 1
-                    if lneeo_2_5_1 < 0:
+                        ln_name_o_subtopologies_repartition_source_topics, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    ln_name_o_subtopologies_repartition_source_topics -= 1
+                    if ln_name_o_subtopologies_repartition_source_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_5_1 > blen:
-                        raise _length_error(lneeo_2_5_1, pos, blen)
+                    elif pos + ln_name_o_subtopologies_repartition_source_topics > blen:
+                        raise _length_error(
+                            ln_name_o_subtopologies_repartition_source_topics, pos, blen
+                        )
                     else:
-                        eeo_2_5.name = buf[pos : pos + lneeo_2_5_1].decode()
-                        pos += lneeo_2_5_1
-                    eeo_2_5.partitions, eeo_2_5.replication_factor = _S_ih.unpack_from(buf, pos)
+                        o_subtopologies_repartition_source_topics.name = buf[
+                            pos : pos + ln_name_o_subtopologies_repartition_source_topics
+                        ].decode()
+                        pos += ln_name_o_subtopologies_repartition_source_topics
+                    (
+                        o_subtopologies_repartition_source_topics.partitions,
+                        o_subtopologies_repartition_source_topics.replication_factor,
+                    ) = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    neeo_2_5_3 = buf[pos]
-                    if neeo_2_5_3 < 0x80:
+                    n_topic_configs_o_subtopologies_repartition_source_topics = buf[pos]
+                    if n_topic_configs_o_subtopologies_repartition_source_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_5_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_5_3 -= 1
-                    if neeo_2_5_3 < 0:
-                        if neeo_2_5_3 != -1:
-                            raise _count_error(neeo_2_5_3, 0)
+                        n_topic_configs_o_subtopologies_repartition_source_topics, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    n_topic_configs_o_subtopologies_repartition_source_topics -= 1
+                    if n_topic_configs_o_subtopologies_repartition_source_topics < 0:
+                        if n_topic_configs_o_subtopologies_repartition_source_topics != -1:
+                            raise _count_error(
+                                n_topic_configs_o_subtopologies_repartition_source_topics, 0
+                            )
                         raise _null_error("TopicConfigs")
-                    elif neeo_2_5_3 > blen - pos:
-                        raise _count_error(neeo_2_5_3, blen - pos)
+                    elif n_topic_configs_o_subtopologies_repartition_source_topics > blen - pos:
+                        raise _count_error(
+                            n_topic_configs_o_subtopologies_repartition_source_topics, blen - pos
+                        )
                     else:
-                        veeo_2_5_3: list[KeyValue] = []
-                        apeeo_2_5_3 = veeo_2_5_3.append
-                        for _ in range(neeo_2_5_3):
-                            eeeo_2_5_3 = _new_object(KeyValue)
-                            lneeeo_2_5_3_1 = buf[pos]
-                            if lneeeo_2_5_3_1 < 0x80:
+                        v_topic_configs_o_subtopologies_repartition_source_topics: list[
+                            KeyValue
+                        ] = []
+                        ap_topic_configs_o_subtopologies_repartition_source_topics = (
+                            v_topic_configs_o_subtopologies_repartition_source_topics.append
+                        )
+                        for _ in range(n_topic_configs_o_subtopologies_repartition_source_topics):
+                            o_subtopologies_repartition_source_topics_topic_configs = _new_object(
+                                KeyValue
+                            )
+                            ln_key_o_subtopologies_repartition_source_topics_topic_configs = buf[
+                                pos
+                            ]
+                            if (
+                                ln_key_o_subtopologies_repartition_source_topics_topic_configs
+                                < 0x80
+                            ):
                                 pos += 1
                             else:
-                                lneeeo_2_5_3_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_5_3_1 -= 1
-                            if lneeeo_2_5_3_1 < 0:
+                                (
+                                    ln_key_o_subtopologies_repartition_source_topics_topic_configs,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            ln_key_o_subtopologies_repartition_source_topics_topic_configs -= 1
+                            if ln_key_o_subtopologies_repartition_source_topics_topic_configs < 0:
                                 raise _null_error("Key")
-                            elif pos + lneeeo_2_5_3_1 > blen:
-                                raise _length_error(lneeeo_2_5_3_1, pos, blen)
+                            elif (
+                                pos + ln_key_o_subtopologies_repartition_source_topics_topic_configs
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_key_o_subtopologies_repartition_source_topics_topic_configs,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_2_5_3.key = buf[pos : pos + lneeeo_2_5_3_1].decode()
-                                pos += lneeeo_2_5_3_1
-                            lneeeo_2_5_3_2 = buf[pos]
-                            if lneeeo_2_5_3_2 < 0x80:
+                                o_subtopologies_repartition_source_topics_topic_configs.key = buf[
+                                    pos : pos
+                                    + ln_key_o_subtopologies_repartition_source_topics_topic_configs
+                                ].decode()
+                                pos += (
+                                    ln_key_o_subtopologies_repartition_source_topics_topic_configs
+                                )
+                            ln_value_o_subtopologies_repartition_source_topics_topic_configs = buf[
+                                pos
+                            ]
+                            if (
+                                ln_value_o_subtopologies_repartition_source_topics_topic_configs
+                                < 0x80
+                            ):
                                 pos += 1
                             else:
-                                lneeeo_2_5_3_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_5_3_2 -= 1
-                            if lneeeo_2_5_3_2 < 0:
+                                (
+                                    ln_value_o_subtopologies_repartition_source_topics_topic_configs,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            ln_value_o_subtopologies_repartition_source_topics_topic_configs -= 1
+                            if ln_value_o_subtopologies_repartition_source_topics_topic_configs < 0:
                                 raise _null_error("Value")
-                            elif pos + lneeeo_2_5_3_2 > blen:
-                                raise _length_error(lneeeo_2_5_3_2, pos, blen)
+                            elif (
+                                pos
+                                + ln_value_o_subtopologies_repartition_source_topics_topic_configs
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_value_o_subtopologies_repartition_source_topics_topic_configs,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_2_5_3.value = buf[pos : pos + lneeeo_2_5_3_2].decode()
-                                pos += lneeeo_2_5_3_2
+                                o_subtopologies_repartition_source_topics_topic_configs.value = buf[
+                                    pos : pos
+                                    + ln_value_o_subtopologies_repartition_source_topics_topic_configs
+                                ].decode()
+                                pos += (
+                                    ln_value_o_subtopologies_repartition_source_topics_topic_configs
+                                )
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_5_3._unknown_tags = None
+                                o_subtopologies_repartition_source_topics_topic_configs._unknown_tags = (
+                                    None
+                                )
                             else:
-                                eeeo_2_5_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_5_3(eeeo_2_5_3)
-                        eeo_2_5.topic_configs = veeo_2_5_3
+                                (
+                                    o_subtopologies_repartition_source_topics_topic_configs._unknown_tags,
+                                    pos,
+                                ) = _read_unknown_tags(buf, pos)
+                            ap_topic_configs_o_subtopologies_repartition_source_topics(
+                                o_subtopologies_repartition_source_topics_topic_configs
+                            )
+                        o_subtopologies_repartition_source_topics.topic_configs = (
+                            v_topic_configs_o_subtopologies_repartition_source_topics
+                        )
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_5._unknown_tags = None
+                        o_subtopologies_repartition_source_topics._unknown_tags = None
                     else:
-                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_5(eeo_2_5)
-                eo_2.repartition_source_topics = veo_2_5
+                        o_subtopologies_repartition_source_topics._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_repartition_source_topics_o_subtopologies(
+                        o_subtopologies_repartition_source_topics
+                    )
+                o_subtopologies.repartition_source_topics = (
+                    v_repartition_source_topics_o_subtopologies
+                )
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_subtopologies._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.subtopologies = vo_2
+                o_subtopologies._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_subtopologies_o(o_subtopologies)
+        o.subtopologies = v_subtopologies_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2002,13 +1983,13 @@ def _e_Topology_0(o: Topology, out: list[_Buffer]) -> None:
     """Encode Topology at versions 0, 1."""
     w = out.append
     w(_S_i.pack(o.epoch))
-    a2 = o.subtopologies
-    if a2 is None:
+    a_subtopologies = o.subtopologies
+    if a_subtopologies is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_Subtopology_0(e2, out)
+        w(_uvarint(len(a_subtopologies) + 1))
+        for e_subtopologies in a_subtopologies:
+            _e_Subtopology_0(e_subtopologies, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -2019,19 +2000,19 @@ def _d_Endpoint_0(buf: bytes, pos: int) -> tuple[Endpoint, int]:
     """Decode Endpoint at versions 0, 1."""
     blen = len(buf)
     o = _new_object(Endpoint)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_host_o = buf[pos]
+    if ln_host_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_host_o, pos = _read_uvarint(buf, pos)
+    ln_host_o -= 1
+    if ln_host_o < 0:
         raise _null_error("Host")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
     else:
-        o.host = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -2053,33 +2034,6 @@ def _e_Endpoint_0(o: Endpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TaskOffset_0(buf: bytes, pos: int) -> tuple[TaskOffset, int]:
-    """Decode TaskOffset at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TaskOffset)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("SubtopologyId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.subtopology_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.partition, o.offset = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TaskOffset_0(o: TaskOffset, out: list[_Buffer]) -> None:
     """Encode TaskOffset at versions 0, 1."""
     w = out.append
@@ -2091,54 +2045,16 @@ def _e_TaskOffset_0(o: TaskOffset, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TaskIds_0(buf: bytes, pos: int) -> tuple[TaskIds, int]:
-    """Decode TaskIds at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TaskIds)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("SubtopologyId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.subtopology_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
     """Encode TaskIds at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.subtopology_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -2159,156 +2075,168 @@ def _d_Assignment_0(buf: bytes, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
     blen = len(buf)
     o = _new_object(Assignment)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_active_tasks_o = buf[pos]
+    if n_active_tasks_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_active_tasks_o, pos = _read_uvarint(buf, pos)
+    n_active_tasks_o -= 1
+    if n_active_tasks_o < 0:
+        if n_active_tasks_o != -1:
+            raise _count_error(n_active_tasks_o, 0)
         raise _null_error("ActiveTasks")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_active_tasks_o > blen - pos:
+        raise _count_error(n_active_tasks_o, blen - pos)
     else:
-        vo_1: list[TaskIds] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TaskIds)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_active_tasks_o: list[TaskIds] = []
+        ap_active_tasks_o = v_active_tasks_o.append
+        for _ in range(n_active_tasks_o):
+            o_active_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_active_tasks = buf[pos]
+            if ln_subtopology_id_o_active_tasks < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_subtopology_id_o_active_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_active_tasks -= 1
+            if ln_subtopology_id_o_active_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_subtopology_id_o_active_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_active_tasks, pos, blen)
             else:
-                eo_1.subtopology_id = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            n_partitions_eo_1 = buf[pos]
-            if n_partitions_eo_1 < 0x80:
+                o_active_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_active_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_active_tasks
+            n_partitions_o_active_tasks = buf[pos]
+            if n_partitions_o_active_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_1, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_1 -= 1
-            if n_partitions_eo_1 < 0:
-                if n_partitions_eo_1 != -1:
-                    raise _count_error(n_partitions_eo_1, 0)
+                n_partitions_o_active_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_active_tasks -= 1
+            if n_partitions_o_active_tasks < 0:
+                if n_partitions_o_active_tasks != -1:
+                    raise _count_error(n_partitions_o_active_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[n_partitions_eo_1].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_1
+                o_active_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_active_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_active_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_active_tasks._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.active_tasks = vo_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+                o_active_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_active_tasks_o(o_active_tasks)
+        o.active_tasks = v_active_tasks_o
+    n_standby_tasks_o = buf[pos]
+    if n_standby_tasks_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_standby_tasks_o, pos = _read_uvarint(buf, pos)
+    n_standby_tasks_o -= 1
+    if n_standby_tasks_o < 0:
+        if n_standby_tasks_o != -1:
+            raise _count_error(n_standby_tasks_o, 0)
         raise _null_error("StandbyTasks")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_standby_tasks_o > blen - pos:
+        raise _count_error(n_standby_tasks_o, blen - pos)
     else:
-        vo_2: list[TaskIds] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TaskIds)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_standby_tasks_o: list[TaskIds] = []
+        ap_standby_tasks_o = v_standby_tasks_o.append
+        for _ in range(n_standby_tasks_o):
+            o_standby_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_standby_tasks = buf[pos]
+            if ln_subtopology_id_o_standby_tasks < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_subtopology_id_o_standby_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_standby_tasks -= 1
+            if ln_subtopology_id_o_standby_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_subtopology_id_o_standby_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_standby_tasks, pos, blen)
             else:
-                eo_2.subtopology_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partitions_eo_2 = buf[pos]
-            if n_partitions_eo_2 < 0x80:
+                o_standby_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_standby_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_standby_tasks
+            n_partitions_o_standby_tasks = buf[pos]
+            if n_partitions_o_standby_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_2, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_2 -= 1
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
+                n_partitions_o_standby_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_standby_tasks -= 1
+            if n_partitions_o_standby_tasks < 0:
+                if n_partitions_o_standby_tasks != -1:
+                    raise _count_error(n_partitions_o_standby_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_2
+                o_standby_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_standby_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_standby_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_standby_tasks._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.standby_tasks = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+                o_standby_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_standby_tasks_o(o_standby_tasks)
+        o.standby_tasks = v_standby_tasks_o
+    n_warmup_tasks_o = buf[pos]
+    if n_warmup_tasks_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_warmup_tasks_o, pos = _read_uvarint(buf, pos)
+    n_warmup_tasks_o -= 1
+    if n_warmup_tasks_o < 0:
+        if n_warmup_tasks_o != -1:
+            raise _count_error(n_warmup_tasks_o, 0)
         raise _null_error("WarmupTasks")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_warmup_tasks_o > blen - pos:
+        raise _count_error(n_warmup_tasks_o, blen - pos)
     else:
-        vo_3: list[TaskIds] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(TaskIds)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_warmup_tasks_o: list[TaskIds] = []
+        ap_warmup_tasks_o = v_warmup_tasks_o.append
+        for _ in range(n_warmup_tasks_o):
+            o_warmup_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_warmup_tasks = buf[pos]
+            if ln_subtopology_id_o_warmup_tasks < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_subtopology_id_o_warmup_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_warmup_tasks -= 1
+            if ln_subtopology_id_o_warmup_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_subtopology_id_o_warmup_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_warmup_tasks, pos, blen)
             else:
-                eo_3.subtopology_id = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            n_partitions_eo_3 = buf[pos]
-            if n_partitions_eo_3 < 0x80:
+                o_warmup_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_warmup_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_warmup_tasks
+            n_partitions_o_warmup_tasks = buf[pos]
+            if n_partitions_o_warmup_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_3 -= 1
-            if n_partitions_eo_3 < 0:
-                if n_partitions_eo_3 != -1:
-                    raise _count_error(n_partitions_eo_3, 0)
+                n_partitions_o_warmup_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_warmup_tasks -= 1
+            if n_partitions_o_warmup_tasks < 0:
+                if n_partitions_o_warmup_tasks != -1:
+                    raise _count_error(n_partitions_o_warmup_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_3
+                o_warmup_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_warmup_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_warmup_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_warmup_tasks._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.warmup_tasks = vo_3
+                o_warmup_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_warmup_tasks_o(o_warmup_tasks)
+        o.warmup_tasks = v_warmup_tasks_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2320,262 +2248,31 @@ def _d_Assignment_0(buf: bytes, pos: int) -> tuple[Assignment, int]:
 def _e_Assignment_0(o: Assignment, out: list[_Buffer]) -> None:
     """Encode Assignment at versions 0, 1."""
     w = out.append
-    a1 = o.active_tasks
-    if a1 is None:
+    a_active_tasks = o.active_tasks
+    if a_active_tasks is None:
         raise _null_value("ActiveTasks")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TaskIds_0(e1, out)
-    a2 = o.standby_tasks
-    if a2 is None:
+        w(_uvarint(len(a_active_tasks) + 1))
+        for e_active_tasks in a_active_tasks:
+            _e_TaskIds_0(e_active_tasks, out)
+    a_standby_tasks = o.standby_tasks
+    if a_standby_tasks is None:
         raise _null_value("StandbyTasks")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TaskIds_0(e2, out)
-    a3 = o.warmup_tasks
-    if a3 is None:
+        w(_uvarint(len(a_standby_tasks) + 1))
+        for e_standby_tasks in a_standby_tasks:
+            _e_TaskIds_0(e_standby_tasks, out)
+    a_warmup_tasks = o.warmup_tasks
+    if a_warmup_tasks is None:
         raise _null_value("WarmupTasks")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_TaskIds_0(e3, out)
+        w(_uvarint(len(a_warmup_tasks) + 1))
+        for e_warmup_tasks in a_warmup_tasks:
+            _e_TaskIds_0(e_warmup_tasks, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_Member_0(buf: bytes, pos: int) -> tuple[Member, int]:
-    """Decode Member at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(Member)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("MemberId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.member_epoch = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.instance_id = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.instance_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        o.rack_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.rack_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
-        pos += 1
-    else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
-        raise _null_error("ClientId")
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
-    else:
-        o.client_id = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    lno_6 = buf[pos]
-    if lno_6 < 0x80:
-        pos += 1
-    else:
-        lno_6, pos = _read_uvarint(buf, pos)
-    lno_6 -= 1
-    if lno_6 < 0:
-        raise _null_error("ClientHost")
-    elif pos + lno_6 > blen:
-        raise _length_error(lno_6, pos, blen)
-    else:
-        o.client_host = buf[pos : pos + lno_6].decode()
-        pos += lno_6
-    o.topology_epoch = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    lno_8 = buf[pos]
-    if lno_8 < 0x80:
-        pos += 1
-    else:
-        lno_8, pos = _read_uvarint(buf, pos)
-    lno_8 -= 1
-    if lno_8 < 0:
-        raise _null_error("ProcessId")
-    elif pos + lno_8 > blen:
-        raise _length_error(lno_8, pos, blen)
-    else:
-        o.process_id = buf[pos : pos + lno_8].decode()
-        pos += lno_8
-    presento_9, pos = _read_struct_marker(buf, pos)
-    if presento_9:
-        o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-    else:
-        o.user_endpoint = None
-    no_10 = buf[pos]
-    if no_10 < 0x80:
-        pos += 1
-    else:
-        no_10, pos = _read_uvarint(buf, pos)
-    no_10 -= 1
-    if no_10 < 0:
-        if no_10 != -1:
-            raise _count_error(no_10, 0)
-        raise _null_error("ClientTags")
-    elif no_10 > blen - pos:
-        raise _count_error(no_10, blen - pos)
-    else:
-        vo_10: list[KeyValue] = []
-        apo_10 = vo_10.append
-        for _ in range(no_10):
-            eo_10 = _new_object(KeyValue)
-            lneo_10_1 = buf[pos]
-            if lneo_10_1 < 0x80:
-                pos += 1
-            else:
-                lneo_10_1, pos = _read_uvarint(buf, pos)
-            lneo_10_1 -= 1
-            if lneo_10_1 < 0:
-                raise _null_error("Key")
-            elif pos + lneo_10_1 > blen:
-                raise _length_error(lneo_10_1, pos, blen)
-            else:
-                eo_10.key = buf[pos : pos + lneo_10_1].decode()
-                pos += lneo_10_1
-            lneo_10_2 = buf[pos]
-            if lneo_10_2 < 0x80:
-                pos += 1
-            else:
-                lneo_10_2, pos = _read_uvarint(buf, pos)
-            lneo_10_2 -= 1
-            if lneo_10_2 < 0:
-                raise _null_error("Value")
-            elif pos + lneo_10_2 > blen:
-                raise _length_error(lneo_10_2, pos, blen)
-            else:
-                eo_10.value = buf[pos : pos + lneo_10_2].decode()
-                pos += lneo_10_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_10._unknown_tags = None
-            else:
-                eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_10(eo_10)
-        o.client_tags = vo_10
-    no_11 = buf[pos]
-    if no_11 < 0x80:
-        pos += 1
-    else:
-        no_11, pos = _read_uvarint(buf, pos)
-    no_11 -= 1
-    if no_11 < 0:
-        if no_11 != -1:
-            raise _count_error(no_11, 0)
-        raise _null_error("TaskOffsets")
-    elif no_11 > blen - pos:
-        raise _count_error(no_11, blen - pos)
-    else:
-        vo_11: list[TaskOffset] = []
-        apo_11 = vo_11.append
-        for _ in range(no_11):
-            eo_11 = _new_object(TaskOffset)
-            lneo_11_1 = buf[pos]
-            if lneo_11_1 < 0x80:
-                pos += 1
-            else:
-                lneo_11_1, pos = _read_uvarint(buf, pos)
-            lneo_11_1 -= 1
-            if lneo_11_1 < 0:
-                raise _null_error("SubtopologyId")
-            elif pos + lneo_11_1 > blen:
-                raise _length_error(lneo_11_1, pos, blen)
-            else:
-                eo_11.subtopology_id = buf[pos : pos + lneo_11_1].decode()
-                pos += lneo_11_1
-            eo_11.partition, eo_11.offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            if buf[pos] == 0:
-                pos += 1
-                eo_11._unknown_tags = None
-            else:
-                eo_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_11(eo_11)
-        o.task_offsets = vo_11
-    no_12 = buf[pos]
-    if no_12 < 0x80:
-        pos += 1
-    else:
-        no_12, pos = _read_uvarint(buf, pos)
-    no_12 -= 1
-    if no_12 < 0:
-        if no_12 != -1:
-            raise _count_error(no_12, 0)
-        raise _null_error("TaskEndOffsets")
-    elif no_12 > blen - pos:
-        raise _count_error(no_12, blen - pos)
-    else:
-        vo_12: list[TaskOffset] = []
-        apo_12 = vo_12.append
-        for _ in range(no_12):
-            eo_12 = _new_object(TaskOffset)
-            lneo_12_1 = buf[pos]
-            if lneo_12_1 < 0x80:
-                pos += 1
-            else:
-                lneo_12_1, pos = _read_uvarint(buf, pos)
-            lneo_12_1 -= 1
-            if lneo_12_1 < 0:
-                raise _null_error("SubtopologyId")
-            elif pos + lneo_12_1 > blen:
-                raise _length_error(lneo_12_1, pos, blen)
-            else:
-                eo_12.subtopology_id = buf[pos : pos + lneo_12_1].decode()
-                pos += lneo_12_1
-            eo_12.partition, eo_12.offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            if buf[pos] == 0:
-                pos += 1
-                eo_12._unknown_tags = None
-            else:
-                eo_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_12(eo_12)
-        o.task_end_offsets = vo_12
-    o.assignment, pos = _d_Assignment_0(buf, pos)
-    o.target_assignment, pos = _d_Assignment_0(buf, pos)
-    o.is_classic = _S_o.unpack_from(buf, pos)[0]
-    pos += 1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_Member_0(o: Member, out: list[_Buffer]) -> None:
@@ -2594,27 +2291,27 @@ def _e_Member_0(o: Member, out: list[_Buffer]) -> None:
     else:
         w(b"\x01")
         _e_Endpoint_0(o.user_endpoint, out)
-    a10 = o.client_tags
-    if a10 is None:
+    a_client_tags = o.client_tags
+    if a_client_tags is None:
         raise _null_value("ClientTags")
     else:
-        w(_uvarint(len(a10) + 1))
-        for e10 in a10:
-            _e_KeyValue_0(e10, out)
-    a11 = o.task_offsets
-    if a11 is None:
+        w(_uvarint(len(a_client_tags) + 1))
+        for e_client_tags in a_client_tags:
+            _e_KeyValue_0(e_client_tags, out)
+    a_task_offsets = o.task_offsets
+    if a_task_offsets is None:
         raise _null_value("TaskOffsets")
     else:
-        w(_uvarint(len(a11) + 1))
-        for e11 in a11:
-            _e_TaskOffset_0(e11, out)
-    a12 = o.task_end_offsets
-    if a12 is None:
+        w(_uvarint(len(a_task_offsets) + 1))
+        for e_task_offsets in a_task_offsets:
+            _e_TaskOffset_0(e_task_offsets, out)
+    a_task_end_offsets = o.task_end_offsets
+    if a_task_end_offsets is None:
         raise _null_value("TaskEndOffsets")
     else:
-        w(_uvarint(len(a12) + 1))
-        for e12 in a12:
-            _e_TaskOffset_0(e12, out)
+        w(_uvarint(len(a_task_end_offsets) + 1))
+        for e_task_end_offsets in a_task_end_offsets:
+            _e_TaskOffset_0(e_task_end_offsets, out)
     _e_Assignment_0(o.assignment, out)
     _e_Assignment_0(o.target_assignment, out)
     w(_S_o.pack(o.is_classic))
@@ -2641,91 +2338,91 @@ def _d_TopologyDescriptionNode_1(buf: bytes, pos: int) -> tuple[TopologyDescript
     """Decode TopologyDescriptionNode at version 1."""
     blen = len(buf)
     o = _new_object(TopologyDescriptionNode)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_name_o = buf[pos]
+    if ln_name_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_name_o, pos = _read_uvarint(buf, pos)
+    ln_name_o -= 1
+    if ln_name_o < 0:
         raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
     o.node_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+    n_source_topics_o = buf[pos]
+    if n_source_topics_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_source_topics_o, pos = _read_uvarint(buf, pos)
+    n_source_topics_o -= 1
+    if n_source_topics_o < 0:
+        if n_source_topics_o != -1:
+            raise _count_error(n_source_topics_o, 0)
         raise _null_error("SourceTopics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_source_topics_o > blen - pos:
+        raise _count_error(n_source_topics_o, blen - pos)
     else:
-        vo_3: list[str] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3, pos = _read_cstr(buf, pos)
-            apo_3(eo_3)
-        o.source_topics = vo_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        v_source_topics_o: list[TopicName] = []
+        ap_source_topics_o = v_source_topics_o.append
+        for _ in range(n_source_topics_o):
+            e_source_topics_o, pos = _read_cstr(buf, pos)
+            ap_source_topics_o(e_source_topics_o)
+        o.source_topics = v_source_topics_o
+    ln_sink_topic_o = buf[pos]
+    if ln_sink_topic_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_sink_topic_o, pos = _read_uvarint(buf, pos)
+    ln_sink_topic_o -= 1
+    if ln_sink_topic_o < 0:
         o.sink_topic = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_sink_topic_o > blen:
+        raise _length_error(ln_sink_topic_o, pos, blen)
     else:
-        o.sink_topic = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+        o.sink_topic = buf[pos : pos + ln_sink_topic_o].decode()
+        pos += ln_sink_topic_o
+    n_stores_o = buf[pos]
+    if n_stores_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_stores_o, pos = _read_uvarint(buf, pos)
+    n_stores_o -= 1
+    if n_stores_o < 0:
+        if n_stores_o != -1:
+            raise _count_error(n_stores_o, 0)
         raise _null_error("Stores")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_stores_o > blen - pos:
+        raise _count_error(n_stores_o, blen - pos)
     else:
-        vo_5: list[str] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5, pos = _read_cstr(buf, pos)
-            apo_5(eo_5)
-        o.stores = vo_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+        v_stores_o: list[str] = []
+        ap_stores_o = v_stores_o.append
+        for _ in range(n_stores_o):
+            e_stores_o, pos = _read_cstr(buf, pos)
+            ap_stores_o(e_stores_o)
+        o.stores = v_stores_o
+    n_successors_o = buf[pos]
+    if n_successors_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_successors_o, pos = _read_uvarint(buf, pos)
+    n_successors_o -= 1
+    if n_successors_o < 0:
+        if n_successors_o != -1:
+            raise _count_error(n_successors_o, 0)
         raise _null_error("Successors")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_successors_o > blen - pos:
+        raise _count_error(n_successors_o, blen - pos)
     else:
-        vo_6: list[str] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6, pos = _read_cstr(buf, pos)
-            apo_6(eo_6)
-        o.successors = vo_6
+        v_successors_o: list[str] = []
+        ap_successors_o = v_successors_o.append
+        for _ in range(n_successors_o):
+            e_successors_o, pos = _read_cstr(buf, pos)
+            ap_successors_o(e_successors_o)
+        o.successors = v_successors_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2739,168 +2436,32 @@ def _e_TopologyDescriptionNode_1(o: TopologyDescriptionNode, out: list[_Buffer])
     w = out.append
     w(_enc_cstr(o.name))
     w(_S_b.pack(o.node_type))
-    a3 = o.source_topics
-    if a3 is None:
+    a_source_topics = o.source_topics
+    if a_source_topics is None:
         raise _null_value("SourceTopics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            w(_enc_cstr(e3))
+        w(_uvarint(len(a_source_topics) + 1))
+        for e_source_topics in a_source_topics:
+            w(_enc_cstr(e_source_topics))
     w(_enc_ncstr(o.sink_topic))
-    a5 = o.stores
-    if a5 is None:
+    a_stores = o.stores
+    if a_stores is None:
         raise _null_value("Stores")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            w(_enc_cstr(e5))
-    a6 = o.successors
-    if a6 is None:
+        w(_uvarint(len(a_stores) + 1))
+        for e_stores in a_stores:
+            w(_enc_cstr(e_stores))
+    a_successors = o.successors
+    if a_successors is None:
         raise _null_value("Successors")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            w(_enc_cstr(e6))
+        w(_uvarint(len(a_successors) + 1))
+        for e_successors in a_successors:
+            w(_enc_cstr(e_successors))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopologyDescriptionSubtopology_1(
-    buf: bytes, pos: int
-) -> tuple[TopologyDescriptionSubtopology, int]:
-    """Decode TopologyDescriptionSubtopology at version 1."""
-    blen = len(buf)
-    o = _new_object(TopologyDescriptionSubtopology)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("SubtopologyId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.subtopology_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Nodes")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[TopologyDescriptionNode] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopologyDescriptionNode)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.node_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
-                pos += 1
-            else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("SourceTopics")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
-            else:
-                veo_2_3: list[str] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3, pos = _read_cstr(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.source_topics = veo_2_3
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
-                pos += 1
-            else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.sink_topic = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
-            else:
-                eo_2.sink_topic = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            neo_2_5 = buf[pos]
-            if neo_2_5 < 0x80:
-                pos += 1
-            else:
-                neo_2_5, pos = _read_uvarint(buf, pos)
-            neo_2_5 -= 1
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
-                raise _null_error("Stores")
-            elif neo_2_5 > blen - pos:
-                raise _count_error(neo_2_5, blen - pos)
-            else:
-                veo_2_5: list[str] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5, pos = _read_cstr(buf, pos)
-                    apeo_2_5(eeo_2_5)
-                eo_2.stores = veo_2_5
-            neo_2_6 = buf[pos]
-            if neo_2_6 < 0x80:
-                pos += 1
-            else:
-                neo_2_6, pos = _read_uvarint(buf, pos)
-            neo_2_6 -= 1
-            if neo_2_6 < 0:
-                if neo_2_6 != -1:
-                    raise _count_error(neo_2_6, 0)
-                raise _null_error("Successors")
-            elif neo_2_6 > blen - pos:
-                raise _count_error(neo_2_6, blen - pos)
-            else:
-                veo_2_6: list[str] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(neo_2_6):
-                    eeo_2_6, pos = _read_cstr(buf, pos)
-                    apeo_2_6(eeo_2_6)
-                eo_2.successors = veo_2_6
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.nodes = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopologyDescriptionSubtopology_1(
@@ -2909,33 +2470,17 @@ def _e_TopologyDescriptionSubtopology_1(
     """Encode TopologyDescriptionSubtopology at version 1."""
     w = out.append
     w(_enc_cstr(o.subtopology_id))
-    a2 = o.nodes
-    if a2 is None:
+    a_nodes = o.nodes
+    if a_nodes is None:
         raise _null_value("Nodes")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopologyDescriptionNode_1(e2, out)
+        w(_uvarint(len(a_nodes) + 1))
+        for e_nodes in a_nodes:
+            _e_TopologyDescriptionNode_1(e_nodes, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopologyDescriptionGlobalStore_1(
-    buf: bytes, pos: int
-) -> tuple[TopologyDescriptionGlobalStore, int]:
-    """Decode TopologyDescriptionGlobalStore at version 1."""
-    blen = len(buf)
-    o = _new_object(TopologyDescriptionGlobalStore)
-    o.source, pos = _d_TopologyDescriptionNode_1(buf, pos)
-    o.processor, pos = _d_TopologyDescriptionNode_1(buf, pos)
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopologyDescriptionGlobalStore_1(
@@ -2955,178 +2500,190 @@ def _d_TopologyDescription_1(buf: bytes, pos: int) -> tuple[TopologyDescription,
     """Decode TopologyDescription at version 1."""
     blen = len(buf)
     o = _new_object(TopologyDescription)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_subtopologies_o = buf[pos]
+    if n_subtopologies_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_subtopologies_o, pos = _read_uvarint(buf, pos)
+    n_subtopologies_o -= 1
+    if n_subtopologies_o < 0:
+        if n_subtopologies_o != -1:
+            raise _count_error(n_subtopologies_o, 0)
         raise _null_error("Subtopologies")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_subtopologies_o > blen - pos:
+        raise _count_error(n_subtopologies_o, blen - pos)
     else:
-        vo_1: list[TopologyDescriptionSubtopology] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TopologyDescriptionSubtopology)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_subtopologies_o: list[TopologyDescriptionSubtopology] = []
+        ap_subtopologies_o = v_subtopologies_o.append
+        for _ in range(n_subtopologies_o):
+            o_subtopologies = _new_object(TopologyDescriptionSubtopology)
+            ln_subtopology_id_o_subtopologies = buf[pos]
+            if ln_subtopology_id_o_subtopologies < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_subtopology_id_o_subtopologies, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_subtopologies -= 1
+            if ln_subtopology_id_o_subtopologies < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_subtopology_id_o_subtopologies > blen:
+                raise _length_error(ln_subtopology_id_o_subtopologies, pos, blen)
             else:
-                eo_1.subtopology_id = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+                o_subtopologies.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_subtopologies
+                ].decode()
+                pos += ln_subtopology_id_o_subtopologies
+            n_nodes_o_subtopologies = buf[pos]
+            if n_nodes_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_nodes_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_nodes_o_subtopologies -= 1
+            if n_nodes_o_subtopologies < 0:
+                if n_nodes_o_subtopologies != -1:
+                    raise _count_error(n_nodes_o_subtopologies, 0)
                 raise _null_error("Nodes")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_nodes_o_subtopologies > blen - pos:
+                raise _count_error(n_nodes_o_subtopologies, blen - pos)
             else:
-                veo_1_2: list[TopologyDescriptionNode] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(TopologyDescriptionNode)
-                    lneeo_1_2_1 = buf[pos]
-                    if lneeo_1_2_1 < 0x80:
+                v_nodes_o_subtopologies: list[TopologyDescriptionNode] = []
+                ap_nodes_o_subtopologies = v_nodes_o_subtopologies.append
+                for _ in range(n_nodes_o_subtopologies):
+                    o_subtopologies_nodes = _new_object(TopologyDescriptionNode)
+                    ln_name_o_subtopologies_nodes = buf[pos]
+                    if ln_name_o_subtopologies_nodes < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_1 -= 1
-                    if lneeo_1_2_1 < 0:
+                        ln_name_o_subtopologies_nodes, pos = _read_uvarint(buf, pos)
+                    ln_name_o_subtopologies_nodes -= 1
+                    if ln_name_o_subtopologies_nodes < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_2_1 > blen:
-                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    elif pos + ln_name_o_subtopologies_nodes > blen:
+                        raise _length_error(ln_name_o_subtopologies_nodes, pos, blen)
                     else:
-                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
-                        pos += lneeo_1_2_1
-                    eeo_1_2.node_type = _S_b.unpack_from(buf, pos)[0]
+                        o_subtopologies_nodes.name = buf[
+                            pos : pos + ln_name_o_subtopologies_nodes
+                        ].decode()
+                        pos += ln_name_o_subtopologies_nodes
+                    o_subtopologies_nodes.node_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    neeo_1_2_3 = buf[pos]
-                    if neeo_1_2_3 < 0x80:
+                    n_source_topics_o_subtopologies_nodes = buf[pos]
+                    if n_source_topics_o_subtopologies_nodes < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_3, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_3 -= 1
-                    if neeo_1_2_3 < 0:
-                        if neeo_1_2_3 != -1:
-                            raise _count_error(neeo_1_2_3, 0)
+                        n_source_topics_o_subtopologies_nodes, pos = _read_uvarint(buf, pos)
+                    n_source_topics_o_subtopologies_nodes -= 1
+                    if n_source_topics_o_subtopologies_nodes < 0:
+                        if n_source_topics_o_subtopologies_nodes != -1:
+                            raise _count_error(n_source_topics_o_subtopologies_nodes, 0)
                         raise _null_error("SourceTopics")
-                    elif neeo_1_2_3 > blen - pos:
-                        raise _count_error(neeo_1_2_3, blen - pos)
+                    elif n_source_topics_o_subtopologies_nodes > blen - pos:
+                        raise _count_error(n_source_topics_o_subtopologies_nodes, blen - pos)
                     else:
-                        veeo_1_2_3: list[str] = []
-                        apeeo_1_2_3 = veeo_1_2_3.append
-                        for _ in range(neeo_1_2_3):
-                            eeeo_1_2_3, pos = _read_cstr(buf, pos)
-                            apeeo_1_2_3(eeeo_1_2_3)
-                        eeo_1_2.source_topics = veeo_1_2_3
-                    lneeo_1_2_4 = buf[pos]
-                    if lneeo_1_2_4 < 0x80:
+                        v_source_topics_o_subtopologies_nodes: list[TopicName] = []
+                        ap_source_topics_o_subtopologies_nodes = (
+                            v_source_topics_o_subtopologies_nodes.append
+                        )
+                        for _ in range(n_source_topics_o_subtopologies_nodes):
+                            e_source_topics_o_subtopologies_nodes, pos = _read_cstr(buf, pos)
+                            ap_source_topics_o_subtopologies_nodes(
+                                e_source_topics_o_subtopologies_nodes
+                            )
+                        o_subtopologies_nodes.source_topics = v_source_topics_o_subtopologies_nodes
+                    ln_sink_topic_o_subtopologies_nodes = buf[pos]
+                    if ln_sink_topic_o_subtopologies_nodes < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_4, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_4 -= 1
-                    if lneeo_1_2_4 < 0:
-                        eeo_1_2.sink_topic = None
-                    elif pos + lneeo_1_2_4 > blen:
-                        raise _length_error(lneeo_1_2_4, pos, blen)
+                        ln_sink_topic_o_subtopologies_nodes, pos = _read_uvarint(buf, pos)
+                    ln_sink_topic_o_subtopologies_nodes -= 1
+                    if ln_sink_topic_o_subtopologies_nodes < 0:
+                        o_subtopologies_nodes.sink_topic = None
+                    elif pos + ln_sink_topic_o_subtopologies_nodes > blen:
+                        raise _length_error(ln_sink_topic_o_subtopologies_nodes, pos, blen)
                     else:
-                        eeo_1_2.sink_topic = buf[pos : pos + lneeo_1_2_4].decode()
-                        pos += lneeo_1_2_4
-                    neeo_1_2_5 = buf[pos]
-                    if neeo_1_2_5 < 0x80:
+                        o_subtopologies_nodes.sink_topic = buf[
+                            pos : pos + ln_sink_topic_o_subtopologies_nodes
+                        ].decode()
+                        pos += ln_sink_topic_o_subtopologies_nodes
+                    n_stores_o_subtopologies_nodes = buf[pos]
+                    if n_stores_o_subtopologies_nodes < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_5, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_5 -= 1
-                    if neeo_1_2_5 < 0:
-                        if neeo_1_2_5 != -1:
-                            raise _count_error(neeo_1_2_5, 0)
+                        n_stores_o_subtopologies_nodes, pos = _read_uvarint(buf, pos)
+                    n_stores_o_subtopologies_nodes -= 1
+                    if n_stores_o_subtopologies_nodes < 0:
+                        if n_stores_o_subtopologies_nodes != -1:
+                            raise _count_error(n_stores_o_subtopologies_nodes, 0)
                         raise _null_error("Stores")
-                    elif neeo_1_2_5 > blen - pos:
-                        raise _count_error(neeo_1_2_5, blen - pos)
+                    elif n_stores_o_subtopologies_nodes > blen - pos:
+                        raise _count_error(n_stores_o_subtopologies_nodes, blen - pos)
                     else:
-                        veeo_1_2_5: list[str] = []
-                        apeeo_1_2_5 = veeo_1_2_5.append
-                        for _ in range(neeo_1_2_5):
-                            eeeo_1_2_5, pos = _read_cstr(buf, pos)
-                            apeeo_1_2_5(eeeo_1_2_5)
-                        eeo_1_2.stores = veeo_1_2_5
-                    neeo_1_2_6 = buf[pos]
-                    if neeo_1_2_6 < 0x80:
+                        v_stores_o_subtopologies_nodes: list[str] = []
+                        ap_stores_o_subtopologies_nodes = v_stores_o_subtopologies_nodes.append
+                        for _ in range(n_stores_o_subtopologies_nodes):
+                            e_stores_o_subtopologies_nodes, pos = _read_cstr(buf, pos)
+                            ap_stores_o_subtopologies_nodes(e_stores_o_subtopologies_nodes)
+                        o_subtopologies_nodes.stores = v_stores_o_subtopologies_nodes
+                    n_successors_o_subtopologies_nodes = buf[pos]
+                    if n_successors_o_subtopologies_nodes < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_6, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_6 -= 1
-                    if neeo_1_2_6 < 0:
-                        if neeo_1_2_6 != -1:
-                            raise _count_error(neeo_1_2_6, 0)
+                        n_successors_o_subtopologies_nodes, pos = _read_uvarint(buf, pos)
+                    n_successors_o_subtopologies_nodes -= 1
+                    if n_successors_o_subtopologies_nodes < 0:
+                        if n_successors_o_subtopologies_nodes != -1:
+                            raise _count_error(n_successors_o_subtopologies_nodes, 0)
                         raise _null_error("Successors")
-                    elif neeo_1_2_6 > blen - pos:
-                        raise _count_error(neeo_1_2_6, blen - pos)
+                    elif n_successors_o_subtopologies_nodes > blen - pos:
+                        raise _count_error(n_successors_o_subtopologies_nodes, blen - pos)
                     else:
-                        veeo_1_2_6: list[str] = []
-                        apeeo_1_2_6 = veeo_1_2_6.append
-                        for _ in range(neeo_1_2_6):
-                            eeeo_1_2_6, pos = _read_cstr(buf, pos)
-                            apeeo_1_2_6(eeeo_1_2_6)
-                        eeo_1_2.successors = veeo_1_2_6
+                        v_successors_o_subtopologies_nodes: list[str] = []
+                        ap_successors_o_subtopologies_nodes = (
+                            v_successors_o_subtopologies_nodes.append
+                        )
+                        for _ in range(n_successors_o_subtopologies_nodes):
+                            e_successors_o_subtopologies_nodes, pos = _read_cstr(buf, pos)
+                            ap_successors_o_subtopologies_nodes(e_successors_o_subtopologies_nodes)
+                        o_subtopologies_nodes.successors = v_successors_o_subtopologies_nodes
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_subtopologies_nodes._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.nodes = veo_1_2
+                        o_subtopologies_nodes._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_nodes_o_subtopologies(o_subtopologies_nodes)
+                o_subtopologies.nodes = v_nodes_o_subtopologies
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_subtopologies._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.subtopologies = vo_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+                o_subtopologies._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_subtopologies_o(o_subtopologies)
+        o.subtopologies = v_subtopologies_o
+    n_global_stores_o = buf[pos]
+    if n_global_stores_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_global_stores_o, pos = _read_uvarint(buf, pos)
+    n_global_stores_o -= 1
+    if n_global_stores_o < 0:
+        if n_global_stores_o != -1:
+            raise _count_error(n_global_stores_o, 0)
         raise _null_error("GlobalStores")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_global_stores_o > blen - pos:
+        raise _count_error(n_global_stores_o, blen - pos)
     else:
-        vo_2: list[TopologyDescriptionGlobalStore] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopologyDescriptionGlobalStore)
-            eo_2.source, pos = _d_TopologyDescriptionNode_1(buf, pos)
-            eo_2.processor, pos = _d_TopologyDescriptionNode_1(buf, pos)
+        v_global_stores_o: list[TopologyDescriptionGlobalStore] = []
+        ap_global_stores_o = v_global_stores_o.append
+        for _ in range(n_global_stores_o):
+            o_global_stores = _new_object(TopologyDescriptionGlobalStore)
+            o_global_stores.source, pos = _d_TopologyDescriptionNode_1(buf, pos)
+            o_global_stores.processor, pos = _d_TopologyDescriptionNode_1(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_global_stores._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.global_stores = vo_2
+                o_global_stores._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_global_stores_o(o_global_stores)
+        o.global_stores = v_global_stores_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -3138,332 +2695,24 @@ def _d_TopologyDescription_1(buf: bytes, pos: int) -> tuple[TopologyDescription,
 def _e_TopologyDescription_1(o: TopologyDescription, out: list[_Buffer]) -> None:
     """Encode TopologyDescription at version 1."""
     w = out.append
-    a1 = o.subtopologies
-    if a1 is None:
+    a_subtopologies = o.subtopologies
+    if a_subtopologies is None:
         raise _null_value("Subtopologies")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TopologyDescriptionSubtopology_1(e1, out)
-    a2 = o.global_stores
-    if a2 is None:
+        w(_uvarint(len(a_subtopologies) + 1))
+        for e_subtopologies in a_subtopologies:
+            _e_TopologyDescriptionSubtopology_1(e_subtopologies, out)
+    a_global_stores = o.global_stores
+    if a_global_stores is None:
         raise _null_value("GlobalStores")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopologyDescriptionGlobalStore_1(e2, out)
+        w(_uvarint(len(a_global_stores) + 1))
+        for e_global_stores in a_global_stores:
+            _e_TopologyDescriptionGlobalStore_1(e_global_stores, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribedGroup_0(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
-    """Decode DescribedGroup at version 0."""
-    blen = len(buf)
-    o = _new_object(DescribedGroup)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("GroupState")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.group_state = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    presento_6, pos = _read_struct_marker(buf, pos)
-    if presento_6:
-        o.topology, pos = _d_Topology_0(buf, pos)
-    else:
-        o.topology = None
-    no_7 = buf[pos]
-    if no_7 < 0x80:
-        pos += 1
-    else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
-        raise _null_error("Members")
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
-    else:
-        vo_7: list[Member] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7 = _new_object(Member)
-            lneo_7_1 = buf[pos]
-            if lneo_7_1 < 0x80:
-                pos += 1
-            else:
-                lneo_7_1, pos = _read_uvarint(buf, pos)
-            lneo_7_1 -= 1
-            if lneo_7_1 < 0:
-                raise _null_error("MemberId")
-            elif pos + lneo_7_1 > blen:
-                raise _length_error(lneo_7_1, pos, blen)
-            else:
-                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
-                pos += lneo_7_1
-            eo_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_7_3 = buf[pos]
-            if lneo_7_3 < 0x80:
-                pos += 1
-            else:
-                lneo_7_3, pos = _read_uvarint(buf, pos)
-            lneo_7_3 -= 1
-            if lneo_7_3 < 0:
-                eo_7.instance_id = None
-            elif pos + lneo_7_3 > blen:
-                raise _length_error(lneo_7_3, pos, blen)
-            else:
-                eo_7.instance_id = buf[pos : pos + lneo_7_3].decode()
-                pos += lneo_7_3
-            lneo_7_4 = buf[pos]
-            if lneo_7_4 < 0x80:
-                pos += 1
-            else:
-                lneo_7_4, pos = _read_uvarint(buf, pos)
-            lneo_7_4 -= 1
-            if lneo_7_4 < 0:
-                eo_7.rack_id = None
-            elif pos + lneo_7_4 > blen:
-                raise _length_error(lneo_7_4, pos, blen)
-            else:
-                eo_7.rack_id = buf[pos : pos + lneo_7_4].decode()
-                pos += lneo_7_4
-            lneo_7_5 = buf[pos]
-            if lneo_7_5 < 0x80:
-                pos += 1
-            else:
-                lneo_7_5, pos = _read_uvarint(buf, pos)
-            lneo_7_5 -= 1
-            if lneo_7_5 < 0:
-                raise _null_error("ClientId")
-            elif pos + lneo_7_5 > blen:
-                raise _length_error(lneo_7_5, pos, blen)
-            else:
-                eo_7.client_id = buf[pos : pos + lneo_7_5].decode()
-                pos += lneo_7_5
-            lneo_7_6 = buf[pos]
-            if lneo_7_6 < 0x80:
-                pos += 1
-            else:
-                lneo_7_6, pos = _read_uvarint(buf, pos)
-            lneo_7_6 -= 1
-            if lneo_7_6 < 0:
-                raise _null_error("ClientHost")
-            elif pos + lneo_7_6 > blen:
-                raise _length_error(lneo_7_6, pos, blen)
-            else:
-                eo_7.client_host = buf[pos : pos + lneo_7_6].decode()
-                pos += lneo_7_6
-            eo_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_7_8 = buf[pos]
-            if lneo_7_8 < 0x80:
-                pos += 1
-            else:
-                lneo_7_8, pos = _read_uvarint(buf, pos)
-            lneo_7_8 -= 1
-            if lneo_7_8 < 0:
-                raise _null_error("ProcessId")
-            elif pos + lneo_7_8 > blen:
-                raise _length_error(lneo_7_8, pos, blen)
-            else:
-                eo_7.process_id = buf[pos : pos + lneo_7_8].decode()
-                pos += lneo_7_8
-            presenteo_7_9, pos = _read_struct_marker(buf, pos)
-            if presenteo_7_9:
-                eo_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-            else:
-                eo_7.user_endpoint = None
-            neo_7_10 = buf[pos]
-            if neo_7_10 < 0x80:
-                pos += 1
-            else:
-                neo_7_10, pos = _read_uvarint(buf, pos)
-            neo_7_10 -= 1
-            if neo_7_10 < 0:
-                if neo_7_10 != -1:
-                    raise _count_error(neo_7_10, 0)
-                raise _null_error("ClientTags")
-            elif neo_7_10 > blen - pos:
-                raise _count_error(neo_7_10, blen - pos)
-            else:
-                veo_7_10: list[KeyValue] = []
-                apeo_7_10 = veo_7_10.append
-                for _ in range(neo_7_10):
-                    eeo_7_10 = _new_object(KeyValue)
-                    lneeo_7_10_1 = buf[pos]
-                    if lneeo_7_10_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_7_10_1, pos = _read_uvarint(buf, pos)
-                    lneeo_7_10_1 -= 1
-                    if lneeo_7_10_1 < 0:
-                        raise _null_error("Key")
-                    elif pos + lneeo_7_10_1 > blen:
-                        raise _length_error(lneeo_7_10_1, pos, blen)
-                    else:
-                        eeo_7_10.key = buf[pos : pos + lneeo_7_10_1].decode()
-                        pos += lneeo_7_10_1
-                    lneeo_7_10_2 = buf[pos]
-                    if lneeo_7_10_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_7_10_2, pos = _read_uvarint(buf, pos)
-                    lneeo_7_10_2 -= 1
-                    if lneeo_7_10_2 < 0:
-                        raise _null_error("Value")
-                    elif pos + lneeo_7_10_2 > blen:
-                        raise _length_error(lneeo_7_10_2, pos, blen)
-                    else:
-                        eeo_7_10.value = buf[pos : pos + lneeo_7_10_2].decode()
-                        pos += lneeo_7_10_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_7_10._unknown_tags = None
-                    else:
-                        eeo_7_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_7_10(eeo_7_10)
-                eo_7.client_tags = veo_7_10
-            neo_7_11 = buf[pos]
-            if neo_7_11 < 0x80:
-                pos += 1
-            else:
-                neo_7_11, pos = _read_uvarint(buf, pos)
-            neo_7_11 -= 1
-            if neo_7_11 < 0:
-                if neo_7_11 != -1:
-                    raise _count_error(neo_7_11, 0)
-                raise _null_error("TaskOffsets")
-            elif neo_7_11 > blen - pos:
-                raise _count_error(neo_7_11, blen - pos)
-            else:
-                veo_7_11: list[TaskOffset] = []
-                apeo_7_11 = veo_7_11.append
-                for _ in range(neo_7_11):
-                    eeo_7_11 = _new_object(TaskOffset)
-                    lneeo_7_11_1 = buf[pos]
-                    if lneeo_7_11_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_7_11_1, pos = _read_uvarint(buf, pos)
-                    lneeo_7_11_1 -= 1
-                    if lneeo_7_11_1 < 0:
-                        raise _null_error("SubtopologyId")
-                    elif pos + lneeo_7_11_1 > blen:
-                        raise _length_error(lneeo_7_11_1, pos, blen)
-                    else:
-                        eeo_7_11.subtopology_id = buf[pos : pos + lneeo_7_11_1].decode()
-                        pos += lneeo_7_11_1
-                    eeo_7_11.partition, eeo_7_11.offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_7_11._unknown_tags = None
-                    else:
-                        eeo_7_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_7_11(eeo_7_11)
-                eo_7.task_offsets = veo_7_11
-            neo_7_12 = buf[pos]
-            if neo_7_12 < 0x80:
-                pos += 1
-            else:
-                neo_7_12, pos = _read_uvarint(buf, pos)
-            neo_7_12 -= 1
-            if neo_7_12 < 0:
-                if neo_7_12 != -1:
-                    raise _count_error(neo_7_12, 0)
-                raise _null_error("TaskEndOffsets")
-            elif neo_7_12 > blen - pos:
-                raise _count_error(neo_7_12, blen - pos)
-            else:
-                veo_7_12: list[TaskOffset] = []
-                apeo_7_12 = veo_7_12.append
-                for _ in range(neo_7_12):
-                    eeo_7_12 = _new_object(TaskOffset)
-                    lneeo_7_12_1 = buf[pos]
-                    if lneeo_7_12_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_7_12_1, pos = _read_uvarint(buf, pos)
-                    lneeo_7_12_1 -= 1
-                    if lneeo_7_12_1 < 0:
-                        raise _null_error("SubtopologyId")
-                    elif pos + lneeo_7_12_1 > blen:
-                        raise _length_error(lneeo_7_12_1, pos, blen)
-                    else:
-                        eeo_7_12.subtopology_id = buf[pos : pos + lneeo_7_12_1].decode()
-                        pos += lneeo_7_12_1
-                    eeo_7_12.partition, eeo_7_12.offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_7_12._unknown_tags = None
-                    else:
-                        eeo_7_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_7_12(eeo_7_12)
-                eo_7.task_end_offsets = veo_7_12
-            eo_7.assignment, pos = _d_Assignment_0(buf, pos)
-            eo_7.target_assignment, pos = _d_Assignment_0(buf, pos)
-            eo_7.is_classic = _S_o.unpack_from(buf, pos)[0]
-            pos += 1
-            if buf[pos] == 0:
-                pos += 1
-                eo_7._unknown_tags = None
-            else:
-                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_7(eo_7)
-        o.members = vo_7
-    o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.topology_description = None
-    o.topology_description_status = 0
-    o.assignor_name = None
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribedGroup_0(o: DescribedGroup, out: list[_Buffer]) -> None:
@@ -3483,343 +2732,18 @@ def _e_DescribedGroup_0(o: DescribedGroup, out: list[_Buffer]) -> None:
     else:
         w(b"\x01")
         _e_Topology_0(o.topology, out)
-    a7 = o.members
-    if a7 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            _e_Member_0(e7, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_Member_0(e_members, out)
     w(_S_i.pack(o.authorized_operations))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_DescribedGroup_1(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
-    """Decode DescribedGroup at version 1."""
-    blen = len(buf)
-    o = _new_object(DescribedGroup)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        raise _null_error("GroupId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.group_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
-        pos += 1
-    else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
-        raise _null_error("GroupState")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
-    else:
-        o.group_state = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    presento_6, pos = _read_struct_marker(buf, pos)
-    if presento_6:
-        o.topology, pos = _d_Topology_0(buf, pos)
-    else:
-        o.topology = None
-    no_7 = buf[pos]
-    if no_7 < 0x80:
-        pos += 1
-    else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
-        raise _null_error("Members")
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
-    else:
-        vo_7: list[Member] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7 = _new_object(Member)
-            lneo_7_1 = buf[pos]
-            if lneo_7_1 < 0x80:
-                pos += 1
-            else:
-                lneo_7_1, pos = _read_uvarint(buf, pos)
-            lneo_7_1 -= 1
-            if lneo_7_1 < 0:
-                raise _null_error("MemberId")
-            elif pos + lneo_7_1 > blen:
-                raise _length_error(lneo_7_1, pos, blen)
-            else:
-                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
-                pos += lneo_7_1
-            eo_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_7_3 = buf[pos]
-            if lneo_7_3 < 0x80:
-                pos += 1
-            else:
-                lneo_7_3, pos = _read_uvarint(buf, pos)
-            lneo_7_3 -= 1
-            if lneo_7_3 < 0:
-                eo_7.instance_id = None
-            elif pos + lneo_7_3 > blen:
-                raise _length_error(lneo_7_3, pos, blen)
-            else:
-                eo_7.instance_id = buf[pos : pos + lneo_7_3].decode()
-                pos += lneo_7_3
-            lneo_7_4 = buf[pos]
-            if lneo_7_4 < 0x80:
-                pos += 1
-            else:
-                lneo_7_4, pos = _read_uvarint(buf, pos)
-            lneo_7_4 -= 1
-            if lneo_7_4 < 0:
-                eo_7.rack_id = None
-            elif pos + lneo_7_4 > blen:
-                raise _length_error(lneo_7_4, pos, blen)
-            else:
-                eo_7.rack_id = buf[pos : pos + lneo_7_4].decode()
-                pos += lneo_7_4
-            lneo_7_5 = buf[pos]
-            if lneo_7_5 < 0x80:
-                pos += 1
-            else:
-                lneo_7_5, pos = _read_uvarint(buf, pos)
-            lneo_7_5 -= 1
-            if lneo_7_5 < 0:
-                raise _null_error("ClientId")
-            elif pos + lneo_7_5 > blen:
-                raise _length_error(lneo_7_5, pos, blen)
-            else:
-                eo_7.client_id = buf[pos : pos + lneo_7_5].decode()
-                pos += lneo_7_5
-            lneo_7_6 = buf[pos]
-            if lneo_7_6 < 0x80:
-                pos += 1
-            else:
-                lneo_7_6, pos = _read_uvarint(buf, pos)
-            lneo_7_6 -= 1
-            if lneo_7_6 < 0:
-                raise _null_error("ClientHost")
-            elif pos + lneo_7_6 > blen:
-                raise _length_error(lneo_7_6, pos, blen)
-            else:
-                eo_7.client_host = buf[pos : pos + lneo_7_6].decode()
-                pos += lneo_7_6
-            eo_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            lneo_7_8 = buf[pos]
-            if lneo_7_8 < 0x80:
-                pos += 1
-            else:
-                lneo_7_8, pos = _read_uvarint(buf, pos)
-            lneo_7_8 -= 1
-            if lneo_7_8 < 0:
-                raise _null_error("ProcessId")
-            elif pos + lneo_7_8 > blen:
-                raise _length_error(lneo_7_8, pos, blen)
-            else:
-                eo_7.process_id = buf[pos : pos + lneo_7_8].decode()
-                pos += lneo_7_8
-            presenteo_7_9, pos = _read_struct_marker(buf, pos)
-            if presenteo_7_9:
-                eo_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-            else:
-                eo_7.user_endpoint = None
-            neo_7_10 = buf[pos]
-            if neo_7_10 < 0x80:
-                pos += 1
-            else:
-                neo_7_10, pos = _read_uvarint(buf, pos)
-            neo_7_10 -= 1
-            if neo_7_10 < 0:
-                if neo_7_10 != -1:
-                    raise _count_error(neo_7_10, 0)
-                raise _null_error("ClientTags")
-            elif neo_7_10 > blen - pos:
-                raise _count_error(neo_7_10, blen - pos)
-            else:
-                veo_7_10: list[KeyValue] = []
-                apeo_7_10 = veo_7_10.append
-                for _ in range(neo_7_10):
-                    eeo_7_10 = _new_object(KeyValue)
-                    lneeo_7_10_1 = buf[pos]
-                    if lneeo_7_10_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_7_10_1, pos = _read_uvarint(buf, pos)
-                    lneeo_7_10_1 -= 1
-                    if lneeo_7_10_1 < 0:
-                        raise _null_error("Key")
-                    elif pos + lneeo_7_10_1 > blen:
-                        raise _length_error(lneeo_7_10_1, pos, blen)
-                    else:
-                        eeo_7_10.key = buf[pos : pos + lneeo_7_10_1].decode()
-                        pos += lneeo_7_10_1
-                    lneeo_7_10_2 = buf[pos]
-                    if lneeo_7_10_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_7_10_2, pos = _read_uvarint(buf, pos)
-                    lneeo_7_10_2 -= 1
-                    if lneeo_7_10_2 < 0:
-                        raise _null_error("Value")
-                    elif pos + lneeo_7_10_2 > blen:
-                        raise _length_error(lneeo_7_10_2, pos, blen)
-                    else:
-                        eeo_7_10.value = buf[pos : pos + lneeo_7_10_2].decode()
-                        pos += lneeo_7_10_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_7_10._unknown_tags = None
-                    else:
-                        eeo_7_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_7_10(eeo_7_10)
-                eo_7.client_tags = veo_7_10
-            neo_7_11 = buf[pos]
-            if neo_7_11 < 0x80:
-                pos += 1
-            else:
-                neo_7_11, pos = _read_uvarint(buf, pos)
-            neo_7_11 -= 1
-            if neo_7_11 < 0:
-                if neo_7_11 != -1:
-                    raise _count_error(neo_7_11, 0)
-                raise _null_error("TaskOffsets")
-            elif neo_7_11 > blen - pos:
-                raise _count_error(neo_7_11, blen - pos)
-            else:
-                veo_7_11: list[TaskOffset] = []
-                apeo_7_11 = veo_7_11.append
-                for _ in range(neo_7_11):
-                    eeo_7_11 = _new_object(TaskOffset)
-                    lneeo_7_11_1 = buf[pos]
-                    if lneeo_7_11_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_7_11_1, pos = _read_uvarint(buf, pos)
-                    lneeo_7_11_1 -= 1
-                    if lneeo_7_11_1 < 0:
-                        raise _null_error("SubtopologyId")
-                    elif pos + lneeo_7_11_1 > blen:
-                        raise _length_error(lneeo_7_11_1, pos, blen)
-                    else:
-                        eeo_7_11.subtopology_id = buf[pos : pos + lneeo_7_11_1].decode()
-                        pos += lneeo_7_11_1
-                    eeo_7_11.partition, eeo_7_11.offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_7_11._unknown_tags = None
-                    else:
-                        eeo_7_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_7_11(eeo_7_11)
-                eo_7.task_offsets = veo_7_11
-            neo_7_12 = buf[pos]
-            if neo_7_12 < 0x80:
-                pos += 1
-            else:
-                neo_7_12, pos = _read_uvarint(buf, pos)
-            neo_7_12 -= 1
-            if neo_7_12 < 0:
-                if neo_7_12 != -1:
-                    raise _count_error(neo_7_12, 0)
-                raise _null_error("TaskEndOffsets")
-            elif neo_7_12 > blen - pos:
-                raise _count_error(neo_7_12, blen - pos)
-            else:
-                veo_7_12: list[TaskOffset] = []
-                apeo_7_12 = veo_7_12.append
-                for _ in range(neo_7_12):
-                    eeo_7_12 = _new_object(TaskOffset)
-                    lneeo_7_12_1 = buf[pos]
-                    if lneeo_7_12_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_7_12_1, pos = _read_uvarint(buf, pos)
-                    lneeo_7_12_1 -= 1
-                    if lneeo_7_12_1 < 0:
-                        raise _null_error("SubtopologyId")
-                    elif pos + lneeo_7_12_1 > blen:
-                        raise _length_error(lneeo_7_12_1, pos, blen)
-                    else:
-                        eeo_7_12.subtopology_id = buf[pos : pos + lneeo_7_12_1].decode()
-                        pos += lneeo_7_12_1
-                    eeo_7_12.partition, eeo_7_12.offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_7_12._unknown_tags = None
-                    else:
-                        eeo_7_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_7_12(eeo_7_12)
-                eo_7.task_end_offsets = veo_7_12
-            eo_7.assignment, pos = _d_Assignment_0(buf, pos)
-            eo_7.target_assignment, pos = _d_Assignment_0(buf, pos)
-            eo_7.is_classic = _S_o.unpack_from(buf, pos)[0]
-            pos += 1
-            if buf[pos] == 0:
-                pos += 1
-                eo_7._unknown_tags = None
-            else:
-                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_7(eo_7)
-        o.members = vo_7
-    o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    presento_9, pos = _read_struct_marker(buf, pos)
-    if presento_9:
-        o.topology_description, pos = _d_TopologyDescription_1(buf, pos)
-    else:
-        o.topology_description = None
-    o.topology_description_status = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_11 = buf[pos]
-    if lno_11 < 0x80:
-        pos += 1
-    else:
-        lno_11, pos = _read_uvarint(buf, pos)
-    lno_11 -= 1
-    if lno_11 < 0:
-        o.assignor_name = None
-    elif pos + lno_11 > blen:
-        raise _length_error(lno_11, pos, blen)
-    else:
-        o.assignor_name = buf[pos : pos + lno_11].decode()
-        pos += lno_11
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_DescribedGroup_1(o: DescribedGroup, out: list[_Buffer]) -> None:
@@ -3835,13 +2759,13 @@ def _e_DescribedGroup_1(o: DescribedGroup, out: list[_Buffer]) -> None:
     else:
         w(b"\x01")
         _e_Topology_0(o.topology, out)
-    a7 = o.members
-    if a7 is None:
+    a_members = o.members
+    if a_members is None:
         raise _null_value("Members")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            _e_Member_0(e7, out)
+        w(_uvarint(len(a_members) + 1))
+        for e_members in a_members:
+            _e_Member_0(e_members, out)
     w(_S_i.pack(o.authorized_operations))
     if o.topology_description is None:
         w(b"\xff")
@@ -3864,330 +2788,370 @@ def _d_StreamsGroupDescribeResponse_0(
     o = _new_object(StreamsGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribedGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribedGroup)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_groups_o: list[DescribedGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(DescribedGroup)
+            o_groups.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_error_message_o_groups = buf[pos]
+            if ln_error_message_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_error_message_o_groups, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_groups -= 1
+            if ln_error_message_o_groups < 0:
+                o_groups.error_message = None
+            elif pos + ln_error_message_o_groups > blen:
+                raise _length_error(ln_error_message_o_groups, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+                o_groups.error_message = buf[pos : pos + ln_error_message_o_groups].decode()
+                pos += ln_error_message_o_groups
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_group_state_o_groups = buf[pos]
+            if ln_group_state_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_group_state_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_state_o_groups -= 1
+            if ln_group_state_o_groups < 0:
                 raise _null_error("GroupState")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            eo_2.group_epoch, eo_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            o_groups.group_epoch, o_groups.assignment_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            presenteo_2_6, pos = _read_struct_marker(buf, pos)
-            if presenteo_2_6:
-                eo_2.topology, pos = _d_Topology_0(buf, pos)
+            present_topology_o_groups, pos = _read_struct_marker(buf, pos)
+            if present_topology_o_groups:
+                o_groups.topology, pos = _d_Topology_0(buf, pos)
             else:
-                eo_2.topology = None
-            neo_2_7 = buf[pos]
-            if neo_2_7 < 0x80:
+                o_groups.topology = None
+            n_members_o_groups = buf[pos]
+            if n_members_o_groups < 0x80:
                 pos += 1
             else:
-                neo_2_7, pos = _read_uvarint(buf, pos)
-            neo_2_7 -= 1
-            if neo_2_7 < 0:
-                if neo_2_7 != -1:
-                    raise _count_error(neo_2_7, 0)
+                n_members_o_groups, pos = _read_uvarint(buf, pos)
+            n_members_o_groups -= 1
+            if n_members_o_groups < 0:
+                if n_members_o_groups != -1:
+                    raise _count_error(n_members_o_groups, 0)
                 raise _null_error("Members")
-            elif neo_2_7 > blen - pos:
-                raise _count_error(neo_2_7, blen - pos)
+            elif n_members_o_groups > blen - pos:
+                raise _count_error(n_members_o_groups, blen - pos)
             else:
-                veo_2_7: list[Member] = []
-                apeo_2_7 = veo_2_7.append
-                for _ in range(neo_2_7):
-                    eeo_2_7 = _new_object(Member)
-                    lneeo_2_7_1 = buf[pos]
-                    if lneeo_2_7_1 < 0x80:
+                v_members_o_groups: list[Member] = []
+                ap_members_o_groups = v_members_o_groups.append
+                for _ in range(n_members_o_groups):
+                    o_groups_members = _new_object(Member)
+                    ln_member_id_o_groups_members = buf[pos]
+                    if ln_member_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_1 -= 1
-                    if lneeo_2_7_1 < 0:
+                        ln_member_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_member_id_o_groups_members -= 1
+                    if ln_member_id_o_groups_members < 0:
                         raise _null_error("MemberId")
-                    elif pos + lneeo_2_7_1 > blen:
-                        raise _length_error(lneeo_2_7_1, pos, blen)
+                    elif pos + ln_member_id_o_groups_members > blen:
+                        raise _length_error(ln_member_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.member_id = buf[pos : pos + lneeo_2_7_1].decode()
-                        pos += lneeo_2_7_1
-                    eeo_2_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.member_id = buf[
+                            pos : pos + ln_member_id_o_groups_members
+                        ].decode()
+                        pos += ln_member_id_o_groups_members
+                    o_groups_members.member_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    lneeo_2_7_3 = buf[pos]
-                    if lneeo_2_7_3 < 0x80:
+                    ln_instance_id_o_groups_members = buf[pos]
+                    if ln_instance_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_3, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_3 -= 1
-                    if lneeo_2_7_3 < 0:
-                        eeo_2_7.instance_id = None
-                    elif pos + lneeo_2_7_3 > blen:
-                        raise _length_error(lneeo_2_7_3, pos, blen)
+                        ln_instance_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_instance_id_o_groups_members -= 1
+                    if ln_instance_id_o_groups_members < 0:
+                        o_groups_members.instance_id = None
+                    elif pos + ln_instance_id_o_groups_members > blen:
+                        raise _length_error(ln_instance_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.instance_id = buf[pos : pos + lneeo_2_7_3].decode()
-                        pos += lneeo_2_7_3
-                    lneeo_2_7_4 = buf[pos]
-                    if lneeo_2_7_4 < 0x80:
+                        o_groups_members.instance_id = buf[
+                            pos : pos + ln_instance_id_o_groups_members
+                        ].decode()
+                        pos += ln_instance_id_o_groups_members
+                    ln_rack_id_o_groups_members = buf[pos]
+                    if ln_rack_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_4 -= 1
-                    if lneeo_2_7_4 < 0:
-                        eeo_2_7.rack_id = None
-                    elif pos + lneeo_2_7_4 > blen:
-                        raise _length_error(lneeo_2_7_4, pos, blen)
+                        ln_rack_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_rack_id_o_groups_members -= 1
+                    if ln_rack_id_o_groups_members < 0:
+                        o_groups_members.rack_id = None
+                    elif pos + ln_rack_id_o_groups_members > blen:
+                        raise _length_error(ln_rack_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.rack_id = buf[pos : pos + lneeo_2_7_4].decode()
-                        pos += lneeo_2_7_4
-                    lneeo_2_7_5 = buf[pos]
-                    if lneeo_2_7_5 < 0x80:
+                        o_groups_members.rack_id = buf[
+                            pos : pos + ln_rack_id_o_groups_members
+                        ].decode()
+                        pos += ln_rack_id_o_groups_members
+                    ln_client_id_o_groups_members = buf[pos]
+                    if ln_client_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_5, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_5 -= 1
-                    if lneeo_2_7_5 < 0:
+                        ln_client_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_client_id_o_groups_members -= 1
+                    if ln_client_id_o_groups_members < 0:
                         raise _null_error("ClientId")
-                    elif pos + lneeo_2_7_5 > blen:
-                        raise _length_error(lneeo_2_7_5, pos, blen)
+                    elif pos + ln_client_id_o_groups_members > blen:
+                        raise _length_error(ln_client_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.client_id = buf[pos : pos + lneeo_2_7_5].decode()
-                        pos += lneeo_2_7_5
-                    lneeo_2_7_6 = buf[pos]
-                    if lneeo_2_7_6 < 0x80:
+                        o_groups_members.client_id = buf[
+                            pos : pos + ln_client_id_o_groups_members
+                        ].decode()
+                        pos += ln_client_id_o_groups_members
+                    ln_client_host_o_groups_members = buf[pos]
+                    if ln_client_host_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_6, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_6 -= 1
-                    if lneeo_2_7_6 < 0:
+                        ln_client_host_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_client_host_o_groups_members -= 1
+                    if ln_client_host_o_groups_members < 0:
                         raise _null_error("ClientHost")
-                    elif pos + lneeo_2_7_6 > blen:
-                        raise _length_error(lneeo_2_7_6, pos, blen)
+                    elif pos + ln_client_host_o_groups_members > blen:
+                        raise _length_error(ln_client_host_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.client_host = buf[pos : pos + lneeo_2_7_6].decode()
-                        pos += lneeo_2_7_6
-                    eeo_2_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.client_host = buf[
+                            pos : pos + ln_client_host_o_groups_members
+                        ].decode()
+                        pos += ln_client_host_o_groups_members
+                    o_groups_members.topology_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    lneeo_2_7_8 = buf[pos]
-                    if lneeo_2_7_8 < 0x80:
+                    ln_process_id_o_groups_members = buf[pos]
+                    if ln_process_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_8, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_8 -= 1
-                    if lneeo_2_7_8 < 0:
+                        ln_process_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_process_id_o_groups_members -= 1
+                    if ln_process_id_o_groups_members < 0:
                         raise _null_error("ProcessId")
-                    elif pos + lneeo_2_7_8 > blen:
-                        raise _length_error(lneeo_2_7_8, pos, blen)
+                    elif pos + ln_process_id_o_groups_members > blen:
+                        raise _length_error(ln_process_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.process_id = buf[pos : pos + lneeo_2_7_8].decode()
-                        pos += lneeo_2_7_8
-                    presenteeo_2_7_9, pos = _read_struct_marker(buf, pos)
-                    if presenteeo_2_7_9:
-                        eeo_2_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+                        o_groups_members.process_id = buf[
+                            pos : pos + ln_process_id_o_groups_members
+                        ].decode()
+                        pos += ln_process_id_o_groups_members
+                    present_user_endpoint_o_groups_members, pos = _read_struct_marker(buf, pos)
+                    if present_user_endpoint_o_groups_members:
+                        o_groups_members.user_endpoint, pos = _d_Endpoint_0(buf, pos)
                     else:
-                        eeo_2_7.user_endpoint = None
-                    neeo_2_7_10 = buf[pos]
-                    if neeo_2_7_10 < 0x80:
+                        o_groups_members.user_endpoint = None
+                    n_client_tags_o_groups_members = buf[pos]
+                    if n_client_tags_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        neeo_2_7_10, pos = _read_uvarint(buf, pos)
-                    neeo_2_7_10 -= 1
-                    if neeo_2_7_10 < 0:
-                        if neeo_2_7_10 != -1:
-                            raise _count_error(neeo_2_7_10, 0)
+                        n_client_tags_o_groups_members, pos = _read_uvarint(buf, pos)
+                    n_client_tags_o_groups_members -= 1
+                    if n_client_tags_o_groups_members < 0:
+                        if n_client_tags_o_groups_members != -1:
+                            raise _count_error(n_client_tags_o_groups_members, 0)
                         raise _null_error("ClientTags")
-                    elif neeo_2_7_10 > blen - pos:
-                        raise _count_error(neeo_2_7_10, blen - pos)
+                    elif n_client_tags_o_groups_members > blen - pos:
+                        raise _count_error(n_client_tags_o_groups_members, blen - pos)
                     else:
-                        veeo_2_7_10: list[KeyValue] = []
-                        apeeo_2_7_10 = veeo_2_7_10.append
-                        for _ in range(neeo_2_7_10):
-                            eeeo_2_7_10 = _new_object(KeyValue)
-                            lneeeo_2_7_10_1 = buf[pos]
-                            if lneeeo_2_7_10_1 < 0x80:
+                        v_client_tags_o_groups_members: list[KeyValue] = []
+                        ap_client_tags_o_groups_members = v_client_tags_o_groups_members.append
+                        for _ in range(n_client_tags_o_groups_members):
+                            o_groups_members_client_tags = _new_object(KeyValue)
+                            ln_key_o_groups_members_client_tags = buf[pos]
+                            if ln_key_o_groups_members_client_tags < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_7_10_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_7_10_1 -= 1
-                            if lneeeo_2_7_10_1 < 0:
+                                ln_key_o_groups_members_client_tags, pos = _read_uvarint(buf, pos)
+                            ln_key_o_groups_members_client_tags -= 1
+                            if ln_key_o_groups_members_client_tags < 0:
                                 raise _null_error("Key")
-                            elif pos + lneeeo_2_7_10_1 > blen:
-                                raise _length_error(lneeeo_2_7_10_1, pos, blen)
+                            elif pos + ln_key_o_groups_members_client_tags > blen:
+                                raise _length_error(ln_key_o_groups_members_client_tags, pos, blen)
                             else:
-                                eeeo_2_7_10.key = buf[pos : pos + lneeeo_2_7_10_1].decode()
-                                pos += lneeeo_2_7_10_1
-                            lneeeo_2_7_10_2 = buf[pos]
-                            if lneeeo_2_7_10_2 < 0x80:
+                                o_groups_members_client_tags.key = buf[
+                                    pos : pos + ln_key_o_groups_members_client_tags
+                                ].decode()
+                                pos += ln_key_o_groups_members_client_tags
+                            ln_value_o_groups_members_client_tags = buf[pos]
+                            if ln_value_o_groups_members_client_tags < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_7_10_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_7_10_2 -= 1
-                            if lneeeo_2_7_10_2 < 0:
+                                ln_value_o_groups_members_client_tags, pos = _read_uvarint(buf, pos)
+                            ln_value_o_groups_members_client_tags -= 1
+                            if ln_value_o_groups_members_client_tags < 0:
                                 raise _null_error("Value")
-                            elif pos + lneeeo_2_7_10_2 > blen:
-                                raise _length_error(lneeeo_2_7_10_2, pos, blen)
+                            elif pos + ln_value_o_groups_members_client_tags > blen:
+                                raise _length_error(
+                                    ln_value_o_groups_members_client_tags, pos, blen
+                                )
                             else:
-                                eeeo_2_7_10.value = buf[pos : pos + lneeeo_2_7_10_2].decode()
-                                pos += lneeeo_2_7_10_2
+                                o_groups_members_client_tags.value = buf[
+                                    pos : pos + ln_value_o_groups_members_client_tags
+                                ].decode()
+                                pos += ln_value_o_groups_members_client_tags
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_7_10._unknown_tags = None
+                                o_groups_members_client_tags._unknown_tags = None
                             else:
-                                eeeo_2_7_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_7_10(eeeo_2_7_10)
-                        eeo_2_7.client_tags = veeo_2_7_10
-                    neeo_2_7_11 = buf[pos]
-                    if neeo_2_7_11 < 0x80:
+                                o_groups_members_client_tags._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_client_tags_o_groups_members(o_groups_members_client_tags)
+                        o_groups_members.client_tags = v_client_tags_o_groups_members
+                    n_task_offsets_o_groups_members = buf[pos]
+                    if n_task_offsets_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        neeo_2_7_11, pos = _read_uvarint(buf, pos)
-                    neeo_2_7_11 -= 1
-                    if neeo_2_7_11 < 0:
-                        if neeo_2_7_11 != -1:
-                            raise _count_error(neeo_2_7_11, 0)
+                        n_task_offsets_o_groups_members, pos = _read_uvarint(buf, pos)
+                    n_task_offsets_o_groups_members -= 1
+                    if n_task_offsets_o_groups_members < 0:
+                        if n_task_offsets_o_groups_members != -1:
+                            raise _count_error(n_task_offsets_o_groups_members, 0)
                         raise _null_error("TaskOffsets")
-                    elif neeo_2_7_11 > blen - pos:
-                        raise _count_error(neeo_2_7_11, blen - pos)
+                    elif n_task_offsets_o_groups_members > blen - pos:
+                        raise _count_error(n_task_offsets_o_groups_members, blen - pos)
                     else:
-                        veeo_2_7_11: list[TaskOffset] = []
-                        apeeo_2_7_11 = veeo_2_7_11.append
-                        for _ in range(neeo_2_7_11):
-                            eeeo_2_7_11 = _new_object(TaskOffset)
-                            lneeeo_2_7_11_1 = buf[pos]
-                            if lneeeo_2_7_11_1 < 0x80:
+                        v_task_offsets_o_groups_members: list[TaskOffset] = []
+                        ap_task_offsets_o_groups_members = v_task_offsets_o_groups_members.append
+                        for _ in range(n_task_offsets_o_groups_members):
+                            o_groups_members_task_offsets = _new_object(TaskOffset)
+                            ln_subtopology_id_o_groups_members_task_offsets = buf[pos]
+                            if ln_subtopology_id_o_groups_members_task_offsets < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_7_11_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_7_11_1 -= 1
-                            if lneeeo_2_7_11_1 < 0:
+                                ln_subtopology_id_o_groups_members_task_offsets, pos = (
+                                    _read_uvarint(buf, pos)
+                                )
+                            ln_subtopology_id_o_groups_members_task_offsets -= 1
+                            if ln_subtopology_id_o_groups_members_task_offsets < 0:
                                 raise _null_error("SubtopologyId")
-                            elif pos + lneeeo_2_7_11_1 > blen:
-                                raise _length_error(lneeeo_2_7_11_1, pos, blen)
+                            elif pos + ln_subtopology_id_o_groups_members_task_offsets > blen:
+                                raise _length_error(
+                                    ln_subtopology_id_o_groups_members_task_offsets, pos, blen
+                                )
                             else:
-                                eeeo_2_7_11.subtopology_id = buf[
-                                    pos : pos + lneeeo_2_7_11_1
+                                o_groups_members_task_offsets.subtopology_id = buf[
+                                    pos : pos + ln_subtopology_id_o_groups_members_task_offsets
                                 ].decode()
-                                pos += lneeeo_2_7_11_1
-                            eeeo_2_7_11.partition, eeeo_2_7_11.offset = _S_iq.unpack_from(buf, pos)
+                                pos += ln_subtopology_id_o_groups_members_task_offsets
+                            (
+                                o_groups_members_task_offsets.partition,
+                                o_groups_members_task_offsets.offset,
+                            ) = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_7_11._unknown_tags = None
+                                o_groups_members_task_offsets._unknown_tags = None
                             else:
-                                eeeo_2_7_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_7_11(eeeo_2_7_11)
-                        eeo_2_7.task_offsets = veeo_2_7_11
-                    neeo_2_7_12 = buf[pos]
-                    if neeo_2_7_12 < 0x80:
+                                o_groups_members_task_offsets._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_task_offsets_o_groups_members(o_groups_members_task_offsets)
+                        o_groups_members.task_offsets = v_task_offsets_o_groups_members
+                    n_task_end_offsets_o_groups_members = buf[pos]
+                    if n_task_end_offsets_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        neeo_2_7_12, pos = _read_uvarint(buf, pos)
-                    neeo_2_7_12 -= 1
-                    if neeo_2_7_12 < 0:
-                        if neeo_2_7_12 != -1:
-                            raise _count_error(neeo_2_7_12, 0)
+                        n_task_end_offsets_o_groups_members, pos = _read_uvarint(buf, pos)
+                    n_task_end_offsets_o_groups_members -= 1
+                    if n_task_end_offsets_o_groups_members < 0:
+                        if n_task_end_offsets_o_groups_members != -1:
+                            raise _count_error(n_task_end_offsets_o_groups_members, 0)
                         raise _null_error("TaskEndOffsets")
-                    elif neeo_2_7_12 > blen - pos:
-                        raise _count_error(neeo_2_7_12, blen - pos)
+                    elif n_task_end_offsets_o_groups_members > blen - pos:
+                        raise _count_error(n_task_end_offsets_o_groups_members, blen - pos)
                     else:
-                        veeo_2_7_12: list[TaskOffset] = []
-                        apeeo_2_7_12 = veeo_2_7_12.append
-                        for _ in range(neeo_2_7_12):
-                            eeeo_2_7_12 = _new_object(TaskOffset)
-                            lneeeo_2_7_12_1 = buf[pos]
-                            if lneeeo_2_7_12_1 < 0x80:
+                        v_task_end_offsets_o_groups_members: list[TaskOffset] = []
+                        ap_task_end_offsets_o_groups_members = (
+                            v_task_end_offsets_o_groups_members.append
+                        )
+                        for _ in range(n_task_end_offsets_o_groups_members):
+                            o_groups_members_task_end_offsets = _new_object(TaskOffset)
+                            ln_subtopology_id_o_groups_members_task_end_offsets = buf[pos]
+                            if ln_subtopology_id_o_groups_members_task_end_offsets < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_7_12_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_7_12_1 -= 1
-                            if lneeeo_2_7_12_1 < 0:
+                                ln_subtopology_id_o_groups_members_task_end_offsets, pos = (
+                                    _read_uvarint(buf, pos)
+                                )
+                            ln_subtopology_id_o_groups_members_task_end_offsets -= 1
+                            if ln_subtopology_id_o_groups_members_task_end_offsets < 0:
                                 raise _null_error("SubtopologyId")
-                            elif pos + lneeeo_2_7_12_1 > blen:
-                                raise _length_error(lneeeo_2_7_12_1, pos, blen)
+                            elif pos + ln_subtopology_id_o_groups_members_task_end_offsets > blen:
+                                raise _length_error(
+                                    ln_subtopology_id_o_groups_members_task_end_offsets, pos, blen
+                                )
                             else:
-                                eeeo_2_7_12.subtopology_id = buf[
-                                    pos : pos + lneeeo_2_7_12_1
+                                o_groups_members_task_end_offsets.subtopology_id = buf[
+                                    pos : pos + ln_subtopology_id_o_groups_members_task_end_offsets
                                 ].decode()
-                                pos += lneeeo_2_7_12_1
-                            eeeo_2_7_12.partition, eeeo_2_7_12.offset = _S_iq.unpack_from(buf, pos)
+                                pos += ln_subtopology_id_o_groups_members_task_end_offsets
+                            (
+                                o_groups_members_task_end_offsets.partition,
+                                o_groups_members_task_end_offsets.offset,
+                            ) = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_7_12._unknown_tags = None
+                                o_groups_members_task_end_offsets._unknown_tags = None
                             else:
-                                eeeo_2_7_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_7_12(eeeo_2_7_12)
-                        eeo_2_7.task_end_offsets = veeo_2_7_12
-                    eeo_2_7.assignment, pos = _d_Assignment_0(buf, pos)
-                    eeo_2_7.target_assignment, pos = _d_Assignment_0(buf, pos)
-                    eeo_2_7.is_classic = _S_o.unpack_from(buf, pos)[0]
+                                o_groups_members_task_end_offsets._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_task_end_offsets_o_groups_members(o_groups_members_task_end_offsets)
+                        o_groups_members.task_end_offsets = v_task_end_offsets_o_groups_members
+                    o_groups_members.assignment, pos = _d_Assignment_0(buf, pos)
+                    o_groups_members.target_assignment, pos = _d_Assignment_0(buf, pos)
+                    o_groups_members.is_classic = _S_o.unpack_from(buf, pos)[0]
                     pos += 1
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_7._unknown_tags = None
+                        o_groups_members._unknown_tags = None
                     else:
-                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_7(eeo_2_7)
-                eo_2.members = veo_2_7
-            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_members_o_groups(o_groups_members)
+                o_groups.members = v_members_o_groups
+            o_groups.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.topology_description = None
-            eo_2.topology_description_status = 0
-            eo_2.assignor_name = None
+            o_groups.topology_description = None
+            o_groups.topology_description_status = 0
+            o_groups.assignor_name = None
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -4200,13 +3164,13 @@ def _e_StreamsGroupDescribeResponse_0(o: StreamsGroupDescribeResponse, out: list
     """Encode StreamsGroupDescribeResponse at version 0."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribedGroup_0(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_DescribedGroup_0(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -4221,347 +3185,387 @@ def _d_StreamsGroupDescribeResponse_1(
     o = _new_object(StreamsGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_groups_o = buf[pos]
+    if n_groups_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_groups_o, pos = _read_uvarint(buf, pos)
+    n_groups_o -= 1
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_2: list[DescribedGroup] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(DescribedGroup)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        v_groups_o: list[DescribedGroup] = []
+        ap_groups_o = v_groups_o.append
+        for _ in range(n_groups_o):
+            o_groups = _new_object(DescribedGroup)
+            o_groups.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
+            ln_error_message_o_groups = buf[pos]
+            if ln_error_message_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
+                ln_error_message_o_groups, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_groups -= 1
+            if ln_error_message_o_groups < 0:
+                o_groups.error_message = None
+            elif pos + ln_error_message_o_groups > blen:
+                raise _length_error(ln_error_message_o_groups, pos, blen)
             else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            lneo_2_3 = buf[pos]
-            if lneo_2_3 < 0x80:
+                o_groups.error_message = buf[pos : pos + ln_error_message_o_groups].decode()
+                pos += ln_error_message_o_groups
+            ln_group_id_o_groups = buf[pos]
+            if ln_group_id_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_3, pos = _read_uvarint(buf, pos)
-            lneo_2_3 -= 1
-            if lneo_2_3 < 0:
+                ln_group_id_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_id_o_groups -= 1
+            if ln_group_id_o_groups < 0:
                 raise _null_error("GroupId")
-            elif pos + lneo_2_3 > blen:
-                raise _length_error(lneo_2_3, pos, blen)
+            elif pos + ln_group_id_o_groups > blen:
+                raise _length_error(ln_group_id_o_groups, pos, blen)
             else:
-                eo_2.group_id = buf[pos : pos + lneo_2_3].decode()
-                pos += lneo_2_3
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
+                o_groups.group_id = buf[pos : pos + ln_group_id_o_groups].decode()
+                pos += ln_group_id_o_groups
+            ln_group_state_o_groups = buf[pos]
+            if ln_group_state_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
+                ln_group_state_o_groups, pos = _read_uvarint(buf, pos)
+            ln_group_state_o_groups -= 1
+            if ln_group_state_o_groups < 0:
                 raise _null_error("GroupState")
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
+            elif pos + ln_group_state_o_groups > blen:
+                raise _length_error(ln_group_state_o_groups, pos, blen)
             else:
-                eo_2.group_state = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            eo_2.group_epoch, eo_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
+                o_groups.group_state = buf[pos : pos + ln_group_state_o_groups].decode()
+                pos += ln_group_state_o_groups
+            o_groups.group_epoch, o_groups.assignment_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            presenteo_2_6, pos = _read_struct_marker(buf, pos)
-            if presenteo_2_6:
-                eo_2.topology, pos = _d_Topology_0(buf, pos)
+            present_topology_o_groups, pos = _read_struct_marker(buf, pos)
+            if present_topology_o_groups:
+                o_groups.topology, pos = _d_Topology_0(buf, pos)
             else:
-                eo_2.topology = None
-            neo_2_7 = buf[pos]
-            if neo_2_7 < 0x80:
+                o_groups.topology = None
+            n_members_o_groups = buf[pos]
+            if n_members_o_groups < 0x80:
                 pos += 1
             else:
-                neo_2_7, pos = _read_uvarint(buf, pos)
-            neo_2_7 -= 1
-            if neo_2_7 < 0:
-                if neo_2_7 != -1:
-                    raise _count_error(neo_2_7, 0)
+                n_members_o_groups, pos = _read_uvarint(buf, pos)
+            n_members_o_groups -= 1
+            if n_members_o_groups < 0:
+                if n_members_o_groups != -1:
+                    raise _count_error(n_members_o_groups, 0)
                 raise _null_error("Members")
-            elif neo_2_7 > blen - pos:
-                raise _count_error(neo_2_7, blen - pos)
+            elif n_members_o_groups > blen - pos:
+                raise _count_error(n_members_o_groups, blen - pos)
             else:
-                veo_2_7: list[Member] = []
-                apeo_2_7 = veo_2_7.append
-                for _ in range(neo_2_7):
-                    eeo_2_7 = _new_object(Member)
-                    lneeo_2_7_1 = buf[pos]
-                    if lneeo_2_7_1 < 0x80:
+                v_members_o_groups: list[Member] = []
+                ap_members_o_groups = v_members_o_groups.append
+                for _ in range(n_members_o_groups):
+                    o_groups_members = _new_object(Member)
+                    ln_member_id_o_groups_members = buf[pos]
+                    if ln_member_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_1 -= 1
-                    if lneeo_2_7_1 < 0:
+                        ln_member_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_member_id_o_groups_members -= 1
+                    if ln_member_id_o_groups_members < 0:
                         raise _null_error("MemberId")
-                    elif pos + lneeo_2_7_1 > blen:
-                        raise _length_error(lneeo_2_7_1, pos, blen)
+                    elif pos + ln_member_id_o_groups_members > blen:
+                        raise _length_error(ln_member_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.member_id = buf[pos : pos + lneeo_2_7_1].decode()
-                        pos += lneeo_2_7_1
-                    eeo_2_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.member_id = buf[
+                            pos : pos + ln_member_id_o_groups_members
+                        ].decode()
+                        pos += ln_member_id_o_groups_members
+                    o_groups_members.member_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    lneeo_2_7_3 = buf[pos]
-                    if lneeo_2_7_3 < 0x80:
+                    ln_instance_id_o_groups_members = buf[pos]
+                    if ln_instance_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_3, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_3 -= 1
-                    if lneeo_2_7_3 < 0:
-                        eeo_2_7.instance_id = None
-                    elif pos + lneeo_2_7_3 > blen:
-                        raise _length_error(lneeo_2_7_3, pos, blen)
+                        ln_instance_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_instance_id_o_groups_members -= 1
+                    if ln_instance_id_o_groups_members < 0:
+                        o_groups_members.instance_id = None
+                    elif pos + ln_instance_id_o_groups_members > blen:
+                        raise _length_error(ln_instance_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.instance_id = buf[pos : pos + lneeo_2_7_3].decode()
-                        pos += lneeo_2_7_3
-                    lneeo_2_7_4 = buf[pos]
-                    if lneeo_2_7_4 < 0x80:
+                        o_groups_members.instance_id = buf[
+                            pos : pos + ln_instance_id_o_groups_members
+                        ].decode()
+                        pos += ln_instance_id_o_groups_members
+                    ln_rack_id_o_groups_members = buf[pos]
+                    if ln_rack_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_4, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_4 -= 1
-                    if lneeo_2_7_4 < 0:
-                        eeo_2_7.rack_id = None
-                    elif pos + lneeo_2_7_4 > blen:
-                        raise _length_error(lneeo_2_7_4, pos, blen)
+                        ln_rack_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_rack_id_o_groups_members -= 1
+                    if ln_rack_id_o_groups_members < 0:
+                        o_groups_members.rack_id = None
+                    elif pos + ln_rack_id_o_groups_members > blen:
+                        raise _length_error(ln_rack_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.rack_id = buf[pos : pos + lneeo_2_7_4].decode()
-                        pos += lneeo_2_7_4
-                    lneeo_2_7_5 = buf[pos]
-                    if lneeo_2_7_5 < 0x80:
+                        o_groups_members.rack_id = buf[
+                            pos : pos + ln_rack_id_o_groups_members
+                        ].decode()
+                        pos += ln_rack_id_o_groups_members
+                    ln_client_id_o_groups_members = buf[pos]
+                    if ln_client_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_5, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_5 -= 1
-                    if lneeo_2_7_5 < 0:
+                        ln_client_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_client_id_o_groups_members -= 1
+                    if ln_client_id_o_groups_members < 0:
                         raise _null_error("ClientId")
-                    elif pos + lneeo_2_7_5 > blen:
-                        raise _length_error(lneeo_2_7_5, pos, blen)
+                    elif pos + ln_client_id_o_groups_members > blen:
+                        raise _length_error(ln_client_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.client_id = buf[pos : pos + lneeo_2_7_5].decode()
-                        pos += lneeo_2_7_5
-                    lneeo_2_7_6 = buf[pos]
-                    if lneeo_2_7_6 < 0x80:
+                        o_groups_members.client_id = buf[
+                            pos : pos + ln_client_id_o_groups_members
+                        ].decode()
+                        pos += ln_client_id_o_groups_members
+                    ln_client_host_o_groups_members = buf[pos]
+                    if ln_client_host_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_6, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_6 -= 1
-                    if lneeo_2_7_6 < 0:
+                        ln_client_host_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_client_host_o_groups_members -= 1
+                    if ln_client_host_o_groups_members < 0:
                         raise _null_error("ClientHost")
-                    elif pos + lneeo_2_7_6 > blen:
-                        raise _length_error(lneeo_2_7_6, pos, blen)
+                    elif pos + ln_client_host_o_groups_members > blen:
+                        raise _length_error(ln_client_host_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.client_host = buf[pos : pos + lneeo_2_7_6].decode()
-                        pos += lneeo_2_7_6
-                    eeo_2_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members.client_host = buf[
+                            pos : pos + ln_client_host_o_groups_members
+                        ].decode()
+                        pos += ln_client_host_o_groups_members
+                    o_groups_members.topology_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    lneeo_2_7_8 = buf[pos]
-                    if lneeo_2_7_8 < 0x80:
+                    ln_process_id_o_groups_members = buf[pos]
+                    if ln_process_id_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_7_8, pos = _read_uvarint(buf, pos)
-                    lneeo_2_7_8 -= 1
-                    if lneeo_2_7_8 < 0:
+                        ln_process_id_o_groups_members, pos = _read_uvarint(buf, pos)
+                    ln_process_id_o_groups_members -= 1
+                    if ln_process_id_o_groups_members < 0:
                         raise _null_error("ProcessId")
-                    elif pos + lneeo_2_7_8 > blen:
-                        raise _length_error(lneeo_2_7_8, pos, blen)
+                    elif pos + ln_process_id_o_groups_members > blen:
+                        raise _length_error(ln_process_id_o_groups_members, pos, blen)
                     else:
-                        eeo_2_7.process_id = buf[pos : pos + lneeo_2_7_8].decode()
-                        pos += lneeo_2_7_8
-                    presenteeo_2_7_9, pos = _read_struct_marker(buf, pos)
-                    if presenteeo_2_7_9:
-                        eeo_2_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+                        o_groups_members.process_id = buf[
+                            pos : pos + ln_process_id_o_groups_members
+                        ].decode()
+                        pos += ln_process_id_o_groups_members
+                    present_user_endpoint_o_groups_members, pos = _read_struct_marker(buf, pos)
+                    if present_user_endpoint_o_groups_members:
+                        o_groups_members.user_endpoint, pos = _d_Endpoint_0(buf, pos)
                     else:
-                        eeo_2_7.user_endpoint = None
-                    neeo_2_7_10 = buf[pos]
-                    if neeo_2_7_10 < 0x80:
+                        o_groups_members.user_endpoint = None
+                    n_client_tags_o_groups_members = buf[pos]
+                    if n_client_tags_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        neeo_2_7_10, pos = _read_uvarint(buf, pos)
-                    neeo_2_7_10 -= 1
-                    if neeo_2_7_10 < 0:
-                        if neeo_2_7_10 != -1:
-                            raise _count_error(neeo_2_7_10, 0)
+                        n_client_tags_o_groups_members, pos = _read_uvarint(buf, pos)
+                    n_client_tags_o_groups_members -= 1
+                    if n_client_tags_o_groups_members < 0:
+                        if n_client_tags_o_groups_members != -1:
+                            raise _count_error(n_client_tags_o_groups_members, 0)
                         raise _null_error("ClientTags")
-                    elif neeo_2_7_10 > blen - pos:
-                        raise _count_error(neeo_2_7_10, blen - pos)
+                    elif n_client_tags_o_groups_members > blen - pos:
+                        raise _count_error(n_client_tags_o_groups_members, blen - pos)
                     else:
-                        veeo_2_7_10: list[KeyValue] = []
-                        apeeo_2_7_10 = veeo_2_7_10.append
-                        for _ in range(neeo_2_7_10):
-                            eeeo_2_7_10 = _new_object(KeyValue)
-                            lneeeo_2_7_10_1 = buf[pos]
-                            if lneeeo_2_7_10_1 < 0x80:
+                        v_client_tags_o_groups_members: list[KeyValue] = []
+                        ap_client_tags_o_groups_members = v_client_tags_o_groups_members.append
+                        for _ in range(n_client_tags_o_groups_members):
+                            o_groups_members_client_tags = _new_object(KeyValue)
+                            ln_key_o_groups_members_client_tags = buf[pos]
+                            if ln_key_o_groups_members_client_tags < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_7_10_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_7_10_1 -= 1
-                            if lneeeo_2_7_10_1 < 0:
+                                ln_key_o_groups_members_client_tags, pos = _read_uvarint(buf, pos)
+                            ln_key_o_groups_members_client_tags -= 1
+                            if ln_key_o_groups_members_client_tags < 0:
                                 raise _null_error("Key")
-                            elif pos + lneeeo_2_7_10_1 > blen:
-                                raise _length_error(lneeeo_2_7_10_1, pos, blen)
+                            elif pos + ln_key_o_groups_members_client_tags > blen:
+                                raise _length_error(ln_key_o_groups_members_client_tags, pos, blen)
                             else:
-                                eeeo_2_7_10.key = buf[pos : pos + lneeeo_2_7_10_1].decode()
-                                pos += lneeeo_2_7_10_1
-                            lneeeo_2_7_10_2 = buf[pos]
-                            if lneeeo_2_7_10_2 < 0x80:
+                                o_groups_members_client_tags.key = buf[
+                                    pos : pos + ln_key_o_groups_members_client_tags
+                                ].decode()
+                                pos += ln_key_o_groups_members_client_tags
+                            ln_value_o_groups_members_client_tags = buf[pos]
+                            if ln_value_o_groups_members_client_tags < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_7_10_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_7_10_2 -= 1
-                            if lneeeo_2_7_10_2 < 0:
+                                ln_value_o_groups_members_client_tags, pos = _read_uvarint(buf, pos)
+                            ln_value_o_groups_members_client_tags -= 1
+                            if ln_value_o_groups_members_client_tags < 0:
                                 raise _null_error("Value")
-                            elif pos + lneeeo_2_7_10_2 > blen:
-                                raise _length_error(lneeeo_2_7_10_2, pos, blen)
+                            elif pos + ln_value_o_groups_members_client_tags > blen:
+                                raise _length_error(
+                                    ln_value_o_groups_members_client_tags, pos, blen
+                                )
                             else:
-                                eeeo_2_7_10.value = buf[pos : pos + lneeeo_2_7_10_2].decode()
-                                pos += lneeeo_2_7_10_2
+                                o_groups_members_client_tags.value = buf[
+                                    pos : pos + ln_value_o_groups_members_client_tags
+                                ].decode()
+                                pos += ln_value_o_groups_members_client_tags
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_7_10._unknown_tags = None
+                                o_groups_members_client_tags._unknown_tags = None
                             else:
-                                eeeo_2_7_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_7_10(eeeo_2_7_10)
-                        eeo_2_7.client_tags = veeo_2_7_10
-                    neeo_2_7_11 = buf[pos]
-                    if neeo_2_7_11 < 0x80:
+                                o_groups_members_client_tags._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_client_tags_o_groups_members(o_groups_members_client_tags)
+                        o_groups_members.client_tags = v_client_tags_o_groups_members
+                    n_task_offsets_o_groups_members = buf[pos]
+                    if n_task_offsets_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        neeo_2_7_11, pos = _read_uvarint(buf, pos)
-                    neeo_2_7_11 -= 1
-                    if neeo_2_7_11 < 0:
-                        if neeo_2_7_11 != -1:
-                            raise _count_error(neeo_2_7_11, 0)
+                        n_task_offsets_o_groups_members, pos = _read_uvarint(buf, pos)
+                    n_task_offsets_o_groups_members -= 1
+                    if n_task_offsets_o_groups_members < 0:
+                        if n_task_offsets_o_groups_members != -1:
+                            raise _count_error(n_task_offsets_o_groups_members, 0)
                         raise _null_error("TaskOffsets")
-                    elif neeo_2_7_11 > blen - pos:
-                        raise _count_error(neeo_2_7_11, blen - pos)
+                    elif n_task_offsets_o_groups_members > blen - pos:
+                        raise _count_error(n_task_offsets_o_groups_members, blen - pos)
                     else:
-                        veeo_2_7_11: list[TaskOffset] = []
-                        apeeo_2_7_11 = veeo_2_7_11.append
-                        for _ in range(neeo_2_7_11):
-                            eeeo_2_7_11 = _new_object(TaskOffset)
-                            lneeeo_2_7_11_1 = buf[pos]
-                            if lneeeo_2_7_11_1 < 0x80:
+                        v_task_offsets_o_groups_members: list[TaskOffset] = []
+                        ap_task_offsets_o_groups_members = v_task_offsets_o_groups_members.append
+                        for _ in range(n_task_offsets_o_groups_members):
+                            o_groups_members_task_offsets = _new_object(TaskOffset)
+                            ln_subtopology_id_o_groups_members_task_offsets = buf[pos]
+                            if ln_subtopology_id_o_groups_members_task_offsets < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_7_11_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_7_11_1 -= 1
-                            if lneeeo_2_7_11_1 < 0:
+                                ln_subtopology_id_o_groups_members_task_offsets, pos = (
+                                    _read_uvarint(buf, pos)
+                                )
+                            ln_subtopology_id_o_groups_members_task_offsets -= 1
+                            if ln_subtopology_id_o_groups_members_task_offsets < 0:
                                 raise _null_error("SubtopologyId")
-                            elif pos + lneeeo_2_7_11_1 > blen:
-                                raise _length_error(lneeeo_2_7_11_1, pos, blen)
+                            elif pos + ln_subtopology_id_o_groups_members_task_offsets > blen:
+                                raise _length_error(
+                                    ln_subtopology_id_o_groups_members_task_offsets, pos, blen
+                                )
                             else:
-                                eeeo_2_7_11.subtopology_id = buf[
-                                    pos : pos + lneeeo_2_7_11_1
+                                o_groups_members_task_offsets.subtopology_id = buf[
+                                    pos : pos + ln_subtopology_id_o_groups_members_task_offsets
                                 ].decode()
-                                pos += lneeeo_2_7_11_1
-                            eeeo_2_7_11.partition, eeeo_2_7_11.offset = _S_iq.unpack_from(buf, pos)
+                                pos += ln_subtopology_id_o_groups_members_task_offsets
+                            (
+                                o_groups_members_task_offsets.partition,
+                                o_groups_members_task_offsets.offset,
+                            ) = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_7_11._unknown_tags = None
+                                o_groups_members_task_offsets._unknown_tags = None
                             else:
-                                eeeo_2_7_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_7_11(eeeo_2_7_11)
-                        eeo_2_7.task_offsets = veeo_2_7_11
-                    neeo_2_7_12 = buf[pos]
-                    if neeo_2_7_12 < 0x80:
+                                o_groups_members_task_offsets._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_task_offsets_o_groups_members(o_groups_members_task_offsets)
+                        o_groups_members.task_offsets = v_task_offsets_o_groups_members
+                    n_task_end_offsets_o_groups_members = buf[pos]
+                    if n_task_end_offsets_o_groups_members < 0x80:
                         pos += 1
                     else:
-                        neeo_2_7_12, pos = _read_uvarint(buf, pos)
-                    neeo_2_7_12 -= 1
-                    if neeo_2_7_12 < 0:
-                        if neeo_2_7_12 != -1:
-                            raise _count_error(neeo_2_7_12, 0)
+                        n_task_end_offsets_o_groups_members, pos = _read_uvarint(buf, pos)
+                    n_task_end_offsets_o_groups_members -= 1
+                    if n_task_end_offsets_o_groups_members < 0:
+                        if n_task_end_offsets_o_groups_members != -1:
+                            raise _count_error(n_task_end_offsets_o_groups_members, 0)
                         raise _null_error("TaskEndOffsets")
-                    elif neeo_2_7_12 > blen - pos:
-                        raise _count_error(neeo_2_7_12, blen - pos)
+                    elif n_task_end_offsets_o_groups_members > blen - pos:
+                        raise _count_error(n_task_end_offsets_o_groups_members, blen - pos)
                     else:
-                        veeo_2_7_12: list[TaskOffset] = []
-                        apeeo_2_7_12 = veeo_2_7_12.append
-                        for _ in range(neeo_2_7_12):
-                            eeeo_2_7_12 = _new_object(TaskOffset)
-                            lneeeo_2_7_12_1 = buf[pos]
-                            if lneeeo_2_7_12_1 < 0x80:
+                        v_task_end_offsets_o_groups_members: list[TaskOffset] = []
+                        ap_task_end_offsets_o_groups_members = (
+                            v_task_end_offsets_o_groups_members.append
+                        )
+                        for _ in range(n_task_end_offsets_o_groups_members):
+                            o_groups_members_task_end_offsets = _new_object(TaskOffset)
+                            ln_subtopology_id_o_groups_members_task_end_offsets = buf[pos]
+                            if ln_subtopology_id_o_groups_members_task_end_offsets < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_7_12_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_7_12_1 -= 1
-                            if lneeeo_2_7_12_1 < 0:
+                                ln_subtopology_id_o_groups_members_task_end_offsets, pos = (
+                                    _read_uvarint(buf, pos)
+                                )
+                            ln_subtopology_id_o_groups_members_task_end_offsets -= 1
+                            if ln_subtopology_id_o_groups_members_task_end_offsets < 0:
                                 raise _null_error("SubtopologyId")
-                            elif pos + lneeeo_2_7_12_1 > blen:
-                                raise _length_error(lneeeo_2_7_12_1, pos, blen)
+                            elif pos + ln_subtopology_id_o_groups_members_task_end_offsets > blen:
+                                raise _length_error(
+                                    ln_subtopology_id_o_groups_members_task_end_offsets, pos, blen
+                                )
                             else:
-                                eeeo_2_7_12.subtopology_id = buf[
-                                    pos : pos + lneeeo_2_7_12_1
+                                o_groups_members_task_end_offsets.subtopology_id = buf[
+                                    pos : pos + ln_subtopology_id_o_groups_members_task_end_offsets
                                 ].decode()
-                                pos += lneeeo_2_7_12_1
-                            eeeo_2_7_12.partition, eeeo_2_7_12.offset = _S_iq.unpack_from(buf, pos)
+                                pos += ln_subtopology_id_o_groups_members_task_end_offsets
+                            (
+                                o_groups_members_task_end_offsets.partition,
+                                o_groups_members_task_end_offsets.offset,
+                            ) = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_7_12._unknown_tags = None
+                                o_groups_members_task_end_offsets._unknown_tags = None
                             else:
-                                eeeo_2_7_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_7_12(eeeo_2_7_12)
-                        eeo_2_7.task_end_offsets = veeo_2_7_12
-                    eeo_2_7.assignment, pos = _d_Assignment_0(buf, pos)
-                    eeo_2_7.target_assignment, pos = _d_Assignment_0(buf, pos)
-                    eeo_2_7.is_classic = _S_o.unpack_from(buf, pos)[0]
+                                o_groups_members_task_end_offsets._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_task_end_offsets_o_groups_members(o_groups_members_task_end_offsets)
+                        o_groups_members.task_end_offsets = v_task_end_offsets_o_groups_members
+                    o_groups_members.assignment, pos = _d_Assignment_0(buf, pos)
+                    o_groups_members.target_assignment, pos = _d_Assignment_0(buf, pos)
+                    o_groups_members.is_classic = _S_o.unpack_from(buf, pos)[0]
                     pos += 1
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_7._unknown_tags = None
+                        o_groups_members._unknown_tags = None
                     else:
-                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_7(eeo_2_7)
-                eo_2.members = veo_2_7
-            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        o_groups_members._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_members_o_groups(o_groups_members)
+                o_groups.members = v_members_o_groups
+            o_groups.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            presenteo_2_9, pos = _read_struct_marker(buf, pos)
-            if presenteo_2_9:
-                eo_2.topology_description, pos = _d_TopologyDescription_1(buf, pos)
+            present_topology_description_o_groups, pos = _read_struct_marker(buf, pos)
+            if present_topology_description_o_groups:
+                o_groups.topology_description, pos = _d_TopologyDescription_1(buf, pos)
             else:
-                eo_2.topology_description = None
-            eo_2.topology_description_status = _S_b.unpack_from(buf, pos)[0]
+                o_groups.topology_description = None
+            o_groups.topology_description_status = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_2_11 = buf[pos]
-            if lneo_2_11 < 0x80:
+            ln_assignor_name_o_groups = buf[pos]
+            if ln_assignor_name_o_groups < 0x80:
                 pos += 1
             else:
-                lneo_2_11, pos = _read_uvarint(buf, pos)
-            lneo_2_11 -= 1
-            if lneo_2_11 < 0:
-                eo_2.assignor_name = None
-            elif pos + lneo_2_11 > blen:
-                raise _length_error(lneo_2_11, pos, blen)
+                ln_assignor_name_o_groups, pos = _read_uvarint(buf, pos)
+            ln_assignor_name_o_groups -= 1
+            if ln_assignor_name_o_groups < 0:
+                o_groups.assignor_name = None
+            elif pos + ln_assignor_name_o_groups > blen:
+                raise _length_error(ln_assignor_name_o_groups, pos, blen)
             else:
-                eo_2.assignor_name = buf[pos : pos + lneo_2_11].decode()
-                pos += lneo_2_11
+                o_groups.assignor_name = buf[pos : pos + ln_assignor_name_o_groups].decode()
+                pos += ln_assignor_name_o_groups
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_groups._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.groups = vo_2
+                o_groups._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_groups_o(o_groups)
+        o.groups = v_groups_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -4574,13 +3578,13 @@ def _e_StreamsGroupDescribeResponse_1(o: StreamsGroupDescribeResponse, out: list
     """Encode StreamsGroupDescribeResponse at version 1."""
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
-    a2 = o.groups
-    if a2 is None:
+    a_groups = o.groups
+    if a_groups is None:
         raise _null_value("Groups")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_DescribedGroup_1(e2, out)
+        w(_uvarint(len(a_groups) + 1))
+        for e_groups in a_groups:
+            _e_DescribedGroup_1(e_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

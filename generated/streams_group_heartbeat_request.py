@@ -35,6 +35,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
 from .streams_group_heartbeat_response import StreamsGroupHeartbeatResponse
 
 __all__ = [
@@ -60,7 +61,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class KeyValue(_Struct):
-    """Topic-level configurations as key-value pairs.
+    """Topic-level configurations as key-value pairs. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v0+): key of the config
@@ -75,20 +76,46 @@ class KeyValue(_Struct):
     key: str
     value: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("key", "key", "string", (0, 32767), None, None, None, "", False, False, None),
         _FieldSchema(
-            "value", "value", "string", (0, 32767), None, None, None, "", False, False, None
+            name="key",
+            json_name="key",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="value",
+            json_name="value",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, key: str = "", value: str = "") -> None:
+    def __init__(
+        self,
+        key: str = "",
+        value: str = "",
+    ) -> None:
         self.key = key
         self.value = value
         self._unknown_tags = None
 
 
 class TopicInfo(_Struct):
-    """The set of state changelog topics associated with this subtopology. Created automatically.
+    """The set of state changelog topics associated with this subtopology. Created automatically. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the topic.
@@ -104,48 +131,68 @@ class TopicInfo(_Struct):
         "topic_configs": "v0+: Topic-level configurations as key-value pairs.",
     }
 
-    name: str
+    name: TopicName
     partitions: int
     replication_factor: int
     topic_configs: list[KeyValue]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions", "partitions", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="partitions",
+            json_name="partitions",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replication_factor",
-            "replicationFactor",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="replication_factor",
+            json_name="replicationFactor",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topic_configs",
-            "topicConfigs",
-            "[]KeyValue",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            KeyValue,
+            name="topic_configs",
+            json_name="topicConfigs",
+            type="[]KeyValue",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=KeyValue,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         partitions: int = 0,
         replication_factor: int = 0,
         topic_configs: list[KeyValue] = _EMPTY,
@@ -158,7 +205,7 @@ class TopicInfo(_Struct):
 
 
 class CopartitionGroup(_Struct):
-    """A subset of source topics that must be copartitioned.
+    """A subset of source topics that must be copartitioned. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         source_topics (v0+): The topics the topology reads from. Index into the array on the subtopology level.
@@ -177,43 +224,43 @@ class CopartitionGroup(_Struct):
     repartition_source_topics: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "source_topics",
-            "sourceTopics",
-            "[]int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="source_topics",
+            json_name="sourceTopics",
+            type="[]int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "source_topic_regex",
-            "sourceTopicRegex",
-            "[]int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="source_topic_regex",
+            json_name="sourceTopicRegex",
+            type="[]int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "repartition_source_topics",
-            "repartitionSourceTopics",
-            "[]int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="repartition_source_topics",
+            json_name="repartitionSourceTopics",
+            type="[]int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -232,7 +279,7 @@ class CopartitionGroup(_Struct):
 
 
 class Subtopology(_Struct):
-    """The sub-topologies of the streams application.
+    """The sub-topologies of the streams application. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): String to uniquely identify the subtopology. Deterministically generated from the topology
@@ -255,113 +302,113 @@ class Subtopology(_Struct):
     }
 
     subtopology_id: str
-    source_topics: list[str]
+    source_topics: list[TopicName]
     source_topic_regex: list[str]
     state_changelog_topics: list[TopicInfo]
-    repartition_sink_topics: list[str]
+    repartition_sink_topics: list[TopicName]
     repartition_source_topics: list[TopicInfo]
     copartition_groups: list[CopartitionGroup]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopology_id",
-            "subtopologyId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="subtopology_id",
+            json_name="subtopologyId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "source_topics",
-            "sourceTopics",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="source_topics",
+            json_name="sourceTopics",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "source_topic_regex",
-            "sourceTopicRegex",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="source_topic_regex",
+            json_name="sourceTopicRegex",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "state_changelog_topics",
-            "stateChangelogTopics",
-            "[]TopicInfo",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicInfo,
+            name="state_changelog_topics",
+            json_name="stateChangelogTopics",
+            type="[]TopicInfo",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicInfo,
         ),
         _FieldSchema(
-            "repartition_sink_topics",
-            "repartitionSinkTopics",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="repartition_sink_topics",
+            json_name="repartitionSinkTopics",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "repartition_source_topics",
-            "repartitionSourceTopics",
-            "[]TopicInfo",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicInfo,
+            name="repartition_source_topics",
+            json_name="repartitionSourceTopics",
+            type="[]TopicInfo",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicInfo,
         ),
         _FieldSchema(
-            "copartition_groups",
-            "copartitionGroups",
-            "[]CopartitionGroup",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            CopartitionGroup,
+            name="copartition_groups",
+            json_name="copartitionGroups",
+            type="[]CopartitionGroup",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CopartitionGroup,
         ),
     )
 
     def __init__(
         self,
         subtopology_id: str = "",
-        source_topics: list[str] = _EMPTY,
+        source_topics: list[TopicName] = _EMPTY,
         source_topic_regex: list[str] = _EMPTY,
         state_changelog_topics: list[TopicInfo] = _EMPTY,
-        repartition_sink_topics: list[str] = _EMPTY,
+        repartition_sink_topics: list[TopicName] = _EMPTY,
         repartition_source_topics: list[TopicInfo] = _EMPTY,
         copartition_groups: list[CopartitionGroup] = _EMPTY,
     ) -> None:
@@ -382,7 +429,7 @@ class Subtopology(_Struct):
 
 
 class Topology(_Struct):
-    """The topology metadata of the streams application. Used to initialize the topology of the group and to check if the topology corresponds to the topology initialized for the group. Only sent when memberEpoch = 0, must be non-empty. Null otherwise.
+    """The topology metadata of the streams application. Used to initialize the topology of the group and to check if the topology corresponds to the topology initialized for the group. Only sent when memberEpoch = 0, must be non-empty. Null otherwise. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         epoch (v0+): The epoch of the topology. Used to check if the topology corresponds to the topology initialized on the brokers.
@@ -398,31 +445,45 @@ class Topology(_Struct):
     subtopologies: list[Subtopology]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "epoch", "epoch", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="epoch",
+            json_name="epoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "subtopologies",
-            "subtopologies",
-            "[]Subtopology",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Subtopology,
+            name="subtopologies",
+            json_name="subtopologies",
+            type="[]Subtopology",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Subtopology,
         ),
     )
 
-    def __init__(self, epoch: int = 0, subtopologies: list[Subtopology] = _EMPTY) -> None:
+    def __init__(
+        self,
+        epoch: int = 0,
+        subtopologies: list[Subtopology] = _EMPTY,
+    ) -> None:
         self.epoch = epoch
         self.subtopologies = [] if subtopologies is _EMPTY else subtopologies
         self._unknown_tags = None
 
 
 class TaskIds(_Struct):
-    """Currently owned active tasks for this client. Null if unchanged since last heartbeat.
+    """Currently owned active tasks for this client. Null if unchanged since last heartbeat. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier.
@@ -438,41 +499,45 @@ class TaskIds(_Struct):
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopology_id",
-            "subtopologyId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="subtopology_id",
+            json_name="subtopologyId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, subtopology_id: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        subtopology_id: str = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.subtopology_id = subtopology_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class Endpoint(_Struct):
-    """User-defined endpoint for Interactive Queries. Null if unchanged since last heartbeat, or if not defined on the client.
+    """User-defined endpoint for Interactive Queries. Null if unchanged since last heartbeat, or if not defined on the client. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         host (v0+): host of the endpoint
@@ -488,19 +553,45 @@ class Endpoint(_Struct):
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, host: str = "", port: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "",
+        port: int = 0,
+    ) -> None:
         self.host = host
         self.port = port
         self._unknown_tags = None
 
 
 class TaskOffset(_Struct):
-    """Cumulative changelog offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat.
+    """Cumulative changelog offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier.
@@ -519,27 +610,52 @@ class TaskOffset(_Struct):
     offset: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopology_id",
-            "subtopologyId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="subtopology_id",
+            json_name="subtopologyId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition", "partition", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="partition",
+            json_name="partition",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "offset", "offset", "int64", (0, 32767), None, None, None, 0, False, False, None
+            name="offset",
+            json_name="offset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, subtopology_id: str = "", partition: int = 0, offset: int = 0) -> None:
+    def __init__(
+        self,
+        subtopology_id: str = "",
+        partition: int = 0,
+        offset: int = 0,
+    ) -> None:
         self.subtopology_id = subtopology_id
         self.partition = partition
         self.offset = offset
@@ -589,7 +705,7 @@ class StreamsGroupHeartbeatRequest(_Request[StreamsGroupHeartbeatResponse]):
         "shutdown_application": "v0+: Whether all Streams clients in the group should shut down.",
     }
 
-    group_id: str
+    group_id: GroupId
     member_id: str
     member_epoch: int
     endpoint_information_epoch: int
@@ -617,211 +733,231 @@ class StreamsGroupHeartbeatRequest(_Request[StreamsGroupHeartbeatResponse]):
     RESPONSE: ClassVar[type[_Message]] = StreamsGroupHeartbeatResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_epoch",
-            "memberEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="member_epoch",
+            json_name="memberEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "endpoint_information_epoch",
-            "endpointInformationEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="endpoint_information_epoch",
+            json_name="endpointInformationEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "instance_id",
-            "instanceId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="instance_id",
+            json_name="instanceId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "rack_id",
-            "rackId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="rack_id",
+            json_name="rackId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "rebalance_timeout_ms",
-            "rebalanceTimeoutMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="rebalance_timeout_ms",
+            json_name="rebalanceTimeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topology",
-            "topology",
-            "Topology",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            Topology,
+            name="topology",
+            json_name="topology",
+            type="Topology",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=Topology,
         ),
         _FieldSchema(
-            "active_tasks",
-            "activeTasks",
-            "[]TaskIds",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            TaskIds,
+            name="active_tasks",
+            json_name="activeTasks",
+            type="[]TaskIds",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=TaskIds,
         ),
         _FieldSchema(
-            "standby_tasks",
-            "standbyTasks",
-            "[]TaskIds",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            TaskIds,
+            name="standby_tasks",
+            json_name="standbyTasks",
+            type="[]TaskIds",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=TaskIds,
         ),
         _FieldSchema(
-            "warmup_tasks",
-            "warmupTasks",
-            "[]TaskIds",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            TaskIds,
+            name="warmup_tasks",
+            json_name="warmupTasks",
+            type="[]TaskIds",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=TaskIds,
         ),
         _FieldSchema(
-            "process_id",
-            "processId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="process_id",
+            json_name="processId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "user_endpoint",
-            "userEndpoint",
-            "Endpoint",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            Endpoint,
+            name="user_endpoint",
+            json_name="userEndpoint",
+            type="Endpoint",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=Endpoint,
         ),
         _FieldSchema(
-            "client_tags",
-            "clientTags",
-            "[]KeyValue",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            KeyValue,
+            name="client_tags",
+            json_name="clientTags",
+            type="[]KeyValue",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=KeyValue,
         ),
         _FieldSchema(
-            "task_offsets",
-            "taskOffsets",
-            "[]TaskOffset",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            TaskOffset,
+            name="task_offsets",
+            json_name="taskOffsets",
+            type="[]TaskOffset",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=TaskOffset,
         ),
         _FieldSchema(
-            "task_end_offsets",
-            "taskEndOffsets",
-            "[]TaskOffset",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            TaskOffset,
+            name="task_end_offsets",
+            json_name="taskEndOffsets",
+            type="[]TaskOffset",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=TaskOffset,
         ),
         _FieldSchema(
-            "shutdown_application",
-            "shutdownApplication",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="shutdown_application",
+            json_name="shutdownApplication",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         member_id: str = "",
         member_epoch: int = 0,
         endpoint_information_epoch: int = 0,
@@ -859,44 +995,6 @@ class StreamsGroupHeartbeatRequest(_Request[StreamsGroupHeartbeatResponse]):
         self._unknown_tags = None
 
 
-def _d_KeyValue_0(buf: bytes, pos: int) -> tuple[KeyValue, int]:
-    """Decode KeyValue at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(KeyValue)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Key")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.key = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Value")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.value = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_KeyValue_0(o: KeyValue, out: list[_Buffer]) -> None:
     """Encode KeyValue at versions 0, 1."""
     w = out.append
@@ -908,550 +1006,97 @@ def _e_KeyValue_0(o: KeyValue, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicInfo_0(buf: bytes, pos: int) -> tuple[TopicInfo, int]:
-    """Decode TopicInfo at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TopicInfo)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("TopicConfigs")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[KeyValue] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(KeyValue)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
-                pos += 1
-            else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
-                raise _null_error("Key")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
-            else:
-                eo_3.key = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
-                pos += 1
-            else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
-                raise _null_error("Value")
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
-            else:
-                eo_3.value = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topic_configs = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicInfo_0(o: TopicInfo, out: list[_Buffer]) -> None:
     """Encode TopicInfo at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.name))
     w(_S_ih.pack(o.partitions, o.replication_factor))
-    a3 = o.topic_configs
-    if a3 is None:
+    a_topic_configs = o.topic_configs
+    if a_topic_configs is None:
         raise _null_value("TopicConfigs")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_KeyValue_0(e3, out)
+        w(_uvarint(len(a_topic_configs) + 1))
+        for e_topic_configs in a_topic_configs:
+            _e_KeyValue_0(e_topic_configs, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_CopartitionGroup_0(buf: bytes, pos: int) -> tuple[CopartitionGroup, int]:
-    """Decode CopartitionGroup at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(CopartitionGroup)
-    n_source_topics_o = buf[pos]
-    if n_source_topics_o < 0x80:
-        pos += 1
-    else:
-        n_source_topics_o, pos = _read_uvarint(buf, pos)
-    n_source_topics_o -= 1
-    if n_source_topics_o < 0:
-        if n_source_topics_o != -1:
-            raise _count_error(n_source_topics_o, 0)
-        raise _null_error("SourceTopics")
-    else:
-        o.source_topics = [*_A_Nh[n_source_topics_o].unpack_from(buf, pos)]
-        pos += 2 * n_source_topics_o
-    n_source_topic_regex_o = buf[pos]
-    if n_source_topic_regex_o < 0x80:
-        pos += 1
-    else:
-        n_source_topic_regex_o, pos = _read_uvarint(buf, pos)
-    n_source_topic_regex_o -= 1
-    if n_source_topic_regex_o < 0:
-        if n_source_topic_regex_o != -1:
-            raise _count_error(n_source_topic_regex_o, 0)
-        raise _null_error("SourceTopicRegex")
-    else:
-        o.source_topic_regex = [*_A_Nh[n_source_topic_regex_o].unpack_from(buf, pos)]
-        pos += 2 * n_source_topic_regex_o
-    n_repartition_source_topics_o = buf[pos]
-    if n_repartition_source_topics_o < 0x80:
-        pos += 1
-    else:
-        n_repartition_source_topics_o, pos = _read_uvarint(buf, pos)
-    n_repartition_source_topics_o -= 1
-    if n_repartition_source_topics_o < 0:
-        if n_repartition_source_topics_o != -1:
-            raise _count_error(n_repartition_source_topics_o, 0)
-        raise _null_error("RepartitionSourceTopics")
-    else:
-        o.repartition_source_topics = [*_A_Nh[n_repartition_source_topics_o].unpack_from(buf, pos)]
-        pos += 2 * n_repartition_source_topics_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_CopartitionGroup_0(o: CopartitionGroup, out: list[_Buffer]) -> None:
     """Encode CopartitionGroup at versions 0, 1."""
     w = out.append
-    a1 = o.source_topics
-    if a1 is None:
+    a_source_topics = o.source_topics
+    if a_source_topics is None:
         raise _null_value("SourceTopics")
     else:
-        w(_uvarint(len(a1) + 1))
-        w(_A_Nh[len(a1)].pack(*a1))
-    a2 = o.source_topic_regex
-    if a2 is None:
+        w(_uvarint(len(a_source_topics) + 1))
+        w(_A_Nh[len(a_source_topics)].pack(*a_source_topics))
+    a_source_topic_regex = o.source_topic_regex
+    if a_source_topic_regex is None:
         raise _null_value("SourceTopicRegex")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Nh[len(a2)].pack(*a2))
-    a3 = o.repartition_source_topics
-    if a3 is None:
+        w(_uvarint(len(a_source_topic_regex) + 1))
+        w(_A_Nh[len(a_source_topic_regex)].pack(*a_source_topic_regex))
+    a_repartition_source_topics = o.repartition_source_topics
+    if a_repartition_source_topics is None:
         raise _null_value("RepartitionSourceTopics")
     else:
-        w(_uvarint(len(a3) + 1))
-        w(_A_Nh[len(a3)].pack(*a3))
+        w(_uvarint(len(a_repartition_source_topics) + 1))
+        w(_A_Nh[len(a_repartition_source_topics)].pack(*a_repartition_source_topics))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_Subtopology_0(buf: bytes, pos: int) -> tuple[Subtopology, int]:
-    """Decode Subtopology at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(Subtopology)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("SubtopologyId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.subtopology_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("SourceTopics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[str] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2, pos = _read_cstr(buf, pos)
-            apo_2(eo_2)
-        o.source_topics = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("SourceTopicRegex")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[str] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3, pos = _read_cstr(buf, pos)
-            apo_3(eo_3)
-        o.source_topic_regex = vo_3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
-        pos += 1
-    else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("StateChangelogTopics")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
-    else:
-        vo_4: list[TopicInfo] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(TopicInfo)
-            lneo_4_1 = buf[pos]
-            if lneo_4_1 < 0x80:
-                pos += 1
-            else:
-                lneo_4_1, pos = _read_uvarint(buf, pos)
-            lneo_4_1 -= 1
-            if lneo_4_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_4_1 > blen:
-                raise _length_error(lneo_4_1, pos, blen)
-            else:
-                eo_4.name = buf[pos : pos + lneo_4_1].decode()
-                pos += lneo_4_1
-            eo_4.partitions, eo_4.replication_factor = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            neo_4_3 = buf[pos]
-            if neo_4_3 < 0x80:
-                pos += 1
-            else:
-                neo_4_3, pos = _read_uvarint(buf, pos)
-            neo_4_3 -= 1
-            if neo_4_3 < 0:
-                if neo_4_3 != -1:
-                    raise _count_error(neo_4_3, 0)
-                raise _null_error("TopicConfigs")
-            elif neo_4_3 > blen - pos:
-                raise _count_error(neo_4_3, blen - pos)
-            else:
-                veo_4_3: list[KeyValue] = []
-                apeo_4_3 = veo_4_3.append
-                for _ in range(neo_4_3):
-                    eeo_4_3 = _new_object(KeyValue)
-                    lneeo_4_3_1 = buf[pos]
-                    if lneeo_4_3_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_4_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_4_3_1 -= 1
-                    if lneeo_4_3_1 < 0:
-                        raise _null_error("Key")
-                    elif pos + lneeo_4_3_1 > blen:
-                        raise _length_error(lneeo_4_3_1, pos, blen)
-                    else:
-                        eeo_4_3.key = buf[pos : pos + lneeo_4_3_1].decode()
-                        pos += lneeo_4_3_1
-                    lneeo_4_3_2 = buf[pos]
-                    if lneeo_4_3_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_4_3_2, pos = _read_uvarint(buf, pos)
-                    lneeo_4_3_2 -= 1
-                    if lneeo_4_3_2 < 0:
-                        raise _null_error("Value")
-                    elif pos + lneeo_4_3_2 > blen:
-                        raise _length_error(lneeo_4_3_2, pos, blen)
-                    else:
-                        eeo_4_3.value = buf[pos : pos + lneeo_4_3_2].decode()
-                        pos += lneeo_4_3_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_4_3._unknown_tags = None
-                    else:
-                        eeo_4_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_4_3(eeo_4_3)
-                eo_4.topic_configs = veo_4_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_4._unknown_tags = None
-            else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.state_changelog_topics = vo_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
-        pos += 1
-    else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("RepartitionSinkTopics")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
-    else:
-        vo_5: list[str] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5, pos = _read_cstr(buf, pos)
-            apo_5(eo_5)
-        o.repartition_sink_topics = vo_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
-        pos += 1
-    else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
-        raise _null_error("RepartitionSourceTopics")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
-    else:
-        vo_6: list[TopicInfo] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(TopicInfo)
-            lneo_6_1 = buf[pos]
-            if lneo_6_1 < 0x80:
-                pos += 1
-            else:
-                lneo_6_1, pos = _read_uvarint(buf, pos)
-            lneo_6_1 -= 1
-            if lneo_6_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_6_1 > blen:
-                raise _length_error(lneo_6_1, pos, blen)
-            else:
-                eo_6.name = buf[pos : pos + lneo_6_1].decode()
-                pos += lneo_6_1
-            eo_6.partitions, eo_6.replication_factor = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            neo_6_3 = buf[pos]
-            if neo_6_3 < 0x80:
-                pos += 1
-            else:
-                neo_6_3, pos = _read_uvarint(buf, pos)
-            neo_6_3 -= 1
-            if neo_6_3 < 0:
-                if neo_6_3 != -1:
-                    raise _count_error(neo_6_3, 0)
-                raise _null_error("TopicConfigs")
-            elif neo_6_3 > blen - pos:
-                raise _count_error(neo_6_3, blen - pos)
-            else:
-                veo_6_3: list[KeyValue] = []
-                apeo_6_3 = veo_6_3.append
-                for _ in range(neo_6_3):
-                    eeo_6_3 = _new_object(KeyValue)
-                    lneeo_6_3_1 = buf[pos]
-                    if lneeo_6_3_1 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_6_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_6_3_1 -= 1
-                    if lneeo_6_3_1 < 0:
-                        raise _null_error("Key")
-                    elif pos + lneeo_6_3_1 > blen:
-                        raise _length_error(lneeo_6_3_1, pos, blen)
-                    else:
-                        eeo_6_3.key = buf[pos : pos + lneeo_6_3_1].decode()
-                        pos += lneeo_6_3_1
-                    lneeo_6_3_2 = buf[pos]
-                    if lneeo_6_3_2 < 0x80:
-                        pos += 1
-                    else:
-                        lneeo_6_3_2, pos = _read_uvarint(buf, pos)
-                    lneeo_6_3_2 -= 1
-                    if lneeo_6_3_2 < 0:
-                        raise _null_error("Value")
-                    elif pos + lneeo_6_3_2 > blen:
-                        raise _length_error(lneeo_6_3_2, pos, blen)
-                    else:
-                        eeo_6_3.value = buf[pos : pos + lneeo_6_3_2].decode()
-                        pos += lneeo_6_3_2
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_6_3._unknown_tags = None
-                    else:
-                        eeo_6_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_6_3(eeo_6_3)
-                eo_6.topic_configs = veo_6_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_6._unknown_tags = None
-            else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.repartition_source_topics = vo_6
-    no_7 = buf[pos]
-    if no_7 < 0x80:
-        pos += 1
-    else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
-        raise _null_error("CopartitionGroups")
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
-    else:
-        vo_7: list[CopartitionGroup] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7 = _new_object(CopartitionGroup)
-            n_source_topics_eo_7 = buf[pos]
-            if n_source_topics_eo_7 < 0x80:
-                pos += 1
-            else:
-                n_source_topics_eo_7, pos = _read_uvarint(buf, pos)
-            n_source_topics_eo_7 -= 1
-            if n_source_topics_eo_7 < 0:
-                if n_source_topics_eo_7 != -1:
-                    raise _count_error(n_source_topics_eo_7, 0)
-                raise _null_error("SourceTopics")
-            else:
-                eo_7.source_topics = [*_A_Nh[n_source_topics_eo_7].unpack_from(buf, pos)]
-                pos += 2 * n_source_topics_eo_7
-            n_source_topic_regex_eo_7 = buf[pos]
-            if n_source_topic_regex_eo_7 < 0x80:
-                pos += 1
-            else:
-                n_source_topic_regex_eo_7, pos = _read_uvarint(buf, pos)
-            n_source_topic_regex_eo_7 -= 1
-            if n_source_topic_regex_eo_7 < 0:
-                if n_source_topic_regex_eo_7 != -1:
-                    raise _count_error(n_source_topic_regex_eo_7, 0)
-                raise _null_error("SourceTopicRegex")
-            else:
-                eo_7.source_topic_regex = [*_A_Nh[n_source_topic_regex_eo_7].unpack_from(buf, pos)]
-                pos += 2 * n_source_topic_regex_eo_7
-            n_repartition_source_topics_eo_7 = buf[pos]
-            if n_repartition_source_topics_eo_7 < 0x80:
-                pos += 1
-            else:
-                n_repartition_source_topics_eo_7, pos = _read_uvarint(buf, pos)
-            n_repartition_source_topics_eo_7 -= 1
-            if n_repartition_source_topics_eo_7 < 0:
-                if n_repartition_source_topics_eo_7 != -1:
-                    raise _count_error(n_repartition_source_topics_eo_7, 0)
-                raise _null_error("RepartitionSourceTopics")
-            else:
-                eo_7.repartition_source_topics = [
-                    *_A_Nh[n_repartition_source_topics_eo_7].unpack_from(buf, pos)
-                ]
-                pos += 2 * n_repartition_source_topics_eo_7
-            if buf[pos] == 0:
-                pos += 1
-                eo_7._unknown_tags = None
-            else:
-                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_7(eo_7)
-        o.copartition_groups = vo_7
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_Subtopology_0(o: Subtopology, out: list[_Buffer]) -> None:
     """Encode Subtopology at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.subtopology_id))
-    a2 = o.source_topics
-    if a2 is None:
+    a_source_topics = o.source_topics
+    if a_source_topics is None:
         raise _null_value("SourceTopics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            w(_enc_cstr(e2))
-    a3 = o.source_topic_regex
-    if a3 is None:
+        w(_uvarint(len(a_source_topics) + 1))
+        for e_source_topics in a_source_topics:
+            w(_enc_cstr(e_source_topics))
+    a_source_topic_regex = o.source_topic_regex
+    if a_source_topic_regex is None:
         raise _null_value("SourceTopicRegex")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            w(_enc_cstr(e3))
-    a4 = o.state_changelog_topics
-    if a4 is None:
+        w(_uvarint(len(a_source_topic_regex) + 1))
+        for e_source_topic_regex in a_source_topic_regex:
+            w(_enc_cstr(e_source_topic_regex))
+    a_state_changelog_topics = o.state_changelog_topics
+    if a_state_changelog_topics is None:
         raise _null_value("StateChangelogTopics")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_TopicInfo_0(e4, out)
-    a5 = o.repartition_sink_topics
-    if a5 is None:
+        w(_uvarint(len(a_state_changelog_topics) + 1))
+        for e_state_changelog_topics in a_state_changelog_topics:
+            _e_TopicInfo_0(e_state_changelog_topics, out)
+    a_repartition_sink_topics = o.repartition_sink_topics
+    if a_repartition_sink_topics is None:
         raise _null_value("RepartitionSinkTopics")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            w(_enc_cstr(e5))
-    a6 = o.repartition_source_topics
-    if a6 is None:
+        w(_uvarint(len(a_repartition_sink_topics) + 1))
+        for e_repartition_sink_topics in a_repartition_sink_topics:
+            w(_enc_cstr(e_repartition_sink_topics))
+    a_repartition_source_topics = o.repartition_source_topics
+    if a_repartition_source_topics is None:
         raise _null_value("RepartitionSourceTopics")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_TopicInfo_0(e6, out)
-    a7 = o.copartition_groups
-    if a7 is None:
+        w(_uvarint(len(a_repartition_source_topics) + 1))
+        for e_repartition_source_topics in a_repartition_source_topics:
+            _e_TopicInfo_0(e_repartition_source_topics, out)
+    a_copartition_groups = o.copartition_groups
+    if a_copartition_groups is None:
         raise _null_value("CopartitionGroups")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            _e_CopartitionGroup_0(e7, out)
+        w(_uvarint(len(a_copartition_groups) + 1))
+        for e_copartition_groups in a_copartition_groups:
+            _e_CopartitionGroup_0(e_copartition_groups, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1464,347 +1109,511 @@ def _d_Topology_0(buf: bytes, pos: int) -> tuple[Topology, int]:
     o = _new_object(Topology)
     o.epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_subtopologies_o = buf[pos]
+    if n_subtopologies_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_subtopologies_o, pos = _read_uvarint(buf, pos)
+    n_subtopologies_o -= 1
+    if n_subtopologies_o < 0:
+        if n_subtopologies_o != -1:
+            raise _count_error(n_subtopologies_o, 0)
         raise _null_error("Subtopologies")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_subtopologies_o > blen - pos:
+        raise _count_error(n_subtopologies_o, blen - pos)
     else:
-        vo_2: list[Subtopology] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(Subtopology)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_subtopologies_o: list[Subtopology] = []
+        ap_subtopologies_o = v_subtopologies_o.append
+        for _ in range(n_subtopologies_o):
+            o_subtopologies = _new_object(Subtopology)
+            ln_subtopology_id_o_subtopologies = buf[pos]
+            if ln_subtopology_id_o_subtopologies < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_subtopology_id_o_subtopologies, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_subtopologies -= 1
+            if ln_subtopology_id_o_subtopologies < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_subtopology_id_o_subtopologies > blen:
+                raise _length_error(ln_subtopology_id_o_subtopologies, pos, blen)
             else:
-                eo_2.subtopology_id = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_subtopologies.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_subtopologies
+                ].decode()
+                pos += ln_subtopology_id_o_subtopologies
+            n_source_topics_o_subtopologies = buf[pos]
+            if n_source_topics_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_source_topics_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_source_topics_o_subtopologies -= 1
+            if n_source_topics_o_subtopologies < 0:
+                if n_source_topics_o_subtopologies != -1:
+                    raise _count_error(n_source_topics_o_subtopologies, 0)
                 raise _null_error("SourceTopics")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_source_topics_o_subtopologies > blen - pos:
+                raise _count_error(n_source_topics_o_subtopologies, blen - pos)
             else:
-                veo_2_2: list[str] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2, pos = _read_cstr(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.source_topics = veo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
+                v_source_topics_o_subtopologies: list[TopicName] = []
+                ap_source_topics_o_subtopologies = v_source_topics_o_subtopologies.append
+                for _ in range(n_source_topics_o_subtopologies):
+                    e_source_topics_o_subtopologies, pos = _read_cstr(buf, pos)
+                    ap_source_topics_o_subtopologies(e_source_topics_o_subtopologies)
+                o_subtopologies.source_topics = v_source_topics_o_subtopologies
+            n_source_topic_regex_o_subtopologies = buf[pos]
+            if n_source_topic_regex_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
+                n_source_topic_regex_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_source_topic_regex_o_subtopologies -= 1
+            if n_source_topic_regex_o_subtopologies < 0:
+                if n_source_topic_regex_o_subtopologies != -1:
+                    raise _count_error(n_source_topic_regex_o_subtopologies, 0)
                 raise _null_error("SourceTopicRegex")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
+            elif n_source_topic_regex_o_subtopologies > blen - pos:
+                raise _count_error(n_source_topic_regex_o_subtopologies, blen - pos)
             else:
-                veo_2_3: list[str] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3, pos = _read_cstr(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.source_topic_regex = veo_2_3
-            neo_2_4 = buf[pos]
-            if neo_2_4 < 0x80:
+                v_source_topic_regex_o_subtopologies: list[str] = []
+                ap_source_topic_regex_o_subtopologies = v_source_topic_regex_o_subtopologies.append
+                for _ in range(n_source_topic_regex_o_subtopologies):
+                    e_source_topic_regex_o_subtopologies, pos = _read_cstr(buf, pos)
+                    ap_source_topic_regex_o_subtopologies(e_source_topic_regex_o_subtopologies)
+                o_subtopologies.source_topic_regex = v_source_topic_regex_o_subtopologies
+            n_state_changelog_topics_o_subtopologies = buf[pos]
+            if n_state_changelog_topics_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_2_4, pos = _read_uvarint(buf, pos)
-            neo_2_4 -= 1
-            if neo_2_4 < 0:
-                if neo_2_4 != -1:
-                    raise _count_error(neo_2_4, 0)
+                n_state_changelog_topics_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_state_changelog_topics_o_subtopologies -= 1
+            if n_state_changelog_topics_o_subtopologies < 0:
+                if n_state_changelog_topics_o_subtopologies != -1:
+                    raise _count_error(n_state_changelog_topics_o_subtopologies, 0)
                 raise _null_error("StateChangelogTopics")
-            elif neo_2_4 > blen - pos:
-                raise _count_error(neo_2_4, blen - pos)
+            elif n_state_changelog_topics_o_subtopologies > blen - pos:
+                raise _count_error(n_state_changelog_topics_o_subtopologies, blen - pos)
             else:
-                veo_2_4: list[TopicInfo] = []
-                apeo_2_4 = veo_2_4.append
-                for _ in range(neo_2_4):
-                    eeo_2_4 = _new_object(TopicInfo)
-                    lneeo_2_4_1 = buf[pos]
-                    if lneeo_2_4_1 < 0x80:
+                v_state_changelog_topics_o_subtopologies: list[TopicInfo] = []
+                ap_state_changelog_topics_o_subtopologies = (
+                    v_state_changelog_topics_o_subtopologies.append
+                )
+                for _ in range(n_state_changelog_topics_o_subtopologies):
+                    o_subtopologies_state_changelog_topics = _new_object(TopicInfo)
+                    ln_name_o_subtopologies_state_changelog_topics = buf[pos]
+                    if ln_name_o_subtopologies_state_changelog_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_4_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_4_1 -= 1
-                    if lneeo_2_4_1 < 0:
+                        ln_name_o_subtopologies_state_changelog_topics, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    ln_name_o_subtopologies_state_changelog_topics -= 1
+                    if ln_name_o_subtopologies_state_changelog_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_4_1 > blen:
-                        raise _length_error(lneeo_2_4_1, pos, blen)
+                    elif pos + ln_name_o_subtopologies_state_changelog_topics > blen:
+                        raise _length_error(
+                            ln_name_o_subtopologies_state_changelog_topics, pos, blen
+                        )
                     else:
-                        eeo_2_4.name = buf[pos : pos + lneeo_2_4_1].decode()
-                        pos += lneeo_2_4_1
-                    eeo_2_4.partitions, eeo_2_4.replication_factor = _S_ih.unpack_from(buf, pos)
+                        o_subtopologies_state_changelog_topics.name = buf[
+                            pos : pos + ln_name_o_subtopologies_state_changelog_topics
+                        ].decode()
+                        pos += ln_name_o_subtopologies_state_changelog_topics
+                    (
+                        o_subtopologies_state_changelog_topics.partitions,
+                        o_subtopologies_state_changelog_topics.replication_factor,
+                    ) = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    neeo_2_4_3 = buf[pos]
-                    if neeo_2_4_3 < 0x80:
+                    n_topic_configs_o_subtopologies_state_changelog_topics = buf[pos]
+                    if n_topic_configs_o_subtopologies_state_changelog_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_4_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_4_3 -= 1
-                    if neeo_2_4_3 < 0:
-                        if neeo_2_4_3 != -1:
-                            raise _count_error(neeo_2_4_3, 0)
+                        n_topic_configs_o_subtopologies_state_changelog_topics, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    n_topic_configs_o_subtopologies_state_changelog_topics -= 1
+                    if n_topic_configs_o_subtopologies_state_changelog_topics < 0:
+                        if n_topic_configs_o_subtopologies_state_changelog_topics != -1:
+                            raise _count_error(
+                                n_topic_configs_o_subtopologies_state_changelog_topics, 0
+                            )
                         raise _null_error("TopicConfigs")
-                    elif neeo_2_4_3 > blen - pos:
-                        raise _count_error(neeo_2_4_3, blen - pos)
+                    elif n_topic_configs_o_subtopologies_state_changelog_topics > blen - pos:
+                        raise _count_error(
+                            n_topic_configs_o_subtopologies_state_changelog_topics, blen - pos
+                        )
                     else:
-                        veeo_2_4_3: list[KeyValue] = []
-                        apeeo_2_4_3 = veeo_2_4_3.append
-                        for _ in range(neeo_2_4_3):
-                            eeeo_2_4_3 = _new_object(KeyValue)
-                            lneeeo_2_4_3_1 = buf[pos]
-                            if lneeeo_2_4_3_1 < 0x80:
+                        v_topic_configs_o_subtopologies_state_changelog_topics: list[KeyValue] = []
+                        ap_topic_configs_o_subtopologies_state_changelog_topics = (
+                            v_topic_configs_o_subtopologies_state_changelog_topics.append
+                        )
+                        for _ in range(n_topic_configs_o_subtopologies_state_changelog_topics):
+                            o_subtopologies_state_changelog_topics_topic_configs = _new_object(
+                                KeyValue
+                            )
+                            ln_key_o_subtopologies_state_changelog_topics_topic_configs = buf[pos]
+                            if ln_key_o_subtopologies_state_changelog_topics_topic_configs < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_4_3_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_4_3_1 -= 1
-                            if lneeeo_2_4_3_1 < 0:
+                                ln_key_o_subtopologies_state_changelog_topics_topic_configs, pos = (
+                                    _read_uvarint(buf, pos)
+                                )
+                            ln_key_o_subtopologies_state_changelog_topics_topic_configs -= 1
+                            if ln_key_o_subtopologies_state_changelog_topics_topic_configs < 0:
                                 raise _null_error("Key")
-                            elif pos + lneeeo_2_4_3_1 > blen:
-                                raise _length_error(lneeeo_2_4_3_1, pos, blen)
+                            elif (
+                                pos + ln_key_o_subtopologies_state_changelog_topics_topic_configs
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_key_o_subtopologies_state_changelog_topics_topic_configs,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_2_4_3.key = buf[pos : pos + lneeeo_2_4_3_1].decode()
-                                pos += lneeeo_2_4_3_1
-                            lneeeo_2_4_3_2 = buf[pos]
-                            if lneeeo_2_4_3_2 < 0x80:
+                                o_subtopologies_state_changelog_topics_topic_configs.key = buf[
+                                    pos : pos
+                                    + ln_key_o_subtopologies_state_changelog_topics_topic_configs
+                                ].decode()
+                                pos += ln_key_o_subtopologies_state_changelog_topics_topic_configs
+                            ln_value_o_subtopologies_state_changelog_topics_topic_configs = buf[pos]
+                            if ln_value_o_subtopologies_state_changelog_topics_topic_configs < 0x80:
                                 pos += 1
                             else:
-                                lneeeo_2_4_3_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_4_3_2 -= 1
-                            if lneeeo_2_4_3_2 < 0:
+                                (
+                                    ln_value_o_subtopologies_state_changelog_topics_topic_configs,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            ln_value_o_subtopologies_state_changelog_topics_topic_configs -= 1
+                            if ln_value_o_subtopologies_state_changelog_topics_topic_configs < 0:
                                 raise _null_error("Value")
-                            elif pos + lneeeo_2_4_3_2 > blen:
-                                raise _length_error(lneeeo_2_4_3_2, pos, blen)
+                            elif (
+                                pos + ln_value_o_subtopologies_state_changelog_topics_topic_configs
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_value_o_subtopologies_state_changelog_topics_topic_configs,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_2_4_3.value = buf[pos : pos + lneeeo_2_4_3_2].decode()
-                                pos += lneeeo_2_4_3_2
+                                o_subtopologies_state_changelog_topics_topic_configs.value = buf[
+                                    pos : pos
+                                    + ln_value_o_subtopologies_state_changelog_topics_topic_configs
+                                ].decode()
+                                pos += ln_value_o_subtopologies_state_changelog_topics_topic_configs
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_4_3._unknown_tags = None
+                                o_subtopologies_state_changelog_topics_topic_configs._unknown_tags = (
+                                    None
+                                )
                             else:
-                                eeeo_2_4_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_4_3(eeeo_2_4_3)
-                        eeo_2_4.topic_configs = veeo_2_4_3
+                                (
+                                    o_subtopologies_state_changelog_topics_topic_configs._unknown_tags,
+                                    pos,
+                                ) = _read_unknown_tags(buf, pos)
+                            ap_topic_configs_o_subtopologies_state_changelog_topics(
+                                o_subtopologies_state_changelog_topics_topic_configs
+                            )
+                        o_subtopologies_state_changelog_topics.topic_configs = (
+                            v_topic_configs_o_subtopologies_state_changelog_topics
+                        )
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_4._unknown_tags = None
+                        o_subtopologies_state_changelog_topics._unknown_tags = None
                     else:
-                        eeo_2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_4(eeo_2_4)
-                eo_2.state_changelog_topics = veo_2_4
-            neo_2_5 = buf[pos]
-            if neo_2_5 < 0x80:
+                        o_subtopologies_state_changelog_topics._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_state_changelog_topics_o_subtopologies(
+                        o_subtopologies_state_changelog_topics
+                    )
+                o_subtopologies.state_changelog_topics = v_state_changelog_topics_o_subtopologies
+            n_repartition_sink_topics_o_subtopologies = buf[pos]
+            if n_repartition_sink_topics_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_2_5, pos = _read_uvarint(buf, pos)
-            neo_2_5 -= 1
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
+                n_repartition_sink_topics_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_repartition_sink_topics_o_subtopologies -= 1
+            if n_repartition_sink_topics_o_subtopologies < 0:
+                if n_repartition_sink_topics_o_subtopologies != -1:
+                    raise _count_error(n_repartition_sink_topics_o_subtopologies, 0)
                 raise _null_error("RepartitionSinkTopics")
-            elif neo_2_5 > blen - pos:
-                raise _count_error(neo_2_5, blen - pos)
+            elif n_repartition_sink_topics_o_subtopologies > blen - pos:
+                raise _count_error(n_repartition_sink_topics_o_subtopologies, blen - pos)
             else:
-                veo_2_5: list[str] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5, pos = _read_cstr(buf, pos)
-                    apeo_2_5(eeo_2_5)
-                eo_2.repartition_sink_topics = veo_2_5
-            neo_2_6 = buf[pos]
-            if neo_2_6 < 0x80:
+                v_repartition_sink_topics_o_subtopologies: list[TopicName] = []
+                ap_repartition_sink_topics_o_subtopologies = (
+                    v_repartition_sink_topics_o_subtopologies.append
+                )
+                for _ in range(n_repartition_sink_topics_o_subtopologies):
+                    e_repartition_sink_topics_o_subtopologies, pos = _read_cstr(buf, pos)
+                    ap_repartition_sink_topics_o_subtopologies(
+                        e_repartition_sink_topics_o_subtopologies
+                    )
+                o_subtopologies.repartition_sink_topics = v_repartition_sink_topics_o_subtopologies
+            n_repartition_source_topics_o_subtopologies = buf[pos]
+            if n_repartition_source_topics_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_2_6, pos = _read_uvarint(buf, pos)
-            neo_2_6 -= 1
-            if neo_2_6 < 0:
-                if neo_2_6 != -1:
-                    raise _count_error(neo_2_6, 0)
+                n_repartition_source_topics_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_repartition_source_topics_o_subtopologies -= 1
+            if n_repartition_source_topics_o_subtopologies < 0:
+                if n_repartition_source_topics_o_subtopologies != -1:
+                    raise _count_error(n_repartition_source_topics_o_subtopologies, 0)
                 raise _null_error("RepartitionSourceTopics")
-            elif neo_2_6 > blen - pos:
-                raise _count_error(neo_2_6, blen - pos)
+            elif n_repartition_source_topics_o_subtopologies > blen - pos:
+                raise _count_error(n_repartition_source_topics_o_subtopologies, blen - pos)
             else:
-                veo_2_6: list[TopicInfo] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(neo_2_6):
-                    eeo_2_6 = _new_object(TopicInfo)
-                    lneeo_2_6_1 = buf[pos]
-                    if lneeo_2_6_1 < 0x80:
+                v_repartition_source_topics_o_subtopologies: list[TopicInfo] = []
+                ap_repartition_source_topics_o_subtopologies = (
+                    v_repartition_source_topics_o_subtopologies.append
+                )
+                for _ in range(n_repartition_source_topics_o_subtopologies):
+                    o_subtopologies_repartition_source_topics = _new_object(TopicInfo)
+                    ln_name_o_subtopologies_repartition_source_topics = buf[pos]
+                    if ln_name_o_subtopologies_repartition_source_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_6_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_6_1 -= 1
-                    if lneeo_2_6_1 < 0:
+                        ln_name_o_subtopologies_repartition_source_topics, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    ln_name_o_subtopologies_repartition_source_topics -= 1
+                    if ln_name_o_subtopologies_repartition_source_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_6_1 > blen:
-                        raise _length_error(lneeo_2_6_1, pos, blen)
+                    elif pos + ln_name_o_subtopologies_repartition_source_topics > blen:
+                        raise _length_error(
+                            ln_name_o_subtopologies_repartition_source_topics, pos, blen
+                        )
                     else:
-                        eeo_2_6.name = buf[pos : pos + lneeo_2_6_1].decode()
-                        pos += lneeo_2_6_1
-                    eeo_2_6.partitions, eeo_2_6.replication_factor = _S_ih.unpack_from(buf, pos)
+                        o_subtopologies_repartition_source_topics.name = buf[
+                            pos : pos + ln_name_o_subtopologies_repartition_source_topics
+                        ].decode()
+                        pos += ln_name_o_subtopologies_repartition_source_topics
+                    (
+                        o_subtopologies_repartition_source_topics.partitions,
+                        o_subtopologies_repartition_source_topics.replication_factor,
+                    ) = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    neeo_2_6_3 = buf[pos]
-                    if neeo_2_6_3 < 0x80:
+                    n_topic_configs_o_subtopologies_repartition_source_topics = buf[pos]
+                    if n_topic_configs_o_subtopologies_repartition_source_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_2_6_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_6_3 -= 1
-                    if neeo_2_6_3 < 0:
-                        if neeo_2_6_3 != -1:
-                            raise _count_error(neeo_2_6_3, 0)
+                        n_topic_configs_o_subtopologies_repartition_source_topics, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    n_topic_configs_o_subtopologies_repartition_source_topics -= 1
+                    if n_topic_configs_o_subtopologies_repartition_source_topics < 0:
+                        if n_topic_configs_o_subtopologies_repartition_source_topics != -1:
+                            raise _count_error(
+                                n_topic_configs_o_subtopologies_repartition_source_topics, 0
+                            )
                         raise _null_error("TopicConfigs")
-                    elif neeo_2_6_3 > blen - pos:
-                        raise _count_error(neeo_2_6_3, blen - pos)
+                    elif n_topic_configs_o_subtopologies_repartition_source_topics > blen - pos:
+                        raise _count_error(
+                            n_topic_configs_o_subtopologies_repartition_source_topics, blen - pos
+                        )
                     else:
-                        veeo_2_6_3: list[KeyValue] = []
-                        apeeo_2_6_3 = veeo_2_6_3.append
-                        for _ in range(neeo_2_6_3):
-                            eeeo_2_6_3 = _new_object(KeyValue)
-                            lneeeo_2_6_3_1 = buf[pos]
-                            if lneeeo_2_6_3_1 < 0x80:
+                        v_topic_configs_o_subtopologies_repartition_source_topics: list[
+                            KeyValue
+                        ] = []
+                        ap_topic_configs_o_subtopologies_repartition_source_topics = (
+                            v_topic_configs_o_subtopologies_repartition_source_topics.append
+                        )
+                        for _ in range(n_topic_configs_o_subtopologies_repartition_source_topics):
+                            o_subtopologies_repartition_source_topics_topic_configs = _new_object(
+                                KeyValue
+                            )
+                            ln_key_o_subtopologies_repartition_source_topics_topic_configs = buf[
+                                pos
+                            ]
+                            if (
+                                ln_key_o_subtopologies_repartition_source_topics_topic_configs
+                                < 0x80
+                            ):
                                 pos += 1
                             else:
-                                lneeeo_2_6_3_1, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_6_3_1 -= 1
-                            if lneeeo_2_6_3_1 < 0:
+                                (
+                                    ln_key_o_subtopologies_repartition_source_topics_topic_configs,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            ln_key_o_subtopologies_repartition_source_topics_topic_configs -= 1
+                            if ln_key_o_subtopologies_repartition_source_topics_topic_configs < 0:
                                 raise _null_error("Key")
-                            elif pos + lneeeo_2_6_3_1 > blen:
-                                raise _length_error(lneeeo_2_6_3_1, pos, blen)
+                            elif (
+                                pos + ln_key_o_subtopologies_repartition_source_topics_topic_configs
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_key_o_subtopologies_repartition_source_topics_topic_configs,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_2_6_3.key = buf[pos : pos + lneeeo_2_6_3_1].decode()
-                                pos += lneeeo_2_6_3_1
-                            lneeeo_2_6_3_2 = buf[pos]
-                            if lneeeo_2_6_3_2 < 0x80:
+                                o_subtopologies_repartition_source_topics_topic_configs.key = buf[
+                                    pos : pos
+                                    + ln_key_o_subtopologies_repartition_source_topics_topic_configs
+                                ].decode()
+                                pos += (
+                                    ln_key_o_subtopologies_repartition_source_topics_topic_configs
+                                )
+                            ln_value_o_subtopologies_repartition_source_topics_topic_configs = buf[
+                                pos
+                            ]
+                            if (
+                                ln_value_o_subtopologies_repartition_source_topics_topic_configs
+                                < 0x80
+                            ):
                                 pos += 1
                             else:
-                                lneeeo_2_6_3_2, pos = _read_uvarint(buf, pos)
-                            lneeeo_2_6_3_2 -= 1
-                            if lneeeo_2_6_3_2 < 0:
+                                (
+                                    ln_value_o_subtopologies_repartition_source_topics_topic_configs,
+                                    pos,
+                                ) = _read_uvarint(buf, pos)
+                            ln_value_o_subtopologies_repartition_source_topics_topic_configs -= 1
+                            if ln_value_o_subtopologies_repartition_source_topics_topic_configs < 0:
                                 raise _null_error("Value")
-                            elif pos + lneeeo_2_6_3_2 > blen:
-                                raise _length_error(lneeeo_2_6_3_2, pos, blen)
+                            elif (
+                                pos
+                                + ln_value_o_subtopologies_repartition_source_topics_topic_configs
+                                > blen
+                            ):
+                                raise _length_error(
+                                    ln_value_o_subtopologies_repartition_source_topics_topic_configs,
+                                    pos,
+                                    blen,
+                                )
                             else:
-                                eeeo_2_6_3.value = buf[pos : pos + lneeeo_2_6_3_2].decode()
-                                pos += lneeeo_2_6_3_2
+                                o_subtopologies_repartition_source_topics_topic_configs.value = buf[
+                                    pos : pos
+                                    + ln_value_o_subtopologies_repartition_source_topics_topic_configs
+                                ].decode()
+                                pos += (
+                                    ln_value_o_subtopologies_repartition_source_topics_topic_configs
+                                )
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_6_3._unknown_tags = None
+                                o_subtopologies_repartition_source_topics_topic_configs._unknown_tags = (
+                                    None
+                                )
                             else:
-                                eeeo_2_6_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_6_3(eeeo_2_6_3)
-                        eeo_2_6.topic_configs = veeo_2_6_3
+                                (
+                                    o_subtopologies_repartition_source_topics_topic_configs._unknown_tags,
+                                    pos,
+                                ) = _read_unknown_tags(buf, pos)
+                            ap_topic_configs_o_subtopologies_repartition_source_topics(
+                                o_subtopologies_repartition_source_topics_topic_configs
+                            )
+                        o_subtopologies_repartition_source_topics.topic_configs = (
+                            v_topic_configs_o_subtopologies_repartition_source_topics
+                        )
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_6._unknown_tags = None
+                        o_subtopologies_repartition_source_topics._unknown_tags = None
                     else:
-                        eeo_2_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_6(eeo_2_6)
-                eo_2.repartition_source_topics = veo_2_6
-            neo_2_7 = buf[pos]
-            if neo_2_7 < 0x80:
+                        o_subtopologies_repartition_source_topics._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_repartition_source_topics_o_subtopologies(
+                        o_subtopologies_repartition_source_topics
+                    )
+                o_subtopologies.repartition_source_topics = (
+                    v_repartition_source_topics_o_subtopologies
+                )
+            n_copartition_groups_o_subtopologies = buf[pos]
+            if n_copartition_groups_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_2_7, pos = _read_uvarint(buf, pos)
-            neo_2_7 -= 1
-            if neo_2_7 < 0:
-                if neo_2_7 != -1:
-                    raise _count_error(neo_2_7, 0)
+                n_copartition_groups_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_copartition_groups_o_subtopologies -= 1
+            if n_copartition_groups_o_subtopologies < 0:
+                if n_copartition_groups_o_subtopologies != -1:
+                    raise _count_error(n_copartition_groups_o_subtopologies, 0)
                 raise _null_error("CopartitionGroups")
-            elif neo_2_7 > blen - pos:
-                raise _count_error(neo_2_7, blen - pos)
+            elif n_copartition_groups_o_subtopologies > blen - pos:
+                raise _count_error(n_copartition_groups_o_subtopologies, blen - pos)
             else:
-                veo_2_7: list[CopartitionGroup] = []
-                apeo_2_7 = veo_2_7.append
-                for _ in range(neo_2_7):
-                    eeo_2_7 = _new_object(CopartitionGroup)
-                    n_source_topics_eeo_2_7 = buf[pos]
-                    if n_source_topics_eeo_2_7 < 0x80:
+                v_copartition_groups_o_subtopologies: list[CopartitionGroup] = []
+                ap_copartition_groups_o_subtopologies = v_copartition_groups_o_subtopologies.append
+                for _ in range(n_copartition_groups_o_subtopologies):
+                    o_subtopologies_copartition_groups = _new_object(CopartitionGroup)
+                    n_source_topics_o_subtopologies_copartition_groups = buf[pos]
+                    if n_source_topics_o_subtopologies_copartition_groups < 0x80:
                         pos += 1
                     else:
-                        n_source_topics_eeo_2_7, pos = _read_uvarint(buf, pos)
-                    n_source_topics_eeo_2_7 -= 1
-                    if n_source_topics_eeo_2_7 < 0:
-                        if n_source_topics_eeo_2_7 != -1:
-                            raise _count_error(n_source_topics_eeo_2_7, 0)
+                        n_source_topics_o_subtopologies_copartition_groups, pos = _read_uvarint(
+                            buf, pos
+                        )
+                    n_source_topics_o_subtopologies_copartition_groups -= 1
+                    if n_source_topics_o_subtopologies_copartition_groups < 0:
+                        if n_source_topics_o_subtopologies_copartition_groups != -1:
+                            raise _count_error(
+                                n_source_topics_o_subtopologies_copartition_groups, 0
+                            )
                         raise _null_error("SourceTopics")
                     else:
-                        eeo_2_7.source_topics = [
-                            *_A_Nh[n_source_topics_eeo_2_7].unpack_from(buf, pos)
+                        o_subtopologies_copartition_groups.source_topics = [
+                            *_A_Nh[n_source_topics_o_subtopologies_copartition_groups].unpack_from(
+                                buf, pos
+                            )
                         ]
-                        pos += 2 * n_source_topics_eeo_2_7
-                    n_source_topic_regex_eeo_2_7 = buf[pos]
-                    if n_source_topic_regex_eeo_2_7 < 0x80:
+                        pos += 2 * n_source_topics_o_subtopologies_copartition_groups
+                    n_source_topic_regex_o_subtopologies_copartition_groups = buf[pos]
+                    if n_source_topic_regex_o_subtopologies_copartition_groups < 0x80:
                         pos += 1
                     else:
-                        n_source_topic_regex_eeo_2_7, pos = _read_uvarint(buf, pos)
-                    n_source_topic_regex_eeo_2_7 -= 1
-                    if n_source_topic_regex_eeo_2_7 < 0:
-                        if n_source_topic_regex_eeo_2_7 != -1:
-                            raise _count_error(n_source_topic_regex_eeo_2_7, 0)
+                        n_source_topic_regex_o_subtopologies_copartition_groups, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    n_source_topic_regex_o_subtopologies_copartition_groups -= 1
+                    if n_source_topic_regex_o_subtopologies_copartition_groups < 0:
+                        if n_source_topic_regex_o_subtopologies_copartition_groups != -1:
+                            raise _count_error(
+                                n_source_topic_regex_o_subtopologies_copartition_groups, 0
+                            )
                         raise _null_error("SourceTopicRegex")
                     else:
-                        eeo_2_7.source_topic_regex = [
-                            *_A_Nh[n_source_topic_regex_eeo_2_7].unpack_from(buf, pos)
+                        o_subtopologies_copartition_groups.source_topic_regex = [
+                            *_A_Nh[
+                                n_source_topic_regex_o_subtopologies_copartition_groups
+                            ].unpack_from(buf, pos)
                         ]
-                        pos += 2 * n_source_topic_regex_eeo_2_7
-                    n_repartition_source_topics_eeo_2_7 = buf[pos]
-                    if n_repartition_source_topics_eeo_2_7 < 0x80:
+                        pos += 2 * n_source_topic_regex_o_subtopologies_copartition_groups
+                    n_repartition_source_topics_o_subtopologies_copartition_groups = buf[pos]
+                    if n_repartition_source_topics_o_subtopologies_copartition_groups < 0x80:
                         pos += 1
                     else:
-                        n_repartition_source_topics_eeo_2_7, pos = _read_uvarint(buf, pos)
-                    n_repartition_source_topics_eeo_2_7 -= 1
-                    if n_repartition_source_topics_eeo_2_7 < 0:
-                        if n_repartition_source_topics_eeo_2_7 != -1:
-                            raise _count_error(n_repartition_source_topics_eeo_2_7, 0)
+                        n_repartition_source_topics_o_subtopologies_copartition_groups, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    n_repartition_source_topics_o_subtopologies_copartition_groups -= 1
+                    if n_repartition_source_topics_o_subtopologies_copartition_groups < 0:
+                        if n_repartition_source_topics_o_subtopologies_copartition_groups != -1:
+                            raise _count_error(
+                                n_repartition_source_topics_o_subtopologies_copartition_groups, 0
+                            )
                         raise _null_error("RepartitionSourceTopics")
                     else:
-                        eeo_2_7.repartition_source_topics = [
-                            *_A_Nh[n_repartition_source_topics_eeo_2_7].unpack_from(buf, pos)
+                        o_subtopologies_copartition_groups.repartition_source_topics = [
+                            *_A_Nh[
+                                n_repartition_source_topics_o_subtopologies_copartition_groups
+                            ].unpack_from(buf, pos)
                         ]
-                        pos += 2 * n_repartition_source_topics_eeo_2_7
+                        pos += 2 * n_repartition_source_topics_o_subtopologies_copartition_groups
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_7._unknown_tags = None
+                        o_subtopologies_copartition_groups._unknown_tags = None
                     else:
-                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_7(eeo_2_7)
-                eo_2.copartition_groups = veo_2_7
+                        o_subtopologies_copartition_groups._unknown_tags, pos = _read_unknown_tags(
+                            buf, pos
+                        )
+                    ap_copartition_groups_o_subtopologies(o_subtopologies_copartition_groups)
+                o_subtopologies.copartition_groups = v_copartition_groups_o_subtopologies
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_subtopologies._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.subtopologies = vo_2
+                o_subtopologies._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_subtopologies_o(o_subtopologies)
+        o.subtopologies = v_subtopologies_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1817,67 +1626,29 @@ def _e_Topology_0(o: Topology, out: list[_Buffer]) -> None:
     """Encode Topology at versions 0, 1."""
     w = out.append
     w(_S_i.pack(o.epoch))
-    a2 = o.subtopologies
-    if a2 is None:
+    a_subtopologies = o.subtopologies
+    if a_subtopologies is None:
         raise _null_value("Subtopologies")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_Subtopology_0(e2, out)
+        w(_uvarint(len(a_subtopologies) + 1))
+        for e_subtopologies in a_subtopologies:
+            _e_Subtopology_0(e_subtopologies, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TaskIds_0(buf: bytes, pos: int) -> tuple[TaskIds, int]:
-    """Decode TaskIds at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TaskIds)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("SubtopologyId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.subtopology_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
     """Encode TaskIds at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.subtopology_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1888,19 +1659,19 @@ def _d_Endpoint_0(buf: bytes, pos: int) -> tuple[Endpoint, int]:
     """Decode Endpoint at versions 0, 1."""
     blen = len(buf)
     o = _new_object(Endpoint)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_host_o = buf[pos]
+    if ln_host_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_host_o, pos = _read_uvarint(buf, pos)
+    ln_host_o -= 1
+    if ln_host_o < 0:
         raise _null_error("Host")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
     else:
-        o.host = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -1922,33 +1693,6 @@ def _e_Endpoint_0(o: Endpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TaskOffset_0(buf: bytes, pos: int) -> tuple[TaskOffset, int]:
-    """Decode TaskOffset at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TaskOffset)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("SubtopologyId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.subtopology_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.partition, o.offset = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TaskOffset_0(o: TaskOffset, out: list[_Buffer]) -> None:
     """Encode TaskOffset at versions 0, 1."""
     w = out.append
@@ -1966,363 +1710,379 @@ def _d_StreamsGroupHeartbeatRequest_0(
     """Decode StreamsGroupHeartbeatRequest at versions 0, 1."""
     blen = len(buf)
     o = _new_object(StreamsGroupHeartbeatRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     o.member_epoch, o.endpoint_information_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_instance_id_o = buf[pos]
+    if ln_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_instance_id_o -= 1
+    if ln_instance_id_o < 0:
         o.instance_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_instance_id_o > blen:
+        raise _length_error(ln_instance_id_o, pos, blen)
     else:
-        o.instance_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.instance_id = buf[pos : pos + ln_instance_id_o].decode()
+        pos += ln_instance_id_o
+    ln_rack_id_o = buf[pos]
+    if ln_rack_id_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_rack_id_o, pos = _read_uvarint(buf, pos)
+    ln_rack_id_o -= 1
+    if ln_rack_id_o < 0:
         o.rack_id = None
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
     else:
-        o.rack_id = buf[pos : pos + lno_5].decode()
-        pos += lno_5
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    presento_7, pos = _read_struct_marker(buf, pos)
-    if presento_7:
+    present_topology_o, pos = _read_struct_marker(buf, pos)
+    if present_topology_o:
         o.topology, pos = _d_Topology_0(buf, pos)
     else:
         o.topology = None
-    no_8 = buf[pos]
-    if no_8 < 0x80:
+    n_active_tasks_o = buf[pos]
+    if n_active_tasks_o < 0x80:
         pos += 1
     else:
-        no_8, pos = _read_uvarint(buf, pos)
-    no_8 -= 1
-    if no_8 < 0:
-        if no_8 != -1:
-            raise _count_error(no_8, 0)
+        n_active_tasks_o, pos = _read_uvarint(buf, pos)
+    n_active_tasks_o -= 1
+    if n_active_tasks_o < 0:
+        if n_active_tasks_o != -1:
+            raise _count_error(n_active_tasks_o, 0)
         o.active_tasks = None
-    elif no_8 > blen - pos:
-        raise _count_error(no_8, blen - pos)
+    elif n_active_tasks_o > blen - pos:
+        raise _count_error(n_active_tasks_o, blen - pos)
     else:
-        vo_8: list[TaskIds] = []
-        apo_8 = vo_8.append
-        for _ in range(no_8):
-            eo_8 = _new_object(TaskIds)
-            lneo_8_1 = buf[pos]
-            if lneo_8_1 < 0x80:
+        v_active_tasks_o: list[TaskIds] = []
+        ap_active_tasks_o = v_active_tasks_o.append
+        for _ in range(n_active_tasks_o):
+            o_active_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_active_tasks = buf[pos]
+            if ln_subtopology_id_o_active_tasks < 0x80:
                 pos += 1
             else:
-                lneo_8_1, pos = _read_uvarint(buf, pos)
-            lneo_8_1 -= 1
-            if lneo_8_1 < 0:
+                ln_subtopology_id_o_active_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_active_tasks -= 1
+            if ln_subtopology_id_o_active_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_8_1 > blen:
-                raise _length_error(lneo_8_1, pos, blen)
+            elif pos + ln_subtopology_id_o_active_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_active_tasks, pos, blen)
             else:
-                eo_8.subtopology_id = buf[pos : pos + lneo_8_1].decode()
-                pos += lneo_8_1
-            n_partitions_eo_8 = buf[pos]
-            if n_partitions_eo_8 < 0x80:
+                o_active_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_active_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_active_tasks
+            n_partitions_o_active_tasks = buf[pos]
+            if n_partitions_o_active_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_8, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_8 -= 1
-            if n_partitions_eo_8 < 0:
-                if n_partitions_eo_8 != -1:
-                    raise _count_error(n_partitions_eo_8, 0)
+                n_partitions_o_active_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_active_tasks -= 1
+            if n_partitions_o_active_tasks < 0:
+                if n_partitions_o_active_tasks != -1:
+                    raise _count_error(n_partitions_o_active_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_8.partitions = [*_A_Ni[n_partitions_eo_8].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_8
+                o_active_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_active_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_active_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_8._unknown_tags = None
+                o_active_tasks._unknown_tags = None
             else:
-                eo_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_8(eo_8)
-        o.active_tasks = vo_8
-    no_9 = buf[pos]
-    if no_9 < 0x80:
+                o_active_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_active_tasks_o(o_active_tasks)
+        o.active_tasks = v_active_tasks_o
+    n_standby_tasks_o = buf[pos]
+    if n_standby_tasks_o < 0x80:
         pos += 1
     else:
-        no_9, pos = _read_uvarint(buf, pos)
-    no_9 -= 1
-    if no_9 < 0:
-        if no_9 != -1:
-            raise _count_error(no_9, 0)
+        n_standby_tasks_o, pos = _read_uvarint(buf, pos)
+    n_standby_tasks_o -= 1
+    if n_standby_tasks_o < 0:
+        if n_standby_tasks_o != -1:
+            raise _count_error(n_standby_tasks_o, 0)
         o.standby_tasks = None
-    elif no_9 > blen - pos:
-        raise _count_error(no_9, blen - pos)
+    elif n_standby_tasks_o > blen - pos:
+        raise _count_error(n_standby_tasks_o, blen - pos)
     else:
-        vo_9: list[TaskIds] = []
-        apo_9 = vo_9.append
-        for _ in range(no_9):
-            eo_9 = _new_object(TaskIds)
-            lneo_9_1 = buf[pos]
-            if lneo_9_1 < 0x80:
+        v_standby_tasks_o: list[TaskIds] = []
+        ap_standby_tasks_o = v_standby_tasks_o.append
+        for _ in range(n_standby_tasks_o):
+            o_standby_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_standby_tasks = buf[pos]
+            if ln_subtopology_id_o_standby_tasks < 0x80:
                 pos += 1
             else:
-                lneo_9_1, pos = _read_uvarint(buf, pos)
-            lneo_9_1 -= 1
-            if lneo_9_1 < 0:
+                ln_subtopology_id_o_standby_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_standby_tasks -= 1
+            if ln_subtopology_id_o_standby_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_9_1 > blen:
-                raise _length_error(lneo_9_1, pos, blen)
+            elif pos + ln_subtopology_id_o_standby_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_standby_tasks, pos, blen)
             else:
-                eo_9.subtopology_id = buf[pos : pos + lneo_9_1].decode()
-                pos += lneo_9_1
-            n_partitions_eo_9 = buf[pos]
-            if n_partitions_eo_9 < 0x80:
+                o_standby_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_standby_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_standby_tasks
+            n_partitions_o_standby_tasks = buf[pos]
+            if n_partitions_o_standby_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_9, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_9 -= 1
-            if n_partitions_eo_9 < 0:
-                if n_partitions_eo_9 != -1:
-                    raise _count_error(n_partitions_eo_9, 0)
+                n_partitions_o_standby_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_standby_tasks -= 1
+            if n_partitions_o_standby_tasks < 0:
+                if n_partitions_o_standby_tasks != -1:
+                    raise _count_error(n_partitions_o_standby_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_9.partitions = [*_A_Ni[n_partitions_eo_9].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_9
+                o_standby_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_standby_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_standby_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_9._unknown_tags = None
+                o_standby_tasks._unknown_tags = None
             else:
-                eo_9._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_9(eo_9)
-        o.standby_tasks = vo_9
-    no_10 = buf[pos]
-    if no_10 < 0x80:
+                o_standby_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_standby_tasks_o(o_standby_tasks)
+        o.standby_tasks = v_standby_tasks_o
+    n_warmup_tasks_o = buf[pos]
+    if n_warmup_tasks_o < 0x80:
         pos += 1
     else:
-        no_10, pos = _read_uvarint(buf, pos)
-    no_10 -= 1
-    if no_10 < 0:
-        if no_10 != -1:
-            raise _count_error(no_10, 0)
+        n_warmup_tasks_o, pos = _read_uvarint(buf, pos)
+    n_warmup_tasks_o -= 1
+    if n_warmup_tasks_o < 0:
+        if n_warmup_tasks_o != -1:
+            raise _count_error(n_warmup_tasks_o, 0)
         o.warmup_tasks = None
-    elif no_10 > blen - pos:
-        raise _count_error(no_10, blen - pos)
+    elif n_warmup_tasks_o > blen - pos:
+        raise _count_error(n_warmup_tasks_o, blen - pos)
     else:
-        vo_10: list[TaskIds] = []
-        apo_10 = vo_10.append
-        for _ in range(no_10):
-            eo_10 = _new_object(TaskIds)
-            lneo_10_1 = buf[pos]
-            if lneo_10_1 < 0x80:
+        v_warmup_tasks_o: list[TaskIds] = []
+        ap_warmup_tasks_o = v_warmup_tasks_o.append
+        for _ in range(n_warmup_tasks_o):
+            o_warmup_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_warmup_tasks = buf[pos]
+            if ln_subtopology_id_o_warmup_tasks < 0x80:
                 pos += 1
             else:
-                lneo_10_1, pos = _read_uvarint(buf, pos)
-            lneo_10_1 -= 1
-            if lneo_10_1 < 0:
+                ln_subtopology_id_o_warmup_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_warmup_tasks -= 1
+            if ln_subtopology_id_o_warmup_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_10_1 > blen:
-                raise _length_error(lneo_10_1, pos, blen)
+            elif pos + ln_subtopology_id_o_warmup_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_warmup_tasks, pos, blen)
             else:
-                eo_10.subtopology_id = buf[pos : pos + lneo_10_1].decode()
-                pos += lneo_10_1
-            n_partitions_eo_10 = buf[pos]
-            if n_partitions_eo_10 < 0x80:
+                o_warmup_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_warmup_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_warmup_tasks
+            n_partitions_o_warmup_tasks = buf[pos]
+            if n_partitions_o_warmup_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_10, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_10 -= 1
-            if n_partitions_eo_10 < 0:
-                if n_partitions_eo_10 != -1:
-                    raise _count_error(n_partitions_eo_10, 0)
+                n_partitions_o_warmup_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_warmup_tasks -= 1
+            if n_partitions_o_warmup_tasks < 0:
+                if n_partitions_o_warmup_tasks != -1:
+                    raise _count_error(n_partitions_o_warmup_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_10.partitions = [*_A_Ni[n_partitions_eo_10].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_10
+                o_warmup_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_warmup_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_warmup_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_10._unknown_tags = None
+                o_warmup_tasks._unknown_tags = None
             else:
-                eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_10(eo_10)
-        o.warmup_tasks = vo_10
-    lno_11 = buf[pos]
-    if lno_11 < 0x80:
+                o_warmup_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_warmup_tasks_o(o_warmup_tasks)
+        o.warmup_tasks = v_warmup_tasks_o
+    ln_process_id_o = buf[pos]
+    if ln_process_id_o < 0x80:
         pos += 1
     else:
-        lno_11, pos = _read_uvarint(buf, pos)
-    lno_11 -= 1
-    if lno_11 < 0:
+        ln_process_id_o, pos = _read_uvarint(buf, pos)
+    ln_process_id_o -= 1
+    if ln_process_id_o < 0:
         o.process_id = None
-    elif pos + lno_11 > blen:
-        raise _length_error(lno_11, pos, blen)
+    elif pos + ln_process_id_o > blen:
+        raise _length_error(ln_process_id_o, pos, blen)
     else:
-        o.process_id = buf[pos : pos + lno_11].decode()
-        pos += lno_11
-    presento_12, pos = _read_struct_marker(buf, pos)
-    if presento_12:
+        o.process_id = buf[pos : pos + ln_process_id_o].decode()
+        pos += ln_process_id_o
+    present_user_endpoint_o, pos = _read_struct_marker(buf, pos)
+    if present_user_endpoint_o:
         o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
     else:
         o.user_endpoint = None
-    no_13 = buf[pos]
-    if no_13 < 0x80:
+    n_client_tags_o = buf[pos]
+    if n_client_tags_o < 0x80:
         pos += 1
     else:
-        no_13, pos = _read_uvarint(buf, pos)
-    no_13 -= 1
-    if no_13 < 0:
-        if no_13 != -1:
-            raise _count_error(no_13, 0)
+        n_client_tags_o, pos = _read_uvarint(buf, pos)
+    n_client_tags_o -= 1
+    if n_client_tags_o < 0:
+        if n_client_tags_o != -1:
+            raise _count_error(n_client_tags_o, 0)
         o.client_tags = None
-    elif no_13 > blen - pos:
-        raise _count_error(no_13, blen - pos)
+    elif n_client_tags_o > blen - pos:
+        raise _count_error(n_client_tags_o, blen - pos)
     else:
-        vo_13: list[KeyValue] = []
-        apo_13 = vo_13.append
-        for _ in range(no_13):
-            eo_13 = _new_object(KeyValue)
-            lneo_13_1 = buf[pos]
-            if lneo_13_1 < 0x80:
+        v_client_tags_o: list[KeyValue] = []
+        ap_client_tags_o = v_client_tags_o.append
+        for _ in range(n_client_tags_o):
+            o_client_tags = _new_object(KeyValue)
+            ln_key_o_client_tags = buf[pos]
+            if ln_key_o_client_tags < 0x80:
                 pos += 1
             else:
-                lneo_13_1, pos = _read_uvarint(buf, pos)
-            lneo_13_1 -= 1
-            if lneo_13_1 < 0:
+                ln_key_o_client_tags, pos = _read_uvarint(buf, pos)
+            ln_key_o_client_tags -= 1
+            if ln_key_o_client_tags < 0:
                 raise _null_error("Key")
-            elif pos + lneo_13_1 > blen:
-                raise _length_error(lneo_13_1, pos, blen)
+            elif pos + ln_key_o_client_tags > blen:
+                raise _length_error(ln_key_o_client_tags, pos, blen)
             else:
-                eo_13.key = buf[pos : pos + lneo_13_1].decode()
-                pos += lneo_13_1
-            lneo_13_2 = buf[pos]
-            if lneo_13_2 < 0x80:
+                o_client_tags.key = buf[pos : pos + ln_key_o_client_tags].decode()
+                pos += ln_key_o_client_tags
+            ln_value_o_client_tags = buf[pos]
+            if ln_value_o_client_tags < 0x80:
                 pos += 1
             else:
-                lneo_13_2, pos = _read_uvarint(buf, pos)
-            lneo_13_2 -= 1
-            if lneo_13_2 < 0:
+                ln_value_o_client_tags, pos = _read_uvarint(buf, pos)
+            ln_value_o_client_tags -= 1
+            if ln_value_o_client_tags < 0:
                 raise _null_error("Value")
-            elif pos + lneo_13_2 > blen:
-                raise _length_error(lneo_13_2, pos, blen)
+            elif pos + ln_value_o_client_tags > blen:
+                raise _length_error(ln_value_o_client_tags, pos, blen)
             else:
-                eo_13.value = buf[pos : pos + lneo_13_2].decode()
-                pos += lneo_13_2
+                o_client_tags.value = buf[pos : pos + ln_value_o_client_tags].decode()
+                pos += ln_value_o_client_tags
             if buf[pos] == 0:
                 pos += 1
-                eo_13._unknown_tags = None
+                o_client_tags._unknown_tags = None
             else:
-                eo_13._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_13(eo_13)
-        o.client_tags = vo_13
-    no_14 = buf[pos]
-    if no_14 < 0x80:
+                o_client_tags._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_client_tags_o(o_client_tags)
+        o.client_tags = v_client_tags_o
+    n_task_offsets_o = buf[pos]
+    if n_task_offsets_o < 0x80:
         pos += 1
     else:
-        no_14, pos = _read_uvarint(buf, pos)
-    no_14 -= 1
-    if no_14 < 0:
-        if no_14 != -1:
-            raise _count_error(no_14, 0)
+        n_task_offsets_o, pos = _read_uvarint(buf, pos)
+    n_task_offsets_o -= 1
+    if n_task_offsets_o < 0:
+        if n_task_offsets_o != -1:
+            raise _count_error(n_task_offsets_o, 0)
         o.task_offsets = None
-    elif no_14 > blen - pos:
-        raise _count_error(no_14, blen - pos)
+    elif n_task_offsets_o > blen - pos:
+        raise _count_error(n_task_offsets_o, blen - pos)
     else:
-        vo_14: list[TaskOffset] = []
-        apo_14 = vo_14.append
-        for _ in range(no_14):
-            eo_14 = _new_object(TaskOffset)
-            lneo_14_1 = buf[pos]
-            if lneo_14_1 < 0x80:
+        v_task_offsets_o: list[TaskOffset] = []
+        ap_task_offsets_o = v_task_offsets_o.append
+        for _ in range(n_task_offsets_o):
+            o_task_offsets = _new_object(TaskOffset)
+            ln_subtopology_id_o_task_offsets = buf[pos]
+            if ln_subtopology_id_o_task_offsets < 0x80:
                 pos += 1
             else:
-                lneo_14_1, pos = _read_uvarint(buf, pos)
-            lneo_14_1 -= 1
-            if lneo_14_1 < 0:
+                ln_subtopology_id_o_task_offsets, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_task_offsets -= 1
+            if ln_subtopology_id_o_task_offsets < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_14_1 > blen:
-                raise _length_error(lneo_14_1, pos, blen)
+            elif pos + ln_subtopology_id_o_task_offsets > blen:
+                raise _length_error(ln_subtopology_id_o_task_offsets, pos, blen)
             else:
-                eo_14.subtopology_id = buf[pos : pos + lneo_14_1].decode()
-                pos += lneo_14_1
-            eo_14.partition, eo_14.offset = _S_iq.unpack_from(buf, pos)
+                o_task_offsets.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_task_offsets
+                ].decode()
+                pos += ln_subtopology_id_o_task_offsets
+            o_task_offsets.partition, o_task_offsets.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
                 pos += 1
-                eo_14._unknown_tags = None
+                o_task_offsets._unknown_tags = None
             else:
-                eo_14._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_14(eo_14)
-        o.task_offsets = vo_14
-    no_15 = buf[pos]
-    if no_15 < 0x80:
+                o_task_offsets._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_task_offsets_o(o_task_offsets)
+        o.task_offsets = v_task_offsets_o
+    n_task_end_offsets_o = buf[pos]
+    if n_task_end_offsets_o < 0x80:
         pos += 1
     else:
-        no_15, pos = _read_uvarint(buf, pos)
-    no_15 -= 1
-    if no_15 < 0:
-        if no_15 != -1:
-            raise _count_error(no_15, 0)
+        n_task_end_offsets_o, pos = _read_uvarint(buf, pos)
+    n_task_end_offsets_o -= 1
+    if n_task_end_offsets_o < 0:
+        if n_task_end_offsets_o != -1:
+            raise _count_error(n_task_end_offsets_o, 0)
         o.task_end_offsets = None
-    elif no_15 > blen - pos:
-        raise _count_error(no_15, blen - pos)
+    elif n_task_end_offsets_o > blen - pos:
+        raise _count_error(n_task_end_offsets_o, blen - pos)
     else:
-        vo_15: list[TaskOffset] = []
-        apo_15 = vo_15.append
-        for _ in range(no_15):
-            eo_15 = _new_object(TaskOffset)
-            lneo_15_1 = buf[pos]
-            if lneo_15_1 < 0x80:
+        v_task_end_offsets_o: list[TaskOffset] = []
+        ap_task_end_offsets_o = v_task_end_offsets_o.append
+        for _ in range(n_task_end_offsets_o):
+            o_task_end_offsets = _new_object(TaskOffset)
+            ln_subtopology_id_o_task_end_offsets = buf[pos]
+            if ln_subtopology_id_o_task_end_offsets < 0x80:
                 pos += 1
             else:
-                lneo_15_1, pos = _read_uvarint(buf, pos)
-            lneo_15_1 -= 1
-            if lneo_15_1 < 0:
+                ln_subtopology_id_o_task_end_offsets, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_task_end_offsets -= 1
+            if ln_subtopology_id_o_task_end_offsets < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_15_1 > blen:
-                raise _length_error(lneo_15_1, pos, blen)
+            elif pos + ln_subtopology_id_o_task_end_offsets > blen:
+                raise _length_error(ln_subtopology_id_o_task_end_offsets, pos, blen)
             else:
-                eo_15.subtopology_id = buf[pos : pos + lneo_15_1].decode()
-                pos += lneo_15_1
-            eo_15.partition, eo_15.offset = _S_iq.unpack_from(buf, pos)
+                o_task_end_offsets.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_task_end_offsets
+                ].decode()
+                pos += ln_subtopology_id_o_task_end_offsets
+            o_task_end_offsets.partition, o_task_end_offsets.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
                 pos += 1
-                eo_15._unknown_tags = None
+                o_task_end_offsets._unknown_tags = None
             else:
-                eo_15._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_15(eo_15)
-        o.task_end_offsets = vo_15
+                o_task_end_offsets._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_task_end_offsets_o(o_task_end_offsets)
+        o.task_end_offsets = v_task_end_offsets_o
     o.shutdown_application = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -2347,54 +2107,54 @@ def _e_StreamsGroupHeartbeatRequest_0(o: StreamsGroupHeartbeatRequest, out: list
     else:
         w(b"\x01")
         _e_Topology_0(o.topology, out)
-    a8 = o.active_tasks
-    if a8 is None:
+    a_active_tasks = o.active_tasks
+    if a_active_tasks is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a8) + 1))
-        for e8 in a8:
-            _e_TaskIds_0(e8, out)
-    a9 = o.standby_tasks
-    if a9 is None:
+        w(_uvarint(len(a_active_tasks) + 1))
+        for e_active_tasks in a_active_tasks:
+            _e_TaskIds_0(e_active_tasks, out)
+    a_standby_tasks = o.standby_tasks
+    if a_standby_tasks is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a9) + 1))
-        for e9 in a9:
-            _e_TaskIds_0(e9, out)
-    a10 = o.warmup_tasks
-    if a10 is None:
+        w(_uvarint(len(a_standby_tasks) + 1))
+        for e_standby_tasks in a_standby_tasks:
+            _e_TaskIds_0(e_standby_tasks, out)
+    a_warmup_tasks = o.warmup_tasks
+    if a_warmup_tasks is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a10) + 1))
-        for e10 in a10:
-            _e_TaskIds_0(e10, out)
+        w(_uvarint(len(a_warmup_tasks) + 1))
+        for e_warmup_tasks in a_warmup_tasks:
+            _e_TaskIds_0(e_warmup_tasks, out)
     w(_enc_ncstr(o.process_id))
     if o.user_endpoint is None:
         w(b"\xff")
     else:
         w(b"\x01")
         _e_Endpoint_0(o.user_endpoint, out)
-    a13 = o.client_tags
-    if a13 is None:
+    a_client_tags = o.client_tags
+    if a_client_tags is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a13) + 1))
-        for e13 in a13:
-            _e_KeyValue_0(e13, out)
-    a14 = o.task_offsets
-    if a14 is None:
+        w(_uvarint(len(a_client_tags) + 1))
+        for e_client_tags in a_client_tags:
+            _e_KeyValue_0(e_client_tags, out)
+    a_task_offsets = o.task_offsets
+    if a_task_offsets is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a14) + 1))
-        for e14 in a14:
-            _e_TaskOffset_0(e14, out)
-    a15 = o.task_end_offsets
-    if a15 is None:
+        w(_uvarint(len(a_task_offsets) + 1))
+        for e_task_offsets in a_task_offsets:
+            _e_TaskOffset_0(e_task_offsets, out)
+    a_task_end_offsets = o.task_end_offsets
+    if a_task_end_offsets is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a15) + 1))
-        for e15 in a15:
-            _e_TaskOffset_0(e15, out)
+        w(_uvarint(len(a_task_end_offsets) + 1))
+        for e_task_end_offsets in a_task_end_offsets:
+            _e_TaskOffset_0(e_task_end_offsets, out)
     w(_S_o.pack(o.shutdown_application))
     if o._unknown_tags is None:
         w(b"\x00")

@@ -33,6 +33,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import TopicName
+
 __all__ = [
     "Status",
     "TaskIds",
@@ -53,7 +55,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class Status(_Struct):
-    """Indicate zero or more status for the group.
+    """Indicate zero or more status for the group. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         status_code (v0+): A code to indicate that a particular status is active for the group membership
@@ -69,31 +71,45 @@ class Status(_Struct):
     status_detail: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "status_code", "statusCode", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="status_code",
+            json_name="statusCode",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "status_detail",
-            "statusDetail",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="status_detail",
+            json_name="statusDetail",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, status_code: int = 0, status_detail: str = "") -> None:
+    def __init__(
+        self,
+        status_code: int = 0,
+        status_detail: str = "",
+    ) -> None:
         self.status_code = status_code
         self.status_detail = status_detail
         self._unknown_tags = None
 
 
 class TaskIds(_Struct):
-    """Assigned active tasks for this client. Null if unchanged since last heartbeat.
+    """Assigned active tasks for this client. Null if unchanged since last heartbeat. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier.
@@ -109,41 +125,45 @@ class TaskIds(_Struct):
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopology_id",
-            "subtopologyId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="subtopology_id",
+            json_name="subtopologyId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, subtopology_id: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        subtopology_id: str = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.subtopology_id = subtopology_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class Endpoint(_Struct):
-    """User-defined endpoint to connect to the node
+    """User-defined endpoint to connect to the node. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         host (v0+): host of the endpoint
@@ -159,19 +179,45 @@ class Endpoint(_Struct):
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, host: str = "", port: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "",
+        port: int = 0,
+    ) -> None:
         self.host = host
         self.port = port
         self._unknown_tags = None
 
 
 class TopicPartition(_Struct):
-    """The source topic partitions, including repartition source topics, of the active tasks assigned to this member
+    """The source topic partitions, including repartition source topics, of the active tasks assigned to this member. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): topic name
@@ -183,35 +229,49 @@ class TopicPartition(_Struct):
         "partitions": "v0+: partitions",
     }
 
-    topic: str
+    topic: TopicName
     partitions: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic", "topic", "string", (0, 32767), None, None, None, "", False, False, None
+            name="topic",
+            json_name="topic",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partitions",
+            json_name="partitions",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic: TopicName = "",
+        partitions: list[int] = _EMPTY,
+    ) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
 
 
 class EndpointToPartitions(_Struct):
-    """Global assignment information used for IQ. There is one entry per member, so several entries carry the same UserEndpoint when a client runs more than one stream thread; clients must union the entries of an endpoint. Null if unchanged since last heartbeat.
+    """Global assignment information used for IQ. There is one entry per member, so several entries carry the same UserEndpoint when a client runs more than one stream thread; clients must union the entries of an endpoint. Null if unchanged since last heartbeat. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         user_endpoint (v0+): User-defined endpoint to connect to the node
@@ -230,43 +290,43 @@ class EndpointToPartitions(_Struct):
     standby_partitions: list[TopicPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "user_endpoint",
-            "userEndpoint",
-            "Endpoint",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Endpoint,
+            name="user_endpoint",
+            json_name="userEndpoint",
+            type="Endpoint",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Endpoint,
         ),
         _FieldSchema(
-            "active_partitions",
-            "activePartitions",
-            "[]TopicPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicPartition,
+            name="active_partitions",
+            json_name="activePartitions",
+            type="[]TopicPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicPartition,
         ),
         _FieldSchema(
-            "standby_partitions",
-            "standbyPartitions",
-            "[]TopicPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicPartition,
+            name="standby_partitions",
+            json_name="standbyPartitions",
+            type="[]TopicPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicPartition,
         ),
     )
 
@@ -349,192 +409,212 @@ class StreamsGroupHeartbeatResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_epoch",
-            "memberEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="member_epoch",
+            json_name="memberEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "heartbeat_interval_ms",
-            "heartbeatIntervalMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="heartbeat_interval_ms",
+            json_name="heartbeatIntervalMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "acceptable_recovery_lag_legacy",
-            "acceptableRecoveryLagLegacy",
-            "int32",
-            (0, 0),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="acceptable_recovery_lag_legacy",
+            json_name="acceptableRecoveryLagLegacy",
+            type="int32",
+            versions=(0, 0),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "task_offset_interval_ms",
-            "taskOffsetIntervalMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="task_offset_interval_ms",
+            json_name="taskOffsetIntervalMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "acceptable_recovery_lag",
-            "acceptableRecoveryLag",
-            "int64",
-            (1, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="acceptable_recovery_lag",
+            json_name="acceptableRecoveryLag",
+            type="int64",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "status",
-            "status",
-            "[]Status",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            Status,
+            name="status",
+            json_name="status",
+            type="[]Status",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Status,
         ),
         _FieldSchema(
-            "active_tasks",
-            "activeTasks",
-            "[]TaskIds",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            TaskIds,
+            name="active_tasks",
+            json_name="activeTasks",
+            type="[]TaskIds",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=TaskIds,
         ),
         _FieldSchema(
-            "standby_tasks",
-            "standbyTasks",
-            "[]TaskIds",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            TaskIds,
+            name="standby_tasks",
+            json_name="standbyTasks",
+            type="[]TaskIds",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=TaskIds,
         ),
         _FieldSchema(
-            "warmup_tasks",
-            "warmupTasks",
-            "[]TaskIds",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            TaskIds,
+            name="warmup_tasks",
+            json_name="warmupTasks",
+            type="[]TaskIds",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=TaskIds,
         ),
         _FieldSchema(
-            "topology_description_required",
-            "topologyDescriptionRequired",
-            "bool",
-            (1, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="topology_description_required",
+            json_name="topologyDescriptionRequired",
+            type="bool",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "endpoint_information_epoch",
-            "endpointInformationEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="endpoint_information_epoch",
+            json_name="endpointInformationEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions_by_user_endpoint",
-            "partitionsByUserEndpoint",
-            "[]EndpointToPartitions",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            EndpointToPartitions,
+            name="partitions_by_user_endpoint",
+            json_name="partitionsByUserEndpoint",
+            type="[]EndpointToPartitions",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=EndpointToPartitions,
         ),
     )
 
@@ -576,33 +656,6 @@ class StreamsGroupHeartbeatResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_Status_0(buf: bytes, pos: int) -> tuple[Status, int]:
-    """Decode Status at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(Status)
-    o.status_code = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("StatusDetail")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.status_detail = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_Status_0(o: Status, out: list[_Buffer]) -> None:
     """Encode Status at versions 0, 1."""
     w = out.append
@@ -614,54 +667,16 @@ def _e_Status_0(o: Status, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TaskIds_0(buf: bytes, pos: int) -> tuple[TaskIds, int]:
-    """Decode TaskIds at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TaskIds)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("SubtopologyId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.subtopology_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
     """Encode TaskIds at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.subtopology_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -681,19 +696,19 @@ def _d_Endpoint_0(buf: bytes, pos: int) -> tuple[Endpoint, int]:
     """Decode Endpoint at versions 0, 1."""
     blen = len(buf)
     o = _new_object(Endpoint)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_host_o = buf[pos]
+    if ln_host_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_host_o, pos = _read_uvarint(buf, pos)
+    ln_host_o -= 1
+    if ln_host_o < 0:
         raise _null_error("Host")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
     else:
-        o.host = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -715,191 +730,40 @@ def _e_Endpoint_0(o: Endpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicPartition_0(buf: bytes, pos: int) -> tuple[TopicPartition, int]:
-    """Decode TopicPartition at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TopicPartition)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Topic")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partitions_o = buf[pos]
-    if n_partitions_o < 0x80:
-        pos += 1
-    else:
-        n_partitions_o, pos = _read_uvarint(buf, pos)
-    n_partitions_o -= 1
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    else:
-        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
-        pos += 4 * n_partitions_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicPartition_0(o: TopicPartition, out: list[_Buffer]) -> None:
     """Encode TopicPartition at versions 0, 1."""
     w = out.append
     w(_enc_cstr(o.topic))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partitions) + 1))
+        w(_A_Ni[len(a_partitions)].pack(*a_partitions))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_EndpointToPartitions_0(buf: bytes, pos: int) -> tuple[EndpointToPartitions, int]:
-    """Decode EndpointToPartitions at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(EndpointToPartitions)
-    o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("ActivePartitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[TopicPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicPartition)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Topic")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partitions_eo_2 = buf[pos]
-            if n_partitions_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_partitions_eo_2, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_2 -= 1
-            if n_partitions_eo_2 < 0:
-                if n_partitions_eo_2 != -1:
-                    raise _count_error(n_partitions_eo_2, 0)
-                raise _null_error("Partitions")
-            else:
-                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.active_partitions = vo_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("StandbyPartitions")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[TopicPartition] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(TopicPartition)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
-                pos += 1
-            else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
-                raise _null_error("Topic")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
-            else:
-                eo_3.topic = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            n_partitions_eo_3 = buf[pos]
-            if n_partitions_eo_3 < 0x80:
-                pos += 1
-            else:
-                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_3 -= 1
-            if n_partitions_eo_3 < 0:
-                if n_partitions_eo_3 != -1:
-                    raise _count_error(n_partitions_eo_3, 0)
-                raise _null_error("Partitions")
-            else:
-                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_3
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.standby_partitions = vo_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_EndpointToPartitions_0(o: EndpointToPartitions, out: list[_Buffer]) -> None:
     """Encode EndpointToPartitions at versions 0, 1."""
     w = out.append
     _e_Endpoint_0(o.user_endpoint, out)
-    a2 = o.active_partitions
-    if a2 is None:
+    a_active_partitions = o.active_partitions
+    if a_active_partitions is None:
         raise _null_value("ActivePartitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicPartition_0(e2, out)
-    a3 = o.standby_partitions
-    if a3 is None:
+        w(_uvarint(len(a_active_partitions) + 1))
+        for e_active_partitions in a_active_partitions:
+            _e_TopicPartition_0(e_active_partitions, out)
+    a_standby_partitions = o.standby_partitions
+    if a_standby_partitions is None:
         raise _null_value("StandbyPartitions")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_TopicPartition_0(e3, out)
+        w(_uvarint(len(a_standby_partitions) + 1))
+        for e_standby_partitions in a_standby_partitions:
+            _e_TopicPartition_0(e_standby_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -914,32 +778,32 @@ def _d_StreamsGroupHeartbeatResponse_0(
     o = _new_object(StreamsGroupHeartbeatResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     (
         o.member_epoch,
         o.heartbeat_interval_ms,
@@ -947,322 +811,378 @@ def _d_StreamsGroupHeartbeatResponse_0(
         o.task_offset_interval_ms,
     ) = _S_iiii.unpack_from(buf, pos)
     pos += 16
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+    n_status_o = buf[pos]
+    if n_status_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_status_o, pos = _read_uvarint(buf, pos)
+    n_status_o -= 1
+    if n_status_o < 0:
+        if n_status_o != -1:
+            raise _count_error(n_status_o, 0)
         o.status = None
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_status_o > blen - pos:
+        raise _count_error(n_status_o, blen - pos)
     else:
-        vo_5: list[Status] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(Status)
-            eo_5.status_code = _S_b.unpack_from(buf, pos)[0]
+        v_status_o: list[Status] = []
+        ap_status_o = v_status_o.append
+        for _ in range(n_status_o):
+            o_status = _new_object(Status)
+            o_status.status_code = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+            ln_status_detail_o_status = buf[pos]
+            if ln_status_detail_o_status < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
+                ln_status_detail_o_status, pos = _read_uvarint(buf, pos)
+            ln_status_detail_o_status -= 1
+            if ln_status_detail_o_status < 0:
                 raise _null_error("StatusDetail")
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+            elif pos + ln_status_detail_o_status > blen:
+                raise _length_error(ln_status_detail_o_status, pos, blen)
             else:
-                eo_5.status_detail = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
+                o_status.status_detail = buf[pos : pos + ln_status_detail_o_status].decode()
+                pos += ln_status_detail_o_status
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_status._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.status = vo_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+                o_status._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_status_o(o_status)
+        o.status = v_status_o
+    n_active_tasks_o = buf[pos]
+    if n_active_tasks_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_active_tasks_o, pos = _read_uvarint(buf, pos)
+    n_active_tasks_o -= 1
+    if n_active_tasks_o < 0:
+        if n_active_tasks_o != -1:
+            raise _count_error(n_active_tasks_o, 0)
         o.active_tasks = None
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_active_tasks_o > blen - pos:
+        raise _count_error(n_active_tasks_o, blen - pos)
     else:
-        vo_6: list[TaskIds] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(TaskIds)
-            lneo_6_1 = buf[pos]
-            if lneo_6_1 < 0x80:
+        v_active_tasks_o: list[TaskIds] = []
+        ap_active_tasks_o = v_active_tasks_o.append
+        for _ in range(n_active_tasks_o):
+            o_active_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_active_tasks = buf[pos]
+            if ln_subtopology_id_o_active_tasks < 0x80:
                 pos += 1
             else:
-                lneo_6_1, pos = _read_uvarint(buf, pos)
-            lneo_6_1 -= 1
-            if lneo_6_1 < 0:
+                ln_subtopology_id_o_active_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_active_tasks -= 1
+            if ln_subtopology_id_o_active_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_6_1 > blen:
-                raise _length_error(lneo_6_1, pos, blen)
+            elif pos + ln_subtopology_id_o_active_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_active_tasks, pos, blen)
             else:
-                eo_6.subtopology_id = buf[pos : pos + lneo_6_1].decode()
-                pos += lneo_6_1
-            n_partitions_eo_6 = buf[pos]
-            if n_partitions_eo_6 < 0x80:
+                o_active_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_active_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_active_tasks
+            n_partitions_o_active_tasks = buf[pos]
+            if n_partitions_o_active_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_6, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_6 -= 1
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+                n_partitions_o_active_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_active_tasks -= 1
+            if n_partitions_o_active_tasks < 0:
+                if n_partitions_o_active_tasks != -1:
+                    raise _count_error(n_partitions_o_active_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_6.partitions = [*_A_Ni[n_partitions_eo_6].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_6
+                o_active_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_active_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_active_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_6._unknown_tags = None
+                o_active_tasks._unknown_tags = None
             else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.active_tasks = vo_6
-    no_7 = buf[pos]
-    if no_7 < 0x80:
+                o_active_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_active_tasks_o(o_active_tasks)
+        o.active_tasks = v_active_tasks_o
+    n_standby_tasks_o = buf[pos]
+    if n_standby_tasks_o < 0x80:
         pos += 1
     else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
+        n_standby_tasks_o, pos = _read_uvarint(buf, pos)
+    n_standby_tasks_o -= 1
+    if n_standby_tasks_o < 0:
+        if n_standby_tasks_o != -1:
+            raise _count_error(n_standby_tasks_o, 0)
         o.standby_tasks = None
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
+    elif n_standby_tasks_o > blen - pos:
+        raise _count_error(n_standby_tasks_o, blen - pos)
     else:
-        vo_7: list[TaskIds] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7 = _new_object(TaskIds)
-            lneo_7_1 = buf[pos]
-            if lneo_7_1 < 0x80:
+        v_standby_tasks_o: list[TaskIds] = []
+        ap_standby_tasks_o = v_standby_tasks_o.append
+        for _ in range(n_standby_tasks_o):
+            o_standby_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_standby_tasks = buf[pos]
+            if ln_subtopology_id_o_standby_tasks < 0x80:
                 pos += 1
             else:
-                lneo_7_1, pos = _read_uvarint(buf, pos)
-            lneo_7_1 -= 1
-            if lneo_7_1 < 0:
+                ln_subtopology_id_o_standby_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_standby_tasks -= 1
+            if ln_subtopology_id_o_standby_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_7_1 > blen:
-                raise _length_error(lneo_7_1, pos, blen)
+            elif pos + ln_subtopology_id_o_standby_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_standby_tasks, pos, blen)
             else:
-                eo_7.subtopology_id = buf[pos : pos + lneo_7_1].decode()
-                pos += lneo_7_1
-            n_partitions_eo_7 = buf[pos]
-            if n_partitions_eo_7 < 0x80:
+                o_standby_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_standby_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_standby_tasks
+            n_partitions_o_standby_tasks = buf[pos]
+            if n_partitions_o_standby_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_7, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_7 -= 1
-            if n_partitions_eo_7 < 0:
-                if n_partitions_eo_7 != -1:
-                    raise _count_error(n_partitions_eo_7, 0)
+                n_partitions_o_standby_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_standby_tasks -= 1
+            if n_partitions_o_standby_tasks < 0:
+                if n_partitions_o_standby_tasks != -1:
+                    raise _count_error(n_partitions_o_standby_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_7.partitions = [*_A_Ni[n_partitions_eo_7].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_7
+                o_standby_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_standby_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_standby_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_7._unknown_tags = None
+                o_standby_tasks._unknown_tags = None
             else:
-                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_7(eo_7)
-        o.standby_tasks = vo_7
-    no_8 = buf[pos]
-    if no_8 < 0x80:
+                o_standby_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_standby_tasks_o(o_standby_tasks)
+        o.standby_tasks = v_standby_tasks_o
+    n_warmup_tasks_o = buf[pos]
+    if n_warmup_tasks_o < 0x80:
         pos += 1
     else:
-        no_8, pos = _read_uvarint(buf, pos)
-    no_8 -= 1
-    if no_8 < 0:
-        if no_8 != -1:
-            raise _count_error(no_8, 0)
+        n_warmup_tasks_o, pos = _read_uvarint(buf, pos)
+    n_warmup_tasks_o -= 1
+    if n_warmup_tasks_o < 0:
+        if n_warmup_tasks_o != -1:
+            raise _count_error(n_warmup_tasks_o, 0)
         o.warmup_tasks = None
-    elif no_8 > blen - pos:
-        raise _count_error(no_8, blen - pos)
+    elif n_warmup_tasks_o > blen - pos:
+        raise _count_error(n_warmup_tasks_o, blen - pos)
     else:
-        vo_8: list[TaskIds] = []
-        apo_8 = vo_8.append
-        for _ in range(no_8):
-            eo_8 = _new_object(TaskIds)
-            lneo_8_1 = buf[pos]
-            if lneo_8_1 < 0x80:
+        v_warmup_tasks_o: list[TaskIds] = []
+        ap_warmup_tasks_o = v_warmup_tasks_o.append
+        for _ in range(n_warmup_tasks_o):
+            o_warmup_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_warmup_tasks = buf[pos]
+            if ln_subtopology_id_o_warmup_tasks < 0x80:
                 pos += 1
             else:
-                lneo_8_1, pos = _read_uvarint(buf, pos)
-            lneo_8_1 -= 1
-            if lneo_8_1 < 0:
+                ln_subtopology_id_o_warmup_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_warmup_tasks -= 1
+            if ln_subtopology_id_o_warmup_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_8_1 > blen:
-                raise _length_error(lneo_8_1, pos, blen)
+            elif pos + ln_subtopology_id_o_warmup_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_warmup_tasks, pos, blen)
             else:
-                eo_8.subtopology_id = buf[pos : pos + lneo_8_1].decode()
-                pos += lneo_8_1
-            n_partitions_eo_8 = buf[pos]
-            if n_partitions_eo_8 < 0x80:
+                o_warmup_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_warmup_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_warmup_tasks
+            n_partitions_o_warmup_tasks = buf[pos]
+            if n_partitions_o_warmup_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_8, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_8 -= 1
-            if n_partitions_eo_8 < 0:
-                if n_partitions_eo_8 != -1:
-                    raise _count_error(n_partitions_eo_8, 0)
+                n_partitions_o_warmup_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_warmup_tasks -= 1
+            if n_partitions_o_warmup_tasks < 0:
+                if n_partitions_o_warmup_tasks != -1:
+                    raise _count_error(n_partitions_o_warmup_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_8.partitions = [*_A_Ni[n_partitions_eo_8].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_8
+                o_warmup_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_warmup_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_warmup_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_8._unknown_tags = None
+                o_warmup_tasks._unknown_tags = None
             else:
-                eo_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_8(eo_8)
-        o.warmup_tasks = vo_8
+                o_warmup_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_warmup_tasks_o(o_warmup_tasks)
+        o.warmup_tasks = v_warmup_tasks_o
     o.endpoint_information_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_10 = buf[pos]
-    if no_10 < 0x80:
+    n_partitions_by_user_endpoint_o = buf[pos]
+    if n_partitions_by_user_endpoint_o < 0x80:
         pos += 1
     else:
-        no_10, pos = _read_uvarint(buf, pos)
-    no_10 -= 1
-    if no_10 < 0:
-        if no_10 != -1:
-            raise _count_error(no_10, 0)
+        n_partitions_by_user_endpoint_o, pos = _read_uvarint(buf, pos)
+    n_partitions_by_user_endpoint_o -= 1
+    if n_partitions_by_user_endpoint_o < 0:
+        if n_partitions_by_user_endpoint_o != -1:
+            raise _count_error(n_partitions_by_user_endpoint_o, 0)
         o.partitions_by_user_endpoint = None
-    elif no_10 > blen - pos:
-        raise _count_error(no_10, blen - pos)
+    elif n_partitions_by_user_endpoint_o > blen - pos:
+        raise _count_error(n_partitions_by_user_endpoint_o, blen - pos)
     else:
-        vo_10: list[EndpointToPartitions] = []
-        apo_10 = vo_10.append
-        for _ in range(no_10):
-            eo_10 = _new_object(EndpointToPartitions)
-            eo_10.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-            neo_10_2 = buf[pos]
-            if neo_10_2 < 0x80:
+        v_partitions_by_user_endpoint_o: list[EndpointToPartitions] = []
+        ap_partitions_by_user_endpoint_o = v_partitions_by_user_endpoint_o.append
+        for _ in range(n_partitions_by_user_endpoint_o):
+            o_partitions_by_user_endpoint = _new_object(EndpointToPartitions)
+            o_partitions_by_user_endpoint.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+            n_active_partitions_o_partitions_by_user_endpoint = buf[pos]
+            if n_active_partitions_o_partitions_by_user_endpoint < 0x80:
                 pos += 1
             else:
-                neo_10_2, pos = _read_uvarint(buf, pos)
-            neo_10_2 -= 1
-            if neo_10_2 < 0:
-                if neo_10_2 != -1:
-                    raise _count_error(neo_10_2, 0)
+                n_active_partitions_o_partitions_by_user_endpoint, pos = _read_uvarint(buf, pos)
+            n_active_partitions_o_partitions_by_user_endpoint -= 1
+            if n_active_partitions_o_partitions_by_user_endpoint < 0:
+                if n_active_partitions_o_partitions_by_user_endpoint != -1:
+                    raise _count_error(n_active_partitions_o_partitions_by_user_endpoint, 0)
                 raise _null_error("ActivePartitions")
-            elif neo_10_2 > blen - pos:
-                raise _count_error(neo_10_2, blen - pos)
+            elif n_active_partitions_o_partitions_by_user_endpoint > blen - pos:
+                raise _count_error(n_active_partitions_o_partitions_by_user_endpoint, blen - pos)
             else:
-                veo_10_2: list[TopicPartition] = []
-                apeo_10_2 = veo_10_2.append
-                for _ in range(neo_10_2):
-                    eeo_10_2 = _new_object(TopicPartition)
-                    lneeo_10_2_1 = buf[pos]
-                    if lneeo_10_2_1 < 0x80:
+                v_active_partitions_o_partitions_by_user_endpoint: list[TopicPartition] = []
+                ap_active_partitions_o_partitions_by_user_endpoint = (
+                    v_active_partitions_o_partitions_by_user_endpoint.append
+                )
+                for _ in range(n_active_partitions_o_partitions_by_user_endpoint):
+                    o_partitions_by_user_endpoint_active_partitions = _new_object(TopicPartition)
+                    ln_topic_o_partitions_by_user_endpoint_active_partitions = buf[pos]
+                    if ln_topic_o_partitions_by_user_endpoint_active_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_10_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_10_2_1 -= 1
-                    if lneeo_10_2_1 < 0:
+                        ln_topic_o_partitions_by_user_endpoint_active_partitions, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    ln_topic_o_partitions_by_user_endpoint_active_partitions -= 1
+                    if ln_topic_o_partitions_by_user_endpoint_active_partitions < 0:
                         raise _null_error("Topic")
-                    elif pos + lneeo_10_2_1 > blen:
-                        raise _length_error(lneeo_10_2_1, pos, blen)
+                    elif pos + ln_topic_o_partitions_by_user_endpoint_active_partitions > blen:
+                        raise _length_error(
+                            ln_topic_o_partitions_by_user_endpoint_active_partitions, pos, blen
+                        )
                     else:
-                        eeo_10_2.topic = buf[pos : pos + lneeo_10_2_1].decode()
-                        pos += lneeo_10_2_1
-                    n_partitions_eeo_10_2 = buf[pos]
-                    if n_partitions_eeo_10_2 < 0x80:
+                        o_partitions_by_user_endpoint_active_partitions.topic = buf[
+                            pos : pos + ln_topic_o_partitions_by_user_endpoint_active_partitions
+                        ].decode()
+                        pos += ln_topic_o_partitions_by_user_endpoint_active_partitions
+                    n_partitions_o_partitions_by_user_endpoint_active_partitions = buf[pos]
+                    if n_partitions_o_partitions_by_user_endpoint_active_partitions < 0x80:
                         pos += 1
                     else:
-                        n_partitions_eeo_10_2, pos = _read_uvarint(buf, pos)
-                    n_partitions_eeo_10_2 -= 1
-                    if n_partitions_eeo_10_2 < 0:
-                        if n_partitions_eeo_10_2 != -1:
-                            raise _count_error(n_partitions_eeo_10_2, 0)
+                        n_partitions_o_partitions_by_user_endpoint_active_partitions, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    n_partitions_o_partitions_by_user_endpoint_active_partitions -= 1
+                    if n_partitions_o_partitions_by_user_endpoint_active_partitions < 0:
+                        if n_partitions_o_partitions_by_user_endpoint_active_partitions != -1:
+                            raise _count_error(
+                                n_partitions_o_partitions_by_user_endpoint_active_partitions, 0
+                            )
                         raise _null_error("Partitions")
                     else:
-                        eeo_10_2.partitions = [*_A_Ni[n_partitions_eeo_10_2].unpack_from(buf, pos)]
-                        pos += 4 * n_partitions_eeo_10_2
+                        o_partitions_by_user_endpoint_active_partitions.partitions = [
+                            *_A_Ni[
+                                n_partitions_o_partitions_by_user_endpoint_active_partitions
+                            ].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partitions_o_partitions_by_user_endpoint_active_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_10_2._unknown_tags = None
+                        o_partitions_by_user_endpoint_active_partitions._unknown_tags = None
                     else:
-                        eeo_10_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_10_2(eeo_10_2)
-                eo_10.active_partitions = veo_10_2
-            neo_10_3 = buf[pos]
-            if neo_10_3 < 0x80:
+                        o_partitions_by_user_endpoint_active_partitions._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_active_partitions_o_partitions_by_user_endpoint(
+                        o_partitions_by_user_endpoint_active_partitions
+                    )
+                o_partitions_by_user_endpoint.active_partitions = (
+                    v_active_partitions_o_partitions_by_user_endpoint
+                )
+            n_standby_partitions_o_partitions_by_user_endpoint = buf[pos]
+            if n_standby_partitions_o_partitions_by_user_endpoint < 0x80:
                 pos += 1
             else:
-                neo_10_3, pos = _read_uvarint(buf, pos)
-            neo_10_3 -= 1
-            if neo_10_3 < 0:
-                if neo_10_3 != -1:
-                    raise _count_error(neo_10_3, 0)
+                n_standby_partitions_o_partitions_by_user_endpoint, pos = _read_uvarint(buf, pos)
+            n_standby_partitions_o_partitions_by_user_endpoint -= 1
+            if n_standby_partitions_o_partitions_by_user_endpoint < 0:
+                if n_standby_partitions_o_partitions_by_user_endpoint != -1:
+                    raise _count_error(n_standby_partitions_o_partitions_by_user_endpoint, 0)
                 raise _null_error("StandbyPartitions")
-            elif neo_10_3 > blen - pos:
-                raise _count_error(neo_10_3, blen - pos)
+            elif n_standby_partitions_o_partitions_by_user_endpoint > blen - pos:
+                raise _count_error(n_standby_partitions_o_partitions_by_user_endpoint, blen - pos)
             else:
-                veo_10_3: list[TopicPartition] = []
-                apeo_10_3 = veo_10_3.append
-                for _ in range(neo_10_3):
-                    eeo_10_3 = _new_object(TopicPartition)
-                    lneeo_10_3_1 = buf[pos]
-                    if lneeo_10_3_1 < 0x80:
+                v_standby_partitions_o_partitions_by_user_endpoint: list[TopicPartition] = []
+                ap_standby_partitions_o_partitions_by_user_endpoint = (
+                    v_standby_partitions_o_partitions_by_user_endpoint.append
+                )
+                for _ in range(n_standby_partitions_o_partitions_by_user_endpoint):
+                    o_partitions_by_user_endpoint_standby_partitions = _new_object(TopicPartition)
+                    ln_topic_o_partitions_by_user_endpoint_standby_partitions = buf[pos]
+                    if ln_topic_o_partitions_by_user_endpoint_standby_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_10_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_10_3_1 -= 1
-                    if lneeo_10_3_1 < 0:
+                        ln_topic_o_partitions_by_user_endpoint_standby_partitions, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    ln_topic_o_partitions_by_user_endpoint_standby_partitions -= 1
+                    if ln_topic_o_partitions_by_user_endpoint_standby_partitions < 0:
                         raise _null_error("Topic")
-                    elif pos + lneeo_10_3_1 > blen:
-                        raise _length_error(lneeo_10_3_1, pos, blen)
+                    elif pos + ln_topic_o_partitions_by_user_endpoint_standby_partitions > blen:
+                        raise _length_error(
+                            ln_topic_o_partitions_by_user_endpoint_standby_partitions, pos, blen
+                        )
                     else:
-                        eeo_10_3.topic = buf[pos : pos + lneeo_10_3_1].decode()
-                        pos += lneeo_10_3_1
-                    n_partitions_eeo_10_3 = buf[pos]
-                    if n_partitions_eeo_10_3 < 0x80:
+                        o_partitions_by_user_endpoint_standby_partitions.topic = buf[
+                            pos : pos + ln_topic_o_partitions_by_user_endpoint_standby_partitions
+                        ].decode()
+                        pos += ln_topic_o_partitions_by_user_endpoint_standby_partitions
+                    n_partitions_o_partitions_by_user_endpoint_standby_partitions = buf[pos]
+                    if n_partitions_o_partitions_by_user_endpoint_standby_partitions < 0x80:
                         pos += 1
                     else:
-                        n_partitions_eeo_10_3, pos = _read_uvarint(buf, pos)
-                    n_partitions_eeo_10_3 -= 1
-                    if n_partitions_eeo_10_3 < 0:
-                        if n_partitions_eeo_10_3 != -1:
-                            raise _count_error(n_partitions_eeo_10_3, 0)
+                        n_partitions_o_partitions_by_user_endpoint_standby_partitions, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    n_partitions_o_partitions_by_user_endpoint_standby_partitions -= 1
+                    if n_partitions_o_partitions_by_user_endpoint_standby_partitions < 0:
+                        if n_partitions_o_partitions_by_user_endpoint_standby_partitions != -1:
+                            raise _count_error(
+                                n_partitions_o_partitions_by_user_endpoint_standby_partitions, 0
+                            )
                         raise _null_error("Partitions")
                     else:
-                        eeo_10_3.partitions = [*_A_Ni[n_partitions_eeo_10_3].unpack_from(buf, pos)]
-                        pos += 4 * n_partitions_eeo_10_3
+                        o_partitions_by_user_endpoint_standby_partitions.partitions = [
+                            *_A_Ni[
+                                n_partitions_o_partitions_by_user_endpoint_standby_partitions
+                            ].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partitions_o_partitions_by_user_endpoint_standby_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_10_3._unknown_tags = None
+                        o_partitions_by_user_endpoint_standby_partitions._unknown_tags = None
                     else:
-                        eeo_10_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_10_3(eeo_10_3)
-                eo_10.standby_partitions = veo_10_3
+                        o_partitions_by_user_endpoint_standby_partitions._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_standby_partitions_o_partitions_by_user_endpoint(
+                        o_partitions_by_user_endpoint_standby_partitions
+                    )
+                o_partitions_by_user_endpoint.standby_partitions = (
+                    v_standby_partitions_o_partitions_by_user_endpoint
+                )
             if buf[pos] == 0:
                 pos += 1
-                eo_10._unknown_tags = None
+                o_partitions_by_user_endpoint._unknown_tags = None
             else:
-                eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_10(eo_10)
-        o.partitions_by_user_endpoint = vo_10
+                o_partitions_by_user_endpoint._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_partitions_by_user_endpoint_o(o_partitions_by_user_endpoint)
+        o.partitions_by_user_endpoint = v_partitions_by_user_endpoint_o
     o.acceptable_recovery_lag = -1
     o.topology_description_required = False
     if buf[pos] == 0:
@@ -1293,42 +1213,42 @@ def _e_StreamsGroupHeartbeatResponse_0(
             o.task_offset_interval_ms,
         )
     )
-    a5 = o.status
-    if a5 is None:
+    a_status = o.status
+    if a_status is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_Status_0(e5, out)
-    a6 = o.active_tasks
-    if a6 is None:
+        w(_uvarint(len(a_status) + 1))
+        for e_status in a_status:
+            _e_Status_0(e_status, out)
+    a_active_tasks = o.active_tasks
+    if a_active_tasks is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_TaskIds_0(e6, out)
-    a7 = o.standby_tasks
-    if a7 is None:
+        w(_uvarint(len(a_active_tasks) + 1))
+        for e_active_tasks in a_active_tasks:
+            _e_TaskIds_0(e_active_tasks, out)
+    a_standby_tasks = o.standby_tasks
+    if a_standby_tasks is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            _e_TaskIds_0(e7, out)
-    a8 = o.warmup_tasks
-    if a8 is None:
+        w(_uvarint(len(a_standby_tasks) + 1))
+        for e_standby_tasks in a_standby_tasks:
+            _e_TaskIds_0(e_standby_tasks, out)
+    a_warmup_tasks = o.warmup_tasks
+    if a_warmup_tasks is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a8) + 1))
-        for e8 in a8:
-            _e_TaskIds_0(e8, out)
+        w(_uvarint(len(a_warmup_tasks) + 1))
+        for e_warmup_tasks in a_warmup_tasks:
+            _e_TaskIds_0(e_warmup_tasks, out)
     w(_S_i.pack(o.endpoint_information_epoch))
-    a10 = o.partitions_by_user_endpoint
-    if a10 is None:
+    a_partitions_by_user_endpoint = o.partitions_by_user_endpoint
+    if a_partitions_by_user_endpoint is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a10) + 1))
-        for e10 in a10:
-            _e_EndpointToPartitions_0(e10, out)
+        w(_uvarint(len(a_partitions_by_user_endpoint) + 1))
+        for e_partitions_by_user_endpoint in a_partitions_by_user_endpoint:
+            _e_EndpointToPartitions_0(e_partitions_by_user_endpoint, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1343,32 +1263,32 @@ def _d_StreamsGroupHeartbeatResponse_1(
     o = _new_object(StreamsGroupHeartbeatResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     (
         o.member_epoch,
         o.heartbeat_interval_ms,
@@ -1376,322 +1296,378 @@ def _d_StreamsGroupHeartbeatResponse_1(
         o.acceptable_recovery_lag,
     ) = _S_iiiq.unpack_from(buf, pos)
     pos += 20
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+    n_status_o = buf[pos]
+    if n_status_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_status_o, pos = _read_uvarint(buf, pos)
+    n_status_o -= 1
+    if n_status_o < 0:
+        if n_status_o != -1:
+            raise _count_error(n_status_o, 0)
         o.status = None
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_status_o > blen - pos:
+        raise _count_error(n_status_o, blen - pos)
     else:
-        vo_5: list[Status] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(Status)
-            eo_5.status_code = _S_b.unpack_from(buf, pos)[0]
+        v_status_o: list[Status] = []
+        ap_status_o = v_status_o.append
+        for _ in range(n_status_o):
+            o_status = _new_object(Status)
+            o_status.status_code = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+            ln_status_detail_o_status = buf[pos]
+            if ln_status_detail_o_status < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
+                ln_status_detail_o_status, pos = _read_uvarint(buf, pos)
+            ln_status_detail_o_status -= 1
+            if ln_status_detail_o_status < 0:
                 raise _null_error("StatusDetail")
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+            elif pos + ln_status_detail_o_status > blen:
+                raise _length_error(ln_status_detail_o_status, pos, blen)
             else:
-                eo_5.status_detail = buf[pos : pos + lneo_5_2].decode()
-                pos += lneo_5_2
+                o_status.status_detail = buf[pos : pos + ln_status_detail_o_status].decode()
+                pos += ln_status_detail_o_status
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_status._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.status = vo_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+                o_status._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_status_o(o_status)
+        o.status = v_status_o
+    n_active_tasks_o = buf[pos]
+    if n_active_tasks_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_active_tasks_o, pos = _read_uvarint(buf, pos)
+    n_active_tasks_o -= 1
+    if n_active_tasks_o < 0:
+        if n_active_tasks_o != -1:
+            raise _count_error(n_active_tasks_o, 0)
         o.active_tasks = None
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_active_tasks_o > blen - pos:
+        raise _count_error(n_active_tasks_o, blen - pos)
     else:
-        vo_6: list[TaskIds] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(TaskIds)
-            lneo_6_1 = buf[pos]
-            if lneo_6_1 < 0x80:
+        v_active_tasks_o: list[TaskIds] = []
+        ap_active_tasks_o = v_active_tasks_o.append
+        for _ in range(n_active_tasks_o):
+            o_active_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_active_tasks = buf[pos]
+            if ln_subtopology_id_o_active_tasks < 0x80:
                 pos += 1
             else:
-                lneo_6_1, pos = _read_uvarint(buf, pos)
-            lneo_6_1 -= 1
-            if lneo_6_1 < 0:
+                ln_subtopology_id_o_active_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_active_tasks -= 1
+            if ln_subtopology_id_o_active_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_6_1 > blen:
-                raise _length_error(lneo_6_1, pos, blen)
+            elif pos + ln_subtopology_id_o_active_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_active_tasks, pos, blen)
             else:
-                eo_6.subtopology_id = buf[pos : pos + lneo_6_1].decode()
-                pos += lneo_6_1
-            n_partitions_eo_6 = buf[pos]
-            if n_partitions_eo_6 < 0x80:
+                o_active_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_active_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_active_tasks
+            n_partitions_o_active_tasks = buf[pos]
+            if n_partitions_o_active_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_6, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_6 -= 1
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+                n_partitions_o_active_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_active_tasks -= 1
+            if n_partitions_o_active_tasks < 0:
+                if n_partitions_o_active_tasks != -1:
+                    raise _count_error(n_partitions_o_active_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_6.partitions = [*_A_Ni[n_partitions_eo_6].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_6
+                o_active_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_active_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_active_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_6._unknown_tags = None
+                o_active_tasks._unknown_tags = None
             else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.active_tasks = vo_6
-    no_7 = buf[pos]
-    if no_7 < 0x80:
+                o_active_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_active_tasks_o(o_active_tasks)
+        o.active_tasks = v_active_tasks_o
+    n_standby_tasks_o = buf[pos]
+    if n_standby_tasks_o < 0x80:
         pos += 1
     else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
+        n_standby_tasks_o, pos = _read_uvarint(buf, pos)
+    n_standby_tasks_o -= 1
+    if n_standby_tasks_o < 0:
+        if n_standby_tasks_o != -1:
+            raise _count_error(n_standby_tasks_o, 0)
         o.standby_tasks = None
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
+    elif n_standby_tasks_o > blen - pos:
+        raise _count_error(n_standby_tasks_o, blen - pos)
     else:
-        vo_7: list[TaskIds] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7 = _new_object(TaskIds)
-            lneo_7_1 = buf[pos]
-            if lneo_7_1 < 0x80:
+        v_standby_tasks_o: list[TaskIds] = []
+        ap_standby_tasks_o = v_standby_tasks_o.append
+        for _ in range(n_standby_tasks_o):
+            o_standby_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_standby_tasks = buf[pos]
+            if ln_subtopology_id_o_standby_tasks < 0x80:
                 pos += 1
             else:
-                lneo_7_1, pos = _read_uvarint(buf, pos)
-            lneo_7_1 -= 1
-            if lneo_7_1 < 0:
+                ln_subtopology_id_o_standby_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_standby_tasks -= 1
+            if ln_subtopology_id_o_standby_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_7_1 > blen:
-                raise _length_error(lneo_7_1, pos, blen)
+            elif pos + ln_subtopology_id_o_standby_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_standby_tasks, pos, blen)
             else:
-                eo_7.subtopology_id = buf[pos : pos + lneo_7_1].decode()
-                pos += lneo_7_1
-            n_partitions_eo_7 = buf[pos]
-            if n_partitions_eo_7 < 0x80:
+                o_standby_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_standby_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_standby_tasks
+            n_partitions_o_standby_tasks = buf[pos]
+            if n_partitions_o_standby_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_7, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_7 -= 1
-            if n_partitions_eo_7 < 0:
-                if n_partitions_eo_7 != -1:
-                    raise _count_error(n_partitions_eo_7, 0)
+                n_partitions_o_standby_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_standby_tasks -= 1
+            if n_partitions_o_standby_tasks < 0:
+                if n_partitions_o_standby_tasks != -1:
+                    raise _count_error(n_partitions_o_standby_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_7.partitions = [*_A_Ni[n_partitions_eo_7].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_7
+                o_standby_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_standby_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_standby_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_7._unknown_tags = None
+                o_standby_tasks._unknown_tags = None
             else:
-                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_7(eo_7)
-        o.standby_tasks = vo_7
-    no_8 = buf[pos]
-    if no_8 < 0x80:
+                o_standby_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_standby_tasks_o(o_standby_tasks)
+        o.standby_tasks = v_standby_tasks_o
+    n_warmup_tasks_o = buf[pos]
+    if n_warmup_tasks_o < 0x80:
         pos += 1
     else:
-        no_8, pos = _read_uvarint(buf, pos)
-    no_8 -= 1
-    if no_8 < 0:
-        if no_8 != -1:
-            raise _count_error(no_8, 0)
+        n_warmup_tasks_o, pos = _read_uvarint(buf, pos)
+    n_warmup_tasks_o -= 1
+    if n_warmup_tasks_o < 0:
+        if n_warmup_tasks_o != -1:
+            raise _count_error(n_warmup_tasks_o, 0)
         o.warmup_tasks = None
-    elif no_8 > blen - pos:
-        raise _count_error(no_8, blen - pos)
+    elif n_warmup_tasks_o > blen - pos:
+        raise _count_error(n_warmup_tasks_o, blen - pos)
     else:
-        vo_8: list[TaskIds] = []
-        apo_8 = vo_8.append
-        for _ in range(no_8):
-            eo_8 = _new_object(TaskIds)
-            lneo_8_1 = buf[pos]
-            if lneo_8_1 < 0x80:
+        v_warmup_tasks_o: list[TaskIds] = []
+        ap_warmup_tasks_o = v_warmup_tasks_o.append
+        for _ in range(n_warmup_tasks_o):
+            o_warmup_tasks = _new_object(TaskIds)
+            ln_subtopology_id_o_warmup_tasks = buf[pos]
+            if ln_subtopology_id_o_warmup_tasks < 0x80:
                 pos += 1
             else:
-                lneo_8_1, pos = _read_uvarint(buf, pos)
-            lneo_8_1 -= 1
-            if lneo_8_1 < 0:
+                ln_subtopology_id_o_warmup_tasks, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_warmup_tasks -= 1
+            if ln_subtopology_id_o_warmup_tasks < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_8_1 > blen:
-                raise _length_error(lneo_8_1, pos, blen)
+            elif pos + ln_subtopology_id_o_warmup_tasks > blen:
+                raise _length_error(ln_subtopology_id_o_warmup_tasks, pos, blen)
             else:
-                eo_8.subtopology_id = buf[pos : pos + lneo_8_1].decode()
-                pos += lneo_8_1
-            n_partitions_eo_8 = buf[pos]
-            if n_partitions_eo_8 < 0x80:
+                o_warmup_tasks.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_warmup_tasks
+                ].decode()
+                pos += ln_subtopology_id_o_warmup_tasks
+            n_partitions_o_warmup_tasks = buf[pos]
+            if n_partitions_o_warmup_tasks < 0x80:
                 pos += 1
             else:
-                n_partitions_eo_8, pos = _read_uvarint(buf, pos)
-            n_partitions_eo_8 -= 1
-            if n_partitions_eo_8 < 0:
-                if n_partitions_eo_8 != -1:
-                    raise _count_error(n_partitions_eo_8, 0)
+                n_partitions_o_warmup_tasks, pos = _read_uvarint(buf, pos)
+            n_partitions_o_warmup_tasks -= 1
+            if n_partitions_o_warmup_tasks < 0:
+                if n_partitions_o_warmup_tasks != -1:
+                    raise _count_error(n_partitions_o_warmup_tasks, 0)
                 raise _null_error("Partitions")
             else:
-                eo_8.partitions = [*_A_Ni[n_partitions_eo_8].unpack_from(buf, pos)]
-                pos += 4 * n_partitions_eo_8
+                o_warmup_tasks.partitions = [
+                    *_A_Ni[n_partitions_o_warmup_tasks].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_partitions_o_warmup_tasks
             if buf[pos] == 0:
                 pos += 1
-                eo_8._unknown_tags = None
+                o_warmup_tasks._unknown_tags = None
             else:
-                eo_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_8(eo_8)
-        o.warmup_tasks = vo_8
+                o_warmup_tasks._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_warmup_tasks_o(o_warmup_tasks)
+        o.warmup_tasks = v_warmup_tasks_o
     o.topology_description_required, o.endpoint_information_epoch = _S_oi.unpack_from(buf, pos)
     pos += 5
-    no_10 = buf[pos]
-    if no_10 < 0x80:
+    n_partitions_by_user_endpoint_o = buf[pos]
+    if n_partitions_by_user_endpoint_o < 0x80:
         pos += 1
     else:
-        no_10, pos = _read_uvarint(buf, pos)
-    no_10 -= 1
-    if no_10 < 0:
-        if no_10 != -1:
-            raise _count_error(no_10, 0)
+        n_partitions_by_user_endpoint_o, pos = _read_uvarint(buf, pos)
+    n_partitions_by_user_endpoint_o -= 1
+    if n_partitions_by_user_endpoint_o < 0:
+        if n_partitions_by_user_endpoint_o != -1:
+            raise _count_error(n_partitions_by_user_endpoint_o, 0)
         o.partitions_by_user_endpoint = None
-    elif no_10 > blen - pos:
-        raise _count_error(no_10, blen - pos)
+    elif n_partitions_by_user_endpoint_o > blen - pos:
+        raise _count_error(n_partitions_by_user_endpoint_o, blen - pos)
     else:
-        vo_10: list[EndpointToPartitions] = []
-        apo_10 = vo_10.append
-        for _ in range(no_10):
-            eo_10 = _new_object(EndpointToPartitions)
-            eo_10.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-            neo_10_2 = buf[pos]
-            if neo_10_2 < 0x80:
+        v_partitions_by_user_endpoint_o: list[EndpointToPartitions] = []
+        ap_partitions_by_user_endpoint_o = v_partitions_by_user_endpoint_o.append
+        for _ in range(n_partitions_by_user_endpoint_o):
+            o_partitions_by_user_endpoint = _new_object(EndpointToPartitions)
+            o_partitions_by_user_endpoint.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+            n_active_partitions_o_partitions_by_user_endpoint = buf[pos]
+            if n_active_partitions_o_partitions_by_user_endpoint < 0x80:
                 pos += 1
             else:
-                neo_10_2, pos = _read_uvarint(buf, pos)
-            neo_10_2 -= 1
-            if neo_10_2 < 0:
-                if neo_10_2 != -1:
-                    raise _count_error(neo_10_2, 0)
+                n_active_partitions_o_partitions_by_user_endpoint, pos = _read_uvarint(buf, pos)
+            n_active_partitions_o_partitions_by_user_endpoint -= 1
+            if n_active_partitions_o_partitions_by_user_endpoint < 0:
+                if n_active_partitions_o_partitions_by_user_endpoint != -1:
+                    raise _count_error(n_active_partitions_o_partitions_by_user_endpoint, 0)
                 raise _null_error("ActivePartitions")
-            elif neo_10_2 > blen - pos:
-                raise _count_error(neo_10_2, blen - pos)
+            elif n_active_partitions_o_partitions_by_user_endpoint > blen - pos:
+                raise _count_error(n_active_partitions_o_partitions_by_user_endpoint, blen - pos)
             else:
-                veo_10_2: list[TopicPartition] = []
-                apeo_10_2 = veo_10_2.append
-                for _ in range(neo_10_2):
-                    eeo_10_2 = _new_object(TopicPartition)
-                    lneeo_10_2_1 = buf[pos]
-                    if lneeo_10_2_1 < 0x80:
+                v_active_partitions_o_partitions_by_user_endpoint: list[TopicPartition] = []
+                ap_active_partitions_o_partitions_by_user_endpoint = (
+                    v_active_partitions_o_partitions_by_user_endpoint.append
+                )
+                for _ in range(n_active_partitions_o_partitions_by_user_endpoint):
+                    o_partitions_by_user_endpoint_active_partitions = _new_object(TopicPartition)
+                    ln_topic_o_partitions_by_user_endpoint_active_partitions = buf[pos]
+                    if ln_topic_o_partitions_by_user_endpoint_active_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_10_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_10_2_1 -= 1
-                    if lneeo_10_2_1 < 0:
+                        ln_topic_o_partitions_by_user_endpoint_active_partitions, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    ln_topic_o_partitions_by_user_endpoint_active_partitions -= 1
+                    if ln_topic_o_partitions_by_user_endpoint_active_partitions < 0:
                         raise _null_error("Topic")
-                    elif pos + lneeo_10_2_1 > blen:
-                        raise _length_error(lneeo_10_2_1, pos, blen)
+                    elif pos + ln_topic_o_partitions_by_user_endpoint_active_partitions > blen:
+                        raise _length_error(
+                            ln_topic_o_partitions_by_user_endpoint_active_partitions, pos, blen
+                        )
                     else:
-                        eeo_10_2.topic = buf[pos : pos + lneeo_10_2_1].decode()
-                        pos += lneeo_10_2_1
-                    n_partitions_eeo_10_2 = buf[pos]
-                    if n_partitions_eeo_10_2 < 0x80:
+                        o_partitions_by_user_endpoint_active_partitions.topic = buf[
+                            pos : pos + ln_topic_o_partitions_by_user_endpoint_active_partitions
+                        ].decode()
+                        pos += ln_topic_o_partitions_by_user_endpoint_active_partitions
+                    n_partitions_o_partitions_by_user_endpoint_active_partitions = buf[pos]
+                    if n_partitions_o_partitions_by_user_endpoint_active_partitions < 0x80:
                         pos += 1
                     else:
-                        n_partitions_eeo_10_2, pos = _read_uvarint(buf, pos)
-                    n_partitions_eeo_10_2 -= 1
-                    if n_partitions_eeo_10_2 < 0:
-                        if n_partitions_eeo_10_2 != -1:
-                            raise _count_error(n_partitions_eeo_10_2, 0)
+                        n_partitions_o_partitions_by_user_endpoint_active_partitions, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    n_partitions_o_partitions_by_user_endpoint_active_partitions -= 1
+                    if n_partitions_o_partitions_by_user_endpoint_active_partitions < 0:
+                        if n_partitions_o_partitions_by_user_endpoint_active_partitions != -1:
+                            raise _count_error(
+                                n_partitions_o_partitions_by_user_endpoint_active_partitions, 0
+                            )
                         raise _null_error("Partitions")
                     else:
-                        eeo_10_2.partitions = [*_A_Ni[n_partitions_eeo_10_2].unpack_from(buf, pos)]
-                        pos += 4 * n_partitions_eeo_10_2
+                        o_partitions_by_user_endpoint_active_partitions.partitions = [
+                            *_A_Ni[
+                                n_partitions_o_partitions_by_user_endpoint_active_partitions
+                            ].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partitions_o_partitions_by_user_endpoint_active_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_10_2._unknown_tags = None
+                        o_partitions_by_user_endpoint_active_partitions._unknown_tags = None
                     else:
-                        eeo_10_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_10_2(eeo_10_2)
-                eo_10.active_partitions = veo_10_2
-            neo_10_3 = buf[pos]
-            if neo_10_3 < 0x80:
+                        o_partitions_by_user_endpoint_active_partitions._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_active_partitions_o_partitions_by_user_endpoint(
+                        o_partitions_by_user_endpoint_active_partitions
+                    )
+                o_partitions_by_user_endpoint.active_partitions = (
+                    v_active_partitions_o_partitions_by_user_endpoint
+                )
+            n_standby_partitions_o_partitions_by_user_endpoint = buf[pos]
+            if n_standby_partitions_o_partitions_by_user_endpoint < 0x80:
                 pos += 1
             else:
-                neo_10_3, pos = _read_uvarint(buf, pos)
-            neo_10_3 -= 1
-            if neo_10_3 < 0:
-                if neo_10_3 != -1:
-                    raise _count_error(neo_10_3, 0)
+                n_standby_partitions_o_partitions_by_user_endpoint, pos = _read_uvarint(buf, pos)
+            n_standby_partitions_o_partitions_by_user_endpoint -= 1
+            if n_standby_partitions_o_partitions_by_user_endpoint < 0:
+                if n_standby_partitions_o_partitions_by_user_endpoint != -1:
+                    raise _count_error(n_standby_partitions_o_partitions_by_user_endpoint, 0)
                 raise _null_error("StandbyPartitions")
-            elif neo_10_3 > blen - pos:
-                raise _count_error(neo_10_3, blen - pos)
+            elif n_standby_partitions_o_partitions_by_user_endpoint > blen - pos:
+                raise _count_error(n_standby_partitions_o_partitions_by_user_endpoint, blen - pos)
             else:
-                veo_10_3: list[TopicPartition] = []
-                apeo_10_3 = veo_10_3.append
-                for _ in range(neo_10_3):
-                    eeo_10_3 = _new_object(TopicPartition)
-                    lneeo_10_3_1 = buf[pos]
-                    if lneeo_10_3_1 < 0x80:
+                v_standby_partitions_o_partitions_by_user_endpoint: list[TopicPartition] = []
+                ap_standby_partitions_o_partitions_by_user_endpoint = (
+                    v_standby_partitions_o_partitions_by_user_endpoint.append
+                )
+                for _ in range(n_standby_partitions_o_partitions_by_user_endpoint):
+                    o_partitions_by_user_endpoint_standby_partitions = _new_object(TopicPartition)
+                    ln_topic_o_partitions_by_user_endpoint_standby_partitions = buf[pos]
+                    if ln_topic_o_partitions_by_user_endpoint_standby_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_10_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_10_3_1 -= 1
-                    if lneeo_10_3_1 < 0:
+                        ln_topic_o_partitions_by_user_endpoint_standby_partitions, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    ln_topic_o_partitions_by_user_endpoint_standby_partitions -= 1
+                    if ln_topic_o_partitions_by_user_endpoint_standby_partitions < 0:
                         raise _null_error("Topic")
-                    elif pos + lneeo_10_3_1 > blen:
-                        raise _length_error(lneeo_10_3_1, pos, blen)
+                    elif pos + ln_topic_o_partitions_by_user_endpoint_standby_partitions > blen:
+                        raise _length_error(
+                            ln_topic_o_partitions_by_user_endpoint_standby_partitions, pos, blen
+                        )
                     else:
-                        eeo_10_3.topic = buf[pos : pos + lneeo_10_3_1].decode()
-                        pos += lneeo_10_3_1
-                    n_partitions_eeo_10_3 = buf[pos]
-                    if n_partitions_eeo_10_3 < 0x80:
+                        o_partitions_by_user_endpoint_standby_partitions.topic = buf[
+                            pos : pos + ln_topic_o_partitions_by_user_endpoint_standby_partitions
+                        ].decode()
+                        pos += ln_topic_o_partitions_by_user_endpoint_standby_partitions
+                    n_partitions_o_partitions_by_user_endpoint_standby_partitions = buf[pos]
+                    if n_partitions_o_partitions_by_user_endpoint_standby_partitions < 0x80:
                         pos += 1
                     else:
-                        n_partitions_eeo_10_3, pos = _read_uvarint(buf, pos)
-                    n_partitions_eeo_10_3 -= 1
-                    if n_partitions_eeo_10_3 < 0:
-                        if n_partitions_eeo_10_3 != -1:
-                            raise _count_error(n_partitions_eeo_10_3, 0)
+                        n_partitions_o_partitions_by_user_endpoint_standby_partitions, pos = (
+                            _read_uvarint(buf, pos)
+                        )
+                    n_partitions_o_partitions_by_user_endpoint_standby_partitions -= 1
+                    if n_partitions_o_partitions_by_user_endpoint_standby_partitions < 0:
+                        if n_partitions_o_partitions_by_user_endpoint_standby_partitions != -1:
+                            raise _count_error(
+                                n_partitions_o_partitions_by_user_endpoint_standby_partitions, 0
+                            )
                         raise _null_error("Partitions")
                     else:
-                        eeo_10_3.partitions = [*_A_Ni[n_partitions_eeo_10_3].unpack_from(buf, pos)]
-                        pos += 4 * n_partitions_eeo_10_3
+                        o_partitions_by_user_endpoint_standby_partitions.partitions = [
+                            *_A_Ni[
+                                n_partitions_o_partitions_by_user_endpoint_standby_partitions
+                            ].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partitions_o_partitions_by_user_endpoint_standby_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_10_3._unknown_tags = None
+                        o_partitions_by_user_endpoint_standby_partitions._unknown_tags = None
                     else:
-                        eeo_10_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_10_3(eeo_10_3)
-                eo_10.standby_partitions = veo_10_3
+                        o_partitions_by_user_endpoint_standby_partitions._unknown_tags, pos = (
+                            _read_unknown_tags(buf, pos)
+                        )
+                    ap_standby_partitions_o_partitions_by_user_endpoint(
+                        o_partitions_by_user_endpoint_standby_partitions
+                    )
+                o_partitions_by_user_endpoint.standby_partitions = (
+                    v_standby_partitions_o_partitions_by_user_endpoint
+                )
             if buf[pos] == 0:
                 pos += 1
-                eo_10._unknown_tags = None
+                o_partitions_by_user_endpoint._unknown_tags = None
             else:
-                eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_10(eo_10)
-        o.partitions_by_user_endpoint = vo_10
+                o_partitions_by_user_endpoint._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_partitions_by_user_endpoint_o(o_partitions_by_user_endpoint)
+        o.partitions_by_user_endpoint = v_partitions_by_user_endpoint_o
     o.acceptable_recovery_lag_legacy = 0
     if buf[pos] == 0:
         pos += 1
@@ -1721,42 +1697,42 @@ def _e_StreamsGroupHeartbeatResponse_1(
             o.acceptable_recovery_lag,
         )
     )
-    a5 = o.status
-    if a5 is None:
+    a_status = o.status
+    if a_status is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_Status_0(e5, out)
-    a6 = o.active_tasks
-    if a6 is None:
+        w(_uvarint(len(a_status) + 1))
+        for e_status in a_status:
+            _e_Status_0(e_status, out)
+    a_active_tasks = o.active_tasks
+    if a_active_tasks is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_TaskIds_0(e6, out)
-    a7 = o.standby_tasks
-    if a7 is None:
+        w(_uvarint(len(a_active_tasks) + 1))
+        for e_active_tasks in a_active_tasks:
+            _e_TaskIds_0(e_active_tasks, out)
+    a_standby_tasks = o.standby_tasks
+    if a_standby_tasks is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            _e_TaskIds_0(e7, out)
-    a8 = o.warmup_tasks
-    if a8 is None:
+        w(_uvarint(len(a_standby_tasks) + 1))
+        for e_standby_tasks in a_standby_tasks:
+            _e_TaskIds_0(e_standby_tasks, out)
+    a_warmup_tasks = o.warmup_tasks
+    if a_warmup_tasks is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a8) + 1))
-        for e8 in a8:
-            _e_TaskIds_0(e8, out)
+        w(_uvarint(len(a_warmup_tasks) + 1))
+        for e_warmup_tasks in a_warmup_tasks:
+            _e_TaskIds_0(e_warmup_tasks, out)
     w(_S_oi.pack(o.topology_description_required, o.endpoint_information_epoch))
-    a10 = o.partitions_by_user_endpoint
-    if a10 is None:
+    a_partitions_by_user_endpoint = o.partitions_by_user_endpoint
+    if a_partitions_by_user_endpoint is None:
         w(b"\x00")
     else:
-        w(_uvarint(len(a10) + 1))
-        for e10 in a10:
-            _e_EndpointToPartitions_0(e10, out)
+        w(_uvarint(len(a_partitions_by_user_endpoint) + 1))
+        for e_partitions_by_user_endpoint in a_partitions_by_user_endpoint:
+            _e_EndpointToPartitions_0(e_partitions_by_user_endpoint, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -33,6 +33,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, TopicName
 from .streams_group_topology_description_update_response import (
     StreamsGroupTopologyDescriptionUpdateResponse,
 )
@@ -50,7 +51,7 @@ _S_i = _struct.Struct(">i")
 
 
 class TopologyDescriptionNode(_Struct):
-    """The processing nodes in this subtopology.
+    """The processing nodes in this subtopology. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of this node (e.g., KSTREAM-SOURCE-0000000000).
@@ -72,58 +73,88 @@ class TopologyDescriptionNode(_Struct):
 
     name: str
     node_type: int
-    source_topics: list[str]
-    sink_topic: str | None
+    source_topics: list[TopicName]
+    sink_topic: TopicName | None
     stores: list[str]
     successors: list[str]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "node_type", "nodeType", "int8", (0, 32767), None, None, None, 0, False, False, None
+            name="node_type",
+            json_name="nodeType",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "source_topics",
-            "sourceTopics",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="source_topics",
+            json_name="sourceTopics",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "sink_topic",
-            "sinkTopic",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="sink_topic",
+            json_name="sinkTopic",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "stores", "stores", "[]string", (0, 32767), None, None, None, None, False, False, None
+            name="stores",
+            json_name="stores",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "successors",
-            "successors",
-            "[]string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="successors",
+            json_name="successors",
+            type="[]string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -131,8 +162,8 @@ class TopologyDescriptionNode(_Struct):
         self,
         name: str = "",
         node_type: int = 0,
-        source_topics: list[str] = _EMPTY,
-        sink_topic: str | None = None,
+        source_topics: list[TopicName] = _EMPTY,
+        sink_topic: TopicName | None = None,
         stores: list[str] = _EMPTY,
         successors: list[str] = _EMPTY,
     ) -> None:
@@ -146,7 +177,7 @@ class TopologyDescriptionNode(_Struct):
 
 
 class TopologyDescriptionSubtopology(_Struct):
-    """The subtopologies that make up this topology.
+    """The subtopologies that make up this topology. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier, unique within the topology.
@@ -162,35 +193,37 @@ class TopologyDescriptionSubtopology(_Struct):
     nodes: list[TopologyDescriptionNode]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopology_id",
-            "subtopologyId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="subtopology_id",
+            json_name="subtopologyId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "nodes",
-            "nodes",
-            "[]TopologyDescriptionNode",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescriptionNode,
+            name="nodes",
+            json_name="nodes",
+            type="[]TopologyDescriptionNode",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescriptionNode,
         ),
     )
 
     def __init__(
-        self, subtopology_id: str = "", nodes: list[TopologyDescriptionNode] = _EMPTY
+        self,
+        subtopology_id: str = "",
+        nodes: list[TopologyDescriptionNode] = _EMPTY,
     ) -> None:
         self.subtopology_id = subtopology_id
         self.nodes = [] if nodes is _EMPTY else nodes
@@ -198,7 +231,7 @@ class TopologyDescriptionSubtopology(_Struct):
 
 
 class TopologyDescriptionGlobalStore(_Struct):
-    """Global state stores used by this topology.
+    """Global state stores used by this topology. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         source (v0+): The source node providing data to the global store.
@@ -214,30 +247,30 @@ class TopologyDescriptionGlobalStore(_Struct):
     processor: TopologyDescriptionNode
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "source",
-            "source",
-            "TopologyDescriptionNode",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescriptionNode,
+            name="source",
+            json_name="source",
+            type="TopologyDescriptionNode",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescriptionNode,
         ),
         _FieldSchema(
-            "processor",
-            "processor",
-            "TopologyDescriptionNode",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescriptionNode,
+            name="processor",
+            json_name="processor",
+            type="TopologyDescriptionNode",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescriptionNode,
         ),
     )
 
@@ -252,7 +285,7 @@ class TopologyDescriptionGlobalStore(_Struct):
 
 
 class TopologyDescription(_Struct):
-    """The topology description.
+    """The topology description. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopologies (v0+): The subtopologies that make up this topology.
@@ -268,30 +301,30 @@ class TopologyDescription(_Struct):
     global_stores: list[TopologyDescriptionGlobalStore]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "subtopologies",
-            "subtopologies",
-            "[]TopologyDescriptionSubtopology",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescriptionSubtopology,
+            name="subtopologies",
+            json_name="subtopologies",
+            type="[]TopologyDescriptionSubtopology",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescriptionSubtopology,
         ),
         _FieldSchema(
-            "global_stores",
-            "globalStores",
-            "[]TopologyDescriptionGlobalStore",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescriptionGlobalStore,
+            name="global_stores",
+            json_name="globalStores",
+            type="[]TopologyDescriptionGlobalStore",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescriptionGlobalStore,
         ),
     )
 
@@ -324,7 +357,7 @@ class StreamsGroupTopologyDescriptionUpdateRequest(
         "topology_description": "v0+: The topology description.",
     }
 
-    group_id: str
+    group_id: GroupId
     member_id: str
     topology_epoch: int
     topology_description: TopologyDescription
@@ -339,42 +372,62 @@ class StreamsGroupTopologyDescriptionUpdateRequest(
     RESPONSE: ClassVar[type[_Message]] = StreamsGroupTopologyDescriptionUpdateResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topology_epoch",
-            "topologyEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="topology_epoch",
+            json_name="topologyEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topology_description",
-            "topologyDescription",
-            "TopologyDescription",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopologyDescription,
+            name="topology_description",
+            json_name="topologyDescription",
+            type="TopologyDescription",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopologyDescription,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         member_id: str = "",
         topology_epoch: int = 0,
         topology_description: TopologyDescription | None = None,
@@ -405,91 +458,91 @@ def _d_TopologyDescriptionNode_0(buf: bytes, pos: int) -> tuple[TopologyDescript
     """Decode TopologyDescriptionNode at version 0."""
     blen = len(buf)
     o = _new_object(TopologyDescriptionNode)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_name_o = buf[pos]
+    if ln_name_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_name_o, pos = _read_uvarint(buf, pos)
+    ln_name_o -= 1
+    if ln_name_o < 0:
         raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
     o.node_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+    n_source_topics_o = buf[pos]
+    if n_source_topics_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_source_topics_o, pos = _read_uvarint(buf, pos)
+    n_source_topics_o -= 1
+    if n_source_topics_o < 0:
+        if n_source_topics_o != -1:
+            raise _count_error(n_source_topics_o, 0)
         raise _null_error("SourceTopics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_source_topics_o > blen - pos:
+        raise _count_error(n_source_topics_o, blen - pos)
     else:
-        vo_3: list[str] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3, pos = _read_cstr(buf, pos)
-            apo_3(eo_3)
-        o.source_topics = vo_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        v_source_topics_o: list[TopicName] = []
+        ap_source_topics_o = v_source_topics_o.append
+        for _ in range(n_source_topics_o):
+            e_source_topics_o, pos = _read_cstr(buf, pos)
+            ap_source_topics_o(e_source_topics_o)
+        o.source_topics = v_source_topics_o
+    ln_sink_topic_o = buf[pos]
+    if ln_sink_topic_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_sink_topic_o, pos = _read_uvarint(buf, pos)
+    ln_sink_topic_o -= 1
+    if ln_sink_topic_o < 0:
         o.sink_topic = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_sink_topic_o > blen:
+        raise _length_error(ln_sink_topic_o, pos, blen)
     else:
-        o.sink_topic = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+        o.sink_topic = buf[pos : pos + ln_sink_topic_o].decode()
+        pos += ln_sink_topic_o
+    n_stores_o = buf[pos]
+    if n_stores_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_stores_o, pos = _read_uvarint(buf, pos)
+    n_stores_o -= 1
+    if n_stores_o < 0:
+        if n_stores_o != -1:
+            raise _count_error(n_stores_o, 0)
         raise _null_error("Stores")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_stores_o > blen - pos:
+        raise _count_error(n_stores_o, blen - pos)
     else:
-        vo_5: list[str] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5, pos = _read_cstr(buf, pos)
-            apo_5(eo_5)
-        o.stores = vo_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+        v_stores_o: list[str] = []
+        ap_stores_o = v_stores_o.append
+        for _ in range(n_stores_o):
+            e_stores_o, pos = _read_cstr(buf, pos)
+            ap_stores_o(e_stores_o)
+        o.stores = v_stores_o
+    n_successors_o = buf[pos]
+    if n_successors_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_successors_o, pos = _read_uvarint(buf, pos)
+    n_successors_o -= 1
+    if n_successors_o < 0:
+        if n_successors_o != -1:
+            raise _count_error(n_successors_o, 0)
         raise _null_error("Successors")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_successors_o > blen - pos:
+        raise _count_error(n_successors_o, blen - pos)
     else:
-        vo_6: list[str] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6, pos = _read_cstr(buf, pos)
-            apo_6(eo_6)
-        o.successors = vo_6
+        v_successors_o: list[str] = []
+        ap_successors_o = v_successors_o.append
+        for _ in range(n_successors_o):
+            e_successors_o, pos = _read_cstr(buf, pos)
+            ap_successors_o(e_successors_o)
+        o.successors = v_successors_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -503,168 +556,32 @@ def _e_TopologyDescriptionNode_0(o: TopologyDescriptionNode, out: list[_Buffer])
     w = out.append
     w(_enc_cstr(o.name))
     w(_S_b.pack(o.node_type))
-    a3 = o.source_topics
-    if a3 is None:
+    a_source_topics = o.source_topics
+    if a_source_topics is None:
         raise _null_value("SourceTopics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            w(_enc_cstr(e3))
+        w(_uvarint(len(a_source_topics) + 1))
+        for e_source_topics in a_source_topics:
+            w(_enc_cstr(e_source_topics))
     w(_enc_ncstr(o.sink_topic))
-    a5 = o.stores
-    if a5 is None:
+    a_stores = o.stores
+    if a_stores is None:
         raise _null_value("Stores")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            w(_enc_cstr(e5))
-    a6 = o.successors
-    if a6 is None:
+        w(_uvarint(len(a_stores) + 1))
+        for e_stores in a_stores:
+            w(_enc_cstr(e_stores))
+    a_successors = o.successors
+    if a_successors is None:
         raise _null_value("Successors")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            w(_enc_cstr(e6))
+        w(_uvarint(len(a_successors) + 1))
+        for e_successors in a_successors:
+            w(_enc_cstr(e_successors))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopologyDescriptionSubtopology_0(
-    buf: bytes, pos: int
-) -> tuple[TopologyDescriptionSubtopology, int]:
-    """Decode TopologyDescriptionSubtopology at version 0."""
-    blen = len(buf)
-    o = _new_object(TopologyDescriptionSubtopology)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("SubtopologyId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.subtopology_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Nodes")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[TopologyDescriptionNode] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopologyDescriptionNode)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.node_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
-                pos += 1
-            else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("SourceTopics")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
-            else:
-                veo_2_3: list[str] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3, pos = _read_cstr(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.source_topics = veo_2_3
-            lneo_2_4 = buf[pos]
-            if lneo_2_4 < 0x80:
-                pos += 1
-            else:
-                lneo_2_4, pos = _read_uvarint(buf, pos)
-            lneo_2_4 -= 1
-            if lneo_2_4 < 0:
-                eo_2.sink_topic = None
-            elif pos + lneo_2_4 > blen:
-                raise _length_error(lneo_2_4, pos, blen)
-            else:
-                eo_2.sink_topic = buf[pos : pos + lneo_2_4].decode()
-                pos += lneo_2_4
-            neo_2_5 = buf[pos]
-            if neo_2_5 < 0x80:
-                pos += 1
-            else:
-                neo_2_5, pos = _read_uvarint(buf, pos)
-            neo_2_5 -= 1
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
-                raise _null_error("Stores")
-            elif neo_2_5 > blen - pos:
-                raise _count_error(neo_2_5, blen - pos)
-            else:
-                veo_2_5: list[str] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5, pos = _read_cstr(buf, pos)
-                    apeo_2_5(eeo_2_5)
-                eo_2.stores = veo_2_5
-            neo_2_6 = buf[pos]
-            if neo_2_6 < 0x80:
-                pos += 1
-            else:
-                neo_2_6, pos = _read_uvarint(buf, pos)
-            neo_2_6 -= 1
-            if neo_2_6 < 0:
-                if neo_2_6 != -1:
-                    raise _count_error(neo_2_6, 0)
-                raise _null_error("Successors")
-            elif neo_2_6 > blen - pos:
-                raise _count_error(neo_2_6, blen - pos)
-            else:
-                veo_2_6: list[str] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(neo_2_6):
-                    eeo_2_6, pos = _read_cstr(buf, pos)
-                    apeo_2_6(eeo_2_6)
-                eo_2.successors = veo_2_6
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.nodes = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopologyDescriptionSubtopology_0(
@@ -673,33 +590,17 @@ def _e_TopologyDescriptionSubtopology_0(
     """Encode TopologyDescriptionSubtopology at version 0."""
     w = out.append
     w(_enc_cstr(o.subtopology_id))
-    a2 = o.nodes
-    if a2 is None:
+    a_nodes = o.nodes
+    if a_nodes is None:
         raise _null_value("Nodes")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopologyDescriptionNode_0(e2, out)
+        w(_uvarint(len(a_nodes) + 1))
+        for e_nodes in a_nodes:
+            _e_TopologyDescriptionNode_0(e_nodes, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopologyDescriptionGlobalStore_0(
-    buf: bytes, pos: int
-) -> tuple[TopologyDescriptionGlobalStore, int]:
-    """Decode TopologyDescriptionGlobalStore at version 0."""
-    blen = len(buf)
-    o = _new_object(TopologyDescriptionGlobalStore)
-    o.source, pos = _d_TopologyDescriptionNode_0(buf, pos)
-    o.processor, pos = _d_TopologyDescriptionNode_0(buf, pos)
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopologyDescriptionGlobalStore_0(
@@ -728,178 +629,190 @@ def _d_TopologyDescription_0(buf: bytes, pos: int) -> tuple[TopologyDescription,
     """Decode TopologyDescription at version 0."""
     blen = len(buf)
     o = _new_object(TopologyDescription)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_subtopologies_o = buf[pos]
+    if n_subtopologies_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_subtopologies_o, pos = _read_uvarint(buf, pos)
+    n_subtopologies_o -= 1
+    if n_subtopologies_o < 0:
+        if n_subtopologies_o != -1:
+            raise _count_error(n_subtopologies_o, 0)
         raise _null_error("Subtopologies")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_subtopologies_o > blen - pos:
+        raise _count_error(n_subtopologies_o, blen - pos)
     else:
-        vo_1: list[TopologyDescriptionSubtopology] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(TopologyDescriptionSubtopology)
-            lneo_1_1 = buf[pos]
-            if lneo_1_1 < 0x80:
+        v_subtopologies_o: list[TopologyDescriptionSubtopology] = []
+        ap_subtopologies_o = v_subtopologies_o.append
+        for _ in range(n_subtopologies_o):
+            o_subtopologies = _new_object(TopologyDescriptionSubtopology)
+            ln_subtopology_id_o_subtopologies = buf[pos]
+            if ln_subtopology_id_o_subtopologies < 0x80:
                 pos += 1
             else:
-                lneo_1_1, pos = _read_uvarint(buf, pos)
-            lneo_1_1 -= 1
-            if lneo_1_1 < 0:
+                ln_subtopology_id_o_subtopologies, pos = _read_uvarint(buf, pos)
+            ln_subtopology_id_o_subtopologies -= 1
+            if ln_subtopology_id_o_subtopologies < 0:
                 raise _null_error("SubtopologyId")
-            elif pos + lneo_1_1 > blen:
-                raise _length_error(lneo_1_1, pos, blen)
+            elif pos + ln_subtopology_id_o_subtopologies > blen:
+                raise _length_error(ln_subtopology_id_o_subtopologies, pos, blen)
             else:
-                eo_1.subtopology_id = buf[pos : pos + lneo_1_1].decode()
-                pos += lneo_1_1
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+                o_subtopologies.subtopology_id = buf[
+                    pos : pos + ln_subtopology_id_o_subtopologies
+                ].decode()
+                pos += ln_subtopology_id_o_subtopologies
+            n_nodes_o_subtopologies = buf[pos]
+            if n_nodes_o_subtopologies < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_nodes_o_subtopologies, pos = _read_uvarint(buf, pos)
+            n_nodes_o_subtopologies -= 1
+            if n_nodes_o_subtopologies < 0:
+                if n_nodes_o_subtopologies != -1:
+                    raise _count_error(n_nodes_o_subtopologies, 0)
                 raise _null_error("Nodes")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_nodes_o_subtopologies > blen - pos:
+                raise _count_error(n_nodes_o_subtopologies, blen - pos)
             else:
-                veo_1_2: list[TopologyDescriptionNode] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(TopologyDescriptionNode)
-                    lneeo_1_2_1 = buf[pos]
-                    if lneeo_1_2_1 < 0x80:
+                v_nodes_o_subtopologies: list[TopologyDescriptionNode] = []
+                ap_nodes_o_subtopologies = v_nodes_o_subtopologies.append
+                for _ in range(n_nodes_o_subtopologies):
+                    o_subtopologies_nodes = _new_object(TopologyDescriptionNode)
+                    ln_name_o_subtopologies_nodes = buf[pos]
+                    if ln_name_o_subtopologies_nodes < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_1 -= 1
-                    if lneeo_1_2_1 < 0:
+                        ln_name_o_subtopologies_nodes, pos = _read_uvarint(buf, pos)
+                    ln_name_o_subtopologies_nodes -= 1
+                    if ln_name_o_subtopologies_nodes < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_2_1 > blen:
-                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    elif pos + ln_name_o_subtopologies_nodes > blen:
+                        raise _length_error(ln_name_o_subtopologies_nodes, pos, blen)
                     else:
-                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
-                        pos += lneeo_1_2_1
-                    eeo_1_2.node_type = _S_b.unpack_from(buf, pos)[0]
+                        o_subtopologies_nodes.name = buf[
+                            pos : pos + ln_name_o_subtopologies_nodes
+                        ].decode()
+                        pos += ln_name_o_subtopologies_nodes
+                    o_subtopologies_nodes.node_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    neeo_1_2_3 = buf[pos]
-                    if neeo_1_2_3 < 0x80:
+                    n_source_topics_o_subtopologies_nodes = buf[pos]
+                    if n_source_topics_o_subtopologies_nodes < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_3, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_3 -= 1
-                    if neeo_1_2_3 < 0:
-                        if neeo_1_2_3 != -1:
-                            raise _count_error(neeo_1_2_3, 0)
+                        n_source_topics_o_subtopologies_nodes, pos = _read_uvarint(buf, pos)
+                    n_source_topics_o_subtopologies_nodes -= 1
+                    if n_source_topics_o_subtopologies_nodes < 0:
+                        if n_source_topics_o_subtopologies_nodes != -1:
+                            raise _count_error(n_source_topics_o_subtopologies_nodes, 0)
                         raise _null_error("SourceTopics")
-                    elif neeo_1_2_3 > blen - pos:
-                        raise _count_error(neeo_1_2_3, blen - pos)
+                    elif n_source_topics_o_subtopologies_nodes > blen - pos:
+                        raise _count_error(n_source_topics_o_subtopologies_nodes, blen - pos)
                     else:
-                        veeo_1_2_3: list[str] = []
-                        apeeo_1_2_3 = veeo_1_2_3.append
-                        for _ in range(neeo_1_2_3):
-                            eeeo_1_2_3, pos = _read_cstr(buf, pos)
-                            apeeo_1_2_3(eeeo_1_2_3)
-                        eeo_1_2.source_topics = veeo_1_2_3
-                    lneeo_1_2_4 = buf[pos]
-                    if lneeo_1_2_4 < 0x80:
+                        v_source_topics_o_subtopologies_nodes: list[TopicName] = []
+                        ap_source_topics_o_subtopologies_nodes = (
+                            v_source_topics_o_subtopologies_nodes.append
+                        )
+                        for _ in range(n_source_topics_o_subtopologies_nodes):
+                            e_source_topics_o_subtopologies_nodes, pos = _read_cstr(buf, pos)
+                            ap_source_topics_o_subtopologies_nodes(
+                                e_source_topics_o_subtopologies_nodes
+                            )
+                        o_subtopologies_nodes.source_topics = v_source_topics_o_subtopologies_nodes
+                    ln_sink_topic_o_subtopologies_nodes = buf[pos]
+                    if ln_sink_topic_o_subtopologies_nodes < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_4, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_4 -= 1
-                    if lneeo_1_2_4 < 0:
-                        eeo_1_2.sink_topic = None
-                    elif pos + lneeo_1_2_4 > blen:
-                        raise _length_error(lneeo_1_2_4, pos, blen)
+                        ln_sink_topic_o_subtopologies_nodes, pos = _read_uvarint(buf, pos)
+                    ln_sink_topic_o_subtopologies_nodes -= 1
+                    if ln_sink_topic_o_subtopologies_nodes < 0:
+                        o_subtopologies_nodes.sink_topic = None
+                    elif pos + ln_sink_topic_o_subtopologies_nodes > blen:
+                        raise _length_error(ln_sink_topic_o_subtopologies_nodes, pos, blen)
                     else:
-                        eeo_1_2.sink_topic = buf[pos : pos + lneeo_1_2_4].decode()
-                        pos += lneeo_1_2_4
-                    neeo_1_2_5 = buf[pos]
-                    if neeo_1_2_5 < 0x80:
+                        o_subtopologies_nodes.sink_topic = buf[
+                            pos : pos + ln_sink_topic_o_subtopologies_nodes
+                        ].decode()
+                        pos += ln_sink_topic_o_subtopologies_nodes
+                    n_stores_o_subtopologies_nodes = buf[pos]
+                    if n_stores_o_subtopologies_nodes < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_5, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_5 -= 1
-                    if neeo_1_2_5 < 0:
-                        if neeo_1_2_5 != -1:
-                            raise _count_error(neeo_1_2_5, 0)
+                        n_stores_o_subtopologies_nodes, pos = _read_uvarint(buf, pos)
+                    n_stores_o_subtopologies_nodes -= 1
+                    if n_stores_o_subtopologies_nodes < 0:
+                        if n_stores_o_subtopologies_nodes != -1:
+                            raise _count_error(n_stores_o_subtopologies_nodes, 0)
                         raise _null_error("Stores")
-                    elif neeo_1_2_5 > blen - pos:
-                        raise _count_error(neeo_1_2_5, blen - pos)
+                    elif n_stores_o_subtopologies_nodes > blen - pos:
+                        raise _count_error(n_stores_o_subtopologies_nodes, blen - pos)
                     else:
-                        veeo_1_2_5: list[str] = []
-                        apeeo_1_2_5 = veeo_1_2_5.append
-                        for _ in range(neeo_1_2_5):
-                            eeeo_1_2_5, pos = _read_cstr(buf, pos)
-                            apeeo_1_2_5(eeeo_1_2_5)
-                        eeo_1_2.stores = veeo_1_2_5
-                    neeo_1_2_6 = buf[pos]
-                    if neeo_1_2_6 < 0x80:
+                        v_stores_o_subtopologies_nodes: list[str] = []
+                        ap_stores_o_subtopologies_nodes = v_stores_o_subtopologies_nodes.append
+                        for _ in range(n_stores_o_subtopologies_nodes):
+                            e_stores_o_subtopologies_nodes, pos = _read_cstr(buf, pos)
+                            ap_stores_o_subtopologies_nodes(e_stores_o_subtopologies_nodes)
+                        o_subtopologies_nodes.stores = v_stores_o_subtopologies_nodes
+                    n_successors_o_subtopologies_nodes = buf[pos]
+                    if n_successors_o_subtopologies_nodes < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_6, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_6 -= 1
-                    if neeo_1_2_6 < 0:
-                        if neeo_1_2_6 != -1:
-                            raise _count_error(neeo_1_2_6, 0)
+                        n_successors_o_subtopologies_nodes, pos = _read_uvarint(buf, pos)
+                    n_successors_o_subtopologies_nodes -= 1
+                    if n_successors_o_subtopologies_nodes < 0:
+                        if n_successors_o_subtopologies_nodes != -1:
+                            raise _count_error(n_successors_o_subtopologies_nodes, 0)
                         raise _null_error("Successors")
-                    elif neeo_1_2_6 > blen - pos:
-                        raise _count_error(neeo_1_2_6, blen - pos)
+                    elif n_successors_o_subtopologies_nodes > blen - pos:
+                        raise _count_error(n_successors_o_subtopologies_nodes, blen - pos)
                     else:
-                        veeo_1_2_6: list[str] = []
-                        apeeo_1_2_6 = veeo_1_2_6.append
-                        for _ in range(neeo_1_2_6):
-                            eeeo_1_2_6, pos = _read_cstr(buf, pos)
-                            apeeo_1_2_6(eeeo_1_2_6)
-                        eeo_1_2.successors = veeo_1_2_6
+                        v_successors_o_subtopologies_nodes: list[str] = []
+                        ap_successors_o_subtopologies_nodes = (
+                            v_successors_o_subtopologies_nodes.append
+                        )
+                        for _ in range(n_successors_o_subtopologies_nodes):
+                            e_successors_o_subtopologies_nodes, pos = _read_cstr(buf, pos)
+                            ap_successors_o_subtopologies_nodes(e_successors_o_subtopologies_nodes)
+                        o_subtopologies_nodes.successors = v_successors_o_subtopologies_nodes
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_subtopologies_nodes._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.nodes = veo_1_2
+                        o_subtopologies_nodes._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_nodes_o_subtopologies(o_subtopologies_nodes)
+                o_subtopologies.nodes = v_nodes_o_subtopologies
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_subtopologies._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.subtopologies = vo_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+                o_subtopologies._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_subtopologies_o(o_subtopologies)
+        o.subtopologies = v_subtopologies_o
+    n_global_stores_o = buf[pos]
+    if n_global_stores_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_global_stores_o, pos = _read_uvarint(buf, pos)
+    n_global_stores_o -= 1
+    if n_global_stores_o < 0:
+        if n_global_stores_o != -1:
+            raise _count_error(n_global_stores_o, 0)
         raise _null_error("GlobalStores")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_global_stores_o > blen - pos:
+        raise _count_error(n_global_stores_o, blen - pos)
     else:
-        vo_2: list[TopologyDescriptionGlobalStore] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopologyDescriptionGlobalStore)
-            eo_2.source, pos = _d_TopologyDescriptionNode_0(buf, pos)
-            eo_2.processor, pos = _d_TopologyDescriptionNode_0(buf, pos)
+        v_global_stores_o: list[TopologyDescriptionGlobalStore] = []
+        ap_global_stores_o = v_global_stores_o.append
+        for _ in range(n_global_stores_o):
+            o_global_stores = _new_object(TopologyDescriptionGlobalStore)
+            o_global_stores.source, pos = _d_TopologyDescriptionNode_0(buf, pos)
+            o_global_stores.processor, pos = _d_TopologyDescriptionNode_0(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_global_stores._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.global_stores = vo_2
+                o_global_stores._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_global_stores_o(o_global_stores)
+        o.global_stores = v_global_stores_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -911,20 +824,20 @@ def _d_TopologyDescription_0(buf: bytes, pos: int) -> tuple[TopologyDescription,
 def _e_TopologyDescription_0(o: TopologyDescription, out: list[_Buffer]) -> None:
     """Encode TopologyDescription at version 0."""
     w = out.append
-    a1 = o.subtopologies
-    if a1 is None:
+    a_subtopologies = o.subtopologies
+    if a_subtopologies is None:
         raise _null_value("Subtopologies")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_TopologyDescriptionSubtopology_0(e1, out)
-    a2 = o.global_stores
-    if a2 is None:
+        w(_uvarint(len(a_subtopologies) + 1))
+        for e_subtopologies in a_subtopologies:
+            _e_TopologyDescriptionSubtopology_0(e_subtopologies, out)
+    a_global_stores = o.global_stores
+    if a_global_stores is None:
         raise _null_value("GlobalStores")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopologyDescriptionGlobalStore_0(e2, out)
+        w(_uvarint(len(a_global_stores) + 1))
+        for e_global_stores in a_global_stores:
+            _e_TopologyDescriptionGlobalStore_0(e_global_stores, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -937,32 +850,32 @@ def _d_StreamsGroupTopologyDescriptionUpdateRequest_0(
     """Decode StreamsGroupTopologyDescriptionUpdateRequest at version 0."""
     blen = len(buf)
     o = _new_object(StreamsGroupTopologyDescriptionUpdateRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     o.topology_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topology_description, pos = _d_TopologyDescription_0(buf, pos)

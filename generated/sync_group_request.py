@@ -41,6 +41,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId
 from .sync_group_response import SyncGroupResponse
 
 __all__ = [
@@ -54,7 +55,7 @@ _S_ih = _struct.Struct(">ih")
 
 
 class SyncGroupRequestAssignment(_Struct):
-    """Each assignment.
+    """Each assignment. In versions 0-5, flexible in 4-5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The ID of the member to assign.
@@ -70,24 +71,38 @@ class SyncGroupRequestAssignment(_Struct):
     assignment: bytes
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "assignment",
-            "assignment",
-            "bytes",
-            (0, 32767),
-            None,
-            None,
-            None,
-            b"",
-            False,
-            False,
-            None,
+            name="assignment",
+            json_name="assignment",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, member_id: str = "", assignment: bytes = b"") -> None:
+    def __init__(
+        self,
+        member_id: str = "",
+        assignment: bytes = b"",
+    ) -> None:
         self.member_id = member_id
         self.assignment = assignment
         self._unknown_tags = None
@@ -116,7 +131,7 @@ class SyncGroupRequest(_Request[SyncGroupResponse]):
         "assignments": "v0+: Each assignment.",
     }
 
-    group_id: str
+    group_id: GroupId
     generation_id: int
     member_id: str
     group_instance_id: str | None
@@ -134,81 +149,101 @@ class SyncGroupRequest(_Request[SyncGroupResponse]):
     RESPONSE: ClassVar[type[_Message]] = SyncGroupResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "generation_id",
-            "generationId",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="generation_id",
+            json_name="generationId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_instance_id",
-            "groupInstanceId",
-            "string",
-            (3, 32767),
-            (3, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="group_instance_id",
+            json_name="groupInstanceId",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=(3, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "protocol_type",
-            "protocolType",
-            "string",
-            (5, 32767),
-            (5, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="protocol_type",
+            json_name="protocolType",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "protocol_name",
-            "protocolName",
-            "string",
-            (5, 32767),
-            (5, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="protocol_name",
+            json_name="protocolName",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "assignments",
-            "assignments",
-            "[]SyncGroupRequestAssignment",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            SyncGroupRequestAssignment,
+            name="assignments",
+            json_name="assignments",
+            type="[]SyncGroupRequestAssignment",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=SyncGroupRequestAssignment,
         ),
     )
 
     def __init__(
         self,
-        group_id: str = "",
+        group_id: GroupId = "",
         generation_id: int = 0,
         member_id: str = "",
         group_instance_id: str | None = None,
@@ -226,40 +261,6 @@ class SyncGroupRequest(_Request[SyncGroupResponse]):
         self._unknown_tags = None
 
 
-def _d_SyncGroupRequestAssignment_0(buf: bytes, pos: int) -> tuple[SyncGroupRequestAssignment, int]:
-    """Decode SyncGroupRequestAssignment at versions 0, 1, 2, 3."""
-    blen = len(buf)
-    o = _new_object(SyncGroupRequestAssignment)
-    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_member_id_o < 0:
-        raise (
-            _null_error("MemberId")
-            if ln_member_id_o == -1
-            else _length_error(ln_member_id_o, pos, blen)
-        )
-    elif pos + ln_member_id_o > blen:
-        raise _length_error(ln_member_id_o, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + ln_member_id_o].decode()
-        pos += ln_member_id_o
-    ln_assignment_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if ln_assignment_o < 0:
-        raise (
-            _null_error("Assignment")
-            if ln_assignment_o == -1
-            else _length_error(ln_assignment_o, pos, blen)
-        )
-    elif pos + ln_assignment_o > blen:
-        raise _length_error(ln_assignment_o, pos, blen)
-    else:
-        o.assignment = buf[pos : pos + ln_assignment_o]
-        pos += ln_assignment_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_SyncGroupRequestAssignment_0(o: SyncGroupRequestAssignment, out: list[_Buffer]) -> None:
     """Encode SyncGroupRequestAssignment at versions 0, 1, 2, 3."""
     if o._unknown_tags:
@@ -267,44 +268,6 @@ def _e_SyncGroupRequestAssignment_0(o: SyncGroupRequestAssignment, out: list[_Bu
     w = out.append
     w(_enc_str(o.member_id))
     _write_bytes(out, o.assignment)
-
-
-def _d_SyncGroupRequestAssignment_4(buf: bytes, pos: int) -> tuple[SyncGroupRequestAssignment, int]:
-    """Decode SyncGroupRequestAssignment at versions 4, 5."""
-    blen = len(buf)
-    o = _new_object(SyncGroupRequestAssignment)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("MemberId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.member_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Assignment")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.assignment = buf[pos : pos + lno_2]
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_SyncGroupRequestAssignment_4(o: SyncGroupRequestAssignment, out: list[_Buffer]) -> None:
@@ -357,39 +320,39 @@ def _d_SyncGroupRequest_0(buf: bytes, pos: int) -> tuple[SyncGroupRequest, int]:
     elif n_assignments_o > blen - pos:
         raise _count_error(n_assignments_o, blen - pos)
     else:
-        vo_6: list[SyncGroupRequestAssignment] = []
-        apo_6 = vo_6.append
+        v_assignments_o: list[SyncGroupRequestAssignment] = []
+        ap_assignments_o = v_assignments_o.append
         for _ in range(n_assignments_o):
-            eo_6 = _new_object(SyncGroupRequestAssignment)
-            ln_member_id_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            o_assignments = _new_object(SyncGroupRequestAssignment)
+            ln_member_id_o_assignments = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_member_id_eo_6 < 0:
+            if ln_member_id_o_assignments < 0:
                 raise (
                     _null_error("MemberId")
-                    if ln_member_id_eo_6 == -1
-                    else _length_error(ln_member_id_eo_6, pos, blen)
+                    if ln_member_id_o_assignments == -1
+                    else _length_error(ln_member_id_o_assignments, pos, blen)
                 )
-            elif pos + ln_member_id_eo_6 > blen:
-                raise _length_error(ln_member_id_eo_6, pos, blen)
+            elif pos + ln_member_id_o_assignments > blen:
+                raise _length_error(ln_member_id_o_assignments, pos, blen)
             else:
-                eo_6.member_id = buf[pos : pos + ln_member_id_eo_6].decode()
-                pos += ln_member_id_eo_6
-            ln_assignment_eo_6 = _S_i.unpack_from(buf, pos)[0]
+                o_assignments.member_id = buf[pos : pos + ln_member_id_o_assignments].decode()
+                pos += ln_member_id_o_assignments
+            ln_assignment_o_assignments = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if ln_assignment_eo_6 < 0:
+            if ln_assignment_o_assignments < 0:
                 raise (
                     _null_error("Assignment")
-                    if ln_assignment_eo_6 == -1
-                    else _length_error(ln_assignment_eo_6, pos, blen)
+                    if ln_assignment_o_assignments == -1
+                    else _length_error(ln_assignment_o_assignments, pos, blen)
                 )
-            elif pos + ln_assignment_eo_6 > blen:
-                raise _length_error(ln_assignment_eo_6, pos, blen)
+            elif pos + ln_assignment_o_assignments > blen:
+                raise _length_error(ln_assignment_o_assignments, pos, blen)
             else:
-                eo_6.assignment = buf[pos : pos + ln_assignment_eo_6]
-                pos += ln_assignment_eo_6
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.assignments = vo_6
+                o_assignments.assignment = buf[pos : pos + ln_assignment_o_assignments]
+                pos += ln_assignment_o_assignments
+            o_assignments._unknown_tags = None
+            ap_assignments_o(o_assignments)
+        o.assignments = v_assignments_o
     o.group_instance_id = None
     o.protocol_type = None
     o.protocol_name = None
@@ -407,13 +370,13 @@ def _e_SyncGroupRequest_0(o: SyncGroupRequest, out: list[_Buffer]) -> None:
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id))
     w(_enc_str(o.member_id))
-    a4 = o.assignments
-    if a4 is None:
+    a_assignments = o.assignments
+    if a_assignments is None:
         raise _null_value("Assignments")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_SyncGroupRequestAssignment_0(e4, out)
+        w(_S_i.pack(len(a_assignments)))
+        for e_assignments in a_assignments:
+            _e_SyncGroupRequestAssignment_0(e_assignments, out)
 
 
 def _d_SyncGroupRequest_3(buf: bytes, pos: int) -> tuple[SyncGroupRequest, int]:
@@ -466,39 +429,39 @@ def _d_SyncGroupRequest_3(buf: bytes, pos: int) -> tuple[SyncGroupRequest, int]:
     elif n_assignments_o > blen - pos:
         raise _count_error(n_assignments_o, blen - pos)
     else:
-        vo_8: list[SyncGroupRequestAssignment] = []
-        apo_8 = vo_8.append
+        v_assignments_o: list[SyncGroupRequestAssignment] = []
+        ap_assignments_o = v_assignments_o.append
         for _ in range(n_assignments_o):
-            eo_8 = _new_object(SyncGroupRequestAssignment)
-            ln_member_id_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            o_assignments = _new_object(SyncGroupRequestAssignment)
+            ln_member_id_o_assignments = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_member_id_eo_8 < 0:
+            if ln_member_id_o_assignments < 0:
                 raise (
                     _null_error("MemberId")
-                    if ln_member_id_eo_8 == -1
-                    else _length_error(ln_member_id_eo_8, pos, blen)
+                    if ln_member_id_o_assignments == -1
+                    else _length_error(ln_member_id_o_assignments, pos, blen)
                 )
-            elif pos + ln_member_id_eo_8 > blen:
-                raise _length_error(ln_member_id_eo_8, pos, blen)
+            elif pos + ln_member_id_o_assignments > blen:
+                raise _length_error(ln_member_id_o_assignments, pos, blen)
             else:
-                eo_8.member_id = buf[pos : pos + ln_member_id_eo_8].decode()
-                pos += ln_member_id_eo_8
-            ln_assignment_eo_8 = _S_i.unpack_from(buf, pos)[0]
+                o_assignments.member_id = buf[pos : pos + ln_member_id_o_assignments].decode()
+                pos += ln_member_id_o_assignments
+            ln_assignment_o_assignments = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if ln_assignment_eo_8 < 0:
+            if ln_assignment_o_assignments < 0:
                 raise (
                     _null_error("Assignment")
-                    if ln_assignment_eo_8 == -1
-                    else _length_error(ln_assignment_eo_8, pos, blen)
+                    if ln_assignment_o_assignments == -1
+                    else _length_error(ln_assignment_o_assignments, pos, blen)
                 )
-            elif pos + ln_assignment_eo_8 > blen:
-                raise _length_error(ln_assignment_eo_8, pos, blen)
+            elif pos + ln_assignment_o_assignments > blen:
+                raise _length_error(ln_assignment_o_assignments, pos, blen)
             else:
-                eo_8.assignment = buf[pos : pos + ln_assignment_eo_8]
-                pos += ln_assignment_eo_8
-            eo_8._unknown_tags = None
-            apo_8(eo_8)
-        o.assignments = vo_8
+                o_assignments.assignment = buf[pos : pos + ln_assignment_o_assignments]
+                pos += ln_assignment_o_assignments
+            o_assignments._unknown_tags = None
+            ap_assignments_o(o_assignments)
+        o.assignments = v_assignments_o
     o.protocol_type = None
     o.protocol_name = None
     o._unknown_tags = None
@@ -514,110 +477,110 @@ def _e_SyncGroupRequest_3(o: SyncGroupRequest, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.generation_id))
     w(_enc_str(o.member_id))
     w(_enc_nstr(o.group_instance_id))
-    a5 = o.assignments
-    if a5 is None:
+    a_assignments = o.assignments
+    if a_assignments is None:
         raise _null_value("Assignments")
     else:
-        w(_S_i.pack(len(a5)))
-        for e5 in a5:
-            _e_SyncGroupRequestAssignment_0(e5, out)
+        w(_S_i.pack(len(a_assignments)))
+        for e_assignments in a_assignments:
+            _e_SyncGroupRequestAssignment_0(e_assignments, out)
 
 
 def _d_SyncGroupRequest_4(buf: bytes, pos: int) -> tuple[SyncGroupRequest, int]:
     """Decode SyncGroupRequest at version 4."""
     blen = len(buf)
     o = _new_object(SyncGroupRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = buf[pos]
+    if ln_group_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_group_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_instance_id_o -= 1
+    if ln_group_instance_id_o < 0:
         o.group_instance_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
     else:
-        o.group_instance_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    n_assignments_o = buf[pos]
+    if n_assignments_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_assignments_o, pos = _read_uvarint(buf, pos)
+    n_assignments_o -= 1
+    if n_assignments_o < 0:
+        if n_assignments_o != -1:
+            raise _count_error(n_assignments_o, 0)
         raise _null_error("Assignments")
-    elif no_5 > blen - pos:
-        raise _count_error(no_5, blen - pos)
+    elif n_assignments_o > blen - pos:
+        raise _count_error(n_assignments_o, blen - pos)
     else:
-        vo_5: list[SyncGroupRequestAssignment] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = _new_object(SyncGroupRequestAssignment)
-            lneo_5_1 = buf[pos]
-            if lneo_5_1 < 0x80:
+        v_assignments_o: list[SyncGroupRequestAssignment] = []
+        ap_assignments_o = v_assignments_o.append
+        for _ in range(n_assignments_o):
+            o_assignments = _new_object(SyncGroupRequestAssignment)
+            ln_member_id_o_assignments = buf[pos]
+            if ln_member_id_o_assignments < 0x80:
                 pos += 1
             else:
-                lneo_5_1, pos = _read_uvarint(buf, pos)
-            lneo_5_1 -= 1
-            if lneo_5_1 < 0:
+                ln_member_id_o_assignments, pos = _read_uvarint(buf, pos)
+            ln_member_id_o_assignments -= 1
+            if ln_member_id_o_assignments < 0:
                 raise _null_error("MemberId")
-            elif pos + lneo_5_1 > blen:
-                raise _length_error(lneo_5_1, pos, blen)
+            elif pos + ln_member_id_o_assignments > blen:
+                raise _length_error(ln_member_id_o_assignments, pos, blen)
             else:
-                eo_5.member_id = buf[pos : pos + lneo_5_1].decode()
-                pos += lneo_5_1
-            lneo_5_2 = buf[pos]
-            if lneo_5_2 < 0x80:
+                o_assignments.member_id = buf[pos : pos + ln_member_id_o_assignments].decode()
+                pos += ln_member_id_o_assignments
+            ln_assignment_o_assignments = buf[pos]
+            if ln_assignment_o_assignments < 0x80:
                 pos += 1
             else:
-                lneo_5_2, pos = _read_uvarint(buf, pos)
-            lneo_5_2 -= 1
-            if lneo_5_2 < 0:
+                ln_assignment_o_assignments, pos = _read_uvarint(buf, pos)
+            ln_assignment_o_assignments -= 1
+            if ln_assignment_o_assignments < 0:
                 raise _null_error("Assignment")
-            elif pos + lneo_5_2 > blen:
-                raise _length_error(lneo_5_2, pos, blen)
+            elif pos + ln_assignment_o_assignments > blen:
+                raise _length_error(ln_assignment_o_assignments, pos, blen)
             else:
-                eo_5.assignment = buf[pos : pos + lneo_5_2]
-                pos += lneo_5_2
+                o_assignments.assignment = buf[pos : pos + ln_assignment_o_assignments]
+                pos += ln_assignment_o_assignments
             if buf[pos] == 0:
                 pos += 1
-                eo_5._unknown_tags = None
+                o_assignments._unknown_tags = None
             else:
-                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_5(eo_5)
-        o.assignments = vo_5
+                o_assignments._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_assignments_o(o_assignments)
+        o.assignments = v_assignments_o
     o.protocol_type = None
     o.protocol_name = None
     if buf[pos] == 0:
@@ -635,13 +598,13 @@ def _e_SyncGroupRequest_4(o: SyncGroupRequest, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.generation_id))
     w(_enc_cstr(o.member_id))
     w(_enc_ncstr(o.group_instance_id))
-    a5 = o.assignments
-    if a5 is None:
+    a_assignments = o.assignments
+    if a_assignments is None:
         raise _null_value("Assignments")
     else:
-        w(_uvarint(len(a5) + 1))
-        for e5 in a5:
-            _e_SyncGroupRequestAssignment_4(e5, out)
+        w(_uvarint(len(a_assignments) + 1))
+        for e_assignments in a_assignments:
+            _e_SyncGroupRequestAssignment_4(e_assignments, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -652,123 +615,123 @@ def _d_SyncGroupRequest_5(buf: bytes, pos: int) -> tuple[SyncGroupRequest, int]:
     """Decode SyncGroupRequest at version 5."""
     blen = len(buf)
     o = _new_object(SyncGroupRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = buf[pos]
+    if ln_group_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_group_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_instance_id_o -= 1
+    if ln_group_instance_id_o < 0:
         o.group_instance_id = None
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
     else:
-        o.group_instance_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    ln_protocol_type_o = buf[pos]
+    if ln_protocol_type_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_protocol_type_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_type_o -= 1
+    if ln_protocol_type_o < 0:
         o.protocol_type = None
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
     else:
-        o.protocol_type = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    lno_6 = buf[pos]
-    if lno_6 < 0x80:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    ln_protocol_name_o = buf[pos]
+    if ln_protocol_name_o < 0x80:
         pos += 1
     else:
-        lno_6, pos = _read_uvarint(buf, pos)
-    lno_6 -= 1
-    if lno_6 < 0:
+        ln_protocol_name_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_name_o -= 1
+    if ln_protocol_name_o < 0:
         o.protocol_name = None
-    elif pos + lno_6 > blen:
-        raise _length_error(lno_6, pos, blen)
+    elif pos + ln_protocol_name_o > blen:
+        raise _length_error(ln_protocol_name_o, pos, blen)
     else:
-        o.protocol_name = buf[pos : pos + lno_6].decode()
-        pos += lno_6
-    no_7 = buf[pos]
-    if no_7 < 0x80:
+        o.protocol_name = buf[pos : pos + ln_protocol_name_o].decode()
+        pos += ln_protocol_name_o
+    n_assignments_o = buf[pos]
+    if n_assignments_o < 0x80:
         pos += 1
     else:
-        no_7, pos = _read_uvarint(buf, pos)
-    no_7 -= 1
-    if no_7 < 0:
-        if no_7 != -1:
-            raise _count_error(no_7, 0)
+        n_assignments_o, pos = _read_uvarint(buf, pos)
+    n_assignments_o -= 1
+    if n_assignments_o < 0:
+        if n_assignments_o != -1:
+            raise _count_error(n_assignments_o, 0)
         raise _null_error("Assignments")
-    elif no_7 > blen - pos:
-        raise _count_error(no_7, blen - pos)
+    elif n_assignments_o > blen - pos:
+        raise _count_error(n_assignments_o, blen - pos)
     else:
-        vo_7: list[SyncGroupRequestAssignment] = []
-        apo_7 = vo_7.append
-        for _ in range(no_7):
-            eo_7 = _new_object(SyncGroupRequestAssignment)
-            lneo_7_1 = buf[pos]
-            if lneo_7_1 < 0x80:
+        v_assignments_o: list[SyncGroupRequestAssignment] = []
+        ap_assignments_o = v_assignments_o.append
+        for _ in range(n_assignments_o):
+            o_assignments = _new_object(SyncGroupRequestAssignment)
+            ln_member_id_o_assignments = buf[pos]
+            if ln_member_id_o_assignments < 0x80:
                 pos += 1
             else:
-                lneo_7_1, pos = _read_uvarint(buf, pos)
-            lneo_7_1 -= 1
-            if lneo_7_1 < 0:
+                ln_member_id_o_assignments, pos = _read_uvarint(buf, pos)
+            ln_member_id_o_assignments -= 1
+            if ln_member_id_o_assignments < 0:
                 raise _null_error("MemberId")
-            elif pos + lneo_7_1 > blen:
-                raise _length_error(lneo_7_1, pos, blen)
+            elif pos + ln_member_id_o_assignments > blen:
+                raise _length_error(ln_member_id_o_assignments, pos, blen)
             else:
-                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
-                pos += lneo_7_1
-            lneo_7_2 = buf[pos]
-            if lneo_7_2 < 0x80:
+                o_assignments.member_id = buf[pos : pos + ln_member_id_o_assignments].decode()
+                pos += ln_member_id_o_assignments
+            ln_assignment_o_assignments = buf[pos]
+            if ln_assignment_o_assignments < 0x80:
                 pos += 1
             else:
-                lneo_7_2, pos = _read_uvarint(buf, pos)
-            lneo_7_2 -= 1
-            if lneo_7_2 < 0:
+                ln_assignment_o_assignments, pos = _read_uvarint(buf, pos)
+            ln_assignment_o_assignments -= 1
+            if ln_assignment_o_assignments < 0:
                 raise _null_error("Assignment")
-            elif pos + lneo_7_2 > blen:
-                raise _length_error(lneo_7_2, pos, blen)
+            elif pos + ln_assignment_o_assignments > blen:
+                raise _length_error(ln_assignment_o_assignments, pos, blen)
             else:
-                eo_7.assignment = buf[pos : pos + lneo_7_2]
-                pos += lneo_7_2
+                o_assignments.assignment = buf[pos : pos + ln_assignment_o_assignments]
+                pos += ln_assignment_o_assignments
             if buf[pos] == 0:
                 pos += 1
-                eo_7._unknown_tags = None
+                o_assignments._unknown_tags = None
             else:
-                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_7(eo_7)
-        o.assignments = vo_7
+                o_assignments._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_assignments_o(o_assignments)
+        o.assignments = v_assignments_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -786,13 +749,13 @@ def _e_SyncGroupRequest_5(o: SyncGroupRequest, out: list[_Buffer]) -> None:
     w(_enc_ncstr(o.group_instance_id))
     w(_enc_ncstr(o.protocol_type))
     w(_enc_ncstr(o.protocol_name))
-    a7 = o.assignments
-    if a7 is None:
+    a_assignments = o.assignments
+    if a_assignments is None:
         raise _null_value("Assignments")
     else:
-        w(_uvarint(len(a7) + 1))
-        for e7 in a7:
-            _e_SyncGroupRequestAssignment_4(e7, out)
+        w(_uvarint(len(a_assignments) + 1))
+        for e_assignments in a_assignments:
+            _e_SyncGroupRequestAssignment_4(e_assignments, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

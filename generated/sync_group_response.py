@@ -77,59 +77,69 @@ class SyncGroupResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "protocol_type",
-            "protocolType",
-            "string",
-            (5, 32767),
-            (5, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="protocol_type",
+            json_name="protocolType",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "protocol_name",
-            "protocolName",
-            "string",
-            (5, 32767),
-            (5, 32767),
-            None,
-            None,
-            None,
-            True,
-            True,
-            None,
+            name="protocol_name",
+            json_name="protocolName",
+            type="string",
+            versions=(5, 32767),
+            nullable_versions=(5, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "assignment",
-            "assignment",
-            "bytes",
-            (0, 32767),
-            None,
-            None,
-            None,
-            b"",
-            False,
-            False,
-            None,
+            name="assignment",
+            json_name="assignment",
+            type="bytes",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=b"",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -220,19 +230,19 @@ def _d_SyncGroupResponse_4(buf: bytes, pos: int) -> tuple[SyncGroupResponse, int
     o = _new_object(SyncGroupResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_assignment_o = buf[pos]
+    if ln_assignment_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_assignment_o, pos = _read_uvarint(buf, pos)
+    ln_assignment_o -= 1
+    if ln_assignment_o < 0:
         raise _null_error("Assignment")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_assignment_o > blen:
+        raise _length_error(ln_assignment_o, pos, blen)
     else:
-        o.assignment = buf[pos : pos + lno_2]
-        pos += lno_2
+        o.assignment = buf[pos : pos + ln_assignment_o]
+        pos += ln_assignment_o
     o.protocol_type = None
     o.protocol_name = None
     if buf[pos] == 0:
@@ -260,45 +270,45 @@ def _d_SyncGroupResponse_5(buf: bytes, pos: int) -> tuple[SyncGroupResponse, int
     o = _new_object(SyncGroupResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_protocol_type_o = buf[pos]
+    if ln_protocol_type_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_protocol_type_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_type_o -= 1
+    if ln_protocol_type_o < 0:
         o.protocol_type = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
     else:
-        o.protocol_type = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    ln_protocol_name_o = buf[pos]
+    if ln_protocol_name_o < 0x80:
         pos += 1
     else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
+        ln_protocol_name_o, pos = _read_uvarint(buf, pos)
+    ln_protocol_name_o -= 1
+    if ln_protocol_name_o < 0:
         o.protocol_name = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
+    elif pos + ln_protocol_name_o > blen:
+        raise _length_error(ln_protocol_name_o, pos, blen)
     else:
-        o.protocol_name = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+        o.protocol_name = buf[pos : pos + ln_protocol_name_o].decode()
+        pos += ln_protocol_name_o
+    ln_assignment_o = buf[pos]
+    if ln_assignment_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_assignment_o, pos = _read_uvarint(buf, pos)
+    ln_assignment_o -= 1
+    if ln_assignment_o < 0:
         raise _null_error("Assignment")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_assignment_o > blen:
+        raise _length_error(ln_assignment_o, pos, blen)
     else:
-        o.assignment = buf[pos : pos + lno_4]
-        pos += lno_4
+        o.assignment = buf[pos : pos + ln_assignment_o]
+        pos += ln_assignment_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -40,6 +40,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import GroupId, ProducerId, TopicName, TransactionalId
 from .txn_offset_commit_response import TxnOffsetCommitResponse
 
 __all__ = [
@@ -59,7 +60,7 @@ _S_qhi = _struct.Struct(">qhi")
 
 
 class TxnOffsetCommitRequestPartition(_Struct):
-    """The partitions inside the topic that we want to commit offsets for.
+    """The partitions inside the topic that we want to commit offsets for. In versions 0-6, flexible in 3-6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The index of the partition within the topic.
@@ -81,56 +82,56 @@ class TxnOffsetCommitRequestPartition(_Struct):
     committed_metadata: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "committed_offset",
-            "committedOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="committed_offset",
+            json_name="committedOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "committed_leader_epoch",
-            "committedLeaderEpoch",
-            "int32",
-            (2, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="committed_leader_epoch",
+            json_name="committedLeaderEpoch",
+            type="int32",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "committed_metadata",
-            "committedMetadata",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="committed_metadata",
+            json_name="committedMetadata",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -149,7 +150,7 @@ class TxnOffsetCommitRequestPartition(_Struct):
 
 
 class TxnOffsetCommitRequestTopic(_Struct):
-    """Each topic that we want to commit offsets for.
+    """Each topic that we want to commit offsets for. In versions 0-6, flexible in 3-6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-5): The topic name.
@@ -163,42 +164,54 @@ class TxnOffsetCommitRequestTopic(_Struct):
         "partitions": "v0+: The partitions inside the topic that we want to commit offsets for.",
     }
 
-    name: str
+    name: TopicName
     topic_id: uuid.UUID
     partitions: list[TxnOffsetCommitRequestPartition]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
-        _FieldSchema("name", "name", "string", (0, 5), None, None, None, "", False, True, None),
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (6, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 5),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]TxnOffsetCommitRequestPartition",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TxnOffsetCommitRequestPartition,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(6, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
+        ),
+        _FieldSchema(
+            name="partitions",
+            json_name="partitions",
+            type="[]TxnOffsetCommitRequestPartition",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TxnOffsetCommitRequestPartition,
         ),
     )
 
     def __init__(
         self,
-        name: str = "",
+        name: TopicName = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[TxnOffsetCommitRequestPartition] = _EMPTY,
     ) -> None:
@@ -233,9 +246,9 @@ class TxnOffsetCommitRequest(_Request[TxnOffsetCommitResponse]):
         "topics": "v0+: Each topic that we want to commit offsets for.",
     }
 
-    transactional_id: str
-    group_id: str
-    producer_id: int
+    transactional_id: TransactionalId
+    group_id: GroupId
+    producer_id: ProducerId
     producer_epoch: int
     generation_id_or_member_epoch: int
     member_id: str
@@ -252,96 +265,116 @@ class TxnOffsetCommitRequest(_Request[TxnOffsetCommitResponse]):
     RESPONSE: ClassVar[type[_Message]] = TxnOffsetCommitResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "transactional_id",
-            "transactionalId",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="transactional_id",
+            json_name="transactionalId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_epoch",
-            "producerEpoch",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_epoch",
+            json_name="producerEpoch",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "generation_id_or_member_epoch",
-            "generationIdOrMemberEpoch",
-            "int32",
-            (3, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="generation_id_or_member_epoch",
+            json_name="generationIdOrMemberEpoch",
+            type="int32",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "member_id", "memberId", "string", (3, 32767), None, None, None, "", False, False, None
+            name="member_id",
+            json_name="memberId",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "group_instance_id",
-            "groupInstanceId",
-            "string",
-            (3, 32767),
-            (3, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="group_instance_id",
+            json_name="groupInstanceId",
+            type="string",
+            versions=(3, 32767),
+            nullable_versions=(3, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TxnOffsetCommitRequestTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TxnOffsetCommitRequestTopic,
+            name="topics",
+            json_name="topics",
+            type="[]TxnOffsetCommitRequestTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TxnOffsetCommitRequestTopic,
         ),
     )
 
     def __init__(
         self,
-        transactional_id: str = "",
-        group_id: str = "",
-        producer_id: int = 0,
+        transactional_id: TransactionalId = "",
+        group_id: GroupId = "",
+        producer_id: ProducerId = 0,
         producer_epoch: int = 0,
         generation_id_or_member_epoch: int = -1,
         member_id: str = "",
@@ -359,28 +392,6 @@ class TxnOffsetCommitRequest(_Request[TxnOffsetCommitResponse]):
         self._unknown_tags = None
 
 
-def _d_TxnOffsetCommitRequestPartition_0(
-    buf: bytes, pos: int
-) -> tuple[TxnOffsetCommitRequestPartition, int]:
-    """Decode TxnOffsetCommitRequestPartition at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TxnOffsetCommitRequestPartition)
-    o.partition_index, o.committed_offset, ln_committed_metadata_o = _S_iqh.unpack_from(buf, pos)
-    pos += 14
-    if ln_committed_metadata_o < 0:
-        if ln_committed_metadata_o != -1:
-            raise _length_error(ln_committed_metadata_o, pos, blen)
-        o.committed_metadata = None
-    elif pos + ln_committed_metadata_o > blen:
-        raise _length_error(ln_committed_metadata_o, pos, blen)
-    else:
-        o.committed_metadata = buf[pos : pos + ln_committed_metadata_o].decode()
-        pos += ln_committed_metadata_o
-    o.committed_leader_epoch = -1
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_TxnOffsetCommitRequestPartition_0(
     o: TxnOffsetCommitRequestPartition, out: list[_Buffer]
 ) -> None:
@@ -392,29 +403,6 @@ def _e_TxnOffsetCommitRequestPartition_0(
     w(_enc_nstr(o.committed_metadata))
 
 
-def _d_TxnOffsetCommitRequestPartition_2(
-    buf: bytes, pos: int
-) -> tuple[TxnOffsetCommitRequestPartition, int]:
-    """Decode TxnOffsetCommitRequestPartition at version 2."""
-    blen = len(buf)
-    o = _new_object(TxnOffsetCommitRequestPartition)
-    o.partition_index, o.committed_offset, o.committed_leader_epoch, ln_committed_metadata_o = (
-        _S_iqih.unpack_from(buf, pos)
-    )
-    pos += 18
-    if ln_committed_metadata_o < 0:
-        if ln_committed_metadata_o != -1:
-            raise _length_error(ln_committed_metadata_o, pos, blen)
-        o.committed_metadata = None
-    elif pos + ln_committed_metadata_o > blen:
-        raise _length_error(ln_committed_metadata_o, pos, blen)
-    else:
-        o.committed_metadata = buf[pos : pos + ln_committed_metadata_o].decode()
-        pos += ln_committed_metadata_o
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_TxnOffsetCommitRequestPartition_2(
     o: TxnOffsetCommitRequestPartition, out: list[_Buffer]
 ) -> None:
@@ -424,35 +412,6 @@ def _e_TxnOffsetCommitRequestPartition_2(
     w = out.append
     w(_S_iqi.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch))
     w(_enc_nstr(o.committed_metadata))
-
-
-def _d_TxnOffsetCommitRequestPartition_3(
-    buf: bytes, pos: int
-) -> tuple[TxnOffsetCommitRequestPartition, int]:
-    """Decode TxnOffsetCommitRequestPartition at versions 3, 4, 5, 6."""
-    blen = len(buf)
-    o = _new_object(TxnOffsetCommitRequestPartition)
-    o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
-    pos += 16
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.committed_metadata = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.committed_metadata = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TxnOffsetCommitRequestPartition_3(
@@ -468,121 +427,19 @@ def _e_TxnOffsetCommitRequestPartition_3(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TxnOffsetCommitRequestTopic_0(
-    buf: bytes, pos: int
-) -> tuple[TxnOffsetCommitRequestTopic, int]:
-    """Decode TxnOffsetCommitRequestTopic at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(TxnOffsetCommitRequestTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[TxnOffsetCommitRequestPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(TxnOffsetCommitRequestPartition)
-            eo_4.partition_index, eo_4.committed_offset, ln_committed_metadata_eo_4 = (
-                _S_iqh.unpack_from(buf, pos)
-            )
-            pos += 14
-            if ln_committed_metadata_eo_4 < 0:
-                if ln_committed_metadata_eo_4 != -1:
-                    raise _length_error(ln_committed_metadata_eo_4, pos, blen)
-                eo_4.committed_metadata = None
-            elif pos + ln_committed_metadata_eo_4 > blen:
-                raise _length_error(ln_committed_metadata_eo_4, pos, blen)
-            else:
-                eo_4.committed_metadata = buf[pos : pos + ln_committed_metadata_eo_4].decode()
-                pos += ln_committed_metadata_eo_4
-            eo_4.committed_leader_epoch = -1
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
-
-
 def _e_TxnOffsetCommitRequestTopic_0(o: TxnOffsetCommitRequestTopic, out: list[_Buffer]) -> None:
     """Encode TxnOffsetCommitRequestTopic at versions 0, 1."""
     if o._unknown_tags:
         raise _tags_unsupported("TxnOffsetCommitRequestTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_TxnOffsetCommitRequestPartition_0(e2, out)
-
-
-def _d_TxnOffsetCommitRequestTopic_2(
-    buf: bytes, pos: int
-) -> tuple[TxnOffsetCommitRequestTopic, int]:
-    """Decode TxnOffsetCommitRequestTopic at version 2."""
-    blen = len(buf)
-    o = _new_object(TxnOffsetCommitRequestTopic)
-    ln_name_o = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    if ln_name_o < 0:
-        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
-    elif pos + ln_name_o > blen:
-        raise _length_error(ln_name_o, pos, blen)
-    else:
-        o.name = buf[pos : pos + ln_name_o].decode()
-        pos += ln_name_o
-    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n_partitions_o < 0:
-        if n_partitions_o != -1:
-            raise _count_error(n_partitions_o, 0)
-        raise _null_error("Partitions")
-    elif n_partitions_o > blen - pos:
-        raise _count_error(n_partitions_o, blen - pos)
-    else:
-        vo_4: list[TxnOffsetCommitRequestPartition] = []
-        apo_4 = vo_4.append
-        for _ in range(n_partitions_o):
-            eo_4 = _new_object(TxnOffsetCommitRequestPartition)
-            (
-                eo_4.partition_index,
-                eo_4.committed_offset,
-                eo_4.committed_leader_epoch,
-                ln_committed_metadata_eo_4,
-            ) = _S_iqih.unpack_from(buf, pos)
-            pos += 18
-            if ln_committed_metadata_eo_4 < 0:
-                if ln_committed_metadata_eo_4 != -1:
-                    raise _length_error(ln_committed_metadata_eo_4, pos, blen)
-                eo_4.committed_metadata = None
-            elif pos + ln_committed_metadata_eo_4 > blen:
-                raise _length_error(ln_committed_metadata_eo_4, pos, blen)
-            else:
-                eo_4.committed_metadata = buf[pos : pos + ln_committed_metadata_eo_4].decode()
-                pos += ln_committed_metadata_eo_4
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.partitions = vo_4
-    o.topic_id = _ZERO_UUID
-    o._unknown_tags = None
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_TxnOffsetCommitRequestPartition_0(e_partitions, out)
 
 
 def _e_TxnOffsetCommitRequestTopic_2(o: TxnOffsetCommitRequestTopic, out: list[_Buffer]) -> None:
@@ -591,169 +448,43 @@ def _e_TxnOffsetCommitRequestTopic_2(o: TxnOffsetCommitRequestTopic, out: list[_
         raise _tags_unsupported("TxnOffsetCommitRequestTopic")
     w = out.append
     w(_enc_str(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_S_i.pack(len(a2)))
-        for e2 in a2:
-            _e_TxnOffsetCommitRequestPartition_2(e2, out)
-
-
-def _d_TxnOffsetCommitRequestTopic_3(
-    buf: bytes, pos: int
-) -> tuple[TxnOffsetCommitRequestTopic, int]:
-    """Decode TxnOffsetCommitRequestTopic at versions 3, 4, 5."""
-    blen = len(buf)
-    o = _new_object(TxnOffsetCommitRequestTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[TxnOffsetCommitRequestPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TxnOffsetCommitRequestPartition)
-            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
-                _S_iqi.unpack_from(buf, pos)
-            )
-            pos += 16
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.committed_metadata = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.committed_metadata = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.topic_id = _ZERO_UUID
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
+        w(_S_i.pack(len(a_partitions)))
+        for e_partitions in a_partitions:
+            _e_TxnOffsetCommitRequestPartition_2(e_partitions, out)
 
 
 def _e_TxnOffsetCommitRequestTopic_3(o: TxnOffsetCommitRequestTopic, out: list[_Buffer]) -> None:
     """Encode TxnOffsetCommitRequestTopic at versions 3, 4, 5."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TxnOffsetCommitRequestPartition_3(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_TxnOffsetCommitRequestPartition_3(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TxnOffsetCommitRequestTopic_6(
-    buf: bytes, pos: int
-) -> tuple[TxnOffsetCommitRequestTopic, int]:
-    """Decode TxnOffsetCommitRequestTopic at version 6."""
-    blen = len(buf)
-    o = _new_object(TxnOffsetCommitRequestTopic)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[TxnOffsetCommitRequestPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TxnOffsetCommitRequestPartition)
-            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
-                _S_iqi.unpack_from(buf, pos)
-            )
-            pos += 16
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.committed_metadata = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.committed_metadata = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    o.name = ""
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TxnOffsetCommitRequestTopic_6(o: TxnOffsetCommitRequestTopic, out: list[_Buffer]) -> None:
     """Encode TxnOffsetCommitRequestTopic at version 6."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TxnOffsetCommitRequestPartition_3(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_TxnOffsetCommitRequestPartition_3(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -799,61 +530,63 @@ def _d_TxnOffsetCommitRequest_0(buf: bytes, pos: int) -> tuple[TxnOffsetCommitRe
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[TxnOffsetCommitRequestTopic] = []
-        apo_6 = vo_6.append
+        v_topics_o: list[TxnOffsetCommitRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_6 = _new_object(TxnOffsetCommitRequestTopic)
-            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(TxnOffsetCommitRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_6 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_6 > blen - pos:
-                raise _count_error(n_partitions_eo_6, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_4: list[TxnOffsetCommitRequestPartition] = []
-                apeo_6_4 = veo_6_4.append
-                for _ in range(n_partitions_eo_6):
-                    eeo_6_4 = _new_object(TxnOffsetCommitRequestPartition)
+                v_partitions_o_topics: list[TxnOffsetCommitRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(TxnOffsetCommitRequestPartition)
                     (
-                        eeo_6_4.partition_index,
-                        eeo_6_4.committed_offset,
-                        ln_committed_metadata_eeo_6_4,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        ln_committed_metadata_o_topics_partitions,
                     ) = _S_iqh.unpack_from(buf, pos)
                     pos += 14
-                    if ln_committed_metadata_eeo_6_4 < 0:
-                        if ln_committed_metadata_eeo_6_4 != -1:
-                            raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
-                        eeo_6_4.committed_metadata = None
-                    elif pos + ln_committed_metadata_eeo_6_4 > blen:
-                        raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                    if ln_committed_metadata_o_topics_partitions < 0:
+                        if ln_committed_metadata_o_topics_partitions != -1:
+                            raise _length_error(
+                                ln_committed_metadata_o_topics_partitions, pos, blen
+                            )
+                        o_topics_partitions.committed_metadata = None
+                    elif pos + ln_committed_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_committed_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_6_4.committed_metadata = buf[
-                            pos : pos + ln_committed_metadata_eeo_6_4
+                        o_topics_partitions.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_o_topics_partitions
                         ].decode()
-                        pos += ln_committed_metadata_eeo_6_4
-                    eeo_6_4.committed_leader_epoch = -1
-                    eeo_6_4._unknown_tags = None
-                    apeo_6_4(eeo_6_4)
-                eo_6.partitions = veo_6_4
-            eo_6.topic_id = _ZERO_UUID
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.topics = vo_6
+                        pos += ln_committed_metadata_o_topics_partitions
+                    o_topics_partitions.committed_leader_epoch = -1
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.generation_id_or_member_epoch = -1
     o.member_id = ""
     o.group_instance_id = None
@@ -875,13 +608,13 @@ def _e_TxnOffsetCommitRequest_0(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
     w(_enc_str(o.transactional_id))
     w(_enc_str(o.group_id))
     w(_S_qh.pack(o.producer_id, o.producer_epoch))
-    a4 = o.topics
-    if a4 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_TxnOffsetCommitRequestTopic_0(e4, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_TxnOffsetCommitRequestTopic_0(e_topics, out)
 
 
 def _d_TxnOffsetCommitRequest_2(buf: bytes, pos: int) -> tuple[TxnOffsetCommitRequest, int]:
@@ -923,61 +656,63 @@ def _d_TxnOffsetCommitRequest_2(buf: bytes, pos: int) -> tuple[TxnOffsetCommitRe
     elif n_topics_o > blen - pos:
         raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[TxnOffsetCommitRequestTopic] = []
-        apo_6 = vo_6.append
+        v_topics_o: list[TxnOffsetCommitRequestTopic] = []
+        ap_topics_o = v_topics_o.append
         for _ in range(n_topics_o):
-            eo_6 = _new_object(TxnOffsetCommitRequestTopic)
-            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            o_topics = _new_object(TxnOffsetCommitRequestTopic)
+            ln_name_o_topics = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            if ln_name_eo_6 < 0:
+            if ln_name_o_topics < 0:
                 raise (
                     _null_error("Name")
-                    if ln_name_eo_6 == -1
-                    else _length_error(ln_name_eo_6, pos, blen)
+                    if ln_name_o_topics == -1
+                    else _length_error(ln_name_o_topics, pos, blen)
                 )
-            elif pos + ln_name_eo_6 > blen:
-                raise _length_error(ln_name_eo_6, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
-                pos += ln_name_eo_6
-            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n_partitions_eo_6 < 0:
-                if n_partitions_eo_6 != -1:
-                    raise _count_error(n_partitions_eo_6, 0)
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif n_partitions_eo_6 > blen - pos:
-                raise _count_error(n_partitions_eo_6, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_4: list[TxnOffsetCommitRequestPartition] = []
-                apeo_6_4 = veo_6_4.append
-                for _ in range(n_partitions_eo_6):
-                    eeo_6_4 = _new_object(TxnOffsetCommitRequestPartition)
+                v_partitions_o_topics: list[TxnOffsetCommitRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(TxnOffsetCommitRequestPartition)
                     (
-                        eeo_6_4.partition_index,
-                        eeo_6_4.committed_offset,
-                        eeo_6_4.committed_leader_epoch,
-                        ln_committed_metadata_eeo_6_4,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        o_topics_partitions.committed_leader_epoch,
+                        ln_committed_metadata_o_topics_partitions,
                     ) = _S_iqih.unpack_from(buf, pos)
                     pos += 18
-                    if ln_committed_metadata_eeo_6_4 < 0:
-                        if ln_committed_metadata_eeo_6_4 != -1:
-                            raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
-                        eeo_6_4.committed_metadata = None
-                    elif pos + ln_committed_metadata_eeo_6_4 > blen:
-                        raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                    if ln_committed_metadata_o_topics_partitions < 0:
+                        if ln_committed_metadata_o_topics_partitions != -1:
+                            raise _length_error(
+                                ln_committed_metadata_o_topics_partitions, pos, blen
+                            )
+                        o_topics_partitions.committed_metadata = None
+                    elif pos + ln_committed_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_committed_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_6_4.committed_metadata = buf[
-                            pos : pos + ln_committed_metadata_eeo_6_4
+                        o_topics_partitions.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_o_topics_partitions
                         ].decode()
-                        pos += ln_committed_metadata_eeo_6_4
-                    eeo_6_4._unknown_tags = None
-                    apeo_6_4(eeo_6_4)
-                eo_6.partitions = veo_6_4
-            eo_6.topic_id = _ZERO_UUID
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.topics = vo_6
+                        pos += ln_committed_metadata_o_topics_partitions
+                    o_topics_partitions._unknown_tags = None
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
+            o_topics._unknown_tags = None
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.generation_id_or_member_epoch = -1
     o.member_id = ""
     o.group_instance_id = None
@@ -999,154 +734,156 @@ def _e_TxnOffsetCommitRequest_2(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
     w(_enc_str(o.transactional_id))
     w(_enc_str(o.group_id))
     w(_S_qh.pack(o.producer_id, o.producer_epoch))
-    a4 = o.topics
-    if a4 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_S_i.pack(len(a4)))
-        for e4 in a4:
-            _e_TxnOffsetCommitRequestTopic_2(e4, out)
+        w(_S_i.pack(len(a_topics)))
+        for e_topics in a_topics:
+            _e_TxnOffsetCommitRequestTopic_2(e_topics, out)
 
 
 def _d_TxnOffsetCommitRequest_3(buf: bytes, pos: int) -> tuple[TxnOffsetCommitRequest, int]:
     """Decode TxnOffsetCommitRequest at versions 3, 4, 5."""
     blen = len(buf)
     o = _new_object(TxnOffsetCommitRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_transactional_id_o = buf[pos]
+    if ln_transactional_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_transactional_id_o, pos = _read_uvarint(buf, pos)
+    ln_transactional_id_o -= 1
+    if ln_transactional_id_o < 0:
         raise _null_error("TransactionalId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     o.producer_id, o.producer_epoch, o.generation_id_or_member_epoch = _S_qhi.unpack_from(buf, pos)
     pos += 14
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = buf[pos]
+    if ln_group_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_group_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_instance_id_o -= 1
+    if ln_group_instance_id_o < 0:
         o.group_instance_id = None
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
     else:
-        o.group_instance_id = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[TxnOffsetCommitRequestTopic] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(TxnOffsetCommitRequestTopic)
-            lneo_6_1 = buf[pos]
-            if lneo_6_1 < 0x80:
+        v_topics_o: list[TxnOffsetCommitRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TxnOffsetCommitRequestTopic)
+            ln_name_o_topics = buf[pos]
+            if ln_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_6_1, pos = _read_uvarint(buf, pos)
-            lneo_6_1 -= 1
-            if lneo_6_1 < 0:
+                ln_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_name_o_topics -= 1
+            if ln_name_o_topics < 0:
                 raise _null_error("Name")
-            elif pos + lneo_6_1 > blen:
-                raise _length_error(lneo_6_1, pos, blen)
+            elif pos + ln_name_o_topics > blen:
+                raise _length_error(ln_name_o_topics, pos, blen)
             else:
-                eo_6.name = buf[pos : pos + lneo_6_1].decode()
-                pos += lneo_6_1
-            neo_6_2 = buf[pos]
-            if neo_6_2 < 0x80:
+                o_topics.name = buf[pos : pos + ln_name_o_topics].decode()
+                pos += ln_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_6_2, pos = _read_uvarint(buf, pos)
-            neo_6_2 -= 1
-            if neo_6_2 < 0:
-                if neo_6_2 != -1:
-                    raise _count_error(neo_6_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_6_2 > blen - pos:
-                raise _count_error(neo_6_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_2: list[TxnOffsetCommitRequestPartition] = []
-                apeo_6_2 = veo_6_2.append
-                for _ in range(neo_6_2):
-                    eeo_6_2 = _new_object(TxnOffsetCommitRequestPartition)
+                v_partitions_o_topics: list[TxnOffsetCommitRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(TxnOffsetCommitRequestPartition)
                     (
-                        eeo_6_2.partition_index,
-                        eeo_6_2.committed_offset,
-                        eeo_6_2.committed_leader_epoch,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        o_topics_partitions.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    lneeo_6_2_2 = buf[pos]
-                    if lneeo_6_2_2 < 0x80:
+                    ln_committed_metadata_o_topics_partitions = buf[pos]
+                    if ln_committed_metadata_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_6_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_6_2_2 -= 1
-                    if lneeo_6_2_2 < 0:
-                        eeo_6_2.committed_metadata = None
-                    elif pos + lneeo_6_2_2 > blen:
-                        raise _length_error(lneeo_6_2_2, pos, blen)
+                        ln_committed_metadata_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    ln_committed_metadata_o_topics_partitions -= 1
+                    if ln_committed_metadata_o_topics_partitions < 0:
+                        o_topics_partitions.committed_metadata = None
+                    elif pos + ln_committed_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_committed_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_6_2.committed_metadata = buf[pos : pos + lneeo_6_2_2].decode()
-                        pos += lneeo_6_2_2
+                        o_topics_partitions.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_o_topics_partitions
+                        ].decode()
+                        pos += ln_committed_metadata_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_6_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_6_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_6_2(eeo_6_2)
-                eo_6.partitions = veo_6_2
-            eo_6.topic_id = _ZERO_UUID
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                eo_6._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.topics = vo_6
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1163,13 +900,13 @@ def _e_TxnOffsetCommitRequest_3(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
     w(_S_qhi.pack(o.producer_id, o.producer_epoch, o.generation_id_or_member_epoch))
     w(_enc_cstr(o.member_id))
     w(_enc_ncstr(o.group_instance_id))
-    a6 = o.topics
-    if a6 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_TxnOffsetCommitRequestTopic_3(e6, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TxnOffsetCommitRequestTopic_3(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1180,129 +917,131 @@ def _d_TxnOffsetCommitRequest_6(buf: bytes, pos: int) -> tuple[TxnOffsetCommitRe
     """Decode TxnOffsetCommitRequest at version 6."""
     blen = len(buf)
     o = _new_object(TxnOffsetCommitRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_transactional_id_o = buf[pos]
+    if ln_transactional_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_transactional_id_o, pos = _read_uvarint(buf, pos)
+    ln_transactional_id_o -= 1
+    if ln_transactional_id_o < 0:
         raise _null_error("TransactionalId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        o.transactional_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     o.producer_id, o.producer_epoch, o.generation_id_or_member_epoch = _S_qhi.unpack_from(buf, pos)
     pos += 14
-    lno_4 = buf[pos]
-    if lno_4 < 0x80:
+    ln_member_id_o = buf[pos]
+    if ln_member_id_o < 0x80:
         pos += 1
     else:
-        lno_4, pos = _read_uvarint(buf, pos)
-    lno_4 -= 1
-    if lno_4 < 0:
+        ln_member_id_o, pos = _read_uvarint(buf, pos)
+    ln_member_id_o -= 1
+    if ln_member_id_o < 0:
         raise _null_error("MemberId")
-    elif pos + lno_4 > blen:
-        raise _length_error(lno_4, pos, blen)
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
     else:
-        o.member_id = buf[pos : pos + lno_4].decode()
-        pos += lno_4
-    lno_5 = buf[pos]
-    if lno_5 < 0x80:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = buf[pos]
+    if ln_group_instance_id_o < 0x80:
         pos += 1
     else:
-        lno_5, pos = _read_uvarint(buf, pos)
-    lno_5 -= 1
-    if lno_5 < 0:
+        ln_group_instance_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_instance_id_o -= 1
+    if ln_group_instance_id_o < 0:
         o.group_instance_id = None
-    elif pos + lno_5 > blen:
-        raise _length_error(lno_5, pos, blen)
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
     else:
-        o.group_instance_id = buf[pos : pos + lno_5].decode()
-        pos += lno_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_6 > blen - pos:
-        raise _count_error(no_6, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_6: list[TxnOffsetCommitRequestTopic] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = _new_object(TxnOffsetCommitRequestTopic)
-            eo_6.topic_id, pos = _read_uuid(buf, pos)
-            neo_6_2 = buf[pos]
-            if neo_6_2 < 0x80:
+        v_topics_o: list[TxnOffsetCommitRequestTopic] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TxnOffsetCommitRequestTopic)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_6_2, pos = _read_uvarint(buf, pos)
-            neo_6_2 -= 1
-            if neo_6_2 < 0:
-                if neo_6_2 != -1:
-                    raise _count_error(neo_6_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_6_2 > blen - pos:
-                raise _count_error(neo_6_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_6_2: list[TxnOffsetCommitRequestPartition] = []
-                apeo_6_2 = veo_6_2.append
-                for _ in range(neo_6_2):
-                    eeo_6_2 = _new_object(TxnOffsetCommitRequestPartition)
+                v_partitions_o_topics: list[TxnOffsetCommitRequestPartition] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(TxnOffsetCommitRequestPartition)
                     (
-                        eeo_6_2.partition_index,
-                        eeo_6_2.committed_offset,
-                        eeo_6_2.committed_leader_epoch,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.committed_offset,
+                        o_topics_partitions.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    lneeo_6_2_2 = buf[pos]
-                    if lneeo_6_2_2 < 0x80:
+                    ln_committed_metadata_o_topics_partitions = buf[pos]
+                    if ln_committed_metadata_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_6_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_6_2_2 -= 1
-                    if lneeo_6_2_2 < 0:
-                        eeo_6_2.committed_metadata = None
-                    elif pos + lneeo_6_2_2 > blen:
-                        raise _length_error(lneeo_6_2_2, pos, blen)
+                        ln_committed_metadata_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    ln_committed_metadata_o_topics_partitions -= 1
+                    if ln_committed_metadata_o_topics_partitions < 0:
+                        o_topics_partitions.committed_metadata = None
+                    elif pos + ln_committed_metadata_o_topics_partitions > blen:
+                        raise _length_error(ln_committed_metadata_o_topics_partitions, pos, blen)
                     else:
-                        eeo_6_2.committed_metadata = buf[pos : pos + lneeo_6_2_2].decode()
-                        pos += lneeo_6_2_2
+                        o_topics_partitions.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_o_topics_partitions
+                        ].decode()
+                        pos += ln_committed_metadata_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_6_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_6_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_6_2(eeo_6_2)
-                eo_6.partitions = veo_6_2
-            eo_6.name = ""
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
+            o_topics.name = ""
             if buf[pos] == 0:
                 pos += 1
-                eo_6._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_6(eo_6)
-        o.topics = vo_6
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1319,13 +1058,13 @@ def _e_TxnOffsetCommitRequest_6(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
     w(_S_qhi.pack(o.producer_id, o.producer_epoch, o.generation_id_or_member_epoch))
     w(_enc_cstr(o.member_id))
     w(_enc_ncstr(o.group_instance_id))
-    a6 = o.topics
-    if a6 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a6) + 1))
-        for e6 in a6:
-            _e_TxnOffsetCommitRequestTopic_6(e6, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TxnOffsetCommitRequestTopic_6(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -28,6 +28,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
 from .unregister_broker_response import UnregisterBrokerResponse
 
 __all__ = [
@@ -48,7 +49,7 @@ class UnregisterBrokerRequest(_Request[UnregisterBrokerResponse]):
         "broker_id": "v0+: The broker ID to unregister.",
     }
 
-    broker_id: int
+    broker_id: BrokerId
     API_KEY: ClassVar[int | None] = 64
     NAME: ClassVar[str] = "UnregisterBrokerRequest"
     KIND: ClassVar[str] = "request"
@@ -60,11 +61,24 @@ class UnregisterBrokerRequest(_Request[UnregisterBrokerResponse]):
     RESPONSE: ClassVar[type[_Message]] = UnregisterBrokerResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "broker_id", "brokerId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="broker_id",
+            json_name="brokerId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, broker_id: int = 0) -> None:
+    def __init__(
+        self,
+        broker_id: BrokerId = 0,
+    ) -> None:
         self.broker_id = broker_id
         self._unknown_tags = None
 

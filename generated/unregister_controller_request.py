@@ -60,21 +60,24 @@ class UnregisterControllerRequest(_Request[UnregisterControllerResponse]):
     RESPONSE: ClassVar[type[_Message]] = UnregisterControllerResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "controller_id",
-            "controllerId",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="controller_id",
+            json_name="controllerId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, controller_id: int = 0) -> None:
+    def __init__(
+        self,
+        controller_id: int = 0,
+    ) -> None:
         self.controller_id = controller_id
         self._unknown_tags = None
 

@@ -45,7 +45,7 @@ _S_o = _struct.Struct(">?")
 
 
 class FeatureUpdateKey(_Struct):
-    """The list of updates to finalized features.
+    """The list of updates to finalized features. In versions 0-2, flexible in 0-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         feature (v0+): The name of the finalized feature to be updated.
@@ -67,46 +67,56 @@ class FeatureUpdateKey(_Struct):
     upgrade_type: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "feature", "feature", "string", (0, 32767), None, None, None, "", False, False, None
+            name="feature",
+            json_name="feature",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_version_level",
-            "maxVersionLevel",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_version_level",
+            json_name="maxVersionLevel",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "allow_downgrade",
-            "allowDowngrade",
-            "bool",
-            (0, 0),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="allow_downgrade",
+            json_name="allowDowngrade",
+            type="bool",
+            versions=(0, 0),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "upgrade_type",
-            "upgradeType",
-            "int8",
-            (1, 32767),
-            None,
-            None,
-            None,
-            1,
-            False,
-            False,
-            None,
+            name="upgrade_type",
+            json_name="upgradeType",
+            type="int8",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -153,43 +163,43 @@ class UpdateFeaturesRequest(_Request[UpdateFeaturesResponse]):
     RESPONSE: ClassVar[type[_Message]] = UpdateFeaturesResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "timeout_ms",
-            "timeoutMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            60000,
-            False,
-            False,
-            None,
+            name="timeout_ms",
+            json_name="timeoutMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=60000,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "feature_updates",
-            "featureUpdates",
-            "[]FeatureUpdateKey",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            FeatureUpdateKey,
+            name="feature_updates",
+            json_name="featureUpdates",
+            type="[]FeatureUpdateKey",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=FeatureUpdateKey,
         ),
         _FieldSchema(
-            "validate_only",
-            "validateOnly",
-            "bool",
-            (1, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="validate_only",
+            json_name="validateOnly",
+            type="bool",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -205,34 +215,6 @@ class UpdateFeaturesRequest(_Request[UpdateFeaturesResponse]):
         self._unknown_tags = None
 
 
-def _d_FeatureUpdateKey_0(buf: bytes, pos: int) -> tuple[FeatureUpdateKey, int]:
-    """Decode FeatureUpdateKey at version 0."""
-    blen = len(buf)
-    o = _new_object(FeatureUpdateKey)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Feature")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.feature = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.max_version_level, o.allow_downgrade = _S_ho.unpack_from(buf, pos)
-    pos += 3
-    o.upgrade_type = 1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_FeatureUpdateKey_0(o: FeatureUpdateKey, out: list[_Buffer]) -> None:
     """Encode FeatureUpdateKey at version 0."""
     if o.upgrade_type != 1:
@@ -244,34 +226,6 @@ def _e_FeatureUpdateKey_0(o: FeatureUpdateKey, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_FeatureUpdateKey_1(buf: bytes, pos: int) -> tuple[FeatureUpdateKey, int]:
-    """Decode FeatureUpdateKey at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(FeatureUpdateKey)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Feature")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.feature = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.max_version_level, o.upgrade_type = _S_hb.unpack_from(buf, pos)
-    pos += 3
-    o.allow_downgrade = False
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_FeatureUpdateKey_1(o: FeatureUpdateKey, out: list[_Buffer]) -> None:
@@ -293,46 +247,48 @@ def _d_UpdateFeaturesRequest_0(buf: bytes, pos: int) -> tuple[UpdateFeaturesRequ
     o = _new_object(UpdateFeaturesRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_feature_updates_o = buf[pos]
+    if n_feature_updates_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_feature_updates_o, pos = _read_uvarint(buf, pos)
+    n_feature_updates_o -= 1
+    if n_feature_updates_o < 0:
+        if n_feature_updates_o != -1:
+            raise _count_error(n_feature_updates_o, 0)
         raise _null_error("FeatureUpdates")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_feature_updates_o > blen - pos:
+        raise _count_error(n_feature_updates_o, blen - pos)
     else:
-        vo_2: list[FeatureUpdateKey] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FeatureUpdateKey)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_feature_updates_o: list[FeatureUpdateKey] = []
+        ap_feature_updates_o = v_feature_updates_o.append
+        for _ in range(n_feature_updates_o):
+            o_feature_updates = _new_object(FeatureUpdateKey)
+            ln_feature_o_feature_updates = buf[pos]
+            if ln_feature_o_feature_updates < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_feature_o_feature_updates, pos = _read_uvarint(buf, pos)
+            ln_feature_o_feature_updates -= 1
+            if ln_feature_o_feature_updates < 0:
                 raise _null_error("Feature")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_feature_o_feature_updates > blen:
+                raise _length_error(ln_feature_o_feature_updates, pos, blen)
             else:
-                eo_2.feature = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.max_version_level, eo_2.allow_downgrade = _S_ho.unpack_from(buf, pos)
+                o_feature_updates.feature = buf[pos : pos + ln_feature_o_feature_updates].decode()
+                pos += ln_feature_o_feature_updates
+            o_feature_updates.max_version_level, o_feature_updates.allow_downgrade = (
+                _S_ho.unpack_from(buf, pos)
+            )
             pos += 3
-            eo_2.upgrade_type = 1
+            o_feature_updates.upgrade_type = 1
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_feature_updates._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.feature_updates = vo_2
+                o_feature_updates._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_feature_updates_o(o_feature_updates)
+        o.feature_updates = v_feature_updates_o
     o.validate_only = False
     if buf[pos] == 0:
         pos += 1
@@ -348,13 +304,13 @@ def _e_UpdateFeaturesRequest_0(o: UpdateFeaturesRequest, out: list[_Buffer]) -> 
         raise _FieldVersionError("UpdateFeaturesRequest", "validate_only", 0)
     w = out.append
     w(_S_i.pack(o.timeout_ms))
-    a2 = o.feature_updates
-    if a2 is None:
+    a_feature_updates = o.feature_updates
+    if a_feature_updates is None:
         raise _null_value("FeatureUpdates")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FeatureUpdateKey_0(e2, out)
+        w(_uvarint(len(a_feature_updates) + 1))
+        for e_feature_updates in a_feature_updates:
+            _e_FeatureUpdateKey_0(e_feature_updates, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -367,46 +323,48 @@ def _d_UpdateFeaturesRequest_1(buf: bytes, pos: int) -> tuple[UpdateFeaturesRequ
     o = _new_object(UpdateFeaturesRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_feature_updates_o = buf[pos]
+    if n_feature_updates_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_feature_updates_o, pos = _read_uvarint(buf, pos)
+    n_feature_updates_o -= 1
+    if n_feature_updates_o < 0:
+        if n_feature_updates_o != -1:
+            raise _count_error(n_feature_updates_o, 0)
         raise _null_error("FeatureUpdates")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_feature_updates_o > blen - pos:
+        raise _count_error(n_feature_updates_o, blen - pos)
     else:
-        vo_2: list[FeatureUpdateKey] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(FeatureUpdateKey)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_feature_updates_o: list[FeatureUpdateKey] = []
+        ap_feature_updates_o = v_feature_updates_o.append
+        for _ in range(n_feature_updates_o):
+            o_feature_updates = _new_object(FeatureUpdateKey)
+            ln_feature_o_feature_updates = buf[pos]
+            if ln_feature_o_feature_updates < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_feature_o_feature_updates, pos = _read_uvarint(buf, pos)
+            ln_feature_o_feature_updates -= 1
+            if ln_feature_o_feature_updates < 0:
                 raise _null_error("Feature")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_feature_o_feature_updates > blen:
+                raise _length_error(ln_feature_o_feature_updates, pos, blen)
             else:
-                eo_2.feature = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            eo_2.max_version_level, eo_2.upgrade_type = _S_hb.unpack_from(buf, pos)
+                o_feature_updates.feature = buf[pos : pos + ln_feature_o_feature_updates].decode()
+                pos += ln_feature_o_feature_updates
+            o_feature_updates.max_version_level, o_feature_updates.upgrade_type = _S_hb.unpack_from(
+                buf, pos
+            )
             pos += 3
-            eo_2.allow_downgrade = False
+            o_feature_updates.allow_downgrade = False
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_feature_updates._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.feature_updates = vo_2
+                o_feature_updates._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_feature_updates_o(o_feature_updates)
+        o.feature_updates = v_feature_updates_o
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -421,13 +379,13 @@ def _e_UpdateFeaturesRequest_1(o: UpdateFeaturesRequest, out: list[_Buffer]) -> 
     """Encode UpdateFeaturesRequest at versions 1, 2."""
     w = out.append
     w(_S_i.pack(o.timeout_ms))
-    a2 = o.feature_updates
-    if a2 is None:
+    a_feature_updates = o.feature_updates
+    if a_feature_updates is None:
         raise _null_value("FeatureUpdates")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_FeatureUpdateKey_1(e2, out)
+        w(_uvarint(len(a_feature_updates) + 1))
+        for e_feature_updates in a_feature_updates:
+            _e_FeatureUpdateKey_1(e_feature_updates, out)
     w(_S_o.pack(o.validate_only))
     if o._unknown_tags is None:
         w(b"\x00")

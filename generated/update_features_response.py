@@ -42,7 +42,7 @@ _S_ih = _struct.Struct(">ih")
 
 
 class UpdatableFeatureResult(_Struct):
-    """Results for each feature update.
+    """Results for each feature update. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         feature (v0+): The name of the finalized feature.
@@ -61,28 +61,51 @@ class UpdatableFeatureResult(_Struct):
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "feature", "feature", "string", (0, 32767), None, None, None, "", False, False, None
+            name="feature",
+            json_name="feature",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, feature: str = "", error_code: int = 0, error_message: str | None = ""
+        self,
+        feature: str = "",
+        error_code: int = 0,
+        error_message: str | None = "",
     ) -> None:
         self.feature = feature
         self.error_code = error_code
@@ -121,46 +144,56 @@ class UpdateFeaturesResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "results",
-            "results",
-            "[]UpdatableFeatureResult",
-            (0, 1),
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            UpdatableFeatureResult,
+            name="results",
+            json_name="results",
+            type="[]UpdatableFeatureResult",
+            versions=(0, 1),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=True,
+            struct=UpdatableFeatureResult,
         ),
     )
 
@@ -176,46 +209,6 @@ class UpdateFeaturesResponse(_Message):
         self.error_message = error_message
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-
-def _d_UpdatableFeatureResult_0(buf: bytes, pos: int) -> tuple[UpdatableFeatureResult, int]:
-    """Decode UpdatableFeatureResult at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(UpdatableFeatureResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Feature")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.feature = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    lno_3 = buf[pos]
-    if lno_3 < 0x80:
-        pos += 1
-    else:
-        lno_3, pos = _read_uvarint(buf, pos)
-    lno_3 -= 1
-    if lno_3 < 0:
-        o.error_message = None
-    elif pos + lno_3 > blen:
-        raise _length_error(lno_3, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_3].decode()
-        pos += lno_3
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_UpdatableFeatureResult_0(o: UpdatableFeatureResult, out: list[_Buffer]) -> None:
@@ -236,71 +229,71 @@ def _d_UpdateFeaturesResponse_0(buf: bytes, pos: int) -> tuple[UpdateFeaturesRes
     o = _new_object(UpdateFeaturesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_3: list[UpdatableFeatureResult] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(UpdatableFeatureResult)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_results_o: list[UpdatableFeatureResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(UpdatableFeatureResult)
+            ln_feature_o_results = buf[pos]
+            if ln_feature_o_results < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_feature_o_results, pos = _read_uvarint(buf, pos)
+            ln_feature_o_results -= 1
+            if ln_feature_o_results < 0:
                 raise _null_error("Feature")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_feature_o_results > blen:
+                raise _length_error(ln_feature_o_results, pos, blen)
             else:
-                eo_3.feature = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
+                o_results.feature = buf[pos : pos + ln_feature_o_results].decode()
+                pos += ln_feature_o_results
+            o_results.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            lneo_3_3 = buf[pos]
-            if lneo_3_3 < 0x80:
+            ln_error_message_o_results = buf[pos]
+            if ln_error_message_o_results < 0x80:
                 pos += 1
             else:
-                lneo_3_3, pos = _read_uvarint(buf, pos)
-            lneo_3_3 -= 1
-            if lneo_3_3 < 0:
-                eo_3.error_message = None
-            elif pos + lneo_3_3 > blen:
-                raise _length_error(lneo_3_3, pos, blen)
+                ln_error_message_o_results, pos = _read_uvarint(buf, pos)
+            ln_error_message_o_results -= 1
+            if ln_error_message_o_results < 0:
+                o_results.error_message = None
+            elif pos + ln_error_message_o_results > blen:
+                raise _length_error(ln_error_message_o_results, pos, blen)
             else:
-                eo_3.error_message = buf[pos : pos + lneo_3_3].decode()
-                pos += lneo_3_3
+                o_results.error_message = buf[pos : pos + ln_error_message_o_results].decode()
+                pos += ln_error_message_o_results
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.results = vo_3
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -314,13 +307,13 @@ def _e_UpdateFeaturesResponse_0(o: UpdateFeaturesResponse, out: list[_Buffer]) -
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_ncstr(o.error_message))
-    a3 = o.results
-    if a3 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_UpdatableFeatureResult_0(e3, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_UpdatableFeatureResult_0(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -333,19 +326,19 @@ def _d_UpdateFeaturesResponse_2(buf: bytes, pos: int) -> tuple[UpdateFeaturesRes
     o = _new_object(UpdateFeaturesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_error_message_o = buf[pos]
+    if ln_error_message_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_error_message_o, pos = _read_uvarint(buf, pos)
+    ln_error_message_o -= 1
+    if ln_error_message_o < 0:
         o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
     o.results = []
     if buf[pos] == 0:
         pos += 1

@@ -50,7 +50,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class Listener(_Struct):
-    """The endpoint that can be used to communicate with the leader.
+    """The endpoint that can be used to communicate with the leader. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the endpoint.
@@ -69,15 +69,52 @@ class Listener(_Struct):
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        host: str = "",
+        port: int = 0,
+    ) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -85,7 +122,7 @@ class Listener(_Struct):
 
 
 class KRaftVersionFeature(_Struct):
-    """The range of versions of the protocol that the replica supports.
+    """The range of versions of the protocol that the replica supports. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         min_supported_version (v0+): The minimum supported KRaft protocol version.
@@ -101,34 +138,38 @@ class KRaftVersionFeature(_Struct):
     max_supported_version: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "min_supported_version",
-            "minSupportedVersion",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="min_supported_version",
+            json_name="minSupportedVersion",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_supported_version",
-            "maxSupportedVersion",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_supported_version",
+            json_name="maxSupportedVersion",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, min_supported_version: int = 0, max_supported_version: int = 0) -> None:
+    def __init__(
+        self,
+        min_supported_version: int = 0,
+        max_supported_version: int = 0,
+    ) -> None:
         self.min_supported_version = min_supported_version
         self.max_supported_version = max_supported_version
         self._unknown_tags = None
@@ -172,72 +213,82 @@ class UpdateRaftVoterRequest(_Request[UpdateRaftVoterResponse]):
     RESPONSE: ClassVar[type[_Message]] = UpdateRaftVoterResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "cluster_id",
-            "clusterId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="cluster_id",
+            json_name="clusterId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "current_leader_epoch",
-            "currentLeaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="current_leader_epoch",
+            json_name="currentLeaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voter_id", "voterId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="voter_id",
+            json_name="voterId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voter_directory_id",
-            "voterDirectoryId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="voter_directory_id",
+            json_name="voterDirectoryId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "listeners",
-            "listeners",
-            "[]Listener",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Listener,
+            name="listeners",
+            json_name="listeners",
+            type="[]Listener",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Listener,
         ),
         _FieldSchema(
-            "k_raft_version_feature",
-            "kRaftVersionFeature",
-            "KRaftVersionFeature",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            KRaftVersionFeature,
+            name="k_raft_version_feature",
+            json_name="kRaftVersionFeature",
+            type="KRaftVersionFeature",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=KRaftVersionFeature,
         ),
     )
 
@@ -259,46 +310,6 @@ class UpdateRaftVoterRequest(_Request[UpdateRaftVoterResponse]):
             KRaftVersionFeature() if k_raft_version_feature is None else k_raft_version_feature
         )
         self._unknown_tags = None
-
-
-def _d_Listener_0(buf: bytes, pos: int) -> tuple[Listener, int]:
-    """Decode Listener at version 0."""
-    blen = len(buf)
-    o = _new_object(Listener)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_H.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_Listener_0(o: Listener, out: list[_Buffer]) -> None:
@@ -350,74 +361,74 @@ def _d_UpdateRaftVoterRequest_0(buf: bytes, pos: int) -> tuple[UpdateRaftVoterRe
     """Decode UpdateRaftVoterRequest at version 0."""
     blen = len(buf)
     o = _new_object(UpdateRaftVoterRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.current_leader_epoch, o.voter_id = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.voter_directory_id, pos = _read_uuid(buf, pos)
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+    n_listeners_o = buf[pos]
+    if n_listeners_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_listeners_o, pos = _read_uvarint(buf, pos)
+    n_listeners_o -= 1
+    if n_listeners_o < 0:
+        if n_listeners_o != -1:
+            raise _count_error(n_listeners_o, 0)
         raise _null_error("Listeners")
-    elif no_4 > blen - pos:
-        raise _count_error(no_4, blen - pos)
+    elif n_listeners_o > blen - pos:
+        raise _count_error(n_listeners_o, blen - pos)
     else:
-        vo_4: list[Listener] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = _new_object(Listener)
-            lneo_4_1 = buf[pos]
-            if lneo_4_1 < 0x80:
+        v_listeners_o: list[Listener] = []
+        ap_listeners_o = v_listeners_o.append
+        for _ in range(n_listeners_o):
+            o_listeners = _new_object(Listener)
+            ln_name_o_listeners = buf[pos]
+            if ln_name_o_listeners < 0x80:
                 pos += 1
             else:
-                lneo_4_1, pos = _read_uvarint(buf, pos)
-            lneo_4_1 -= 1
-            if lneo_4_1 < 0:
+                ln_name_o_listeners, pos = _read_uvarint(buf, pos)
+            ln_name_o_listeners -= 1
+            if ln_name_o_listeners < 0:
                 raise _null_error("Name")
-            elif pos + lneo_4_1 > blen:
-                raise _length_error(lneo_4_1, pos, blen)
+            elif pos + ln_name_o_listeners > blen:
+                raise _length_error(ln_name_o_listeners, pos, blen)
             else:
-                eo_4.name = buf[pos : pos + lneo_4_1].decode()
-                pos += lneo_4_1
-            lneo_4_2 = buf[pos]
-            if lneo_4_2 < 0x80:
+                o_listeners.name = buf[pos : pos + ln_name_o_listeners].decode()
+                pos += ln_name_o_listeners
+            ln_host_o_listeners = buf[pos]
+            if ln_host_o_listeners < 0x80:
                 pos += 1
             else:
-                lneo_4_2, pos = _read_uvarint(buf, pos)
-            lneo_4_2 -= 1
-            if lneo_4_2 < 0:
+                ln_host_o_listeners, pos = _read_uvarint(buf, pos)
+            ln_host_o_listeners -= 1
+            if ln_host_o_listeners < 0:
                 raise _null_error("Host")
-            elif pos + lneo_4_2 > blen:
-                raise _length_error(lneo_4_2, pos, blen)
+            elif pos + ln_host_o_listeners > blen:
+                raise _length_error(ln_host_o_listeners, pos, blen)
             else:
-                eo_4.host = buf[pos : pos + lneo_4_2].decode()
-                pos += lneo_4_2
-            eo_4.port = _S_H.unpack_from(buf, pos)[0]
+                o_listeners.host = buf[pos : pos + ln_host_o_listeners].decode()
+                pos += ln_host_o_listeners
+            o_listeners.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                eo_4._unknown_tags = None
+                o_listeners._unknown_tags = None
             else:
-                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_4(eo_4)
-        o.listeners = vo_4
+                o_listeners._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_listeners_o(o_listeners)
+        o.listeners = v_listeners_o
     o.k_raft_version_feature, pos = _d_KRaftVersionFeature_0(buf, pos)
     if buf[pos] == 0:
         pos += 1
@@ -433,13 +444,13 @@ def _e_UpdateRaftVoterRequest_0(o: UpdateRaftVoterRequest, out: list[_Buffer]) -
     w(_enc_ncstr(o.cluster_id))
     w(_S_ii.pack(o.current_leader_epoch, o.voter_id))
     w(_enc_uuid(o.voter_directory_id))
-    a4 = o.listeners
-    if a4 is None:
+    a_listeners = o.listeners
+    if a_listeners is None:
         raise _null_value("Listeners")
     else:
-        w(_uvarint(len(a4) + 1))
-        for e4 in a4:
-            _e_Listener_0(e4, out)
+        w(_uvarint(len(a_listeners) + 1))
+        for e_listeners in a_listeners:
+            _e_Listener_0(e_listeners, out)
     _e_KRaftVersionFeature_0(o.k_raft_version_feature, out)
     if o._unknown_tags is None:
         w(b"\x00")

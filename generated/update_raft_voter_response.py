@@ -29,6 +29,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
+
 __all__ = [
     "CurrentLeader",
     "UpdateRaftVoterResponse",
@@ -40,7 +42,7 @@ _S_ii = _struct.Struct(">ii")
 
 
 class CurrentLeader(_Struct):
-    """Details of the current Raft cluster leader.
+    """Details of the current Raft cluster leader. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v0+): The replica id of the current leader or -1 if the leader is unknown.
@@ -56,35 +58,71 @@ class CurrentLeader(_Struct):
         "port": "v0+: The node's port.",
     }
 
-    leader_id: int
+    leader_id: BrokerId
     leader_epoch: int
     host: str
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "leader_id", "leaderId", "int32", (0, 32767), None, None, None, -1, False, False, None
+            name="leader_id",
+            json_name="leaderId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "int32", (0, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
     def __init__(
-        self, leader_id: int = -1, leader_epoch: int = -1, host: str = "", port: int = 0
+        self,
+        leader_id: BrokerId = -1,
+        leader_epoch: int = -1,
+        host: str = "",
+        port: int = 0,
     ) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
@@ -121,33 +159,43 @@ class UpdateRaftVoterResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "throttle_time_ms",
-            "throttleTimeMs",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="throttle_time_ms",
+            json_name="throttleTimeMs",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "current_leader",
-            "currentLeader",
-            "CurrentLeader",
-            (0, 32767),
-            None,
-            (0, 32767),
-            0,
-            None,
-            False,
-            False,
-            CurrentLeader,
+            name="current_leader",
+            json_name="currentLeader",
+            type="CurrentLeader",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=(0, 32767),
+            tag=0,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=CurrentLeader,
         ),
     )
 
@@ -180,19 +228,19 @@ def _d_CurrentLeader_0(buf: bytes, pos: int) -> tuple[CurrentLeader, int]:
     o = _new_object(CurrentLeader)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
+    ln_host_o = buf[pos]
+    if ln_host_o < 0x80:
         pos += 1
     else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
+        ln_host_o, pos = _read_uvarint(buf, pos)
+    ln_host_o -= 1
+    if ln_host_o < 0:
         raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
     else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -247,9 +295,9 @@ def _e_UpdateRaftVoterResponse_0(o: UpdateRaftVoterResponse, out: list[_Buffer])
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     tg: list[tuple[int, bytes]] = []
     if o.current_leader != CurrentLeader():
-        tp1: list[_Buffer] = []
-        _e_CurrentLeader_0(o.current_leader, tp1)
-        tg.append((0, b"".join(tp1)))
+        tp_current_leader: list[_Buffer] = []
+        _e_CurrentLeader_0(o.current_leader, tp_current_leader)
+        tg.append((0, b"".join(tp_current_leader)))
     _write_tags(out, tg, o._unknown_tags)
 
 

@@ -36,6 +36,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId, TopicName
 from .vote_response import VoteResponse
 
 __all__ = [
@@ -52,7 +53,7 @@ _S_iqo = _struct.Struct(">iq?")
 
 
 class PartitionData(_Struct):
-    """The partition data.
+    """The partition data. In versions 0-2, flexible in 0-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -78,7 +79,7 @@ class PartitionData(_Struct):
 
     partition_index: int
     replica_epoch: int
-    replica_id: int
+    replica_id: BrokerId
     replica_directory_id: uuid.UUID
     voter_directory_id: uuid.UUID
     last_offset_epoch: int
@@ -86,88 +87,108 @@ class PartitionData(_Struct):
     pre_vote: bool
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_epoch",
-            "replicaEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="replica_epoch",
+            json_name="replicaEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_id", "replicaId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="replica_id",
+            json_name="replicaId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "replica_directory_id",
-            "replicaDirectoryId",
-            "uuid",
-            (1, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="replica_directory_id",
+            json_name="replicaDirectoryId",
+            type="uuid",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "voter_directory_id",
-            "voterDirectoryId",
-            "uuid",
-            (1, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            True,
-            None,
+            name="voter_directory_id",
+            json_name="voterDirectoryId",
+            type="uuid",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "last_offset_epoch",
-            "lastOffsetEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="last_offset_epoch",
+            json_name="lastOffsetEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "last_offset",
-            "lastOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="last_offset",
+            json_name="lastOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "pre_vote", "preVote", "bool", (2, 32767), None, None, None, False, False, False, None
+            name="pre_vote",
+            json_name="preVote",
+            type="bool",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -175,7 +196,7 @@ class PartitionData(_Struct):
         self,
         partition_index: int = 0,
         replica_epoch: int = 0,
-        replica_id: int = 0,
+        replica_id: BrokerId = 0,
         replica_directory_id: uuid.UUID = _ZERO_UUID,
         voter_directory_id: uuid.UUID = _ZERO_UUID,
         last_offset_epoch: int = 0,
@@ -194,7 +215,7 @@ class PartitionData(_Struct):
 
 
 class TopicData(_Struct):
-    """The topic data.
+    """The topic data. In versions 0-2, flexible in 0-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
@@ -206,38 +227,42 @@ class TopicData(_Struct):
         "partitions": "v0+: The partition data.",
     }
 
-    topic_name: str
+    topic_name: TopicName
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_name",
-            "topicName",
-            "string",
-            (0, 32767),
-            None,
-            None,
-            None,
-            "",
-            False,
-            False,
-            None,
+            name="topic_name",
+            json_name="topicName",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
-    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        topic_name: TopicName = "",
+        partitions: list[PartitionData] = _EMPTY,
+    ) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -259,7 +284,7 @@ class VoteRequest(_Request[VoteResponse]):
     }
 
     cluster_id: str | None
-    voter_id: int
+    voter_id: BrokerId
     topics: list[TopicData]
     API_KEY: ClassVar[int | None] = 52
     NAME: ClassVar[str] = "VoteRequest"
@@ -272,62 +297,56 @@ class VoteRequest(_Request[VoteResponse]):
     RESPONSE: ClassVar[type[_Message]] = VoteResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "cluster_id",
-            "clusterId",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="cluster_id",
+            json_name="clusterId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voter_id", "voterId", "int32", (1, 32767), None, None, None, -1, False, True, None
+            name="voter_id",
+            json_name="voterId",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]TopicData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            TopicData,
+            name="topics",
+            json_name="topics",
+            type="[]TopicData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=TopicData,
         ),
     )
 
     def __init__(
-        self, cluster_id: str | None = None, voter_id: int = -1, topics: list[TopicData] = _EMPTY
+        self,
+        cluster_id: str | None = None,
+        voter_id: BrokerId = -1,
+        topics: list[TopicData] = _EMPTY,
     ) -> None:
         self.cluster_id = cluster_id
         self.voter_id = voter_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 0."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.replica_epoch, o.replica_id, o.last_offset_epoch, o.last_offset = (
-        _S_iiiiq.unpack_from(buf, pos)
-    )
-    pos += 24
-    o.replica_directory_id = _ZERO_UUID
-    o.voter_directory_id = _ZERO_UUID
-    o.pre_vote = False
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
@@ -346,25 +365,6 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 1."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.replica_epoch, o.replica_id = _S_iii.unpack_from(buf, pos)
-    pos += 12
-    o.replica_directory_id, pos = _read_uuid(buf, pos)
-    o.voter_directory_id, pos = _read_uuid(buf, pos)
-    o.last_offset_epoch, o.last_offset = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    o.pre_vote = False
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 1."""
     if o.pre_vote != False:
@@ -380,24 +380,6 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_2(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 2."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition_index, o.replica_epoch, o.replica_id = _S_iii.unpack_from(buf, pos)
-    pos += 12
-    o.replica_directory_id, pos = _read_uuid(buf, pos)
-    o.voter_directory_id, pos = _read_uuid(buf, pos)
-    o.last_offset_epoch, o.last_offset, o.pre_vote = _S_iqo.unpack_from(buf, pos)
-    pos += 13
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 2."""
     w = out.append
@@ -411,222 +393,51 @@ def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 0."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            (
-                eo_2.partition_index,
-                eo_2.replica_epoch,
-                eo_2.replica_id,
-                eo_2.last_offset_epoch,
-                eo_2.last_offset,
-            ) = _S_iiiiq.unpack_from(buf, pos)
-            pos += 24
-            eo_2.replica_directory_id = _ZERO_UUID
-            eo_2.voter_directory_id = _ZERO_UUID
-            eo_2.pre_vote = False
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 0."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_TopicData_1(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 1."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index, eo_2.replica_epoch, eo_2.replica_id = _S_iii.unpack_from(buf, pos)
-            pos += 12
-            eo_2.replica_directory_id, pos = _read_uuid(buf, pos)
-            eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
-            eo_2.last_offset_epoch, eo_2.last_offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            eo_2.pre_vote = False
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 1."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_1(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_2(buf: bytes, pos: int) -> tuple[TopicData, int]:
-    """Decode TopicData at version 2."""
-    blen = len(buf)
-    o = _new_object(TopicData)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("TopicName")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.topic_name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition_index, eo_2.replica_epoch, eo_2.replica_id = _S_iii.unpack_from(buf, pos)
-            pos += 12
-            eo_2.replica_directory_id, pos = _read_uuid(buf, pos)
-            eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
-            eo_2.last_offset_epoch, eo_2.last_offset, eo_2.pre_vote = _S_iqo.unpack_from(buf, pos)
-            pos += 13
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_TopicData_2(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 2."""
     w = out.append
     w(_enc_cstr(o.topic_name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_2(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_2(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -637,91 +448,91 @@ def _d_VoteRequest_0(buf: bytes, pos: int) -> tuple[VoteRequest, int]:
     """Decode VoteRequest at version 0."""
     blen = len(buf)
     o = _new_object(VoteRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(TopicData)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.replica_epoch,
-                        eeo_2_2.replica_id,
-                        eeo_2_2.last_offset_epoch,
-                        eeo_2_2.last_offset,
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.replica_epoch,
+                        o_topics_partitions.replica_id,
+                        o_topics_partitions.last_offset_epoch,
+                        o_topics_partitions.last_offset,
                     ) = _S_iiiiq.unpack_from(buf, pos)
                     pos += 24
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.voter_directory_id = _ZERO_UUID
-                    eeo_2_2.pre_vote = False
+                    o_topics_partitions.replica_directory_id = _ZERO_UUID
+                    o_topics_partitions.voter_directory_id = _ZERO_UUID
+                    o_topics_partitions.pre_vote = False
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     o.voter_id = -1
     if buf[pos] == 0:
         pos += 1
@@ -735,13 +546,13 @@ def _e_VoteRequest_0(o: VoteRequest, out: list[_Buffer]) -> None:
     """Encode VoteRequest at version 0."""
     w = out.append
     w(_enc_ncstr(o.cluster_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_TopicData_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -752,91 +563,95 @@ def _d_VoteRequest_1(buf: bytes, pos: int) -> tuple[VoteRequest, int]:
     """Decode VoteRequest at version 1."""
     blen = len(buf)
     o = _new_object(VoteRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_3: list[TopicData] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(TopicData)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_3_2: list[PartitionData] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(PartitionData)
-                    eeo_3_2.partition_index, eeo_3_2.replica_epoch, eeo_3_2.replica_id = (
-                        _S_iii.unpack_from(buf, pos)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.replica_epoch,
+                        o_topics_partitions.replica_id,
+                    ) = _S_iii.unpack_from(buf, pos)
+                    pos += 12
+                    o_topics_partitions.replica_directory_id, pos = _read_uuid(buf, pos)
+                    o_topics_partitions.voter_directory_id, pos = _read_uuid(buf, pos)
+                    o_topics_partitions.last_offset_epoch, o_topics_partitions.last_offset = (
+                        _S_iq.unpack_from(buf, pos)
                     )
                     pos += 12
-                    eeo_3_2.replica_directory_id, pos = _read_uuid(buf, pos)
-                    eeo_3_2.voter_directory_id, pos = _read_uuid(buf, pos)
-                    eeo_3_2.last_offset_epoch, eeo_3_2.last_offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    eeo_3_2.pre_vote = False
+                    o_topics_partitions.pre_vote = False
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topics = vo_3
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -850,13 +665,13 @@ def _e_VoteRequest_1(o: VoteRequest, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_ncstr(o.cluster_id))
     w(_S_i.pack(o.voter_id))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_TopicData_1(e3, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_1(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -867,92 +682,96 @@ def _d_VoteRequest_2(buf: bytes, pos: int) -> tuple[VoteRequest, int]:
     """Decode VoteRequest at version 2."""
     blen = len(buf)
     o = _new_object(VoteRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_cluster_id_o = buf[pos]
+    if ln_cluster_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_cluster_id_o, pos = _read_uvarint(buf, pos)
+    ln_cluster_id_o -= 1
+    if ln_cluster_id_o < 0:
         o.cluster_id = None
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        o.cluster_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_3: list[TopicData] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(TopicData)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
+        v_topics_o: list[TopicData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(TopicData)
+            ln_topic_name_o_topics = buf[pos]
+            if ln_topic_name_o_topics < 0x80:
                 pos += 1
             else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
+                ln_topic_name_o_topics, pos = _read_uvarint(buf, pos)
+            ln_topic_name_o_topics -= 1
+            if ln_topic_name_o_topics < 0:
                 raise _null_error("TopicName")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
+            elif pos + ln_topic_name_o_topics > blen:
+                raise _length_error(ln_topic_name_o_topics, pos, blen)
             else:
-                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+                o_topics.topic_name = buf[pos : pos + ln_topic_name_o_topics].decode()
+                pos += ln_topic_name_o_topics
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > blen - pos:
-                raise _count_error(neo_3_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_3_2: list[PartitionData] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = _new_object(PartitionData)
-                    eeo_3_2.partition_index, eeo_3_2.replica_epoch, eeo_3_2.replica_id = (
-                        _S_iii.unpack_from(buf, pos)
-                    )
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
+                    (
+                        o_topics_partitions.partition_index,
+                        o_topics_partitions.replica_epoch,
+                        o_topics_partitions.replica_id,
+                    ) = _S_iii.unpack_from(buf, pos)
                     pos += 12
-                    eeo_3_2.replica_directory_id, pos = _read_uuid(buf, pos)
-                    eeo_3_2.voter_directory_id, pos = _read_uuid(buf, pos)
-                    eeo_3_2.last_offset_epoch, eeo_3_2.last_offset, eeo_3_2.pre_vote = (
-                        _S_iqo.unpack_from(buf, pos)
-                    )
+                    o_topics_partitions.replica_directory_id, pos = _read_uuid(buf, pos)
+                    o_topics_partitions.voter_directory_id, pos = _read_uuid(buf, pos)
+                    (
+                        o_topics_partitions.last_offset_epoch,
+                        o_topics_partitions.last_offset,
+                        o_topics_partitions.pre_vote,
+                    ) = _S_iqo.unpack_from(buf, pos)
                     pos += 13
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_3_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_3._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.topics = vo_3
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -966,13 +785,13 @@ def _e_VoteRequest_2(o: VoteRequest, out: list[_Buffer]) -> None:
     w = out.append
     w(_enc_ncstr(o.cluster_id))
     w(_S_i.pack(o.voter_id))
-    a3 = o.topics
-    if a3 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_TopicData_2(e3, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_TopicData_2(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -33,6 +33,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import BrokerId
+
 __all__ = [
     "Endpoint",
     "KRaftVersionFeature",
@@ -47,7 +49,7 @@ _S_i = _struct.Struct(">i")
 
 
 class Endpoint(_Struct):
-    """The endpoint that can be used to communicate with the voter.
+    """The endpoint that can be used to communicate with the voter. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the endpoint.
@@ -66,15 +68,52 @@ class Endpoint(_Struct):
     port: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "host", "host", "string", (0, 32767), None, None, None, "", False, False, None
+            name="host",
+            json_name="host",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
-        _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
+        _FieldSchema(
+            name="port",
+            json_name="port",
+            type="uint16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
+        ),
     )
 
-    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        host: str = "",
+        port: int = 0,
+    ) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -82,7 +121,7 @@ class Endpoint(_Struct):
 
 
 class KRaftVersionFeature(_Struct):
-    """The range of versions of the protocol that the replica supports.
+    """The range of versions of the protocol that the replica supports. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         min_supported_version (v0+): The minimum supported KRaft protocol version.
@@ -98,41 +137,45 @@ class KRaftVersionFeature(_Struct):
     max_supported_version: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "min_supported_version",
-            "minSupportedVersion",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="min_supported_version",
+            json_name="minSupportedVersion",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "max_supported_version",
-            "maxSupportedVersion",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="max_supported_version",
+            json_name="maxSupportedVersion",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, min_supported_version: int = 0, max_supported_version: int = 0) -> None:
+    def __init__(
+        self,
+        min_supported_version: int = 0,
+        max_supported_version: int = 0,
+    ) -> None:
         self.min_supported_version = min_supported_version
         self.max_supported_version = max_supported_version
         self._unknown_tags = None
 
 
 class Voter(_Struct):
-    """The set of voters in the quorum for this epoch.
+    """The set of voters in the quorum for this epoch. In versions 0, flexible in 0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         voter_id (v0+): The replica id of the voter in the topic partition.
@@ -148,58 +191,68 @@ class Voter(_Struct):
         "k_raft_version_feature": "v0+: The range of versions of the protocol that the replica supports.",
     }
 
-    voter_id: int
+    voter_id: BrokerId
     voter_directory_id: uuid.UUID
     endpoints: list[Endpoint]
     k_raft_version_feature: KRaftVersionFeature
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "voter_id", "voterId", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="voter_id",
+            json_name="voterId",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voter_directory_id",
-            "voterDirectoryId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="voter_directory_id",
+            json_name="voterDirectoryId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "endpoints",
-            "endpoints",
-            "[]Endpoint",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            Endpoint,
+            name="endpoints",
+            json_name="endpoints",
+            type="[]Endpoint",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Endpoint,
         ),
         _FieldSchema(
-            "k_raft_version_feature",
-            "kRaftVersionFeature",
-            "KRaftVersionFeature",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            KRaftVersionFeature,
+            name="k_raft_version_feature",
+            json_name="kRaftVersionFeature",
+            type="KRaftVersionFeature",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=KRaftVersionFeature,
         ),
     )
 
     def __init__(
         self,
-        voter_id: int = 0,
+        voter_id: BrokerId = 0,
         voter_directory_id: uuid.UUID = _ZERO_UUID,
         endpoints: list[Endpoint] = _EMPTY,
         k_raft_version_feature: KRaftVersionFeature | None = None,
@@ -238,57 +291,41 @@ class VotersRecord(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "version", "version", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="version",
+            json_name="version",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "voters", "voters", "[]Voter", (0, 32767), None, None, None, None, False, False, Voter
+            name="voters",
+            json_name="voters",
+            type="[]Voter",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=Voter,
         ),
     )
 
-    def __init__(self, version: int = 0, voters: list[Voter] = _EMPTY) -> None:
+    def __init__(
+        self,
+        version: int = 0,
+        voters: list[Voter] = _EMPTY,
+    ) -> None:
         self.version = version
         self.voters = [] if voters is _EMPTY else voters
         self._unknown_tags = None
-
-
-def _d_Endpoint_0(buf: bytes, pos: int) -> tuple[Endpoint, int]:
-    """Decode Endpoint at version 0."""
-    blen = len(buf)
-    o = _new_object(Endpoint)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        raise _null_error("Host")
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.host = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    o.port = _S_H.unpack_from(buf, pos)[0]
-    pos += 2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_Endpoint_0(o: Endpoint, out: list[_Buffer]) -> None:
@@ -336,86 +373,18 @@ def _e_KRaftVersionFeature_0(o: KRaftVersionFeature, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Voter_0(buf: bytes, pos: int) -> tuple[Voter, int]:
-    """Decode Voter at version 0."""
-    blen = len(buf)
-    o = _new_object(Voter)
-    o.voter_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.voter_directory_id, pos = _read_uuid(buf, pos)
-    no_3 = buf[pos]
-    if no_3 < 0x80:
-        pos += 1
-    else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Endpoints")
-    elif no_3 > blen - pos:
-        raise _count_error(no_3, blen - pos)
-    else:
-        vo_3: list[Endpoint] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = _new_object(Endpoint)
-            lneo_3_1 = buf[pos]
-            if lneo_3_1 < 0x80:
-                pos += 1
-            else:
-                lneo_3_1, pos = _read_uvarint(buf, pos)
-            lneo_3_1 -= 1
-            if lneo_3_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_3_1 > blen:
-                raise _length_error(lneo_3_1, pos, blen)
-            else:
-                eo_3.name = buf[pos : pos + lneo_3_1].decode()
-                pos += lneo_3_1
-            lneo_3_2 = buf[pos]
-            if lneo_3_2 < 0x80:
-                pos += 1
-            else:
-                lneo_3_2, pos = _read_uvarint(buf, pos)
-            lneo_3_2 -= 1
-            if lneo_3_2 < 0:
-                raise _null_error("Host")
-            elif pos + lneo_3_2 > blen:
-                raise _length_error(lneo_3_2, pos, blen)
-            else:
-                eo_3.host = buf[pos : pos + lneo_3_2].decode()
-                pos += lneo_3_2
-            eo_3.port = _S_H.unpack_from(buf, pos)[0]
-            pos += 2
-            if buf[pos] == 0:
-                pos += 1
-                eo_3._unknown_tags = None
-            else:
-                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_3(eo_3)
-        o.endpoints = vo_3
-    o.k_raft_version_feature, pos = _d_KRaftVersionFeature_0(buf, pos)
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_Voter_0(o: Voter, out: list[_Buffer]) -> None:
     """Encode Voter at version 0."""
     w = out.append
     w(_S_i.pack(o.voter_id))
     w(_enc_uuid(o.voter_directory_id))
-    a3 = o.endpoints
-    if a3 is None:
+    a_endpoints = o.endpoints
+    if a_endpoints is None:
         raise _null_value("Endpoints")
     else:
-        w(_uvarint(len(a3) + 1))
-        for e3 in a3:
-            _e_Endpoint_0(e3, out)
+        w(_uvarint(len(a_endpoints) + 1))
+        for e_endpoints in a_endpoints:
+            _e_Endpoint_0(e_endpoints, out)
     _e_KRaftVersionFeature_0(o.k_raft_version_feature, out)
     if o._unknown_tags is None:
         w(b"\x00")
@@ -429,86 +398,90 @@ def _d_VotersRecord_0(buf: bytes, pos: int) -> tuple[VotersRecord, int]:
     o = _new_object(VotersRecord)
     o.version = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_voters_o = buf[pos]
+    if n_voters_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_voters_o, pos = _read_uvarint(buf, pos)
+    n_voters_o -= 1
+    if n_voters_o < 0:
+        if n_voters_o != -1:
+            raise _count_error(n_voters_o, 0)
         raise _null_error("Voters")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_voters_o > blen - pos:
+        raise _count_error(n_voters_o, blen - pos)
     else:
-        vo_2: list[Voter] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(Voter)
-            eo_2.voter_id = _S_i.unpack_from(buf, pos)[0]
+        v_voters_o: list[Voter] = []
+        ap_voters_o = v_voters_o.append
+        for _ in range(n_voters_o):
+            o_voters = _new_object(Voter)
+            o_voters.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
+            o_voters.voter_directory_id, pos = _read_uuid(buf, pos)
+            n_endpoints_o_voters = buf[pos]
+            if n_endpoints_o_voters < 0x80:
                 pos += 1
             else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
+                n_endpoints_o_voters, pos = _read_uvarint(buf, pos)
+            n_endpoints_o_voters -= 1
+            if n_endpoints_o_voters < 0:
+                if n_endpoints_o_voters != -1:
+                    raise _count_error(n_endpoints_o_voters, 0)
                 raise _null_error("Endpoints")
-            elif neo_2_3 > blen - pos:
-                raise _count_error(neo_2_3, blen - pos)
+            elif n_endpoints_o_voters > blen - pos:
+                raise _count_error(n_endpoints_o_voters, blen - pos)
             else:
-                veo_2_3: list[Endpoint] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = _new_object(Endpoint)
-                    lneeo_2_3_1 = buf[pos]
-                    if lneeo_2_3_1 < 0x80:
+                v_endpoints_o_voters: list[Endpoint] = []
+                ap_endpoints_o_voters = v_endpoints_o_voters.append
+                for _ in range(n_endpoints_o_voters):
+                    o_voters_endpoints = _new_object(Endpoint)
+                    ln_name_o_voters_endpoints = buf[pos]
+                    if ln_name_o_voters_endpoints < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_1 -= 1
-                    if lneeo_2_3_1 < 0:
+                        ln_name_o_voters_endpoints, pos = _read_uvarint(buf, pos)
+                    ln_name_o_voters_endpoints -= 1
+                    if ln_name_o_voters_endpoints < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_2_3_1 > blen:
-                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    elif pos + ln_name_o_voters_endpoints > blen:
+                        raise _length_error(ln_name_o_voters_endpoints, pos, blen)
                     else:
-                        eeo_2_3.name = buf[pos : pos + lneeo_2_3_1].decode()
-                        pos += lneeo_2_3_1
-                    lneeo_2_3_2 = buf[pos]
-                    if lneeo_2_3_2 < 0x80:
+                        o_voters_endpoints.name = buf[
+                            pos : pos + ln_name_o_voters_endpoints
+                        ].decode()
+                        pos += ln_name_o_voters_endpoints
+                    ln_host_o_voters_endpoints = buf[pos]
+                    if ln_host_o_voters_endpoints < 0x80:
                         pos += 1
                     else:
-                        lneeo_2_3_2, pos = _read_uvarint(buf, pos)
-                    lneeo_2_3_2 -= 1
-                    if lneeo_2_3_2 < 0:
+                        ln_host_o_voters_endpoints, pos = _read_uvarint(buf, pos)
+                    ln_host_o_voters_endpoints -= 1
+                    if ln_host_o_voters_endpoints < 0:
                         raise _null_error("Host")
-                    elif pos + lneeo_2_3_2 > blen:
-                        raise _length_error(lneeo_2_3_2, pos, blen)
+                    elif pos + ln_host_o_voters_endpoints > blen:
+                        raise _length_error(ln_host_o_voters_endpoints, pos, blen)
                     else:
-                        eeo_2_3.host = buf[pos : pos + lneeo_2_3_2].decode()
-                        pos += lneeo_2_3_2
-                    eeo_2_3.port = _S_H.unpack_from(buf, pos)[0]
+                        o_voters_endpoints.host = buf[
+                            pos : pos + ln_host_o_voters_endpoints
+                        ].decode()
+                        pos += ln_host_o_voters_endpoints
+                    o_voters_endpoints.port = _S_H.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_3._unknown_tags = None
+                        o_voters_endpoints._unknown_tags = None
                     else:
-                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_3(eeo_2_3)
-                eo_2.endpoints = veo_2_3
-            eo_2.k_raft_version_feature, pos = _d_KRaftVersionFeature_0(buf, pos)
+                        o_voters_endpoints._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_endpoints_o_voters(o_voters_endpoints)
+                o_voters.endpoints = v_endpoints_o_voters
+            o_voters.k_raft_version_feature, pos = _d_KRaftVersionFeature_0(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_voters._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.voters = vo_2
+                o_voters._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_voters_o(o_voters)
+        o.voters = v_voters_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -521,13 +494,13 @@ def _e_VotersRecord_0(o: VotersRecord, out: list[_Buffer]) -> None:
     """Encode VotersRecord at version 0."""
     w = out.append
     w(_S_h.pack(o.version))
-    a2 = o.voters
-    if a2 is None:
+    a_voters = o.voters
+    if a_voters is None:
         raise _null_value("Voters")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_Voter_0(e2, out)
+        w(_uvarint(len(a_voters) + 1))
+        for e_voters in a_voters:
+            _e_Voter_0(e_voters, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -49,7 +49,7 @@ _S_qqbh = _struct.Struct(">qqbh")
 
 
 class StateBatch(_Struct):
-    """The state batches for the share-partition.
+    """The state batches for the share-partition. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         first_offset (v0+): The first offset of this state batch.
@@ -71,56 +71,56 @@ class StateBatch(_Struct):
     delivery_count: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "first_offset",
-            "firstOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="first_offset",
+            json_name="firstOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "last_offset",
-            "lastOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="last_offset",
+            json_name="lastOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "delivery_state",
-            "deliveryState",
-            "int8",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="delivery_state",
+            json_name="deliveryState",
+            type="int8",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "delivery_count",
-            "deliveryCount",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="delivery_count",
+            json_name="deliveryCount",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
@@ -139,7 +139,7 @@ class StateBatch(_Struct):
 
 
 class PartitionData(_Struct):
-    """The data for the partitions.
+    """The data for the partitions. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
@@ -167,72 +167,82 @@ class PartitionData(_Struct):
     state_batches: list[StateBatch]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition", "partition", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="partition",
+            json_name="partition",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "state_epoch",
-            "stateEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="state_epoch",
+            json_name="stateEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "leader_epoch",
-            "leaderEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="leader_epoch",
+            json_name="leaderEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "start_offset",
-            "startOffset",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="start_offset",
+            json_name="startOffset",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "delivery_complete_count",
-            "deliveryCompleteCount",
-            "int32",
-            (1, 32767),
-            None,
-            None,
-            None,
-            -1,
-            False,
-            True,
-            None,
+            name="delivery_complete_count",
+            json_name="deliveryCompleteCount",
+            type="int32",
+            versions=(1, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=-1,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
         _FieldSchema(
-            "state_batches",
-            "stateBatches",
-            "[]StateBatch",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            StateBatch,
+            name="state_batches",
+            json_name="stateBatches",
+            type="[]StateBatch",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=StateBatch,
         ),
     )
 
@@ -255,7 +265,7 @@ class PartitionData(_Struct):
 
 
 class WriteStateData(_Struct):
-    """The data for the topics.
+    """The data for the topics. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic identifier.
@@ -271,35 +281,37 @@ class WriteStateData(_Struct):
     partitions: list[PartitionData]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionData,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionData,
         ),
     )
 
     def __init__(
-        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[PartitionData] = _EMPTY,
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -332,43 +344,41 @@ class WriteShareGroupStateRequest(_Request[WriteShareGroupStateResponse]):
     RESPONSE: ClassVar[type[_Message]] = WriteShareGroupStateResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "group_id", "groupId", "string", (0, 32767), None, None, None, "", False, False, None
+            name="group_id",
+            json_name="groupId",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]WriteStateData",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            WriteStateData,
+            name="topics",
+            json_name="topics",
+            type="[]WriteStateData",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=WriteStateData,
         ),
     )
 
-    def __init__(self, group_id: str = "", topics: list[WriteStateData] = _EMPTY) -> None:
+    def __init__(
+        self,
+        group_id: str = "",
+        topics: list[WriteStateData] = _EMPTY,
+    ) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-
-def _d_StateBatch_0(buf: bytes, pos: int) -> tuple[StateBatch, int]:
-    """Decode StateBatch at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(StateBatch)
-    o.first_offset, o.last_offset, o.delivery_state, o.delivery_count = _S_qqbh.unpack_from(
-        buf, pos
-    )
-    pos += 19
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_StateBatch_0(o: StateBatch, out: list[_Buffer]) -> None:
@@ -381,108 +391,21 @@ def _e_StateBatch_0(o: StateBatch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 0."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition, o.state_epoch, o.leader_epoch, o.start_offset = _S_iiiq.unpack_from(buf, pos)
-    pos += 20
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("StateBatches")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[StateBatch] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(StateBatch)
-            eo_2.first_offset, eo_2.last_offset, eo_2.delivery_state, eo_2.delivery_count = (
-                _S_qqbh.unpack_from(buf, pos)
-            )
-            pos += 19
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.state_batches = vo_2
-    o.delivery_complete_count = -1
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 0."""
     w = out.append
     w(_S_iiiq.pack(o.partition, o.state_epoch, o.leader_epoch, o.start_offset))
-    a2 = o.state_batches
-    if a2 is None:
+    a_state_batches = o.state_batches
+    if a_state_batches is None:
         raise _null_value("StateBatches")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_StateBatch_0(e2, out)
+        w(_uvarint(len(a_state_batches) + 1))
+        for e_state_batches in a_state_batches:
+            _e_StateBatch_0(e_state_batches, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
-    """Decode PartitionData at version 1."""
-    blen = len(buf)
-    o = _new_object(PartitionData)
-    o.partition, o.state_epoch, o.leader_epoch, o.start_offset, o.delivery_complete_count = (
-        _S_iiiqi.unpack_from(buf, pos)
-    )
-    pos += 24
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("StateBatches")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[StateBatch] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(StateBatch)
-            eo_2.first_offset, eo_2.last_offset, eo_2.delivery_state, eo_2.delivery_count = (
-                _S_qqbh.unpack_from(buf, pos)
-            )
-            pos += 19
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.state_batches = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
@@ -493,196 +416,47 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
             o.partition, o.state_epoch, o.leader_epoch, o.start_offset, o.delivery_complete_count
         )
     )
-    a2 = o.state_batches
-    if a2 is None:
+    a_state_batches = o.state_batches
+    if a_state_batches is None:
         raise _null_value("StateBatches")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_StateBatch_0(e2, out)
+        w(_uvarint(len(a_state_batches) + 1))
+        for e_state_batches in a_state_batches:
+            _e_StateBatch_0(e_state_batches, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
-
-
-def _d_WriteStateData_0(buf: bytes, pos: int) -> tuple[WriteStateData, int]:
-    """Decode WriteStateData at version 0."""
-    blen = len(buf)
-    o = _new_object(WriteStateData)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            eo_2.partition, eo_2.state_epoch, eo_2.leader_epoch, eo_2.start_offset = (
-                _S_iiiq.unpack_from(buf, pos)
-            )
-            pos += 20
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("StateBatches")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[StateBatch] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(StateBatch)
-                    (
-                        eeo_2_2.first_offset,
-                        eeo_2_2.last_offset,
-                        eeo_2_2.delivery_state,
-                        eeo_2_2.delivery_count,
-                    ) = _S_qqbh.unpack_from(buf, pos)
-                    pos += 19
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.state_batches = veo_2_2
-            eo_2.delivery_complete_count = -1
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_WriteStateData_0(o: WriteStateData, out: list[_Buffer]) -> None:
     """Encode WriteStateData at version 0."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WriteStateData_1(buf: bytes, pos: int) -> tuple[WriteStateData, int]:
-    """Decode WriteStateData at version 1."""
-    blen = len(buf)
-    o = _new_object(WriteStateData)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionData)
-            (
-                eo_2.partition,
-                eo_2.state_epoch,
-                eo_2.leader_epoch,
-                eo_2.start_offset,
-                eo_2.delivery_complete_count,
-            ) = _S_iiiqi.unpack_from(buf, pos)
-            pos += 24
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("StateBatches")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[StateBatch] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(StateBatch)
-                    (
-                        eeo_2_2.first_offset,
-                        eeo_2_2.last_offset,
-                        eeo_2_2.delivery_state,
-                        eeo_2_2.delivery_count,
-                    ) = _S_qqbh.unpack_from(buf, pos)
-                    pos += 19
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.state_batches = veo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_WriteStateData_1(o: WriteStateData, out: list[_Buffer]) -> None:
     """Encode WriteStateData at version 1."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionData_1(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionData_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -695,107 +469,111 @@ def _d_WriteShareGroupStateRequest_0(
     """Decode WriteShareGroupStateRequest at version 0."""
     blen = len(buf)
     o = _new_object(WriteShareGroupStateRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[WriteStateData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(WriteStateData)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_topics_o: list[WriteStateData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(WriteStateData)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.state_epoch,
-                        eeo_2_2.leader_epoch,
-                        eeo_2_2.start_offset,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.state_epoch,
+                        o_topics_partitions.leader_epoch,
+                        o_topics_partitions.start_offset,
                     ) = _S_iiiq.unpack_from(buf, pos)
                     pos += 20
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_state_batches_o_topics_partitions = buf[pos]
+                    if n_state_batches_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_state_batches_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_state_batches_o_topics_partitions -= 1
+                    if n_state_batches_o_topics_partitions < 0:
+                        if n_state_batches_o_topics_partitions != -1:
+                            raise _count_error(n_state_batches_o_topics_partitions, 0)
                         raise _null_error("StateBatches")
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                    elif n_state_batches_o_topics_partitions > blen - pos:
+                        raise _count_error(n_state_batches_o_topics_partitions, blen - pos)
                     else:
-                        veeo_2_2_2: list[StateBatch] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(StateBatch)
+                        v_state_batches_o_topics_partitions: list[StateBatch] = []
+                        ap_state_batches_o_topics_partitions = (
+                            v_state_batches_o_topics_partitions.append
+                        )
+                        for _ in range(n_state_batches_o_topics_partitions):
+                            o_topics_partitions_state_batches = _new_object(StateBatch)
                             (
-                                eeeo_2_2_2.first_offset,
-                                eeeo_2_2_2.last_offset,
-                                eeeo_2_2_2.delivery_state,
-                                eeeo_2_2_2.delivery_count,
+                                o_topics_partitions_state_batches.first_offset,
+                                o_topics_partitions_state_batches.last_offset,
+                                o_topics_partitions_state_batches.delivery_state,
+                                o_topics_partitions_state_batches.delivery_count,
                             ) = _S_qqbh.unpack_from(buf, pos)
                             pos += 19
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_topics_partitions_state_batches._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.state_batches = veeo_2_2_2
-                    eeo_2_2.delivery_complete_count = -1
+                                o_topics_partitions_state_batches._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_state_batches_o_topics_partitions(o_topics_partitions_state_batches)
+                        o_topics_partitions.state_batches = v_state_batches_o_topics_partitions
+                    o_topics_partitions.delivery_complete_count = -1
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -808,13 +586,13 @@ def _e_WriteShareGroupStateRequest_0(o: WriteShareGroupStateRequest, out: list[_
     """Encode WriteShareGroupStateRequest at version 0."""
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_WriteStateData_0(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_WriteStateData_0(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -827,107 +605,111 @@ def _d_WriteShareGroupStateRequest_1(
     """Decode WriteShareGroupStateRequest at version 1."""
     blen = len(buf)
     o = _new_object(WriteShareGroupStateRequest)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
+    ln_group_id_o = buf[pos]
+    if ln_group_id_o < 0x80:
         pos += 1
     else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
+        ln_group_id_o, pos = _read_uvarint(buf, pos)
+    ln_group_id_o -= 1
+    if ln_group_id_o < 0:
         raise _null_error("GroupId")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        o.group_id = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_topics_o = buf[pos]
+    if n_topics_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_topics_o, pos = _read_uvarint(buf, pos)
+    n_topics_o -= 1
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_2: list[WriteStateData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(WriteStateData)
-            eo_2.topic_id, pos = _read_uuid(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+        v_topics_o: list[WriteStateData] = []
+        ap_topics_o = v_topics_o.append
+        for _ in range(n_topics_o):
+            o_topics = _new_object(WriteStateData)
+            o_topics.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_topics = buf[pos]
+            if n_partitions_o_topics < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_partitions_o_topics, pos = _read_uvarint(buf, pos)
+            n_partitions_o_topics -= 1
+            if n_partitions_o_topics < 0:
+                if n_partitions_o_topics != -1:
+                    raise _count_error(n_partitions_o_topics, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
+            elif n_partitions_o_topics > blen - pos:
+                raise _count_error(n_partitions_o_topics, blen - pos)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(PartitionData)
+                v_partitions_o_topics: list[PartitionData] = []
+                ap_partitions_o_topics = v_partitions_o_topics.append
+                for _ in range(n_partitions_o_topics):
+                    o_topics_partitions = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.state_epoch,
-                        eeo_2_2.leader_epoch,
-                        eeo_2_2.start_offset,
-                        eeo_2_2.delivery_complete_count,
+                        o_topics_partitions.partition,
+                        o_topics_partitions.state_epoch,
+                        o_topics_partitions.leader_epoch,
+                        o_topics_partitions.start_offset,
+                        o_topics_partitions.delivery_complete_count,
                     ) = _S_iiiqi.unpack_from(buf, pos)
                     pos += 24
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_state_batches_o_topics_partitions = buf[pos]
+                    if n_state_batches_o_topics_partitions < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_state_batches_o_topics_partitions, pos = _read_uvarint(buf, pos)
+                    n_state_batches_o_topics_partitions -= 1
+                    if n_state_batches_o_topics_partitions < 0:
+                        if n_state_batches_o_topics_partitions != -1:
+                            raise _count_error(n_state_batches_o_topics_partitions, 0)
                         raise _null_error("StateBatches")
-                    elif neeo_2_2_2 > blen - pos:
-                        raise _count_error(neeo_2_2_2, blen - pos)
+                    elif n_state_batches_o_topics_partitions > blen - pos:
+                        raise _count_error(n_state_batches_o_topics_partitions, blen - pos)
                     else:
-                        veeo_2_2_2: list[StateBatch] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = _new_object(StateBatch)
+                        v_state_batches_o_topics_partitions: list[StateBatch] = []
+                        ap_state_batches_o_topics_partitions = (
+                            v_state_batches_o_topics_partitions.append
+                        )
+                        for _ in range(n_state_batches_o_topics_partitions):
+                            o_topics_partitions_state_batches = _new_object(StateBatch)
                             (
-                                eeeo_2_2_2.first_offset,
-                                eeeo_2_2_2.last_offset,
-                                eeeo_2_2_2.delivery_state,
-                                eeeo_2_2_2.delivery_count,
+                                o_topics_partitions_state_batches.first_offset,
+                                o_topics_partitions_state_batches.last_offset,
+                                o_topics_partitions_state_batches.delivery_state,
+                                o_topics_partitions_state_batches.delivery_count,
                             ) = _S_qqbh.unpack_from(buf, pos)
                             pos += 19
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_2_2_2._unknown_tags = None
+                                o_topics_partitions_state_batches._unknown_tags = None
                             else:
-                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.state_batches = veeo_2_2_2
+                                o_topics_partitions_state_batches._unknown_tags, pos = (
+                                    _read_unknown_tags(buf, pos)
+                                )
+                            ap_state_batches_o_topics_partitions(o_topics_partitions_state_batches)
+                        o_topics_partitions.state_batches = v_state_batches_o_topics_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_2_2._unknown_tags = None
+                        o_topics_partitions._unknown_tags = None
                     else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                        o_topics_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_topics(o_topics_partitions)
+                o_topics.partitions = v_partitions_o_topics
             if buf[pos] == 0:
                 pos += 1
-                eo_2._unknown_tags = None
+                o_topics._unknown_tags = None
             else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
+                o_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_topics_o(o_topics)
+        o.topics = v_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -940,13 +722,13 @@ def _e_WriteShareGroupStateRequest_1(o: WriteShareGroupStateRequest, out: list[_
     """Encode WriteShareGroupStateRequest at version 1."""
     w = out.append
     w(_enc_cstr(o.group_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_WriteStateData_1(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_WriteStateData_1(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -43,7 +43,7 @@ _S_ih = _struct.Struct(">ih")
 
 
 class PartitionResult(_Struct):
-    """The results for the partitions.
+    """The results for the partitions. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
@@ -62,28 +62,51 @@ class PartitionResult(_Struct):
     error_message: str | None
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition", "partition", "int32", (0, 32767), None, None, None, 0, False, False, None
+            name="partition",
+            json_name="partition",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_message",
-            "errorMessage",
-            "string",
-            (0, 32767),
-            (0, 32767),
-            None,
-            None,
-            None,
-            True,
-            False,
-            None,
+            name="error_message",
+            json_name="errorMessage",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=(0, 32767),
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=True,
+            ignorable=False,
+            struct=None,
         ),
     )
 
     def __init__(
-        self, partition: int = 0, error_code: int = 0, error_message: str | None = None
+        self,
+        partition: int = 0,
+        error_code: int = 0,
+        error_message: str | None = None,
     ) -> None:
         self.partition = partition
         self.error_code = error_code
@@ -92,7 +115,7 @@ class PartitionResult(_Struct):
 
 
 class WriteStateResult(_Struct):
-    """The write results.
+    """The write results. In versions 0-1, flexible in 0-1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic identifier.
@@ -108,35 +131,37 @@ class WriteStateResult(_Struct):
     partitions: list[PartitionResult]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "topic_id",
-            "topicId",
-            "uuid",
-            (0, 32767),
-            None,
-            None,
-            None,
-            _ZERO_UUID,
-            False,
-            False,
-            None,
+            name="topic_id",
+            json_name="topicId",
+            type="uuid",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=_ZERO_UUID,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]PartitionResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            PartitionResult,
+            name="partitions",
+            json_name="partitions",
+            type="[]PartitionResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=PartitionResult,
         ),
     )
 
     def __init__(
-        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionResult] = _EMPTY
+        self,
+        topic_id: uuid.UUID = _ZERO_UUID,
+        partitions: list[PartitionResult] = _EMPTY,
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -165,50 +190,26 @@ class WriteShareGroupStateResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "results",
-            "results",
-            "[]WriteStateResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            WriteStateResult,
+            name="results",
+            json_name="results",
+            type="[]WriteStateResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=WriteStateResult,
         ),
     )
 
-    def __init__(self, results: list[WriteStateResult] = _EMPTY) -> None:
+    def __init__(
+        self,
+        results: list[WriteStateResult] = _EMPTY,
+    ) -> None:
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-
-def _d_PartitionResult_0(buf: bytes, pos: int) -> tuple[PartitionResult, int]:
-    """Decode PartitionResult at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(PartitionResult)
-    o.partition, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    lno_2 = buf[pos]
-    if lno_2 < 0x80:
-        pos += 1
-    else:
-        lno_2, pos = _read_uvarint(buf, pos)
-    lno_2 -= 1
-    if lno_2 < 0:
-        o.error_message = None
-    elif pos + lno_2 > blen:
-        raise _length_error(lno_2, pos, blen)
-    else:
-        o.error_message = buf[pos : pos + lno_2].decode()
-        pos += lno_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_PartitionResult_0(o: PartitionResult, out: list[_Buffer]) -> None:
@@ -222,69 +223,17 @@ def _e_PartitionResult_0(o: PartitionResult, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WriteStateResult_0(buf: bytes, pos: int) -> tuple[WriteStateResult, int]:
-    """Decode WriteStateResult at versions 0, 1."""
-    blen = len(buf)
-    o = _new_object(WriteStateResult)
-    o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[PartitionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(PartitionResult)
-            eo_2.partition, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            lneo_2_2 = buf[pos]
-            if lneo_2_2 < 0x80:
-                pos += 1
-            else:
-                lneo_2_2, pos = _read_uvarint(buf, pos)
-            lneo_2_2 -= 1
-            if lneo_2_2 < 0:
-                eo_2.error_message = None
-            elif pos + lneo_2_2 > blen:
-                raise _length_error(lneo_2_2, pos, blen)
-            else:
-                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
-                pos += lneo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_WriteStateResult_0(o: WriteStateResult, out: list[_Buffer]) -> None:
     """Encode WriteStateResult at versions 0, 1."""
     w = out.append
     w(_enc_uuid(o.topic_id))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_PartitionResult_0(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_PartitionResult_0(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -297,70 +246,74 @@ def _d_WriteShareGroupStateResponse_0(
     """Decode WriteShareGroupStateResponse at versions 0, 1."""
     blen = len(buf)
     o = _new_object(WriteShareGroupStateResponse)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_results_o = buf[pos]
+    if n_results_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_results_o, pos = _read_uvarint(buf, pos)
+    n_results_o -= 1
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
-        vo_1: list[WriteStateResult] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(WriteStateResult)
-            eo_1.topic_id, pos = _read_uuid(buf, pos)
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+        v_results_o: list[WriteStateResult] = []
+        ap_results_o = v_results_o.append
+        for _ in range(n_results_o):
+            o_results = _new_object(WriteStateResult)
+            o_results.topic_id, pos = _read_uuid(buf, pos)
+            n_partitions_o_results = buf[pos]
+            if n_partitions_o_results < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_partitions_o_results, pos = _read_uvarint(buf, pos)
+            n_partitions_o_results -= 1
+            if n_partitions_o_results < 0:
+                if n_partitions_o_results != -1:
+                    raise _count_error(n_partitions_o_results, 0)
                 raise _null_error("Partitions")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_partitions_o_results > blen - pos:
+                raise _count_error(n_partitions_o_results, blen - pos)
             else:
-                veo_1_2: list[PartitionResult] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(PartitionResult)
-                    eeo_1_2.partition, eeo_1_2.error_code = _S_ih.unpack_from(buf, pos)
+                v_partitions_o_results: list[PartitionResult] = []
+                ap_partitions_o_results = v_partitions_o_results.append
+                for _ in range(n_partitions_o_results):
+                    o_results_partitions = _new_object(PartitionResult)
+                    o_results_partitions.partition, o_results_partitions.error_code = (
+                        _S_ih.unpack_from(buf, pos)
+                    )
                     pos += 6
-                    lneeo_1_2_2 = buf[pos]
-                    if lneeo_1_2_2 < 0x80:
+                    ln_error_message_o_results_partitions = buf[pos]
+                    if ln_error_message_o_results_partitions < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_2, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_2 -= 1
-                    if lneeo_1_2_2 < 0:
-                        eeo_1_2.error_message = None
-                    elif pos + lneeo_1_2_2 > blen:
-                        raise _length_error(lneeo_1_2_2, pos, blen)
+                        ln_error_message_o_results_partitions, pos = _read_uvarint(buf, pos)
+                    ln_error_message_o_results_partitions -= 1
+                    if ln_error_message_o_results_partitions < 0:
+                        o_results_partitions.error_message = None
+                    elif pos + ln_error_message_o_results_partitions > blen:
+                        raise _length_error(ln_error_message_o_results_partitions, pos, blen)
                     else:
-                        eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_2].decode()
-                        pos += lneeo_1_2_2
+                        o_results_partitions.error_message = buf[
+                            pos : pos + ln_error_message_o_results_partitions
+                        ].decode()
+                        pos += ln_error_message_o_results_partitions
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_results_partitions._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.partitions = veo_1_2
+                        o_results_partitions._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_partitions_o_results(o_results_partitions)
+                o_results.partitions = v_partitions_o_results
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_results._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.results = vo_1
+                o_results._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_results_o(o_results)
+        o.results = v_results_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -372,13 +325,13 @@ def _d_WriteShareGroupStateResponse_0(
 def _e_WriteShareGroupStateResponse_0(o: WriteShareGroupStateResponse, out: list[_Buffer]) -> None:
     """Encode WriteShareGroupStateResponse at versions 0, 1."""
     w = out.append
-    a1 = o.results
-    if a1 is None:
+    a_results = o.results
+    if a_results is None:
         raise _null_value("Results")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_WriteStateResult_0(e1, out)
+        w(_uvarint(len(a_results) + 1))
+        for e_results in a_results:
+            _e_WriteStateResult_0(e_results, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -32,6 +32,7 @@ from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Request as _Request
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId, TopicName
 from .write_txn_markers_response import WriteTxnMarkersResponse
 
 __all__ = [
@@ -47,7 +48,7 @@ _A_Ni = _array_structs(">%di")
 
 
 class WritableTxnMarkerTopic(_Struct):
-    """Each topic that we want to write transaction marker(s) for.
+    """Each topic that we want to write transaction marker(s) for. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -59,35 +60,49 @@ class WritableTxnMarkerTopic(_Struct):
         "partition_indexes": "v0+: The indexes of the partitions to write transaction markers for.",
     }
 
-    name: str
+    name: TopicName
     partition_indexes: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partition_indexes",
-            "partitionIndexes",
-            "[]int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            None,
+            name="partition_indexes",
+            json_name="partitionIndexes",
+            type="[]int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
+    def __init__(
+        self,
+        name: TopicName = "",
+        partition_indexes: list[int] = _EMPTY,
+    ) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _EMPTY else partition_indexes
         self._unknown_tags = None
 
 
 class WritableTxnMarker(_Struct):
-    """The transaction markers to be written.
+    """The transaction markers to be written. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         producer_id (v0+): The current producer ID.
@@ -107,7 +122,7 @@ class WritableTxnMarker(_Struct):
         "transaction_version": "v2+: Transaction version of the marker. Ex: 0/1 = legacy (TV0/TV1), 2 = TV2 etc.",
     }
 
-    producer_id: int
+    producer_id: ProducerId
     producer_epoch: int
     transaction_result: bool
     topics: list[WritableTxnMarkerTopic]
@@ -115,88 +130,88 @@ class WritableTxnMarker(_Struct):
     transaction_version: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "producer_epoch",
-            "producerEpoch",
-            "int16",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_epoch",
+            json_name="producerEpoch",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transaction_result",
-            "transactionResult",
-            "bool",
-            (0, 32767),
-            None,
-            None,
-            None,
-            False,
-            False,
-            False,
-            None,
+            name="transaction_result",
+            json_name="transactionResult",
+            type="bool",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=False,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]WritableTxnMarkerTopic",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            WritableTxnMarkerTopic,
+            name="topics",
+            json_name="topics",
+            type="[]WritableTxnMarkerTopic",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=WritableTxnMarkerTopic,
         ),
         _FieldSchema(
-            "coordinator_epoch",
-            "coordinatorEpoch",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="coordinator_epoch",
+            json_name="coordinatorEpoch",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "transaction_version",
-            "transactionVersion",
-            "int8",
-            (2, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            True,
-            None,
+            name="transaction_version",
+            json_name="transactionVersion",
+            type="int8",
+            versions=(2, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=True,
+            struct=None,
         ),
     )
 
     def __init__(
         self,
-        producer_id: int = 0,
+        producer_id: ProducerId = 0,
         producer_epoch: int = 0,
         transaction_result: bool = False,
         topics: list[WritableTxnMarkerTopic] = _EMPTY,
@@ -235,157 +250,55 @@ class WriteTxnMarkersRequest(_Request[WriteTxnMarkersResponse]):
     RESPONSE: ClassVar[type[_Message]] = WriteTxnMarkersResponse
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "markers",
-            "markers",
-            "[]WritableTxnMarker",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            WritableTxnMarker,
+            name="markers",
+            json_name="markers",
+            type="[]WritableTxnMarker",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=WritableTxnMarker,
         ),
     )
 
-    def __init__(self, markers: list[WritableTxnMarker] = _EMPTY) -> None:
+    def __init__(
+        self,
+        markers: list[WritableTxnMarker] = _EMPTY,
+    ) -> None:
         self.markers = [] if markers is _EMPTY else markers
         self._unknown_tags = None
-
-
-def _d_WritableTxnMarkerTopic_1(buf: bytes, pos: int) -> tuple[WritableTxnMarkerTopic, int]:
-    """Decode WritableTxnMarkerTopic at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(WritableTxnMarkerTopic)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    n_partition_indexes_o = buf[pos]
-    if n_partition_indexes_o < 0x80:
-        pos += 1
-    else:
-        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
-    n_partition_indexes_o -= 1
-    if n_partition_indexes_o < 0:
-        if n_partition_indexes_o != -1:
-            raise _count_error(n_partition_indexes_o, 0)
-        raise _null_error("PartitionIndexes")
-    else:
-        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
-        pos += 4 * n_partition_indexes_o
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_WritableTxnMarkerTopic_1(o: WritableTxnMarkerTopic, out: list[_Buffer]) -> None:
     """Encode WritableTxnMarkerTopic at versions 1, 2."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partition_indexes
-    if a2 is None:
+    a_partition_indexes = o.partition_indexes
+    if a_partition_indexes is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_uvarint(len(a2) + 1))
-        w(_A_Ni[len(a2)].pack(*a2))
+        w(_uvarint(len(a_partition_indexes) + 1))
+        w(_A_Ni[len(a_partition_indexes)].pack(*a_partition_indexes))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WritableTxnMarker_1(buf: bytes, pos: int) -> tuple[WritableTxnMarker, int]:
-    """Decode WritableTxnMarker at version 1."""
-    blen = len(buf)
-    o = _new_object(WritableTxnMarker)
-    o.producer_id, o.producer_epoch, o.transaction_result = _S_qho.unpack_from(buf, pos)
-    pos += 11
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[WritableTxnMarkerTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(WritableTxnMarkerTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partition_indexes_eo_2 = buf[pos]
-            if n_partition_indexes_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
-            n_partition_indexes_eo_2 -= 1
-            if n_partition_indexes_eo_2 < 0:
-                if n_partition_indexes_eo_2 != -1:
-                    raise _count_error(n_partition_indexes_eo_2, 0)
-                raise _null_error("PartitionIndexes")
-            else:
-                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    o.coordinator_epoch = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.transaction_version = 0
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_WritableTxnMarker_1(o: WritableTxnMarker, out: list[_Buffer]) -> None:
     """Encode WritableTxnMarker at version 1."""
     w = out.append
     w(_S_qho.pack(o.producer_id, o.producer_epoch, o.transaction_result))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_WritableTxnMarkerTopic_1(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_WritableTxnMarkerTopic_1(e_topics, out)
     w(_S_i.pack(o.coordinator_epoch))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -393,83 +306,17 @@ def _e_WritableTxnMarker_1(o: WritableTxnMarker, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WritableTxnMarker_2(buf: bytes, pos: int) -> tuple[WritableTxnMarker, int]:
-    """Decode WritableTxnMarker at version 2."""
-    blen = len(buf)
-    o = _new_object(WritableTxnMarker)
-    o.producer_id, o.producer_epoch, o.transaction_result = _S_qho.unpack_from(buf, pos)
-    pos += 11
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[WritableTxnMarkerTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(WritableTxnMarkerTopic)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            n_partition_indexes_eo_2 = buf[pos]
-            if n_partition_indexes_eo_2 < 0x80:
-                pos += 1
-            else:
-                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
-            n_partition_indexes_eo_2 -= 1
-            if n_partition_indexes_eo_2 < 0:
-                if n_partition_indexes_eo_2 != -1:
-                    raise _count_error(n_partition_indexes_eo_2, 0)
-                raise _null_error("PartitionIndexes")
-            else:
-                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
-                pos += 4 * n_partition_indexes_eo_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    o.coordinator_epoch, o.transaction_version = _S_ib.unpack_from(buf, pos)
-    pos += 5
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_WritableTxnMarker_2(o: WritableTxnMarker, out: list[_Buffer]) -> None:
     """Encode WritableTxnMarker at version 2."""
     w = out.append
     w(_S_qho.pack(o.producer_id, o.producer_epoch, o.transaction_result))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_WritableTxnMarkerTopic_1(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_WritableTxnMarkerTopic_1(e_topics, out)
     w(_S_ib.pack(o.coordinator_epoch, o.transaction_version))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -481,89 +328,89 @@ def _d_WriteTxnMarkersRequest_1(buf: bytes, pos: int) -> tuple[WriteTxnMarkersRe
     """Decode WriteTxnMarkersRequest at version 1."""
     blen = len(buf)
     o = _new_object(WriteTxnMarkersRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_markers_o = buf[pos]
+    if n_markers_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_markers_o, pos = _read_uvarint(buf, pos)
+    n_markers_o -= 1
+    if n_markers_o < 0:
+        if n_markers_o != -1:
+            raise _count_error(n_markers_o, 0)
         raise _null_error("Markers")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_markers_o > blen - pos:
+        raise _count_error(n_markers_o, blen - pos)
     else:
-        vo_1: list[WritableTxnMarker] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(WritableTxnMarker)
-            eo_1.producer_id, eo_1.producer_epoch, eo_1.transaction_result = _S_qho.unpack_from(
-                buf, pos
+        v_markers_o: list[WritableTxnMarker] = []
+        ap_markers_o = v_markers_o.append
+        for _ in range(n_markers_o):
+            o_markers = _new_object(WritableTxnMarker)
+            o_markers.producer_id, o_markers.producer_epoch, o_markers.transaction_result = (
+                _S_qho.unpack_from(buf, pos)
             )
             pos += 11
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+            n_topics_o_markers = buf[pos]
+            if n_topics_o_markers < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_topics_o_markers, pos = _read_uvarint(buf, pos)
+            n_topics_o_markers -= 1
+            if n_topics_o_markers < 0:
+                if n_topics_o_markers != -1:
+                    raise _count_error(n_topics_o_markers, 0)
                 raise _null_error("Topics")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_topics_o_markers > blen - pos:
+                raise _count_error(n_topics_o_markers, blen - pos)
             else:
-                veo_1_2: list[WritableTxnMarkerTopic] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(WritableTxnMarkerTopic)
-                    lneeo_1_2_1 = buf[pos]
-                    if lneeo_1_2_1 < 0x80:
+                v_topics_o_markers: list[WritableTxnMarkerTopic] = []
+                ap_topics_o_markers = v_topics_o_markers.append
+                for _ in range(n_topics_o_markers):
+                    o_markers_topics = _new_object(WritableTxnMarkerTopic)
+                    ln_name_o_markers_topics = buf[pos]
+                    if ln_name_o_markers_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_1 -= 1
-                    if lneeo_1_2_1 < 0:
+                        ln_name_o_markers_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_markers_topics -= 1
+                    if ln_name_o_markers_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_2_1 > blen:
-                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    elif pos + ln_name_o_markers_topics > blen:
+                        raise _length_error(ln_name_o_markers_topics, pos, blen)
                     else:
-                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
-                        pos += lneeo_1_2_1
-                    n_partition_indexes_eeo_1_2 = buf[pos]
-                    if n_partition_indexes_eeo_1_2 < 0x80:
+                        o_markers_topics.name = buf[pos : pos + ln_name_o_markers_topics].decode()
+                        pos += ln_name_o_markers_topics
+                    n_partition_indexes_o_markers_topics = buf[pos]
+                    if n_partition_indexes_o_markers_topics < 0x80:
                         pos += 1
                     else:
-                        n_partition_indexes_eeo_1_2, pos = _read_uvarint(buf, pos)
-                    n_partition_indexes_eeo_1_2 -= 1
-                    if n_partition_indexes_eeo_1_2 < 0:
-                        if n_partition_indexes_eeo_1_2 != -1:
-                            raise _count_error(n_partition_indexes_eeo_1_2, 0)
+                        n_partition_indexes_o_markers_topics, pos = _read_uvarint(buf, pos)
+                    n_partition_indexes_o_markers_topics -= 1
+                    if n_partition_indexes_o_markers_topics < 0:
+                        if n_partition_indexes_o_markers_topics != -1:
+                            raise _count_error(n_partition_indexes_o_markers_topics, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        eeo_1_2.partition_indexes = [
-                            *_A_Ni[n_partition_indexes_eeo_1_2].unpack_from(buf, pos)
+                        o_markers_topics.partition_indexes = [
+                            *_A_Ni[n_partition_indexes_o_markers_topics].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_partition_indexes_eeo_1_2
+                        pos += 4 * n_partition_indexes_o_markers_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_markers_topics._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.topics = veo_1_2
-            eo_1.coordinator_epoch = _S_i.unpack_from(buf, pos)[0]
+                        o_markers_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_markers(o_markers_topics)
+                o_markers.topics = v_topics_o_markers
+            o_markers.coordinator_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_1.transaction_version = 0
+            o_markers.transaction_version = 0
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_markers._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.markers = vo_1
+                o_markers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_markers_o(o_markers)
+        o.markers = v_markers_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -575,13 +422,13 @@ def _d_WriteTxnMarkersRequest_1(buf: bytes, pos: int) -> tuple[WriteTxnMarkersRe
 def _e_WriteTxnMarkersRequest_1(o: WriteTxnMarkersRequest, out: list[_Buffer]) -> None:
     """Encode WriteTxnMarkersRequest at version 1."""
     w = out.append
-    a1 = o.markers
-    if a1 is None:
+    a_markers = o.markers
+    if a_markers is None:
         raise _null_value("Markers")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_WritableTxnMarker_1(e1, out)
+        w(_uvarint(len(a_markers) + 1))
+        for e_markers in a_markers:
+            _e_WritableTxnMarker_1(e_markers, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -592,88 +439,88 @@ def _d_WriteTxnMarkersRequest_2(buf: bytes, pos: int) -> tuple[WriteTxnMarkersRe
     """Decode WriteTxnMarkersRequest at version 2."""
     blen = len(buf)
     o = _new_object(WriteTxnMarkersRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_markers_o = buf[pos]
+    if n_markers_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_markers_o, pos = _read_uvarint(buf, pos)
+    n_markers_o -= 1
+    if n_markers_o < 0:
+        if n_markers_o != -1:
+            raise _count_error(n_markers_o, 0)
         raise _null_error("Markers")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_markers_o > blen - pos:
+        raise _count_error(n_markers_o, blen - pos)
     else:
-        vo_1: list[WritableTxnMarker] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(WritableTxnMarker)
-            eo_1.producer_id, eo_1.producer_epoch, eo_1.transaction_result = _S_qho.unpack_from(
-                buf, pos
+        v_markers_o: list[WritableTxnMarker] = []
+        ap_markers_o = v_markers_o.append
+        for _ in range(n_markers_o):
+            o_markers = _new_object(WritableTxnMarker)
+            o_markers.producer_id, o_markers.producer_epoch, o_markers.transaction_result = (
+                _S_qho.unpack_from(buf, pos)
             )
             pos += 11
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+            n_topics_o_markers = buf[pos]
+            if n_topics_o_markers < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_topics_o_markers, pos = _read_uvarint(buf, pos)
+            n_topics_o_markers -= 1
+            if n_topics_o_markers < 0:
+                if n_topics_o_markers != -1:
+                    raise _count_error(n_topics_o_markers, 0)
                 raise _null_error("Topics")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_topics_o_markers > blen - pos:
+                raise _count_error(n_topics_o_markers, blen - pos)
             else:
-                veo_1_2: list[WritableTxnMarkerTopic] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(WritableTxnMarkerTopic)
-                    lneeo_1_2_1 = buf[pos]
-                    if lneeo_1_2_1 < 0x80:
+                v_topics_o_markers: list[WritableTxnMarkerTopic] = []
+                ap_topics_o_markers = v_topics_o_markers.append
+                for _ in range(n_topics_o_markers):
+                    o_markers_topics = _new_object(WritableTxnMarkerTopic)
+                    ln_name_o_markers_topics = buf[pos]
+                    if ln_name_o_markers_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_1 -= 1
-                    if lneeo_1_2_1 < 0:
+                        ln_name_o_markers_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_markers_topics -= 1
+                    if ln_name_o_markers_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_2_1 > blen:
-                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    elif pos + ln_name_o_markers_topics > blen:
+                        raise _length_error(ln_name_o_markers_topics, pos, blen)
                     else:
-                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
-                        pos += lneeo_1_2_1
-                    n_partition_indexes_eeo_1_2 = buf[pos]
-                    if n_partition_indexes_eeo_1_2 < 0x80:
+                        o_markers_topics.name = buf[pos : pos + ln_name_o_markers_topics].decode()
+                        pos += ln_name_o_markers_topics
+                    n_partition_indexes_o_markers_topics = buf[pos]
+                    if n_partition_indexes_o_markers_topics < 0x80:
                         pos += 1
                     else:
-                        n_partition_indexes_eeo_1_2, pos = _read_uvarint(buf, pos)
-                    n_partition_indexes_eeo_1_2 -= 1
-                    if n_partition_indexes_eeo_1_2 < 0:
-                        if n_partition_indexes_eeo_1_2 != -1:
-                            raise _count_error(n_partition_indexes_eeo_1_2, 0)
+                        n_partition_indexes_o_markers_topics, pos = _read_uvarint(buf, pos)
+                    n_partition_indexes_o_markers_topics -= 1
+                    if n_partition_indexes_o_markers_topics < 0:
+                        if n_partition_indexes_o_markers_topics != -1:
+                            raise _count_error(n_partition_indexes_o_markers_topics, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        eeo_1_2.partition_indexes = [
-                            *_A_Ni[n_partition_indexes_eeo_1_2].unpack_from(buf, pos)
+                        o_markers_topics.partition_indexes = [
+                            *_A_Ni[n_partition_indexes_o_markers_topics].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_partition_indexes_eeo_1_2
+                        pos += 4 * n_partition_indexes_o_markers_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_markers_topics._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.topics = veo_1_2
-            eo_1.coordinator_epoch, eo_1.transaction_version = _S_ib.unpack_from(buf, pos)
+                        o_markers_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_markers(o_markers_topics)
+                o_markers.topics = v_topics_o_markers
+            o_markers.coordinator_epoch, o_markers.transaction_version = _S_ib.unpack_from(buf, pos)
             pos += 5
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_markers._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.markers = vo_1
+                o_markers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_markers_o(o_markers)
+        o.markers = v_markers_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -685,13 +532,13 @@ def _d_WriteTxnMarkersRequest_2(buf: bytes, pos: int) -> tuple[WriteTxnMarkersRe
 def _e_WriteTxnMarkersRequest_2(o: WriteTxnMarkersRequest, out: list[_Buffer]) -> None:
     """Encode WriteTxnMarkersRequest at version 2."""
     w = out.append
-    a1 = o.markers
-    if a1 is None:
+    a_markers = o.markers
+    if a_markers is None:
         raise _null_value("Markers")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_WritableTxnMarker_2(e1, out)
+        w(_uvarint(len(a_markers) + 1))
+        for e_markers in a_markers:
+            _e_WritableTxnMarker_2(e_markers, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -30,6 +30,8 @@ from aiokafka_gen.protocol._message import FieldSchema as _FieldSchema
 from aiokafka_gen.protocol._message import Message as _Message
 from aiokafka_gen.protocol._message import Struct as _Struct
 
+from .entities import ProducerId, TopicName
+
 __all__ = [
     "WritableTxnMarkerPartitionResult",
     "WritableTxnMarkerTopicResult",
@@ -42,7 +44,7 @@ _S_q = _struct.Struct(">q")
 
 
 class WritableTxnMarkerPartitionResult(_Struct):
-    """The results by partition.
+    """The results by partition. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
@@ -58,31 +60,45 @@ class WritableTxnMarkerPartitionResult(_Struct):
     error_code: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "partition_index",
-            "partitionIndex",
-            "int32",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="partition_index",
+            json_name="partitionIndex",
+            type="int32",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "error_code", "errorCode", "int16", (0, 32767), None, None, None, 0, False, False, None
+            name="error_code",
+            json_name="errorCode",
+            type="int16",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
     )
 
-    def __init__(self, partition_index: int = 0, error_code: int = 0) -> None:
+    def __init__(
+        self,
+        partition_index: int = 0,
+        error_code: int = 0,
+    ) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tags = None
 
 
 class WritableTxnMarkerTopicResult(_Struct):
-    """The results by topic.
+    """The results by topic. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
@@ -94,29 +110,41 @@ class WritableTxnMarkerTopicResult(_Struct):
         "partitions": "v0+: The results by partition.",
     }
 
-    name: str
+    name: TopicName
     partitions: list[WritableTxnMarkerPartitionResult]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "name", "name", "string", (0, 32767), None, None, None, "", False, False, None
+            name="name",
+            json_name="name",
+            type="string",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default="",
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "partitions",
-            "partitions",
-            "[]WritableTxnMarkerPartitionResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            WritableTxnMarkerPartitionResult,
+            name="partitions",
+            json_name="partitions",
+            type="[]WritableTxnMarkerPartitionResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=WritableTxnMarkerPartitionResult,
         ),
     )
 
     def __init__(
-        self, name: str = "", partitions: list[WritableTxnMarkerPartitionResult] = _EMPTY
+        self,
+        name: TopicName = "",
+        partitions: list[WritableTxnMarkerPartitionResult] = _EMPTY,
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -124,7 +152,7 @@ class WritableTxnMarkerTopicResult(_Struct):
 
 
 class WritableTxnMarkerResult(_Struct):
-    """The results for writing makers.
+    """The results for writing makers. In versions 1-2, flexible in 1-2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         producer_id (v0+): The current producer ID in use by the transactional ID.
@@ -136,39 +164,41 @@ class WritableTxnMarkerResult(_Struct):
         "topics": "v0+: The results by topic.",
     }
 
-    producer_id: int
+    producer_id: ProducerId
     topics: list[WritableTxnMarkerTopicResult]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "producer_id",
-            "producerId",
-            "int64",
-            (0, 32767),
-            None,
-            None,
-            None,
-            0,
-            False,
-            False,
-            None,
+            name="producer_id",
+            json_name="producerId",
+            type="int64",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=0,
+            default_is_null=False,
+            ignorable=False,
+            struct=None,
         ),
         _FieldSchema(
-            "topics",
-            "topics",
-            "[]WritableTxnMarkerTopicResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            WritableTxnMarkerTopicResult,
+            name="topics",
+            json_name="topics",
+            type="[]WritableTxnMarkerTopicResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=WritableTxnMarkerTopicResult,
         ),
     )
 
     def __init__(
-        self, producer_id: int = 0, topics: list[WritableTxnMarkerTopicResult] = _EMPTY
+        self,
+        producer_id: ProducerId = 0,
+        topics: list[WritableTxnMarkerTopicResult] = _EMPTY,
     ) -> None:
         self.producer_id = producer_id
         self.topics = [] if topics is _EMPTY else topics
@@ -197,39 +227,26 @@ class WriteTxnMarkersResponse(_Message):
     UNSTABLE_LATEST: ClassVar[bool] = False
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
         _FieldSchema(
-            "markers",
-            "markers",
-            "[]WritableTxnMarkerResult",
-            (0, 32767),
-            None,
-            None,
-            None,
-            None,
-            False,
-            False,
-            WritableTxnMarkerResult,
+            name="markers",
+            json_name="markers",
+            type="[]WritableTxnMarkerResult",
+            versions=(0, 32767),
+            nullable_versions=None,
+            tagged_versions=None,
+            tag=None,
+            default=None,
+            default_is_null=False,
+            ignorable=False,
+            struct=WritableTxnMarkerResult,
         ),
     )
 
-    def __init__(self, markers: list[WritableTxnMarkerResult] = _EMPTY) -> None:
+    def __init__(
+        self,
+        markers: list[WritableTxnMarkerResult] = _EMPTY,
+    ) -> None:
         self.markers = [] if markers is _EMPTY else markers
         self._unknown_tags = None
-
-
-def _d_WritableTxnMarkerPartitionResult_1(
-    buf: bytes, pos: int
-) -> tuple[WritableTxnMarkerPartitionResult, int]:
-    """Decode WritableTxnMarkerPartitionResult at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(WritableTxnMarkerPartitionResult)
-    o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
 
 
 def _e_WritableTxnMarkerPartitionResult_1(
@@ -244,164 +261,34 @@ def _e_WritableTxnMarkerPartitionResult_1(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WritableTxnMarkerTopicResult_1(
-    buf: bytes, pos: int
-) -> tuple[WritableTxnMarkerTopicResult, int]:
-    """Decode WritableTxnMarkerTopicResult at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(WritableTxnMarkerTopicResult)
-    lno_1 = buf[pos]
-    if lno_1 < 0x80:
-        pos += 1
-    else:
-        lno_1, pos = _read_uvarint(buf, pos)
-    lno_1 -= 1
-    if lno_1 < 0:
-        raise _null_error("Name")
-    elif pos + lno_1 > blen:
-        raise _length_error(lno_1, pos, blen)
-    else:
-        o.name = buf[pos : pos + lno_1].decode()
-        pos += lno_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[WritableTxnMarkerPartitionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(WritableTxnMarkerPartitionResult)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.partitions = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_WritableTxnMarkerTopicResult_1(o: WritableTxnMarkerTopicResult, out: list[_Buffer]) -> None:
     """Encode WritableTxnMarkerTopicResult at versions 1, 2."""
     w = out.append
     w(_enc_cstr(o.name))
-    a2 = o.partitions
-    if a2 is None:
+    a_partitions = o.partitions
+    if a_partitions is None:
         raise _null_value("Partitions")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_WritableTxnMarkerPartitionResult_1(e2, out)
+        w(_uvarint(len(a_partitions) + 1))
+        for e_partitions in a_partitions:
+            _e_WritableTxnMarkerPartitionResult_1(e_partitions, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WritableTxnMarkerResult_1(buf: bytes, pos: int) -> tuple[WritableTxnMarkerResult, int]:
-    """Decode WritableTxnMarkerResult at versions 1, 2."""
-    blen = len(buf)
-    o = _new_object(WritableTxnMarkerResult)
-    o.producer_id = _S_q.unpack_from(buf, pos)[0]
-    pos += 8
-    no_2 = buf[pos]
-    if no_2 < 0x80:
-        pos += 1
-    else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > blen - pos:
-        raise _count_error(no_2, blen - pos)
-    else:
-        vo_2: list[WritableTxnMarkerTopicResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = _new_object(WritableTxnMarkerTopicResult)
-            lneo_2_1 = buf[pos]
-            if lneo_2_1 < 0x80:
-                pos += 1
-            else:
-                lneo_2_1, pos = _read_uvarint(buf, pos)
-            lneo_2_1 -= 1
-            if lneo_2_1 < 0:
-                raise _null_error("Name")
-            elif pos + lneo_2_1 > blen:
-                raise _length_error(lneo_2_1, pos, blen)
-            else:
-                eo_2.name = buf[pos : pos + lneo_2_1].decode()
-                pos += lneo_2_1
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
-                pos += 1
-            else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > blen - pos:
-                raise _count_error(neo_2_2, blen - pos)
-            else:
-                veo_2_2: list[WritableTxnMarkerPartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = _new_object(WritableTxnMarkerPartitionResult)
-                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
-                    pos += 6
-                    if buf[pos] == 0:
-                        pos += 1
-                        eeo_2_2._unknown_tags = None
-                    else:
-                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            if buf[pos] == 0:
-                pos += 1
-                eo_2._unknown_tags = None
-            else:
-                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_2(eo_2)
-        o.topics = vo_2
-    if buf[pos] == 0:
-        pos += 1
-        o._unknown_tags = None
-    else:
-        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
-    return o, pos
-
-
 def _e_WritableTxnMarkerResult_1(o: WritableTxnMarkerResult, out: list[_Buffer]) -> None:
     """Encode WritableTxnMarkerResult at versions 1, 2."""
     w = out.append
     w(_S_q.pack(o.producer_id))
-    a2 = o.topics
-    if a2 is None:
+    a_topics = o.topics
+    if a_topics is None:
         raise _null_value("Topics")
     else:
-        w(_uvarint(len(a2) + 1))
-        for e2 in a2:
-            _e_WritableTxnMarkerTopicResult_1(e2, out)
+        w(_uvarint(len(a_topics) + 1))
+        for e_topics in a_topics:
+            _e_WritableTxnMarkerTopicResult_1(e_topics, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -412,97 +299,102 @@ def _d_WriteTxnMarkersResponse_1(buf: bytes, pos: int) -> tuple[WriteTxnMarkersR
     """Decode WriteTxnMarkersResponse at versions 1, 2."""
     blen = len(buf)
     o = _new_object(WriteTxnMarkersResponse)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    n_markers_o = buf[pos]
+    if n_markers_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_markers_o, pos = _read_uvarint(buf, pos)
+    n_markers_o -= 1
+    if n_markers_o < 0:
+        if n_markers_o != -1:
+            raise _count_error(n_markers_o, 0)
         raise _null_error("Markers")
-    elif no_1 > blen - pos:
-        raise _count_error(no_1, blen - pos)
+    elif n_markers_o > blen - pos:
+        raise _count_error(n_markers_o, blen - pos)
     else:
-        vo_1: list[WritableTxnMarkerResult] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = _new_object(WritableTxnMarkerResult)
-            eo_1.producer_id = _S_q.unpack_from(buf, pos)[0]
+        v_markers_o: list[WritableTxnMarkerResult] = []
+        ap_markers_o = v_markers_o.append
+        for _ in range(n_markers_o):
+            o_markers = _new_object(WritableTxnMarkerResult)
+            o_markers.producer_id = _S_q.unpack_from(buf, pos)[0]
             pos += 8
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+            n_topics_o_markers = buf[pos]
+            if n_topics_o_markers < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_topics_o_markers, pos = _read_uvarint(buf, pos)
+            n_topics_o_markers -= 1
+            if n_topics_o_markers < 0:
+                if n_topics_o_markers != -1:
+                    raise _count_error(n_topics_o_markers, 0)
                 raise _null_error("Topics")
-            elif neo_1_2 > blen - pos:
-                raise _count_error(neo_1_2, blen - pos)
+            elif n_topics_o_markers > blen - pos:
+                raise _count_error(n_topics_o_markers, blen - pos)
             else:
-                veo_1_2: list[WritableTxnMarkerTopicResult] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = _new_object(WritableTxnMarkerTopicResult)
-                    lneeo_1_2_1 = buf[pos]
-                    if lneeo_1_2_1 < 0x80:
+                v_topics_o_markers: list[WritableTxnMarkerTopicResult] = []
+                ap_topics_o_markers = v_topics_o_markers.append
+                for _ in range(n_topics_o_markers):
+                    o_markers_topics = _new_object(WritableTxnMarkerTopicResult)
+                    ln_name_o_markers_topics = buf[pos]
+                    if ln_name_o_markers_topics < 0x80:
                         pos += 1
                     else:
-                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
-                    lneeo_1_2_1 -= 1
-                    if lneeo_1_2_1 < 0:
+                        ln_name_o_markers_topics, pos = _read_uvarint(buf, pos)
+                    ln_name_o_markers_topics -= 1
+                    if ln_name_o_markers_topics < 0:
                         raise _null_error("Name")
-                    elif pos + lneeo_1_2_1 > blen:
-                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    elif pos + ln_name_o_markers_topics > blen:
+                        raise _length_error(ln_name_o_markers_topics, pos, blen)
                     else:
-                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
-                        pos += lneeo_1_2_1
-                    neeo_1_2_2 = buf[pos]
-                    if neeo_1_2_2 < 0x80:
+                        o_markers_topics.name = buf[pos : pos + ln_name_o_markers_topics].decode()
+                        pos += ln_name_o_markers_topics
+                    n_partitions_o_markers_topics = buf[pos]
+                    if n_partitions_o_markers_topics < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_2 -= 1
-                    if neeo_1_2_2 < 0:
-                        if neeo_1_2_2 != -1:
-                            raise _count_error(neeo_1_2_2, 0)
+                        n_partitions_o_markers_topics, pos = _read_uvarint(buf, pos)
+                    n_partitions_o_markers_topics -= 1
+                    if n_partitions_o_markers_topics < 0:
+                        if n_partitions_o_markers_topics != -1:
+                            raise _count_error(n_partitions_o_markers_topics, 0)
                         raise _null_error("Partitions")
-                    elif neeo_1_2_2 > blen - pos:
-                        raise _count_error(neeo_1_2_2, blen - pos)
+                    elif n_partitions_o_markers_topics > blen - pos:
+                        raise _count_error(n_partitions_o_markers_topics, blen - pos)
                     else:
-                        veeo_1_2_2: list[WritableTxnMarkerPartitionResult] = []
-                        apeeo_1_2_2 = veeo_1_2_2.append
-                        for _ in range(neeo_1_2_2):
-                            eeeo_1_2_2 = _new_object(WritableTxnMarkerPartitionResult)
-                            eeeo_1_2_2.partition_index, eeeo_1_2_2.error_code = _S_ih.unpack_from(
-                                buf, pos
+                        v_partitions_o_markers_topics: list[WritableTxnMarkerPartitionResult] = []
+                        ap_partitions_o_markers_topics = v_partitions_o_markers_topics.append
+                        for _ in range(n_partitions_o_markers_topics):
+                            o_markers_topics_partitions = _new_object(
+                                WritableTxnMarkerPartitionResult
                             )
+                            (
+                                o_markers_topics_partitions.partition_index,
+                                o_markers_topics_partitions.error_code,
+                            ) = _S_ih.unpack_from(buf, pos)
                             pos += 6
                             if buf[pos] == 0:
                                 pos += 1
-                                eeeo_1_2_2._unknown_tags = None
+                                o_markers_topics_partitions._unknown_tags = None
                             else:
-                                eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            apeeo_1_2_2(eeeo_1_2_2)
-                        eeo_1_2.partitions = veeo_1_2_2
+                                o_markers_topics_partitions._unknown_tags, pos = _read_unknown_tags(
+                                    buf, pos
+                                )
+                            ap_partitions_o_markers_topics(o_markers_topics_partitions)
+                        o_markers_topics.partitions = v_partitions_o_markers_topics
                     if buf[pos] == 0:
                         pos += 1
-                        eeo_1_2._unknown_tags = None
+                        o_markers_topics._unknown_tags = None
                     else:
-                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    apeo_1_2(eeo_1_2)
-                eo_1.topics = veo_1_2
+                        o_markers_topics._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap_topics_o_markers(o_markers_topics)
+                o_markers.topics = v_topics_o_markers
             if buf[pos] == 0:
                 pos += 1
-                eo_1._unknown_tags = None
+                o_markers._unknown_tags = None
             else:
-                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            apo_1(eo_1)
-        o.markers = vo_1
+                o_markers._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap_markers_o(o_markers)
+        o.markers = v_markers_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -514,13 +406,13 @@ def _d_WriteTxnMarkersResponse_1(buf: bytes, pos: int) -> tuple[WriteTxnMarkersR
 def _e_WriteTxnMarkersResponse_1(o: WriteTxnMarkersResponse, out: list[_Buffer]) -> None:
     """Encode WriteTxnMarkersResponse at versions 1, 2."""
     w = out.append
-    a1 = o.markers
-    if a1 is None:
+    a_markers = o.markers
+    if a_markers is None:
         raise _null_value("Markers")
     else:
-        w(_uvarint(len(a1) + 1))
-        for e1 in a1:
-            _e_WritableTxnMarkerResult_1(e1, out)
+        w(_uvarint(len(a_markers) + 1))
+        for e_markers in a_markers:
+            _e_WritableTxnMarkerResult_1(e_markers, out)
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -6,8 +6,8 @@ DeleteAcls answer positionally: result i belongs to creation / filter i.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TypedDict, TypeVar
 
 from aiokafka_gen.admin._base import AdminBase, result_error
 from aiokafka_gen.admin.results import AclCreateResult, AclDeleteResult, raise_for_errors
@@ -20,19 +20,43 @@ from aiokafka_gen.admin.types import (
     ResourceType,
 )
 from aiokafka_gen.errors import InvalidRequestError, KafkaError
+from aiokafka_gen.messages.create_acls_request import AclCreation, CreateAclsRequest
+from aiokafka_gen.messages.create_acls_response import AclCreationResult
+from aiokafka_gen.messages.delete_acls_request import DeleteAclsFilter, DeleteAclsRequest
+from aiokafka_gen.messages.delete_acls_response import DeleteAclsFilterResult, DeleteAclsMatchingAcl
+from aiokafka_gen.messages.describe_acls_request import DescribeAclsRequest
+from aiokafka_gen.messages.describe_acls_response import AclDescription, DescribeAclsResource
+
+K = TypeVar("K")  # an item sent
+W = TypeVar("W")  # its answer on the wire
+R = TypeVar("R")  # its result
 
 
-def _binding(raw: Any, resource: Any = None) -> AclBinding:
-    source = resource or raw
-    pattern = getattr(source, "pattern_type", PatternType.LITERAL)
+class _FilterFields(TypedDict):
+    """The filter fields DescribeAcls and DeleteAcls' filters share."""
+
+    resource_type_filter: int
+    resource_name_filter: str | None
+    pattern_type_filter: int
+    principal_filter: str | None
+    host_filter: str | None
+    operation: int
+    permission_type: int
+
+
+def _binding(
+    raw: AclDescription | DeleteAclsMatchingAcl,
+    resource: DescribeAclsResource | DeleteAclsMatchingAcl,
+) -> AclBinding:
+    """``raw``'s ACL on ``resource`` (a DeleteAcls match is both)."""
     return AclBinding(
-        ResourceType(source.resource_type), source.resource_name, raw.principal,
+        ResourceType(resource.resource_type), resource.resource_name, raw.principal,
         AclOperation(raw.operation), AclPermissionType(raw.permission_type),
-        PatternType(pattern), raw.host,
+        PatternType(resource.pattern_type), raw.host,
     )  # fmt: skip
 
 
-def _filter_fields(f: AclBindingFilter) -> dict[str, Any]:
+def _filter_fields(f: AclBindingFilter) -> _FilterFields:
     return {
         "resource_type_filter": int(f.resource_type),
         "resource_name_filter": f.resource_name,
@@ -53,7 +77,6 @@ class AclsMixin(AdminBase):
         """Create ACL bindings; an invalid one (e.g. an ANY field) fails alone with
         InvalidRequestError, a caller without ALTER on the cluster with
         ClusterAuthorizationFailedError."""
-        from aiokafka_gen.messages.create_acls_request import AclCreation, CreateAclsRequest
 
         async def attempt(items: list[AclBinding]) -> dict[AclBinding, AclCreateResult]:
             creations = [
@@ -77,8 +100,6 @@ class AclsMixin(AdminBase):
     async def describe_acls(self, acl_filter: AclBindingFilter | None = None) -> list[AclBinding]:
         """ACL bindings matching ``acl_filter`` (default: every ACL). Raises
         SecurityDisabled when the cluster has no authorizer."""
-        from aiokafka_gen.messages.describe_acls_request import DescribeAclsRequest
-
         request = DescribeAclsRequest(**_filter_fields(acl_filter or AclBindingFilter()))
         response = await self._send(request)
         if error := result_error(response.error_code, response.error_message, "describe acls"):
@@ -89,7 +110,6 @@ class AclsMixin(AdminBase):
         self, filters: Iterable[AclBindingFilter], *, raise_on_error: bool = True
     ) -> dict[AclBindingFilter, AclDeleteResult]:
         """Delete every ACL matching each filter; each result lists what it deleted."""
-        from aiokafka_gen.messages.delete_acls_request import DeleteAclsFilter, DeleteAclsRequest
 
         async def attempt(items: list[AclBindingFilter]) -> dict[AclBindingFilter, AclDeleteResult]:
             request = DeleteAclsRequest(
@@ -114,21 +134,21 @@ def _indefinite(acl: AclBinding) -> KafkaError | None:
     return InvalidRequestError(f"acl {acl} has an indefinite field") if vague else None
 
 
-def _created(acl: AclBinding, raw: Any) -> AclCreateResult:
+def _created(acl: AclBinding, raw: AclCreationResult) -> AclCreateResult:
     return AclCreateResult(acl, result_error(raw.error_code, raw.error_message, f"acl {acl}"))
 
 
-def _deleted(acl_filter: AclBindingFilter, raw: Any) -> AclDeleteResult:
+def _deleted(acl_filter: AclBindingFilter, raw: DeleteAclsFilterResult) -> AclDeleteResult:
     error = result_error(raw.error_code, raw.error_message, f"acl filter {acl_filter}")
-    deleted = tuple(_binding(m) for m in raw.matching_acls if not m.error_code)
+    deleted = tuple(_binding(m, m) for m in raw.matching_acls if not m.error_code)
     for match in raw.matching_acls:
         error = error or result_error(
-            match.error_code, match.error_message, f"acl {_binding(match)}"
+            match.error_code, match.error_message, f"acl {_binding(match, match)}"
         )
     return AclDeleteResult(acl_filter, deleted, error)
 
 
-def _positional(items: list[Any], raw: list[Any], make: Any) -> dict[Any, Any]:
+def _positional(items: list[K], raw: list[W], make: Callable[[K, W], R]) -> dict[K, R]:
     if len(raw) != len(items):
         error = KafkaError(f"{len(items)} ACL items sent, {len(raw)} results received")
         raise error

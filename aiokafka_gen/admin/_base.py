@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiokafka_gen._codes import ApiKey
 from aiokafka_gen.admin import _checks as checks
@@ -29,6 +29,8 @@ from aiokafka_gen.errors import (
     NodeNotReadyError,
     for_code,
 )
+from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
+from aiokafka_gen.messages.metadata_response import MetadataResponse, MetadataResponseTopic
 from aiokafka_gen.protocol import find_coordinator
 from aiokafka_gen.protocol._message import Request
 from aiokafka_gen.structs import TopicPartition
@@ -153,9 +155,9 @@ class AdminBase:
         return results
 
     # ---- routing -----------------------------------------------------------------------
-    async def _metadata(self, topics: list[str] | None, *, authorized: bool = False) -> Any:
-        from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
-
+    async def _metadata(
+        self, topics: list[str] | None, *, authorized: bool = False
+    ) -> MetadataResponse:
         wanted = None if topics is None else [MetadataRequestTopic(name=t) for t in topics]
         request = MetadataRequest(
             topics=wanted,
@@ -264,7 +266,9 @@ class AdminBase:
         return attempt
 
 
-def _leader_of(topic: Any, tp: TopicPartition) -> tuple[int, KafkaError | None]:
+def _leader_of(
+    topic: MetadataResponseTopic | None, tp: TopicPartition
+) -> tuple[int, KafkaError | None]:
     what = f"{tp.topic}-{tp.partition}"
     if topic is None:
         return -1, for_code(3)(what)

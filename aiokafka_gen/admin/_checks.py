@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiokafka_gen._validate import check_range, check_topic
 from aiokafka_gen.admin.types import (
@@ -39,7 +39,7 @@ def topics(names: Iterable[N]) -> list[N]:
     return found
 
 
-def partitions(items: Iterable[Any]) -> list[TopicPartition]:
+def partitions(items: Iterable[tuple[str, int]]) -> list[TopicPartition]:
     """``items`` as TopicPartitions (any (topic, partition) pair), topic names checked."""
     found = [TopicPartition(*tp) for tp in items]
     for tp in found:
@@ -56,7 +56,7 @@ def resources(items: Iterable[ConfigResource]) -> list[ConfigResource]:
     return found
 
 
-def timeout_ms(value: Any, default: float) -> int:
+def timeout_ms(value: int | None, default: float) -> int:
     """A call's ``timeout_ms``: None or 0 take ``default`` (aiokafka's ``timeout_ms or
     request_timeout_ms``), else 0 < value < 2**31 (an int32 on the wire)."""
     if not value:

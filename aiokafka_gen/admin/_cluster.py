@@ -11,7 +11,6 @@ import asyncio
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from aiokafka_gen import __version__
 from aiokafka_gen.admin import _checks as checks
@@ -31,6 +30,24 @@ from aiokafka_gen.admin.results import (
 )
 from aiokafka_gen.admin.types import FeatureUpdate, group_by_topic
 from aiokafka_gen.errors import KafkaError
+from aiokafka_gen.messages.api_versions_request import ApiVersionsRequest
+from aiokafka_gen.messages.describe_cluster_request import DescribeClusterRequest
+from aiokafka_gen.messages.describe_log_dirs_request import (
+    DescribableLogDirTopic,
+    DescribeLogDirsRequest,
+)
+from aiokafka_gen.messages.describe_log_dirs_response import DescribeLogDirsResult
+from aiokafka_gen.messages.describe_quorum_request import (
+    DescribeQuorumRequest,
+    PartitionData,
+    TopicData,
+)
+from aiokafka_gen.messages.describe_quorum_response import ReplicaState as QuorumReplica
+from aiokafka_gen.messages.update_features_request import (
+    FeatureUpdateKey,
+    UpdateFeaturesRequest,
+)
+from aiokafka_gen.messages.update_features_response import UpdatableFeatureResult
 from aiokafka_gen.structs import TopicPartition
 
 _METADATA_TOPIC = "__cluster_metadata"
@@ -42,7 +59,7 @@ def _software_version() -> str:
     return re.sub(r"[^a-zA-Z0-9.-]", "-", __version__).strip("-.") or "0"
 
 
-def _replica(raw: Any) -> ReplicaState:
+def _replica(raw: QuorumReplica) -> ReplicaState:
     directory = raw.replica_directory_id
     return ReplicaState(
         raw.replica_id, None if directory == _ZERO_UUID else directory, raw.log_end_offset,
@@ -51,7 +68,7 @@ def _replica(raw: Any) -> ReplicaState:
     )  # fmt: skip
 
 
-def _log_dir(broker: int, raw: Any) -> LogDirDescription:
+def _log_dir(broker: int, raw: DescribeLogDirsResult) -> LogDirDescription:
     replicas = {
         TopicPartition(t.name, p.partition_index): ReplicaInfo(
             p.partition_size, p.offset_lag, p.is_future_key
@@ -75,8 +92,6 @@ class ClusterMixin(AdminBase):
         """Cluster id, brokers and the controller id (in KRaft a random broker: the
         controllers themselves are not reachable through brokers). The result also reads
         as aiokafka's dict (``cluster["brokers"]``, ``dict(cluster)``)."""
-        from aiokafka_gen.messages.describe_cluster_request import DescribeClusterRequest
-
         request = DescribeClusterRequest(
             include_cluster_authorized_operations=include_authorized_operations
         )
@@ -101,11 +116,6 @@ class ClusterMixin(AdminBase):
     ) -> dict[int, dict[str, LogDirDescription]]:
         """{broker: {log dir path: LogDirDescription}} for ``brokers`` (None: all), with
         the replicas of ``topic_partitions`` (None: every replica)."""
-        from aiokafka_gen.messages.describe_log_dirs_request import (
-            DescribableLogDirTopic,
-            DescribeLogDirsRequest,
-        )
-
         topics = None
         if topic_partitions is not None:
             topics = [
@@ -130,8 +140,6 @@ class ClusterMixin(AdminBase):
 
     async def describe_features(self) -> FeatureMetadata:
         """Finalized feature levels (cluster-wide) and the levels a broker supports."""
-        from aiokafka_gen.messages.api_versions_request import ApiVersionsRequest
-
         request = ApiVersionsRequest(
             client_software_name="aiokafka-gen", client_software_version=_software_version()
         )
@@ -159,11 +167,6 @@ class ClusterMixin(AdminBase):
         """Upgrade or downgrade finalized feature levels ({"group.version":
         FeatureUpdate(1)}). UpdateFeatures v2+ answers for all features at once: one
         failure fails them all."""
-        from aiokafka_gen.messages.update_features_request import (
-            FeatureUpdateKey,
-            UpdateFeaturesRequest,
-        )
-
         updates = [
             FeatureUpdateKey(
                 feature=name, max_version_level=u.max_version_level,
@@ -183,12 +186,6 @@ class ClusterMixin(AdminBase):
 
     async def describe_metadata_quorum(self) -> QuorumInfo:
         """The KRaft metadata quorum: leader, epoch, high watermark, voters, observers."""
-        from aiokafka_gen.messages.describe_quorum_request import (
-            DescribeQuorumRequest,
-            PartitionData,
-            TopicData,
-        )
-
         request = DescribeQuorumRequest(
             topics=[
                 TopicData(topic_name=_METADATA_TOPIC, partitions=[PartitionData(partition_index=0)])
@@ -211,7 +208,9 @@ class ClusterMixin(AdminBase):
         )  # fmt: skip
 
 
-def _feature_result(name: str, raw: Any, top: KafkaError | None) -> UpdateFeatureResult:
+def _feature_result(
+    name: str, raw: UpdatableFeatureResult | None, top: KafkaError | None
+) -> UpdateFeatureResult:
     if raw is None:
         return UpdateFeatureResult(name, top)
     return UpdateFeatureResult(

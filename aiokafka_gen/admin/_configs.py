@@ -7,8 +7,9 @@ to any broker. One request per target node, sent at once; results per resource.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol, TypeVar
 
 from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._base import AdminBase, result_error
@@ -28,8 +29,49 @@ from aiokafka_gen.admin.types import (
     ConfigType,
 )
 from aiokafka_gen.errors import KafkaError
+from aiokafka_gen.messages import incremental_alter_configs_request as incremental
+from aiokafka_gen.messages.alter_configs_request import (
+    AlterableConfig,
+    AlterConfigsRequest,
+    AlterConfigsResource,
+)
+from aiokafka_gen.messages.alter_configs_response import AlterConfigsResponse
+from aiokafka_gen.messages.describe_configs_request import (
+    DescribeConfigsRequest,
+    DescribeConfigsResource,
+)
+from aiokafka_gen.messages.describe_configs_response import (
+    DescribeConfigsResourceResult,
+)
+from aiokafka_gen.messages.describe_configs_response import (
+    DescribeConfigsResult as DescribeConfigsAnswer,
+)
+from aiokafka_gen.messages.incremental_alter_configs_response import (
+    IncrementalAlterConfigsResponse,
+)
+from aiokafka_gen.protocol._message import Request
 
 _ANY = -1
+E = TypeVar("E", bound=enum.IntEnum)
+_AlterBuild = Callable[
+    [list[ConfigResource]], Request[AlterConfigsResponse | IncrementalAlterConfigsResponse]
+]
+
+
+class _ResourceAnswer(Protocol):
+    """A response item for one resource (every config API's answer is one)."""
+
+    @property
+    def resource_type(self) -> int: ...
+    @property
+    def resource_name(self) -> str: ...
+    @property
+    def error_code(self) -> int: ...
+    @property
+    def error_message(self) -> str | None: ...
+
+
+T = TypeVar("T", bound=_ResourceAnswer)
 _PER_BROKER = (ConfigResourceType.BROKER, ConfigResourceType.BROKER_LOGGER)
 
 
@@ -46,7 +88,7 @@ def _by_node(resources: Iterable[ConfigResource]) -> dict[int, list[ConfigResour
     return groups
 
 
-def _entry(raw: Any) -> ConfigEntry:
+def _entry(raw: DescribeConfigsResourceResult) -> ConfigEntry:
     synonyms = tuple(
         ConfigSynonym(s.name, s.value, _enum(ConfigSource, s.source)) for s in raw.synonyms
     )
@@ -56,7 +98,7 @@ def _entry(raw: Any) -> ConfigEntry:
     )  # fmt: skip
 
 
-def _enum(kind: Any, value: int) -> Any:
+def _enum(kind: type[E], value: int) -> E:
     try:
         return kind(value)
     except ValueError:
@@ -67,9 +109,9 @@ def _what(resource: ConfigResource) -> str:
     return f"{resource.resource_type.name.lower()} {resource.name!r}"
 
 
-def _find(resources: list[ConfigResource], raw: Any, type_attr: str, name_attr: str) -> Any:
+def _find(resources: list[ConfigResource], raw: Iterable[T]) -> dict[ConfigResource, T | None]:
     """The response item for each resource, matched on (type, name)."""
-    found = {(getattr(r, type_attr), getattr(r, name_attr)): r for r in raw}
+    found = {(r.resource_type, r.resource_name): r for r in raw}
     return {res: found.get((int(res.resource_type), res.name)) for res in resources}
 
 
@@ -91,12 +133,10 @@ class ConfigsMixin(AdminBase):
         resource with an illegal topic name raises InvalidTopicError before anything is sent.
         """
         config_resources = checks.resources(config_resources)
-        from aiokafka_gen.messages.describe_configs_request import (
-            DescribeConfigsRequest,
-            DescribeConfigsResource,
-        )
 
-        async def send(node: int, resources: list[ConfigResource]) -> dict[ConfigResource, Any]:
+        async def send(
+            node: int, resources: list[ConfigResource]
+        ) -> dict[ConfigResource, DescribeConfigsResult]:
             items = [
                 DescribeConfigsResource(
                     resource_type=int(r.resource_type), resource_name=r.name,
@@ -109,13 +149,15 @@ class ConfigsMixin(AdminBase):
                 include_documentation=include_documentation,
             )  # fmt: skip
             response = await self._send(request, None if node == _ANY else node)
-            found = _find(resources, response.results, "resource_type", "resource_name")
+            found = _find(resources, response.results)
             return {r: _described(r, found[r]) for r in resources}
 
         def failed(resource: ConfigResource, error: KafkaError) -> DescribeConfigsResult:
             return DescribeConfigsResult(resource, error=error)
 
-        async def attempt(resources: list[ConfigResource]) -> dict[ConfigResource, Any]:
+        async def attempt(
+            resources: list[ConfigResource],
+        ) -> dict[ConfigResource, DescribeConfigsResult]:
             return await self._fan_out(_by_node(resources), send, failed)
 
         results = await self._retrying(config_resources, attempt)
@@ -131,13 +173,8 @@ class ConfigsMixin(AdminBase):
         """Replace each resource's dynamic configs with ``resource.configs`` (configs not
         named are reset to their defaults; see ``incremental_alter_configs``)."""
         config_resources = checks.resources(config_resources)
-        from aiokafka_gen.messages.alter_configs_request import (
-            AlterableConfig,
-            AlterConfigsRequest,
-            AlterConfigsResource,
-        )
 
-        def item(r: ConfigResource) -> Any:
+        def item(r: ConfigResource) -> AlterConfigsResource:
             configs = [
                 AlterableConfig(name=k, value=None if v is None else str(v))
                 for k, v in (r.configs or {}).items()
@@ -146,7 +183,7 @@ class ConfigsMixin(AdminBase):
                 resource_type=int(r.resource_type), resource_name=r.name, configs=configs
             )
 
-        def build(resources: list[ConfigResource]) -> Any:
+        def build(resources: list[ConfigResource]) -> AlterConfigsRequest:
             return AlterConfigsRequest(
                 resources=[item(r) for r in resources], validate_only=validate_only
             )
@@ -164,26 +201,22 @@ class ConfigsMixin(AdminBase):
         """Change single configs: {resource: [AlterConfigOp(name, value, op_type)]} with
         SET, DELETE, APPEND or SUBTRACT. A plain list of ConfigResources sets each of their
         ``configs`` (a None value deletes the config). Other configs are left alone."""
-        from aiokafka_gen.messages.incremental_alter_configs_request import (
-            AlterableConfig,
-            AlterConfigsResource,
-            IncrementalAlterConfigsRequest,
-        )
-
         ops = _as_ops(alterations)
         checks.resources(ops)
 
-        def item(r: ConfigResource) -> Any:
+        def item(r: ConfigResource) -> incremental.AlterConfigsResource:
             configs = [
-                AlterableConfig(name=o.name, config_operation=int(o.op_type), value=o.value)
+                incremental.AlterableConfig(
+                    name=o.name, config_operation=int(o.op_type), value=o.value
+                )
                 for o in ops[r]
             ]
-            return AlterConfigsResource(
+            return incremental.AlterConfigsResource(
                 resource_type=int(r.resource_type), resource_name=r.name, configs=configs
             )
 
-        def build(resources: list[ConfigResource]) -> Any:
-            return IncrementalAlterConfigsRequest(
+        def build(resources: list[ConfigResource]) -> incremental.IncrementalAlterConfigsRequest:
+            return incremental.IncrementalAlterConfigsRequest(
                 resources=[item(r) for r in resources], validate_only=validate_only
             )
 
@@ -191,17 +224,19 @@ class ConfigsMixin(AdminBase):
         return dict(raise_for_errors(results)) if raise_on_error else results
 
     async def _alter(
-        self, resources: Iterable[ConfigResource], build: Any
+        self, resources: Iterable[ConfigResource], build: _AlterBuild
     ) -> dict[ConfigResource, AlterConfigsResult]:
-        async def send(node: int, items: list[ConfigResource]) -> dict[ConfigResource, Any]:
+        async def send(
+            node: int, items: list[ConfigResource]
+        ) -> dict[ConfigResource, AlterConfigsResult]:
             response = await self._send(build(items), None if node == _ANY else node)
-            found = _find(items, response.responses, "resource_type", "resource_name")
+            found = _find(items, response.responses)
             return {r: _altered(r, found[r]) for r in items}
 
         def failed(resource: ConfigResource, error: KafkaError) -> AlterConfigsResult:
             return AlterConfigsResult(resource, error)
 
-        async def attempt(items: list[ConfigResource]) -> dict[ConfigResource, Any]:
+        async def attempt(items: list[ConfigResource]) -> dict[ConfigResource, AlterConfigsResult]:
             return await self._fan_out(_by_node(items), send, failed)
 
         return await self._retrying(resources, attempt)
@@ -223,7 +258,9 @@ def _as_ops(
     return ops
 
 
-def _described(resource: ConfigResource, raw: Any) -> DescribeConfigsResult:
+def _described(
+    resource: ConfigResource, raw: DescribeConfigsAnswer | None
+) -> DescribeConfigsResult:
     if raw is None:
         return DescribeConfigsResult(resource, error=KafkaError(f"no answer for {_what(resource)}"))
     error = result_error(raw.error_code, raw.error_message, _what(resource))
@@ -231,7 +268,7 @@ def _described(resource: ConfigResource, raw: Any) -> DescribeConfigsResult:
     return DescribeConfigsResult(resource, entries, error)
 
 
-def _altered(resource: ConfigResource, raw: Any) -> AlterConfigsResult:
+def _altered(resource: ConfigResource, raw: _ResourceAnswer | None) -> AlterConfigsResult:
     if raw is None:
         return AlterConfigsResult(resource, KafkaError(f"no answer for {_what(resource)}"))
     return AlterConfigsResult(

@@ -9,11 +9,16 @@ on the member.
 from __future__ import annotations
 
 import struct
-from typing import Any
 
 from aiokafka_gen.admin._base import result_error
 from aiokafka_gen.admin.results import GroupDescription, MemberDescription, operations
 from aiokafka_gen.errors import KafkaError
+from aiokafka_gen.messages.consumer_group_describe_response import Assignment, Member
+from aiokafka_gen.messages.consumer_group_describe_response import (
+    DescribedGroup as ConsumerDescribedGroup,
+)
+from aiokafka_gen.messages.consumer_protocol_assignment import ConsumerProtocolAssignment
+from aiokafka_gen.messages.describe_groups_response import DescribedGroup, DescribedGroupMember
 from aiokafka_gen.structs import TopicPartition
 
 _ASSIGNMENT_MAX_VERSION = 3
@@ -21,8 +26,6 @@ _ASSIGNMENT_MAX_VERSION = 3
 
 def decode_assignment(data: bytes) -> frozenset[TopicPartition]:
     """The partitions in classic ConsumerProtocolAssignment bytes (empty if undecodable)."""
-    from aiokafka_gen.messages.consumer_protocol_assignment import ConsumerProtocolAssignment
-
     if len(data) < 2:
         return frozenset()
     (version,) = struct.unpack_from(">h", data)
@@ -37,7 +40,7 @@ def decode_assignment(data: bytes) -> frozenset[TopicPartition]:
     )
 
 
-def _classic_member(raw: Any, consumer: bool) -> MemberDescription:
+def _classic_member(raw: DescribedGroupMember, consumer: bool) -> MemberDescription:
     assignment = bytes(raw.member_assignment)
     return MemberDescription(
         raw.member_id, raw.group_instance_id, raw.client_id, raw.client_host,
@@ -46,7 +49,7 @@ def _classic_member(raw: Any, consumer: bool) -> MemberDescription:
     )  # fmt: skip
 
 
-def classic_group(raw: Any, node: int, authorized: bool) -> GroupDescription:
+def classic_group(raw: DescribedGroup, node: int, authorized: bool) -> GroupDescription:
     """A DescribeGroups entry as a GroupDescription."""
     consumer = raw.protocol_type == "consumer"
     return GroupDescription(
@@ -57,13 +60,13 @@ def classic_group(raw: Any, node: int, authorized: bool) -> GroupDescription:
     )  # fmt: skip
 
 
-def _partitions(assignment: Any) -> frozenset[TopicPartition]:
+def _partitions(assignment: Assignment) -> frozenset[TopicPartition]:
     return frozenset(
         TopicPartition(t.topic_name, p) for t in assignment.topic_partitions for p in t.partitions
     )
 
 
-def _consumer_member(raw: Any) -> MemberDescription:
+def _consumer_member(raw: Member) -> MemberDescription:
     return MemberDescription(
         raw.member_id, raw.instance_id, raw.client_id, raw.client_host,
         _partitions(raw.assignment), _partitions(raw.target_assignment), raw.member_epoch,
@@ -71,7 +74,7 @@ def _consumer_member(raw: Any) -> MemberDescription:
     )  # fmt: skip
 
 
-def consumer_group(raw: Any, node: int, authorized: bool) -> GroupDescription:
+def consumer_group(raw: ConsumerDescribedGroup, node: int, authorized: bool) -> GroupDescription:
     """A ConsumerGroupDescribe (KIP-848) entry as a GroupDescription."""
     return GroupDescription(
         raw.group_id, "consumer", raw.group_state, "consumer", raw.assignor_name,

@@ -10,9 +10,9 @@ OffsetFetch/OffsetCommit are capped at v9: v10 names topics by id only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, TypeVar
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen.admin import _checks as checks
@@ -29,10 +29,40 @@ from aiokafka_gen.admin.results import (
 from aiokafka_gen.admin.types import MemberToRemove, group_by_topic
 from aiokafka_gen.client import CoordinationType
 from aiokafka_gen.errors import IncompatibleBrokerVersion, KafkaError
+from aiokafka_gen.messages.consumer_group_describe_request import ConsumerGroupDescribeRequest
+from aiokafka_gen.messages.delete_groups_request import DeleteGroupsRequest
+from aiokafka_gen.messages.describe_groups_request import DescribeGroupsRequest
+from aiokafka_gen.messages.leave_group_request import LeaveGroupRequest, MemberIdentity
+from aiokafka_gen.messages.leave_group_response import LeaveGroupResponse
+from aiokafka_gen.messages.list_groups_request import ListGroupsRequest
+from aiokafka_gen.messages.offset_commit_request import (
+    OffsetCommitRequest,
+    OffsetCommitRequestPartition,
+    OffsetCommitRequestTopic,
+)
+from aiokafka_gen.messages.offset_commit_response import OffsetCommitResponse
+from aiokafka_gen.messages.offset_delete_request import (
+    OffsetDeleteRequest,
+    OffsetDeleteRequestPartition,
+    OffsetDeleteRequestTopic,
+)
+from aiokafka_gen.messages.offset_delete_response import OffsetDeleteResponse
+from aiokafka_gen.messages.offset_fetch_request import (
+    OffsetFetchRequest,
+    OffsetFetchRequestGroup,
+    OffsetFetchRequestTopic,
+    OffsetFetchRequestTopics,
+)
+from aiokafka_gen.messages.offset_fetch_response import (
+    OffsetFetchResponse,
+    OffsetFetchResponseTopic,
+    OffsetFetchResponseTopics,
+)
 from aiokafka_gen.structs import OffsetAndMetadata, TopicPartition
 
 TP = TopicPartition
 GROUP = CoordinationType.GROUP
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,8 +72,8 @@ class _Offsets:
 
 
 @dataclass(frozen=True)
-class _Answer:
-    response: Any
+class _Answer(Generic[T]):
+    response: T | None
     error: KafkaError | None = None
 
 
@@ -64,7 +94,7 @@ class GroupsMixin(AdminBase):
         """The node id of the coordinator of a group (0) or transactional id (1)."""
         self._check_started()
 
-        async def attempt(keys: list[str]) -> dict[str, _Answer]:
+        async def attempt(keys: list[str]) -> dict[str, _Answer[int]]:
             groups, errors = await self._by_coordinator(coordinator_type, keys)
             if errors:
                 return {group_id: _Answer(None, errors[group_id])}
@@ -73,6 +103,7 @@ class GroupsMixin(AdminBase):
         answer = (await self._retrying([group_id], attempt))[group_id]
         if answer.error is not None:
             raise answer.error
+        assert answer.response is not None  # an answer without an error has the node
         return int(answer.response)
 
     async def list_consumer_groups(
@@ -85,8 +116,6 @@ class GroupsMixin(AdminBase):
         """Groups coordinated by ``broker_ids`` (None: every broker), optionally only those
         in ``states`` ("Stable", "Empty", ...; ListGroups v4+) or of ``types`` ("classic",
         "consumer", "share", "streams"; v5+)."""
-        from aiokafka_gen.messages.list_groups_request import ListGroupsRequest
-
         self._check_started()
         if broker_ids is None:
             broker_ids = sorted(b.nodeId for b in self._client.cluster.brokers())
@@ -146,10 +175,6 @@ class GroupsMixin(AdminBase):
         """KIP-848 groups; the ones it does not know (GROUP_ID_NOT_FOUND) are left out, as
         are all of them when the broker lists the API but has not enabled the protocol (Kafka
         3.7-3.9 answer UNSUPPORTED_VERSION per group): DescribeGroups describes those."""
-        from aiokafka_gen.messages.consumer_group_describe_request import (
-            ConsumerGroupDescribeRequest,
-        )
-
         try:
             await self._version(node, ApiKey.CONSUMER_GROUP_DESCRIBE, 1)
         except IncompatibleBrokerVersion:
@@ -167,8 +192,6 @@ class GroupsMixin(AdminBase):
     async def _describe_classic(
         self, node: int, groups: list[str], authorized: bool
     ) -> dict[str, GroupDescription]:
-        from aiokafka_gen.messages.describe_groups_request import DescribeGroupsRequest
-
         request = DescribeGroupsRequest(groups=groups, include_authorized_operations=authorized)
         response = await self._send(request, node)
         found = {g.group_id: classic_group(g, node, authorized) for g in response.groups}
@@ -184,7 +207,6 @@ class GroupsMixin(AdminBase):
     ) -> dict[str, GroupResult]:
         """Delete empty groups and their committed offsets; a group with members fails
         with NonEmptyGroup, an unknown one with GroupIdNotFound."""
-        from aiokafka_gen.messages.delete_groups_request import DeleteGroupsRequest
 
         async def send(node: int, groups: list[str]) -> dict[str, GroupResult]:
             response = await self._send(DeleteGroupsRequest(groups_names=groups), node)
@@ -266,12 +288,6 @@ class GroupsMixin(AdminBase):
     ) -> dict[TopicPartition, PartitionResult]:
         """Delete committed offsets of partitions the group is not subscribed to (those
         it reads fail with GroupSubscribedToTopicError)."""
-        from aiokafka_gen.messages.offset_delete_request import (
-            OffsetDeleteRequest,
-            OffsetDeleteRequestPartition,
-            OffsetDeleteRequestTopic,
-        )
-
         wanted = checks.partitions(partitions)
         topics = [
             OffsetDeleteRequestTopic(
@@ -302,7 +318,10 @@ class GroupsMixin(AdminBase):
         return _Partitions(full)
 
     async def _group_partitions(
-        self, group_id: str, send: Any, raise_on_error: bool
+        self,
+        group_id: str,
+        send: Callable[[int, list[str]], Awaitable[Mapping[str, _Partitions]]],
+        raise_on_error: bool,
     ) -> dict[TopicPartition, PartitionResult]:
         def failed(group: str, error: KafkaError) -> _Partitions:
             return _Partitions(error=error)
@@ -324,8 +343,6 @@ class GroupsMixin(AdminBase):
         """Remove members from a classic group (LeaveGroup v3+): static members by
         ``group_instance_id``, dynamic ones by member id; None removes every current
         member. Keyed by instance id (or member id when there is none)."""
-        from aiokafka_gen.messages.leave_group_request import LeaveGroupRequest, MemberIdentity
-
         if members is None:
             described = await self.describe_consumer_groups([group_id])
             members = [
@@ -338,14 +355,14 @@ class GroupsMixin(AdminBase):
             for m in members
         ]  # fmt: skip
 
-        async def send(node: int, groups: list[str]) -> dict[str, _Answer]:
+        async def send(node: int, groups: list[str]) -> dict[str, _Answer[LeaveGroupResponse]]:
             request = LeaveGroupRequest(group_id=group_id, members=identities)
             response = await self._send(request, node)
             self._coordinator_moved(GROUP, group_id, response.error_code)
             error = result_error(response.error_code, None, f"group {group_id!r}")
             return {group_id: _Answer(response, error)}
 
-        def failed(group: str, error: KafkaError) -> _Answer:
+        def failed(group: str, error: KafkaError) -> _Answer[LeaveGroupResponse]:
             return _Answer(None, error)
 
         attempt = self._coordinator_attempt(GROUP, send, failed)
@@ -353,6 +370,7 @@ class GroupsMixin(AdminBase):
         if answer.error is not None:
             raise answer.error
         response = answer.response
+        assert response is not None  # an answer without an error has the response
         results = {
             m.group_instance_id or m.member_id: MemberRemovalResult(
                 m.member_id, m.group_instance_id,
@@ -363,29 +381,28 @@ class GroupsMixin(AdminBase):
         return dict(raise_for_errors(results)) if raise_on_error else results
 
 
-def _offset_fetch(group_id: str, wanted: list[TP] | None, version: int) -> Any:
-    from aiokafka_gen.messages import offset_fetch_request as m
-
+def _offset_fetch(group_id: str, wanted: list[TP] | None, version: int) -> OffsetFetchRequest:
     if version >= 8:
         topics = None
         if wanted is not None:
             topics = [
-                m.OffsetFetchRequestTopics(name=t, partition_indexes=ps)
+                OffsetFetchRequestTopics(name=t, partition_indexes=ps)
                 for t, ps in group_by_topic(wanted).items()
             ]
-        return m.OffsetFetchRequest(
-            groups=[m.OffsetFetchRequestGroup(group_id=group_id, topics=topics)]
+        return OffsetFetchRequest(
+            groups=[OffsetFetchRequestGroup(group_id=group_id, topics=topics)]
         )
     old = None
     if wanted is not None:
         old = [
-            m.OffsetFetchRequestTopic(name=t, partition_indexes=ps)
+            OffsetFetchRequestTopic(name=t, partition_indexes=ps)
             for t, ps in group_by_topic(wanted).items()
         ]
-    return m.OffsetFetchRequest(group_id=group_id, topics=old)
+    return OffsetFetchRequest(group_id=group_id, topics=old)
 
 
-def _fetched(group_id: str, response: Any, version: int) -> _Offsets:
+def _fetched(group_id: str, response: OffsetFetchResponse, version: int) -> _Offsets:
+    topics: list[OffsetFetchResponseTopics] | list[OffsetFetchResponseTopic]
     if version >= 8:
         group = next((g for g in response.groups if g.group_id == group_id), None)
         if group is None:
@@ -407,12 +424,10 @@ def _fetched(group_id: str, response: Any, version: int) -> _Offsets:
     return _Offsets(offsets)
 
 
-def _offset_commit(group_id: str, commits: Mapping[TP, OffsetAndMetadata]) -> Any:
-    from aiokafka_gen.messages import offset_commit_request as m
-
+def _offset_commit(group_id: str, commits: Mapping[TP, OffsetAndMetadata]) -> OffsetCommitRequest:
     topics = [
-        m.OffsetCommitRequestTopic(name=t, partitions=[
-            m.OffsetCommitRequestPartition(
+        OffsetCommitRequestTopic(name=t, partitions=[
+            OffsetCommitRequestPartition(
                 partition_index=p, committed_offset=commits[TP(t, p)].offset,
                 committed_leader_epoch=-1, committed_metadata=commits[TP(t, p)].metadata,
             )
@@ -420,12 +435,12 @@ def _offset_commit(group_id: str, commits: Mapping[TP, OffsetAndMetadata]) -> An
         ])
         for t, ps in group_by_topic(commits).items()
     ]  # fmt: skip
-    return m.OffsetCommitRequest(
+    return OffsetCommitRequest(
         group_id=group_id, generation_id_or_member_epoch=-1, member_id="", topics=topics
     )
 
 
-def _committed(response: Any) -> dict[TP, PartitionResult]:
+def _committed(response: OffsetCommitResponse | OffsetDeleteResponse) -> dict[TP, PartitionResult]:
     return {
         TP(t.name, p.partition_index): PartitionResult(
             t.name, p.partition_index,

@@ -8,7 +8,6 @@ reassignment APIs go to any broker (forwarded to the controller).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from aiokafka_gen._validate import check_range, check_topic
 from aiokafka_gen.admin import _checks as checks
@@ -28,6 +27,26 @@ from aiokafka_gen.admin.types import (
     group_by_topic,
 )
 from aiokafka_gen.errors import KafkaError
+from aiokafka_gen.messages.alter_partition_reassignments_request import (
+    AlterPartitionReassignmentsRequest,
+    ReassignablePartition,
+    ReassignableTopic,
+)
+from aiokafka_gen.messages.delete_records_request import (
+    DeleteRecordsPartition,
+    DeleteRecordsRequest,
+    DeleteRecordsTopic,
+)
+from aiokafka_gen.messages.elect_leaders_request import ElectLeadersRequest, TopicPartitions
+from aiokafka_gen.messages.list_offsets_request import (
+    ListOffsetsPartition,
+    ListOffsetsRequest,
+    ListOffsetsTopic,
+)
+from aiokafka_gen.messages.list_partition_reassignments_request import (
+    ListPartitionReassignmentsRequest,
+    ListPartitionReassignmentsTopics,
+)
 from aiokafka_gen.structs import TopicPartition
 
 TP = TopicPartition
@@ -38,16 +57,13 @@ def _missing(tp: TP) -> KafkaError:
 
 
 def _partition_results(
-    raw_topics: Any, topic_attr: str, parts_attr: str, id_attr: str
+    answers: Iterable[tuple[str, int, int, str | None]],
 ) -> dict[TP, PartitionResult]:
+    """Results from (topic, partition, error code, error message) per partition."""
     results: dict[TP, PartitionResult] = {}
-    for topic in raw_topics:
-        name = getattr(topic, topic_attr)
-        for p in getattr(topic, parts_attr):
-            index = getattr(p, id_attr)
-            message = getattr(p, "error_message", None)
-            error = result_error(p.error_code, message, f"{name}-{index}")
-            results[TP(name, index)] = PartitionResult(name, index, error)
+    for name, index, code, message in answers:
+        error = result_error(code, message, f"{name}-{index}")
+        results[TP(name, index)] = PartitionResult(name, index, error)
     return results
 
 
@@ -74,12 +90,6 @@ class PartitionsMixin(AdminBase):
                         integral=True)  # fmt: skip
 
         async def send(node: int, tps: list[TP]) -> dict[TP, DeletedRecords]:
-            from aiokafka_gen.messages.delete_records_request import (
-                DeleteRecordsPartition,
-                DeleteRecordsRequest,
-                DeleteRecordsTopic,
-            )
-
             topics = [
                 DeleteRecordsTopic(name=t, partitions=[
                     DeleteRecordsPartition(partition_index=p, offset=offsets[TP(t, p)]) for p in ps
@@ -141,11 +151,6 @@ class PartitionsMixin(AdminBase):
     ) -> dict[TopicPartition, PartitionResult]:
         """Run a preferred or unclean leader election (None: every partition that needs
         one). A partition whose leader is already right fails with ElectionNotNeededError."""
-        from aiokafka_gen.messages.elect_leaders_request import (
-            ElectLeadersRequest,
-            TopicPartitions,
-        )
-
         topic_partitions = None
         if partitions is not None:
             topic_partitions = [
@@ -160,7 +165,9 @@ class PartitionsMixin(AdminBase):
         if error := result_error(response.error_code, None, "elect leaders"):
             raise error
         results = _partition_results(
-            response.replica_election_results, "topic", "partition_result", "partition_id"
+            (t.topic, p.partition_id, p.error_code, p.error_message)
+            for t in response.replica_election_results
+            for p in t.partition_result
         )
         return dict(raise_for_errors(results)) if raise_on_error else results
 
@@ -173,12 +180,6 @@ class PartitionsMixin(AdminBase):
     ) -> dict[TopicPartition, PartitionResult]:
         """Move partitions to new replica lists; None cancels a partition's ongoing
         reassignment (NoReassignmentInProgressError when there is none)."""
-        from aiokafka_gen.messages.alter_partition_reassignments_request import (
-            AlterPartitionReassignmentsRequest,
-            ReassignablePartition,
-            ReassignableTopic,
-        )
-
         targets = {_checked(tp): r for tp, r in reassignments.items()}
         topics = [
             ReassignableTopic(name=t, partitions=[
@@ -193,7 +194,11 @@ class PartitionsMixin(AdminBase):
         response = await self._send(request)
         if error := result_error(response.error_code, response.error_message, "reassignment"):
             raise error
-        results = _partition_results(response.responses, "name", "partitions", "partition_index")
+        results = _partition_results(
+            (t.name, p.partition_index, p.error_code, p.error_message)
+            for t in response.responses
+            for p in t.partitions
+        )
         return dict(raise_for_errors(results)) if raise_on_error else results
 
     async def list_partition_reassignments(
@@ -202,11 +207,6 @@ class PartitionsMixin(AdminBase):
         timeout_ms: int | None = None,
     ) -> dict[TopicPartition, PartitionReassignment]:
         """Ongoing reassignments (of ``partitions``, or all); finished ones are absent."""
-        from aiokafka_gen.messages.list_partition_reassignments_request import (
-            ListPartitionReassignmentsRequest,
-            ListPartitionReassignmentsTopics,
-        )
-
         topics = None
         if partitions is not None:
             topics = [
@@ -228,7 +228,7 @@ class PartitionsMixin(AdminBase):
         }  # fmt: skip
 
 
-def _checked(tp: Any) -> TP:
+def _checked(tp: tuple[str, int]) -> TP:
     """``tp`` as a TopicPartition whose topic name is legal (InvalidTopicError if not)."""
     found = TP(*tp)
     check_topic(found.topic)
@@ -239,13 +239,9 @@ def _replicas(replicas: list[int] | None) -> list[int] | None:
     return None if replicas is None else list(replicas)
 
 
-def _list_offsets_request(specs: Mapping[TP, int], tps: list[TP], isolation: int) -> Any:
-    from aiokafka_gen.messages.list_offsets_request import (
-        ListOffsetsPartition,
-        ListOffsetsRequest,
-        ListOffsetsTopic,
-    )
-
+def _list_offsets_request(
+    specs: Mapping[TP, int], tps: list[TP], isolation: int
+) -> ListOffsetsRequest:
     topics = [
         ListOffsetsTopic(name=t, partitions=[
             ListOffsetsPartition(partition_index=p, current_leader_epoch=-1,

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from aiokafka_gen.admin._base import AdminBase, result_error
 from aiokafka_gen.admin.results import (
@@ -29,6 +28,18 @@ from aiokafka_gen.admin.types import (
     UserScramCredentialUpsertion,
 )
 from aiokafka_gen.errors import KafkaError
+from aiokafka_gen.messages import alter_client_quotas_request as alter_quotas
+from aiokafka_gen.messages import alter_user_scram_credentials_request as alter_scram
+from aiokafka_gen.messages.alter_client_quotas_response import EntryData as AlteredEntry
+from aiokafka_gen.messages.describe_client_quotas_request import (
+    ComponentData,
+    DescribeClientQuotasRequest,
+)
+from aiokafka_gen.messages.describe_client_quotas_response import EntryData as DescribedEntry
+from aiokafka_gen.messages.describe_user_scram_credentials_request import (
+    DescribeUserScramCredentialsRequest,
+    UserName,
+)
 
 _HASHES = {ScramMechanism.SCRAM_SHA_256: "sha256", ScramMechanism.SCRAM_SHA_512: "sha512"}
 Alteration = UserScramCredentialUpsertion | UserScramCredentialDeletion
@@ -41,7 +52,7 @@ def salted_password(
     return hashlib.pbkdf2_hmac(_HASHES[mechanism], password.encode(), salt, iterations)
 
 
-def _entity(raw: Any) -> dict[str, str | None]:
+def _entity(raw: DescribedEntry | AlteredEntry) -> dict[str, str | None]:
     return {e.entity_type: e.entity_name for e in raw.entity}
 
 
@@ -60,11 +71,6 @@ class QuotasMixin(AdminBase):
     ) -> dict[str, UserScramCredentialsDescription]:
         """The mechanisms and iteration counts of users' SCRAM credentials (None: every
         user that has one). A user without credentials fails with ResourceNotFoundError."""
-        from aiokafka_gen.messages.describe_user_scram_credentials_request import (
-            DescribeUserScramCredentialsRequest,
-            UserName,
-        )
-
         # An empty list also means every user; null would trip a broker bug (Kafka 4.4
         # answers an unauthorized null request with nothing: an NPE in its error path).
         names = [UserName(name=u) for u in users or ()]
@@ -89,22 +95,24 @@ class QuotasMixin(AdminBase):
 
         The controller answers before the brokers have applied the change: a describe or a
         SCRAM login right after success may still see the old credentials for a moment."""
-        from aiokafka_gen.messages import alter_user_scram_credentials_request as m
-
         deletions, upsertions = [], []
         for change in alterations:
             if isinstance(change, UserScramCredentialDeletion):
                 deletions.append(
-                    m.ScramCredentialDeletion(name=change.user, mechanism=int(change.mechanism))
+                    alter_scram.ScramCredentialDeletion(
+                        name=change.user, mechanism=int(change.mechanism)
+                    )
                 )
                 continue
             salt = change.salt or os.urandom(32)
             secret = salted_password(change.mechanism, change.password, salt, change.iterations)
-            upsertions.append(m.ScramCredentialUpsertion(
+            upsertions.append(alter_scram.ScramCredentialUpsertion(
                 name=change.user, mechanism=int(change.mechanism), iterations=change.iterations,
                 salt=salt, salted_password=secret,
             ))  # fmt: skip
-        request = m.AlterUserScramCredentialsRequest(deletions=deletions, upsertions=upsertions)
+        request = alter_scram.AlterUserScramCredentialsRequest(
+            deletions=deletions, upsertions=upsertions
+        )
         response = await self._send(request)
         results = {
             r.user: UserResult(
@@ -119,11 +127,6 @@ class QuotasMixin(AdminBase):
     ) -> list[ClientQuotaEntry]:
         """Quotas of the entities matching every component (``strict``: entities with no
         other entity types than those named)."""
-        from aiokafka_gen.messages.describe_client_quotas_request import (
-            ComponentData,
-            DescribeClientQuotasRequest,
-        )
-
         data = [
             ComponentData(entity_type=c.entity_type, match_type=int(c.match_type), match=c.match)
             for c in components
@@ -145,20 +148,25 @@ class QuotasMixin(AdminBase):
     ) -> list[ClientQuotaAlterResult]:
         """Set (a value) or remove (None) quotas per entity; one result per alteration, in
         order. An unknown quota key fails with InvalidRequestError for that entity."""
-        from aiokafka_gen.messages import alter_client_quotas_request as m
-
         items = list(alterations)
         entries = [
-            m.EntryData(
-                entity=[m.EntityData(entity_type=t, entity_name=n) for t, n in a.entity.items()],
+            alter_quotas.EntryData(
+                entity=[
+                    alter_quotas.EntityData(entity_type=t, entity_name=n)
+                    for t, n in a.entity.items()
+                ],
                 ops=[
-                    m.OpData(key=k, value=0.0 if v is None else float(v), remove=v is None)
+                    alter_quotas.OpData(
+                        key=k, value=0.0 if v is None else float(v), remove=v is None
+                    )
                     for k, v in a.ops.items()
                 ],
             )
             for a in items
         ]
-        request = m.AlterClientQuotasRequest(entries=entries, validate_only=validate_only)
+        request = alter_quotas.AlterClientQuotasRequest(
+            entries=entries, validate_only=validate_only
+        )
         response = await self._send(request)
         answers = {_key(_entity(e)): e for e in response.entries}
         results = [_altered(a, answers.get(_key(a.entity))) for a in items]
@@ -167,11 +175,11 @@ class QuotasMixin(AdminBase):
         return results
 
 
-def _key(entity: Any) -> tuple[tuple[str, str | None], ...]:
+def _key(entity: Mapping[str, str | None]) -> tuple[tuple[str, str | None], ...]:
     return tuple(sorted(entity.items()))
 
 
-def _altered(alteration: ClientQuotaAlteration, raw: Any) -> ClientQuotaAlterResult:
+def _altered(alteration: ClientQuotaAlteration, raw: AlteredEntry | None) -> ClientQuotaAlterResult:
     if raw is None:
         return ClientQuotaAlterResult(alteration.entity, KafkaError("no answer for this entity"))
     error = result_error(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Generic, TypeVar
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey
 from aiokafka_gen._validate import check_range
@@ -39,14 +39,43 @@ from aiokafka_gen.admin.results import (
     operations,
     raise_for_errors,
 )
+from aiokafka_gen.admin.results import _HasError as HasError
 from aiokafka_gen.admin.types import group_by_topic
 from aiokafka_gen.client import CoordinationType
 from aiokafka_gen.errors import IncompatibleBrokerVersion, KafkaError
+from aiokafka_gen.messages.alter_share_group_offsets_request import (
+    AlterShareGroupOffsetsRequest,
+    AlterShareGroupOffsetsRequestPartition,
+    AlterShareGroupOffsetsRequestTopic,
+)
+from aiokafka_gen.messages.alter_share_group_offsets_response import (
+    AlterShareGroupOffsetsResponse,
+)
+from aiokafka_gen.messages.delete_groups_request import DeleteGroupsRequest
+from aiokafka_gen.messages.delete_share_group_offsets_request import (
+    DeleteShareGroupOffsetsRequest,
+    DeleteShareGroupOffsetsRequestTopic,
+)
+from aiokafka_gen.messages.delete_share_group_offsets_response import (
+    DeleteShareGroupOffsetsResponse,
+)
+from aiokafka_gen.messages.describe_share_group_offsets_request import (
+    DescribeShareGroupOffsetsRequest,
+    DescribeShareGroupOffsetsRequestGroup,
+    DescribeShareGroupOffsetsRequestTopic,
+)
+from aiokafka_gen.messages.describe_share_group_offsets_response import (
+    DescribeShareGroupOffsetsResponse,
+)
+from aiokafka_gen.messages.share_group_describe_request import ShareGroupDescribeRequest
+from aiokafka_gen.messages.share_group_describe_response import DescribedGroup, Member
 from aiokafka_gen.structs import TopicPartition
 
 TP = TopicPartition
 GROUP = CoordinationType.GROUP
 R = TypeVar("R")
+K = TypeVar("K")
+V = TypeVar("V", bound=HasError)
 
 # The first version each API has in Kafka 4.1 (share groups' first release as preview).
 _SHARE_APIS = {
@@ -65,10 +94,10 @@ class _StartOffsets:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class _Outcome(Generic[K, V]):
     """Per-partition or per-topic results of one offsets call, or the group's error."""
 
-    results: dict[Any, Any] = field(default_factory=dict)
+    results: dict[K, V] = field(default_factory=dict)
     error: KafkaError | None = None
 
 
@@ -156,10 +185,6 @@ class ShareGroupsMixin(GroupsMixin):
     async def _describe_share(
         self, node: int, groups: list[str], authorized: bool
     ) -> dict[str, ShareGroupDescription]:
-        from aiokafka_gen.messages.share_group_describe_request import (
-            ShareGroupDescribeRequest,
-        )
-
         await self._share_version(node, ApiKey.SHARE_GROUP_DESCRIBE)
         request = ShareGroupDescribeRequest(
             group_ids=groups, include_authorized_operations=authorized
@@ -183,7 +208,6 @@ class ShareGroupsMixin(GroupsMixin):
         """Delete empty share groups and their share-partition state. A group with
         members fails with NonEmptyGroup; one that does not exist or is not a share
         group (consumer, classic, streams groups are left alone) with GroupIdNotFound."""
-        from aiokafka_gen.messages.delete_groups_request import DeleteGroupsRequest
 
         async def send(node: int, groups: list[str]) -> dict[str, GroupResult]:
             described = await self._describe_share(node, groups, False)
@@ -221,17 +245,15 @@ class ShareGroupsMixin(GroupsMixin):
         does not exist or is not a share group. The broker persists the start offset as
         acknowledgements are written to the share-group state; it may trail the last
         acknowledged record until the next write."""
-        from aiokafka_gen.messages import describe_share_group_offsets_request as m
-
         wanted = None if partitions is None else checks.partitions(partitions)
         topics = None
         if wanted is not None:
             topics = [
-                m.DescribeShareGroupOffsetsRequestTopic(topic_name=t, partitions=ps)
+                DescribeShareGroupOffsetsRequestTopic(topic_name=t, partitions=ps)
                 for t, ps in group_by_topic(wanted).items()
             ]
-        request = m.DescribeShareGroupOffsetsRequest(
-            groups=[m.DescribeShareGroupOffsetsRequestGroup(group_id=group_id, topics=topics)]
+        request = DescribeShareGroupOffsetsRequest(
+            groups=[DescribeShareGroupOffsetsRequestGroup(group_id=group_id, topics=topics)]
         )
 
         async def send(node: int, groups: list[str]) -> dict[str, _StartOffsets]:
@@ -267,24 +289,24 @@ class ShareGroupsMixin(GroupsMixin):
         there). The group must have no active members: with members the coordinator
         refuses (NonEmptyGroup); a group that does not exist fails with
         GroupIdNotFound. Per-partition errors as the other multi-resource calls."""
-        from aiokafka_gen.messages import alter_share_group_offsets_request as m
-
         wanted = checks.partitions(offsets)
         starts = {tp: int(o) for tp, o in zip(wanted, offsets.values(), strict=True)}
         for offset in starts.values():
             check_range("offset", offset, at_least=0, at_most=checks.INT64_MAX)
         topics = [
-            m.AlterShareGroupOffsetsRequestTopic(topic_name=t, partitions=[
-                m.AlterShareGroupOffsetsRequestPartition(
+            AlterShareGroupOffsetsRequestTopic(topic_name=t, partitions=[
+                AlterShareGroupOffsetsRequestPartition(
                     partition_index=p, start_offset=starts[TP(t, p)]
                 )
                 for p in ps
             ])
             for t, ps in group_by_topic(starts).items()
         ]  # fmt: skip
-        request = m.AlterShareGroupOffsetsRequest(group_id=group_id, topics=topics)
+        request = AlterShareGroupOffsetsRequest(group_id=group_id, topics=topics)
 
-        async def send(node: int, groups: list[str]) -> dict[str, _Outcome]:
+        async def send(
+            node: int, groups: list[str]
+        ) -> dict[str, _Outcome[TopicPartition, PartitionResult]]:
             await self._share_version(node, ApiKey.ALTER_SHARE_GROUP_OFFSETS)
             response = await self._send(request, node)
             if error := self._group_error(group_id, response):
@@ -310,15 +332,13 @@ class ShareGroupsMixin(GroupsMixin):
         """Delete the share group's state (start offsets, delivery state) of whole
         topics: a member that subscribes again starts where ``share.auto.offset.reset``
         says. The group must have no active members (NonEmptyGroup)."""
-        from aiokafka_gen.messages import delete_share_group_offsets_request as m
-
         names = list(dict.fromkeys(checks.topics(topics)))
-        request = m.DeleteShareGroupOffsetsRequest(
+        request = DeleteShareGroupOffsetsRequest(
             group_id=group_id,
-            topics=[m.DeleteShareGroupOffsetsRequestTopic(topic_name=t) for t in names],
+            topics=[DeleteShareGroupOffsetsRequestTopic(topic_name=t) for t in names],
         )
 
-        async def send(node: int, groups: list[str]) -> dict[str, _Outcome]:
+        async def send(node: int, groups: list[str]) -> dict[str, _Outcome[str, TopicResult]]:
             await self._share_version(node, ApiKey.DELETE_SHARE_GROUP_OFFSETS)
             response = await self._send(request, node)
             if error := self._group_error(group_id, response):
@@ -335,11 +355,15 @@ class ShareGroupsMixin(GroupsMixin):
 
         return await self._offsets_outcome(group_id, send, raise_on_error)
 
-    def _group_error(self, group_id: str, response: Any) -> KafkaError | None:
+    def _group_error(
+        self,
+        group_id: str,
+        response: AlterShareGroupOffsetsResponse | DeleteShareGroupOffsetsResponse,
+    ) -> KafkaError | None:
         self._coordinator_moved(GROUP, group_id, response.error_code)
         return result_error(response.error_code, response.error_message, f"group {group_id!r}")
 
-    def _outcome(self, group_id: str, results: dict[Any, Any]) -> _Outcome:
+    def _outcome(self, group_id: str, results: dict[K, V]) -> _Outcome[K, V]:
         """Results; a coordinator-moved answer for any of them retries the whole call."""
         for result in results.values():
             if (code := getattr(result.error, "errno", 0)) in COORDINATOR_MOVED:
@@ -350,10 +374,10 @@ class ShareGroupsMixin(GroupsMixin):
     async def _offsets_outcome(
         self,
         group_id: str,
-        send: Callable[[int, list[str]], Awaitable[Mapping[str, _Outcome]]],
+        send: Callable[[int, list[str]], Awaitable[Mapping[str, _Outcome[K, V]]]],
         raise_on_error: bool,
-    ) -> dict[Any, Any]:
-        def failed(group: str, error: KafkaError) -> _Outcome:
+    ) -> dict[K, V]:
+        def failed(group: str, error: KafkaError) -> _Outcome[K, V]:
             return _Outcome(error=error)
 
         outcome = await self._one_group(group_id, send, failed)
@@ -362,7 +386,7 @@ class ShareGroupsMixin(GroupsMixin):
         return dict(raise_for_errors(outcome.results)) if raise_on_error else outcome.results
 
 
-def _share_member(raw: Any) -> ShareMemberDescription:
+def _share_member(raw: Member) -> ShareMemberDescription:
     assigned = frozenset(
         TP(t.topic_name, p) for t in raw.assignment.topic_partitions for p in t.partitions
     )
@@ -372,7 +396,7 @@ def _share_member(raw: Any) -> ShareMemberDescription:
     )  # fmt: skip
 
 
-def _share_group(raw: Any, node: int, authorized: bool) -> ShareGroupDescription:
+def _share_group(raw: DescribedGroup, node: int, authorized: bool) -> ShareGroupDescription:
     """A ShareGroupDescribe entry as a ShareGroupDescription."""
     return ShareGroupDescription(
         raw.group_id, raw.group_state, tuple(_share_member(m) for m in raw.members),
@@ -382,7 +406,7 @@ def _share_group(raw: Any, node: int, authorized: bool) -> ShareGroupDescription
     )  # fmt: skip
 
 
-def _start_offsets(group_id: str, response: Any) -> _StartOffsets:
+def _start_offsets(group_id: str, response: DescribeShareGroupOffsetsResponse) -> _StartOffsets:
     group = next((g for g in response.groups if g.group_id == group_id), None)
     if group is None:
         return _StartOffsets(error=KafkaError("DescribeShareGroupOffsets lacks the group"))

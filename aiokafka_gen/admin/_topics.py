@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from aiokafka_gen._codes import ApiKey
 from aiokafka_gen._validate import check_topic
@@ -28,17 +27,28 @@ from aiokafka_gen.admin.results import (
 )
 from aiokafka_gen.admin.types import ConfigSource, NewPartitions, NewTopic
 from aiokafka_gen.errors import IncompatibleBrokerVersion, KafkaError
+from aiokafka_gen.messages.create_partitions_request import (
+    CreatePartitionsAssignment,
+    CreatePartitionsRequest,
+    CreatePartitionsTopic,
+)
+from aiokafka_gen.messages.create_partitions_response import CreatePartitionsTopicResult
+from aiokafka_gen.messages.create_topics_request import (
+    CreatableReplicaAssignment,
+    CreatableTopic,
+    CreatableTopicConfig,
+    CreateTopicsRequest,
+)
+from aiokafka_gen.messages.create_topics_response import CreatableTopicResult
+from aiokafka_gen.messages.delete_topics_request import DeleteTopicsRequest, DeleteTopicState
+from aiokafka_gen.messages.delete_topics_response import DeletableTopicResult
+from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
+from aiokafka_gen.messages.metadata_response import MetadataResponseTopic
 
 _ZERO_UUID = uuid.UUID(int=0)
 
 
-def _creatable(topic: NewTopic) -> Any:
-    from aiokafka_gen.messages.create_topics_request import (
-        CreatableReplicaAssignment,
-        CreatableTopic,
-        CreatableTopicConfig,
-    )
-
+def _creatable(topic: NewTopic) -> CreatableTopic:
     assignments = [
         CreatableReplicaAssignment(partition_index=p, broker_ids=list(brokers))
         for p, brokers in topic.replica_assignments.items()
@@ -50,7 +60,7 @@ def _creatable(topic: NewTopic) -> Any:
     )  # fmt: skip
 
 
-def _created(raw: Any) -> CreateTopicResult:
+def _created(raw: CreatableTopicResult) -> CreateTopicResult:
     configs = {
         c.name: ConfigEntry(
             c.name, c.value, ConfigSource(c.config_source), c.read_only, c.is_sensitive
@@ -64,7 +74,7 @@ def _created(raw: Any) -> CreateTopicResult:
     )  # fmt: skip
 
 
-def _described(raw: Any, authorized: bool) -> TopicDescription:
+def _described(raw: MetadataResponseTopic, authorized: bool) -> TopicDescription:
     what = f"topic {raw.name!r}" if raw.name else f"topic id {raw.topic_id}"
     partitions = tuple(
         PartitionInfo(
@@ -103,8 +113,6 @@ class TopicsMixin(AdminBase):
         not show them yet (as with Kafka's own AdminClient). An illegal topic name raises
         InvalidTopicError before anything is sent.
         """
-        from aiokafka_gen.messages.create_topics_request import CreateTopicsRequest
-
         by_name = {check_topic(t.name): t for t in new_topics}
         wait = self._timeout_ms(timeout_ms)
 
@@ -150,12 +158,7 @@ class TopicsMixin(AdminBase):
         results = await self._retrying(topics, attempt)
         return dict(raise_for_errors(results)) if raise_on_error else results
 
-    async def _delete_request(self, keys: list[str | uuid.UUID], wait: int) -> Any:
-        from aiokafka_gen.messages.delete_topics_request import (
-            DeleteTopicsRequest,
-            DeleteTopicState,
-        )
-
+    async def _delete_request(self, keys: list[str | uuid.UUID], wait: int) -> DeleteTopicsRequest:
         version = await self._version(await self._any_node(), ApiKey.DELETE_TOPICS, 6)
         if version >= 6:
             states = [
@@ -198,7 +201,9 @@ class TopicsMixin(AdminBase):
             response = await self._send(_metadata_request(keys, include_authorized_operations))
             return [_described(t, include_authorized_operations) for t in response.topics]
 
-        async def attempt(keys: list[str | uuid.UUID] | None) -> dict[str | uuid.UUID, Any]:
+        async def attempt(
+            keys: list[str | uuid.UUID] | None,
+        ) -> dict[str | uuid.UUID, TopicDescription]:
             if keys is None:
                 return {d.name: d for d in await ask(None) if d.name}
             # A Metadata request names topics either by name or by id, never both.
@@ -227,15 +232,9 @@ class TopicsMixin(AdminBase):
         An illegal topic name raises InvalidTopicError before anything is sent.
         """
         checks.topics(topic_partitions)
-        from aiokafka_gen.messages.create_partitions_request import (
-            CreatePartitionsAssignment,
-            CreatePartitionsRequest,
-            CreatePartitionsTopic,
-        )
-
         wait = self._timeout_ms(timeout_ms)
 
-        def topic(name: str) -> Any:
+        def topic(name: str) -> CreatePartitionsTopic:
             spec = topic_partitions[name]
             assignments = None
             if spec.new_assignments is not None:
@@ -256,7 +255,7 @@ class TopicsMixin(AdminBase):
         return dict(raise_for_errors(results)) if raise_on_error else results
 
 
-def _deleted(key: str | uuid.UUID, raw: Any) -> DeleteTopicResult:
+def _deleted(key: str | uuid.UUID, raw: DeletableTopicResult | None) -> DeleteTopicResult:
     name = None if isinstance(key, uuid.UUID) else key
     topic_id = key if isinstance(key, uuid.UUID) else None
     if raw is None:
@@ -266,7 +265,9 @@ def _deleted(key: str | uuid.UUID, raw: Any) -> DeleteTopicResult:
     return DeleteTopicResult(raw.name or name, found_id, error)
 
 
-def _partitions_result(name: str, raw: Any) -> CreatePartitionsResult:
+def _partitions_result(
+    name: str, raw: CreatePartitionsTopicResult | None
+) -> CreatePartitionsResult:
     if raw is None:
         return CreatePartitionsResult(name, KafkaError(f"no answer for topic {name!r}"))
     return CreatePartitionsResult(
@@ -274,9 +275,7 @@ def _partitions_result(name: str, raw: Any) -> CreatePartitionsResult:
     )
 
 
-def _metadata_request(keys: list[str | uuid.UUID] | None, authorized: bool) -> Any:
-    from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
-
+def _metadata_request(keys: list[str | uuid.UUID] | None, authorized: bool) -> MetadataRequest:
     topics = None
     if keys is not None:
         topics = [

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
 
 from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._base import AdminBase, result_error
@@ -26,13 +25,27 @@ from aiokafka_gen.admin.results import (
 from aiokafka_gen.admin.types import AbortTransactionSpec, group_by_topic
 from aiokafka_gen.client import CoordinationType
 from aiokafka_gen.errors import KafkaError
+from aiokafka_gen.messages.describe_producers_request import (
+    DescribeProducersRequest,
+    TopicRequest,
+)
+from aiokafka_gen.messages.describe_producers_response import ProducerState as ActiveProducer
+from aiokafka_gen.messages.describe_transactions_request import DescribeTransactionsRequest
+from aiokafka_gen.messages.describe_transactions_response import TransactionState
+from aiokafka_gen.messages.init_producer_id_request import InitProducerIdRequest
+from aiokafka_gen.messages.list_transactions_request import ListTransactionsRequest
+from aiokafka_gen.messages.write_txn_markers_request import (
+    WritableTxnMarker,
+    WritableTxnMarkerTopic,
+    WriteTxnMarkersRequest,
+)
 from aiokafka_gen.structs import TopicPartition
 
 TP = TopicPartition
 TXN = CoordinationType.TRANSACTION
 
 
-def _described(raw: Any, node: int) -> TransactionDescription:
+def _described(raw: TransactionState, node: int) -> TransactionDescription:
     start = raw.transaction_start_time_ms
     return TransactionDescription(
         raw.transactional_id, raw.transaction_state, node, raw.producer_id,
@@ -42,7 +55,7 @@ def _described(raw: Any, node: int) -> TransactionDescription:
     )  # fmt: skip
 
 
-def _producer(raw: Any) -> ProducerState:
+def _producer(raw: ActiveProducer) -> ProducerState:
     return ProducerState(
         raw.producer_id, raw.producer_epoch, raw.last_sequence, raw.last_timestamp,
         None if raw.coordinator_epoch < 0 else raw.coordinator_epoch,
@@ -58,9 +71,6 @@ class TransactionsMixin(AdminBase):
         self, transactional_ids: Iterable[str], *, raise_on_error: bool = True
     ) -> dict[str, TransactionDescription]:
         """State, producer id/epoch, timeout and partitions of each transactional id."""
-        from aiokafka_gen.messages.describe_transactions_request import (
-            DescribeTransactionsRequest,
-        )
 
         async def send(node: int, ids: list[str]) -> dict[str, TransactionDescription]:
             response = await self._send(DescribeTransactionsRequest(transactional_ids=ids), node)
@@ -89,8 +99,6 @@ class TransactionsMixin(AdminBase):
     ) -> list[TransactionListing]:
         """Transactions known to every coordinator (or ``broker_ids``), filtered by state
         ("Ongoing", ...), producer id, minimum running time (v1+) or id regex (v2+)."""
-        from aiokafka_gen.messages.list_transactions_request import ListTransactionsRequest
-
         self._check_started()
         nodes = (
             list(broker_ids)
@@ -120,10 +128,6 @@ class TransactionsMixin(AdminBase):
     ) -> dict[TopicPartition, PartitionProducers]:
         """Active producers of each partition, from its leader (with open transactions'
         first offsets: what ``abort_transaction`` needs)."""
-        from aiokafka_gen.messages.describe_producers_request import (
-            DescribeProducersRequest,
-            TopicRequest,
-        )
 
         async def send(node: int, tps: list[TP]) -> dict[TP, PartitionProducers]:
             topics = [
@@ -150,12 +154,6 @@ class TransactionsMixin(AdminBase):
     async def abort_transaction(self, spec: AbortTransactionSpec) -> None:
         """Abort a hanging transaction on one partition by writing the abort marker there
         (take producer id, epoch and coordinator epoch from ``describe_producers``)."""
-        from aiokafka_gen.messages.write_txn_markers_request import (
-            WritableTxnMarker,
-            WritableTxnMarkerTopic,
-            WriteTxnMarkersRequest,
-        )
-
         (tp,) = checks.partitions([(spec.topic, spec.partition)])
         marker = WritableTxnMarker(
             producer_id=spec.producer_id, producer_epoch=spec.producer_epoch,
@@ -186,7 +184,6 @@ class TransactionsMixin(AdminBase):
         """Fence the producers of each transactional id: InitProducerId at the
         coordinator bumps the epoch, so the old producer gets ProducerFenced and its open
         transaction is aborted."""
-        from aiokafka_gen.messages.init_producer_id_request import InitProducerIdRequest
 
         async def send(node: int, ids: list[str]) -> dict[str, FenceProducerResult]:
             return dict(await asyncio.gather(*(one(node, tid) for tid in ids)))

@@ -7,9 +7,10 @@ one ``AIOKafkaClient`` (its connections and metadata task) from ``start()`` to `
 
 from __future__ import annotations
 
+import ssl
 import warnings
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiokafka_gen import __version__
 from aiokafka_gen._logging import client_logger, tagged
@@ -30,6 +31,8 @@ from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.conn._metrics import MetricsOptions
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+
     from aiokafka_gen.metrics import MetricName
 
 __all__ = ["AIOKafkaAdminClient"]
@@ -72,7 +75,7 @@ class AIOKafkaAdminClient(
     def __init__(
         self,
         *,
-        loop: Any = None,
+        loop: object = None,
         bootstrap_servers: str | Iterable[str] = "localhost",
         client_id: str = "aiokafka-" + __version__,
         request_timeout_ms: int = 40000,
@@ -80,8 +83,8 @@ class AIOKafkaAdminClient(
         retry_backoff_ms: int = 100,
         metadata_max_age_ms: int = 300000,
         security_protocol: str = "PLAINTEXT",
-        ssl_context: Any = None,
-        api_version: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
+        api_version: object = None,
         sasl_mechanism: str = "PLAIN",
         sasl_plain_username: str | None = None,
         sasl_plain_password: str | None = None,
@@ -92,7 +95,7 @@ class AIOKafkaAdminClient(
         metrics_num_samples: int = 2,
         metrics_sample_window_ms: int = 30000,
         enable_metrics_push: bool = False,  # Java's admin client default (producer: True)
-        meter_provider: Any = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         del loop  # aiokafka's admin client accepts it without a warning; so do we
         self._metrics_options = MetricsOptions.create(locals())

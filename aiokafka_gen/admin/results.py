@@ -109,7 +109,7 @@ class _ReadsAsAiokafkaDict(Mapping[str, Any]):
 
     __slots__ = ()
 
-    def _aiokafka_dict(self) -> dict[str, Any]:
+    def _aiokafka_dict(self) -> dict[str, object]:
         raise NotImplementedError
 
     def __getitem__(self, key: str) -> Any:
@@ -208,7 +208,7 @@ class TopicDescription(_ReadsAsAiokafkaDict):
     authorized_operations: frozenset[AclOperation] | None = None
     error: KafkaError | None = None
 
-    def _aiokafka_dict(self) -> dict[str, Any]:
+    def _aiokafka_dict(self) -> dict[str, object]:
         partitions = [
             {
                 "error_code": _errno(p.error), "partition": p.partition, "leader": p.leader,
@@ -361,7 +361,7 @@ class ClusterDescription(_ReadsAsAiokafkaDict):
     authorized_operations: frozenset[AclOperation] | None = None
     throttle_time_ms: int = field(default=0, repr=False, compare=False)
 
-    def _aiokafka_dict(self) -> dict[str, Any]:
+    def _aiokafka_dict(self) -> dict[str, object]:
         brokers = [
             {"node_id": b.node_id, "host": b.host, "port": b.port, "rack": b.rack}
             for b in self.brokers

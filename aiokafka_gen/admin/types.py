@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiokafka_gen._validate import check_range, check_topic
 from aiokafka_gen.errors import IllegalArgumentError
@@ -203,7 +202,7 @@ INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
 
-def _count(name: str, value: Any, at_most: int) -> None:
+def _count(name: str, value: object, at_most: int) -> None:
     """A partition count or replication factor: -1 (unset) or 1..at_most."""
     if isinstance(value, bool) or not isinstance(value, int) or value != -1:
         check_range(name, value, at_least=1, at_most=at_most, integral=True)
@@ -285,7 +284,7 @@ class ConfigResource:
         self,
         resource_type: ConfigResourceType | str | int,
         name: str,
-        configs: Mapping[str, Any] | None = None,
+        configs: Mapping[str, object] | None = None,
     ) -> None:
         if isinstance(resource_type, str):
             resource_type = ConfigResourceType[resource_type.upper()]

@@ -11,11 +11,22 @@ only LITERAL ALLOW bindings unless ``--prefixed``, ``--deny``, ``--pattern any|m
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiokafka_gen.cli.clients import admin_client
 from aiokafka_gen.cli.errors import UsageError
 from aiokafka_gen.cli.output import done, emit, plain
+from aiokafka_gen.cli.settings import Settings
+
+if TYPE_CHECKING:
+    from aiokafka_gen.admin import (
+        AclBinding,
+        AclBindingFilter,
+        AclOperation,
+        AclPermissionType,
+        PatternType,
+        ResourceType,
+    )
 
 __all__ = ["register"]
 
@@ -23,7 +34,9 @@ _RESOURCES = (("topic", "TOPIC"), ("group", "GROUP"), ("transactional_id", "TRAN
               ("user", "USER"))  # fmt: skip
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = subparsers.add_parser("acls", help="list, create, delete ACLs", description=plain(__doc__),
                               formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub = p.add_subparsers(title="actions", metavar="ACTION", required=True)
@@ -76,7 +89,7 @@ def _binding_options(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def _resource(args: argparse.Namespace) -> tuple[Any, str | None]:
+def _resource(args: argparse.Namespace) -> tuple[ResourceType, str | None]:
     from aiokafka_gen.admin import ResourceType
 
     if args.cluster:
@@ -88,7 +101,7 @@ def _resource(args: argparse.Namespace) -> tuple[Any, str | None]:
     return ResourceType.ANY, None
 
 
-def _operations(args: argparse.Namespace) -> list[Any]:
+def _operations(args: argparse.Namespace) -> list[AclOperation]:
     from aiokafka_gen.admin import AclOperation
 
     try:
@@ -98,41 +111,37 @@ def _operations(args: argparse.Namespace) -> list[Any]:
         raise UsageError(f"unknown operation {exc.args[0]} (one of {names})") from None
 
 
-def _pattern(args: argparse.Namespace, default: str) -> Any:
+def _pattern(args: argparse.Namespace, default: str) -> PatternType:
     from aiokafka_gen.admin import PatternType
 
     return PatternType[("prefixed" if args.prefixed else args.pattern or default).upper()]
 
 
-def _permission(args: argparse.Namespace, default: str) -> Any:
+def _permission(args: argparse.Namespace, default: str) -> AclPermissionType:
     from aiokafka_gen.admin import AclPermissionType
 
     return AclPermissionType[("deny" if args.deny else args.permission or default).upper()]
 
 
-def _filters(args: argparse.Namespace, default: str = "any") -> list[Any]:
+def _filters(args: argparse.Namespace, default: str = "any") -> list[AclBindingFilter]:
     """Binding filters from the options; ``default`` (any, or literal/allow for delete) is
     the pattern and permission matched when not given."""
-    from aiokafka_gen.admin import AclBindingFilter
+    from aiokafka_gen.admin import AclBindingFilter, AclOperation
 
     kind, name = _resource(args)
     pattern = _pattern(args, "literal" if default != "any" else "any")
     permission = _permission(args, "allow" if default != "any" else "any")
-    common = {
-        "resource_type": kind,
-        "resource_name": name,
-        "principal": args.principal,
-        "permission_type": permission,
-        "pattern_type": pattern,
-        "host": args.host,
-    }
-    ops = _operations(args)
-    if not ops:
-        return [AclBindingFilter(**common)]
-    return [AclBindingFilter(operation=op, **common) for op in ops]  # fmt: skip
+    ops = _operations(args) or [AclOperation.ANY]  # ANY: the filter's default
+    return [
+        AclBindingFilter(
+            resource_type=kind, resource_name=name, principal=args.principal, operation=op,
+            permission_type=permission, pattern_type=pattern, host=args.host,
+        )
+        for op in ops
+    ]  # fmt: skip
 
 
-def binding_json(acl: Any) -> dict[str, Any]:
+def binding_json(acl: AclBinding) -> dict[str, str]:
     return {
         "resource_type": acl.resource_type.name, "resource_name": acl.resource_name,
         "pattern_type": acl.pattern_type.name, "principal": acl.principal, "host": acl.host,
@@ -140,7 +149,7 @@ def binding_json(acl: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _show(as_json: bool, acls: list[Any]) -> None:
+def _show(as_json: bool, acls: list[AclBinding]) -> None:
     data = [binding_json(a) for a in acls]
     keys = ("resource_type", "resource_name", "pattern_type", "principal", "host", "operation",
             "permission")  # fmt: skip
@@ -149,8 +158,8 @@ def _show(as_json: bool, acls: list[Any]) -> None:
                          "permission"), rows)  # fmt: skip
 
 
-async def list_acls(args: argparse.Namespace, settings: Any) -> int:
-    found: list[Any] = []
+async def list_acls(args: argparse.Namespace, settings: Settings) -> int:
+    found: list[AclBinding] = []
     filters = _filters(args)
     async with admin_client(settings) as admin:
         for flt in filters:
@@ -159,7 +168,7 @@ async def list_acls(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-async def create(args: argparse.Namespace, settings: Any) -> int:
+async def create(args: argparse.Namespace, settings: Settings) -> int:
     from aiokafka_gen.admin import AclBinding, ResourceType
 
     kind, name = _resource(args)
@@ -179,7 +188,7 @@ async def create(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-async def delete(args: argparse.Namespace, settings: Any) -> int:
+async def delete(args: argparse.Namespace, settings: Settings) -> int:
     filters = _filters(args, default="literal")
     if all(f.resource_type.name == "ANY" and f.principal is None for f in filters):
         raise UsageError("delete needs at least a resource option or --principal")

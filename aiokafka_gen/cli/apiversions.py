@@ -4,23 +4,37 @@ aiokafka_gen knows and the one it would use; APIs only one side has are flagged.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from aiokafka_gen.cli.clients import client_kwargs
 from aiokafka_gen.cli.output import emit, plain
 from aiokafka_gen.cli.settings import Settings
 
+if TYPE_CHECKING:  # the messages are imported when a command runs (--help stays fast)
+    from aiokafka_gen.messages.api_versions_response import ApiVersionsResponse
+
 __all__ = ["register"]
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+class _ApiRow(TypedDict):
+    api_key: int
+    name: str | None
+    broker: list[int] | None
+    client: list[int] | None
+    used: int | None
+    note: str
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = subparsers.add_parser("api-versions", parents=[common], description=plain(__doc__),
                               help="API versions: broker, aiokafka_gen, negotiated")  # fmt: skip
     p.add_argument("--broker", type=int, metavar="ID", help="ask this broker (default: any)")
     p.set_defaults(run=run)
 
 
-async def _ask(settings: Settings, broker: int | None) -> tuple[int, Any]:
+async def _ask(settings: Settings, broker: int | None) -> tuple[int, ApiVersionsResponse]:
     from aiokafka_gen.client import AIOKafkaClient
     from aiokafka_gen.protocol.negotiation import API_VERSIONS_KEY, api_versions_request
 
@@ -39,14 +53,14 @@ async def _ask(settings: Settings, broker: int | None) -> tuple[int, Any]:
         await client.close()
 
 
-def rows_for(response: Any) -> list[dict[str, Any]]:
+def rows_for(response: ApiVersionsResponse) -> list[_ApiRow]:
     """One entry per API key either side knows."""
     from aiokafka_gen.messages import APIS
     from aiokafka_gen.protocol.negotiation import BrokerVersions, client_range
 
     theirs = {a.api_key: (a.min_version, a.max_version) for a in response.api_keys}
     versions = BrokerVersions(theirs)
-    rows = []
+    rows: list[_ApiRow] = []
     for key in sorted(set(theirs) | set(APIS)):
         ours = client_range(key) if key in APIS else None
         used = versions.version_for(key) if ours and versions.supports(key) else None

@@ -5,39 +5,53 @@ metadata quorum (each part left out when the broker refuses to describe it); wit
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from aiokafka_gen.cli.clients import admin_client
 from aiokafka_gen.cli.errors import short
 from aiokafka_gen.cli.output import plain, print_json, table
 from aiokafka_gen.cli.settings import Settings
 
+if TYPE_CHECKING:
+    from aiokafka_gen.admin.results import (
+        ClusterDescription,
+        FeatureMetadata,
+        LogDirDescription,
+        QuorumInfo,
+        ReplicaState,
+    )
+
 __all__ = ["register"]
 
+T = TypeVar("T")
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     text = "brokers, racks, controller, features, KRaft quorum"
     p = subparsers.add_parser("cluster", parents=[common], description=plain(__doc__), help=text)
     p.add_argument("--log-dirs", action="store_true", help="also each broker's log dirs")
     p.set_defaults(run=run)
 
 
-def _brokers(desc: Any) -> list[dict[str, Any]]:
+def _brokers(desc: ClusterDescription) -> list[dict[str, object]]:
     return [
         {"id": b.node_id, "host": b.host, "port": b.port, "rack": b.rack, "fenced": b.is_fenced}
         for b in sorted(desc.brokers, key=lambda b: b.node_id)
     ]
 
 
-def _features(meta: Any) -> dict[str, Any]:
+def _features(meta: FeatureMetadata) -> dict[str, dict[str, object]]:
     return {
         "finalized": {k: v.max_version for k, v in sorted(meta.finalized.items())},
         "supported": {k: [v.min_version, v.max_version] for k, v in sorted(meta.supported.items())},
     }
 
 
-def _quorum(q: Any) -> dict[str, Any]:
-    def replica(r: Any) -> dict[str, Any]:
+def _quorum(q: QuorumInfo) -> dict[str, object]:
+    def replica(r: ReplicaState) -> dict[str, int]:
         return {"id": r.replica_id, "log_end_offset": r.log_end_offset,
                 "lag": q.high_watermark - r.log_end_offset}  # fmt: skip
 
@@ -46,7 +60,7 @@ def _quorum(q: Any) -> dict[str, Any]:
             "observers": [replica(r) for r in q.observers]}  # fmt: skip
 
 
-def _log_dirs(found: dict[int, Any]) -> list[dict[str, Any]]:
+def _log_dirs(found: Mapping[int, Mapping[str, LogDirDescription]]) -> list[dict[str, object]]:
     return [
         {"broker": broker, "path": d.path, "total_bytes": d.total_bytes,
          "usable_bytes": d.usable_bytes, "replicas": len(d.replicas),
@@ -57,7 +71,7 @@ def _log_dirs(found: dict[int, Any]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-async def _optional(coro: Any) -> Any:
+async def _optional(coro: Awaitable[T]) -> T | dict[str, str]:
     from aiokafka_gen.errors import KafkaError
 
     try:
@@ -72,33 +86,34 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         features = await _optional(admin.describe_features())
         quorum = await _optional(admin.describe_metadata_quorum())
         dirs = await admin.describe_log_dirs() if args.log_dirs else None
-    data: dict[str, Any] = {
+    brokers = _brokers(desc)
+    data: dict[str, object] = {
         "cluster_id": desc.cluster_id, "controller": desc.controller_id,
-        "brokers": _brokers(desc),
+        "brokers": brokers,
         "features": features if isinstance(features, dict) else _features(features),
         "quorum": quorum if isinstance(quorum, dict) else _quorum(quorum),
     }  # fmt: skip
-    if dirs is not None:
-        data["log_dirs"] = _log_dirs(dirs)
+    log_dirs = None if dirs is None else _log_dirs(dirs)
+    if log_dirs is not None:
+        data["log_dirs"] = log_dirs
     if args.json:
         print_json(data)
         return 0
-    print(f"cluster {data['cluster_id']}, controller {data['controller']}")
-    rows = [(b["id"], b["host"], b["port"], b["rack"], b["fenced"]) for b in data["brokers"]]
+    print(f"cluster {desc.cluster_id}, controller {desc.controller_id}")
+    rows = [(b["id"], b["host"], b["port"], b["rack"], b["fenced"]) for b in brokers]
     print(table(("broker", "host", "port", "rack", "fenced"), rows))
-    if "error" in data["features"]:
-        print(f"features: unavailable ({data['features']['error']})")
+    if isinstance(features, dict):
+        print(f"features: unavailable ({features['error']})")
     else:
-        finalized = data["features"]["finalized"]
-        print("features: " + ", ".join(f"{k}={v}" for k, v in finalized.items()))
-    q = data["quorum"]
-    if "leader" in q:
-        voters = ",".join(str(v["id"]) for v in q["voters"])
-        print(f"quorum: leader {q['leader']} epoch {q['epoch']} high watermark "
-              f"{q['high_watermark']}, voters {voters}")  # fmt: skip
+        finalized = sorted(features.finalized.items())
+        print("features: " + ", ".join(f"{k}={v.max_version}" for k, v in finalized))
+    if isinstance(quorum, dict):
+        print(f"quorum: unavailable ({quorum['error']})")
     else:
-        print(f"quorum: unavailable ({q['error']})")
-    if dirs is not None:
+        voters = ",".join(str(v.replica_id) for v in quorum.voters)
+        print(f"quorum: leader {quorum.leader_id} epoch {quorum.leader_epoch} high watermark "
+              f"{quorum.high_watermark}, voters {voters}")  # fmt: skip
+    if log_dirs is not None:
         keys = ("broker", "path", "replicas", "size", "usable_bytes", "total_bytes")
-        print(table(keys, ([d[k] for k in keys] for d in data["log_dirs"])))
+        print(table(keys, ([d[k] for k in keys] for d in log_dirs)))
     return 0

@@ -8,19 +8,25 @@ value is never shown. Alter is incremental (IncrementalAlterConfigs): ``--set``,
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiokafka_gen.cli.clients import admin_client
 from aiokafka_gen.cli.errors import UsageError
 from aiokafka_gen.cli.output import done, emit, plain
 from aiokafka_gen.cli.settings import Settings, is_secret, parse_assignments
 
+if TYPE_CHECKING:
+    from aiokafka_gen.admin import AlterConfigOp, ConfigResourceType
+    from aiokafka_gen.admin.results import ConfigEntry
+
 __all__ = ["alter", "register"]
 
 _TYPES = ("topic", "broker", "group", "broker-logger", "client-metrics")
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = subparsers.add_parser(
         "configs", help="describe or alter configs", description=plain(__doc__)
     )
@@ -43,13 +49,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     al.set_defaults(run=lambda args, settings: alter(args, settings, args.type, args.name))
 
 
-def _resource_type(text: str) -> Any:
+def _resource_type(text: str) -> ConfigResourceType:
     from aiokafka_gen.admin import ConfigResourceType
 
     return ConfigResourceType[text.upper().replace("-", "_")]
 
 
-def _entry_json(entry: Any) -> dict[str, Any]:
+def _entry_json(entry: ConfigEntry) -> dict[str, object]:
     return {
         "name": entry.name, "value": None if entry.is_sensitive else entry.value,
         "source": entry.source.name, "read_only": entry.read_only,
@@ -76,7 +82,7 @@ async def describe(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _ops(args: argparse.Namespace) -> list[Any]:
+def _ops(args: argparse.Namespace) -> list[AlterConfigOp]:
     from aiokafka_gen.admin import AlterConfigOp, AlterConfigOpType
 
     ops = [AlterConfigOp(k, v) for k, v in parse_assignments(args.sets, "--set").items()]
@@ -107,7 +113,7 @@ async def alter(args: argparse.Namespace, settings: Settings, kind: str, name: s
         for op in ops
     ]  # fmt: skip
     text = f"altered {kind.lower()} {name!r}: " + ", ".join(
-        f"{c['op'].lower()} {c['name']}" for c in changes
+        f"{op.op_type.name.lower()} {op.name}" for op in ops
     )
     done(args.json, {"type": kind.lower(), "name": name, "changes": changes}, text)
     return 0

@@ -25,9 +25,9 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen.abc import ConsumerRebalanceListener
 from aiokafka_gen.cli.clients import (
@@ -42,6 +42,10 @@ from aiokafka_gen.cli.fmt import Formatter, compile_format, json_line, key_value
 from aiokafka_gen.cli.output import plain
 from aiokafka_gen.cli.settings import Settings
 
+if TYPE_CHECKING:
+    from aiokafka_gen.consumer import AIOKafkaConsumer
+    from aiokafka_gen.structs import ConsumerRecord, TopicPartition
+
 __all__ = ["register"]
 
 _COMMIT_EVERY = 5.0
@@ -50,7 +54,9 @@ _IDLE_GRACE = 5.0  # a stable member with no partitions for this long has nothin
 _log = logging.getLogger("aiokafka_gen.cli.consume")
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = subparsers.add_parser(
         "consume", parents=[common], help="print records of topics or partitions",
         description=plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -180,8 +186,8 @@ class Progress:
     """What was printed (and not yet committed), and which partitions reached their end."""
 
     printed: int = 0
-    next_offsets: dict[Any, int] = field(default_factory=dict)
-    ends: dict[Any, int] = field(default_factory=dict)
+    next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition)
+    ends: dict[TopicPartition, int] = field(default_factory=dict)
     committed_at: float = field(default_factory=time.monotonic)
     idle_since: float | None = None
 
@@ -200,7 +206,7 @@ def _consumer_kwargs(args: argparse.Namespace, settings: Settings, plan: Plan) -
     return kwargs
 
 
-async def _seek(consumer: Any, starts: list[tuple[Any, Where]]) -> None:
+async def _seek(consumer: AIOKafkaConsumer, starts: list[tuple[TopicPartition, Where]]) -> None:
     tps = [tp for tp, _ in starts]
     ends = await consumer.end_offsets(tps)
     firsts = await consumer.beginning_offsets(tps)
@@ -208,7 +214,9 @@ async def _seek(consumer: Any, starts: list[tuple[Any, Where]]) -> None:
         consumer.seek(tp, await _resolve(consumer, tp, where, firsts[tp], ends[tp]))
 
 
-async def _resolve(consumer: Any, tp: Any, where: Where, first: int, end: int) -> int:
+async def _resolve(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, where: Where, first: int, end: int
+) -> int:
     if where.kind == "beginning":
         return first
     if where.kind == "end":
@@ -225,10 +233,10 @@ class _Forget(ConsumerRebalanceListener):
     """A rebalance listener: offsets of partitions taken away are committed if possible
     (best effort) and forgotten, so a stale offset is never committed later."""
 
-    def __init__(self, consumer: Any, progress: Progress, commit: bool) -> None:
+    def __init__(self, consumer: AIOKafkaConsumer, progress: Progress, commit: bool) -> None:
         self.consumer, self.progress, self.commit = consumer, progress, commit
 
-    async def on_partitions_revoked(self, revoked: set[Any]) -> None:
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         from aiokafka_gen.errors import KafkaError
 
         keys = [(tp.topic, tp.partition) for tp in revoked]
@@ -239,15 +247,17 @@ class _Forget(ConsumerRebalanceListener):
                 await self.consumer.commit(offsets)
             except KafkaError as exc:
                 _log.warning("could not commit revoked partitions: %s", exc)
-        for key in keys:
+        for tp, key in zip(revoked, keys, strict=True):
             self.progress.next_offsets.pop(key, None)
-            self.progress.ends.pop(key, None)
+            self.progress.ends.pop(tp, None)
 
-    def on_partitions_assigned(self, assigned: set[Any]) -> None:
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         return None
 
 
-async def _start(args: argparse.Namespace, settings: Settings, plan: Plan) -> tuple[Any, bool]:
+async def _start(
+    args: argparse.Namespace, settings: Settings, plan: Plan
+) -> tuple[AIOKafkaConsumer, bool]:
     """A started consumer, and whether it is in a group."""
     from aiokafka_gen.consumer import AIOKafkaConsumer
 
@@ -273,9 +283,9 @@ async def _start(args: argparse.Namespace, settings: Settings, plan: Plan) -> tu
     return consumer, False
 
 
-def _starts(plan: Plan, found: list[Any]) -> list[tuple[Any, Where]]:
+def _starts(plan: Plan, found: list[TopicPartition]) -> list[tuple[TopicPartition, Where]]:
     """Each assigned partition with where it starts (the last spec naming it wins)."""
-    where: dict[Any, Where] = {}
+    where: dict[TopicPartition, Where] = {}
     for index, spec in enumerate(plan.specs):
         start = plan.starts.get(index, plan.default)
         for tp in found:
@@ -284,7 +294,7 @@ def _starts(plan: Plan, found: list[Any]) -> list[tuple[Any, Where]]:
     return list(where.items())
 
 
-async def _at_end(consumer: Any, progress: Progress, grouped: bool) -> bool:
+async def _at_end(consumer: AIOKafkaConsumer, progress: Progress, grouped: bool) -> bool:
     assigned = consumer.assignment()
     if not assigned:
         return grouped and _idle(consumer, progress)
@@ -298,7 +308,7 @@ async def _at_end(consumer: Any, progress: Progress, grouped: bool) -> bool:
     return True
 
 
-def _idle(consumer: Any, progress: Progress) -> bool:
+def _idle(consumer: AIOKafkaConsumer, progress: Progress) -> bool:
     """A group member the group gave nothing: done once it has been stable (no rebalance
     in progress) without partitions for a grace period."""
     health = consumer.group_health()
@@ -312,7 +322,10 @@ def _idle(consumer: Any, progress: Progress) -> bool:
 
 
 def _write(
-    records: Iterator[Any], render: Formatter, progress: Progress, limit: int | None
+    records: Iterator[ConsumerRecord[bytes, bytes]],
+    render: Formatter,
+    progress: Progress,
+    limit: int | None,
 ) -> None:
     out = sys.stdout.buffer
     try:
@@ -326,7 +339,7 @@ def _write(
         out.flush()  # nothing is committed before it is out
 
 
-async def _commit(consumer: Any, progress: Progress, grouped: bool) -> None:
+async def _commit(consumer: AIOKafkaConsumer, progress: Progress, grouped: bool) -> None:
     from aiokafka_gen.structs import TopicPartition
 
     progress.committed_at = time.monotonic()
@@ -343,7 +356,7 @@ async def _commit(consumer: Any, progress: Progress, grouped: bool) -> None:
             del progress.next_offsets[key]
 
 
-async def _periodic_commit(consumer: Any, progress: Progress, grouped: bool) -> None:
+async def _periodic_commit(consumer: AIOKafkaConsumer, progress: Progress, grouped: bool) -> None:
     """A commit while consuming: a rebalance under way is not an error (the offsets are
     kept and committed next time, or on revocation)."""
     from aiokafka_gen.errors import CommitFailedError, IllegalStateError, RebalanceInProgressError
@@ -355,7 +368,7 @@ async def _periodic_commit(consumer: Any, progress: Progress, grouped: bool) -> 
 
 
 async def _loop(
-    consumer: Any, args: argparse.Namespace, stop: asyncio.Event, grouped: bool
+    consumer: AIOKafkaConsumer, args: argparse.Namespace, stop: asyncio.Event, grouped: bool
 ) -> None:
     render = args.render
     progress = args.progress
@@ -378,7 +391,9 @@ async def _loop(
     await _commit(consumer, progress, grouped)
 
 
-def _in_order(batches: dict[Any, list[Any]]) -> Iterator[Any]:
+def _in_order(
+    batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+) -> Iterator[ConsumerRecord[bytes, bytes]]:
     for tp in sorted(batches):
         yield from batches[tp]
 

@@ -12,14 +12,18 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiokafka_gen.cli.errors import UsageError
 from aiokafka_gen.cli.output import bytes_to_json
 
+if TYPE_CHECKING:
+    from aiokafka_gen.structs import ConsumerRecord
+
 __all__ = ["Formatter", "compile_format", "json_line", "key_value", "unescape"]
 
-Formatter = Callable[[Any], bytes]
+Formatter = Callable[["ConsumerRecord[bytes, bytes]"], bytes]
+"""A consumed record (no deserializers: key and value are bytes or None) -> output."""
 _ESCAPES = {"n": b"\n", "r": b"\r", "t": b"\t", "0": b"\0", "\\": b"\\"}
 
 
@@ -53,7 +57,7 @@ def _len(data: bytes | None) -> int:
     return -1 if data is None else len(data)
 
 
-def _headers(record: Any) -> bytes:
+def _headers(record: ConsumerRecord[bytes, bytes]) -> bytes:
     return b",".join(k.encode() + b"=" + (v or b"") for k, v in record.headers)
 
 
@@ -101,13 +105,13 @@ def compile_format(fmt: str) -> Formatter:
     """A function record -> bytes for a kcat-style format string."""
     parts = _parse(fmt)
 
-    def render(record: Any) -> bytes:
+    def render(record: ConsumerRecord[bytes, bytes]) -> bytes:
         return b"".join(p if isinstance(p, bytes) else p(record) for p in parts)
 
     return render
 
 
-def json_line(record: Any) -> bytes:
+def json_line(record: ConsumerRecord[bytes, bytes]) -> bytes:
     """One record as a JSON line (bytes as utf-8 text where valid, else {"base64": ...})."""
     node = {
         "topic": record.topic, "partition": record.partition, "offset": record.offset,
@@ -121,7 +125,7 @@ def json_line(record: Any) -> bytes:
 def key_value(key_delimiter: bytes | None, delimiter: bytes) -> Formatter:
     """kcat's default output: the value (``KEY<sep>VALUE`` with -K) then the delimiter."""
 
-    def render(record: Any) -> bytes:
+    def render(record: ConsumerRecord[bytes, bytes]) -> bytes:
         value = record.value or b""
         if key_delimiter is not None:
             value = (record.key or b"") + key_delimiter + value

@@ -16,17 +16,30 @@ consumer groups.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from aiokafka_gen.cli.clients import admin_client, parse_target, parse_time_ms, partitions_of
 from aiokafka_gen.cli.errors import NoCommittedOffset, UsageError
 from aiokafka_gen.cli.output import done, emit, plain, print_json, table
 from aiokafka_gen.cli.settings import Settings
 
+if TYPE_CHECKING:
+    from aiokafka_gen.admin import AIOKafkaAdminClient, OffsetSpec
+    from aiokafka_gen.admin.results import (
+        GroupDescription,
+        MemberDescription,
+        ShareGroupDescription,
+        ShareMemberDescription,
+    )
+    from aiokafka_gen.structs import TopicPartition
+
 __all__ = ["register"]
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = subparsers.add_parser("groups", help="consumer and share groups: lag, members, offsets",
                               description=plain(__doc__),
                               formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -42,7 +55,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     _register_reset(sub, common)
 
 
-def _register_reset(sub: Any, common: argparse.ArgumentParser) -> None:
+def _register_reset(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     rs = sub.add_parser("reset-offsets", parents=[common], help="move committed offsets")
     rs.add_argument("group")
     scope = rs.add_mutually_exclusive_group(required=True)
@@ -69,38 +84,80 @@ async def list_groups(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _offsets(admin: Any, tps: list[Any], spec: Any) -> dict[Any, int | None]:
+class _HasOffset(Protocol):
+    """A committed offset (OffsetAndMetadata) or a share group's start offset."""
+
+    @property
+    def offset(self) -> int: ...
+
+
+class _PartitionJSON(TypedDict):
+    topic: str
+    partition: int
+    committed_offset: int | None
+    log_end_offset: int | None
+    lag: int | None
+    member_id: str | None
+    client_id: str | None
+    host: str | None
+
+
+class _MemberJSON(TypedDict):
+    member_id: str
+    group_instance_id: str | None
+    client_id: str
+    host: str
+    assignment: list[str]
+
+
+class _GroupJSON(TypedDict):
+    group: str
+    type: str
+    state: str
+    protocol: str
+    coordinator: int
+    members: list[_MemberJSON]
+    partitions: list[_PartitionJSON]
+    total_lag: int
+
+
+async def _offsets(
+    admin: AIOKafkaAdminClient, tps: list[TopicPartition], spec: OffsetSpec | int
+) -> dict[TopicPartition, int | None]:
     """The offset per partition; None where it cannot be had (e.g. the topic was deleted
     since the group committed to it)."""
     if not tps:
         return {}
     found = await admin.list_offsets(dict.fromkeys(tps, spec), raise_on_error=False)
-    result: dict[Any, int | None] = dict.fromkeys(tps)
+    result: dict[TopicPartition, int | None] = dict.fromkeys(tps)
     for tp, r in found.items():
         result[tp] = None if r.error is not None else r.offset
     return result
 
 
-def _committed(committed: dict[Any, Any], tp: Any) -> int | None:
+def _committed(committed: Mapping[TopicPartition, _HasOffset], tp: TopicPartition) -> int | None:
     """The group's committed offset of ``tp``, None when it has none."""
     done = committed.get(tp)
     return done.offset if done is not None and done.offset >= 0 else None
 
 
-def _owners(desc: Any) -> dict[Any, Any]:
+def _owners(desc: GroupDescription) -> dict[TopicPartition, MemberDescription]:
     return {tp: m for m in desc.members for tp in m.assignment}
 
 
-async def _describe_share(admin: Any, group: str) -> tuple[Any, dict[Any, Any], dict[Any, Any]]:
+async def _describe_share(
+    admin: AIOKafkaAdminClient, group: str
+) -> tuple[_ShareView, dict[TopicPartition, _Start], dict[TopicPartition, _ShareMemberView]]:
     """A share group's description, start offsets and members per partition."""
     desc = (await admin.describe_share_groups([group]))[group]
     starts = await admin.list_share_group_offsets(group)
     committed = {tp: _Start(offset) for tp, offset in starts.items() if offset is not None}
-    owners: dict[Any, Any] = {}
-    for member in desc.members:
+    view = _ShareView(desc)
+    owners: dict[TopicPartition, _ShareMemberView] = {}
+    for member in view.members:
         for tp in member.assignment:
             owners.setdefault(tp, member)  # the first of its members (each row shows one)
-    return _ShareView(desc), committed, owners
+    return view, committed, owners
 
 
 class _Start:
@@ -116,20 +173,26 @@ class _ShareView:
     group_type = "share"
     protocol = ""
 
-    def __init__(self, desc: Any) -> None:
+    def __init__(self, desc: ShareGroupDescription) -> None:
         self.group_id, self.state, self.coordinator = desc.group_id, desc.state, desc.coordinator
         self.members = [_ShareMemberView(m) for m in desc.members]
 
 
 class _ShareMemberView:
-    group_instance_id = None
+    group_instance_id: str | None = None
 
-    def __init__(self, member: Any) -> None:
+    def __init__(self, member: ShareMemberDescription) -> None:
         self.member_id, self.client_id = member.member_id, member.client_id
         self.client_host, self.assignment = member.client_host, member.assignment
 
 
-async def _describe_any(admin: Any, group: str) -> tuple[Any, dict[Any, Any], dict[Any, Any]]:
+async def _describe_any(
+    admin: AIOKafkaAdminClient, group: str
+) -> tuple[
+    GroupDescription | _ShareView,
+    Mapping[TopicPartition, _HasOffset],
+    Mapping[TopicPartition, MemberDescription | _ShareMemberView],
+]:
     """Consumer group first; a group the consumer-group calls do not know may be a share
     group (the listing says which)."""
     from aiokafka_gen.errors import GroupIdNotFound
@@ -152,7 +215,7 @@ async def describe(args: argparse.Namespace, settings: Settings) -> int:
         desc, committed, owners = await _describe_any(admin, args.group)
         tps = sorted(set(committed) | set(owners))
         ends = await _offsets(admin, tps, OffsetSpec.LATEST)
-    partitions = []
+    partitions: list[_PartitionJSON] = []
     for tp in tps:
         offset, end = _committed(committed, tp), ends.get(tp)
         member = owners.get(tp)
@@ -171,8 +234,10 @@ async def describe(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _group_json(desc: Any, partitions: list[dict[str, Any]]) -> dict[str, Any]:
-    members = [
+def _group_json(
+    desc: GroupDescription | _ShareView, partitions: list[_PartitionJSON]
+) -> _GroupJSON:
+    members: list[_MemberJSON] = [
         {"member_id": m.member_id, "group_instance_id": m.group_instance_id,
          "client_id": m.client_id, "host": m.client_host,
          "assignment": sorted(f"{tp.topic}:{tp.partition}" for tp in m.assignment)}
@@ -186,15 +251,18 @@ def _group_json(desc: Any, partitions: list[dict[str, Any]]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _print_group(data: dict[str, Any]) -> None:
+def _print_group(data: _GroupJSON) -> None:
     print(f"group {data['group']} ({data['type']}, {data['state']}), "
           f"coordinator {data['coordinator']}, {len(data['members'])} members, "
           f"total lag {data['total_lag']}")  # fmt: skip
-    keys = ("topic", "partition", "committed_offset", "log_end_offset", "lag", "client_id",
-            "host")  # fmt: skip
     heads = ("topic", "partition", "committed", "log end", "lag", "client", "host")
     if data["partitions"]:
-        print(table(heads, ([p[k] for k in keys] for p in data["partitions"])))
+        rows = (
+            (p["topic"], p["partition"], p["committed_offset"], p["log_end_offset"], p["lag"],
+             p["client_id"], p["host"])
+            for p in data["partitions"]
+        )  # fmt: skip
+        print(table(heads, rows))
 
 
 async def delete(args: argparse.Namespace, settings: Settings) -> int:
@@ -204,19 +272,37 @@ async def delete(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _scope(admin: Any, args: argparse.Namespace, committed: dict[Any, Any]) -> list[Any]:
+async def _scope(
+    admin: AIOKafkaAdminClient,
+    args: argparse.Namespace,
+    committed: Mapping[TopicPartition, _HasOffset],
+) -> list[TopicPartition]:
     if args.all_topics:
         return sorted(committed)
     return sorted(await partitions_of(admin, args.scope))
 
 
-async def _targets(admin: Any, args: argparse.Namespace, tps: list[Any], committed: Any) -> Any:
+async def _targets(
+    admin: AIOKafkaAdminClient,
+    args: argparse.Namespace,
+    tps: list[TopicPartition],
+    committed: Mapping[TopicPartition, _HasOffset],
+) -> dict[TopicPartition, int]:
     from aiokafka_gen.admin import OffsetSpec
     from aiokafka_gen.errors import UnknownTopicOrPartitionError
 
-    first = await _offsets(admin, tps, OffsetSpec.EARLIEST)
-    last = await _offsets(admin, tps, OffsetSpec.LATEST)
-    if gone := [tp for tp in tps if first[tp] is None or last[tp] is None]:
+    earliest = await _offsets(admin, tps, OffsetSpec.EARLIEST)
+    latest = await _offsets(admin, tps, OffsetSpec.LATEST)
+    first: dict[TopicPartition, int] = {}
+    last: dict[TopicPartition, int] = {}
+    gone: list[TopicPartition] = []
+    for tp in tps:
+        lo, hi = earliest[tp], latest[tp]
+        if lo is None or hi is None:
+            gone.append(tp)
+        else:
+            first[tp], last[tp] = lo, hi
+    if gone:
         names = ", ".join(f"{tp.topic}:{tp.partition}" for tp in gone)
         raise UnknownTopicOrPartitionError(f"no offsets for {names} (deleted?)")
     if args.to_earliest:
@@ -226,7 +312,7 @@ async def _targets(admin: Any, args: argparse.Namespace, tps: list[Any], committ
     if args.when is not None:
         found = await _offsets(admin, tps, args.when)
         return {tp: last[tp] if off is None or off < 0 else off for tp, off in found.items()}
-    result = {}
+    result: dict[TopicPartition, int] = {}
     for tp in tps:
         if args.to_offset is not None:
             wanted = args.to_offset
@@ -242,7 +328,7 @@ async def _targets(admin: Any, args: argparse.Namespace, tps: list[Any], committ
     return result
 
 
-async def _check_inactive(admin: Any, group: str) -> None:
+async def _check_inactive(admin: AIOKafkaAdminClient, group: str) -> None:
     """NonEmptyGroup unless the group has no active members (or does not exist yet)."""
     from aiokafka_gen.errors import GroupIdNotFound, NonEmptyGroup
 

@@ -12,12 +12,23 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiokafka_gen.cli.errors import short
-from aiokafka_gen.cli.output import bytes_to_json
+from aiokafka_gen.cli.output import JSON, bytes_to_json
+
+if TYPE_CHECKING:  # the protocol and records modules load when a command runs
+    from aiokafka_gen.protocol._message import FieldSchema, Struct
+    from aiokafka_gen.records import LegacyBatch, RecordBatch
+
+    # A field's value as the generated classes hold it: what its schema type says (an
+    # int, str, float, bool, bytes or buffer, uuid, a Struct, or a list of one of these).
+    _Value = Struct | uuid.UUID | bytes | memoryview | str | int | float | bool | None
+    _FieldValue = _Value | list[_Value]
 
 __all__ = ["from_json", "records_json", "to_json"]
+
+S = TypeVar("S", bound="Struct")
 
 
 def _kafka_uuid(value: uuid.UUID) -> str:
@@ -30,9 +41,9 @@ def _parse_uuid(text: str) -> uuid.UUID:
     return uuid.UUID(bytes=base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
 
 
-def to_json(obj: Any, version: int, *, decode_records: bool = True) -> dict[str, Any]:
+def to_json(obj: Struct, version: int, *, decode_records: bool = True) -> dict[str, object]:
     """``obj`` (a Struct) as JSON at ``version``."""
-    node: dict[str, Any] = {}
+    node: dict[str, object] = {}
     for field in obj.FIELDS:
         if field.in_version(version):
             node[field.json_name] = _value_out(field, getattr(obj, field.name), version,
@@ -45,35 +56,42 @@ def to_json(obj: Any, version: int, *, decode_records: bool = True) -> dict[str,
     return node
 
 
-def _value_out(field: Any, value: Any, version: int, decode_records: bool) -> Any:
+def _value_out(
+    field: FieldSchema, value: _FieldValue, version: int, decode_records: bool
+) -> object:
     if value is None:
         return None
     if field.type.startswith("[]"):
+        assert isinstance(value, list)  # the schema says an array
         return [_item_out(field, item, version, decode_records) for item in value]
     return _item_out(field, value, version, decode_records)
 
 
-def _item_out(field: Any, value: Any, version: int, decode_records: bool) -> Any:
+def _item_out(field: FieldSchema, value: _FieldValue, version: int, decode_records: bool) -> object:
     if field.struct is not None:
+        assert isinstance(value, field.struct)  # the schema says a struct
         return to_json(value, version, decode_records=decode_records)
     kind = field.type.removeprefix("[]")
     if kind == "records":
+        assert isinstance(value, bytes | bytearray | memoryview)  # the schema says records
         encoded = base64.b64encode(bytes(value)).decode("ascii")
         if not decode_records:
             return {"base64": encoded}
         return {"base64": encoded, "batches": records_json(bytes(value))}
     if kind == "bytes":
+        assert isinstance(value, bytes | bytearray | memoryview)  # the schema says bytes
         return base64.b64encode(bytes(value)).decode("ascii")
     if kind == "uuid":
+        assert isinstance(value, uuid.UUID)  # the schema says a uuid
         return _kafka_uuid(value)
     return value
 
 
-def records_json(data: bytes) -> Any:
+def records_json(data: bytes) -> list[dict[str, object]]:
     """Record batches decoded for reading (an ``error`` entry when they do not decode)."""
     from aiokafka_gen.records import read_batches
 
-    batches: list[dict[str, Any]] = []
+    batches: list[dict[str, object]] = []
     try:
         for batch in read_batches(data):
             batches.append(_batch_json(batch))
@@ -82,8 +100,8 @@ def records_json(data: bytes) -> Any:
     return batches
 
 
-def _batch_json(batch: Any) -> dict[str, Any]:
-    node: dict[str, Any] = {"base_offset": batch.base_offset, "magic": batch.magic}
+def _batch_json(batch: RecordBatch | LegacyBatch) -> dict[str, object]:
+    node: dict[str, object] = {"base_offset": batch.base_offset, "magic": batch.magic}
     if batch.magic >= 2:
         node |= {
             "producer_id": batch.producer_id, "producer_epoch": batch.producer_epoch,
@@ -101,7 +119,7 @@ def _batch_json(batch: Any) -> dict[str, Any]:
     return node
 
 
-def from_json(cls: Any, node: Any, version: int) -> Any:
+def from_json(cls: type[S], node: JSON, version: int) -> S:
     """Build ``cls`` from JSON; unknown keys raise ValueError (a typo would be lost)."""
     if not isinstance(node, dict):
         raise ValueError(f"{cls.__name__}: expected a JSON object, got {type(node).__name__}")
@@ -117,7 +135,7 @@ def from_json(cls: Any, node: Any, version: int) -> Any:
     return cls(**values)
 
 
-def _value_in(field: Any, node: Any, version: int) -> Any:
+def _value_in(field: FieldSchema, node: JSON, version: int) -> object:
     if node is None:
         return None
     if field.type.startswith("[]"):
@@ -127,7 +145,9 @@ def _value_in(field: Any, node: Any, version: int) -> Any:
     return _item_in(field, node, version)
 
 
-def _item_in(field: Any, node: Any, version: int) -> Any:
+def _item_in(field: FieldSchema, node: Any, version: int) -> object:
+    # node stays dynamically typed: it goes as it is to the converter of the field's type
+    # (b64decode, uuid, float), whose own error is what a wrong JSON type reports
     if field.struct is not None:
         return from_json(field.struct, node, version)
     kind = field.type.removeprefix("[]")

@@ -15,7 +15,6 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any
 
 from aiokafka_gen.cli import (
     acls,
@@ -35,7 +34,7 @@ from aiokafka_gen.cli.settings import load_settings
 __all__ = ["build_parser", "main"]
 
 _COMMANDS = (produce, consume, topics, groups, acls, configs, cluster, records, apiversions, wire)
-_COMMON_DEFAULTS: dict[str, Any] = {
+_COMMON_DEFAULTS: dict[str, object] = {
     "bootstrap": None, "config": None, "overrides": [], "json": False, "timeout": 30.0,
     "verbose": 0, "debug": False,
 }  # fmt: skip
@@ -148,7 +147,7 @@ def _finish_namespace(args: argparse.Namespace) -> argparse.Namespace:
             delattr(args, _TOP + name)
         after = getattr(args, name, None)
         if isinstance(default, list):
-            value: Any = [*(before or []), *(after or [])]
+            value: object = [*(before or []), *(after or [])]
         elif name == "verbose":
             value = (before or 0) + (after or 0)
         else:

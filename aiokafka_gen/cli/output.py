@@ -13,17 +13,20 @@ import json
 import sys
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TypeAlias
 
 from aiokafka_gen.cli.errors import short
 
 __all__ = [
-    "bytes_from_json", "bytes_to_json", "done", "emit", "plain", "print_json", "table",
+    "JSON", "bytes_from_json", "bytes_to_json", "done", "emit", "plain", "print_json", "table",
     "to_plain",
 ]  # fmt: skip
 
+JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
+"""A JSON value as ``json.loads`` returns it and ``json.dumps`` takes it."""
 
-def bytes_to_json(data: bytes | None) -> Any:
+
+def bytes_to_json(data: bytes | None) -> str | dict[str, str] | None:
     """UTF-8 text as a string, other bytes as ``{"base64": ...}``, None as null."""
     if data is None:
         return None
@@ -33,7 +36,7 @@ def bytes_to_json(data: bytes | None) -> Any:
         return {"base64": base64.b64encode(data).decode("ascii")}
 
 
-def bytes_from_json(node: Any) -> bytes | None:
+def bytes_from_json(node: object) -> bytes | None:
     """The inverse of :func:`bytes_to_json`."""
     if node is None:
         return None
@@ -44,8 +47,9 @@ def bytes_from_json(node: Any) -> bytes | None:
     raise ValueError(f"expected a string, null or {{'base64': ...}}, got {type(node).__name__}")
 
 
-def to_plain(value: Any) -> Any:
-    """Result objects -> JSON-ready values (enums by name, uuids as text, sets sorted)."""
+def to_plain(value: object) -> object:
+    """Result objects -> JSON-ready values (enums by name, uuids as text, sets sorted);
+    other values pass through as they are."""
     if isinstance(value, enum.Enum):
         return value.name
     if isinstance(value, uuid.UUID):
@@ -63,11 +67,11 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def print_json(data: Any) -> None:
+def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(to_plain(data), indent=2, sort_keys=False) + "\n")
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """Columns aligned on the widest cell; None prints as '-'."""
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
@@ -79,7 +83,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, enum.Enum):
@@ -89,7 +93,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def emit(as_json: bool, data: Any, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def emit(
+    as_json: bool, data: object, headers: Sequence[str], rows: Iterable[Sequence[object]]
+) -> None:
     """``data`` as JSON, or ``rows`` as a table."""
     if as_json:
         print_json(data)
@@ -97,7 +103,7 @@ def emit(as_json: bool, data: Any, headers: Sequence[str], rows: Iterable[Sequen
         sys.stdout.write(table(headers, rows) + "\n")
 
 
-def done(as_json: bool, data: Any, text: str) -> None:
+def done(as_json: bool, data: object, text: str) -> None:
     """``data`` as JSON, or one line of ``text`` (what a command changed)."""
     if as_json:
         print_json(data)

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from aiokafka_gen.cli.clients import client_kwargs
 from aiokafka_gen.cli.errors import UsageError
@@ -31,12 +31,18 @@ from aiokafka_gen.cli.fmt import unescape
 from aiokafka_gen.cli.output import bytes_from_json, plain, print_json, table
 from aiokafka_gen.cli.settings import Settings, convert, parse_pairs
 
+if TYPE_CHECKING:
+    from aiokafka_gen.producer import AIOKafkaProducer
+    from aiokafka_gen.structs import RecordMetadata
+
 __all__ = ["register"]
 
 _CHUNK = 1 << 16
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = subparsers.add_parser(
         "produce", parents=[common], help="produce records from stdin or files",
         description=plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -94,7 +100,7 @@ class Stats:
     offsets: dict[tuple[str, int], list[int]] = field(default_factory=dict)
     error: BaseException | None = None
 
-    def delivered(self, future: asyncio.Future[Any]) -> None:
+    def delivered(self, future: asyncio.Future[RecordMetadata]) -> None:
         if future.cancelled():
             return
         exc = future.exception()
@@ -102,8 +108,8 @@ class Stats:
             self.error = self.error or exc
             return
         self.acked += 1
-        meta = future.result()
-        if meta is None:  # acks=0
+        meta: RecordMetadata | None = future.result()
+        if meta is None:  # acks=0 (the producer's future then holds None)
             return
         span = self.offsets.setdefault((meta.topic, meta.partition), [meta.offset, meta.offset, 0])
         span[0] = min(span[0], meta.offset)
@@ -311,7 +317,7 @@ class Transactions:
     """Begins a transaction before the first record, commits one every ``size`` records
     (or at the end of each input without a size); does nothing when not transactional."""
 
-    def __init__(self, producer: Any, enabled: bool, size: int | None) -> None:
+    def __init__(self, producer: AIOKafkaProducer, enabled: bool, size: int | None) -> None:
         self.producer, self.enabled, self.size = producer, enabled, size
         self.open = 0  # records in the open transaction
         self.committed = 0
@@ -337,10 +343,10 @@ class Transactions:
 
 
 async def _send_all(
-    producer: Any, args: argparse.Namespace, stats: Stats, transactional: bool
+    producer: AIOKafkaProducer, args: argparse.Namespace, stats: Stats, transactional: bool
 ) -> int:
     parse = args.parse
-    pending: set[asyncio.Future[Any]] = set()
+    pending: set[asyncio.Future[RecordMetadata]] = set()
     enabled = sys.stderr.isatty() and not args.quiet
     progress = Progress(enabled, _input_size(args.files) if enabled else None)
     txns = Transactions(producer, transactional, args.transaction_size)
@@ -372,7 +378,7 @@ async def _send_all(
     return txns.committed
 
 
-async def _abort(producer: Any) -> None:
+async def _abort(producer: AIOKafkaProducer) -> None:
     """Abort the open transaction, if any, keeping the original error."""
     from aiokafka_gen.errors import KafkaError
 
@@ -429,8 +435,8 @@ def _summary(args: argparse.Namespace, stats: Stats, transactions: int, txn: boo
         f"{topic}:{p}": {"first_offset": s[0], "last_offset": s[1], "records": s[2]}
         for (topic, p), s in sorted(stats.offsets.items())
     }
-    data: dict[str, Any] = {"topic": args.topic, "records": stats.sent, "bytes": stats.bytes,
-                            "partitions": parts}  # fmt: skip
+    data: dict[str, object] = {"topic": args.topic, "records": stats.sent, "bytes": stats.bytes,
+                               "partitions": parts}  # fmt: skip
     if txn:
         data["transactions"] = transactions
     if args.json:
@@ -442,6 +448,6 @@ def _summary(args: argparse.Namespace, stats: Stats, transactions: int, txn: boo
         print(table(("partition", "first offset", "last offset", "records"), _rows(stats)))
 
 
-def _rows(stats: Stats) -> Iterator[tuple[Any, ...]]:
+def _rows(stats: Stats) -> Iterator[tuple[int, int, int, int]]:
     for (_, p), (first, last, count) in sorted(stats.offsets.items()):
         yield p, first, last, count

@@ -4,17 +4,22 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiokafka_gen.cli.clients import admin_client, parse_target
 from aiokafka_gen.cli.errors import UsageError
 from aiokafka_gen.cli.output import emit, plain
 from aiokafka_gen.cli.settings import Settings
 
+if TYPE_CHECKING:
+    from aiokafka_gen.structs import TopicPartition
+
 __all__ = ["register"]
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = subparsers.add_parser("records", help="delete records", description=plain(__doc__))
     sub = p.add_subparsers(title="actions", metavar="ACTION", required=True)
     rm = sub.add_parser("delete", parents=[common], help="delete records before offsets")
@@ -22,7 +27,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     rm.set_defaults(run=delete)
 
 
-def _target(text: str) -> tuple[Any, int]:
+def _target(text: str) -> tuple[TopicPartition, int]:
     from aiokafka_gen.structs import TopicPartition
 
     topic, parts, where = parse_target(text, offset=True)

@@ -14,9 +14,12 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen.cli.errors import UsageError
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = [
     "CONSUMER_KEYS", "PRODUCER_KEYS", "Settings", "is_secret", "load_settings", "parse_assignments",
@@ -104,6 +107,7 @@ class Settings:
     """What the common options resolved to."""
 
     bootstrap: str
+    # keyword arguments for the clients' constructors (str, int, bool, SSLContext, ...)
     common: dict[str, Any] = field(default_factory=dict)
     producer: dict[str, Any] = field(default_factory=dict)
     consumer: dict[str, Any] = field(default_factory=dict)
@@ -216,7 +220,7 @@ def _apply(settings: Settings, props: dict[str, str]) -> None:
         settings.common["ssl_context"] = context
 
 
-def convert(key: str, value: str, kind: str) -> Any:
+def convert(key: str, value: str, kind: str) -> str | int | bool | None:
     """One config value as the client argument wants it; UsageError names the key only."""
     text = value.strip()
     if kind == "int":
@@ -265,7 +269,7 @@ def _jaas(text: str) -> dict[str, str]:
     return result
 
 
-def _ssl_context(props: Mapping[str, str], protocol: str) -> Any:
+def _ssl_context(props: Mapping[str, str], protocol: str) -> ssl.SSLContext | None:
     if "SSL" not in protocol.upper():
         return None
     from aiokafka_gen.helpers import create_ssl_context

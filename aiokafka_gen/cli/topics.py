@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from aiokafka_gen.cli.clients import admin_client
 from aiokafka_gen.cli.output import done, emit, plain
 from aiokafka_gen.cli.settings import Settings, parse_assignments
 
+if TYPE_CHECKING:
+    from aiokafka_gen.admin.results import TopicDescription
+
 __all__ = ["register", "topic_json"]
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = subparsers.add_parser("topics", help="list, describe, create, delete, alter topics",
                               description=plain(__doc__))  # fmt: skip
     sub = p.add_subparsers(title="actions", metavar="ACTION", required=True)
@@ -44,7 +49,23 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     ac.set_defaults(run=alter_config)
 
 
-def topic_json(desc: Any) -> dict[str, Any]:
+class _PartitionJSON(TypedDict):
+    partition: int
+    leader: int
+    leader_epoch: int
+    replicas: list[int]
+    isr: list[int]
+    offline_replicas: list[int]
+
+
+class _TopicJSON(TypedDict):
+    name: str | None
+    topic_id: str | None
+    internal: bool
+    partitions: list[_PartitionJSON]
+
+
+def topic_json(desc: TopicDescription) -> _TopicJSON:
     """A TopicDescription as JSON."""
     return {
         "name": desc.name, "topic_id": str(desc.topic_id) if desc.topic_id else None,

@@ -21,18 +21,26 @@ import json
 import re
 import struct
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen.cli.errors import UsageError
 from aiokafka_gen.cli.jsonconv import from_json, to_json
 from aiokafka_gen.cli.output import plain
+
+if TYPE_CHECKING:  # the messages are imported when a command runs (--help stays fast)
+    from aiokafka_gen.cli.settings import Settings
+    from aiokafka_gen.messages import ApiInfo
+    from aiokafka_gen.messages.request_header import RequestHeader
+    from aiokafka_gen.messages.response_header import ResponseHeader
 
 __all__ = ["decode_frame", "encode_document", "register"]
 
 _HEXISH = re.compile(rb"^(?:0x)?[0-9a-fA-F\s:]+$")
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     de = subparsers.add_parser(
         "decode",
@@ -157,7 +165,7 @@ def _response_api(
 
 def decode_frame(
     data: bytes, args: argparse.Namespace, sent: dict[int, tuple[int, int]] | None = None
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """One frame (or body) -> the JSON document ``encode`` reads back. ``sent`` maps the
     correlation ids of requests to their (api key, version), for responses."""
     from aiokafka_gen.messages import api_info, request_class, response_class
@@ -174,7 +182,7 @@ def decode_frame(
         header, offset = _decode_header(frame, key, version, False, False)
     cls = response_class(key) if args.response else request_class(key)
     body, end = cls.decode_from(frame, version, offset)
-    doc: dict[str, Any] = {
+    doc: dict[str, object] = {
         "kind": "response" if args.response else "request",
         "api": api_info(key).name,
         "api_key": key,
@@ -188,13 +196,13 @@ def decode_frame(
     return doc  # fmt: skip
 
 
-def _apis() -> dict[int, Any]:
+def _apis() -> dict[int, ApiInfo]:
     from aiokafka_gen.messages import APIS
 
     return APIS
 
 
-def _header_class(response: bool) -> Any:
+def _header_class(response: bool) -> type[RequestHeader] | type[ResponseHeader]:
     if response:
         from aiokafka_gen.messages.response_header import ResponseHeader
 
@@ -212,7 +220,7 @@ def _header_version(key: int, version: int, response: bool) -> int:
 
 def _decode_header(
     frame: bytes, key: int, version: int, response: bool, body_only: bool
-) -> tuple[dict[str, Any] | None, int]:
+) -> tuple[dict[str, object] | None, int]:
     if body_only:
         return None, 0
     hv = _header_version(key, version, response)
@@ -221,7 +229,10 @@ def _decode_header(
 
 
 def encode_document(doc: dict[str, Any], body_only: bool = False) -> bytes:
-    """The JSON ``decode`` writes -> the frame (with its size prefix) or just the body."""
+    """The JSON ``decode`` writes -> the frame (with its size prefix) or just the body.
+
+    ``doc`` is parsed JSON, dynamically typed: its values go as they are to int(), dict()
+    and the converters, whose own errors report a wrong type."""
     from aiokafka_gen.messages import request_class, response_class
 
     try:
@@ -256,11 +267,11 @@ def _requests_sent(path: str | None, how: str) -> dict[int, tuple[int, int]] | N
     return sent
 
 
-async def run_decode(args: argparse.Namespace, settings: Any) -> int:
+async def run_decode(args: argparse.Namespace, settings: Settings | None) -> int:
     data = read_input(args.data, args.file, args.input)
     sent = _requests_sent(args.requests_from, args.input)
     frames = [data] if args.body else split_frames(data)
-    docs = [decode_frame(frame, args, sent) for frame in frames]
+    docs: list[object] = [decode_frame(frame, args, sent) for frame in frames]
     if not args.show_secrets:
         docs = [_masked(doc) for doc in docs]
     out = docs[0] if len(docs) == 1 else docs
@@ -272,7 +283,7 @@ _SECRET_FIELDS = frozenset({"authBytes", "hmac"})  # SaslAuthenticate, delegatio
 MASKED = "(secret: decode --show-secrets shows it)"
 
 
-def _masked(node: Any) -> Any:
+def _masked(node: object) -> object:
     """The document with the secret fields' values replaced by :data:`MASKED`."""
     if isinstance(node, dict):
         return {
@@ -284,7 +295,7 @@ def _masked(node: Any) -> Any:
     return node
 
 
-def _read_document(args: argparse.Namespace) -> Any:
+def _read_document(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
     """The JSON to encode: one document, or a list of them (a stream)."""
     if args.document is not None:
         text = args.document
@@ -311,7 +322,7 @@ def _read_document(args: argparse.Namespace) -> Any:
     return doc
 
 
-async def run_encode(args: argparse.Namespace, settings: Any) -> int:
+async def run_encode(args: argparse.Namespace, settings: Settings | None) -> int:
     doc = _read_document(args)
     if isinstance(doc, list):  # what decode writes for a stream: frames back to back
         data = b"".join(encode_document(d, body_only=args.body) for d in doc)

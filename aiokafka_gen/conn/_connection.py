@@ -23,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Iterator
-from typing import Any, TypeVar, cast
+from collections.abc import Awaitable, Iterator
+from typing import TypeVar, cast
 
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen.conn import _diagnose
@@ -221,9 +221,9 @@ class BrokerConnection:
         version = first_api_versions_version()
         for _ in range(_API_VERSIONS_ATTEMPTS):
             request = api_versions_request(version)
-            response = await self._exchange(request, version, internal=True)
+            response = await self._internal(request, version)
             try:
-                versions = read_api_versions(response.message, version)
+                versions = read_api_versions(response, version)
             except ApiVersionsRetry as retry:
                 version = retry.version
                 continue
@@ -244,7 +244,7 @@ class BrokerConnection:
     async def _handshake(self, name: str) -> None:
         version = self._version_for(_SASL_HANDSHAKE)
         request = SaslHandshakeRequest(mechanism=name)
-        response: Any = (await self._exchange(request, version, internal=True)).message
+        response = await self._internal(request, version)
         code = response.error_code
         if not code:
             return
@@ -269,7 +269,7 @@ class BrokerConnection:
         lifetime = 0
         while token is not None:
             request = SaslAuthenticateRequest(auth_bytes=token)
-            response: Any = (await self._exchange(request, version, internal=True)).message
+            response = await self._internal(request, version)
             if response.error_code:
                 raise for_code(response.error_code)(response.error_message)
             lifetime = response.session_lifetime_ms
@@ -343,7 +343,16 @@ class BrokerConnection:
         if self.state is ConnectionState.CLOSED:
             raise self._closed_error()
 
-    async def _exchange(self, request: Message, version: int, *, internal: bool = False) -> Any:
+    async def _internal(self, request: Request[R], version: int) -> R:
+        """An ApiVersions or SASL request (each gets an answer): its response message."""
+        response = await self._exchange(request, version, internal=True)
+        assert response is not None
+        # decoded with the API key's response class (request.RESPONSE), as in ``send``
+        return cast(R, response.message)
+
+    async def _exchange(
+        self, request: Message, version: int, *, internal: bool = False
+    ) -> Response | None:
         """Take a slot, frame and write in one synchronous step, await the response.
 
         ``internal`` requests (ApiVersions, SASL) pass the re-authentication gate."""
@@ -562,7 +571,7 @@ class BrokerConnection:
         await self._wait_closed()
 
     async def _wait_closed(self) -> None:
-        tasks: list[Any] = []
+        tasks: list[Awaitable[object]] = []
         if self._read_task is not None and self._read_task is not asyncio.current_task():
             tasks.append(self._read_task)
         if self._writer is not None:

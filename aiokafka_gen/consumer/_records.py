@@ -40,7 +40,11 @@ from .subscription_state import PartitionState
 
 __all__ = ["CompletedFetch", "RecordChunks", "decode_batch", "dense_batch", "register_extra_class"]
 
-Deserializer = Callable[[Any], Any]
+# called with the raw key or value (bytes, or None for null; the record's field holds it, typed
+# object like every value the application chooses), returns what the application reads
+Deserializer = Callable[[Any], object]
+# the C twin's decode: (records, end), or None for a chunk it leaves to _decode_chunk
+NativeDecode = Callable[..., tuple[list[ConsumerRecord[object, object]], int] | None]
 Batch = RecordBatch | LegacyBatch
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _MIN_CHUNK = 500  # records decoded at least per step (getone / async for take one each)
@@ -50,7 +54,7 @@ class _Unusual(Exception):
     """The batch is malformed: the general reader decodes it again to report how."""
 
 
-def _native_decoder() -> Any:
+def _native_decoder() -> NativeDecode | None:
     """``_cdecode.decode`` set up for ConsumerRecord, or None when the C twin is not built
     (or ``AIOKAFKA_GEN_NO_EXTENSIONS`` is set)."""
     try:
@@ -58,22 +62,24 @@ def _native_decoder() -> Any:
     except ImportError:
         return None
     module.setup(ConsumerRecord, NO_HEADERS)  # TypeError if the class's layout changed
-    return module.decode
+    decode: NativeDecode = module.decode
+    return decode
 
 
-_native_decode: Any = _native_decoder()
+_native_decode = _native_decoder()
 # register_extra_class's (subclass of ConsumerRecord with one more slot, that slot's name)
-_extra_class: Any = None
+_extra_class: type[ConsumerRecord[object, object]] = ConsumerRecord
 _extra_name = ""
 
 
-def register_extra_class(cls: Any, name: str) -> None:
+def register_extra_class(cls: object, name: str) -> None:
     """Make ``decode_batch(..., extra=x)`` build ``cls`` records with ``x`` in the slot
     ``name``: ``cls`` is ConsumerRecord plus that one slot (the share consumer's record
     and its ``delivery_count``); TypeError for any other class. One such class at a time."""
     global _extra_class, _extra_name
     if (
         not isinstance(cls, type)
+        or not issubclass(cls, ConsumerRecord)
         or cls.__bases__ != (ConsumerRecord,)
         or cls.__dict__.get("__slots__") not in ((name,), [name], name)
     ):
@@ -83,7 +89,9 @@ def register_extra_class(cls: Any, name: str) -> None:
     _extra_class, _extra_name = cls, name
 
 
-def _decode_v2(batch: RecordBatch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
+def _decode_v2(
+    batch: RecordBatch, topic: str, partition: int
+) -> list[ConsumerRecord[object, object]]:
     """Every record of a v2 data batch in one call (raises _Unusual when malformed)."""
     data = batch.records_bytes()
     records, pos = _decode_records(batch, data, 0, batch.record_count, topic, partition, None)
@@ -99,8 +107,8 @@ def _decode_records(
     count: int,
     topic: str,
     partition: int,
-    extra: Any = None,
-) -> tuple[list[ConsumerRecord[Any, Any]], int]:
+    extra: object = None,
+) -> tuple[list[ConsumerRecord[object, object]], int]:
     """``_decode_chunk``'s result: from the C twin when it is built and takes the chunk
     (it returns None for anything but plain well-formed records), else from
     ``_decode_chunk`` itself, on the same chunk from the same position. ``extra`` not
@@ -112,7 +120,7 @@ def _decode_records(
             1 if batch.attributes & 0x08 else 0, batch.max_timestamp, extra,
         )  # fmt: skip
         if got is not None:
-            records: list[ConsumerRecord[Any, Any]] = got[0]
+            records: list[ConsumerRecord[object, object]] = got[0]
             end: int = got[1]
             return records, end
     return _decode_chunk(batch, data, pos, count, topic, partition, extra)
@@ -125,21 +133,20 @@ def _decode_chunk(
     count: int,
     topic: str,
     partition: int,
-    extra: Any = None,
-) -> tuple[list[ConsumerRecord[Any, Any]], int]:
+    extra: object = None,
+) -> tuple[list[ConsumerRecord[object, object]], int]:
     # ``count`` records from ``pos`` of the (decompressed) records section, straight into
     # ConsumerRecord; returns them and where the next record starts. The varints take 1-2
     # bytes in almost every record (3 for offset deltas past 8191 in big batches): those are
     # inlined, longer ones go to decode_varint. Each record must end exactly at its length
     # (the caller checks that the section ends after record_count records); anything else
     # raises _Unusual and the general reader reports the corruption with its type.
-    zz, zx, cr, slow, no_headers = ONE_BYTE, TWO_BYTES, ConsumerRecord, decode_varint, NO_HEADERS
-    if extra is not None:
-        cr = _extra_class
+    zz, zx, slow, no_headers = ONE_BYTE, TWO_BYTES, decode_varint, NO_HEADERS
+    cr: type[ConsumerRecord[object, object]] = ConsumerRecord if extra is None else _extra_class
     new = object.__new__
     base, base_ts = batch.base_offset, batch.base_timestamp
     ts_type = 1 if batch.attributes & 0x08 else 0
-    out: list[ConsumerRecord[Any, Any]] = []
+    out: list[ConsumerRecord[object, object]] = []
     append = out.append
     last_ts, stamp = None, 0
     try:
@@ -235,10 +242,13 @@ def _decode_chunk(
 
 
 def _decode_general(
-    batch: Batch, topic: str, partition: int, extra: Any = None
-) -> list[ConsumerRecord[Any, Any]]:
+    batch: Batch, topic: str, partition: int, extra: object = None
+) -> list[ConsumerRecord[object, object]]:
     ts_type = batch.timestamp_type
-    cls: Any = ConsumerRecord if extra is None else _extra_class
+    # 11 arguments, or 12 for the registered class with its extra slot
+    cls: Callable[..., ConsumerRecord[object, object]] = (
+        ConsumerRecord if extra is None else _extra_class
+    )
     more = () if extra is None else (extra,)
     return [
         cls(
@@ -262,13 +272,15 @@ class _Cursor:
 
     __slots__ = ("batch", "data", "extra", "left", "partition", "pos", "topic")
 
-    def __init__(self, batch: RecordBatch, topic: str, partition: int, extra: Any = None) -> None:
+    def __init__(
+        self, batch: RecordBatch, topic: str, partition: int, extra: object = None
+    ) -> None:
         self.batch, self.topic, self.partition, self.extra = batch, topic, partition, extra
         self.data = batch.records_bytes()
         self.pos = 0
         self.left = batch.record_count
 
-    def next(self, limit: int) -> list[ConsumerRecord[Any, Any]]:
+    def next(self, limit: int) -> list[ConsumerRecord[object, object]]:
         """Up to ``limit`` more records (raises _Unusual when the batch is malformed)."""
         count = min(limit, self.left)
         # The cyclic GC is paused while a chunk is decoded: the records are new, alive and
@@ -290,8 +302,8 @@ class _Cursor:
 
 
 def decode_batch(
-    batch: Batch, topic: str, partition: int, extra: Any = None
-) -> list[ConsumerRecord[Any, Any]]:
+    batch: Batch, topic: str, partition: int, extra: object = None
+) -> list[ConsumerRecord[object, object]]:
     """Every application record of ``batch`` as ``ConsumerRecord`` (raw key and value);
     with ``extra`` (not None) as ``register_extra_class``'s class holding ``extra``."""
     if extra is not None and _extra_class is None:
@@ -323,14 +335,16 @@ class RecordChunks:
 
     __slots__ = ("_cursor", "_rest", "extra", "last_offset", "next_offset", "partition", "topic")
 
-    def __init__(self, batch: RecordBatch, topic: str, partition: int, extra: Any = None) -> None:
+    def __init__(
+        self, batch: RecordBatch, topic: str, partition: int, extra: object = None
+    ) -> None:
         if not dense_batch(batch):
             raise ValueError("RecordChunks takes a dense v2 data batch (see dense_batch)")
         if extra is not None and _extra_class is None:
             raise RuntimeError("RecordChunks(extra=...) before register_extra_class()")
         self.topic, self.partition, self.extra = topic, partition, extra
         self._cursor: _Cursor | None = _Cursor(batch, topic, partition, extra)
-        self._rest: list[ConsumerRecord[Any, Any]] | None = None
+        self._rest: list[ConsumerRecord[object, object]] | None = None
         self.next_offset: int = batch.base_offset
         self.last_offset: int = batch.last_offset
 
@@ -342,13 +356,13 @@ class RecordChunks:
         """The offsets of the records not taken yet."""
         return range(self.next_offset, self.last_offset + 1)
 
-    def take(self, limit: int) -> list[ConsumerRecord[Any, Any]]:
+    def take(self, limit: int) -> list[ConsumerRecord[object, object]]:
         """The next ``min(limit, len(self))`` records."""
         count = min(limit, self.last_offset - self.next_offset + 1)
         if count <= 0:
             return []
         cursor = self._cursor
-        records: list[ConsumerRecord[Any, Any]]
+        records: list[ConsumerRecord[object, object]]
         if cursor is not None:
             try:
                 records = cursor.next(count)
@@ -417,7 +431,7 @@ class CompletedFetch:
         self.seq = seq
         self._batches = batches
         self._index = 0
-        self._records: list[ConsumerRecord[Any, Any]] = []
+        self._records: list[ConsumerRecord[object, object]] = []
         self._rpos = 0
         self._cursor: _Cursor | None = None  # the current batch's undecoded records
         self._filter = AbortedTransactionFilter(aborted) if aborted is not None else None
@@ -440,11 +454,11 @@ class CompletedFetch:
             and self._index >= len(self._batches)
         )
 
-    def take(self, limit: int, state: PartitionState) -> list[ConsumerRecord[Any, Any]]:
+    def take(self, limit: int, state: PartitionState) -> list[ConsumerRecord[object, object]]:
         """Up to ``limit`` records from ``state.position`` on; moves the position past them
         (and past filtered batches). A deserializer error is raised once nothing else can
         be returned, and again on every later call until the application seeks."""
-        out: list[ConsumerRecord[Any, Any]] = []
+        out: list[ConsumerRecord[object, object]] = []
         while len(out) < limit:
             if self._rpos < len(self._records):
                 self._take_decoded(out, limit, state)
@@ -460,7 +474,7 @@ class CompletedFetch:
             raise self._error
         return out
 
-    def take_one(self, state: PartitionState) -> ConsumerRecord[Any, Any] | None:
+    def take_one(self, state: PartitionState) -> ConsumerRecord[object, object] | None:
         """The next record when one is already decoded (the ``getone`` fast path)."""
         rpos, records = self._rpos, self._records
         try:
@@ -478,7 +492,7 @@ class CompletedFetch:
         return record
 
     def _take_decoded(
-        self, out: list[ConsumerRecord[Any, Any]], limit: int, state: PartitionState
+        self, out: list[ConsumerRecord[object, object]], limit: int, state: PartitionState
     ) -> None:
         records, start = self._records, self._rpos
         stop = min(len(records), start + limit - len(out))
@@ -523,7 +537,7 @@ class CompletedFetch:
         self._install(records, cursor.batch, state)
 
     def _install(
-        self, records: list[ConsumerRecord[Any, Any]], batch: Batch, state: PartitionState
+        self, records: list[ConsumerRecord[object, object]], batch: Batch, state: PartitionState
     ) -> None:
         """Make ``records`` (the next decoded ones of ``batch``) the ones to hand out."""
         position = state.position or 0
@@ -538,8 +552,8 @@ class CompletedFetch:
         self._records, self._rpos = records, 0
 
     def _deserialize(
-        self, records: list[ConsumerRecord[Any, Any]]
-    ) -> list[ConsumerRecord[Any, Any]]:
+        self, records: list[ConsumerRecord[object, object]]
+    ) -> list[ConsumerRecord[object, object]]:
         kdes, vdes = self.deserializers
         for i, record in enumerate(records):
             try:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 import sys
 import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVarTuple
 
 from aiokafka_gen import __version__
 from aiokafka_gen._logging import client_logger, tagged
@@ -47,6 +48,7 @@ from aiokafka_gen.errors import (
 from aiokafka_gen.structs import (
     ConsumerGroupMetadata,
     ConsumerRecord,
+    OffsetAndMetadata,
     OffsetAndTimestamp,
     TopicPartition,
 )
@@ -58,6 +60,9 @@ from .offsets import isolation_code
 from .subscription_state import EARLIEST, LATEST, SubscriptionState
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
     from aiokafka_gen.metrics import MetricName, Metrics
     from aiokafka_gen.metrics.otel import ConsumerTracing
 
@@ -75,9 +80,30 @@ _AT_LEAST = {
 }  # fmt: skip
 _AT_LEAST_OR_NONE = {"rebalance_timeout_ms": 0, "max_poll_records": 1, "max_buffer_bytes": 1}
 _INTEGRAL = frozenset({"max_poll_records", "max_buffer_bytes"})
+# what commit() takes per partition (aiokafka's forms, plus CommittedOffset)
+_CommitValue = int | tuple[int, str] | OffsetAndMetadata | CommittedOffset
+_Args = TypeVarTuple("_Args")
 
 
-def _check_ranges(options: Mapping[str, Any]) -> None:
+class _GroupOptions(TypedDict):
+    """``create_coordinator``'s keyword arguments besides ``group_id``."""
+
+    group_instance_id: str | None
+    group_protocol: str
+    session_timeout_ms: int
+    heartbeat_interval_ms: int
+    rebalance_timeout_ms: int | None
+    max_poll_interval_ms: int
+    retry_backoff_ms: int
+    request_timeout_ms: int
+    assignors: tuple[object, ...]
+    enable_auto_commit: bool
+    auto_commit_interval_ms: int
+    exclude_internal_topics: bool
+    group_remote_assignor: str | None
+
+
+def _check_ranges(options: Mapping[str, object]) -> None:
     for name, low in _AT_LEAST.items():
         check_range(name, options[name], at_least=low)
     for name, low in _AT_LEAST_OR_NONE.items():
@@ -85,11 +111,11 @@ def _check_ranges(options: Mapping[str, Any]) -> None:
                     allow_none=True)  # fmt: skip
 
 
-def _weakly(method: Callable[..., None]) -> Callable[..., None]:
+def _weakly(method: Callable[[*_Args], None]) -> Callable[[*_Args], None]:
     """Call the bound ``method`` while its object lives; a no-op after it was collected."""
     ref = weakref.WeakMethod(method)
 
-    def call(*args: Any) -> None:
+    def call(*args: *_Args) -> None:
         target = ref()
         if target is not None:
             target(*args)
@@ -97,18 +123,18 @@ def _weakly(method: Callable[..., None]) -> Callable[..., None]:
     return call
 
 
-def _check_partitions(partitions: Iterable[Any]) -> None:
+def _check_partitions(partitions: Iterable[object]) -> None:
     if not all(isinstance(tp, TopicPartition) for tp in partitions):
         raise TypeError("partitions must be TopicPartition instances")
 
 
-def _validate_topics(topics: Any) -> set[str]:
+def _validate_topics(topics: object) -> set[str]:
     if not isinstance(topics, tuple | set | list | frozenset):
         raise TypeError("topics must be a list, tuple or set of strings")
     return {check_topic(topic) for topic in topics}
 
 
-def _commit_entries(offsets: Any) -> dict[TopicPartition, CommittedOffset]:
+def _commit_entries(offsets: object) -> dict[TopicPartition, CommittedOffset]:
     """aiokafka's rules: a non-empty dict (else ValueError); TopicPartition keys and str
     metadata (else TypeError); values an offset, ``(offset, metadata)``, an
     ``OffsetAndMetadata`` or a ``CommittedOffset`` (which also carries a leader epoch)."""
@@ -118,7 +144,7 @@ def _commit_entries(offsets: Any) -> dict[TopicPartition, CommittedOffset]:
     return {tp: _commit_entry(tp, value) for tp, value in offsets.items()}
 
 
-def _commit_entry(tp: Any, value: Any) -> CommittedOffset:
+def _commit_entry(tp: object, value: object) -> CommittedOffset:
     if not isinstance(tp, TopicPartition):
         raise TypeError(f"commit keys must be TopicPartition, not {type(tp).__name__}")
     if isinstance(value, CommittedOffset):
@@ -168,7 +194,7 @@ class AIOKafkaConsumer(Observable):
     def __init__(
         self,
         *topics: str,
-        loop: Any = None,
+        loop: asyncio.AbstractEventLoop | None = None,
         bootstrap_servers: str | Iterable[str] = "localhost",
         client_id: str = "aiokafka-" + __version__,
         group_id: str | None = None,
@@ -193,9 +219,9 @@ class AIOKafkaConsumer(Observable):
         heartbeat_interval_ms: int = 3000,
         consumer_timeout_ms: int = 200,
         max_poll_records: int | None = None,
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
         security_protocol: str = "PLAINTEXT",
-        api_version: Any = None,
+        api_version: str | None = None,
         exclude_internal_topics: bool = True,
         connections_max_idle_ms: int = 540000,
         isolation_level: str = "read_uncommitted",
@@ -214,8 +240,8 @@ class AIOKafkaConsumer(Observable):
         metrics_num_samples: int = 2,
         metrics_sample_window_ms: int = 30000,
         enable_metrics_push: bool = True,
-        tracer_provider: Any = None,
-        meter_provider: Any = None,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
         tracing_span: str = "record",
     ) -> None:
         if loop is not None:
@@ -243,8 +269,8 @@ class AIOKafkaConsumer(Observable):
         )  # fmt: skip
         self._subscription = SubscriptionState(auto_offset_reset)
         self._group_id = group_id
-        self._group_config: dict[str, Any] = {
-            "group_id": group_id, "group_instance_id": group_instance_id,
+        self._group_config: _GroupOptions = {
+            "group_instance_id": group_instance_id,
             "group_protocol": group_protocol, "session_timeout_ms": session_timeout_ms,
             "heartbeat_interval_ms": heartbeat_interval_ms,
             "rebalance_timeout_ms": rebalance_timeout_ms,
@@ -350,7 +376,7 @@ class AIOKafkaConsumer(Observable):
         self._client.cluster.add_listener(self._metadata_listener)
         self._track_topics()
         if self._group_id is not None:
-            self._coordinator = self._make_coordinator()
+            self._coordinator = self._make_coordinator(self._group_id)
             self._fetcher.committed_source = self._coordinator.fetch_committed
             self._fetcher.group_managed = True
             await self._coordinator.start()
@@ -363,8 +389,10 @@ class AIOKafkaConsumer(Observable):
             else:
                 self._assign_all()
 
-    def _make_coordinator(self) -> GroupCoordinatorProtocol:
-        coordinator = create_coordinator(self._client, self._subscription, **self._group_config)
+    def _make_coordinator(self, group_id: str) -> GroupCoordinatorProtocol:
+        coordinator = create_coordinator(
+            self._client, self._subscription, group_id=group_id, **self._group_config
+        )
         if self._registry is not None:
             coordinator.group_metrics = GroupMetrics(self._registry)
         return coordinator
@@ -799,7 +827,7 @@ class AIOKafkaConsumer(Observable):
             raise IllegalStateError("start() the consumer first")
         return self._coordinator
 
-    async def commit(self, offsets: Mapping[TopicPartition, Any] | None = None) -> None:
+    async def commit(self, offsets: Mapping[TopicPartition, _CommitValue] | None = None) -> None:
         """Commit ``offsets`` ({tp: offset}, {tp: (offset, metadata)} or
         {tp: OffsetAndMetadata}), or the positions of every assigned partition.
 

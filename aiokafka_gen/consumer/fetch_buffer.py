@@ -18,7 +18,6 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from aiokafka_gen.errors import ConsumerStoppedError
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
@@ -28,7 +27,7 @@ from .subscription_state import PartitionState, SubscriptionState
 
 __all__ = ["FetchBuffer"]
 
-Records = dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
+Records = dict[TopicPartition, list[ConsumerRecord[object, object]]]
 
 
 class FetchBuffer:
@@ -123,7 +122,7 @@ class FetchBuffer:
 
     async def next_record(
         self, partitions: frozenset[TopicPartition] | None
-    ) -> ConsumerRecord[Any, Any]:
+    ) -> ConsumerRecord[object, object]:
         """``getone``: the next buffered record, waiting as long as it takes."""
         await _one_turn()
         while True:
@@ -133,7 +132,7 @@ class FetchBuffer:
             self.raise_errors(partitions)
             await self._wait(None)
 
-    def poll_one(self) -> ConsumerRecord[Any, Any] | None:
+    def poll_one(self) -> ConsumerRecord[object, object] | None:
         """The next record of the first buffered partition if one is decoded already:
         the synchronous fast path of ``getone`` (None: take the general path)."""
         if not self._queues:
@@ -181,7 +180,9 @@ class FetchBuffer:
                 self._queues[tp] = queue
         return out
 
-    def _drain_partition(self, tp: TopicPartition, limit: int) -> list[ConsumerRecord[Any, Any]]:
+    def _drain_partition(
+        self, tp: TopicPartition, limit: int
+    ) -> list[ConsumerRecord[object, object]]:
         queue = self._queues.get(tp)
         if queue is None:  # purged by purge_stale() for an earlier partition of this drain
             return []
@@ -190,7 +191,7 @@ class FetchBuffer:
             if st is None:
                 self.purge_stale()
             return []
-        got: list[ConsumerRecord[Any, Any]] = []
+        got: list[ConsumerRecord[object, object]] = []
         while queue and len(got) < limit:
             completed = queue[0]
             if completed.seq != st.seq:

@@ -39,6 +39,13 @@ from aiokafka_gen.errors import (
     RecordTooLargeError,
     for_code,
 )
+from aiokafka_gen.messages.fetch_request import (
+    FetchPartition,
+    FetchRequest,
+    FetchTopic,
+    ForgottenTopic,
+)
+from aiokafka_gen.messages.fetch_response import EpochEndOffset, FetchResponse, PartitionData
 from aiokafka_gen.records import (
     LegacyBatch,
     RecordBatch,
@@ -144,7 +151,6 @@ class Fetcher:
         """Start the loop task (the consumer's ``start()`` calls this)."""
         self._wake = asyncio.Event()
         self.buffer.start()
-        _load_codecs()
         if self._check_crcs:  # the crc32c package loads on first use (~50 ms): not in a poll
             _crc.crc32c(b"")
         self._subs.on_change.append(self.wake)
@@ -263,7 +269,9 @@ class Fetcher:
                 self._subs.seek(tp, offset, epoch)  # tells waiters (seek_to_*) at once
         self.wake()
 
-    async def _reset_failed(self, pending: Mapping[TopicPartition, Any], exc: KafkaError) -> None:
+    async def _reset_failed(
+        self, pending: Mapping[TopicPartition, tuple[int, int]], exc: KafkaError
+    ) -> None:
         try:
             if exc.retriable:
                 log.warning("offset reset failed, will retry: %s", exc)
@@ -449,7 +457,7 @@ class Fetcher:
                     self._handle_partition(node, tp, part, seqs[tp], wanted[tp], now)
 
     def _record_answer(
-        self, response: Any, ids: Mapping[uuid.UUID, str], sent_at: float, now: float
+        self, response: FetchResponse, ids: Mapping[uuid.UUID, str], sent_at: float, now: float
     ) -> None:
         assert self.metrics is not None
         by_topic: dict[str, int] = {}
@@ -462,9 +470,7 @@ class Fetcher:
 
     async def _send_fetch(
         self, node: int, session: FetchSession, wanted: dict[TopicPartition, FetchTarget]
-    ) -> tuple[Any, dict[uuid.UUID, str]]:
-        from aiokafka_gen.messages.fetch_request import FetchRequest
-
+    ) -> tuple[FetchResponse, dict[uuid.UUID, str]]:
         if not await self._client.ready(node):
             raise KafkaError(f"node {node} is not ready")
         version = self._client.api_version_for(node, ApiKey.FETCH) or 12
@@ -504,7 +510,13 @@ class Fetcher:
 
     # ---- one partition of a response -------------------------------------------------
     def _handle_partition(
-        self, node: int, tp: TopicPartition, part: Any, seq: int, target: FetchTarget, now: float
+        self,
+        node: int,
+        tp: TopicPartition,
+        part: PartitionData,
+        seq: int,
+        target: FetchTarget,
+        now: float,
     ) -> None:
         st = self._subs.get(tp)
         if st is None or st.seq != seq or st.fetch_offset != target.fetch_offset:
@@ -527,7 +539,7 @@ class Fetcher:
         if records is not None and len(records):
             self._buffer_records(tp, st, seq, part, records)
 
-    def _diverged(self, tp: TopicPartition, st: PartitionState, diverging: Any) -> None:
+    def _diverged(self, tp: TopicPartition, st: PartitionState, diverging: EpochEndOffset) -> None:
         assert st.fetch_offset is not None
         if diverging.end_offset < st.fetch_offset:
             self._truncated(tp, st, diverging.end_offset, diverging.epoch)
@@ -535,7 +547,12 @@ class Fetcher:
             st.fetch_epoch = diverging.epoch
 
     def _buffer_records(
-        self, tp: TopicPartition, st: PartitionState, seq: int, part: Any, records: Any
+        self,
+        tp: TopicPartition,
+        st: PartitionState,
+        seq: int,
+        part: PartitionData,
+        records: bytes | memoryview,
     ) -> None:
         batches: list[RecordBatch | LegacyBatch] | LazyBatches
         try:
@@ -641,25 +658,13 @@ class Fetcher:
         )
 
 
-def _load_codecs() -> None:
-    """Import the message modules polling needs now, not inside the first poll."""
-    import aiokafka_gen.messages.fetch_request
-    import aiokafka_gen.messages.fetch_response
-    import aiokafka_gen.messages.list_offsets_request
-    import aiokafka_gen.messages.list_offsets_response
-    import aiokafka_gen.messages.offset_for_leader_epoch_request
-    import aiokafka_gen.messages.offset_for_leader_epoch_response  # noqa: F401
-
-
 def _topics(
     send: Mapping[TopicPartition, FetchTarget], ids: Mapping[str, uuid.UUID], version: int
-) -> list[Any]:
+) -> list[FetchTopic]:
     """The request's topics at ``version``: fields the version lacks stay at their default
     (the encoder refuses a set one; Kafka 2.1-2.6 speak Fetch v10/v11)."""
-    from aiokafka_gen.messages.fetch_request import FetchPartition, FetchTopic
-
     with_epoch = version >= _LAST_FETCHED_EPOCH_SINCE
-    grouped: dict[str, list[Any]] = {}
+    grouped: dict[str, list[FetchPartition]] = {}
     for tp, t in send.items():
         grouped.setdefault(tp.topic, []).append(FetchPartition(
             partition=tp.partition, current_leader_epoch=t.current_leader_epoch,
@@ -670,9 +675,7 @@ def _topics(
     return [FetchTopic(topic=name, topic_id=ids[name], partitions=p) for name, p in grouped.items()]
 
 
-def _forgotten(tps: list[TopicPartition], ids: Mapping[str, uuid.UUID]) -> list[Any]:
-    from aiokafka_gen.messages.fetch_request import ForgottenTopic
-
+def _forgotten(tps: list[TopicPartition], ids: Mapping[str, uuid.UUID]) -> list[ForgottenTopic]:
     grouped: dict[str, list[int]] = {}
     for tp in tps:
         grouped.setdefault(tp.topic, []).append(tp.partition)

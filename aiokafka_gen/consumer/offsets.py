@@ -11,18 +11,32 @@ apply the results.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import NamedTuple, TypeVar
 
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.errors import KafkaError, KafkaTimeoutError, NodeNotReadyError, for_code
+from aiokafka_gen.messages.list_offsets_request import (
+    ListOffsetsPartition,
+    ListOffsetsRequest,
+    ListOffsetsTopic,
+)
+from aiokafka_gen.messages.offset_for_leader_epoch_request import (
+    OffsetForLeaderEpochRequest,
+    OffsetForLeaderPartition,
+    OffsetForLeaderTopic,
+)
+from aiokafka_gen.protocol._message import Request
 from aiokafka_gen.structs import TopicPartition
 
 __all__ = ["EpochEnd", "ListedOffset", "OffsetLookup"]
 
 log = client_logger("aiokafka_gen.consumer")
 _READ_COMMITTED = 1
+R = TypeVar("R")
+W = TypeVar("W")  # what is asked per partition
+F = TypeVar("F")  # what is found per partition
 
 
 class ListedOffset(NamedTuple):
@@ -58,9 +72,13 @@ class OffsetLookup:
         """Offsets for ``timestamps`` (-2 earliest, -1 latest, or a time in ms)."""
         return await self._until_done(self._list_round, dict(timestamps), timeout_ms)
 
-    async def _until_done(self, round_: Any, wanted: dict[TopicPartition, Any],
-                          timeout_ms: float) -> dict[TopicPartition, Any]:  # fmt: skip
-        found: dict[TopicPartition, Any] = {}
+    async def _until_done(
+        self,
+        round_: Callable[[dict[TopicPartition, W]], Awaitable[dict[TopicPartition, F]]],
+        wanted: dict[TopicPartition, W],
+        timeout_ms: float,
+    ) -> dict[TopicPartition, F]:
+        found: dict[TopicPartition, F] = {}
         for topic in {tp.topic for tp in wanted} - self._client.topics:
             self._client.add_topic(topic)
         try:
@@ -77,7 +95,7 @@ class OffsetLookup:
             raise KafkaTimeoutError(f"offsets of {sorted(wanted)} not found in time") from None
         return found
 
-    def _raise_refused(self, wanted: Mapping[TopicPartition, Any]) -> None:
+    def _raise_refused(self, wanted: Mapping[TopicPartition, object]) -> None:
         """A topic Metadata refused for good (illegal name, not authorized) fails the lookup
         at once instead of at the deadline."""
         for topic in sorted({tp.topic for tp in wanted}):
@@ -93,7 +111,9 @@ class OffsetLookup:
                 groups.setdefault(leader, []).append(tp)
         return groups
 
-    async def _list_round(self, wanted: dict[TopicPartition, int]) -> dict[TopicPartition, Any]:
+    async def _list_round(
+        self, wanted: dict[TopicPartition, int]
+    ) -> dict[TopicPartition, ListedOffset]:
         groups = self._by_leader(wanted)
         results = await asyncio.gather(
             *(self._list_one(node, {tp: wanted[tp] for tp in tps}) for node, tps in groups.items())
@@ -103,13 +123,7 @@ class OffsetLookup:
     async def _list_one(
         self, node: int, wanted: dict[TopicPartition, int]
     ) -> dict[TopicPartition, ListedOffset]:
-        from aiokafka_gen.messages.list_offsets_request import (
-            ListOffsetsPartition,
-            ListOffsetsRequest,
-            ListOffsetsTopic,
-        )
-
-        topics: dict[str, list[Any]] = {}
+        topics: dict[str, list[ListOffsetsPartition]] = {}
         for tp, ts in wanted.items():
             epoch = self._client.cluster.leader_epoch(tp)
             topics.setdefault(tp.topic, []).append(ListOffsetsPartition(
@@ -129,7 +143,8 @@ class OffsetLookup:
                     out[tp] = ListedOffset(part.offset, part.timestamp, part.leader_epoch)
         return out
 
-    async def _send(self, node: int, request: Any) -> Any:
+    async def _send(self, node: int, request: Request[R]) -> R | None:
+        """The response, or None after a retriable failure (the round asks again)."""
         try:
             return await self._client.send(node, request)
         except (NodeNotReadyError, KafkaError) as exc:
@@ -157,7 +172,7 @@ class OffsetLookup:
 
     async def _epoch_round(
         self, wanted: dict[TopicPartition, tuple[int, int]]
-    ) -> dict[TopicPartition, Any]:
+    ) -> dict[TopicPartition, EpochEnd]:
         groups = self._by_leader(wanted)
         results = await asyncio.gather(
             *(self._epoch_one(node, {tp: wanted[tp] for tp in tps}) for node, tps in groups.items())
@@ -167,18 +182,12 @@ class OffsetLookup:
     async def _epoch_one(
         self, node: int, wanted: dict[TopicPartition, tuple[int, int]]
     ) -> dict[TopicPartition, EpochEnd]:
-        from aiokafka_gen.messages.offset_for_leader_epoch_request import (
-            OffsetForLeaderEpochRequest,
-            OffsetForLeaderPartition,
-            OffsetForLeaderTopic,
-        )
-
-        topics: dict[str, list[Any]] = {}
+        topics: dict[str, list[OffsetForLeaderPartition]] = {}
         for tp, (current, epoch) in wanted.items():
-            part = OffsetForLeaderPartition(
+            asked = OffsetForLeaderPartition(
                 partition=tp.partition, current_leader_epoch=current, leader_epoch=epoch
             )
-            topics.setdefault(tp.topic, []).append(part)
+            topics.setdefault(tp.topic, []).append(asked)
         request = OffsetForLeaderEpochRequest(
             replica_id=-1,
             topics=[OffsetForLeaderTopic(topic=t, partitions=p) for t, p in topics.items()],

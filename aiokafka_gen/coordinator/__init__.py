@@ -9,7 +9,7 @@ through ``contract.SubscriptionStateProtocol``. Must not import ``aiokafka_gen.c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .base import BaseCoordinator, CoordinatorConfig
 from .classic import ClassicCoordinator
@@ -43,7 +43,7 @@ __all__ = [
 GROUP_PROTOCOLS = ("classic", "consumer")
 
 
-def _instantiate(assignor: object) -> Any:
+def _instantiate(assignor: object) -> object:
     """Assignor classes that take no arguments become per-consumer instances (sticky
     assignors keep state); other classes (aiokafka-style classmethod assignors) are used
     as they are."""

@@ -25,7 +25,7 @@ import dataclasses
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient
@@ -78,7 +78,7 @@ class CoordinatorConfig:
 
 
 async def call_listener(
-    method: Callable[[set[TopicPartition]], Any], partitions: Iterable[TopicPartition]
+    method: Callable[[set[TopicPartition]], object], partitions: Iterable[TopicPartition]
 ) -> None:
     """Call a rebalance listener method, awaiting it when it returns an awaitable; a
     failing listener is logged, not raised (the rebalance must go on)."""

@@ -29,6 +29,11 @@ from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup
 from aiokafka_gen.coordinator.contract import SubscriptionStateProtocol
 from aiokafka_gen.errors import KafkaError, KafkaTimeoutError, for_code
+from aiokafka_gen.messages.heartbeat_request import HeartbeatRequest
+from aiokafka_gen.messages.join_group_request import JoinGroupRequest, JoinGroupRequestProtocol
+from aiokafka_gen.messages.join_group_response import JoinGroupResponse
+from aiokafka_gen.messages.leave_group_request import LeaveGroupRequest, MemberIdentity
+from aiokafka_gen.messages.sync_group_request import SyncGroupRequest, SyncGroupRequestAssignment
 from aiokafka_gen.structs import TopicPartition
 
 from ._features import STATIC_MEMBERSHIP
@@ -215,9 +220,7 @@ class ClassicCoordinator(BaseCoordinator):
         if done and self.state is MemberState.RECONCILING:
             self._event("reconciled")
 
-    def _protocols(self) -> list[Any]:
-        from aiokafka_gen.messages.join_group_request import JoinGroupRequestProtocol
-
+    def _protocols(self) -> list[JoinGroupRequestProtocol]:
         topics = sorted(self._sub.subscribed_topics())
         owned = sorted(self._sub.assigned_partitions())
         protocols = []
@@ -235,9 +238,7 @@ class ClassicCoordinator(BaseCoordinator):
             )
         return protocols
 
-    async def _join_group(self, reason: str) -> Any:
-        from aiokafka_gen.messages.join_group_request import JoinGroupRequest
-
+    async def _join_group(self, reason: str) -> JoinGroupResponse:
         if self.group_metrics is not None:
             self.group_metrics.started()
         for _ in range(3):  # KIP-394: at most one MEMBER_ID_REQUIRED round trip
@@ -290,7 +291,7 @@ class ClassicCoordinator(BaseCoordinator):
             raise _Rejoin(f"{what}: {error.__name__}")
         raise error(f"{what} for group {self.config.group_id!r}")
 
-    async def _leader_assignments(self, response: Any) -> dict[str, bytes]:
+    async def _leader_assignments(self, response: JoinGroupResponse) -> dict[str, bytes]:
         self._is_leader = response.leader == self.member_id
         if not self._is_leader or response.skip_assignment:
             self._group_topics = frozenset(self._sub.subscribed_topics())
@@ -314,12 +315,9 @@ class ClassicCoordinator(BaseCoordinator):
                 return assignor
         raise KafkaError(f"the group chose assignor {name!r}, which this consumer lacks")
 
-    async def _sync_group(self, join: Any, assignments: dict[str, bytes]) -> set[TopicPartition]:
-        from aiokafka_gen.messages.sync_group_request import (
-            SyncGroupRequest,
-            SyncGroupRequestAssignment,
-        )
-
+    async def _sync_group(
+        self, join: JoinGroupResponse, assignments: dict[str, bytes]
+    ) -> set[TopicPartition]:
         request = SyncGroupRequest(
             group_id=self.config.group_id,
             generation_id=self.generation,
@@ -393,8 +391,6 @@ class ClassicCoordinator(BaseCoordinator):
                 self.offsets.forget_coordinator()
 
     async def _heartbeat_once(self) -> None:
-        from aiokafka_gen.messages.heartbeat_request import HeartbeatRequest
-
         generation, member_id = self.generation, self.member_id
         request = HeartbeatRequest(
             group_id=self.config.group_id,
@@ -462,8 +458,6 @@ class ClassicCoordinator(BaseCoordinator):
                 self._event("left")
 
     async def _send_leave(self, member_id: str, reason: str) -> None:
-        from aiokafka_gen.messages.leave_group_request import LeaveGroupRequest, MemberIdentity
-
         node = await self.offsets.coordinator()
         await self._client.ready(node, group=ConnectionGroup.COORDINATION)
         version = self._client.api_version_for(node, ApiKey.LEAVE_GROUP) or 0

@@ -23,15 +23,24 @@ import asyncio
 import base64
 import time
 import uuid
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen._logging import client_logger
+from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.coordinator.contract import SubscriptionStateProtocol
 from aiokafka_gen.errors import KafkaError, KafkaTimeoutError, for_code
+from aiokafka_gen.messages.consumer_group_heartbeat_request import (
+    ConsumerGroupHeartbeatRequest,
+    TopicPartitions,
+)
+from aiokafka_gen.messages.consumer_group_heartbeat_response import (
+    TopicPartitions as AssignedTopic,
+)
 from aiokafka_gen.structs import TopicPartition
 
 from ._features import KIP848, feature_error
-from .base import BaseCoordinator
+from .base import BaseCoordinator, CoordinatorConfig
 from .membership import MemberState
 
 __all__ = ["ConsumerGroupCoordinator"]
@@ -65,8 +74,13 @@ class ConsumerGroupCoordinator(BaseCoordinator):
 
     protocol: ClassVar[str] = "consumer"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        client: AIOKafkaClient,
+        subscription: SubscriptionStateProtocol,
+        config: CoordinatorConfig,
+    ) -> None:
+        super().__init__(client, subscription, config)
         self.member_id = _new_member_id()
         self.generation = 0  # the member epoch
         self._interval = self.config.heartbeat_interval_ms / 1000.0
@@ -74,7 +88,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         self._sent_version: int | None = None
         self._ack_pending = False
         self._target: frozenset[TopicPartition] | None = None
-        self._pending_ids: list[Any] | None = None
+        self._pending_ids: list[AssignedTopic] | None = None
         self._regex_sent = False
 
     # ---- the heartbeat loop ------------------------------------------------------------
@@ -115,12 +129,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             return  # acknowledge (or resend) at once
         await self._sleep(next_beat - time.monotonic())
 
-    def _request(self) -> Any:
-        from aiokafka_gen.messages.consumer_group_heartbeat_request import (
-            ConsumerGroupHeartbeatRequest,
-            TopicPartitions,
-        )
-
+    def _request(self) -> ConsumerGroupHeartbeatRequest:
         full = self._send_full or self.generation == 0
         changed = full or self._sent_version != self._sub.version
         request = ConsumerGroupHeartbeatRequest(
@@ -144,7 +153,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             ]
         return request
 
-    def _set_subscription(self, request: Any, full: bool) -> None:
+    def _set_subscription(self, request: ConsumerGroupHeartbeatRequest, full: bool) -> None:
         """Names or the regex; switching between them clears the other (an empty name list,
         or an empty regex), as the broker keeps a field that is sent as null."""
         pattern = self._sub.pattern
@@ -226,7 +235,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             )
 
     # ---- reconciliation ----------------------------------------------------------------
-    async def _resolve(self, ids: list[Any]) -> frozenset[TopicPartition] | None:
+    async def _resolve(self, ids: list[AssignedTopic]) -> frozenset[TopicPartition] | None:
         """Topic ids to partitions; None while some id is unknown to metadata."""
         cluster = self._client.cluster
         if any(cluster.topic_name(t.topic_id) is None for t in ids):
@@ -284,10 +293,6 @@ class ConsumerGroupCoordinator(BaseCoordinator):
     async def _leave(self, reason: str) -> None:
         """Heartbeat with epoch -1 (dynamic) or -2 (static: keeps its assignment until the
         session times out)."""
-        from aiokafka_gen.messages.consumer_group_heartbeat_request import (
-            ConsumerGroupHeartbeatRequest,
-        )
-
         if self.membership.allows("leave"):
             self._event("leave")
         static = self.config.group_instance_id is not None

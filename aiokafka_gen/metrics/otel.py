@@ -90,7 +90,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import Token
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -118,6 +118,9 @@ __all__ = [
     "otel_unit",
     "register_metrics",
 ]
+
+T = TypeVar("T")  # a delivery future's result
+K = TypeVar("K")  # the key of a batch of records (a TopicPartition)
 
 #: The instrumentation scope of every span and instrument.
 SCOPE = "aiokafka_gen"
@@ -173,9 +176,9 @@ class RecordLike(Protocol):
     @property
     def offset(self) -> int: ...
     @property
-    def key(self) -> Any: ...
+    def key(self) -> object: ...
     @property
-    def value(self) -> Any: ...
+    def value(self) -> object: ...
     @property
     def headers(self) -> Sequence[tuple[str, bytes]]: ...
 
@@ -346,7 +349,7 @@ class ProducerTracing:
                     span.set_attribute(_MESSAGE_ID, f"{handle.topic}.{partition}.{offset}")
         span.end()
 
-    def end_when_done(self, handle: SendHandle, future: asyncio.Future[Any]) -> None:
+    def end_when_done(self, handle: SendHandle, future: asyncio.Future[T]) -> None:
         """End the span when the delivery future resolves (at once if it has)."""
         if future.done():
             self.end_send(handle, _outcome(future))
@@ -357,7 +360,7 @@ class ProducerTracing:
 _NO_PEEK = object()
 
 
-def _outcome(future: asyncio.Future[Any]) -> object:
+def _outcome(future: asyncio.Future[T]) -> object:
     """A done future's result or exception, without marking the exception retrieved (the
     application still gets asyncio's "never retrieved" warning if it drops the future)."""
     if future.cancelled():
@@ -531,7 +534,7 @@ class ConsumerTracing:
 
     def on_records(
         self,
-        records: Mapping[Any, Sequence[RecordLike]] | Sequence[RecordLike],
+        records: Mapping[K, Sequence[RecordLike]] | Sequence[RecordLike],
         *,
         start_time_ns: int | None = None,
         lag: Mapping[tuple[str, int], int] | None = None,

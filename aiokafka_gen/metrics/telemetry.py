@@ -60,8 +60,8 @@ metrics whose names sort last, with a warning, rather than sent to be refused; a
 transport failure Java waits 5 minutes, this waits 1 s doubling up to the push interval.
 
 The encoder is :mod:`._otlp` (hand-written, stdlib only). This module is not imported by
-``aiokafka_gen.metrics`` itself; it imports the stdlib-only client logger at import time and
-the generated messages, the record codecs and the error classes lazily, inside functions;
+``aiokafka_gen.metrics`` itself; it imports the stdlib-only client logger and its two generated
+messages at import time, the record codecs and the error classes lazily, inside functions;
 the client appears only in type annotations (the metrics-is-a-leaf import contract holds).
 """
 
@@ -79,6 +79,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from aiokafka_gen._logging import client_logger
+from aiokafka_gen.messages.get_telemetry_subscriptions_request import (
+    GetTelemetrySubscriptionsRequest,
+)
+from aiokafka_gen.messages.push_telemetry_request import PushTelemetryRequest
 
 from ._core import MetricName, Metrics
 from ._otlp import CUMULATIVE, DELTA, OtlpPoint, encode_metric, encode_metrics_data
@@ -301,10 +305,6 @@ class TelemetryReporter:
             self._disable()
 
     async def _fetch_subscription(self) -> None:
-        from aiokafka_gen.messages.get_telemetry_subscriptions_request import (
-            GetTelemetrySubscriptionsRequest,
-        )
-
         request = GetTelemetrySubscriptionsRequest(
             client_instance_id=self._instance_id or _ZERO_UUID
         )
@@ -356,8 +356,6 @@ class TelemetryReporter:
         )  # fmt: skip
 
     async def _push(self, subscription: Subscription, *, terminating: bool) -> bool:
-        from aiokafka_gen.messages.push_telemetry_request import PushTelemetryRequest
-
         payload, codec, commit = self._payload(subscription)
         request = PushTelemetryRequest(
             client_instance_id=subscription.client_instance_id,

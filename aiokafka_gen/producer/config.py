@@ -21,23 +21,49 @@ Plain dataclass, stdlib only (importing the package stays cheap). No I/O.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
-from aiokafka_gen._validate import check_range
+from aiokafka_gen._validate import RangeBounds, check_range
 from aiokafka_gen.conn._metrics import MetricsOptions
 from aiokafka_gen.errors import KafkaConfigurationError
 from aiokafka_gen.records.codecs import require_codec
 
-__all__ = ["MISSING", "ProducerConfig"]
+if TYPE_CHECKING:
+    import ssl
 
-MISSING: Any = object()  # acks not given: the default depends on idempotence
+__all__ = ["MISSING", "Missing", "Partitioner", "ProducerConfig"]
+
+
+class Missing(enum.Enum):
+    """The type of ``MISSING``: an argument that was not given."""
+
+    MISSING = "MISSING"
+
+
+MISSING: Final = Missing.MISSING  # acks not given: the default depends on idempotence
+# (key bytes or None, all partitions, available partitions) -> the partition
+Partitioner = Callable[[bytes | None, list[int], list[int]], int]
+
+
+class _Derived(TypedDict):
+    """The fields ``ProducerConfig.create`` computes rather than copies."""
+
+    acks: int
+    idempotent: bool
+    sasl: dict[str, object]
+    max_block: float
+    max_in_flight: int
+    metrics: MetricsOptions
+
+
 _CODECS = ("gzip", "snappy", "lz4", "zstd", None)
 _MAX_IDEMPOTENT_IN_FLIGHT = 5
 _DERIVED = frozenset({"acks", "idempotent", "sasl", "max_block", "max_in_flight", "metrics"})
 _INT32_MAX = 2**31 - 1
-_RANGES: dict[str, dict[str, Any]] = {
+_RANGES: dict[str, RangeBounds] = {
     "metadata_max_age_ms": {"at_least": 0},
     "metadata_max_idle_ms": {"at_least": 5000},  # Java's lower bound
     "request_timeout_ms": {"at_least": 1, "at_most": _INT32_MAX, "integral": True},
@@ -54,7 +80,7 @@ _RANGES: dict[str, dict[str, Any]] = {
 }
 
 
-def _acks(acks: Any, idempotent: bool) -> int:
+def _acks(acks: int | str | Missing, idempotent: bool) -> int:
     if acks not in (0, 1, -1, "all", MISSING):
         raise KafkaConfigurationError(f"acks must be 0, 1, -1 or 'all', not {acks!r}")
     if idempotent and acks not in ("all", -1, MISSING):
@@ -87,20 +113,20 @@ class ProducerConfig:
     request_timeout_ms: int
     acks: int
     idempotent: bool
-    key_serializer: Callable[[Any], Any] | None
-    value_serializer: Callable[[Any], Any] | None
+    key_serializer: Callable[[Any], bytes | None] | None  # of the user's key (any type)
+    value_serializer: Callable[[Any], bytes | None] | None
     compression_type: str | None
     max_batch_size: int
-    partitioner: Any
+    partitioner: Partitioner | None
     max_request_size: int
     linger_ms: int
     retry_backoff_ms: int
     security_protocol: str
-    ssl_context: Any
+    ssl_context: ssl.SSLContext | None
     connections_max_idle_ms: int
     transactional_id: str | None
     transaction_timeout_ms: int
-    sasl: Mapping[str, Any]
+    sasl: Mapping[str, object]
     buffer_memory: int
     max_block: float  # seconds
     delivery_timeout_ms: int
@@ -135,7 +161,7 @@ class ProducerConfig:
         return {name: value for name, value in options.items() if name in names}
 
     @staticmethod
-    def _derived(options: Mapping[str, Any], idempotent: bool) -> dict[str, Any]:
+    def _derived(options: Mapping[str, Any], idempotent: bool) -> _Derived:
         block_ms = options["max_block_ms"]
         sasl = {name: value for name, value in options.items() if name.startswith("sasl_")}
         return {

@@ -52,11 +52,16 @@ from ._metrics import ProducerMetrics
 from ._send import RECORD_OVERHEAD, RecordPath, TopicInfo, check_timestamp
 
 if TYPE_CHECKING:
+    import ssl
+
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
     from aiokafka_gen.metrics import MetricName
     from aiokafka_gen.metrics.otel import ProducerTracing
 from .accumulator import RecordAccumulator
 from .batch import BatchBuilder
-from .config import MISSING, ProducerConfig
+from .config import MISSING, Missing, Partitioner, ProducerConfig
 from .idempotence import ProducerIdentity
 from .partitioner import DefaultPartitioner, StickyPartitioner
 from .sender import Sender
@@ -66,7 +71,6 @@ __all__ = ["AIOKafkaProducer"]
 
 log = client_logger("aiokafka_gen.producer")
 _ids = itertools.count(1)
-Partitioner = Callable[[bytes | None, list[int], list[int]], int]
 
 
 class AIOKafkaProducer(Observable):
@@ -108,15 +112,15 @@ class AIOKafkaProducer(Observable):
     def __init__(
         self,
         *,
-        loop: Any = None,
+        loop: asyncio.AbstractEventLoop | None = None,
         bootstrap_servers: str | Iterable[str] = "localhost",
         client_id: str | None = None,
         metadata_max_age_ms: int = 300000,
         request_timeout_ms: int = 40000,
         api_version: str = "auto",
-        acks: Any = MISSING,
-        key_serializer: Callable[[Any], Any] | None = None,
-        value_serializer: Callable[[Any], Any] | None = None,
+        acks: int | str | Missing = MISSING,
+        key_serializer: Callable[[Any], bytes | None] | None = None,
+        value_serializer: Callable[[Any], bytes | None] | None = None,
         compression_type: str | None = None,
         max_batch_size: int = 16384,
         partitioner: Partitioner | None = None,
@@ -124,7 +128,7 @@ class AIOKafkaProducer(Observable):
         linger_ms: int = 0,
         retry_backoff_ms: int = 100,
         security_protocol: str = "PLAINTEXT",
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
         connections_max_idle_ms: int = 540000,
         enable_idempotence: bool = False,
         transactional_id: str | None = None,
@@ -144,8 +148,8 @@ class AIOKafkaProducer(Observable):
         metrics_num_samples: int = 2,
         metrics_sample_window_ms: int = 30000,
         enable_metrics_push: bool = True,
-        tracer_provider: Any = None,
-        meter_provider: Any = None,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         options = dict(locals())  # every keyword argument, by name
         del options["self"]
@@ -226,14 +230,19 @@ class AIOKafkaProducer(Observable):
             max_request_size=config.max_request_size, transactional_id=transactional_id,
         )  # fmt: skip
 
-    def _make_sender(self, *, transactional_id: str | None, **options: Any) -> Sender:
+    def _make_sender(
+        self, *, transactional_id: str | None, request_timeout_ms: int, retry_backoff_ms: int,
+        delivery_timeout_ms: int, max_in_flight: int, max_request_size: int,
+    ) -> Sender:  # fmt: skip
         txn = self._txn
         sender = Sender(
             self.client, self._accumulator, acks=self._acks, make_builder=self._make_builder,
             identity=self._identity, transactional_id=transactional_id,
             init_producer_id=txn.init_producer_id if txn else None,
             before_send=txn.before_send if txn and transactional_id is not None else None,
-            metrics=self._metrics, **options,
+            metrics=self._metrics, request_timeout_ms=request_timeout_ms,
+            retry_backoff_ms=retry_backoff_ms, delivery_timeout_ms=delivery_timeout_ms,
+            max_in_flight=max_in_flight, max_request_size=max_request_size,
         )  # fmt: skip
         if txn is not None:
             txn.attach(sender, self._accumulator)
@@ -308,7 +317,7 @@ class AIOKafkaProducer(Observable):
         _warn(f"Unclosed AIOKafkaProducer {self!r}", ResourceWarning, source=self)
         loop = self._loop
         if loop is not None:  # its handler logs it, with the creation stack in debug mode
-            context: dict[str, Any] = {"producer": self, "message": "Unclosed AIOKafkaProducer"}
+            context: dict[str, object] = {"producer": self, "message": "Unclosed AIOKafkaProducer"}
             if self._source_traceback is not None:
                 context["source_traceback"] = self._source_traceback
             loop.call_exception_handler(context)
@@ -586,7 +595,7 @@ class AIOKafkaProducer(Observable):
         return TransactionContext(self)
 
     async def send_offsets_to_transaction(
-        self, offsets: Mapping[TopicPartition, Any], group_id: Any
+        self, offsets: Mapping[TopicPartition, object], group_id: object
     ) -> None:
         """Commit consumer offsets with the transaction. ``group_id`` is a group id string
         or a ``ConsumerGroupMetadata`` (group_id, generation_id, member_id,
@@ -637,7 +646,9 @@ def _weak_listener(producer: AIOKafkaProducer) -> Callable[[ClusterMetadata], No
     return on_metadata
 
 
-def _future_factory(loop: asyncio.AbstractEventLoop) -> Callable[[], asyncio.Future[Any]]:
+def _future_factory(
+    loop: asyncio.AbstractEventLoop,
+) -> Callable[[], asyncio.Future[RecordMetadata]]:
     """``loop.create_future``, or ``asyncio.Future`` bound to the loop when the loop keeps
     asyncio's own ``create_future`` (the same future at half the cost: no Python-level
     method call, which is ~5% of a send). A loop that overrides it (uvloop, a test loop)

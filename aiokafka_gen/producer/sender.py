@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiokafka_gen._codes import ApiKey, ErrorCode
 from aiokafka_gen._logging import client_logger
@@ -31,6 +30,12 @@ from aiokafka_gen.errors import (
     ProducerClosed,
     for_code,
 )
+from aiokafka_gen.messages.produce_request import (
+    PartitionProduceData,
+    ProduceRequest,
+    TopicProduceData,
+)
+from aiokafka_gen.messages.produce_response import PartitionProduceResponse, ProduceResponse
 from aiokafka_gen.records.builder import BatchBuilder as RecordsBuilder
 from aiokafka_gen.structs import TopicPartition
 
@@ -245,9 +250,7 @@ class Sender:
 
     async def _exchange(
         self, node: int, batches: list[ProducerBatch], names: dict[uuid.UUID, str]
-    ) -> Any:
-        from aiokafka_gen.messages.produce_request import ProduceRequest
-
+    ) -> ProduceResponse | None:
         version = self._client.api_version_for(node, ApiKey.PRODUCE)
         if version is None:
             await self._client.ready(node)
@@ -270,9 +273,7 @@ class Sender:
         cluster = self._client.cluster
         return all(cluster.topic_id(b.tp.topic) not in (None, _ZERO_UUID) for b in batches)
 
-    def _topic_data(self, batches: list[ProducerBatch]) -> list[Any]:
-        from aiokafka_gen.messages.produce_request import PartitionProduceData, TopicProduceData
-
+    def _topic_data(self, batches: list[ProducerBatch]) -> list[TopicProduceData]:
         by_topic: dict[str, list[PartitionProduceData]] = {}
         for batch in batches:
             data = PartitionProduceData(index=batch.tp.partition, records=batch.data)
@@ -287,7 +288,10 @@ class Sender:
 
     # ---- responses ---------------------------------------------------------------------
     def _settle(
-        self, response: Any, batches: list[ProducerBatch], names: dict[uuid.UUID, str]
+        self,
+        response: ProduceResponse | None,
+        batches: list[ProducerBatch],
+        names: dict[uuid.UUID, str],
     ) -> None:
         if response is None:  # acks=0: nothing comes back; the futures resolve to None
             for batch in batches:
@@ -310,7 +314,7 @@ class Sender:
             missing = KafkaProtocolError(f"the Produce answer has no result for {batch.tp}")
             self._retry_or_fail(batch, missing)
 
-    def _on_partition(self, batch: ProducerBatch, part: Any) -> None:
+    def _on_partition(self, batch: ProducerBatch, part: PartitionProduceResponse) -> None:
         code = part.error_code
         if code == 0 or code == ErrorCode.DUPLICATE_SEQUENCE_NUMBER:
             self._complete(batch, part.base_offset, part.log_append_time_ms, part.log_start_offset)

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen._logging import client_logger
@@ -33,6 +33,10 @@ from aiokafka_gen.errors import (
     ProducerFenced,
     for_code,
 )
+from aiokafka_gen.messages.end_txn_response import EndTxnResponse
+from aiokafka_gen.messages.init_producer_id_request import InitProducerIdRequest
+from aiokafka_gen.messages.init_producer_id_response import InitProducerIdResponse
+from aiokafka_gen.protocol._message import Request
 from aiokafka_gen.structs import TopicPartition
 
 from . import txn_requests as req
@@ -51,6 +55,14 @@ _FENCED = frozenset({ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.PRODUCER_FENCED
 _FATAL = frozenset({ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ErrorCode.INVALID_TXN_STATE})
 _RETRY = frozenset({ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.REQUEST_TIMED_OUT})
 _MAX_EPOCH = 0x7FFF  # past it an idempotent producer needs a new producer id
+R = TypeVar("R")
+T = TypeVar("T", bound=req.TxnResponse)
+
+
+class _Send(Protocol):
+    """Sends one request (to a node, the transaction coordinator or a group's)."""
+
+    def __call__(self, request: Request[R], api_key: int, /) -> Awaitable[R]: ...
 
 
 class TxnState(enum.Enum):
@@ -174,9 +186,7 @@ class TransactionManager:
             return
         self._offered_at = now
 
-    async def _init_request(self, bump: bool) -> Any:
-        from aiokafka_gen.messages.init_producer_id_request import InitProducerIdRequest
-
+    async def _init_request(self, bump: bool) -> InitProducerIdResponse:
         request = InitProducerIdRequest(
             transactional_id=self.transactional_id, transaction_timeout_ms=self._timeout_ms,
             producer_id=self._identity.producer_id if bump else -1,
@@ -187,20 +197,22 @@ class TransactionManager:
         return await self._retrying(self._to_coordinator, request, ApiKey.INIT_PRODUCER_ID)
 
     # ---- request plumbing --------------------------------------------------------------
-    async def _to_any_node(self, request: Any, api_key: int) -> Any:
+    async def _to_any_node(self, request: Request[R], api_key: int) -> R:
         node = self._client.get_random_node()
         if node is None:
             raise KafkaError("no broker known")
         return await self._client.send(node, request)
 
-    async def _to_coordinator(self, request: Any, api_key: int) -> Any:
+    async def _to_coordinator(self, request: Request[R], api_key: int) -> R:
         assert self.transactional_id is not None
         node = await self._client.coordinator_lookup(
             CoordinationType.TRANSACTION, self.transactional_id
         )
         return await self._send_pinned(node, request, api_key, ConnectionGroup.COORDINATION)
 
-    async def _send_pinned(self, node: int, request: Any, api_key: int, group: Any) -> Any:
+    async def _send_pinned(
+        self, node: int, request: Request[R], api_key: int, group: ConnectionGroup
+    ) -> R:
         protocol = self.protocol
         caps: dict[int, int] = {
             ApiKey.ADD_PARTITIONS_TO_TXN: 3, ApiKey.END_TXN: protocol.end_txn,
@@ -215,8 +227,8 @@ class TransactionManager:
         return await self._client.send(node, request, group=group, api_version=version)
 
     async def _retrying(
-        self, send: Any, request: Any, api_key: int, group_id: str | None = None
-    ) -> Any:
+        self, send: _Send, request: Request[T], api_key: int, group_id: str | None = None
+    ) -> T:
         """Send until a final answer: retriable and coordinator errors are retried until
         the transaction timeout passes (then KafkaTimeoutError)."""
         try:
@@ -225,7 +237,9 @@ class TransactionManager:
         except TimeoutError:
             raise KafkaTimeoutError(f"{type(request).__name__} got no final answer") from None
 
-    async def _retry_loop(self, send: Any, request: Any, api_key: int, group_id: str | None) -> Any:
+    async def _retry_loop(
+        self, send: _Send, request: Request[T], api_key: int, group_id: str | None
+    ) -> T:
         while True:
             try:
                 response = await send(request, api_key)
@@ -359,10 +373,10 @@ class TransactionManager:
         self._event("ended")
         return bumped
 
-    def _adopt_epoch(self, response: Any) -> bool:
+    def _adopt_epoch(self, response: EndTxnResponse) -> bool:
         """EndTxn v5 (transaction version 2) returns the bumped epoch (or a new id)."""
-        producer_id = int(getattr(response, "producer_id", -1))
-        epoch = int(getattr(response, "producer_epoch", -1))
+        producer_id = response.producer_id  # -1 below v5
+        epoch = response.producer_epoch
         if producer_id < 0 or epoch < 0:
             return False
         self._identity.set_id(producer_id, epoch)
@@ -397,7 +411,7 @@ class TransactionManager:
             await self._retrying(self._to_coordinator, request, ApiKey.ADD_PARTITIONS_TO_TXN)
         self._partitions |= new
 
-    async def send_offsets(self, offsets: Mapping[TopicPartition, Any], group: Any) -> None:
+    async def send_offsets(self, offsets: Mapping[TopicPartition, object], group: object) -> None:
         """Offsets into the transaction: AddOffsetsToTxn (classic only), then
         TxnOffsetCommit to the group coordinator."""
         if self.state is not TxnState.IN_TRANSACTION:
@@ -419,8 +433,8 @@ class TransactionManager:
             self._batch_failed(exc)
             raise
 
-    def _to_group(self, group_id: str) -> Any:
-        async def send(request: Any, api_key: int) -> Any:
+    def _to_group(self, group_id: str) -> _Send:
+        async def send(request: Request[R], api_key: int) -> R:
             node = await self._client.coordinator_lookup(CoordinationType.GROUP, group_id)
             return await self._send_pinned(node, request, api_key, ConnectionGroup.COORDINATION)
 

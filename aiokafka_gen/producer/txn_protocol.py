@@ -15,9 +15,9 @@ The choice is made per transaction, at ``begin``, from features read at most
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup
+from aiokafka_gen.messages.api_versions_response import ApiVersionsResponse
 from aiokafka_gen.protocol.negotiation import api_versions_request
 
 __all__ = ["CLASSIC", "FEATURES_MAX_AGE", "V2", "TxnProtocol", "read_transaction_version"]
@@ -43,13 +43,13 @@ CLASSIC = TxnProtocol(1, produce=11, end_txn=4, txn_offset_commit=4, explicit_pa
 V2 = TxnProtocol(2, produce=None, end_txn=5, txn_offset_commit=5, explicit_partitions=False)
 
 
-def finalized_level(response: Any, feature: str = _FEATURE) -> int:
+def finalized_level(response: ApiVersionsResponse, feature: str = _FEATURE) -> int:
     """The finalized max level of ``feature`` in an ApiVersions response (0 if absent)."""
-    if int(getattr(response, "finalized_features_epoch", -1)) < 0:
+    if response.finalized_features_epoch < 0:
         return 0
-    for item in getattr(response, "finalized_features", None) or ():
+    for item in response.finalized_features:
         if item.name == feature:
-            return int(item.max_version_level)
+            return item.max_version_level
     return 0
 
 

@@ -10,12 +10,28 @@ as a group id string or consumer group metadata (KIP-447: generation, member id,
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
+from aiokafka_gen.messages.add_offsets_to_txn_request import AddOffsetsToTxnRequest
+from aiokafka_gen.messages.add_offsets_to_txn_response import AddOffsetsToTxnResponse
+from aiokafka_gen.messages.add_partitions_to_txn_request import (
+    AddPartitionsToTxnRequest,
+    AddPartitionsToTxnTopic,
+)
+from aiokafka_gen.messages.add_partitions_to_txn_response import AddPartitionsToTxnResponse
+from aiokafka_gen.messages.end_txn_request import EndTxnRequest
+from aiokafka_gen.messages.end_txn_response import EndTxnResponse
+from aiokafka_gen.messages.init_producer_id_response import InitProducerIdResponse
+from aiokafka_gen.messages.txn_offset_commit_request import (
+    TxnOffsetCommitRequest,
+    TxnOffsetCommitRequestPartition,
+    TxnOffsetCommitRequestTopic,
+)
+from aiokafka_gen.messages.txn_offset_commit_response import TxnOffsetCommitResponse
 from aiokafka_gen.structs import ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition
 
 __all__ = [
     "ProducerIds",
+    "TxnResponse",
     "add_offsets_request",
     "add_partitions_request",
     "end_txn_request",
@@ -25,15 +41,20 @@ __all__ = [
 ]
 
 ProducerIds = tuple[str, int, int]  # transactional id, producer id, epoch
+# every answer the transaction manager reads an error code from
+TxnResponse = (
+    InitProducerIdResponse
+    | AddPartitionsToTxnResponse
+    | AddOffsetsToTxnResponse
+    | EndTxnResponse
+    | TxnOffsetCommitResponse
+)
 
 
-def add_partitions_request(ids: ProducerIds, partitions: Iterable[TopicPartition]) -> Any:
+def add_partitions_request(
+    ids: ProducerIds, partitions: Iterable[TopicPartition]
+) -> AddPartitionsToTxnRequest:
     """AddPartitionsToTxn (client form, v3 and below)."""
-    from aiokafka_gen.messages.add_partitions_to_txn_request import (
-        AddPartitionsToTxnRequest,
-        AddPartitionsToTxnTopic,
-    )
-
     by_topic: dict[str, list[int]] = {}
     for tp in partitions:
         by_topic.setdefault(tp.topic, []).append(tp.partition)
@@ -46,32 +67,22 @@ def add_partitions_request(ids: ProducerIds, partitions: Iterable[TopicPartition
     )  # fmt: skip
 
 
-def add_offsets_request(ids: ProducerIds, group_id: str) -> Any:
-    from aiokafka_gen.messages.add_offsets_to_txn_request import AddOffsetsToTxnRequest
-
+def add_offsets_request(ids: ProducerIds, group_id: str) -> AddOffsetsToTxnRequest:
     return AddOffsetsToTxnRequest(
         transactional_id=ids[0], producer_id=ids[1], producer_epoch=ids[2], group_id=group_id
     )
 
 
-def end_txn_request(ids: ProducerIds, committed: bool) -> Any:
-    from aiokafka_gen.messages.end_txn_request import EndTxnRequest
-
+def end_txn_request(ids: ProducerIds, committed: bool) -> EndTxnRequest:
     return EndTxnRequest(
         transactional_id=ids[0], producer_id=ids[1], producer_epoch=ids[2], committed=committed
     )
 
 
 def txn_offset_commit_request(
-    ids: ProducerIds, offsets: Mapping[TopicPartition, Any], group: ConsumerGroupMetadata
-) -> Any:
-    from aiokafka_gen.messages.txn_offset_commit_request import (
-        TxnOffsetCommitRequest,
-        TxnOffsetCommitRequestPartition,
-        TxnOffsetCommitRequestTopic,
-    )
-
-    by_topic: dict[str, list[Any]] = {}
+    ids: ProducerIds, offsets: Mapping[TopicPartition, object], group: ConsumerGroupMetadata
+) -> TxnOffsetCommitRequest:
+    by_topic: dict[str, list[TxnOffsetCommitRequestPartition]] = {}
     for tp, value in offsets.items():
         offset, metadata = _offset(value)
         by_topic.setdefault(tp.topic, []).append(TxnOffsetCommitRequestPartition(
@@ -85,7 +96,7 @@ def txn_offset_commit_request(
     )  # fmt: skip
 
 
-def _offset(value: Any) -> tuple[int, str]:
+def _offset(value: object) -> tuple[int, str]:
     if isinstance(value, OffsetAndMetadata):
         return value.offset, value.metadata
     if isinstance(value, int) and not isinstance(value, bool):
@@ -95,7 +106,7 @@ def _offset(value: Any) -> tuple[int, str]:
     raise ValueError(f"bad offset {value!r}: an int, (offset, metadata) or OffsetAndMetadata")
 
 
-def group_metadata(group: Any) -> ConsumerGroupMetadata:
+def group_metadata(group: object) -> ConsumerGroupMetadata:
     """A group id string, ``ConsumerGroupMetadata``, or any object with its attributes."""
     if isinstance(group, ConsumerGroupMetadata):
         if not group.group_id:
@@ -112,25 +123,19 @@ def group_metadata(group: Any) -> ConsumerGroupMetadata:
     )  # fmt: skip
 
 
-def first_error(response: Any) -> int:
+def first_error(response: TxnResponse) -> int:
     """The first error code of a transaction API response (top level or per partition)."""
-    code = int(getattr(response, "error_code", 0) or 0)
-    if code:
-        return code
-    for topic in _result_topics(response):
-        parts: Any = getattr(topic, "results_by_partition", None) or getattr(
-            topic, "partitions", []
-        )
-        for part in parts:
-            found: Any = getattr(part, "partition_error_code", None)
-            found = getattr(part, "error_code", 0) if found is None else found
-            if found:
-                return int(found)
+    if isinstance(response, TxnOffsetCommitResponse):  # per partition only
+        for topic in response.topics:
+            for part in topic.partitions:
+                if part.error_code:
+                    return part.error_code
+        return 0
+    if response.error_code:
+        return response.error_code
+    if isinstance(response, AddPartitionsToTxnResponse):  # v3 and below: per partition
+        for result in response.results_by_topic_v3_and_below:
+            for found in result.results_by_partition:
+                if found.partition_error_code:
+                    return found.partition_error_code
     return 0
-
-
-def _result_topics(response: Any) -> list[Any]:
-    topics = getattr(response, "results_by_topic_v3_and_below", None)
-    if topics is None:
-        topics = getattr(response, "topics", None) or []
-    return list(topics)

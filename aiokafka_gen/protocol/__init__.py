@@ -32,16 +32,22 @@ spec file is its own module: ``aiokafka_gen.messages.metadata_response``).
   name, type, version spans, tag, default, ignorable, nested struct class).
 - Unknown tagged fields read from the wire are kept (``obj.unknown_tagged_fields``) and
   written back in tag order.
+- A request class is a ``Request[R]``: ``RESPONSE`` is its response class and ``R`` is what
+  ``AIOKafkaClient.send`` returns for it (``ProduceRequest``: ``ProduceResponse | None``,
+  None for acks=0). Fields a spec marks with an ``entityType`` are annotated with the
+  aliases of ``aiokafka_gen.messages.entities`` (``TopicName``, ``BrokerId``, ...), which
+  are plain ``str`` / ``int``.
 """
 
 from aiokafka_gen.protocol._codec import ZERO_UUID, Buffer, UnknownTags, read_uvarint, uvarint
-from aiokafka_gen.protocol._message import FieldSchema, Message, Struct, VersionSpan
+from aiokafka_gen.protocol._message import FieldSchema, Message, Request, Struct, VersionSpan
 
 __all__ = [
     "ZERO_UUID",
     "Buffer",
     "FieldSchema",
     "Message",
+    "Request",
     "Struct",
     "UnknownTags",
     "VersionSpan",

@@ -20,6 +20,8 @@ from aiokafka_gen.errors import (
 )
 from aiokafka_gen.protocol._codec import Buffer, UnknownTags
 
+# Loosely typed: each generated codec takes or returns its own class (a Callable of Message would
+# refuse them: parameters are contravariant); ``decode_from`` returns it as ``Self``
 Encoder = Callable[[Any, list[Buffer]], None]
 Decoder = Callable[[bytes, int], tuple[Any, int]]
 VersionSpan = tuple[int, int] | None
@@ -42,7 +44,7 @@ class FieldSchema(NamedTuple):
     nullable_versions: VersionSpan
     tagged_versions: VersionSpan
     tag: int | None
-    default: Any
+    default: object
     default_is_null: bool
     ignorable: bool
     struct: builtins.type[Struct] | None
@@ -58,7 +60,7 @@ class FieldSchema(NamedTuple):
     def tagged_in(self, version: int) -> bool:
         return _has(self.tagged_versions, version)
 
-    def make_default(self) -> Any:
+    def make_default(self) -> object:
         """A fresh default value (a new list or struct instance where needed)."""
         if self.default_is_null:
             return None
@@ -89,7 +91,7 @@ class Struct:
     FIELDS: ClassVar[tuple[FieldSchema, ...]] = ()
     _unknown_tags: UnknownTags | None
 
-    def _values(self) -> tuple[Any, ...]:
+    def _values(self) -> tuple[object, ...]:
         return (*(getattr(self, f.name) for f in self.FIELDS), self._unknown_tags)
 
     def __eq__(self, other: object) -> bool:

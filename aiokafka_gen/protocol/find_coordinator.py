@@ -9,9 +9,14 @@ and every asked key gets one (a key the broker left out is a KafkaError).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from aiokafka_gen.errors import KafkaError, for_code
+from aiokafka_gen.messages.find_coordinator_request import FindCoordinatorRequest
+from aiokafka_gen.messages.find_coordinator_response import (
+    Coordinator,
+    FindCoordinatorResponse,
+)
 
 __all__ = ["BATCHED_SINCE", "Answer", "answers", "requests"]
 
@@ -19,17 +24,18 @@ BATCHED_SINCE = 4  # KIP-699
 Answer = tuple[int, str, int] | KafkaError
 
 
-def requests(kind: int, keys: list[str], version: int) -> list[Any]:
+def requests(kind: int, keys: list[str], version: int) -> list[FindCoordinatorRequest]:
     """One batched request (v4+), or one per key on older brokers."""
-    from aiokafka_gen.messages.find_coordinator_request import FindCoordinatorRequest
-
     if version >= BATCHED_SINCE:
         return [FindCoordinatorRequest(key_type=int(kind), coordinator_keys=keys)]
     return [FindCoordinatorRequest(key=k, key_type=int(kind)) for k in keys]
 
 
-def answers(keys: list[str], responses: list[Any], version: int) -> dict[str, Answer]:
+def answers(
+    keys: list[str], responses: Sequence[FindCoordinatorResponse], version: int
+) -> dict[str, Answer]:
     """``{key: (node_id, host, port) or KafkaError}`` from the responses to ``requests``."""
+    items: list[tuple[str, Coordinator | FindCoordinatorResponse]]
     if version >= BATCHED_SINCE:
         items = [(c.key, c) for r in responses for c in r.coordinators]
     else:

@@ -19,6 +19,7 @@ from aiokafka_gen.messages._index import APIS, ApiInfo
 from aiokafka_gen.messages.api_versions_request import ApiVersionsRequest
 from aiokafka_gen.messages.api_versions_response import ApiVersionsResponse
 from aiokafka_gen.messages.codes import ErrorCode
+from aiokafka_gen.messages.errors import ERRORS_BY_CODE
 
 __all__ = [
     "API_VERSIONS_KEY",
@@ -120,8 +121,6 @@ def read_api_versions(response: ApiVersionsResponse, sent_version: int) -> Broke
     if response.error_code == ErrorCode.UNSUPPORTED_VERSION:
         return _retry(ranges, sent_version)
     if response.error_code != 0:
-        from aiokafka_gen.messages.errors import ERRORS_BY_CODE
-
         raise ERRORS_BY_CODE.get(response.error_code, ERRORS_BY_CODE[-1])("ApiVersions failed")
     return BrokerVersions(ranges)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import warnings
 import zlib
 from collections.abc import Callable
-from typing import Any
 
 __all__ = ["crc32", "crc32c", "crc32c_pure", "load_crc32c"]
 
 _POLY = 0x82F63B78
-CrcFunc = Callable[[Any], int]
+Data = bytes | bytearray | memoryview
+CrcFunc = Callable[[Data], int]
 
 
 def _make_table() -> list[int]:
@@ -32,7 +32,7 @@ def _make_table() -> list[int]:
 _TABLE: list[int] | None = None
 
 
-def crc32c_pure(data: Any) -> int:
+def crc32c_pure(data: Data) -> int:
     """Table-driven CRC-32C in pure Python (the loud fallback)."""
     global _TABLE
     if _TABLE is None:
@@ -47,7 +47,7 @@ def crc32c_pure(data: Any) -> int:
 _warned = False
 
 
-def _warning_fallback(data: Any) -> int:
+def _warning_fallback(data: Data) -> int:
     global _warned
     if not _warned:
         _warned = True
@@ -70,7 +70,7 @@ def load_crc32c() -> CrcFunc:
     return func
 
 
-def _first_call(data: Any) -> int:
+def _first_call(data: Data) -> int:
     # The crc32c package imports importlib.metadata (~50 ms): load it on first use only.
     global crc32c
     crc32c = load_crc32c()
@@ -80,6 +80,6 @@ def _first_call(data: Any) -> int:
 crc32c: CrcFunc = _first_call
 
 
-def crc32(data: Any) -> int:
+def crc32(data: Data) -> int:
     """CRC-32 (IEEE, zlib) as legacy message sets use it."""
     return zlib.crc32(data) & 0xFFFFFFFF

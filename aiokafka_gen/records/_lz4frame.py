@@ -11,7 +11,7 @@ Only reading lives here; writing uses ``lz4.frame``.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Protocol
 
 from aiokafka_gen.records._errors import DecompressionLimitError, RecordsCorruptError
 
@@ -21,6 +21,16 @@ _MAGIC = 0x184D2204
 _UINT32 = struct.Struct("<I")
 _BLOCK_SIZES = {4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20}
 _UNCOMPRESSED_BIT = 0x80000000
+
+
+class BlockApi(Protocol):
+    """What is used of the ``lz4.block`` module."""
+
+    LZ4BlockError: type[Exception]
+
+    def decompress(
+        self, source: memoryview, uncompressed_size: int = ..., dict: bytes = ...
+    ) -> bytes: ...
 
 
 def _descriptor(data: memoryview) -> tuple[int, int, bool, bool, bool]:
@@ -34,7 +44,9 @@ def _descriptor(data: memoryview) -> tuple[int, int, bool, bool, bool]:
     return pos, _BLOCK_SIZES[(bd >> 4) & 7], not flg & 0x20, bool(flg & 0x10), bool(flg & 0x04)
 
 
-def decompress_frame(block_api: Any, source: Any, limit: int) -> bytes:
+def decompress_frame(
+    block_api: BlockApi, source: bytes | bytearray | memoryview, limit: int
+) -> bytes:
     """Decompress one LZ4 frame; at most ``limit`` bytes of output."""
     data = memoryview(source)
     pos, max_block, linked, block_sum, _ = _descriptor(data)
@@ -65,14 +77,16 @@ def decompress_frame(block_api: Any, source: Any, limit: int) -> bytes:
         parts.append(out)
 
 
-def _block(block_api: Any, block: memoryview, stored: int, bound: int, prev: bytes | None) -> bytes:
+def _block(
+    block_api: BlockApi, block: memoryview, stored: int, bound: int, prev: bytes | None
+) -> bytes:
     if stored:
         return bytes(block)
     if bound <= 0:
         raise DecompressionLimitError("decompressed records exceed the limit")
     try:
         if prev is not None:
-            out: bytes = block_api.decompress(block, uncompressed_size=bound, dict=prev[-65536:])
+            out = block_api.decompress(block, uncompressed_size=bound, dict=prev[-65536:])
         else:
             out = block_api.decompress(block, uncompressed_size=bound)
     except block_api.LZ4BlockError as exc:

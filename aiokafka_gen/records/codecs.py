@@ -13,7 +13,6 @@ import struct
 import zlib
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
 
 from aiokafka_gen.errors import UnsupportedCodecError
 from aiokafka_gen.records._errors import DecompressionLimitError, RecordsCorruptError
@@ -35,6 +34,7 @@ __all__ = [
 ]
 
 CODEC_NONE, CODEC_GZIP, CODEC_SNAPPY, CODEC_LZ4, CODEC_ZSTD = 0, 1, 2, 3, 4
+Data = bytes | bytearray | memoryview  # compressed records, as read or sliced
 CODEC_NAMES = {
     CODEC_NONE: "none",
     CODEC_GZIP: "gzip",
@@ -150,7 +150,7 @@ def _too_big(limit: int) -> DecompressionLimitError:
     return DecompressionLimitError(f"decompressed records exceed the {limit}-byte limit")
 
 
-def _gzip_decompress(data: Any, limit: int) -> bytes:
+def _gzip_decompress(data: Data, limit: int) -> bytes:
     """Gzip (or zlib) stream; concatenated gzip members are all read, as Java does."""
     parts: list[bytes] = []
     total, rest = 0, bytes(data)
@@ -175,7 +175,7 @@ def _gzip_member(data: bytes, limit: int) -> tuple[bytes, bytes]:
     return out, unpacker.unused_data
 
 
-def _snappy_block(data: Any, limit: int) -> bytes:
+def _snappy_block(data: Data, limit: int) -> bytes:
     snappy = _import("snappy").snappy
     try:
         size, _ = decode_uvarint(bytes(data[:10]), 0, 5)
@@ -189,7 +189,7 @@ def _snappy_block(data: Any, limit: int) -> bytes:
         raise RecordsCorruptError(f"snappy data is corrupt: {exc}") from None
 
 
-def _snappy_decompress(data: Any, limit: int) -> bytes:
+def _snappy_decompress(data: Data, limit: int) -> bytes:
     view = memoryview(data)
     if bytes(view[:8]) != XERIAL_MAGIC:
         return _snappy_block(view, limit)
@@ -207,11 +207,11 @@ def _snappy_decompress(data: Any, limit: int) -> bytes:
     return b"".join(parts)
 
 
-def _lz4_decompress(data: Any, limit: int) -> bytes:
+def _lz4_decompress(data: Data, limit: int) -> bytes:
     return decompress_frame(_import("lz4").block, data, limit)
 
 
-def _zstd_decompress(data: Any, limit: int) -> bytes:
+def _zstd_decompress(data: Data, limit: int) -> bytes:
     zstd = _import("zstd")
     reader = zstd.ZstdDecompressor().stream_reader(bytes(data), read_across_frames=True)
     parts, total = [], 0
@@ -226,7 +226,7 @@ def _zstd_decompress(data: Any, limit: int) -> bytes:
     return b"".join(parts)
 
 
-_DECOMPRESS: dict[int, Callable[[Any, int], bytes]] = {
+_DECOMPRESS: dict[int, Callable[[Data, int], bytes]] = {
     CODEC_GZIP: _gzip_decompress,
     CODEC_SNAPPY: _snappy_decompress,
     CODEC_LZ4: _lz4_decompress,
@@ -234,7 +234,7 @@ _DECOMPRESS: dict[int, Callable[[Any, int], bytes]] = {
 }
 
 
-def decompress(codec: int, data: Any, limit: int = DEFAULT_MAX_DECOMPRESSED) -> bytes:
+def decompress(codec: int, data: Data, limit: int = DEFAULT_MAX_DECOMPRESSED) -> bytes:
     """Decompress ``data`` (bytes-like) with codec id ``codec``; at most ``limit`` bytes out."""
     try:
         func = _DECOMPRESS[codec]

@@ -8,7 +8,7 @@ layer. Names are imported lazily (PEP 562): importing this package is cheap.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .acks import AcknowledgeType as AcknowledgeType
@@ -32,7 +32,7 @@ _HOME: dict[str, str] = {
 __all__ = sorted(_HOME)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     home = _HOME.get(name)
     if home is None:
         raise AttributeError(f"module 'aiokafka_gen.share' has no attribute {name!r}")

@@ -24,9 +24,11 @@ import asyncio
 import collections
 import contextlib
 import inspect
+import ssl
 import time
+import uuid
 import warnings
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -47,6 +49,7 @@ from aiokafka_gen.errors import (
     UnsupportedVersionError,
     for_code,
 )
+from aiokafka_gen.messages.share_fetch_response import ShareFetchResponse
 from aiokafka_gen.records import RecordsCorruptError
 from aiokafka_gen.structs import TopicPartition
 
@@ -60,6 +63,7 @@ from .errors import (
 from .membership import HEARTBEAT_API, Action, MemberState, ShareMembership, unsupported_error
 from .session import (
     AcquiredData,
+    RecordPart,
     ShareSession,
     TopicIdPartition,
     acquired_records,
@@ -81,16 +85,16 @@ _STALE_LEADER = frozenset(
 )
 _FLUSH_INTERVAL = 0.5  # s between acknowledgement flushes while polls drain the buffer
 AcknowledgementResults = dict[TopicPartition, KafkaError | None]
-CommitCallback = Callable[[AcknowledgementResults], Any]
+CommitCallback = Callable[[AcknowledgementResults], object]  # None or an awaitable
 RecordKey = tuple[str, int, int]
 
 
-def _offsets(part: Any) -> Iterable[int]:
+def _offsets(part: RecordPart) -> Iterable[int]:
     """The offsets of a buffered part: a list of records or a RecordChunks."""
-    return [r.offset for r in part] if type(part) is list else part.offsets()
+    return [r.offset for r in part] if isinstance(part, list) else part.offsets()
 
 
-def _ack_type(value: Any) -> AcknowledgeType:
+def _ack_type(value: object) -> AcknowledgeType:
     """``value`` as an ``AcknowledgeType`` (an int with its value is accepted), else
     ``InvalidAcknowledgeTypeError``."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -124,7 +128,7 @@ class AIOKafkaShareConsumer:
         self,
         *topics: str,
         group_id: str,
-        loop: Any = None,
+        loop: object = None,
         bootstrap_servers: str | Iterable[str] = "localhost",
         client_id: str = "aiokafka-" + __version__,
         key_deserializer: Callable[[Any], Any] | None = None,
@@ -138,9 +142,9 @@ class AIOKafkaShareConsumer:
         metadata_max_age_ms: int = 5 * 60 * 1000,
         max_poll_interval_ms: int = 300000,
         max_poll_records: int | None = None,
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
         security_protocol: str = "PLAINTEXT",
-        api_version: Any = None,
+        api_version: object = None,
         connections_max_idle_ms: int = 540000,
         sasl_mechanism: str = "PLAIN",
         sasl_plain_password: str | None = None,
@@ -215,7 +219,7 @@ class AIOKafkaShareConsumer:
         self._node_locks: dict[int, asyncio.Lock] = {}
         # fetched, not yet returned: one chunk of records per partition and fetch
         # (partition, records): a list, or a RecordChunks decoded as polls take it
-        self._buffer: collections.deque[tuple[TopicPartition, Any]] = collections.deque()
+        self._buffer: collections.deque[tuple[TopicPartition, RecordPart]] = collections.deque()
         # returned by polls, not acknowledged yet: partition -> offset -> record
         self._delivered: dict[TopicPartition, dict[int, ShareConsumerRecord]] = {}
         self._acked_recent: set[RecordKey] = set()
@@ -437,7 +441,7 @@ class AIOKafkaShareConsumer:
                 buffer.popleft()
                 continue
             room = limit - taken
-            if type(records) is not list:  # RecordChunks: decode the next ones
+            if not isinstance(records, list):  # RecordChunks: decode the next ones
                 try:
                     chunk = records.take(room)
                 except RecordsCorruptError as error:  # the rest is rejected, not redelivered
@@ -518,7 +522,7 @@ class AIOKafkaShareConsumer:
 
     # ---- acknowledgements ------------------------------------------------------------
     def acknowledge(
-        self, record: Any, type: AcknowledgeType | int = AcknowledgeType.ACCEPT
+        self, record: ShareConsumerRecord, type: AcknowledgeType | int = AcknowledgeType.ACCEPT
     ) -> None:
         """Acknowledge one delivered record (sent with the next ShareFetch to its leader,
         or by ``commit()``). ``RecordNotAcquiredError`` for a record this consumer does not
@@ -650,25 +654,32 @@ class AIOKafkaShareConsumer:
             if response.error_code:
                 error = for_code(response.error_code)(response.error_message or "")
                 return dict.fromkeys(pending, error)
-            return self._partition_results(response.responses, pending)
+            return self._partition_results(
+                (
+                    (t.topic_id, p.partition_index, p.error_code, p.error_message)
+                    for t in response.responses
+                    for p in t.partitions
+                ),
+                pending,
+            )
 
     def _partition_results(
-        self, responses: Any, pending: Mapping[TopicPartition, Any], attr: str = "error_code"
+        self,
+        answers: Iterable[tuple[uuid.UUID, int, int, str | None]],
+        pending: Mapping[TopicPartition, object],
     ) -> AcknowledgementResults:
+        """Results from (topic id, partition, error code, error message) per partition."""
         results: AcknowledgementResults = {}
         # matched by the topic ids the request carried (a topic's name may have left the
         # metadata meanwhile)
         sent = {self._topic_id_partition(tp): tp for tp in pending}
-        for topic in responses:
-            for part in topic.partitions:
-                tp = sent.get((topic.topic_id, part.partition_index))
-                if tp is None:
-                    continue
-                code = getattr(part, attr)
-                message = getattr(part, attr.replace("code", "message"))
-                results[tp] = for_code(code)(message or str(tp)) if code else None
-                if code in _STALE_LEADER:
-                    self._client.force_metadata_update()
+        for topic_id, partition, code, message in answers:
+            tp = sent.get((topic_id, partition))
+            if tp is None:
+                continue
+            results[tp] = for_code(code)(message or str(tp)) if code else None
+            if code in _STALE_LEADER:
+                self._client.force_metadata_update()
         for tp in pending:  # the broker answers for every partition it was sent
             if tp not in results:
                 results[tp] = for_code(ErrorCode.UNKNOWN_SERVER_ERROR)(
@@ -760,7 +771,7 @@ class AIOKafkaShareConsumer:
                     async with asyncio.timeout(self._max_wait_ms / 1000.0):
                         await self._changed.wait()
             return
-        jobs: list[Coroutine[Any, Any, Any]] = [
+        jobs: list[Awaitable[object]] = [
             self._fetch_node(node, parts, fetch_acks.get(node, {}))
             for node, parts in wanted.items()
         ]
@@ -816,13 +827,18 @@ class AIOKafkaShareConsumer:
             else:
                 await asyncio.sleep(self._backoff)
             return
-        await self._report(
-            self._partition_results(response.responses, pending, "acknowledge_error_code")
+        answers = (
+            (t.topic_id, p.partition_index, p.acknowledge_error_code, p.acknowledge_error_message)
+            for t in response.responses
+            for p in t.partitions
         )
+        await self._report(self._partition_results(answers, pending))
         if self._take_records(response, parts):
             await asyncio.sleep(self._backoff)  # a partition failed: no tight retry loop
 
-    def _take_records(self, response: Any, parts: dict[TopicIdPartition, TopicPartition]) -> bool:
+    def _take_records(
+        self, response: ShareFetchResponse, parts: dict[TopicIdPartition, TopicPartition]
+    ) -> bool:
         """Buffer the acquired records; True when some partition answered an error."""
         failed = False
         for topic in response.responses:
@@ -966,7 +982,7 @@ class AIOKafkaShareConsumer:
         self._coordinator = None
         self._client.invalidate_coordinator(CoordinationType.GROUP, self._group_id)
 
-    async def _resolve(self, assignment: Mapping[Any, frozenset[int]]) -> bool:
+    async def _resolve(self, assignment: Mapping[uuid.UUID, frozenset[int]]) -> bool:
         """Topic ids to names (refreshing metadata for unknown ones); False while some id
         is still unknown."""
         cluster = self._client.cluster
@@ -994,7 +1010,7 @@ class AIOKafkaShareConsumer:
         self._rebalances += 1
         self._last_rebalance = time.monotonic()
         if revoked:
-            kept: collections.deque[tuple[TopicPartition, Any]] = collections.deque()
+            kept: collections.deque[tuple[TopicPartition, RecordPart]] = collections.deque()
             for tp, records in self._buffer:
                 if tp in revoked:
                     self._queue_offsets(tp, _offsets(records), AcknowledgeType.RELEASE)

@@ -9,7 +9,6 @@ Must not do I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from aiokafka_gen.errors import IllegalStateError, KafkaError
 
@@ -45,7 +44,7 @@ class UnacknowledgedRecordsError(ShareGroupError, IllegalStateError):
     """Explicit acknowledgement mode: a poll was made while records the previous poll
     returned are still unacknowledged. ``records`` lists them (topic, partition, offset)."""
 
-    def __init__(self, records: Sequence[tuple[str, int, int]], *args: Any) -> None:
+    def __init__(self, records: Sequence[tuple[str, int, int]], *args: object) -> None:
         self.records = tuple(records)
         shown = ", ".join(f"{t}-{p}@{o}" for t, p, o in self.records[:10])
         more = f" and {len(self.records) - 10} more" if len(self.records) > 10 else ""

@@ -24,10 +24,11 @@ import enum
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen.errors import KafkaError, UnsupportedVersionError, for_code
+from aiokafka_gen.messages.share_group_heartbeat_request import ShareGroupHeartbeatRequest
+from aiokafka_gen.messages.share_group_heartbeat_response import ShareGroupHeartbeatResponse
 
 __all__ = [
     "HEARTBEAT_API",
@@ -113,12 +114,8 @@ class ShareMembership:
     def subscribe(self, topics: frozenset[str]) -> None:
         self.topics = frozenset(topics)
 
-    def request(self) -> Any:
+    def request(self) -> ShareGroupHeartbeatRequest:
         """The next ShareGroupHeartbeat (epoch 0 to join, names only when changed)."""
-        from aiokafka_gen.messages.share_group_heartbeat_request import (
-            ShareGroupHeartbeatRequest,
-        )
-
         joining = self.epoch == 0
         if joining:
             self.state = MemberState.JOINING
@@ -131,12 +128,17 @@ class ShareMembership:
             subscribed_topic_names=sorted(self.topics) if send_topics else None,
         )
 
-    def sent(self, request: Any) -> None:
+    def sent(self, request: ShareGroupHeartbeatRequest) -> None:
         """Note what a request announced (call after it was answered without error)."""
         if request.subscribed_topic_names is not None:
             self._sent_topics = frozenset(request.subscribed_topic_names)
 
-    def on_response(self, request: Any, response: Any, where: str = "?") -> Outcome:
+    def on_response(
+        self,
+        request: ShareGroupHeartbeatRequest,
+        response: ShareGroupHeartbeatResponse,
+        where: str = "?",
+    ) -> Outcome:
         code = response.error_code
         if code:
             return self._on_error(code, response.error_message, where)
@@ -203,12 +205,8 @@ class ShareMembership:
         self.joined_at = None
         self._sent_topics = None
 
-    def leave_request(self) -> Any:
+    def leave_request(self) -> ShareGroupHeartbeatRequest:
         """The heartbeat that leaves the group (epoch -1)."""
-        from aiokafka_gen.messages.share_group_heartbeat_request import (
-            ShareGroupHeartbeatRequest,
-        )
-
         self.state = MemberState.LEAVING
         return ShareGroupHeartbeatRequest(
             group_id=self.group_id, member_id=self.member_id, member_epoch=LEAVE_EPOCH

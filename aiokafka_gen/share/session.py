@@ -19,10 +19,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol, cast
 
 from aiokafka_gen.messages.codes import ErrorCode
-from aiokafka_gen.records import RecordsCorruptError, read_batches
+from aiokafka_gen.messages.share_acknowledge_request import (
+    AcknowledgementBatch as AckRequestBatch,
+)
+from aiokafka_gen.messages.share_acknowledge_request import (
+    AcknowledgePartition,
+    AcknowledgeTopic,
+    ShareAcknowledgeRequest,
+)
+from aiokafka_gen.messages.share_fetch_request import (
+    AcknowledgementBatch,
+    FetchPartition,
+    FetchTopic,
+    ForgottenTopic,
+    ShareFetchRequest,
+)
+from aiokafka_gen.messages.share_fetch_response import AcquiredRecords
+from aiokafka_gen.records import LegacyBatch, RecordBatch, RecordsCorruptError, read_batches
 
 from .acks import GAP, AckBatch, ShareConsumerRecord, ack_batches
 
@@ -42,7 +58,21 @@ _INT32_MAX = 2**31 - 1
 SESSION_ERRORS = frozenset(
     {ErrorCode.SHARE_SESSION_NOT_FOUND, ErrorCode.INVALID_SHARE_SESSION_EPOCH}
 )
-Deserializer = Callable[[Any], Any]
+Deserializer = Callable[[bytes | None], object]  # a raw key or value to the user's object
+Batch = RecordBatch | LegacyBatch
+
+
+class ShareChunks(Protocol):
+    """The consumer's ``RecordChunks`` once ``ShareConsumerRecord`` is registered as the
+    decoders' record class (``_share_decoders``): what it takes are ShareConsumerRecords."""
+
+    def __len__(self) -> int: ...
+    def offsets(self) -> range: ...
+    def take(self, limit: int) -> list[ShareConsumerRecord]: ...
+
+
+# the records of a partition in offset order: decoded ones, or RecordChunks decoded later
+RecordPart = list[ShareConsumerRecord] | ShareChunks
 
 
 def next_epoch(epoch: int) -> int:
@@ -72,17 +102,9 @@ class ShareSession:
         max_bytes: int,
         max_records: int,
         batch_size: int,
-    ) -> Any:
+    ) -> ShareFetchRequest:
         """A ShareFetch for ``wanted`` carrying ``acks`` (whose partitions must be among
         ``wanted``: a partition in a ShareFetch joins the session)."""
-        from aiokafka_gen.messages.share_fetch_request import (
-            AcknowledgementBatch,
-            FetchPartition,
-            FetchTopic,
-            ForgottenTopic,
-            ShareFetchRequest,
-        )
-
         want = set(wanted)
         stray = set(acks) - want
         if stray:
@@ -93,7 +115,7 @@ class ShareSession:
             send = (want - self.partitions) | set(acks)
             forgotten = self.partitions - want
         self._pending = want
-        topics: dict[uuid.UUID, list[Any]] = {}
+        topics: dict[uuid.UUID, list[FetchPartition]] = {}
         for tid, part in sorted(send):
             batches = [
                 AcknowledgementBatch(
@@ -132,25 +154,18 @@ class ShareSession:
         *,
         close: bool = False,
         renew: bool = False,
-    ) -> Any | None:
+    ) -> ShareAcknowledgeRequest | None:
         """A ShareAcknowledge (epoch -1 when ``close``); None when there is no session to
         carry it (an open session is needed unless closing)."""
-        from aiokafka_gen.messages.share_acknowledge_request import (
-            AcknowledgementBatch,
-            AcknowledgePartition,
-            AcknowledgeTopic,
-            ShareAcknowledgeRequest,
-        )
-
         if self.epoch == 0:
             return None
-        topics: dict[uuid.UUID, list[Any]] = {}
+        topics: dict[uuid.UUID, list[AcknowledgePartition]] = {}
         for (tid, part), batches in sorted(acks.items()):
             topics.setdefault(tid, []).append(
                 AcknowledgePartition(
                     partition_index=part,
                     acknowledgement_batches=[
-                        AcknowledgementBatch(
+                        AckRequestBatch(
                             first_offset=b.first_offset,
                             last_offset=b.last_offset,
                             acknowledge_types=list(b.types),
@@ -200,7 +215,7 @@ class AcquiredData:
 
     # the records in offset order: lists of records, and (``lazy=True``) the consumer's
     # RecordChunks of whole batches, decoded as polls take them
-    parts: list[Any]
+    parts: list[RecordPart]
     gaps: list[int]  # acquired offsets without an application record: acknowledge as GAP
     rejects: list[int] = field(default_factory=list)  # undecodable: acknowledge as REJECT
     # acquired but past the data the answer carried (truncated): acknowledge as RELEASE
@@ -217,7 +232,7 @@ class AcquiredData:
         return out
 
 
-def _acquired_map(acquired: Iterable[Any]) -> dict[int, int]:
+def _acquired_map(acquired: Iterable[AcquiredRecords]) -> dict[int, int]:
     counts: dict[int, int] = {}
     for a in acquired:
         for offset in range(a.first_offset, a.last_offset + 1):
@@ -225,21 +240,33 @@ def _acquired_map(acquired: Iterable[Any]) -> dict[int, int]:
     return counts
 
 
-def _share_decoder() -> Any:
-    """The consumer's record decoders (``_records``), set up to build
-    ``ShareConsumerRecord`` directly (imported on first use: it pulls them in)."""
+def _share_decoders() -> tuple[
+    Callable[[Batch, str, int, int], list[ShareConsumerRecord]],
+    Callable[[Batch], bool],
+    Callable[[Batch, str, int, int], ShareChunks],
+]:
+    """The consumer's record decoders (``_records``): ``decode_batch``, ``dense_batch``
+    and ``RecordChunks``, set up to build ``ShareConsumerRecord`` directly (imported on
+    first use: it pulls them in)."""
     from aiokafka_gen.consumer import _records
 
     if _records._extra_class is not ShareConsumerRecord:
         _records.register_extra_class(ShareConsumerRecord, "delivery_count")
-    return _records
+    # With ShareConsumerRecord registered (above), given an ``extra`` (the delivery count)
+    # the decoders make ShareConsumerRecords: their annotations say ConsumerRecord.
+    # RecordChunks takes any batch and raises ValueError for one that is not dense.
+    return (
+        cast("Callable[[Batch, str, int, int], list[ShareConsumerRecord]]", _records.decode_batch),
+        _records.dense_batch,
+        cast("Callable[[Batch, str, int, int], ShareChunks]", _records.RecordChunks),
+    )
 
 
 def acquired_records(
     topic: str,
     partition: int,
-    records: Any,
-    acquired: Iterable[Any],
+    records: bytes | memoryview | None,
+    acquired: Iterable[AcquiredRecords],
     deserializers: tuple[Deserializer | None, Deserializer | None] = (None, None),
     *,
     check_crcs: bool = True,
@@ -252,12 +279,7 @@ def acquired_records(
     caller rejects them, so a poison record is archived instead of redelivered forever.
     ``lazy``: a dense batch acquired whole with one delivery count, and nothing to
     deserialize, is left to decode as the records are taken (a ``RecordChunks`` part)."""
-    decoders = _share_decoder()
-    decode_batch, dense_batch, chunks = (
-        decoders.decode_batch,
-        decoders.dense_batch,
-        decoders.RecordChunks,
-    )
+    decode_batch, dense_batch, chunks = _share_decoders()
     acquired = list(acquired)
     ranges = sorted((a.first_offset, a.last_offset, a.delivery_count) for a in acquired)
     if not ranges:
@@ -266,7 +288,7 @@ def acquired_records(
     low, high = ranges[0][0], max(last for _, last, _ in ranges)
     counts: dict[int, int] | None = None  # offset -> delivery count, built when needed
     out: list[ShareConsumerRecord] = []  # the decoded records
-    parts: list[Any] = []  # the records in offset order: lists and RecordChunks
+    parts: list[RecordPart] = []  # the records in offset order: lists and RecordChunks
     segment: list[ShareConsumerRecord] = []  # decoded records after the last RecordChunks
     later: list[range] = []  # the offsets of the RecordChunks parts
     failed: set[int] = set()
@@ -299,7 +321,7 @@ def acquired_records(
         # records made as ShareConsumerRecord by the decoder, with the whole batch's
         # delivery count (or 1, replaced below per record)
         try:
-            decoded: list[ShareConsumerRecord] = decode_batch(batch, topic, partition, whole or 1)
+            decoded = decode_batch(batch, topic, partition, whole or 1)
         except RecordsCorruptError as exc:  # its acquired offsets are rejected below
             error, corrupt = error or exc, True
             continue

@@ -16,10 +16,9 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
 
 from ._progress import QUIET_ENV
-from ._state import load_state, pid_alive, save_state, stop_detached
+from ._state import ClusterState, load_state, pid_alive, save_state, stop_detached
 from .cluster import BACKENDS, KafkaCluster
 
 __all__ = ["main"]
@@ -52,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def describe(state: dict[str, Any]) -> str:
+def describe(state: ClusterState) -> str:
     """Human-readable lines for a cluster state."""
     lines = [f"Kafka {state['version']} ({state['backend']} backend)"]
     lines += [f"  bootstrap {name:<15} {addr}" for name, addr in state["bootstrap"].items()]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -21,7 +21,7 @@ _READY_POLLS = 200
 _READY_PAUSE = 0.05
 
 
-def run_sync(work: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
+def run_sync(work: Coroutine[object, None, T], timeout: float = 120.0) -> T:
     """Run ``work`` to completion on a fresh event loop in a worker thread."""
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kafka-harness") as pool:
         return pool.submit(asyncio.run, work).result(timeout=timeout)

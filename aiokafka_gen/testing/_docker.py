@@ -15,13 +15,16 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ._config import ClusterSpec, NodePlan, new_cluster_id, render_server_properties
 from ._errors import BackendUnavailableError, ClusterStartError, ClusterStateError
 from ._ports import free_ports
 from ._probe import probe
 from ._versions import tool_class
+
+if TYPE_CHECKING:  # an optional dependency, imported when the backend starts
+    from testcontainers.core.container import DockerContainer
 
 __all__ = ["ContainerBackend", "docker_engine_available", "env_name", "require_docker_engine"]
 
@@ -73,7 +76,7 @@ class ContainerBackend:
         self.spec = spec
         self.startup_timeout = startup_timeout
         self.port = free_ports(1)[0]
-        self._container: Any = None
+        self._container: DockerContainer | None = None
 
     def environment(self) -> dict[str, str]:
         """Container env: the jvm backend's broker properties, re-addressed for the image."""
@@ -126,6 +129,8 @@ class ContainerBackend:
         del timeout  # docker exec has no timeout; the tools time out by their own options
         script = 'data=$1; shift; printf "%s" "$data" | /opt/kafka/bin/kafka-run-class.sh "$@"'
         argv = ["sh", "-c", script, "_", input or "", tool_class(tool, self.spec.version), *args]
+        if self._container is None:
+            raise ClusterStateError("container cluster: not started")
         code, output = self._container.exec(argv)
         return subprocess.CompletedProcess(argv, code, output.decode(errors="replace"), "")
 

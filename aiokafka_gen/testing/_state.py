@@ -14,19 +14,56 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from ._jars import cache_root
 
-__all__ = ["load_state", "pid_alive", "save_state", "state_path", "stop_detached"]
+__all__ = [
+    "ClusterState",
+    "NodeState",
+    "ZooKeeperState",
+    "load_state",
+    "pid_alive",
+    "save_state",
+    "state_path",
+    "stop_detached",
+]
+
+
+class NodeState(TypedDict):
+    node_id: int
+    pid: int | None
+    dir: str
+    log: str
+
+
+class ZooKeeperState(TypedDict):
+    pid: int | None
+    dir: str
+    log: str
+    connect: str | None
+
+
+class ClusterState(TypedDict, total=False):
+    """A detached cluster's state file (``KafkaCluster.state()``)."""
+
+    backend: str
+    version: str
+    root: str | None
+    nodes: list[NodeState]
+    bootstrap: dict[str, str]  # listener -> addresses
+    credentials: dict[str, str]  # SASL user -> password
+    zookeeper: ZooKeeperState
+    tls: dict[str, str]  # TlsFiles field -> path (and the password)
 
 
 def state_path(name: str) -> Path:
     return cache_root() / "clusters" / f"{name}.json"
 
 
-def save_state(name: str, state: dict[str, Any]) -> Path:
+def save_state(name: str, state: Mapping[str, object]) -> Path:
     path = state_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_suffix(".tmp")
@@ -35,11 +72,11 @@ def save_state(name: str, state: dict[str, Any]) -> Path:
     return path
 
 
-def load_state(name: str) -> dict[str, Any] | None:
+def load_state(name: str) -> ClusterState | None:
     path = state_path(name)
     if not path.exists():
         return None
-    loaded: dict[str, Any] = json.loads(path.read_text())
+    loaded: ClusterState = json.loads(path.read_text())  # as save_state wrote it
     return loaded
 
 
@@ -64,13 +101,14 @@ def stop_detached(name: str, timeout: float = 30.0) -> bool:
     zookeeper = state.get("zookeeper")
     if zookeeper:
         _terminate([(zookeeper["pid"], zookeeper["dir"])], timeout)
-    if state.get("root"):
-        shutil.rmtree(state["root"], ignore_errors=True)
+    root = state.get("root")
+    if root:
+        shutil.rmtree(root, ignore_errors=True)
     state_path(name).unlink(missing_ok=True)
     return True
 
 
-def _terminate(targets: list[tuple[int, str]], timeout: float) -> None:
+def _terminate(targets: list[tuple[int | None, str]], timeout: float) -> None:
     for pid, marker in targets:
         _signal(pid, marker, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -80,7 +118,7 @@ def _terminate(targets: list[tuple[int, str]], timeout: float) -> None:
         _signal(pid, marker, signal.SIGKILL)
 
 
-def _signal(pid: int, marker: str, signum: int) -> None:
-    if pid_alive(pid, marker):
+def _signal(pid: int | None, marker: str, signum: int) -> None:
+    if pid is not None and pid_alive(pid, marker):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signum)

@@ -9,16 +9,17 @@ PEM paths, an ``ssl.SSLContext``, Java client property files, and Kafka's Java t
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ._config import (
     ADMIN_USER,
@@ -33,6 +34,14 @@ from ._errors import BackendUnavailableError, ClusterStateError, ToolError
 from ._probe import ClusterView, probe
 from ._process import BrokerNode, JavaRuntime
 from ._versions import check_supported, config_flag, parse_version, pinned_version
+
+if TYPE_CHECKING:
+    from ._docker import ContainerBackend
+    from ._external import ExternalBackend
+    from ._jvm import JvmBackend
+    from ._state import ClusterState, NodeState
+
+    _Backend = JvmBackend | ContainerBackend | ExternalBackend
 
 __all__ = ["BACKENDS", "BOOTSTRAP_ENV", "KafkaCluster", "select_backend"]
 
@@ -79,7 +88,7 @@ class KafkaCluster:
     ) -> None:
         if version and kafka_version and version != kafka_version:
             raise ValueError(f"version={version!r} and kafka_version={kafka_version!r} differ")
-        spec_kw: dict[str, Any] = {} if users is None else {"users": dict(users)}
+        spec_kw: dict[str, dict[str, str]] = {} if users is None else {"users": dict(users)}
         self.spec = ClusterSpec(
             version=version or kafka_version or pinned_version(), nodes=nodes,
             listeners=listeners_for(security),
@@ -90,7 +99,7 @@ class KafkaCluster:
         self.backend_name = select_backend(backend, os.environ)
         self.startup_timeout = startup_timeout or (60.0 if nodes == 1 else 120.0)
         self.startup_seconds: float | None = None
-        self._backend: Any = None
+        self._backend: _Backend | None = None
         self._tools: JavaRuntime | None = None
         self._scratch: Path | None = None
 
@@ -100,33 +109,31 @@ class KafkaCluster:
         if self._backend is not None:
             return self
         begin = time.perf_counter()
-        self._backend = self._make_backend()
+        self._backend, start_backend = self._make_backend(detached)
         try:
-            self._start_backend(detached)
+            start_backend()
         except BaseException:
             self.stop()
             raise
         self.startup_seconds = time.perf_counter() - begin
         return self
 
-    def _make_backend(self) -> Any:
+    def _make_backend(self, detached: bool) -> tuple[_Backend, Callable[[], None]]:
+        """The backend, and the call that starts it."""
         if self.backend_name == "jvm":
             from ._jvm import JvmBackend
 
-            return JvmBackend(self.spec, startup_timeout=self.startup_timeout)
+            jvm = JvmBackend(self.spec, startup_timeout=self.startup_timeout)
+            return jvm, functools.partial(jvm.start, detached=detached)
         if self.backend_name == "testcontainers":
             from ._docker import ContainerBackend
 
-            return ContainerBackend(self.spec, startup_timeout=self.startup_timeout)
+            container = ContainerBackend(self.spec, startup_timeout=self.startup_timeout)
+            return container, container.start
         from ._external import ExternalBackend
 
-        return ExternalBackend(self.spec, os.environ.get(BOOTSTRAP_ENV, ""))
-
-    def _start_backend(self, detached: bool) -> None:
-        if self.backend_name == "jvm":
-            self._backend.start(detached=detached)
-        else:
-            self._backend.start()
+        external = ExternalBackend(self.spec, os.environ.get(BOOTSTRAP_ENV, ""))
+        return external, external.start
 
     def stop(self) -> None:
         """Stop every node and remove the cluster's temp files (idempotent)."""
@@ -137,7 +144,7 @@ class KafkaCluster:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
-    def detach(self) -> dict[str, Any]:
+    def detach(self) -> ClusterState:
         """Forget the processes without stopping them; returns the state to stop them later."""
         state = self.state()
         self._backend = None
@@ -155,7 +162,7 @@ class KafkaCluster:
     def started(self) -> bool:
         return self._backend is not None
 
-    def _running(self) -> Any:
+    def _running(self) -> _Backend:
         if self._backend is None:
             raise ClusterStateError("the cluster is not started")
         return self._backend
@@ -268,6 +275,9 @@ class KafkaCluster:
         """Restart a stopped or killed node with its data and ports; waits until it is ready."""
         backend = self._running()
         target = self.node(node_id)
+        from ._jvm import JvmBackend  # loaded: only the jvm backend has nodes
+
+        assert isinstance(backend, JvmBackend)
         target.start()
         if wait:
             backend.wait_ready([target])
@@ -297,14 +307,14 @@ class KafkaCluster:
         root: Path | None = getattr(self._backend, "root", None)
         return root
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> ClusterState:
         """What a detached cluster's state file holds."""
         backend = self._running()
-        nodes = [
+        nodes: list[NodeState] = [
             {"node_id": n.node_id, "pid": n.pid, "dir": str(n.directory), "log": str(n.log_path)}
             for n in getattr(backend, "nodes", [])
         ]
-        state: dict[str, Any] = {
+        state: ClusterState = {
             "backend": self.backend_name, "version": self.version,
             "root": str(self.data_dir) if self.data_dir else None, "nodes": nodes,
             "bootstrap": {name: self.bootstrap(name) for name in self._bootstrap_listeners()},
@@ -317,8 +327,9 @@ class KafkaCluster:
                 "log": str(zookeeper.log_path), "connect": self.zookeeper_connect,
             }  # fmt: skip
         if self.spec.needs_tls:
-            state["tls"] = {k: str(v) for k, v in vars(self.tls).items() if k != "password"}
-            state["tls"]["password"] = self.tls.password
+            tls = {k: str(v) for k, v in vars(self.tls).items() if k != "password"}
+            tls["password"] = self.tls.password
+            state["tls"] = tls
         return state
 
     def _bootstrap_listeners(self) -> tuple[str, ...]:

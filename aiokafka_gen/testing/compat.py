@@ -17,10 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from ._versions import parse_version
 
@@ -29,6 +29,9 @@ __all__ = [
     "MATRIX",
     "RESULTS_ENV",
     "Feature",
+    "FeatureJSON",
+    "Report",
+    "VersionResult",
     "render_markdown",
     "run_matrix",
     "run_version",
@@ -80,9 +83,40 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
+class VersionResult(TypedDict, total=False):
+    """One Kafka version's results: what the suite's conftest writes (cells, notes,
+    negotiated API versions, the floor check, times) plus ``exit_code`` and ``seconds``."""
+
+    version: str
+    cells: dict[str, str]  # feature key -> ok / not in this Kafka (...) / FAIL
+    notes: dict[str, str]
+    negotiated: dict[str, int]  # "Produce (key 0)" -> the version used
+    floor: list[str]
+    tests: dict[str, dict[str, object]]
+    startup_seconds: float
+    share_setup: object
+    finished: str
+    exit_code: int
+    seconds: float
+
+
+class FeatureJSON(TypedDict):
+    key: str
+    title: str
+    since: str | None
+
+
+class Report(TypedDict):
+    """``compatibility.json``: when, the feature columns, and one result per version."""
+
+    generated: str
+    features: list[FeatureJSON]
+    versions: list[VersionResult]
+
+
 def run_version(
     version: str, *, python: str | None = None, floor: bool = False, extra: Sequence[str] = ()
-) -> dict[str, Any]:
+) -> VersionResult:
     """Run the suite against Kafka ``version`` in a child pytest; its results dict (with
     ``exit_code`` and ``seconds``). A suite that wrote nothing yields every cell FAIL."""
     handle, name = tempfile.mkstemp(prefix="compat-", suffix=".json")
@@ -95,7 +129,7 @@ def run_version(
     done = subprocess.run(argv, env=env, check=False)
     seconds = time.monotonic() - begin
     try:
-        data: dict[str, Any] = json.loads(results.read_text() or "{}")
+        data: VersionResult = json.loads(results.read_text() or "{}")
     except (OSError, ValueError):
         data = {}
     finally:
@@ -111,7 +145,7 @@ def run_version(
 
 def run_matrix(
     versions: Sequence[str] = MATRIX, *, out_dir: Path | None = None, extra: Sequence[str] = ()
-) -> list[dict[str, Any]]:
+) -> list[VersionResult]:
     """Run every version (oldest first), write the report when ``out_dir`` is given."""
     ordered = sorted(dict.fromkeys(versions), key=parse_version)
     rows = []
@@ -124,7 +158,7 @@ def run_matrix(
     return rows
 
 
-def _summary(row: Mapping[str, Any]) -> str:
+def _summary(row: VersionResult) -> str:
     cells = row["cells"].values()
     ok = sum(cell == "ok" for cell in cells)
     missing = sum(cell.startswith("not in this Kafka") for cell in cells)
@@ -132,12 +166,12 @@ def _summary(row: Mapping[str, Any]) -> str:
     return f"{ok} ok, {missing} not in this Kafka, {failed} FAIL in {row['seconds']:.0f} s"
 
 
-def write_report(rows: Sequence[Mapping[str, Any]], out_dir: Path) -> tuple[Path, Path]:
+def write_report(rows: Sequence[VersionResult], out_dir: Path) -> tuple[Path, Path]:
     """``compatibility.md`` and ``compatibility.json`` in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    document = {
+    document: Report = {
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "features": [vars(feature) for feature in FEATURES],
+        "features": [{"key": f.key, "title": f.title, "since": f.since} for f in FEATURES],
         "versions": list(rows),
     }
     json_path = out_dir / "compatibility.json"
@@ -151,9 +185,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render_markdown(document: Mapping[str, Any]) -> str:
+def render_markdown(document: Report) -> str:
     """The report: features per version, times, the floor check, negotiated versions."""
-    rows: list[Mapping[str, Any]] = document["versions"]
+    rows = document["versions"]
     features = [Feature(**item) for item in document["features"]]
     lines = [
         "# Broker compatibility",
@@ -200,10 +234,10 @@ def render_markdown(document: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _details(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+def _details(rows: Sequence[VersionResult]) -> list[str]:
     lines = ["## Typed errors and notes per version", ""]
     for row in rows:
-        notes: Mapping[str, str] = row.get("notes", {})
+        notes = row.get("notes", {})
         for key, text in sorted(notes.items()):
             lines.append(f"- {row['version']} `{key}`: {text}")
         for text in row.get("floor", []):
@@ -218,7 +252,7 @@ def _details(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
-def _negotiated(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+def _negotiated(rows: Sequence[VersionResult]) -> list[str]:
     """One row per API, one column per Kafka: the version the client chose."""
     apis = sorted({name for row in rows for name in row.get("negotiated", {})},
                   key=_api_sort_key)  # fmt: skip

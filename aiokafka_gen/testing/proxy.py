@@ -30,7 +30,13 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, cast
+
+from aiokafka_gen.messages import APIS, response_class, response_header_version
+from aiokafka_gen.messages.response_header import ResponseHeader
+
+if TYPE_CHECKING:
+    from aiokafka_gen.protocol._message import Struct
 
 __all__ = ["C2S", "S2C", "Direction", "KafkaProxy", "Mode", "ProxyCluster", "Trigger", "When"]
 
@@ -380,9 +386,6 @@ class KafkaProxy:
     def _rewritten(self, frame: bytes, api_key: int, version: int) -> bytes:
         if not self.rewrite or not _carries_addresses(api_key):
             return frame
-        from aiokafka_gen.messages._index import response_class, response_header_version
-        from aiokafka_gen.messages.response_header import ResponseHeader
-
         header_version = response_header_version(api_key, version)
         payload = memoryview(frame)[4:]
         header, offset = ResponseHeader.decode_from(payload, header_version, 0)
@@ -411,14 +414,12 @@ def _request_head(frame: bytes) -> tuple[int, int, int]:
 @functools.cache
 def _carries_addresses(api_key: int) -> bool:
     """Does this API's response hold a (host, port) pair anywhere?"""
-    from aiokafka_gen.messages._index import APIS, response_class
-
     if api_key not in APIS:
         return False
     return _schema_has_address(response_class(api_key), set())
 
 
-def _schema_has_address(cls: type[Any], seen: set[type[Any]]) -> bool:
+def _schema_has_address(cls: type[Struct], seen: set[type[Struct]]) -> bool:
     if cls in seen:
         return False
     seen.add(cls)
@@ -428,14 +429,21 @@ def _schema_has_address(cls: type[Any], seen: set[type[Any]]) -> bool:
     return any(f.struct is not None and _schema_has_address(f.struct, seen) for f in cls.FIELDS)
 
 
-def _rewrite_addresses(node: Any, table: dict[tuple[str, int], tuple[str, int]]) -> bool:
+class _Address(Protocol):
+    host: str
+    port: int
+
+
+def _rewrite_addresses(node: Struct, table: dict[tuple[str, int], tuple[str, int]]) -> bool:
     """Replace every (host, port) found in ``table``, in place; True if anything changed."""
     changed = False
     names = {f.name for f in node.FIELDS}
     if {"host", "port"} <= names:
-        target = table.get((node.host, node.port))
+        # its schema has host and port fields, so the generated class has the attributes
+        address = cast(_Address, node)
+        target = table.get((address.host, address.port))
         if target is not None:
-            node.host, node.port = target
+            address.host, address.port = target
             changed = True
     for schema in node.FIELDS:
         if schema.struct is None:

@@ -21,8 +21,9 @@ from __future__ import annotations
 import abc
 import functools
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from types import MethodType
-from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, cast
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Protocol, TypeVar, cast
 
 from aiokafka_gen.coordinator.protocol import (
     ConsumerProtocolMemberAssignment,
@@ -34,6 +35,7 @@ __all__ = [
     "COOPERATIVE",
     "EAGER",
     "AbstractPartitionAssignor",
+    "ClusterView",
     "hybridmethod",
     "member_order",
     "topic_partitions",
@@ -42,20 +44,29 @@ __all__ = [
 EAGER = "eager"
 COOPERATIVE = "cooperative"
 
+_O = TypeVar("_O")
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-class hybridmethod(Generic[_P, _R]):
+class ClusterView(Protocol):
+    """What an assignor reads of the cluster (``ClusterMetadata`` and aiokafka's fit)."""
+
+    def partitions_for_topic(self, topic: str) -> AbstractSet[int] | None:
+        """The topic's partition ids; None when the topic is unknown."""
+
+
+class hybridmethod(Generic[_O, _P, _R]):
     """A method bound to the instance when looked up on one, to the class otherwise.
 
     ``Assignor.metadata(topics)`` then behaves as aiokafka's classmethod (it reads and
     writes attributes of the class) while ``Assignor().metadata(topics)`` reads and writes
     the instance's, which start as copies of the class's defaults. Write the method with
-    one first parameter for both (``owner``) and touch state only as its attributes.
+    one first parameter for both (``owner``: annotated ``type[X] | X``) and touch state
+    only as its attributes.
     """
 
-    def __init__(self, func: Callable[Concatenate[Any, _P], _R]) -> None:
+    def __init__(self, func: Callable[Concatenate[_O, _P], _R]) -> None:
         self.__func__ = func
         functools.update_wrapper(cast(Any, self), func)  # name and docstring, for help()
 
@@ -77,7 +88,7 @@ class AbstractPartitionAssignor(abc.ABC):
 
     @abc.abstractmethod
     def assign(
-        self, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
+        self, cluster: ClusterView, members: Mapping[str, ConsumerProtocolMemberMetadata]
     ) -> dict[str, ConsumerProtocolMemberAssignment]:
         """The group's assignment: ``{member_id: assignment}`` for every member.
 
@@ -104,7 +115,7 @@ def member_order(item: tuple[str, ConsumerProtocolMemberMetadata]) -> tuple[int,
     return (1, "", member_id)
 
 
-def topic_partitions(cluster: Any, topics: Iterable[str]) -> dict[str, list[int]]:
+def topic_partitions(cluster: ClusterView, topics: Iterable[str]) -> dict[str, list[int]]:
     """Sorted partition ids of each topic the cluster knows (unknown topics are left out)."""
     found: dict[str, list[int]] = {}
     for topic in sorted(set(topics)):

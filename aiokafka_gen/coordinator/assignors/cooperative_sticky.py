@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from aiokafka_gen.coordinator.protocol import (
     ConsumerProtocolMemberAssignment,
@@ -29,6 +29,7 @@ from .abstract import (
     COOPERATIVE,
     EAGER,
     AbstractPartitionAssignor,
+    ClusterView,
     assignments_from,
     hybridmethod,
     topic_partitions,
@@ -55,7 +56,7 @@ class CooperativeStickyAssignor(AbstractPartitionAssignor):
 
     @classmethod
     def assign(
-        cls, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
+        cls, cluster: ClusterView, members: Mapping[str, ConsumerProtocolMemberMetadata]
     ) -> dict[str, ConsumerProtocolMemberAssignment]:
         """The sticky assignment minus partitions still owned by another member."""
         inputs = {m: cls._member_input(meta) for m, meta in members.items()}
@@ -76,7 +77,9 @@ class CooperativeStickyAssignor(AbstractPartitionAssignor):
         return MemberInput(frozenset(meta.subscription), owned, generation)
 
     @hybridmethod
-    def metadata(owner: Any, topics: Iterable[str]) -> ConsumerProtocolMemberMetadata:
+    def metadata(
+        owner: type[CooperativeStickyAssignor] | CooperativeStickyAssignor, topics: Iterable[str]
+    ) -> ConsumerProtocolMemberMetadata:
         """The subscription (the coordinator adds owned partitions and generation)."""
         return ConsumerProtocolMemberMetadata(
             owner.version,
@@ -90,7 +93,9 @@ class CooperativeStickyAssignor(AbstractPartitionAssignor):
         """Stateless apart from the generation."""
 
     @hybridmethod
-    def on_generation_assignment(owner: Any, generation: int) -> None:
+    def on_generation_assignment(
+        owner: type[CooperativeStickyAssignor] | CooperativeStickyAssignor, generation: int
+    ) -> None:
         """Remember the generation for the next JoinGroup."""
         owner.generation = generation
 

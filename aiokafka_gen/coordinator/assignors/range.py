@@ -9,7 +9,7 @@ Kafka's RangeAssignor without rack awareness.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from aiokafka_gen.coordinator.protocol import (
     ConsumerProtocolMemberAssignment,
@@ -17,7 +17,13 @@ from aiokafka_gen.coordinator.protocol import (
 )
 from aiokafka_gen.structs import TopicPartition
 
-from .abstract import AbstractPartitionAssignor, assignments_from, member_order, topic_partitions
+from .abstract import (
+    AbstractPartitionAssignor,
+    ClusterView,
+    assignments_from,
+    member_order,
+    topic_partitions,
+)
 
 __all__ = ["RangePartitionAssignor"]
 
@@ -31,7 +37,7 @@ class RangePartitionAssignor(AbstractPartitionAssignor):
 
     @classmethod
     def assign(
-        cls, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
+        cls, cluster: ClusterView, members: Mapping[str, ConsumerProtocolMemberMetadata]
     ) -> dict[str, ConsumerProtocolMemberAssignment]:
         """Assign each topic's partitions in ranges over its subscribers."""
         ordered = [m for m, _ in sorted(members.items(), key=member_order)]

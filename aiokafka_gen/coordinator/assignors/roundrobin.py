@@ -9,7 +9,7 @@ RoundRobinAssignor.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from aiokafka_gen.coordinator.protocol import (
     ConsumerProtocolMemberAssignment,
@@ -17,7 +17,13 @@ from aiokafka_gen.coordinator.protocol import (
 )
 from aiokafka_gen.structs import TopicPartition
 
-from .abstract import AbstractPartitionAssignor, assignments_from, member_order, topic_partitions
+from .abstract import (
+    AbstractPartitionAssignor,
+    ClusterView,
+    assignments_from,
+    member_order,
+    topic_partitions,
+)
 
 __all__ = ["RoundRobinPartitionAssignor"]
 
@@ -30,7 +36,7 @@ class RoundRobinPartitionAssignor(AbstractPartitionAssignor):
 
     @classmethod
     def assign(
-        cls, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
+        cls, cluster: ClusterView, members: Mapping[str, ConsumerProtocolMemberMetadata]
     ) -> dict[str, ConsumerProtocolMemberAssignment]:
         """Deal the partitions round robin over the members."""
         ordered = [m for m, _ in sorted(members.items(), key=member_order)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 from collections.abc import Iterator
-from typing import Any
+from types import ModuleType
 
 from aiokafka_gen.protocol.sasl._base import SaslError
 
@@ -21,7 +21,7 @@ __all__ = ["Gssapi"]
 _NO_SECURITY_LAYER = 1
 
 
-def _load() -> Any:
+def _load() -> ModuleType:
     try:
         return importlib.import_module("gssapi")  # optional: may be absent at type-check time
     except ImportError:
@@ -29,7 +29,7 @@ def _load() -> Any:
 
 
 @contextlib.contextmanager
-def _typed(gssapi: Any) -> Iterator[None]:
+def _typed(gssapi: ModuleType) -> Iterator[None]:
     """GSS library failures (no ticket, unknown service, KDC down) become SaslError."""
     try:
         yield

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar, TypeAlias
 
 from aiokafka_gen.coordinator.protocol import (
     ConsumerProtocolMemberAssignment,
@@ -32,12 +32,19 @@ from aiokafka_gen.errors import DecodeError
 from aiokafka_gen.structs import TopicPartition
 
 from .._sticky import MemberInput, balance
-from ..abstract import AbstractPartitionAssignor, assignments_from, hybridmethod, topic_partitions
+from ..abstract import (
+    AbstractPartitionAssignor,
+    ClusterView,
+    assignments_from,
+    hybridmethod,
+    topic_partitions,
+)
 
 __all__ = ["StickyPartitionAssignor", "decode_user_data", "encode_user_data"]
 
 _I16, _I32 = struct.Struct(">h"), struct.Struct(">i")
-_Owner = Any  # the class or an instance: a hybridmethod's first argument
+# the class or an instance: a hybridmethod's first argument
+_Owner: TypeAlias = "type[StickyPartitionAssignor] | StickyPartitionAssignor"
 
 
 def encode_user_data(partitions: Iterable[TopicPartition], generation: int) -> bytes:
@@ -99,7 +106,7 @@ class StickyPartitionAssignor(AbstractPartitionAssignor):
 
     @classmethod
     def assign(
-        cls, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
+        cls, cluster: ClusterView, members: Mapping[str, ConsumerProtocolMemberMetadata]
     ) -> dict[str, ConsumerProtocolMemberAssignment]:
         """A balanced assignment keeping each member's previous partitions where possible
         (read from each member's user data, or its owned partitions without any)."""
