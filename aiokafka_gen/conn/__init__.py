@@ -9,13 +9,14 @@ refresh metadata: that is ``aiokafka_gen.client``'s job.
 from aiokafka_gen.conn._backoff import ReconnectBackoff
 from aiokafka_gen.conn._config import SASL_MECHANISMS, SECURITY_PROTOCOLS, ConnectionConfig
 from aiokafka_gen.conn._connection import BrokerConnection
-from aiokafka_gen.conn._state import ConnectionState, Lifecycle
+from aiokafka_gen.conn._state import ConnectionEvent, ConnectionState, Lifecycle
 
 __all__ = [
     "SASL_MECHANISMS",
     "SECURITY_PROTOCOLS",
     "BrokerConnection",
     "ConnectionConfig",
+    "ConnectionEvent",
     "ConnectionState",
     "Lifecycle",
     "ReconnectBackoff",

@@ -32,7 +32,7 @@ from aiokafka_gen.conn._auth import make_mechanism
 from aiokafka_gen.conn._config import ConnectionConfig
 from aiokafka_gen.conn._metrics import ConnectionMetrics
 from aiokafka_gen.conn._minimum import check_minimum_broker
-from aiokafka_gen.conn._state import ConnectionState, Lifecycle
+from aiokafka_gen.conn._state import ConnectionEvent, ConnectionState, Lifecycle
 from aiokafka_gen.errors import (
     AuthenticationMethodNotSupported,
     IllegalStateError,
@@ -154,7 +154,7 @@ class BrokerConnection:
     # ---- connect -----------------------------------------------------------------------
     async def connect(self) -> BrokerConnection:
         """Open the socket, negotiate versions, authenticate; typed errors, no leaks."""
-        self._life.fire("connect")
+        self._life.fire(ConnectionEvent.CONNECT)
         try:
             async with asyncio.timeout(self.config.connect_timeout):
                 with _translated(f"connect to {self.host}:{self.port}"):
@@ -174,7 +174,7 @@ class BrokerConnection:
         self._answered_when_ready = self._answered
         if self.metrics is not None:
             self.metrics.created.record(1.0, asyncio.get_running_loop().time())
-        self._life.fire("ready")
+        self._life.fire(ConnectionEvent.READY)
         self._gate.set()
         self._touch()
         return self
@@ -215,7 +215,7 @@ class BrokerConnection:
         self._read_task = asyncio.get_running_loop().create_task(
             self._read_loop(), name=f"aiokafka_gen-read-{self.host}:{self.port}"
         )
-        self._life.fire("connected")
+        self._life.fire(ConnectionEvent.CONNECTED)
 
     async def _negotiate(self) -> None:
         version = first_api_versions_version()
@@ -292,7 +292,7 @@ class BrokerConnection:
             return
         if self.state is not ConnectionState.READY:
             return
-        self._life.fire("reauth")
+        self._life.fire(ConnectionEvent.REAUTH)
         self._gate.clear()
         try:
             with _translated(f"re-authenticate with {self.host}:{self.port}"):
@@ -302,7 +302,7 @@ class BrokerConnection:
             self._abort(exc)
             raise
         self.reauthentications += 1
-        self._life.fire("ready")
+        self._life.fire(ConnectionEvent.READY)
         self._gate.set()
 
     # ---- requests ----------------------------------------------------------------------
@@ -520,7 +520,7 @@ class BrokerConnection:
             self._hint = self._hint_for(reason, self._failure_phase())
         if self.metrics is not None:
             self._record_close()
-        self._life.fire("close")
+        self._life.fire(ConnectionEvent.CLOSE)
         self._gate.set()  # wake senders so they see CLOSED
         if self._idle_timer is not None:
             self._idle_timer.cancel()

@@ -12,7 +12,7 @@ from typing import Final
 
 from aiokafka_gen.errors import IllegalStateError
 
-__all__ = ["ConnectionState", "Lifecycle"]
+__all__ = ["ConnectionEvent", "ConnectionState", "Lifecycle"]
 
 
 class ConnectionState(enum.Enum):
@@ -24,14 +24,22 @@ class ConnectionState(enum.Enum):
     CLOSED = "closed"
 
 
-_S = ConnectionState
-TRANSITIONS: Final[dict[tuple[ConnectionState, str], ConnectionState]] = {
-    (_S.INIT, "connect"): _S.CONNECTING,
-    (_S.CONNECTING, "connected"): _S.HANDSHAKE,
-    (_S.HANDSHAKE, "ready"): _S.READY,
-    (_S.READY, "reauth"): _S.REAUTHENTICATING,
-    (_S.REAUTHENTICATING, "ready"): _S.READY,
-} | {(state, "close"): _S.CLOSED for state in ConnectionState}
+class ConnectionEvent(enum.Enum):
+    CONNECT = "connect"
+    CONNECTED = "connected"
+    READY = "ready"
+    REAUTH = "reauth"
+    CLOSE = "close"
+
+
+_S, _E = ConnectionState, ConnectionEvent
+TRANSITIONS: Final[dict[tuple[ConnectionState, ConnectionEvent], ConnectionState]] = {
+    (_S.INIT, _E.CONNECT): _S.CONNECTING,
+    (_S.CONNECTING, _E.CONNECTED): _S.HANDSHAKE,
+    (_S.HANDSHAKE, _E.READY): _S.READY,
+    (_S.READY, _E.REAUTH): _S.REAUTHENTICATING,
+    (_S.REAUTHENTICATING, _E.READY): _S.READY,
+} | {(state, _E.CLOSE): _S.CLOSED for state in ConnectionState}
 
 
 class Lifecycle:
@@ -40,10 +48,10 @@ class Lifecycle:
     def __init__(self) -> None:
         self.state = ConnectionState.INIT
 
-    def fire(self, event: str) -> ConnectionState:
+    def fire(self, event: ConnectionEvent) -> ConnectionState:
         target = TRANSITIONS.get((self.state, event))
         if target is None:
-            raise IllegalStateError(f"event {event!r} is illegal in state {self.state.name}")
+            raise IllegalStateError(f"event {event.value!r} is illegal in state {self.state.name}")
         self.state = target
         return target
 

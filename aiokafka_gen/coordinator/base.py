@@ -45,7 +45,7 @@ from aiokafka_gen.structs import ConsumerGroupMetadata, TopicPartition
 
 from ._features import Feature, require
 from ._metrics import GroupMetrics
-from .membership import Membership, MemberState
+from .membership import MemberEvent, Membership, MemberState
 from .offsets import Identity, OffsetClient
 
 __all__ = ["BaseCoordinator", "CoordinatorConfig"]
@@ -146,8 +146,8 @@ class BaseCoordinator:
         """The membership state."""
         return self.membership.state
 
-    def _event(self, name: str) -> None:
-        target = self.membership.event(name)
+    def _fire(self, event: MemberEvent) -> None:
+        target = self.membership.fire(event)
         if target is MemberState.STABLE:
             self._stable.set()
         else:
@@ -160,8 +160,8 @@ class BaseCoordinator:
             self._fatal = error
             self._last_error = repr(error)
             log.error("group %s: fatal error %s", self.config.group_id, error)
-        if self.membership.allows("fatal"):
-            self._event("fatal")
+        if self.membership.allows(MemberEvent.FATAL):
+            self._fire(MemberEvent.FATAL)
         self._wake.set()
 
     async def _require(self, feature: Feature) -> bool:
@@ -221,7 +221,7 @@ class BaseCoordinator:
                 if not all(task.done() for task in tasks):
                     await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
             finally:
-                self._event("stop")
+                self._fire(MemberEvent.STOP)
 
     async def _shutdown(self) -> None:
         if self._sub.user_assigned:
@@ -253,8 +253,8 @@ class BaseCoordinator:
                 await asyncio.sleep(max(self.config.backoff, 0.1))
 
     def _reset_after_bug(self) -> None:
-        if self.membership.allows("lost"):
-            self._event("lost")
+        if self.membership.allows(MemberEvent.LOST):
+            self._fire(MemberEvent.LOST)
 
     # ---- what subclasses implement -----------------------------------------------------
     async def _run(self) -> None:
@@ -302,8 +302,8 @@ class BaseCoordinator:
         except KafkaError as exc:
             log.info("group %s: leaving failed: %s", self.config.group_id, exc)
         finally:
-            if self.membership.allows("lost") and self.state is not MemberState.UNJOINED:
-                self._event("lost")
+            if self.membership.allows(MemberEvent.LOST) and self.state is not MemberState.UNJOINED:
+                self._fire(MemberEvent.LOST)
 
     # ---- consumer-facing calls ---------------------------------------------------------
     async def ensure_active(self) -> None:

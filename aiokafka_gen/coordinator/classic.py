@@ -39,7 +39,7 @@ from aiokafka_gen.structs import TopicPartition
 from ._features import STATIC_MEMBERSHIP
 from .assignors.abstract import COOPERATIVE
 from .base import BaseCoordinator, CoordinatorConfig
-from .membership import MemberState
+from .membership import MemberEvent, MemberState
 from .protocol import (
     ConsumerProtocol,
     ConsumerProtocolMemberMetadata,
@@ -171,7 +171,7 @@ class ClassicCoordinator(BaseCoordinator):
         if self.group_metrics is not None:
             self.group_metrics.failed()
         if self.state in (MemberState.JOINING, MemberState.SYNCING):
-            self._event("lost")
+            self._fire(MemberEvent.LOST)
         elif self.state is MemberState.RECONCILING:
             self._rejoin_reason = self._rejoin_reason or "the last rebalance did not complete"
 
@@ -199,15 +199,15 @@ class ClassicCoordinator(BaseCoordinator):
             self._prepared = True
         self._rejoin_reason = None
         self._joined_version = self._sub.version
-        self._event("join")
+        self._fire(MemberEvent.JOIN)
         response = await self._join_group(reason)
-        self._event("joined")
+        self._fire(MemberEvent.JOINED)
         assignments = await self._leader_assignments(response)
         assignment = await self._sync_group(response, assignments)
-        self._event("synced")
+        self._fire(MemberEvent.SYNCED)
         await self._reconcile(assignment)
         if self.state is MemberState.RECONCILING and not self.assignment_pending:
-            self._event("reconciled")
+            self._fire(MemberEvent.RECONCILED)
 
     async def _finish_reconciling(self) -> None:
         """Retry the committed offsets of held new partitions (heartbeats go on in their
@@ -218,7 +218,7 @@ class ClassicCoordinator(BaseCoordinator):
             self._abandon_round()
             raise
         if done and self.state is MemberState.RECONCILING:
-            self._event("reconciled")
+            self._fire(MemberEvent.RECONCILED)
 
     def _protocols(self) -> list[JoinGroupRequestProtocol]:
         topics = sorted(self._sub.subscribed_topics())
@@ -281,10 +281,10 @@ class ClassicCoordinator(BaseCoordinator):
             self.offsets.forget_coordinator()
         if code in _LOST:  # the next step tells the listener (cooperative members hold some)
             self._lost_reason = (f"{what}: {error.__name__}", code == ErrorCode.UNKNOWN_MEMBER_ID)
-            self._event("lost")
+            self._fire(MemberEvent.LOST)
             raise _Rejoin(f"{what}: {error.__name__}", backoff=False)
-        if self.membership.allows("lost"):
-            self._event("lost")
+        if self.membership.allows(MemberEvent.LOST):
+            self._fire(MemberEvent.LOST)
         if code == ErrorCode.REBALANCE_IN_PROGRESS:
             raise _Rejoin(f"{what}: {error.__name__}", backoff=False)
         if error.retriable or code in COORDINATOR_MOVED:
@@ -433,8 +433,8 @@ class ClassicCoordinator(BaseCoordinator):
         self.generation = -1
         if reset_member:
             self.member_id = ""
-        if self.membership.allows("lost"):
-            self._event("lost")
+        if self.membership.allows(MemberEvent.LOST):
+            self._fire(MemberEvent.LOST)
         self._rejoin_reason = reason
 
     # ---- leaving -----------------------------------------------------------------------
@@ -445,8 +445,8 @@ class ClassicCoordinator(BaseCoordinator):
     async def _leave(self, reason: str) -> None:
         """LeaveGroup for a dynamic member; a static member just stops heartbeating (its
         session expires, or it comes back with the same instance id first)."""
-        if self.membership.allows("leave"):
-            self._event("leave")
+        if self.membership.allows(MemberEvent.LEAVE):
+            self._fire(MemberEvent.LEAVE)
         member_id, self.generation = self.member_id, -1
         dynamic = self.config.group_instance_id is None
         try:
@@ -455,7 +455,7 @@ class ClassicCoordinator(BaseCoordinator):
                 await self._send_leave(member_id, reason)
         finally:
             if self.state is MemberState.LEAVING:
-                self._event("left")
+                self._fire(MemberEvent.LEFT)
 
     async def _send_leave(self, member_id: str, reason: str) -> None:
         node = await self.offsets.coordinator()

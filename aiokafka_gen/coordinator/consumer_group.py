@@ -41,7 +41,7 @@ from aiokafka_gen.structs import TopicPartition
 
 from ._features import KIP848, feature_error
 from .base import BaseCoordinator, CoordinatorConfig
-from .membership import MemberState
+from .membership import MemberEvent, MemberState
 
 __all__ = ["ConsumerGroupCoordinator"]
 
@@ -109,7 +109,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         if not await self._require(KIP848):
             return
         if self.state is MemberState.UNJOINED:
-            self._event("join")
+            self._fire(MemberEvent.JOIN)
         try:
             await self._heartbeat()
         except KafkaError as exc:
@@ -199,7 +199,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             and self.state is MemberState.RECONCILING
             and not self.assignment_pending
         ):
-            self._event("reconciled")
+            self._fire(MemberEvent.RECONCILED)
 
     async def _on_error(self, code: int, message: str | None) -> None:
         error = for_code(code)
@@ -213,8 +213,8 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             await self._lose(self._group_partitions())
             self.generation = 0
             self._pending_ids = None
-            if self.membership.allows("lost"):
-                self._event("lost")
+            if self.membership.allows(MemberEvent.LOST):
+                self._fire(MemberEvent.LOST)
         elif code == ErrorCode.UNSUPPORTED_VERSION:
             # The API is there (Kafka 3.7-3.9 early access) but the consumer protocol is not
             # enabled (group.coordinator.rebalance.protocols).
@@ -265,7 +265,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             return
         self._pending_ids = None
         if self.state is not MemberState.RECONCILING:
-            self._event("assigned")
+            self._fire(MemberEvent.ASSIGNED)
         current = self._sub.assigned_partitions()
         revoked = current - target
         if revoked:
@@ -273,7 +273,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         done = await self._assign(target, target - current, within=self._fetch_window(next_beat))
         self._ack_pending = True  # the broker hears what is owned even while offsets are missing
         if done:
-            self._event("reconciled")
+            self._fire(MemberEvent.RECONCILED)
 
     def _fetch_window(self, next_beat: float) -> float:
         """How long committed offsets may be fetched before the loop heartbeats again: until
@@ -286,15 +286,15 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         """Retry the committed offsets of held new partitions until ``next_beat``."""
         done = await self._complete_assignment(self._fetch_window(next_beat))
         if done and self.state is MemberState.RECONCILING:
-            self._event("reconciled")
+            self._fire(MemberEvent.RECONCILED)
 
     # ---- leaving -----------------------------------------------------------------------
 
     async def _leave(self, reason: str) -> None:
         """Heartbeat with epoch -1 (dynamic) or -2 (static: keeps its assignment until the
         session times out)."""
-        if self.membership.allows("leave"):
-            self._event("leave")
+        if self.membership.allows(MemberEvent.LEAVE):
+            self._fire(MemberEvent.LEAVE)
         static = self.config.group_instance_id is not None
         request = ConsumerGroupHeartbeatRequest(
             group_id=self.config.group_id,
@@ -314,4 +314,4 @@ class ConsumerGroupCoordinator(BaseCoordinator):
                 )  # fmt: skip
         finally:
             if self.state is MemberState.LEAVING:
-                self._event("left")
+                self._fire(MemberEvent.LEFT)

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from .batch import ProducerBatch
     from .sender import Sender
 
-__all__ = ["TransactionManager", "TxnState"]
+__all__ = ["TransactionManager", "TxnEvent", "TxnState"]
 
 log = client_logger("aiokafka_gen.producer")
 _FENCED = frozenset({ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.PRODUCER_FENCED})
@@ -76,24 +76,39 @@ class TxnState(enum.Enum):
     FATAL_ERROR = "fatal_error"
 
 
-S = TxnState
-_TRANSITIONS: dict[tuple[TxnState, str], TxnState] = {
-    (S.UNINITIALIZED, "init"): S.INITIALIZING,
-    (S.READY, "init"): S.INITIALIZING,
-    (S.INITIALIZING, "initialized"): S.READY,
-    (S.INITIALIZING, "init_failed"): S.UNINITIALIZED,
-    (S.READY, "begin"): S.IN_TRANSACTION,
-    (S.IN_TRANSACTION, "commit"): S.COMMITTING,
-    (S.IN_TRANSACTION, "abort"): S.ABORTING,
-    (S.IN_TRANSACTION, "error"): S.ABORTABLE_ERROR,
-    (S.COMMITTING, "error"): S.ABORTABLE_ERROR,
-    (S.ABORTING, "error"): S.ABORTING,
-    (S.ABORTABLE_ERROR, "error"): S.ABORTABLE_ERROR,
-    (S.ABORTABLE_ERROR, "abort"): S.ABORTING,
-    (S.COMMITTING, "commit"): S.COMMITTING,  # again, after a timeout
-    (S.ABORTING, "abort"): S.ABORTING,
-    (S.COMMITTING, "ended"): S.READY,
-    (S.ABORTING, "ended"): S.READY,
+class TxnEvent(enum.Enum):
+    """What happens to a transaction; ``FATAL`` is legal in every state."""
+
+    INIT = "init"
+    INITIALIZED = "initialized"
+    INIT_FAILED = "init_failed"
+    BEGIN = "begin"
+    COMMIT = "commit"
+    ABORT = "abort"
+    ERROR = "error"
+    ENDED = "ended"
+    FATAL = "fatal"
+
+
+S, E = TxnState, TxnEvent
+_TRANSITIONS: dict[tuple[TxnState, TxnEvent], TxnState] = {
+    (S.UNINITIALIZED, E.INIT): S.INITIALIZING,
+    (S.READY, E.INIT): S.INITIALIZING,
+    (S.INITIALIZING, E.INITIALIZED): S.READY,
+    (S.INITIALIZING, E.INIT_FAILED): S.UNINITIALIZED,
+    (S.READY, E.BEGIN): S.IN_TRANSACTION,
+    (S.IN_TRANSACTION, E.COMMIT): S.COMMITTING,
+    (S.IN_TRANSACTION, E.ABORT): S.ABORTING,
+    (S.IN_TRANSACTION, E.ERROR): S.ABORTABLE_ERROR,
+    (S.COMMITTING, E.ERROR): S.ABORTABLE_ERROR,
+    (S.ABORTING, E.ERROR): S.ABORTING,
+    (S.ABORTABLE_ERROR, E.ERROR): S.ABORTABLE_ERROR,
+    (S.ABORTABLE_ERROR, E.ABORT): S.ABORTING,
+    (S.COMMITTING, E.COMMIT): S.COMMITTING,  # again, after a timeout
+    (S.ABORTING, E.ABORT): S.ABORTING,
+    (S.COMMITTING, E.ENDED): S.READY,
+    (S.ABORTING, E.ENDED): S.READY,
+    **{(state, E.FATAL): S.FATAL_ERROR for state in TxnState},  # fenced: from anywhere
 }
 
 
@@ -134,10 +149,12 @@ class TransactionManager:
         self._acc = accumulator
         sender.on_fail = self._record_batch_failed
 
-    def _event(self, event: str) -> None:
+    def _fire(self, event: TxnEvent) -> None:
         target = _TRANSITIONS.get((self.state, event))
         if target is None:
-            raise IllegalStateError(f"transaction: {event!r} is not allowed in {self.state.name}")
+            raise IllegalStateError(
+                f"transaction: {event.value!r} is not allowed in {self.state.name}"
+            )
         self.state = target
 
     # ---- producer id -------------------------------------------------------------------
@@ -155,16 +172,16 @@ class TransactionManager:
                          self._identity.epoch)  # fmt: skip
                 return
             if self.transactional:
-                self._event("init")
+                self._fire(TxnEvent.INIT)
             try:
                 response = await self._init_request(bump)
             except BaseException:
                 if self.transactional and self.state is TxnState.INITIALIZING:
-                    self._event("init_failed")
+                    self._fire(TxnEvent.INIT_FAILED)
                 raise
             self._identity.set_id(response.producer_id, response.producer_epoch)
             if self.transactional:
-                self._event("initialized")
+                self._fire(TxnEvent.INITIALIZED)
             log.info("producer id %d epoch %d", response.producer_id, response.producer_epoch)
         if self.transactional:
             await self._refresh_protocol(force=True)
@@ -276,7 +293,7 @@ class TransactionManager:
     def _fence(self, cause: BaseException) -> None:
         fenced = ProducerFenced("another producer with this transactional id took over")
         fenced.__cause__ = cause
-        self.state = TxnState.FATAL_ERROR
+        self._fire(TxnEvent.FATAL)
         self._error = fenced
         if self._sender is not None:
             self._sender.fatal = fenced
@@ -300,7 +317,7 @@ class TransactionManager:
             await self._bump_after_gap()  # the last abort's epoch bump failed: again now
         if self.state is TxnState.READY:
             await self._refresh_protocol()
-        self._event("begin")
+        self._fire(TxnEvent.BEGIN)
         self.protocol = self._offered
         if self._sender is not None:
             self._sender.max_produce_version = self.protocol.produce
@@ -312,7 +329,7 @@ class TransactionManager:
         self._raise_if_fatal()
         if self.state is TxnState.ABORTABLE_ERROR:
             raise self._error or IllegalStateError("the transaction must be aborted")
-        self._event("commit")
+        self._fire(TxnEvent.COMMIT)
         await self._flush()
         if self._failed():
             raise self._error or KafkaError("a record of the transaction failed")
@@ -325,7 +342,7 @@ class TransactionManager:
         if self.state is TxnState.UNINITIALIZED and self._identity.producer_id >= 0:
             await self._bump_after_gap()  # ended already; only the epoch bump was missing
             return
-        self._event("abort")
+        self._fire(TxnEvent.ABORT)
         await self._flush()
         bumped = await self._end(False)
         if self._gap and not bumped:
@@ -365,12 +382,12 @@ class TransactionManager:
             except KafkaError as exc:
                 if committed and not exc.retriable and self.state is TxnState.COMMITTING:
                     self._error = exc
-                    self._event("error")  # e.g. TRANSACTION_ABORTABLE: abort, then go on
+                    self._fire(TxnEvent.ERROR)  # e.g. TRANSACTION_ABORTABLE: abort, then go on
                 raise
             bumped = self._adopt_epoch(response)
         self._partitions.clear()
         self._offsets_added = False
-        self._event("ended")
+        self._fire(TxnEvent.ENDED)
         return bumped
 
     def _adopt_epoch(self, response: EndTxnResponse) -> bool:
@@ -396,9 +413,9 @@ class TransactionManager:
                 self._fence(exc)
             except ProducerFenced:
                 return
-        if (self.state, "error") in _TRANSITIONS:
+        if (self.state, TxnEvent.ERROR) in _TRANSITIONS:
             self._error = self._error or exc
-            self._event("error")
+            self._fire(TxnEvent.ERROR)
 
     async def before_send(self, batches: list[ProducerBatch]) -> None:
         """Add the transaction's new partitions before their first Produce request

@@ -8,7 +8,13 @@ import pytest
 
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.client import AIOKafkaClient
-from aiokafka_gen.conn import ConnectionConfig, ConnectionState, Lifecycle, ReconnectBackoff
+from aiokafka_gen.conn import (
+    ConnectionConfig,
+    ConnectionEvent,
+    ConnectionState,
+    Lifecycle,
+    ReconnectBackoff,
+)
 from aiokafka_gen.errors import IllegalStateError
 from aiokafka_gen.helpers import create_ssl_context
 
@@ -18,13 +24,13 @@ def test_lifecycle_table() -> None:
     steps = [("connect", "CONNECTING"), ("connected", "HANDSHAKE"), ("ready", "READY"),
              ("reauth", "REAUTHENTICATING"), ("ready", "READY")]  # fmt: skip
     for event, state in steps:
-        assert life.fire(event) is ConnectionState[state]
+        assert life.fire(ConnectionEvent(event)) is ConnectionState[state]
     with pytest.raises(IllegalStateError, match="connect"):
-        life.fire("connect")
-    life.fire("close")
-    assert life.fire("close") is ConnectionState.CLOSED
+        life.fire(ConnectionEvent.CONNECT)
+    life.fire(ConnectionEvent.CLOSE)
+    assert life.fire(ConnectionEvent.CLOSE) is ConnectionState.CLOSED
     with pytest.raises(IllegalStateError):
-        life.fire("ready")
+        life.fire(ConnectionEvent.READY)
 
 
 def test_backoff_exponential_capped_with_jitter() -> None:

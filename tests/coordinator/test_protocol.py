@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from aiokafka_gen.coordinator.membership import Membership, MemberState
+from aiokafka_gen.coordinator.membership import MemberEvent, Membership, MemberState
 from aiokafka_gen.coordinator.protocol import (
     ConsumerProtocolMemberAssignment,
     ConsumerProtocolMemberMetadata,
@@ -67,20 +67,20 @@ def test_truncated_metadata_is_a_protocol_error() -> None:
 def test_membership_table_happy_paths_and_illegal_events() -> None:
     m = Membership()
     for event in ("join", "joined", "synced", "reconciled"):
-        m.event(event)
+        m.fire(MemberEvent(event))
     assert m.state is MemberState.STABLE and m.in_group
-    m.event("assigned")
-    m.event("reconciled")
-    m.event("leave")
-    m.event("left")
+    m.fire(MemberEvent.ASSIGNED)
+    m.fire(MemberEvent.RECONCILED)
+    m.fire(MemberEvent.LEAVE)
+    m.fire(MemberEvent.LEFT)
     assert m.state is MemberState.UNJOINED
     with pytest.raises(IllegalStateError):
-        m.event("synced")
-    m.event("fatal")
+        m.fire(MemberEvent.SYNCED)
+    m.fire(MemberEvent.FATAL)
     with pytest.raises(IllegalStateError):
-        m.event("join")
-    m.event("stop")
-    m.event("stop")
+        m.fire(MemberEvent.JOIN)
+    m.fire(MemberEvent.STOP)
+    m.fire(MemberEvent.STOP)
     assert m.state is MemberState.STOPPED
 
 

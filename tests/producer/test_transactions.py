@@ -22,7 +22,12 @@ from aiokafka_gen.client import AIOKafkaClient, CoordinationType
 from aiokafka_gen.producer import AIOKafkaProducer
 from aiokafka_gen.producer.accumulator import RecordAccumulator
 from aiokafka_gen.producer.idempotence import ProducerIdentity
-from aiokafka_gen.producer.transaction_manager import _TRANSITIONS, TransactionManager, TxnState
+from aiokafka_gen.producer.transaction_manager import (
+    _TRANSITIONS,
+    TransactionManager,
+    TxnEvent,
+    TxnState,
+)
 from aiokafka_gen.producer.txn_protocol import V2
 from aiokafka_gen.records.builder import BatchBuilder
 from aiokafka_gen.structs import ConsumerGroupMetadata, TopicPartition
@@ -62,10 +67,15 @@ def expected_version(cluster: KafkaCluster, kafka_cluster: KafkaCluster) -> int:
 
 
 def test_transition_table_refuses_illegal_events() -> None:
-    assert _TRANSITIONS[(TxnState.READY, "begin")] is TxnState.IN_TRANSACTION
-    assert (TxnState.READY, "commit") not in _TRANSITIONS
-    assert not any(state is TxnState.FATAL_ERROR for state, _ in _TRANSITIONS)
-    assert _TRANSITIONS[(TxnState.COMMITTING, "error")] is TxnState.ABORTABLE_ERROR
+    assert _TRANSITIONS[(TxnState.READY, TxnEvent.BEGIN)] is TxnState.IN_TRANSACTION
+    assert (TxnState.READY, TxnEvent.COMMIT) not in _TRANSITIONS
+    # fatal is a dead end: only FATAL leads in, and nothing leads out but FATAL itself
+    into_fatal = {e for (_, e), to in _TRANSITIONS.items() if to is TxnState.FATAL_ERROR}
+    assert into_fatal == {TxnEvent.FATAL}
+    out_of_fatal = {to for (state, _), to in _TRANSITIONS.items() if state is TxnState.FATAL_ERROR}
+    assert out_of_fatal == {TxnState.FATAL_ERROR}
+    assert all((state, TxnEvent.FATAL) in _TRANSITIONS for state in TxnState)
+    assert _TRANSITIONS[(TxnState.COMMITTING, TxnEvent.ERROR)] is TxnState.ABORTABLE_ERROR
 
 
 @pytest.mark.integration
