@@ -9,9 +9,9 @@ Task and lock ownership (see DESIGN.md):
 - one metadata task (``_md_loop``) owns refreshes: periodic (metadata_max_age_ms) and
   forced; every ``force_metadata_update()`` before the task wakes shares one future, so a
   storm of errors causes one Metadata request;
-- coordinator lookups asked for in the same loop iteration are batched into one
-  FindCoordinator request (v4+), run by a short-lived task; results are cached until
-  ``coordinator_error()`` sees NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE.
+- coordinator lookups are ``coordinator_lookup.CoordinatorLookup``'s (batched
+  FindCoordinator, cached until ``coordinator_error()`` sees NOT_COORDINATOR /
+  COORDINATOR_NOT_AVAILABLE); the client keeps aiokafka's method names for them.
 
 Must not encode or parse bytes (the framing does) nor hold SASL secrets anywhere but the
 connection config, whose repr hides them.
@@ -23,17 +23,18 @@ import asyncio
 import contextlib
 import enum
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from aiokafka_gen import __version__
-from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
+from aiokafka_gen._codes import ErrorCode
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen._validate import RangeBounds, check_range
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ReconnectBackoff
 from aiokafka_gen.conn._metrics import ConnectionMetrics, LoopProbe
+from aiokafka_gen.coordinator_lookup import CoordinatorLookup
 from aiokafka_gen.errors import (
     AuthenticationMethodNotSupported,
     KafkaConnectionError,
@@ -45,7 +46,6 @@ from aiokafka_gen.errors import (
     for_code,
 )
 from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
-from aiokafka_gen.protocol import find_coordinator
 from aiokafka_gen.protocol._message import Request
 
 if TYPE_CHECKING:
@@ -218,9 +218,14 @@ class AIOKafkaClient:
         self._md_event: asyncio.Event | None = None
         self._md_future: asyncio.Future[bool] | None = None
         self.metadata_requests = 0
-        self._coordinators: dict[tuple[int, str], int] = {}
-        self._coord_pending: dict[tuple[int, str], asyncio.Future[int]] = {}
-        self._coord_task: asyncio.Task[None] | None = None
+        self._coordinator_lookup = CoordinatorLookup(
+            ready_node=self._any_ready_node,
+            version_for=self.api_version_for,
+            send=self._send_late,
+            found=self.cluster.add_coordinator,
+            request_timeout=request_timeout_ms / 1000.0,
+            retry_backoff=self._retry_backoff,
+        )
         self._closed = False
         self.metrics: Metrics | None = None
         self._api_sensors: dict[int, Sensor] = {}
@@ -300,8 +305,8 @@ class AIOKafkaClient:
         self._closed = True
         if self._loop_probe is not None:
             self._loop_probe.stop()
-        tasks = [t for t in (self._md_task, self._coord_task) if t is not None]
-        self._md_task = self._coord_task = None
+        tasks = [t for t in (self._md_task, self._coordinator_lookup.close()) if t is not None]
+        self._md_task = None
         for task in tasks:
             task.cancel()
         conns, self._conns = list(self._conns.values()), {}
@@ -309,7 +314,7 @@ class AIOKafkaClient:
         try:
             await asyncio.shield(asyncio.gather(*tasks, *closing, return_exceptions=True))
         finally:
-            self._fail_pending_lookups()
+            self._coordinator_lookup.fail_pending()
             if self._md_future is not None and not self._md_future.done():
                 self._md_future.set_result(False)
 
@@ -403,6 +408,10 @@ class AIOKafkaClient:
         except (KafkaConnectionError, KafkaTimeoutError):
             self.force_metadata_update()
             raise
+
+    def _send_late(self, node_id: int, request: Request[R]) -> Awaitable[R]:
+        """``self.send`` looked up at each call (a wrapper or a test may replace it)."""
+        return self.send(node_id, request)
 
     def api_version_for(self, node_id: int, api_key: int) -> int | None:
         """The version negotiated with ``node_id``'s open connection, if any."""
@@ -559,84 +568,14 @@ class AIOKafkaClient:
     async def coordinator_lookup(self, coordinator_type: int, coordinator_key: str) -> int:
         """The node id of the coordinator for ``coordinator_key`` (cached); retriable errors
         (coordinator not available yet, ...) are retried within the request timeout."""
-        try:
-            async with asyncio.timeout(self._request_timeout_ms / 1000.0):
-                return await self._lookup_retrying(coordinator_type, coordinator_key)
-        except TimeoutError:
-            raise KafkaTimeoutError(f"no coordinator found for {coordinator_key!r}") from None
-
-    async def _lookup_retrying(self, coordinator_type: int, coordinator_key: str) -> int:
-        while True:
-            try:
-                return await self._lookup_once(coordinator_type, coordinator_key)
-            except KafkaError as exc:
-                if not exc.retriable:
-                    raise
-            await asyncio.sleep(self._retry_backoff)
-
-    async def _lookup_once(self, coordinator_type: int, coordinator_key: str) -> int:
-        key = (int(coordinator_type), coordinator_key)
-        if key in self._coordinators:
-            return self._coordinators[key]
-        future = self._coord_pending.get(key)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._coord_pending[key] = future
-            if self._coord_task is None or self._coord_task.done():
-                self._coord_task = asyncio.get_running_loop().create_task(self._lookup_batch())
-        return await asyncio.shield(future)
+        return await self._coordinator_lookup.lookup(coordinator_type, coordinator_key)
 
     def coordinator_error(self, coordinator_type: int, coordinator_key: str, code: int) -> bool:
         """Forget a cached coordinator after NOT_COORDINATOR-like errors; True if dropped."""
-        if code in COORDINATOR_MOVED:
-            return self.invalidate_coordinator(coordinator_type, coordinator_key)
-        return False
+        return self._coordinator_lookup.error(coordinator_type, coordinator_key, code)
 
     def invalidate_coordinator(self, coordinator_type: int, coordinator_key: str) -> bool:
-        return self._coordinators.pop((int(coordinator_type), coordinator_key), None) is not None
-
-    async def _lookup_batch(self) -> None:
-        # Lookups queued while a batch is in flight are taken by the next round, so none
-        # waits for a task that already took its batch.
-        while True:
-            await asyncio.sleep(0)  # let lookups made in the same iteration join the batch
-            batch, self._coord_pending = self._coord_pending, {}
-            if not batch:
-                return
-            by_type: dict[int, list[str]] = {}
-            for kind, name in batch:
-                by_type.setdefault(kind, []).append(name)
-            for kind, names in by_type.items():
-                try:
-                    results = await self._find_coordinators(kind, names)
-                except BaseException as exc:
-                    _fail_all([batch[(kind, n)] for n in names], exc)
-                    if isinstance(exc, asyncio.CancelledError):  # closing: nobody is left
-                        _fail_all(list(batch.values()), exc)  # to answer the other kinds
-                        _fail_all(list(self._coord_pending.values()), exc)
-                        self._coord_pending = {}
-                        raise
-                    continue
-                for name in names:
-                    _settle(batch[(kind, name)], results.get(name))
-
-    async def _find_coordinators(
-        self, kind: int, names: list[str]
-    ) -> dict[str, int | BaseException]:
-        node_id = await self._any_ready_node()
-        version = self.api_version_for(node_id, ApiKey.FIND_COORDINATOR) or 0
-        asks = find_coordinator.requests(kind, names, version)
-        responses = [await self.send(node_id, request) for request in asks]
-        found: dict[str, int | BaseException] = {}
-        for name, answer in find_coordinator.answers(names, responses, version).items():
-            if isinstance(answer, BaseException):
-                found[name] = answer
-                continue
-            node, host, port = answer
-            self.cluster.add_coordinator(node, host, port)
-            self._coordinators[(kind, name)] = node
-            found[name] = node
-        return found
+        return self._coordinator_lookup.invalidate(coordinator_type, coordinator_key)
 
     async def _any_ready_node(self) -> int:
         for node_id in self._ordered_nodes():
@@ -644,10 +583,6 @@ class AIOKafkaClient:
                 return node_id
         self.force_metadata_update()
         raise NodeNotReadyError("no broker is reachable")
-
-    def _fail_pending_lookups(self) -> None:
-        pending, self._coord_pending = self._coord_pending, {}
-        _fail_all(list(pending.values()), KafkaConnectionError("client closed"))
 
     # ---- repr --------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -662,26 +597,3 @@ class AIOKafkaClient:
             f" cluster_id={self.cluster.cluster_id!r} brokers={len(self.cluster.brokers())}"
             f" topics={len(self._topics)} connections=[{conns}]>"
         )
-
-
-def _settle(future: asyncio.Future[int], result: int | BaseException | None) -> None:
-    if future.done():
-        return
-    if result is None:
-        result = KafkaError("FindCoordinator answer lacks this key")
-    if isinstance(result, BaseException):
-        future.set_exception(result)
-        future.exception()  # a caller that went away must not log "never retrieved"
-    else:
-        future.set_result(result)
-
-
-def _fail_all(futures: list[asyncio.Future[int]], exc: BaseException) -> None:
-    for future in futures:
-        if future.done():
-            continue
-        if isinstance(exc, asyncio.CancelledError):
-            future.cancel()
-        else:
-            future.set_exception(exc)
-            future.exception()

@@ -109,8 +109,8 @@ def client_sizes(client: Any, prefix: str) -> dict[str, int]:
     _put(out, f"{prefix}.node_backoff", _len(client, "_next_attempt"))
     _put(out, f"{prefix}.node_errors", _len(client, "_last_error"))
     _put(out, f"{prefix}.md_topics", _len(client, "_topics"))
-    _put(out, f"{prefix}.coordinators", _len(client, "_coordinators"))
-    _put(out, f"{prefix}.coord_pending", _len(client, "_coord_pending"))
+    _put(out, f"{prefix}.coordinators", _len(client, "_coordinator_lookup", "_known"))
+    _put(out, f"{prefix}.coord_pending", _len(client, "_coordinator_lookup", "_pending"))
     cluster = getattr(client, "cluster", None)
     if cluster is not None:
         _put(out, f"{prefix}.cluster_topics", len(cluster.topics(exclude_internal_topics=False)))
