@@ -242,7 +242,7 @@ class AIOKafkaProducer(Observable):
             before_send=txn.before_send if txn and transactional_id is not None else None,
             metrics=self._metrics, request_timeout_ms=request_timeout_ms,
             retry_backoff_ms=retry_backoff_ms, delivery_timeout_ms=delivery_timeout_ms,
-            max_in_flight=max_in_flight, max_request_size=max_request_size,
+            max_in_flight=max_in_flight, max_request_size=max_request_size, transactions=txn,
         )  # fmt: skip
         if txn is not None:
             txn.attach(sender, self._accumulator)

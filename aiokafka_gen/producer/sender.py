@@ -10,6 +10,10 @@ acks=0, which gets no response, as aiokafka does); retriable errors
 re-queue the batch with backoff (and refresh metadata when the error means a moved
 leader); MESSAGE_TOO_LARGE splits it; other errors fail it. Everything waits on one
 future in the accumulator: a new or full batch, a finished request or a flush wakes it.
+The transaction manager and the sender talk through two explicit ends: the sender is
+given ``TransactionHooks`` at construction (it reports each failed batch and asks which
+Produce version the current transaction allows), and the manager calls ``fail_fatally``
+(fencing). ``fatal`` is read-only outside the sender.
 Must not serialize records nor choose partitions.
 """
 
@@ -19,6 +23,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from aiokafka_gen._codes import ApiKey, ErrorCode
 from aiokafka_gen._logging import client_logger
@@ -44,7 +49,7 @@ from .accumulator import RecordAccumulator
 from .batch import ProducerBatch
 from .idempotence import ProducerIdentity, SequenceVerdict
 
-__all__ = ["Sender"]
+__all__ = ["Sender", "TransactionHooks"]
 
 log = client_logger("aiokafka_gen.producer")
 _TOO_LARGE = frozenset({ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE})
@@ -52,6 +57,17 @@ _SEQUENCE_ERRORS = frozenset(
     {ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PRODUCER_ID}
 )
 _ZERO_UUID = uuid.UUID(int=0)
+
+
+class TransactionHooks(Protocol):
+    """What the sender asks of the transaction manager (``TransactionManager`` is one)."""
+
+    def batch_failed(self, exc: BaseException) -> None:
+        """A batch failed with ``exc`` (called once per failed batch, after its futures)."""
+
+    def produce_version_cap(self) -> int | None:
+        """The highest Produce version the current transaction allows (None: no cap).
+        Inside a transaction Produce v12+ means transaction version 2 (KIP-890)."""
 
 
 class Sender:
@@ -74,6 +90,7 @@ class Sender:
         init_producer_id: Callable[[], Awaitable[None]] | None = None,
         before_send: Callable[[list[ProducerBatch]], Awaitable[None]] | None = None,
         metrics: ProducerMetrics | None = None,
+        transactions: TransactionHooks | None = None,
     ) -> None:
         self._client = client
         self._acc = accumulator
@@ -92,11 +109,11 @@ class Sender:
         self._in_flight: dict[int, int] = {}
         self._requests: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
-        self.fatal: BaseException | None = None
-        self.on_fail: Callable[[BaseException], None] | None = None
-        # inside a transaction Produce v12+ means transaction version 2 (KIP-890): the
-        # transaction manager sets this at every begin
-        self.max_produce_version: int | None = 11 if transactional_id is not None else None
+        self._transactions = transactions
+        self._fatal: BaseException | None = None
+        # without a transaction manager a transactional sender stays on the classic
+        # protocol: Produce v12+ would mean transaction version 2 (KIP-890)
+        self._default_cap: int | None = 11 if transactional_id is not None else None
 
     # ---- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -116,6 +133,16 @@ class Sender:
         await asyncio.gather(*tasks, return_exceptions=True)
         self.fail_all(ProducerClosed("the producer was stopped"))
 
+    @property
+    def fatal(self) -> BaseException | None:
+        """The error that stopped the sender for good (None while it works)."""
+        return self._fatal
+
+    def fail_fatally(self, exc: BaseException) -> None:
+        """Stop for good: remember ``exc`` as ``fatal`` and fail every pending batch."""
+        self._fatal = exc
+        self.fail_all(exc)
+
     def fail_all(self, exc: BaseException) -> None:
         for batch in self._acc.take_all() + self._acc.pending():
             self._fail(batch, exc)
@@ -129,20 +156,16 @@ class Sender:
                 raise
             except KafkaError as exc:
                 if not exc.retriable:
-                    self._fatal(exc)
+                    self.fail_fatally(exc)
                     return
                 log.info("producer: %s; retrying", exc)
                 delay = self._backoff
             except Exception as exc:  # a bug must not leave futures hanging forever
                 log.exception("producer sender failed")
-                self._fatal(exc)
+                self.fail_fatally(exc)
                 return
             if delay != 0.0:
                 await self._acc.wait(delay)
-
-    def _fatal(self, exc: BaseException) -> None:
-        self.fatal = exc
-        self.fail_all(exc)
 
     async def _step(self) -> float | None:
         loop = asyncio.get_running_loop()
@@ -255,7 +278,8 @@ class Sender:
         if version is None:
             await self._client.ready(node)
             version = self._client.api_version_for(node, ApiKey.PRODUCE)
-        pinned = self.max_produce_version
+        hooks = self._transactions
+        pinned = self._default_cap if hooks is None else hooks.produce_version_cap()
         if version is not None and version >= 13 and not self._topic_ids_known(batches):
             pinned = min(pinned or 12, 12)
         if pinned is not None and version is not None:
@@ -347,10 +371,13 @@ class Sender:
     def _split(self, batch: ProducerBatch) -> None:
         size = max(len(batch.close()) // 2, 1)
         parts = batch.split(size, self._make_builder)
-        if self._identity is not None:
-            self._identity.forget(batch)
-            if self._identity.stamped_now(batch) or batch.sequence >= 0:
-                self._identity.request_bump()  # the sequence range changes shape
+        identity = self._identity
+        if identity is not None:
+            # the parts get new sequences: the range the batch took under the current
+            # epoch stays a gap, so an idempotent producer starts a new epoch (as _fail)
+            if identity.stamped_now(batch) and not identity.transactional:
+                identity.request_bump()
+            identity.forget(batch)
         log.info("producer: batch for %s too large; split into %d", batch.tp, len(parts))
         if self._metrics is not None:
             self._metrics.split.record(1.0, asyncio.get_running_loop().time())
@@ -395,8 +422,8 @@ class Sender:
         self._acc.finished(batch)
         if self._metrics is not None:
             self._metrics.failed(batch, asyncio.get_running_loop().time())
-        if self.on_fail is not None:
-            self.on_fail(exc)
+        if self._transactions is not None:
+            self._transactions.batch_failed(exc)
 
     async def wait_idle(self) -> None:
         """Until no Produce request is in flight (used before ending a transaction)."""

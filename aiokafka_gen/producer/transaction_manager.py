@@ -145,9 +145,24 @@ class TransactionManager:
         return self.transactional_id is not None
 
     def attach(self, sender: Sender, accumulator: RecordAccumulator) -> None:
+        """The sender to stop when fenced (``Sender.fail_fatally``) and the accumulator to
+        flush. The sender calls back through ``TransactionHooks``: it is given this manager
+        at construction."""
         self._sender = sender
         self._acc = accumulator
-        sender.on_fail = self._record_batch_failed
+
+    # ---- TransactionHooks: what the sender asks ----------------------------------------
+    def produce_version_cap(self) -> int | None:
+        """Produce v12+ inside a transaction means transaction version 2 (KIP-890): the
+        current transaction's protocol caps it (classic: 11 until a ``begin`` says more)."""
+        return self.protocol.produce if self.transactional else None
+
+    def batch_failed(self, exc: BaseException) -> None:
+        """A batch failed: the transaction has a sequence gap and becomes abortable (or
+        fatal when fenced)."""
+        if self.transactional and self.state is not TxnState.FATAL_ERROR:
+            self._gap = True
+        self._abortable(exc)
 
     def _fire(self, event: TxnEvent) -> None:
         target = _TRANSITIONS.get((self.state, event))
@@ -296,8 +311,7 @@ class TransactionManager:
         self._fire(TxnEvent.FATAL)
         self._error = fenced
         if self._sender is not None:
-            self._sender.fatal = fenced
-            self._sender.fail_all(fenced)
+            self._sender.fail_fatally(fenced)
         raise fenced
 
     # ---- the transaction ---------------------------------------------------------------
@@ -318,9 +332,7 @@ class TransactionManager:
         if self.state is TxnState.READY:
             await self._refresh_protocol()
         self._fire(TxnEvent.BEGIN)
-        self.protocol = self._offered
-        if self._sender is not None:
-            self._sender.max_produce_version = self.protocol.produce
+        self.protocol = self._offered  # the sender's Produce cap (produce_version_cap)
         self._partitions.clear()
         self._offsets_added = False
         self._error = None
@@ -400,12 +412,8 @@ class TransactionManager:
         log.debug("transaction ended: producer id %d epoch %d", producer_id, epoch)
         return True
 
-    def _record_batch_failed(self, exc: BaseException) -> None:
-        if self.transactional and self.state is not TxnState.FATAL_ERROR:
-            self._gap = True
-        self._batch_failed(exc)
-
-    def _batch_failed(self, exc: BaseException) -> None:
+    def _abortable(self, exc: BaseException) -> None:
+        """A batch or an offset commit failed: fenced -> fatal, else abortable."""
         if not self.transactional or self.state is TxnState.FATAL_ERROR:
             return
         if isinstance(exc, ProducerFenced) or getattr(exc, "errno", None) in _FENCED:
@@ -447,7 +455,7 @@ class TransactionManager:
         except (ProducerFenced, asyncio.CancelledError):
             raise
         except KafkaError as exc:  # e.g. a stale generation (KIP-447): abort, then retry
-            self._batch_failed(exc)
+            self._abortable(exc)
             raise
 
     def _to_group(self, group_id: str) -> _Send:
