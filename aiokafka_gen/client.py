@@ -31,6 +31,7 @@ from aiokafka_gen._codes import ErrorCode
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen._validate import RangeBounds, check_range
 from aiokafka_gen.abc import AbstractTokenProvider
+from aiokafka_gen.client_config import CLIENT_BOUNDS
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ReconnectBackoff
 from aiokafka_gen.conn._metrics import ConnectionMetrics, LoopProbe
@@ -83,10 +84,7 @@ class CoordinationType(enum.IntEnum):
 # Legal values of the numeric arguments (Java's ConfigDef ranges; timeouts tighter: a
 # zero request or connection timeout would fail every request and every connect)
 _RANGES: dict[str, RangeBounds] = {
-    "metadata_max_age_ms": {"at_least": 0},
-    "request_timeout_ms": {"at_least": 1},
-    "retry_backoff_ms": {"at_least": 0},
-    "connections_max_idle_ms": {},  # any number; <= 0 never closes an idle connection
+    **CLIENT_BOUNDS,  # the numbers every client shares (client_config.ClientConfig)
     "connection_setup_timeout_ms": {"at_least": 1},
     "reconnect_backoff_ms": {"at_least": 0},
     "reconnect_backoff_max_ms": {"at_least": 0},

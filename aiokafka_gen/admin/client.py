@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from aiokafka_gen import __version__
 from aiokafka_gen._logging import client_logger, tagged
 from aiokafka_gen._observe import Observable, Observers
-from aiokafka_gen._validate import check_range
+from aiokafka_gen._validate import RangeBounds
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._acls import AclsMixin
@@ -28,6 +28,7 @@ from aiokafka_gen.admin._share_groups import ShareGroupsMixin
 from aiokafka_gen.admin._topics import TopicsMixin
 from aiokafka_gen.admin._transactions import TransactionsMixin
 from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.client_config import ClientConfig
 from aiokafka_gen.conn._metrics import MetricsOptions
 
 if TYPE_CHECKING:
@@ -38,6 +39,13 @@ if TYPE_CHECKING:
 __all__ = ["AIOKafkaAdminClient"]
 
 log = client_logger("aiokafka_gen.admin")
+# Kafka's AdminClientConfig ranges of the connection settings, in the order they are checked
+_CLIENT_RANGES: dict[str, RangeBounds] = {
+    "request_timeout_ms": {"at_least": 1, "at_most": checks.INT32_MAX},
+    "metadata_max_age_ms": {"at_least": 0, "at_most": checks.INT64_MAX},
+    "retry_backoff_ms": {"at_least": 0, "at_most": checks.INT64_MAX},
+    "connections_max_idle_ms": {"at_least": checks.INT64_MIN, "at_most": checks.INT64_MAX},
+}
 
 
 class AIOKafkaAdminClient(
@@ -106,28 +114,12 @@ class AIOKafkaAdminClient(
                 DeprecationWarning,
                 stacklevel=2,
             )
-        check_range("request_timeout_ms", request_timeout_ms, at_least=1,
-                    at_most=checks.INT32_MAX)  # fmt: skip
-        check_range("metadata_max_age_ms", metadata_max_age_ms, at_least=0,
-                    at_most=checks.INT64_MAX)  # fmt: skip
-        check_range("retry_backoff_ms", retry_backoff_ms, at_least=0, at_most=checks.INT64_MAX)
-        check_range("connections_max_idle_ms", connections_max_idle_ms,
-                    at_least=checks.INT64_MIN, at_most=checks.INT64_MAX)  # fmt: skip
-        self._request_timeout_ms = request_timeout_ms
+        config = ClientConfig.create(locals(), _CLIENT_RANGES)
+        self._request_timeout_ms = config.request_timeout_ms
         self._started = False
         self._closed = False
         self._coordinators = CoordinatorCache()
-        self._client = AIOKafkaClient(
-            bootstrap_servers=bootstrap_servers, client_id=client_id,
-            metadata_max_age_ms=metadata_max_age_ms, request_timeout_ms=request_timeout_ms,
-            retry_backoff_ms=retry_backoff_ms, ssl_context=ssl_context,
-            security_protocol=security_protocol,
-            connections_max_idle_ms=connections_max_idle_ms, sasl_mechanism=sasl_mechanism,
-            sasl_plain_username=sasl_plain_username, sasl_plain_password=sasl_plain_password,
-            sasl_kerberos_service_name=sasl_kerberos_service_name,
-            sasl_kerberos_domain_name=sasl_kerberos_domain_name,
-            sasl_oauth_token_provider=sasl_oauth_token_provider,
-        )  # fmt: skip
+        self._client = AIOKafkaClient(**config.client_kwargs())
         self._registry = self._metrics_options.registry(client_id, "admin-client")
         if self._registry is not None:
             self._client.attach_metrics(self._registry)

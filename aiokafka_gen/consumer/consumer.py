@@ -21,17 +21,16 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVarTuple
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
 from aiokafka_gen import __version__
 from aiokafka_gen._logging import client_logger, tagged
 from aiokafka_gen._observe import Observable, Observers, server_list
-from aiokafka_gen._validate import check_range, check_topic
+from aiokafka_gen._validate import check_topic
 from aiokafka_gen.abc import AbstractTokenProvider, ConsumerRebalanceListener
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.cluster import ClusterMetadata
-from aiokafka_gen.conn._metrics import MetricsOptions
-from aiokafka_gen.coordinator import create_coordinator
+from aiokafka_gen.coordinator import build_coordinator
 from aiokafka_gen.coordinator._metrics import GroupMetrics, group_api_sensors
 from aiokafka_gen.coordinator.assignors import RoundRobinPartitionAssignor
 from aiokafka_gen.coordinator.contract import (
@@ -54,9 +53,9 @@ from aiokafka_gen.structs import (
 )
 
 from ._metrics import ConsumerMetrics
+from .config import ConsumerConfig
 from .fetcher import Fetcher
 from .health import PartitionHealth, lag_of, snapshot
-from .offsets import isolation_code
 from .subscription_state import EARLIEST, LATEST, SubscriptionState
 
 if TYPE_CHECKING:
@@ -69,46 +68,9 @@ if TYPE_CHECKING:
 __all__ = ["AIOKafkaConsumer"]
 
 log = client_logger("aiokafka_gen.consumer")
-_GROUP_PROTOCOLS = ("classic", "consumer")
-# The constructor's own numbers and their lowest legal value (Java's ConsumerConfig ranges;
-# the client's settings are checked by AIOKafkaClient). None may be given where noted.
-_AT_LEAST = {
-    "fetch_max_wait_ms": 0, "fetch_max_bytes": 0, "fetch_min_bytes": 0,
-    "max_partition_fetch_bytes": 0, "auto_commit_interval_ms": 0,
-    "max_poll_interval_ms": 1, "session_timeout_ms": 1, "heartbeat_interval_ms": 1,
-    "consumer_timeout_ms": 0,
-}  # fmt: skip
-_AT_LEAST_OR_NONE = {"rebalance_timeout_ms": 0, "max_poll_records": 1, "max_buffer_bytes": 1}
-_INTEGRAL = frozenset({"max_poll_records", "max_buffer_bytes"})
 # what commit() takes per partition (aiokafka's forms, plus CommittedOffset)
 _CommitValue = int | tuple[int, str] | OffsetAndMetadata | CommittedOffset
 _Args = TypeVarTuple("_Args")
-
-
-class _GroupOptions(TypedDict):
-    """``create_coordinator``'s keyword arguments besides ``group_id``."""
-
-    group_instance_id: str | None
-    group_protocol: str
-    session_timeout_ms: int
-    heartbeat_interval_ms: int
-    rebalance_timeout_ms: int | None
-    max_poll_interval_ms: int
-    retry_backoff_ms: int
-    request_timeout_ms: int
-    assignors: tuple[object, ...]
-    enable_auto_commit: bool
-    auto_commit_interval_ms: int
-    exclude_internal_topics: bool
-    group_remote_assignor: str | None
-
-
-def _check_ranges(options: Mapping[str, object]) -> None:
-    for name, low in _AT_LEAST.items():
-        check_range(name, options[name], at_least=low)
-    for name, low in _AT_LEAST_OR_NONE.items():
-        check_range(name, options[name], at_least=low, integral=name in _INTEGRAL,
-                    allow_none=True)  # fmt: skip
 
 
 def _weakly(method: Callable[[*_Args], None]) -> Callable[[*_Args], None]:
@@ -250,72 +212,46 @@ class AIOKafkaConsumer(Observable):
         if api_version is not None:
             warnings.warn("api_version is a no-op: versions are negotiated",
                           DeprecationWarning, stacklevel=2)  # fmt: skip
-        _check_ranges(locals())
-        self._metrics_options = MetricsOptions.create(locals())
-        del consumer_timeout_ms  # no separate fetch timer: the fetcher is event-driven
-        if group_protocol not in _GROUP_PROTOCOLS:
-            raise ValueError(f"invalid group_protocol: {group_protocol!r}")
-        self._isolation = isolation_code(isolation_level)
-        self._client = AIOKafkaClient(
-            bootstrap_servers=bootstrap_servers, client_id=client_id,
-            metadata_max_age_ms=metadata_max_age_ms, request_timeout_ms=request_timeout_ms,
-            retry_backoff_ms=retry_backoff_ms, ssl_context=ssl_context,
-            security_protocol=security_protocol,
-            connections_max_idle_ms=connections_max_idle_ms, sasl_mechanism=sasl_mechanism,
-            sasl_plain_username=sasl_plain_username, sasl_plain_password=sasl_plain_password,
-            sasl_kerberos_service_name=sasl_kerberos_service_name,
-            sasl_kerberos_domain_name=sasl_kerberos_domain_name,
-            sasl_oauth_token_provider=sasl_oauth_token_provider,
-        )  # fmt: skip
-        self._subscription = SubscriptionState(auto_offset_reset)
-        self._group_id = group_id
-        self._group_config: _GroupOptions = {
-            "group_instance_id": group_instance_id,
-            "group_protocol": group_protocol, "session_timeout_ms": session_timeout_ms,
-            "heartbeat_interval_ms": heartbeat_interval_ms,
-            "rebalance_timeout_ms": rebalance_timeout_ms,
-            "max_poll_interval_ms": max_poll_interval_ms, "retry_backoff_ms": retry_backoff_ms,
-            "request_timeout_ms": request_timeout_ms,
-            "assignors": tuple(partition_assignment_strategy),
-            "enable_auto_commit": enable_auto_commit,
-            "auto_commit_interval_ms": auto_commit_interval_ms,
-            "exclude_internal_topics": exclude_internal_topics,
-            "group_remote_assignor": group_remote_assignor,
-        }  # fmt: skip
-        self._exclude_internal = exclude_internal_topics
-        self._request_timeout = request_timeout_ms / 1000
-        self._max_poll_records = max_poll_records or sys.maxsize
+        options = dict(locals())  # every keyword argument, by name
+        del options["self"], options["topics"]
+        self._config = config = ConsumerConfig.create(options)
+        self._client = AIOKafkaClient(**config.client.client_kwargs())
+        self._subscription = SubscriptionState(config.auto_offset_reset)
+        self._group_id = config.group_id
+        self._isolation = config.isolation
+        self._exclude_internal = config.exclude_internal_topics
+        self._request_timeout = config.client.request_timeout
+        self._max_poll_records = config.max_poll_records or sys.maxsize
         self._fetcher = Fetcher(
-            self._client, self._subscription, key_deserializer=key_deserializer,
-            value_deserializer=value_deserializer, fetch_min_bytes=fetch_min_bytes,
-            fetch_max_bytes=fetch_max_bytes, fetch_max_wait_ms=fetch_max_wait_ms,
-            max_partition_fetch_bytes=max_partition_fetch_bytes, check_crcs=check_crcs,
-            retry_backoff_ms=retry_backoff_ms, request_timeout_ms=request_timeout_ms,
-            isolation_level=self._isolation, client_rack=client_rack,
-            fetch_sessions=fetch_sessions, max_buffer_bytes=max_buffer_bytes,
-            metadata_max_age_ms=metadata_max_age_ms,
+            self._client, self._subscription, key_deserializer=config.key_deserializer,
+            value_deserializer=config.value_deserializer, fetch_min_bytes=config.fetch_min_bytes,
+            fetch_max_bytes=config.fetch_max_bytes, fetch_max_wait_ms=config.fetch_max_wait_ms,
+            max_partition_fetch_bytes=config.max_partition_fetch_bytes,
+            check_crcs=config.check_crcs, retry_backoff_ms=config.client.retry_backoff_ms,
+            request_timeout_ms=config.client.request_timeout_ms, isolation_level=config.isolation,
+            client_rack=config.client_rack, fetch_sessions=config.fetch_sessions,
+            max_buffer_bytes=config.max_buffer_bytes,
+            metadata_max_age_ms=config.client.metadata_max_age_ms,
         )  # fmt: skip
         # Callbacks held by long-lived tasks reach the consumer only weakly: a consumer the
         # application dropped without stop() can be collected, and __del__ warns about it.
         self._fetcher.buffer.while_waiting = _weakly(self._still_polling)
-        self._registry = self._metrics_options.registry(self._client.client_id, "consumer")
+        self._registry = config.metrics.registry(self._client.client_id, "consumer")
         self._metrics: ConsumerMetrics | None = None
         if self._registry is not None:
             self._init_metrics(self._registry)
-        if tracing_span not in ("record", "poll"):
-            raise ValueError(f"tracing_span must be 'record' or 'poll', not {tracing_span!r}")
         self._tracing: ConsumerTracing | None = None
         if tracer_provider is not None:
             from aiokafka_gen.metrics.otel import ConsumerTracing
 
             self._tracing = ConsumerTracing(
                 tracer_provider, client_id=client_id, group_id=group_id,
-                span_per=tracing_span,  # type: ignore[arg-type]
+                span_per=config.tracing_span,  # type: ignore[arg-type]
                 bootstrap_servers=server_list(bootstrap_servers),
             )  # fmt: skip
         self._observers = Observers(
             self._client, self._registry, meter_provider=meter_provider,
-            push=self._metrics_options.push,
+            push=config.metrics.push,
             resource={"group_id": group_id, "group_instance_id": group_instance_id,
                       "client_rack": client_rack},
         )  # fmt: skip
@@ -323,7 +259,7 @@ class AIOKafkaConsumer(Observable):
         self._started = False
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._retry_backoff = retry_backoff_ms / 1000
+        self._retry_backoff = config.client.retry_backoff
         self._missing_delay = self._retry_backoff
         self._missing_timer: asyncio.TimerHandle | None = None
         if topics:
@@ -376,7 +312,7 @@ class AIOKafkaConsumer(Observable):
         self._client.cluster.add_listener(self._metadata_listener)
         self._track_topics()
         if self._group_id is not None:
-            self._coordinator = self._make_coordinator(self._group_id)
+            self._coordinator = self._make_coordinator()
             self._fetcher.committed_source = self._coordinator.fetch_committed
             self._fetcher.group_managed = True
             await self._coordinator.start()
@@ -389,9 +325,10 @@ class AIOKafkaConsumer(Observable):
             else:
                 self._assign_all()
 
-    def _make_coordinator(self, group_id: str) -> GroupCoordinatorProtocol:
-        coordinator = create_coordinator(
-            self._client, self._subscription, group_id=group_id, **self._group_config
+    def _make_coordinator(self) -> GroupCoordinatorProtocol:
+        config = self._config
+        coordinator = build_coordinator(
+            self._client, self._subscription, config.coordinator_config(), config.assignors
         )
         if self._registry is not None:
             coordinator.group_metrics = GroupMetrics(self._registry)

@@ -3,9 +3,10 @@ bounded prefetch buffer the application drains.
 
 Theory of operation. The loop task wakes on any change (a response, a drained buffer, a
 seek, a new assignment, a metadata update, a backoff ending) and, synchronously, decides:
-partitions that need an offset get a ListOffsets (batched per leader), partitions whose
-leader epoch moved get an OffsetForLeaderEpoch check (KIP-320), and every broker with no
-Fetch in flight gets one for its fetchable partitions (a short task per request). A
+partitions that need an offset get a committed-offset fetch or a ListOffsets (batched per
+leader), partitions whose leader epoch moved get an OffsetForLeaderEpoch check (KIP-320):
+both are ``positions.PositionTasks``'s; and every broker with no Fetch in flight gets one
+for its fetchable partitions (a short task per request). A
 partition is fetchable when it has a fetch position, is not paused, not in backoff, not in
 another request, and has fewer than ``_PREFETCH_DEPTH`` completed fetches buffered: so the
 next request for a partition is on the wire while the application consumes the previous
@@ -24,14 +25,13 @@ import contextlib
 import functools
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any
 
 from aiokafka_gen._codes import INVALID_METADATA, ApiKey, ErrorCode
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.cluster import ClusterMetadata
-from aiokafka_gen.coordinator.contract import CommittedOffset
 from aiokafka_gen.errors import (
     ConsumerStoppedError,
     EncodeError,
@@ -61,6 +61,7 @@ from ._records import CompletedFetch, Deserializer
 from .fetch_buffer import FetchBuffer
 from .fetch_session import FetchSession, FetchTarget
 from .offsets import OffsetLookup
+from .positions import CommittedSource, LogTruncationError, PositionTasks
 from .subscription_state import PartitionState, SubscriptionState
 
 __all__ = ["Fetcher", "LogTruncationError"]
@@ -73,19 +74,6 @@ _ZERO_UUID = uuid.UUID(int=0)
 # Kafka's invalid-metadata codes, plus OFFSET_NOT_AVAILABLE: a new leader answers it until
 # it knows its high watermark, and Java's fetcher refreshes metadata on it too.
 _REFRESH_CODES = INVALID_METADATA | {ErrorCode.OFFSET_NOT_AVAILABLE}
-CommittedSource = Callable[
-    [Iterable[TopicPartition]], Awaitable[dict[TopicPartition, CommittedOffset | None]]
-]
-
-
-class LogTruncationError(for_code(ErrorCode.OFFSET_OUT_OF_RANGE)):  # type: ignore[misc]
-    """The log was truncated below the consumer's position (KIP-320) and
-    ``auto_offset_reset="none"`` forbids moving it; ``divergent`` maps partitions to the
-    first offset of the divergence."""
-
-    def __init__(self, divergent: dict[TopicPartition, int]) -> None:
-        super().__init__(divergent)
-        self.divergent = divergent
 
 
 class Fetcher:
@@ -127,8 +115,6 @@ class Fetcher:
         self._sessions_enabled = fetch_sessions
         self._max_buffer = max_buffer_bytes or max(fetch_max_bytes, 2 * max_partition_fetch_bytes)
         self._replica_ttl = metadata_max_age_ms / 1000
-        self.committed_source = committed_source
-        self.group_managed = False  # True with a coordinator: it seeds subscribed partitions
         self.lookup = OffsetLookup(client, isolation_level=isolation_level)
         self.sessions: dict[int, FetchSession] = {}
         self.buffer = FetchBuffer(
@@ -136,7 +122,6 @@ class Fetcher:
         )
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._inflight_tps: set[TopicPartition] = set()
-        self._busy: set[TopicPartition] = set()  # offset lookups / validations running
         self._backoff_until: dict[TopicPartition, float] = {}
         self._preferred: dict[TopicPartition, tuple[int, float]] = {}
         self._helpers: set[asyncio.Task[None]] = set()
@@ -145,6 +130,35 @@ class Fetcher:
         self._closed = False
         self.fatal: BaseException | None = None
         self.metrics: ConsumerMetrics | None = None  # set by a consumer with metrics on
+        self.positions = PositionTasks(
+            subscription,
+            self.lookup,
+            spawn=self._spawn_helper,
+            wake=self.wake,
+            notify=self._notify_data,
+            backoff_until=self._backoff_until,
+            backoff=self._backoff,
+            request_timeout_ms=request_timeout_ms,
+        )
+        self.positions.committed_source = committed_source
+
+    @property
+    def committed_source(self) -> CommittedSource | None:
+        """Where committed offsets come from (the group coordinator's, or None)."""
+        return self.positions.committed_source
+
+    @committed_source.setter
+    def committed_source(self, source: CommittedSource | None) -> None:
+        self.positions.committed_source = source
+
+    @property
+    def group_managed(self) -> bool:
+        """True with a coordinator: it seeds the subscribed partitions' positions."""
+        return self.positions.group_managed
+
+    @group_managed.setter
+    def group_managed(self, managed: bool) -> None:
+        self.positions.group_managed = managed
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -200,8 +214,7 @@ class Fetcher:
     def _step(self) -> float | None:
         now = time.monotonic()
         self.buffer.purge_stale()
-        self._start_initial_offsets()
-        self._start_resets()
+        self.positions.start()
         targets = self._plan_fetches(now)
         for node, wanted in targets.items():
             self._spawn_fetch(node, wanted)
@@ -219,125 +232,6 @@ class Fetcher:
             log.warning("consumer offset task failed: %s", task.exception())
         self.wake()
 
-    # ---- offsets: committed, resets, validation ----------------------------------------
-    def _start_initial_offsets(self) -> None:
-        if self.group_managed and not self._subs.user_assigned:
-            return  # the group coordinator fetches committed offsets (contract)
-        needing = self._subs.partitions_needing_committed() - self._busy
-        if not needing:
-            return
-        if self.committed_source is None:
-            self._subs.apply_committed(dict.fromkeys(needing))
-            return
-        self._busy |= needing
-        self._spawn_helper(self._fetch_committed(needing))
-
-    async def _fetch_committed(self, tps: frozenset[TopicPartition]) -> None:
-        assert self.committed_source is not None
-        try:
-            found = await self.committed_source(tps)
-            self._subs.apply_committed({tp: found.get(tp) for tp in tps})
-        except KafkaError as exc:
-            log.warning("fetching committed offsets failed: %s", exc)
-            await asyncio.sleep(self._backoff)
-        finally:
-            self._busy -= tps
-
-    def _start_resets(self) -> None:
-        pending = {
-            tp: (st.reset, st.seq)
-            for tp, st in self._subs.items()
-            if st.reset is not None and tp not in self._busy
-        }
-        if pending:
-            self._busy |= set(pending)
-            self._spawn_helper(self._reset(pending))
-
-    async def _reset(self, pending: dict[TopicPartition, tuple[int, int]]) -> None:
-        try:
-            found = await self.lookup.list_offsets(
-                {tp: strategy for tp, (strategy, _) in pending.items()}, self._request_timeout_ms
-            )
-        except KafkaError as exc:
-            await self._reset_failed(pending, exc)
-            return
-        self._busy -= set(pending)
-        for tp, (_, seq) in pending.items():
-            st = self._subs.get(tp)
-            if st is not None and st.seq == seq and tp in found:
-                offset, _, epoch = found[tp]
-                self._subs.seek(tp, offset, epoch)  # tells waiters (seek_to_*) at once
-        self.wake()
-
-    async def _reset_failed(
-        self, pending: Mapping[TopicPartition, tuple[int, int]], exc: KafkaError
-    ) -> None:
-        try:
-            if exc.retriable:
-                log.warning("offset reset failed, will retry: %s", exc)
-                await asyncio.sleep(self._backoff)
-                return
-            for tp in pending:  # e.g. not authorized: the next poll raises it
-                if (st := self._subs.get(tp)) is not None and st.reset is not None:
-                    st.reset, st.error = None, exc
-            self._notify_data()
-        finally:
-            self._busy -= set(pending)
-
-    @staticmethod
-    def _needs_validation(st: PartitionState, epoch: int) -> int | None:
-        """The leader epoch to validate the position against, None when there is none."""
-        if epoch < 0 or st.fetch_epoch < 0:
-            return None
-        if st.validated_epoch < 0:
-            st.validated_epoch = epoch  # first leader seen: nothing to compare with yet
-            return None
-        return epoch if epoch > st.validated_epoch else None
-
-    def _start_validation(self, tp: TopicPartition, st: PartitionState, epoch: int) -> None:
-        self._busy.add(tp)
-        self._spawn_helper(self._validate(tp, st.seq, epoch, st.fetch_epoch, st.fetch_offset))
-
-    async def _validate(
-        self, tp: TopicPartition, seq: int, current: int, last_epoch: int, offset: int | None
-    ) -> None:
-        try:
-            found = await self.lookup.epoch_end_offsets(
-                {tp: (current, last_epoch)}, self._request_timeout_ms
-            )
-        except KafkaError as exc:
-            log.info("position validation of %s failed, will retry: %s", tp, exc)
-            self._backoff_until[tp] = time.monotonic() + self._backoff
-            return
-        finally:
-            self._busy.discard(tp)
-        st = self._subs.get(tp)
-        if st is None or st.seq != seq or offset is None:
-            return
-        st.validated_epoch = current
-        end = found[tp]
-        if end.end_offset >= 0 and end.end_offset < offset:
-            self._truncated(tp, st, end.end_offset, end.leader_epoch)
-
-    def _truncated(self, tp: TopicPartition, st: PartitionState, end: int, epoch: int) -> None:
-        if st.position is not None and st.position <= end:
-            # Only records fetched ahead (buffered, not yet returned) lie past the
-            # truncation point: the application's position is still valid. Moving it to
-            # ``end`` would skip the records between; drop the buffer and fetch again.
-            log.info("log of %s truncated at %d, past the position %d; fetching again from it",
-                     tp, end, st.position)  # fmt: skip
-            st.seek(st.position, st.position_epoch)
-            self.wake()
-            return
-        log.warning("log of %s truncated below offset %s; moving to %d", tp, st.position, end)
-        if self._subs.default_reset is None:
-            st.fetch_offset = None
-            st.error = LogTruncationError({tp: end})
-            st.bump_seq()
-        else:
-            st.seek(end, epoch)
-        self.wake()
-
     # ---- planning fetches ------------------------------------------------------------
     def _plan_fetches(self, now: float) -> dict[int, dict[TopicPartition, FetchTarget]]:
         # Runs after every fetch answer and offset change, over every assigned partition
@@ -347,7 +241,7 @@ class Fetcher:
             return {}
         plan: dict[int, dict[TopicPartition, FetchTarget]] = {}
         cluster = self._client.cluster
-        inflight_tps, busy, inflight = self._inflight_tps, self._busy, self._inflight
+        inflight_tps, busy, inflight = self._inflight_tps, self.positions.busy, self._inflight
         backoff, queues, limit = self._backoff_until, self.buffer.queues, self._partition_bytes
         preferred = self._preferred
         topic: str | None = None
@@ -377,9 +271,9 @@ class Fetcher:
                 continue
             current = -1 if meta is None else meta.leader_epoch
             if current >= 0 and st.fetch_epoch >= 0 and current != st.validated_epoch:
-                epoch = self._needs_validation(st, current)
+                epoch = self.positions.needs_validation(st, current)
                 if epoch is not None:
-                    self._start_validation(tp, st, epoch)
+                    self.positions.start_validation(tp, st, epoch)
                     continue
             wanted = plan.get(node)
             if wanted is None:
@@ -542,7 +436,7 @@ class Fetcher:
     def _diverged(self, tp: TopicPartition, st: PartitionState, diverging: EpochEndOffset) -> None:
         assert st.fetch_offset is not None
         if diverging.end_offset < st.fetch_offset:
-            self._truncated(tp, st, diverging.end_offset, diverging.epoch)
+            self.positions.truncated(tp, st, diverging.end_offset, diverging.epoch)
         else:
             st.fetch_epoch = diverging.epoch
 

@@ -1,9 +1,11 @@
 """Consumer group coordination: membership (classic JoinGroup/SyncGroup or KIP-848
 ConsumerGroupHeartbeat), partition assignors, committed offsets and auto-commit.
 
-The consumer builds one coordinator per consumer with ``create_coordinator`` and sees it
-only through ``contract.GroupCoordinatorProtocol``; the coordinator sees the consumer only
-through ``contract.SubscriptionStateProtocol``. Must not import ``aiokafka_gen.consumer``.
+The consumer builds one coordinator per consumer with ``build_coordinator`` (from the
+``CoordinatorConfig`` its ``ConsumerConfig`` derives; ``create_coordinator`` takes the
+settings as keyword arguments and checks them) and sees it only through
+``contract.GroupCoordinatorProtocol``; the coordinator sees the consumer only through
+``contract.SubscriptionStateProtocol``. Must not import ``aiokafka_gen.consumer``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .base import BaseCoordinator, CoordinatorConfig
+from .base import GROUP_PROTOCOLS, BaseCoordinator, CoordinatorConfig
 from .classic import ClassicCoordinator
 from .consumer_group import ConsumerGroupCoordinator
 from .contract import (
@@ -37,10 +39,9 @@ __all__ = [
     "GroupHealth",
     "MemberState",
     "SubscriptionStateProtocol",
+    "build_coordinator",
     "create_coordinator",
 ]
-
-GROUP_PROTOCOLS = ("classic", "consumer")
 
 
 def _instantiate(assignor: object) -> object:
@@ -53,6 +54,21 @@ def _instantiate(assignor: object) -> object:
         except TypeError:
             return assignor
     return assignor
+
+
+def build_coordinator(
+    client: AIOKafkaClient,
+    subscription: SubscriptionStateProtocol,
+    config: CoordinatorConfig,
+    assignors: Sequence[object] = (),
+) -> GroupCoordinatorProtocol:
+    """The coordinator for ``config.group_protocol`` ("consumer", else classic), whose
+    settings were checked when ``config`` was made. ``assignors`` (classes or instances)
+    apply to the classic protocol only."""
+    if config.group_protocol == "consumer":
+        return ConsumerGroupCoordinator(client, subscription, config)
+    instances = [_instantiate(a) for a in assignors]
+    return ClassicCoordinator(client, subscription, config, instances)
 
 
 def create_coordinator(
@@ -74,7 +90,9 @@ def create_coordinator(
     exclude_internal_topics: bool,
     group_remote_assignor: str | None,
 ) -> GroupCoordinatorProtocol:
-    """The coordinator for ``group_protocol`` ("classic" or "consumer").
+    """The coordinator for ``group_protocol`` ("classic" or "consumer") from unchecked
+    keyword arguments (the consumer checks its settings once in its ``ConsumerConfig`` and
+    calls ``build_coordinator``).
 
     ``rebalance_timeout_ms`` None means session_timeout_ms for the classic protocol (as
     aiokafka does) and max_poll_interval_ms for the consumer protocol (as Java does).
@@ -83,12 +101,7 @@ def create_coordinator(
     """
     if group_protocol not in GROUP_PROTOCOLS:
         raise ValueError(f"group_protocol must be one of {GROUP_PROTOCOLS}, not {group_protocol!r}")
-    if not group_id:
-        raise ValueError("group coordination needs a group_id")
-    if rebalance_timeout_ms is None:
-        classic = group_protocol == "classic"
-        rebalance_timeout_ms = session_timeout_ms if classic else max_poll_interval_ms
-    config = CoordinatorConfig(
+    config = CoordinatorConfig.create(
         group_id=group_id,
         group_instance_id=group_instance_id,
         group_protocol=group_protocol,
@@ -103,10 +116,7 @@ def create_coordinator(
         exclude_internal_topics=exclude_internal_topics,
         group_remote_assignor=group_remote_assignor,
     )
-    if group_protocol == "consumer":
-        return ConsumerGroupCoordinator(client, subscription, config)
-    instances = [_instantiate(a) for a in assignors]
-    return ClassicCoordinator(client, subscription, config, instances)
+    return build_coordinator(client, subscription, config, assignors)
 
 
 _: CoordinatorFactory = create_coordinator

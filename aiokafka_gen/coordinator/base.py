@@ -25,7 +25,7 @@ import dataclasses
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient
@@ -48,14 +48,16 @@ from ._metrics import GroupMetrics
 from .membership import MemberEvent, Membership, MemberState
 from .offsets import Identity, OffsetClient
 
-__all__ = ["BaseCoordinator", "CoordinatorConfig"]
+__all__ = ["GROUP_PROTOCOLS", "BaseCoordinator", "CoordinatorConfig"]
 
 log = client_logger("aiokafka_gen.coordinator")
+GROUP_PROTOCOLS: Final = ("classic", "consumer")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CoordinatorConfig:
-    """The consumer settings group coordination uses (see ``create_coordinator``)."""
+    """The consumer settings group coordination uses (``create``; the consumer derives it
+    from its ``ConsumerConfig``, ``create_coordinator`` from its keyword arguments)."""
 
     group_id: str
     group_instance_id: str | None
@@ -70,6 +72,49 @@ class CoordinatorConfig:
     auto_commit_interval_ms: int
     exclude_internal_topics: bool
     group_remote_assignor: str | None
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        group_id: str,
+        group_instance_id: str | None,
+        group_protocol: str,
+        session_timeout_ms: int,
+        heartbeat_interval_ms: int,
+        rebalance_timeout_ms: int | None,
+        max_poll_interval_ms: int,
+        retry_backoff_ms: int,
+        request_timeout_ms: int,
+        enable_auto_commit: bool,
+        auto_commit_interval_ms: int,
+        exclude_internal_topics: bool,
+        group_remote_assignor: str | None,
+    ) -> CoordinatorConfig:
+        """The settings of one group member (``group_protocol`` already checked by the
+        caller). ValueError for an empty ``group_id``. ``rebalance_timeout_ms`` None means
+        session_timeout_ms for the classic protocol (as aiokafka does) and
+        max_poll_interval_ms for the consumer protocol (as Java does)."""
+        if not group_id:
+            raise ValueError("group coordination needs a group_id")
+        if rebalance_timeout_ms is None:
+            classic = group_protocol == "classic"
+            rebalance_timeout_ms = session_timeout_ms if classic else max_poll_interval_ms
+        return cls(
+            group_id=group_id,
+            group_instance_id=group_instance_id,
+            group_protocol=group_protocol,
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+            rebalance_timeout_ms=rebalance_timeout_ms,
+            max_poll_interval_ms=max_poll_interval_ms,
+            retry_backoff_ms=retry_backoff_ms,
+            request_timeout_ms=request_timeout_ms,
+            enable_auto_commit=enable_auto_commit,
+            auto_commit_interval_ms=auto_commit_interval_ms,
+            exclude_internal_topics=exclude_internal_topics,
+            group_remote_assignor=group_remote_assignor,
+        )
 
     @property
     def backoff(self) -> float:

@@ -14,7 +14,8 @@ batch reserves ``max_batch_size`` bytes: a smaller buffer could never send).
 
 Derived values are computed here too: acks as an int (-1 for "all"; -1 by default when
 idempotent, else 1), whether the producer is idempotent (a transactional id implies it),
-``max_block`` in seconds, and the keyword arguments of the producer's ``AIOKafkaClient``.
+``max_block`` in seconds, and the connection settings (a ``ClientConfig``, checked with
+the producer's ranges) whose ``client_kwargs`` build the producer's ``AIOKafkaClient``.
 Plain dataclass, stdlib only (importing the package stays cheap). No I/O.
 """
 
@@ -23,16 +24,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import warnings
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypedDict
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypedDict
 
 from aiokafka_gen._validate import RangeBounds, check_range
+from aiokafka_gen.client_config import ClientConfig
 from aiokafka_gen.conn._metrics import MetricsOptions
 from aiokafka_gen.errors import KafkaConfigurationError
 from aiokafka_gen.records.codecs import require_codec
-
-if TYPE_CHECKING:
-    import ssl
 
 __all__ = ["MISSING", "Missing", "Partitioner", "ProducerConfig"]
 
@@ -53,7 +52,7 @@ class _Derived(TypedDict):
 
     acks: int
     idempotent: bool
-    sasl: dict[str, object]
+    client: ClientConfig
     max_block: float
     max_in_flight: int
     metrics: MetricsOptions
@@ -61,17 +60,20 @@ class _Derived(TypedDict):
 
 _CODECS = ("gzip", "snappy", "lz4", "zstd", None)
 _MAX_IDEMPOTENT_IN_FLIGHT = 5
-_DERIVED = frozenset({"acks", "idempotent", "sasl", "max_block", "max_in_flight", "metrics"})
+_DERIVED = frozenset({"acks", "idempotent", "client", "max_block", "max_in_flight", "metrics"})
 _INT32_MAX = 2**31 - 1
-_RANGES: dict[str, RangeBounds] = {
+# the connection settings' ranges (checked by ClientConfig.create), then the producer's own
+_CLIENT_RANGES: dict[str, RangeBounds] = {
     "metadata_max_age_ms": {"at_least": 0},
-    "metadata_max_idle_ms": {"at_least": 5000},  # Java's lower bound
     "request_timeout_ms": {"at_least": 1, "at_most": _INT32_MAX, "integral": True},
+    "retry_backoff_ms": {"at_least": 0},
+    "connections_max_idle_ms": {},  # any number; <= 0 never closes an idle connection
+}
+_RANGES: dict[str, RangeBounds] = {
+    "metadata_max_idle_ms": {"at_least": 5000},  # Java's lower bound
     "max_batch_size": {"at_least": 0, "at_most": _INT32_MAX, "integral": True},
     "max_request_size": {"at_least": 0, "at_most": _INT32_MAX, "integral": True},
     "linger_ms": {"at_least": 0},
-    "retry_backoff_ms": {"at_least": 0},
-    "connections_max_idle_ms": {},  # any number; <= 0 never closes an idle connection
     "transaction_timeout_ms": {"at_least": 1, "at_most": _INT32_MAX, "integral": True},
     "buffer_memory": {"at_least": 0, "integral": True},  # and >= max_batch_size (below)
     "max_block_ms": {"at_least": 0, "allow_none": True},
@@ -104,13 +106,11 @@ def _check_numbers(options: Mapping[str, Any]) -> None:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ProducerConfig:
-    """Every constructor argument the producer keeps, validated."""
+    """Every constructor argument the producer keeps, validated; the connection settings
+    in ``client``."""
 
-    bootstrap_servers: str | Iterable[str]
-    client_id: str | None
-    metadata_max_age_ms: int
+    client: ClientConfig
     metadata_max_idle_ms: int
-    request_timeout_ms: int
     acks: int
     idempotent: bool
     key_serializer: Callable[[Any], bytes | None] | None  # of the user's key (any type)
@@ -120,13 +120,8 @@ class ProducerConfig:
     partitioner: Partitioner | None
     max_request_size: int
     linger_ms: int
-    retry_backoff_ms: int
-    security_protocol: str
-    ssl_context: ssl.SSLContext | None
-    connections_max_idle_ms: int
     transactional_id: str | None
     transaction_timeout_ms: int
-    sasl: Mapping[str, object]
     buffer_memory: int
     max_block: float  # seconds
     delivery_timeout_ms: int
@@ -145,6 +140,7 @@ class ProducerConfig:
                 f"compression_type must be one of {_CODECS}, not {compression!r}"
             )
         require_codec(compression)
+        client = ClientConfig.create(options, _CLIENT_RANGES)
         _check_numbers(options)
         idempotent = bool(options["enable_idempotence"]) or options["transactional_id"] is not None
         in_flight = options["max_in_flight_requests_per_connection"]
@@ -153,7 +149,7 @@ class ProducerConfig:
                 "max_in_flight_requests_per_connection must be at most 5 with idempotence,"
                 f" not {in_flight}"
             )
-        return cls(**cls._plain(options), **cls._derived(options, idempotent))
+        return cls(**cls._plain(options), **cls._derived(options, idempotent, client))
 
     @staticmethod
     def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,23 +157,26 @@ class ProducerConfig:
         return {name: value for name, value in options.items() if name in names}
 
     @staticmethod
-    def _derived(options: Mapping[str, Any], idempotent: bool) -> _Derived:
+    def _derived(options: Mapping[str, Any], idempotent: bool, client: ClientConfig) -> _Derived:
         block_ms = options["max_block_ms"]
-        sasl = {name: value for name, value in options.items() if name.startswith("sasl_")}
         return {
-            "acks": _acks(options["acks"], idempotent), "idempotent": idempotent, "sasl": sasl,
+            "acks": _acks(options["acks"], idempotent), "idempotent": idempotent, "client": client,
             "max_block": (options["request_timeout_ms"] if block_ms is None else block_ms) / 1000,
             "max_in_flight": options["max_in_flight_requests_per_connection"],
             "metrics": MetricsOptions.create(options),
         }  # fmt: skip
 
+    @property
+    def request_timeout_ms(self) -> int:
+        """The connection setting, also written into Produce requests."""
+        return self.client.request_timeout_ms
+
+    @property
+    def retry_backoff_ms(self) -> int:
+        """The connection setting, also the transaction manager's and sender's backoff."""
+        return self.client.retry_backoff_ms
+
     def client_options(self, client_id: str) -> dict[str, Any]:
-        """Keyword arguments of the producer's ``AIOKafkaClient``."""
-        return {
-            "bootstrap_servers": self.bootstrap_servers, "client_id": self.client_id or client_id,
-            "metadata_max_age_ms": self.metadata_max_age_ms,
-            "request_timeout_ms": self.request_timeout_ms,
-            "retry_backoff_ms": self.retry_backoff_ms, "ssl_context": self.ssl_context,
-            "security_protocol": self.security_protocol,
-            "connections_max_idle_ms": self.connections_max_idle_ms, **self.sasl,
-        }  # fmt: skip
+        """Keyword arguments of the producer's ``AIOKafkaClient`` (``client_id`` names it
+        unless the producer was given one)."""
+        return self.client.client_kwargs(client_id)

@@ -38,6 +38,7 @@ from aiokafka_gen._logging import client_logger
 from aiokafka_gen._validate import check_range, check_topic
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup, CoordinationType
+from aiokafka_gen.client_config import ClientConfig
 from aiokafka_gen.coordinator.contract import GroupHealth
 from aiokafka_gen.errors import (
     BrokerResponseError,
@@ -183,22 +184,8 @@ class AIOKafkaShareConsumer:
         check_range(
             "max_poll_records", max_poll_records, at_least=1, integral=True, allow_none=True
         )
-        self._client = AIOKafkaClient(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id,
-            metadata_max_age_ms=metadata_max_age_ms,
-            request_timeout_ms=request_timeout_ms,
-            retry_backoff_ms=retry_backoff_ms,
-            ssl_context=ssl_context,
-            security_protocol=security_protocol,
-            connections_max_idle_ms=connections_max_idle_ms,
-            sasl_mechanism=sasl_mechanism,
-            sasl_plain_username=sasl_plain_username,
-            sasl_plain_password=sasl_plain_password,
-            sasl_kerberos_service_name=sasl_kerberos_service_name,
-            sasl_kerberos_domain_name=sasl_kerberos_domain_name,
-            sasl_oauth_token_provider=sasl_oauth_token_provider,
-        )
+        config = ClientConfig.create(locals())
+        self._client = AIOKafkaClient(**config.client_kwargs())
         self._group_id = group_id
         self._explicit = share_acknowledgement_mode == "explicit"
         self._callback = acknowledgement_commit_callback
@@ -209,8 +196,8 @@ class AIOKafkaShareConsumer:
         self._max_bytes = int(fetch_max_bytes)
         self._max_poll_records = int(max_poll_records or 500)
         self._max_poll_interval = max_poll_interval_ms / 1000.0
-        self._request_timeout_ms = request_timeout_ms
-        self._backoff = retry_backoff_ms / 1000.0
+        self._request_timeout_ms = config.request_timeout_ms
+        self._backoff = config.retry_backoff
         self._membership = ShareMembership(group_id, rack_id=client_rack)
         self._topics: frozenset[str] = frozenset()
         self._subscribed_at = 0.0

@@ -74,8 +74,10 @@ def test_numeric_ranges(name: str, outside: float, boundary: float) -> None:
     with pytest.raises(KafkaConfigurationError, match=name):
         AIOKafkaProducer(**{name: outside})  # type: ignore[arg-type]
     producer = AIOKafkaProducer(**{name: boundary})  # type: ignore[arg-type]
-    if name in {f.name for f in dataclasses.fields(ProducerConfig)}:
-        assert getattr(producer._config, name) == boundary
+    config = producer._config
+    for held in (config, config.client):  # a producer setting, or a connection one
+        if name in {f.name for f in dataclasses.fields(held)}:
+            assert getattr(held, name) == boundary
 
 
 @pytest.mark.parametrize(
