@@ -1,17 +1,42 @@
-"""Run bench.codec's cases against the old (/tmp/oldgenerated) or new generated package."""
-import importlib.util, json, sys
-which = sys.argv[1]
-if which == "old":
+"""How the codec A/B was run: bench.codec's cases against an old generated package (a copy of
+generated/ from before the change, in OLD_DIR) or the installed one.
+
+    PYTHONPATH=. python bench/results/codec-ab-2026-12-06/run_ab.py old 7 1
+    PYTHONPATH=. python bench/results/codec-ab-2026-12-06/run_ab.py new 7 1
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+OLD_DIR = Path("/tmp/oldgenerated")
+
+
+def _use_old_messages() -> None:
     spec = importlib.util.spec_from_file_location(
-        "aiokafka_gen.messages", "/tmp/oldgenerated/__init__.py",
-        submodule_search_locations=["/tmp/oldgenerated"])
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["aiokafka_gen.messages"] = mod
-    spec.loader.exec_module(mod)
-    import aiokafka_gen
-    aiokafka_gen.messages = mod
-import aiokafka_gen.messages as m
-print(which, m.__file__, file=sys.stderr)
-from bench import codec
-res = codec.run(int(sys.argv[2]) if len(sys.argv) > 2 else 7)
-json.dump(res, open(f"/tmp/bump/codec_{which}_{sys.argv[3] if len(sys.argv) > 3 else 0}.json", "w"), indent=1)
+        "aiokafka_gen.messages", OLD_DIR / "__init__.py", submodule_search_locations=[str(OLD_DIR)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["aiokafka_gen.messages"] = module
+    spec.loader.exec_module(module)
+    importlib.import_module("aiokafka_gen").messages = module
+
+
+def main() -> None:
+    which, repeat, label = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    if which == "old":
+        _use_old_messages()
+    messages = importlib.import_module("aiokafka_gen.messages")
+    print(which, messages.__file__, file=sys.stderr)
+    codec = importlib.import_module("bench.codec")
+    result = codec.run(repeat)
+    Path(f"codec_{which}_{label}.json").write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
