@@ -161,13 +161,15 @@ async def outcome(
 ) -> None:
     """Count one case: a KafkaError (or an allowed success) within ``bound`` is received."""
     tally.sent += 1
+    STAGE["at"] = ""
     started = time.monotonic()
     try:
         async with asyncio.timeout(bound):
             await work
     except TimeoutError:
         tally.lost += 1
-        tally.problems.append(f"{name}: nothing within {bound} s (hang)")
+        where = f", in {STAGE['at']}" if STAGE["at"] else ""
+        tally.problems.append(f"{name}: nothing within {bound} s (hang{where})")
         return
     except KafkaError as exc:
         tally.received += 1
@@ -200,13 +202,24 @@ def _producer(port: int) -> AIOKafkaProducer:
     )  # fmt: skip
 
 
+# the step produce_once is in, so that a hang report says where it hung
+STAGE: dict[str, str] = {"at": ""}
+
+
 async def produce_once(port: int) -> None:
     producer = _producer(port)
+    STAGE["at"] = "start()"
     await producer.start()
     try:
+        STAGE["at"] = "send_and_wait()"
         await producer.send_and_wait(TOPIC, b"value", key=b"key")
     finally:
-        await asyncio.wait_for(producer.stop(), BOUND)  # a slow stop() is a hang here
+        STAGE["at"] = f"stop() (after {STAGE['at']})"
+        try:
+            await asyncio.wait_for(producer.stop(), BOUND)  # a slow stop() is a hang here
+        except TimeoutError:
+            raise AssertionError(f"stop() took over {BOUND} s") from None
+        STAGE["at"] = "done"
 
 
 # ---- the producer ------------------------------------------------------------------------
