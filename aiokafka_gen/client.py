@@ -31,7 +31,7 @@ from aiokafka_gen._codes import ErrorCode
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen._validate import RangeBounds, check_range
 from aiokafka_gen.abc import AbstractTokenProvider
-from aiokafka_gen.client_config import CLIENT_BOUNDS
+from aiokafka_gen.client_config import ClientConfig
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ReconnectBackoff
 from aiokafka_gen.conn._metrics import ConnectionMetrics, LoopProbe
@@ -83,8 +83,9 @@ class CoordinationType(enum.IntEnum):
 
 # Legal values of the numeric arguments (Java's ConfigDef ranges; timeouts tighter: a
 # zero request or connection timeout would fail every request and every connect)
+# The numbers every client shares are ClientConfig's (client_config.CLIENT_BOUNDS); these
+# are the client's own, checked after them
 _RANGES: dict[str, RangeBounds] = {
-    **CLIENT_BOUNDS,  # the numbers every client shares (client_config.ClientConfig)
     "connection_setup_timeout_ms": {"at_least": 1},
     "reconnect_backoff_ms": {"at_least": 0},
     "reconnect_backoff_max_ms": {"at_least": 0},
@@ -145,10 +146,13 @@ class AIOKafkaClient:
     reconnect_backoff_ms / reconnect_backoff_max_ms (KIP-601; a cap below the base means a
     constant base) and max_in_flight_requests (per connection).
 
-    Numeric arguments are checked against their legal range (``_RANGES``: Java's, with
-    ``request_timeout_ms`` and ``connection_setup_timeout_ms`` at least 1, since 0 would
-    fail every request and connect; ``connections_max_idle_ms`` <= 0 never closes an idle
-    connection): ``KafkaConfigurationError`` (a ``ValueError``) names the argument.
+    Numeric arguments are checked against their legal range (``ClientConfig``'s shared
+    ranges, then ``_RANGES``; Java's, with ``request_timeout_ms`` and
+    ``connection_setup_timeout_ms`` at least 1, since 0 would fail every request and
+    connect; ``connections_max_idle_ms`` <= 0 never closes an idle connection):
+    ``KafkaConfigurationError`` (a ``ValueError``) names the argument. Producers,
+    consumers and the admin client build theirs with ``from_config`` from settings they
+    checked against their own ranges.
     Topics a Metadata answer refuses for good (INVALID_TOPIC_EXCEPTION,
     TOPIC_AUTHORIZATION_FAILED) are reported by ``cluster.topic_error(topic)``;
     ``_wait_on_metadata`` (aiokafka's name) raises them at once.
@@ -182,25 +186,58 @@ class AIOKafkaClient:
         # it is unused: the running loop is taken at bootstrap. Versions are negotiated.
         del loop, api_version
         given = locals()
+        config = ClientConfig.create(given)  # the shared numbers first, in CLIENT_BOUNDS' order
         for name, bounds in _RANGES.items():
             check_range(name, given[name], **bounds)
-        self._bootstrap = _parse_bootstrap(bootstrap_servers)
+        self._setup(
+            config, client_id, connection_setup_timeout_ms, reconnect_backoff_ms,
+            reconnect_backoff_max_ms, max_in_flight_requests,
+        )  # fmt: skip
+
+    @classmethod
+    def from_config(
+        cls, config: ClientConfig, default_client_id: str | None = None
+    ) -> AIOKafkaClient:
+        """A client for connection settings a producer, consumer or admin client has
+        checked already (``ClientConfig.create``, with its own ranges): they are not checked
+        again. ``client_id`` falls back to ``default_client_id``, then to the client's
+        default; the client's own settings (connection setup timeout, reconnect backoff,
+        in-flight requests) take their defaults."""
+        client = cls.__new__(cls)
+        client_id = config.client_id or default_client_id or "aiokafka-gen-" + __version__
+        client._setup(config, client_id, 10000, 50, 1000, 64)
+        return client
+
+    def _setup(
+        self,
+        config: ClientConfig,
+        client_id: str,
+        connection_setup_timeout_ms: int,
+        reconnect_backoff_ms: int,
+        reconnect_backoff_max_ms: int,
+        max_in_flight_requests: int,
+    ) -> None:
+        request_timeout_ms = config.request_timeout_ms
+        self._bootstrap = _parse_bootstrap(config.bootstrap_servers)
         self._config = ConnectionConfig(
-            client_id=client_id, security_protocol=security_protocol, ssl_context=ssl_context,
-            sasl_mechanism=sasl_mechanism, sasl_plain_username=sasl_plain_username,
-            sasl_plain_password=sasl_plain_password,
-            sasl_kerberos_service_name=sasl_kerberos_service_name,
-            sasl_kerberos_domain_name=sasl_kerberos_domain_name,
-            sasl_oauth_token_provider=sasl_oauth_token_provider,
-            request_timeout_ms=request_timeout_ms, connections_max_idle_ms=connections_max_idle_ms,
+            client_id=client_id, security_protocol=config.security_protocol,
+            ssl_context=config.ssl_context, sasl_mechanism=config.sasl_mechanism,
+            sasl_plain_username=config.sasl_plain_username,
+            sasl_plain_password=config.sasl_plain_password,
+            sasl_kerberos_service_name=config.sasl_kerberos_service_name,
+            sasl_kerberos_domain_name=config.sasl_kerberos_domain_name,
+            sasl_oauth_token_provider=config.sasl_oauth_token_provider,
+            request_timeout_ms=request_timeout_ms,
+            connections_max_idle_ms=config.connections_max_idle_ms,
             connect_timeout_ms=min(connection_setup_timeout_ms, request_timeout_ms),
             max_in_flight_requests=max_in_flight_requests,
         ).validate()  # fmt: skip
         self.client_id = client_id
         self._request_timeout_ms = request_timeout_ms
-        self._retry_backoff = retry_backoff_ms / 1000.0
+        self._retry_backoff = config.retry_backoff
         self.cluster = ClusterMetadata(
-            metadata_max_age_ms=metadata_max_age_ms, retry_backoff_ms=retry_backoff_ms
+            metadata_max_age_ms=config.metadata_max_age_ms,
+            retry_backoff_ms=config.retry_backoff_ms,
         )
         # a cap below the base means a constant base delay (as Java's client adjusts it)
         self._backoff = ReconnectBackoff(
@@ -221,7 +258,7 @@ class AIOKafkaClient:
             version_for=self.api_version_for,
             send=self._send_late,
             found=self.cluster.add_coordinator,
-            request_timeout=request_timeout_ms / 1000.0,
+            request_timeout=config.request_timeout,
             retry_backoff=self._retry_backoff,
         )
         self._closed = False

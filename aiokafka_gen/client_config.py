@@ -3,8 +3,9 @@
 The producer, the consumer, the share consumer and the admin client take the same
 connection arguments (aiokafka's names: ``bootstrap_servers``, ``client_id``, timeouts,
 security and SASL). Each builds one ``ClientConfig`` from its keyword arguments with
-``ClientConfig.create(options, bounds)`` and hands ``config.client_kwargs()`` to
-``AIOKafkaClient``; nothing else copies them.
+``ClientConfig.create(options, bounds)`` and builds its ``AIOKafkaClient`` with
+``AIOKafkaClient.from_config(config)``, which does not check them again; nothing else
+copies them.
 
 ``bounds`` is the calling client's legal range per numeric setting, in the order they are
 checked (its message names the argument: ``KafkaConfigurationError``, a ``ValueError``).
@@ -44,7 +45,7 @@ class ClientConfig:
     """The connection arguments of a client, checked (``create``); defaults are aiokafka's.
 
     ``client_id`` None (the producer's default) means the caller names the client:
-    ``client_kwargs(default_client_id)``.
+    ``AIOKafkaClient.from_config(config, default_client_id)``.
     """
 
     bootstrap_servers: str | Iterable[str] = "localhost"
@@ -72,17 +73,6 @@ class ClientConfig:
         for name, limits in bounds.items():
             check_range(name, options[name], **limits)
         return cls(**{name: options[name] for name in _FIELDS if name in options})
-
-    def client_kwargs(self, default_client_id: str | None = None) -> dict[str, Any]:
-        """Keyword arguments of ``AIOKafkaClient`` (``client_id`` falls back to
-        ``default_client_id``; neither given: the client's own default)."""
-        kwargs = {name: getattr(self, name) for name in _FIELDS}
-        client_id = self.client_id or default_client_id
-        if client_id is None:
-            del kwargs["client_id"]
-        else:
-            kwargs["client_id"] = client_id
-        return kwargs
 
     @property
     def request_timeout(self) -> float:

@@ -119,6 +119,8 @@ nitpick_ignore = [
     ("py:class", "aiokafka_gen.coordinator.contract.CommittedOffset"),
     # the generic request base (aiokafka_gen.protocol.Request, documented on the protocol page)
     ("py:class", "aiokafka_gen.protocol._message.Request"),
+    # the connection settings a client checked, which AIOKafkaClient.from_config takes
+    ("py:class", "aiokafka_gen.client_config.ClientConfig"),
 ]
 nitpick_ignore_regex = [
     (r"py:.*", r"({})\..*".format("|".join(m.replace(".", r"\.") for m in _STDLIB))),

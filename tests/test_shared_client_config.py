@@ -24,24 +24,23 @@ SECURE = {
 
 
 def test_defaults_are_the_clients() -> None:
-    kwargs = ClientConfig().client_kwargs()
-    assert "client_id" not in kwargs  # no id given: AIOKafkaClient's own default
-    client = AIOKafkaClient(**kwargs)
-    assert client.client_id == AIOKafkaClient().client_id
-    assert ClientConfig().client_kwargs("fallback")["client_id"] == "fallback"
-    assert ClientConfig(client_id="mine").client_kwargs("fallback")["client_id"] == "mine"
+    default = AIOKafkaClient()
+    client = AIOKafkaClient.from_config(ClientConfig())  # no id given: the client's own default
+    assert client.client_id == default.client_id
+    assert client._config == default._config and client._bootstrap == default._bootstrap
+    assert AIOKafkaClient.from_config(ClientConfig(), "fallback").client_id == "fallback"
+    assert AIOKafkaClient.from_config(ClientConfig(client_id="mine"), "x").client_id == "mine"
 
 
 def test_create_keeps_only_connection_settings() -> None:
     options = {**SECURE, **{name: 1 for name in CLIENT_BOUNDS}, "linger_ms": 5, "self": None}
     config = ClientConfig.create(options)
-    kwargs = config.client_kwargs()
-    assert set(kwargs) == {f.name for f in dataclasses.fields(ClientConfig)}
-    assert kwargs["sasl_plain_password"] == "hidden-pw"
-    assert kwargs["bootstrap_servers"] == ["a:1", "b:2"]
+    assert config == ClientConfig(**{**SECURE, **{name: 1 for name in CLIENT_BOUNDS}})
     assert "hidden-pw" not in repr(config)
-    client = AIOKafkaClient(**kwargs)
-    assert client.client_id == "me"
+    client = AIOKafkaClient.from_config(config)
+    direct = AIOKafkaClient(**{**SECURE, **{name: 1 for name in CLIENT_BOUNDS}})
+    assert client.client_id == "me" and client._config == direct._config
+    assert client._bootstrap == direct._bootstrap == [("a", 1), ("b", 2)]
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.client_id = "other"  # type: ignore[misc]
     assert (config.request_timeout, config.retry_backoff) == (0.001, 0.001)
@@ -105,12 +104,40 @@ def test_each_client_builds_one_config(monkeypatch: pytest.MonkeyPatch) -> None:
     assert {config.sasl_mechanism for config in made} == {"SCRAM-SHA-512"}
 
 
-def test_producer_client_options_keep_their_shape() -> None:
+def test_producer_client_takes_the_checked_settings() -> None:
     producer = AIOKafkaProducer(request_timeout_ms=1500, retry_backoff_ms=7)
-    options = producer._config.client_options("producer-1")
-    assert options["client_id"] == "producer-1" and options["request_timeout_ms"] == 1500
+    client = producer.client
+    assert client.client_id.startswith("aiokafka-producer-")
+    assert (client._request_timeout_ms, client.retry_backoff) == (1500, 0.007)
     assert (producer._config.request_timeout_ms, producer._config.retry_backoff_ms) == (1500, 7)
-    assert options == {**producer._config.client.client_kwargs(), "client_id": "producer-1"}
+
+
+def test_from_config_checks_nothing_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each client checks a shared number once, against its own range; the client built
+    from its config does not check it again (a direct AIOKafkaClient checks every one)."""
+    import aiokafka_gen.client as client_module
+    import aiokafka_gen.client_config as config_module
+    from aiokafka_gen.consumer import AIOKafkaConsumer
+
+    checked: list[str] = []
+
+    def counting(name: str, value: object, **bounds: Any) -> None:
+        checked.append(name)
+
+    monkeypatch.setattr(config_module, "check_range", counting)
+    monkeypatch.setattr(client_module, "check_range", counting)
+    for build in (AIOKafkaProducer, AIOKafkaAdminClient, AIOKafkaConsumer):
+        checked.clear()
+        build()
+        shared = [name for name in checked if name in CLIENT_BOUNDS]
+        assert sorted(shared) == sorted(CLIENT_BOUNDS), build
+    checked.clear()
+    AIOKafkaClient()
+    assert checked == [*CLIENT_BOUNDS, *client_module._RANGES]
+    config = ClientConfig(request_timeout_ms=0)  # unchecked: from_config trusts its caller
+    checked.clear()
+    assert AIOKafkaClient.from_config(config, "fallback").client_id == "fallback"
+    assert checked == []
 
 
 @pytest.mark.parametrize(

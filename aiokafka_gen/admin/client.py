@@ -119,7 +119,7 @@ class AIOKafkaAdminClient(
         self._started = False
         self._closed = False
         self._coordinators = CoordinatorCache()
-        self._client = AIOKafkaClient(**config.client_kwargs())
+        self._client = AIOKafkaClient.from_config(config)
         self._registry = self._metrics_options.registry(client_id, "admin-client")
         if self._registry is not None:
             self._client.attach_metrics(self._registry)

@@ -215,7 +215,7 @@ class AIOKafkaConsumer(Observable):
         options = dict(locals())  # every keyword argument, by name
         del options["self"], options["topics"]
         self._config = config = ConsumerConfig.create(options)
-        self._client = AIOKafkaClient(**config.client.client_kwargs())
+        self._client = AIOKafkaClient.from_config(config.client)
         self._subscription = SubscriptionState(config.auto_offset_reset)
         self._group_id = config.group_id
         self._isolation = config.isolation

@@ -15,7 +15,8 @@ batch reserves ``max_batch_size`` bytes: a smaller buffer could never send).
 Derived values are computed here too: acks as an int (-1 for "all"; -1 by default when
 idempotent, else 1), whether the producer is idempotent (a transactional id implies it),
 ``max_block`` in seconds, and the connection settings (a ``ClientConfig``, checked with
-the producer's ranges) whose ``client_kwargs`` build the producer's ``AIOKafkaClient``.
+the producer's ranges) from which the producer's ``AIOKafkaClient`` is built
+(``AIOKafkaClient.from_config``).
 Plain dataclass, stdlib only (importing the package stays cheap). No I/O.
 """
 
@@ -175,8 +176,3 @@ class ProducerConfig:
     def retry_backoff_ms(self) -> int:
         """The connection setting, also the transaction manager's and sender's backoff."""
         return self.client.retry_backoff_ms
-
-    def client_options(self, client_id: str) -> dict[str, Any]:
-        """Keyword arguments of the producer's ``AIOKafkaClient`` (``client_id`` names it
-        unless the producer was given one)."""
-        return self.client.client_kwargs(client_id)

@@ -160,7 +160,7 @@ class AIOKafkaProducer(Observable):
                 DeprecationWarning, stacklevel=2,
             )  # fmt: skip
         self._config = config = ProducerConfig.create(options)
-        self.client = AIOKafkaClient(**config.client_options(f"aiokafka-producer-{next(_ids)}"))
+        self.client = AIOKafkaClient.from_config(config.client, f"aiokafka-producer-{next(_ids)}")
         self._registry = config.metrics.registry(self.client.client_id, "producer")
         self._metrics: ProducerMetrics | None = None
         if self._registry is not None:

@@ -185,7 +185,7 @@ class AIOKafkaShareConsumer:
             "max_poll_records", max_poll_records, at_least=1, integral=True, allow_none=True
         )
         config = ClientConfig.create(locals())
-        self._client = AIOKafkaClient(**config.client_kwargs())
+        self._client = AIOKafkaClient.from_config(config)
         self._group_id = group_id
         self._explicit = share_acknowledgement_mode == "explicit"
         self._callback = acknowledgement_commit_callback

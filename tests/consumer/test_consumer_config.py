@@ -32,7 +32,7 @@ def test_config_holds_the_settings_and_the_client_config() -> None:
     assert isinstance(config, ConsumerConfig) and isinstance(config.client, ClientConfig)
     assert (config.group_id, config.isolation, config.read_committed) == ("g", 1, True)
     assert (config.request_timeout_ms, config.retry_backoff_ms) == (1500, 7)
-    assert config.client.client_kwargs()["bootstrap_servers"] == "h:1"
+    assert config.client.bootstrap_servers == "h:1"
     assert consumer._client.client_id == "c" and consumer._request_timeout == 1.5
     assert config.assignors == (RoundRobinPartitionAssignor,)
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -27,10 +27,10 @@ def test_client_options_carry_security_and_ids() -> None:
         client_id="mine", security_protocol="SASL_PLAINTEXT", sasl_mechanism="SCRAM-SHA-256",
         sasl_plain_username="u", sasl_plain_password="secret-pw",
     )  # fmt: skip
-    options = producer._config.client_options("default-id")
-    assert options["client_id"] == "mine" and options["sasl_mechanism"] == "SCRAM-SHA-256"
-    assert options["sasl_plain_password"] == "secret-pw"
-    assert AIOKafkaProducer()._config.client_options("default-id")["client_id"] == "default-id"
+    connection = producer.client._config
+    assert producer.client.client_id == "mine" and connection.sasl_mechanism == "SCRAM-SHA-256"
+    assert connection.sasl_plain_password == "secret-pw"
+    assert AIOKafkaProducer().client.client_id.startswith("aiokafka-producer-")
 
 
 @pytest.mark.parametrize(
