@@ -75,7 +75,8 @@ class FetchBuffer:
         return self._queues
 
     def depth(self, tp: TopicPartition) -> int:
-        """How many completed fetches of ``tp`` wait to be consumed."""
+        """How many completed fetches of ``tp`` wait to be consumed
+        (``Fetcher._plan_fetches`` reads the queues inline, the same way)."""
         queue = self._queues.get(tp)
         return 0 if queue is None else len(queue)
 

@@ -103,6 +103,8 @@ class PartitionState:
 
     @property
     def fetchable(self) -> bool:
+        """Has a fetch position, not paused, no pending error. ``Fetcher._plan_fetches``
+        inlines this test for speed: a change here must be made there too."""
         return self.fetch_offset is not None and not self.paused and self.error is None
 
 
