@@ -58,7 +58,7 @@ demo: install ## MAIN JOB: start a local Kafka from Maven jars, produce + consum
 
 test: install ## WHOLE SUITE: generated-code check, lint, types, unit + integration (real Kafka from Maven jars), the compatibility suite on three older Kafkas, then the broker-free tests again in pure Python
 	$(MAKE) check-generated lint typecheck
-	AIOKAFKA_GEN_EXPECT=$(EXPECT) $(PY) -m pytest $(PYTEST_ARGS)
+	AIOKAFKA_GEN_EXPECT=$(EXPECT) $(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 	$(PY) -m aiokafka_gen.testing compat --versions $(CI_COMPAT_VERSIONS) --no-report
 	AIOKAFKA_GEN_NO_EXTENSIONS=1 AIOKAFKA_GEN_EXPECT=pure $(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
