@@ -81,6 +81,13 @@ class CoordinationType(enum.IntEnum):
     SHARE = 2
 
 
+# Defaults of the settings only AIOKafkaClient takes (``from_config`` uses them too)
+_DEFAULT_CLIENT_ID = "aiokafka-gen-" + __version__
+_CONNECTION_SETUP_TIMEOUT_MS = 10000  # Java's connections.setup.timeout.ms
+_RECONNECT_BACKOFF_MS = 50
+_RECONNECT_BACKOFF_MAX_MS = 1000
+_MAX_IN_FLIGHT_REQUESTS = 64
+
 # Legal values of the numeric arguments (Java's ConfigDef ranges; timeouts tighter: a
 # zero request or connection timeout would fail every request and every connect)
 # The numbers every client shares are ClientConfig's (client_config.CLIENT_BOUNDS); these
@@ -163,7 +170,7 @@ class AIOKafkaClient:
         *,
         loop: asyncio.AbstractEventLoop | None = None,
         bootstrap_servers: str | Iterable[str] = "localhost",
-        client_id: str = "aiokafka-gen-" + __version__,
+        client_id: str = _DEFAULT_CLIENT_ID,
         metadata_max_age_ms: int = 300000,
         request_timeout_ms: int = 40000,
         retry_backoff_ms: int = 100,
@@ -177,10 +184,10 @@ class AIOKafkaClient:
         sasl_kerberos_service_name: str = "kafka",
         sasl_kerberos_domain_name: str | None = None,
         sasl_oauth_token_provider: AbstractTokenProvider | None = None,
-        connection_setup_timeout_ms: int = 10000,
-        reconnect_backoff_ms: int = 50,
-        reconnect_backoff_max_ms: int = 1000,
-        max_in_flight_requests: int = 64,
+        connection_setup_timeout_ms: int = _CONNECTION_SETUP_TIMEOUT_MS,
+        reconnect_backoff_ms: int = _RECONNECT_BACKOFF_MS,
+        reconnect_backoff_max_ms: int = _RECONNECT_BACKOFF_MAX_MS,
+        max_in_flight_requests: int = _MAX_IN_FLIGHT_REQUESTS,
     ) -> None:
         # aiokafka accepts ``loop`` here without a warning (its producer and consumer warn);
         # it is unused: the running loop is taken at bootstrap. Versions are negotiated.
@@ -204,8 +211,11 @@ class AIOKafkaClient:
         default; the client's own settings (connection setup timeout, reconnect backoff,
         in-flight requests) take their defaults."""
         client = cls.__new__(cls)
-        client_id = config.client_id or default_client_id or "aiokafka-gen-" + __version__
-        client._setup(config, client_id, 10000, 50, 1000, 64)
+        client_id = config.client_id or default_client_id or _DEFAULT_CLIENT_ID
+        client._setup(
+            config, client_id, _CONNECTION_SETUP_TIMEOUT_MS, _RECONNECT_BACKOFF_MS,
+            _RECONNECT_BACKOFF_MAX_MS, _MAX_IN_FLIGHT_REQUESTS,
+        )  # fmt: skip
         return client
 
     def _setup(
