@@ -346,7 +346,9 @@ class AIOKafkaClient:
             await conn.close()
 
     async def close(self) -> None:
-        """Stop the refresh task and close every connection (idempotent)."""
+        """Stop the refresh task and close every connection (idempotent). A connection
+        still being set up is closed when it gets ready; no new one is opened after this
+        (KafkaConnectionError)."""
         self._closed = True
         if self._loop_probe is not None:
             self._loop_probe.stop()
@@ -401,15 +403,23 @@ class AIOKafkaClient:
         if broker is None:
             self.force_metadata_update()
             raise NodeNotReadyError(f"node {node_id} is not in the cluster metadata")
+        self._refuse_when_closed()
         conn = self._new_connection(broker.host, broker.port, node_id)
         try:
             await conn.connect()
         except (KafkaConnectionError, KafkaTimeoutError) as exc:
             self._record_failure(node_id, exc)
             raise
+        if self._closed:  # close() ran while this one was connecting: it never saw it
+            await conn.close()
+            self._refuse_when_closed()
         self._failures.pop(node_id, None)
         self._conns[key] = conn
         return conn
+
+    def _refuse_when_closed(self) -> None:
+        if self._closed:
+            raise KafkaConnectionError("the client is closed")
 
     def _check_backoff(self, node_id: int) -> None:
         wait = self._next_attempt.get(node_id, 0.0) - asyncio.get_running_loop().time()

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
 from aiokafka_gen.messages.metadata_response import MetadataResponse, MetadataResponseBroker
 
-from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ConnectionState
+from aiokafka_gen.errors import KafkaConnectionError
 
 from .fakebroker import FakeBroker, Peer, answer_api_versions, forever
 
@@ -143,3 +145,38 @@ async def test_close_does_not_leave_the_socket_open_when_the_peer_stops_reading(
             await asyncio.gather(sending, return_exceptions=True)
             assert writer.get_extra_info("socket").fileno() == -1
         stop.set()
+
+
+async def test_close_during_a_pool_connect_leaves_no_connection_open() -> None:
+    """close() clears the pool while a connection to a node is still being set up: that
+    connection must be closed when it gets ready, not put in the emptied pool and left
+    open (found by the soak: sockets reported unclosed after the test's loop ended)."""
+    release = asyncio.Event()
+    port_box: list[int] = []
+    peers: list[Peer] = []
+
+    async def script(peer: Peer) -> None:
+        peers.append(peer)
+        if len(peers) > 1:  # the pool's connection: held in ApiVersions until released
+            await release.wait()
+        await answer_api_versions(peer)
+        while True:
+            request = await peer.read_request()
+            await peer.reply(request, metadata_for(port_box[0]))
+
+    async with asyncio.timeout(GUARD), FakeBroker(script) as fb:
+        port_box.append(fb.port)
+        client = AIOKafkaClient(bootstrap_servers=f"127.0.0.1:{fb.port}", request_timeout_ms=5000)
+        await client.bootstrap()
+        attempt = asyncio.ensure_future(client.ready(0))
+        while len(peers) < 2:  # accepted: the client is in connect(), waiting for ApiVersions
+            await asyncio.sleep(0.01)
+        closed_before = fb.closed_by_client
+        await client.close()
+        release.set()
+        assert await attempt is False  # refused: the client is closed
+        while fb.closed_by_client == closed_before:  # the broker sees that socket closed
+            await asyncio.sleep(0.01)
+        assert "closed" in repr(client)
+        with pytest.raises(KafkaConnectionError, match="the client is closed"):
+            await client._get_conn(0, ConnectionGroup.DEFAULT)
