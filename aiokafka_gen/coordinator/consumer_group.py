@@ -15,6 +15,14 @@ backoff between heartbeats until it succeeds or the partitions go. FENCED_MEMBER
 UNKNOWN_MEMBER_ID lose the partitions and rejoin with epoch 0; leaving sends epoch -1 (-2
 for a static member, which keeps its assignment for the session timeout). Reconciliation
 runs inside the heartbeat loop, so a slow listener delays heartbeats.
+
+UNKNOWN_SERVER_ERROR is retried with backoff until such answers have come for
+``session_timeout_ms`` in a row, then it is fatal (Java's consumer is fatal at once). The
+coordinator answers it for an exception it did not expect, and some are passing: Kafka
+4.4.0 throws NoSuchElementException when a consumer-protocol member joins a group whose
+classic members are in their first rebalance, and the same heartbeat succeeds once that
+rebalance is over. The heartbeat that failed changed nothing in the group, so sending it
+again is safe.
 """
 
 from __future__ import annotations
@@ -90,6 +98,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         self._target: frozenset[TopicPartition] | None = None
         self._pending_ids: list[AssignedTopic] | None = None
         self._regex_sent = False
+        self._unknown_since: float | None = None  # the first of a run of UNKNOWN_SERVER_ERROR
 
     # ---- the heartbeat loop ------------------------------------------------------------
     async def _run(self) -> None:
@@ -180,6 +189,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             await self._on_error(code, response.error_message)
             return
         self._last_heartbeat = time.monotonic()
+        self._unknown_since = None
         self._send_full = False
         self._ack_pending = False
         self._sent_version = version
@@ -227,12 +237,25 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             self._set_fatal(
                 error(message or f"ConsumerGroupHeartbeat for {self.config.group_id!r}")
             )
-        elif error.retriable:
+        elif error.retriable or self._passing_unknown(code):
             await asyncio.sleep(self.config.backoff)
         else:
             self._set_fatal(
                 error(message or f"ConsumerGroupHeartbeat for {self.config.group_id!r}")
             )
+
+    def _passing_unknown(self, code: int) -> bool:
+        """True for an UNKNOWN_SERVER_ERROR while such answers have lasted less than the
+        session timeout (see the module's docstring)."""
+        if code != ErrorCode.UNKNOWN_SERVER_ERROR:
+            return False
+        now = time.monotonic()
+        if self._unknown_since is None:
+            self._unknown_since = now
+        if now - self._unknown_since >= self.config.session_timeout_ms / 1000.0:
+            return False
+        log.warning("group %s: %s; retrying", self.config.group_id, self._last_error)
+        return True
 
     # ---- reconciliation ----------------------------------------------------------------
     async def _resolve(self, ids: list[AssignedTopic]) -> frozenset[TopicPartition] | None:

@@ -5,11 +5,14 @@ at most once and never of a partition it was not told was assigned."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
+from aiokafka_gen._codes import ErrorCode
 from aiokafka_gen.coordinator import create_coordinator
 from aiokafka_gen.coordinator.base import BaseCoordinator
 from aiokafka_gen.coordinator.contract import CommittedOffset
@@ -17,6 +20,7 @@ from aiokafka_gen.errors import (
     GroupAuthorizationFailedError,
     KafkaTimeoutError,
     NotCoordinatorForGroupError,
+    UnknownError,
 )
 from aiokafka_gen.structs import TopicPartition
 
@@ -156,3 +160,57 @@ async def test_a_cancelled_revocation_is_not_told_again(protocol: str) -> None:
         await lost
     await coord._lose({A, C})
     assert listener.revoked() == [frozenset({A, B}), frozenset({A}), frozenset({C})]
+
+
+class ScriptedHeartbeats:
+    """``offsets.send`` answering every ConsumerGroupHeartbeat with the next error code
+    (0: a plain success at epoch 1)."""
+
+    def __init__(self, *codes: int) -> None:
+        self.codes = list(codes)
+        self.sent = 0
+
+    async def __call__(self, request: Any, api_key: int, **_: Any) -> Any:
+        from aiokafka_gen.messages.consumer_group_heartbeat_response import (
+            ConsumerGroupHeartbeatResponse,
+        )
+
+        self.sent += 1
+        code = self.codes.pop(0)
+        return ConsumerGroupHeartbeatResponse(
+            error_code=code, member_id=request.member_id, member_epoch=0 if code else 1,
+            heartbeat_interval_ms=300,
+        )  # fmt: skip
+
+
+def heartbeating(script: ScriptedHeartbeats, session_ms: int) -> BaseCoordinator:
+    coord, _ = coordinator("consumer", ScriptedFetch())
+    coord.config = dataclasses.replace(coord.config, session_timeout_ms=session_ms)
+    coord.offsets.send = script  # type: ignore[method-assign,assignment]
+    return coord
+
+
+async def test_unknown_server_errors_are_retried_for_the_session_timeout_then_fatal() -> None:
+    # Kafka 4.4.0 answers UNKNOWN_SERVER_ERROR to a consumer-protocol member joining while
+    # the group's classic members are in their first rebalance; the next try succeeds
+    unknown = ErrorCode.UNKNOWN_SERVER_ERROR
+    script = ScriptedHeartbeats(unknown, unknown, 0, *[unknown] * 200)
+    coord = heartbeating(script, session_ms=300)
+    for _ in range(2):
+        await coord._heartbeat()
+        assert coord._fatal is None
+    await coord._heartbeat()  # the success ends the run of errors
+    assert coord._fatal is None and coord.generation == 1
+    started = time.monotonic()
+    while coord._fatal is None:
+        await coord._heartbeat()
+    waited = time.monotonic() - started
+    assert isinstance(coord._fatal, UnknownError)
+    assert 0.3 <= waited < 5.0, waited  # the errors lasted the session timeout, then fatal
+    assert script.sent > 4  # retried in between (backoff 10 ms)
+
+
+async def test_other_unexpected_heartbeat_errors_stay_fatal_at_once() -> None:
+    coord = heartbeating(ScriptedHeartbeats(ErrorCode.GROUP_AUTHORIZATION_FAILED), 60000)
+    await coord._heartbeat()
+    assert isinstance(coord._fatal, GroupAuthorizationFailedError)
