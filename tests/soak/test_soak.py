@@ -449,4 +449,5 @@ async def test_soak(
     (tmp_path / "soak-verdict.txt").write_text(line + "\n")
     (tmp_path / "soak-samples.txt").write_text(f"{table}\n{details}\n{line}\n")
     soak_verdict(line)
-    assert ok, "\n".join([line, details, *growth_lines, *problems[:20], table])
+    # the table first: CI logs keep the tail of a long failure, so the causes come last
+    assert ok, "\n".join([table, details, *growth_lines, *problems[:20], line])
