@@ -252,10 +252,8 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         now = time.monotonic()
         if self._unknown_since is None:
             self._unknown_since = now
-        if now - self._unknown_since >= self.config.session_timeout_ms / 1000.0:
-            return False
-        log.warning("group %s: %s; retrying", self.config.group_id, self._last_error)
-        return True
+            log.warning("group %s: %s; retrying", self.config.group_id, self._last_error)
+        return now - self._unknown_since < self.config.session_timeout_ms / 1000.0
 
     # ---- reconciliation ----------------------------------------------------------------
     async def _resolve(self, ids: list[AssignedTopic]) -> frozenset[TopicPartition] | None:
