@@ -397,13 +397,13 @@ class AIOKafkaClient:
         conn = self._conns.get(key)
         if conn is not None and conn.connected():
             return conn
+        self._refuse_when_closed()  # before anything: no metadata refresh for a closed client
         self._conns.pop(key, None)
         self._check_backoff(node_id)
         broker = self.cluster.broker_metadata(node_id)
         if broker is None:
             self.force_metadata_update()
             raise NodeNotReadyError(f"node {node_id} is not in the cluster metadata")
-        self._refuse_when_closed()
         conn = self._new_connection(broker.host, broker.port, node_id)
         try:
             await conn.connect()
