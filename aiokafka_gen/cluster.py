@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen.errors import BrokerResponseError, for_code
 from aiokafka_gen.messages.codes import ErrorCode
-from aiokafka_gen.messages.errors import ERRORS_BY_CODE
 from aiokafka_gen.messages.metadata_response import (
     MetadataResponse,
     MetadataResponsePartition,
@@ -63,7 +62,7 @@ _EMPTY = _Snapshot({}, {}, None, None, {})
 
 
 def _partition(topic: str, raw: MetadataResponsePartition) -> PartitionMetadata:
-    error = ERRORS_BY_CODE.get(raw.error_code, ERRORS_BY_CODE[-1])
+    error = for_code(raw.error_code)
     return PartitionMetadata(
         topic, raw.partition_index, raw.leader_id, list(raw.replica_nodes),
         list(raw.isr_nodes), error, raw.leader_epoch,

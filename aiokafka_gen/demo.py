@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from aiokafka_gen._codes import ApiKey
 from aiokafka_gen.messages import api_info
 from aiokafka_gen.testing import KafkaCluster
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["STEPS", "main"]
 
 TOPIC = "aiokafka-gen-demo"
+_SHOWN_APIS = (ApiKey.PRODUCE, ApiKey.FETCH, ApiKey.METADATA, ApiKey.API_VERSIONS)
 Step = Callable[[KafkaCluster], str]
 
 
@@ -68,7 +70,7 @@ async def _metadata_through_our_client(bootstrap: str) -> str:
             raise RuntimeError("no broker is ready")
         parts = sorted(client.cluster.partitions_for_topic(TOPIC) or ())
         leaders = [client.cluster.leader_for_partition(_tp(p)) for p in parts]
-        versions = {api_info(key).name: client.api_version_for(node, key) for key in (0, 1, 3, 18)}
+        versions = {api_info(key).name: client.api_version_for(node, key) for key in _SHOWN_APIS}
         return (
             f"cluster id {client.cluster.cluster_id}, topic {TOPIC!r}: partitions {parts}, "
             f"leaders {leaders}\n  negotiated versions: {versions}"

@@ -59,8 +59,11 @@ class Step:
     elem: str = ""
     elem_type: str = ""
     code: str = ""
-    count_reader: str = ""
+    # arrays: what a null array writes, the count's writer ("{a}" is the array's local),
+    # and whether the count is packed with the elements in one struct call
+    null_count: str = ""
     count_writer: str = ""
+    packs_count: bool = False
     maybe_none: bool = False
     compact: bool = False
     child_plan: Plan | None = None

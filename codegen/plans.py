@@ -204,6 +204,7 @@ class Builder:
         if compact:
             self.use("read_uvarint")
             self.use("uvarint")
+        struct_var = "" if compact else self.struct_const("i")
         base = Step(
             "array",
             (fm.attr,),
@@ -211,7 +212,10 @@ class Builder:
             nullable=nullable,
             elem_type=fm.elem_py_type,
             compact=compact,
-            struct_var="" if compact else self.struct_const("i"),
+            struct_var=struct_var,
+            # compact: unsigned varint of count + 1, null 0; classic: int32 count, null -1
+            null_count='b"\\x00"' if compact else 'b"\\xff\\xff\\xff\\xff"',
+            count_writer="_uvarint(len({a}) + 1)" if compact else struct_var + ".pack(len({a}))",
         )
         if fm.struct is not None:
             self.use("count_error")
@@ -231,6 +235,7 @@ class Builder:
                 elem="fixed",
                 code=code,
                 size=size,
+                packs_count=not compact,
                 reader=self.array_cache(f"%d{code}"),
                 writer=self.array_cache(f"%d{code}" if compact else f"i%d{code}"),
             )

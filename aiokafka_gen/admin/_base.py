@@ -16,7 +16,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
 
-from aiokafka_gen._codes import ApiKey
+from aiokafka_gen._codes import ApiKey, ErrorCode
 from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._base_errors import result_error, should_retry
 from aiokafka_gen.admin._coordinators import CoordinatorCache
@@ -271,15 +271,15 @@ def _leader_of(
 ) -> tuple[int, KafkaError | None]:
     what = f"{tp.topic}-{tp.partition}"
     if topic is None:
-        return -1, for_code(3)(what)
+        return -1, for_code(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)(what)
     if topic.error_code:
         return -1, for_code(topic.error_code)(what)
     for partition in topic.partitions:
         if partition.partition_index == tp.partition:
             if partition.leader_id < 0:
-                return -1, for_code(5)(what)
+                return -1, for_code(ErrorCode.LEADER_NOT_AVAILABLE)(what)
             return int(partition.leader_id), None
-    return -1, for_code(3)(what)
+    return -1, for_code(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)(what)
 
 
 def timeout_error(what: str) -> KafkaTimeoutError:

@@ -83,6 +83,8 @@ class _Partitions:
     error: KafkaError | None = None
 
 
+# what ConsumerGroupDescribe answers for a group that is not a consumer-protocol group
+# (no flag says so): such a group is then described as a classic one
 _NOT_A_CONSUMER_GROUP = frozenset({ErrorCode.GROUP_ID_NOT_FOUND, ErrorCode.UNSUPPORTED_VERSION})
 
 

@@ -23,6 +23,7 @@ __all__ = ["FetchPlan", "FetchSession", "FetchTarget"]
 INITIAL_EPOCH = 0
 FINAL_EPOCH = -1  # sessionless fetch (sessions disabled)
 _MAX_EPOCH = 2**31 - 1
+# the broker lost or refused our session (no flag says so): start a new one with a full fetch
 SESSION_ERRORS = frozenset(
     {ErrorCode.FETCH_SESSION_ID_NOT_FOUND, ErrorCode.INVALID_FETCH_SESSION_EPOCH}
 )

@@ -53,6 +53,7 @@ __all__ = ["ClassicCoordinator"]
 
 log = client_logger("aiokafka_gen.coordinator")
 
+# the group no longer knows this member or its generation (no flag says so): rejoin
 _LOST = frozenset({ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID})
 # none of these heal by rejoining
 _FATAL = frozenset(

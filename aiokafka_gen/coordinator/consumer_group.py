@@ -33,7 +33,7 @@ import time
 import uuid
 from typing import ClassVar
 
-from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
+from aiokafka_gen._codes import COORDINATOR_MOVED, EPOCH_MEMBER_LOST, ApiKey, ErrorCode
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.coordinator.contract import SubscriptionStateProtocol
@@ -55,7 +55,6 @@ __all__ = ["ConsumerGroupCoordinator"]
 
 log = client_logger("aiokafka_gen.coordinator")
 
-_LOST = frozenset({ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_MEMBER_EPOCH})
 # none of these heal by rejoining
 _FATAL = frozenset(
     {
@@ -218,7 +217,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         if code in COORDINATOR_MOVED:
             self.offsets.forget_coordinator()
             await asyncio.sleep(self.config.backoff)
-        elif code in _LOST:
+        elif code in EPOCH_MEMBER_LOST:
             log.info("group %s: %s; rejoining", self.config.group_id, self._last_error)
             await self._lose(self._group_partitions())
             self.generation = 0
@@ -328,7 +327,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         try:
             log.info("group %s: leaving (%s)", self.config.group_id, reason)
             response = await self.offsets.send(request, ApiKey.CONSUMER_GROUP_HEARTBEAT)
-            if response.error_code and response.error_code not in _LOST:
+            if response.error_code and response.error_code not in EPOCH_MEMBER_LOST:
                 log.info(
                     "group %s: leave answered %s",
                     self.config.group_id, for_code(response.error_code).__name__,

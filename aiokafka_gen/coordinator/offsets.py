@@ -73,6 +73,9 @@ _RETRY = COORDINATOR_MOVED | frozenset(
         ErrorCode.UNSTABLE_OFFSET_COMMIT,
     }
 )
+# this member can no longer act for the group at all (not authorized, or its static
+# instance id taken by another member): the member itself stops, not just this call
+_MEMBER_FATAL = frozenset({ErrorCode.GROUP_AUTHORIZATION_FAILED, ErrorCode.FENCED_INSTANCE_ID})
 Identity = tuple[int, str, str | None]  # (generation or member epoch, member id, instance id)
 R = TypeVar("R")
 # one topic's committed partitions, as OffsetFetch v0-7 (per topic) and v8+ (per group) say it
@@ -236,7 +239,7 @@ class OffsetClient:
             ) from for_code(code)()
         if fatal:
             error = for_code(fatal[0])()
-            if fatal[0] in (30, 82) and self.on_fatal is not None:  # group auth, fenced instance
+            if fatal[0] in _MEMBER_FATAL and self.on_fatal is not None:
                 self.on_fatal(error)
             raise error
         raise _Retry(codes[0])

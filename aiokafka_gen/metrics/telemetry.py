@@ -78,6 +78,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from aiokafka_gen._codes import ErrorCode
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen.messages.get_telemetry_subscriptions_request import (
     GetTelemetrySubscriptionsRequest,
@@ -369,7 +370,7 @@ class TelemetryReporter:
             return False
         now = asyncio.get_running_loop().time()
         if response.error_code:
-            if response.error_code == _code("UNSUPPORTED_COMPRESSION_TYPE") and codec:
+            if response.error_code == ErrorCode.UNSUPPORTED_COMPRESSION_TYPE and codec:
                 self._bad_codecs.add(codec)
             self._on_error(response.error_code, "PushTelemetry", now)
             return False
@@ -437,11 +438,11 @@ class TelemetryReporter:
     def _on_error(self, code: int, api: str, now: float) -> None:
         self.last_error = code
         name = _code_name(code)
-        if code in (_code("UNKNOWN_SUBSCRIPTION_ID"), _code("UNSUPPORTED_COMPRESSION_TYPE")):
+        if code in (ErrorCode.UNKNOWN_SUBSCRIPTION_ID, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE):
             self._log(logging.DEBUG, "%s answered %s; fetching the subscription", api, name)
             self.state = TelemetryState.SUBSCRIPTION_NEEDED
             self._due = now
-        elif code in (_code("THROTTLING_QUOTA_EXCEEDED"), _code("TELEMETRY_TOO_LARGE")):
+        elif code in (ErrorCode.THROTTLING_QUOTA_EXCEEDED, ErrorCode.TELEMETRY_TOO_LARGE):
             interval = self.subscription.push_interval if self.subscription else None
             self._log(logging.DEBUG, "%s answered %s; next try in one interval", api, name)
             self.state = TelemetryState.SUBSCRIPTION_NEEDED
@@ -576,15 +577,7 @@ def _fit(
     return best, low
 
 
-def _code(name: str) -> int:
-    from aiokafka_gen._codes import ErrorCode
-
-    return int(ErrorCode[name])
-
-
 def _code_name(code: int) -> str:
-    from aiokafka_gen._codes import ErrorCode
-
     try:
         return ErrorCode(code).name
     except ValueError:

@@ -52,7 +52,9 @@ from .idempotence import ProducerIdentity, SequenceVerdict
 __all__ = ["Sender", "TransactionHooks"]
 
 log = client_logger("aiokafka_gen.producer")
+# no flag groups these: the batch is split and sent again (both are not retriable as such)
 _TOO_LARGE = frozenset({ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE})
+# the idempotence state machine decides these (retry, bump the epoch or fail), not the flags
 _SEQUENCE_ERRORS = frozenset(
     {ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PRODUCER_ID}
 )

@@ -51,9 +51,9 @@ if TYPE_CHECKING:
 __all__ = ["TransactionManager", "TxnEvent", "TxnState"]
 
 log = client_logger("aiokafka_gen.producer")
+# another producer took over this transactional id (no flag says so; both are fatal to this
+# producer, where Kafka's flags only say "not retriable")
 _FENCED = frozenset({ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.PRODUCER_FENCED})
-_FATAL = frozenset({ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ErrorCode.INVALID_TXN_STATE})
-_RETRY = frozenset({ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.REQUEST_TIMED_OUT})
 _MAX_EPOCH = 0x7FFF  # past it an idempotent producer needs a new producer id
 R = TypeVar("R")
 T = TypeVar("T", bound=req.TxnResponse)
@@ -299,7 +299,7 @@ class TransactionManager:
         if code in COORDINATOR_MOVED:
             self._forget_coordinator(group_id)
             return
-        if code in _RETRY or for_code(code).retriable:
+        if for_code(code).retriable:
             return
         if code in _FENCED:
             self._fence(for_code(code)())

@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aiokafka_gen import __version__
-from aiokafka_gen.errors import IncompatibleBrokerVersion, KafkaProtocolError
+from aiokafka_gen.errors import IncompatibleBrokerVersion, KafkaProtocolError, for_code
 from aiokafka_gen.messages._index import APIS, ApiInfo
 from aiokafka_gen.messages.api_versions_request import ApiVersionsRequest
 from aiokafka_gen.messages.api_versions_response import ApiVersionsResponse
 from aiokafka_gen.messages.codes import ErrorCode
-from aiokafka_gen.messages.errors import ERRORS_BY_CODE
 
 __all__ = [
     "API_VERSIONS_KEY",
@@ -121,7 +120,7 @@ def read_api_versions(response: ApiVersionsResponse, sent_version: int) -> Broke
     if response.error_code == ErrorCode.UNSUPPORTED_VERSION:
         return _retry(ranges, sent_version)
     if response.error_code != 0:
-        raise ERRORS_BY_CODE.get(response.error_code, ERRORS_BY_CODE[-1])("ApiVersions failed")
+        raise for_code(response.error_code)("ApiVersions failed")
     return BrokerVersions(ranges)
 
 

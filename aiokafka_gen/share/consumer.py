@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import Any, NoReturn
 
 from aiokafka_gen import __version__
-from aiokafka_gen._codes import ApiKey, ErrorCode
+from aiokafka_gen._codes import INVALID_METADATA, ApiKey, ErrorCode
 from aiokafka_gen._logging import client_logger
 from aiokafka_gen._validate import check_range, check_topic
 from aiokafka_gen.abc import AbstractTokenProvider
@@ -75,15 +75,6 @@ __all__ = ["AIOKafkaShareConsumer", "AcknowledgementResults"]
 log = client_logger("aiokafka_gen.share")
 
 _MODES = ("implicit", "explicit")
-# leader moved or unknown: refresh metadata and fetch again
-_STALE_LEADER = frozenset(
-    {
-        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-        ErrorCode.NOT_LEADER_OR_FOLLOWER,
-        ErrorCode.FENCED_LEADER_EPOCH,
-        ErrorCode.UNKNOWN_TOPIC_ID,
-    }
-)
 _FLUSH_INTERVAL = 0.5  # s between acknowledgement flushes while polls drain the buffer
 AcknowledgementResults = dict[TopicPartition, KafkaError | None]
 CommitCallback = Callable[[AcknowledgementResults], object]  # None or an awaitable
@@ -625,7 +616,9 @@ class AIOKafkaShareConsumer:
             if request is None:
                 if not pending:
                     return {}
-                error = for_code(122)("no share session with this leader to carry them")
+                error = for_code(ErrorCode.SHARE_SESSION_NOT_FOUND)(
+                    "no share session with this leader to carry them"
+                )
                 return dict.fromkeys(pending, error)
             try:
                 response = await self._client.send(node, request)
@@ -665,7 +658,7 @@ class AIOKafkaShareConsumer:
             if tp is None:
                 continue
             results[tp] = for_code(code)(message or str(tp)) if code else None
-            if code in _STALE_LEADER:
+            if code in INVALID_METADATA:  # Kafka's flag: the leader moved or is unknown
                 self._client.force_metadata_update()
         for tp in pending:  # the broker answers for every partition it was sent
             if tp not in results:
@@ -849,7 +842,7 @@ class AIOKafkaShareConsumer:
         return failed
 
     def _partition_error(self, tp: TopicPartition, code: int, message: str | None) -> None:
-        if code in _STALE_LEADER:
+        if code in INVALID_METADATA:  # Kafka's flag: the leader moved or is unknown
             self._client.force_metadata_update()
             return
         error = for_code(code)(message or str(tp))

@@ -25,7 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
+from aiokafka_gen._codes import COORDINATOR_MOVED, EPOCH_MEMBER_LOST, ApiKey, ErrorCode
 from aiokafka_gen.errors import KafkaError, UnsupportedVersionError, for_code
 from aiokafka_gen.messages.share_group_heartbeat_request import ShareGroupHeartbeatRequest
 from aiokafka_gen.messages.share_group_heartbeat_response import ShareGroupHeartbeatResponse
@@ -43,7 +43,6 @@ __all__ = [
 
 HEARTBEAT_API = ApiKey.SHARE_GROUP_HEARTBEAT
 LEAVE_EPOCH = -1
-_LOST = frozenset({ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_MEMBER_EPOCH})
 
 
 def new_member_id() -> str:
@@ -172,7 +171,7 @@ class ShareMembership:
         self._sent_topics = None  # the next heartbeat carries the subscription again
         if code in COORDINATOR_MOVED:
             return Outcome(Action.REDISCOVER, error_class(message or self.group_id))
-        if code in _LOST:
+        if code in EPOCH_MEMBER_LOST:
             self.reset()
             return Outcome(Action.REJOIN, error_class(message or self.group_id), assignment={})
         if code == ErrorCode.UNSUPPORTED_VERSION:

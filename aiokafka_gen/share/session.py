@@ -55,6 +55,7 @@ __all__ = [
 TopicIdPartition = tuple[uuid.UUID, int]
 CLOSE_EPOCH = -1
 _INT32_MAX = 2**31 - 1
+# the broker lost or refused our share session (no flag says so): reset it, epoch 0 again
 SESSION_ERRORS = frozenset(
     {ErrorCode.SHARE_SESSION_NOT_FOUND, ErrorCode.INVALID_SHARE_SESSION_EPOCH}
 )

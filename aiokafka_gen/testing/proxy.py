@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, cast
 
 from aiokafka_gen.messages import APIS, response_class, response_header_version
+from aiokafka_gen.messages.codes import ApiKey
 from aiokafka_gen.messages.response_header import ResponseHeader
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class Trigger:
 
     def matches(self, api_key: int) -> bool:
         """Count a request; True when this one must be reset."""
-        if self.fired >= self.count or api_key == 18:
+        if self.fired >= self.count or api_key == ApiKey.API_VERSIONS:
             return False
         if self.api_key is not None and api_key != self.api_key:
             return False
