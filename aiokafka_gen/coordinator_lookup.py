@@ -19,6 +19,8 @@ from typing import Protocol, TypeVar
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey
 from aiokafka_gen.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from aiokafka_gen.messages.find_coordinator_request import FindCoordinatorRequest
+from aiokafka_gen.messages.find_coordinator_response import FindCoordinatorResponse
 from aiokafka_gen.protocol import find_coordinator
 from aiokafka_gen.protocol._message import Request
 
@@ -129,18 +131,15 @@ class CoordinatorLookup:
     async def _find(self, kind: int, names: list[str]) -> dict[str, int | BaseException]:
         node_id = await self._ready_node()
         version = self._version_for(node_id, ApiKey.FIND_COORDINATOR) or 0
-        asks = find_coordinator.requests(kind, names, version)
-        responses = [await self._send(node_id, request) for request in asks]
-        found: dict[str, int | BaseException] = {}
-        for name, answer in find_coordinator.answers(names, responses, version).items():
-            if isinstance(answer, BaseException):
-                found[name] = answer
-                continue
-            node, address, port = answer
-            self._found(node, address, port)
+
+        def found(name: str, node: int, host: str, port: int) -> None:
+            self._found(node, host, port)
             self._known[(kind, name)] = node
-            found[name] = node
-        return found
+
+        def send(request: FindCoordinatorRequest) -> Awaitable[FindCoordinatorResponse]:
+            return self._send(node_id, request)
+
+        return dict(await find_coordinator.lookup(send, kind, names, version, found))
 
 
 def _settle(future: asyncio.Future[int], result: int | BaseException | None) -> None:

@@ -29,6 +29,8 @@ from aiokafka_gen.errors import (
     NodeNotReadyError,
     for_code,
 )
+from aiokafka_gen.messages.find_coordinator_request import FindCoordinatorRequest
+from aiokafka_gen.messages.find_coordinator_response import FindCoordinatorResponse
 from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
 from aiokafka_gen.messages.metadata_response import MetadataResponse, MetadataResponseTopic
 from aiokafka_gen.protocol import find_coordinator
@@ -207,18 +209,15 @@ class AdminBase:
     async def _find_coordinators(self, kind: int, keys: list[str]) -> dict[str, int | KafkaError]:
         node = await self._any_node()
         version = await self._version(node, ApiKey.FIND_COORDINATOR, 6)
-        asks = find_coordinator.requests(kind, keys, version)
-        responses = [await self._send(r, node) for r in asks]
-        found: dict[str, int | KafkaError] = {}
-        for key, answer in find_coordinator.answers(keys, responses, version).items():
-            if isinstance(answer, KafkaError):
-                found[key] = answer
-                continue
-            node_id, host, port = answer
+
+        def found(key: str, node_id: int, host: str, port: int) -> None:
             self._client.cluster.add_coordinator(node_id, host, port)
             self._coordinators.put(kind, key, node_id)
-            found[key] = node_id
-        return found
+
+        def send(request: FindCoordinatorRequest) -> Awaitable[FindCoordinatorResponse]:
+            return self._send(request, node)
+
+        return await find_coordinator.lookup(send, kind, keys, version, found)
 
     def _coordinator_moved(self, kind: int, key: str, code: int) -> None:
         self._coordinators.moved(kind, key, code)

@@ -9,7 +9,7 @@ and every asked key gets one (a key the broker left out is a KafkaError).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka_gen.errors import KafkaError, for_code
 from aiokafka_gen.messages.find_coordinator_request import FindCoordinatorRequest
@@ -18,7 +18,7 @@ from aiokafka_gen.messages.find_coordinator_response import (
     FindCoordinatorResponse,
 )
 
-__all__ = ["BATCHED_SINCE", "Answer", "answers", "requests"]
+__all__ = ["BATCHED_SINCE", "Answer", "answers", "lookup", "requests"]
 
 BATCHED_SINCE = 4  # KIP-699
 Answer = tuple[int, str, int] | KafkaError
@@ -51,3 +51,25 @@ def answers(
     for key in keys:
         found.setdefault(key, KafkaError(f"FindCoordinator did not answer for {key!r}"))
     return found
+
+
+async def lookup(
+    send: Callable[[FindCoordinatorRequest], Awaitable[FindCoordinatorResponse]],
+    kind: int,
+    keys: list[str],
+    version: int,
+    found: Callable[[str, int, str, int], None],
+) -> dict[str, int | KafkaError]:
+    """Ask through ``send`` (one broker, one request at a time) for the coordinators of
+    ``keys``; ``found(key, node_id, host, port)`` is told each one found. Returns
+    ``{key: node_id or KafkaError}``. The I/O is the caller's: this only orders it."""
+    responses = [await send(request) for request in requests(kind, keys, version)]
+    result: dict[str, int | KafkaError] = {}
+    for key, answer in answers(keys, responses, version).items():
+        if isinstance(answer, KafkaError):
+            result[key] = answer
+        else:
+            node_id, host, port = answer
+            found(key, node_id, host, port)
+            result[key] = node_id
+    return result
