@@ -222,17 +222,7 @@ class AIOKafkaConsumer(Observable):
         self._exclude_internal = config.exclude_internal_topics
         self._request_timeout = config.client.request_timeout
         self._max_poll_records = config.max_poll_records or sys.maxsize
-        self._fetcher = Fetcher(
-            self._client, self._subscription, key_deserializer=config.key_deserializer,
-            value_deserializer=config.value_deserializer, fetch_min_bytes=config.fetch_min_bytes,
-            fetch_max_bytes=config.fetch_max_bytes, fetch_max_wait_ms=config.fetch_max_wait_ms,
-            max_partition_fetch_bytes=config.max_partition_fetch_bytes,
-            check_crcs=config.check_crcs, retry_backoff_ms=config.client.retry_backoff_ms,
-            request_timeout_ms=config.client.request_timeout_ms, isolation_level=config.isolation,
-            client_rack=config.client_rack, fetch_sessions=config.fetch_sessions,
-            max_buffer_bytes=config.max_buffer_bytes,
-            metadata_max_age_ms=config.client.metadata_max_age_ms,
-        )  # fmt: skip
+        self._fetcher = Fetcher.from_config(self._client, self._subscription, config)
         # Callbacks held by long-lived tasks reach the consumer only weakly: a consumer the
         # application dropped without stop() can be collected, and __del__ warns about it.
         self._fetcher.buffer.while_waiting = _weakly(self._still_polling)

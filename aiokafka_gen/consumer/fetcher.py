@@ -58,6 +58,7 @@ from aiokafka_gen.structs import ConsumerRecord, PartitionMetadata, TopicPartiti
 
 from ._metrics import ConsumerMetrics
 from ._records import CompletedFetch, Deserializer
+from .config import ConsumerConfig
 from .fetch_buffer import FetchBuffer
 from .fetch_session import FetchSession, FetchTarget
 from .offsets import OffsetLookup
@@ -78,6 +79,30 @@ _REFRESH_CODES = INVALID_METADATA | {ErrorCode.OFFSET_NOT_AVAILABLE}
 
 class Fetcher:
     """Owns the fetch loop task, the per-request tasks, the sessions and the buffer."""
+
+    @classmethod
+    def from_config(
+        cls, client: AIOKafkaClient, subscription: SubscriptionState, config: ConsumerConfig
+    ) -> Fetcher:
+        """The consumer's fetcher, from the settings its ``ConsumerConfig`` checked."""
+        return cls(
+            client,
+            subscription,
+            key_deserializer=config.key_deserializer,
+            value_deserializer=config.value_deserializer,
+            fetch_min_bytes=config.fetch_min_bytes,
+            fetch_max_bytes=config.fetch_max_bytes,
+            fetch_max_wait_ms=config.fetch_max_wait_ms,
+            max_partition_fetch_bytes=config.max_partition_fetch_bytes,
+            check_crcs=config.check_crcs,
+            retry_backoff_ms=config.client.retry_backoff_ms,
+            request_timeout_ms=config.client.request_timeout_ms,
+            isolation_level=config.isolation,
+            client_rack=config.client_rack,
+            fetch_sessions=config.fetch_sessions,
+            max_buffer_bytes=config.max_buffer_bytes,
+            metadata_max_age_ms=config.client.metadata_max_age_ms,
+        )
 
     def __init__(
         self,
