@@ -114,10 +114,17 @@ def _error_classes(rows: list[ErrorRow]) -> list[ErrorClass]:
 
 def generate(spec_dir: Path) -> dict[str, str]:
     """Every generated file, keyed by its path relative to the repository root."""
-    source = load_source(spec_dir)
     models = [m for m in build_models(spec_dir) if not m.spec.valid_versions.empty]
     sources = format_many([render_module(m) for m in models])
     files = {f"generated/{m.module}.py": src for m, src in zip(models, sources, strict=True)}
+    return files | shared_files(spec_dir, models)
+
+
+def shared_files(spec_dir: Path, models: list[ModuleModel]) -> dict[str, str]:
+    """The files made from all specs together (index, package, codes, errors, ...), not
+    one message's module: what a spec bump may touch besides its own module."""
+    source = load_source(spec_dir)
+    files: dict[str, str] = {}
     ctx: dict[str, Any] = {"kafka_version": source.kafka_version}
     class_modules = sorted((m.spec.name, m.module) for m in models)
     files["generated/_index.py"] = format_python(

@@ -5,6 +5,8 @@ tagged field in existing flexible versions. Every changed hunk of the generated 
 name the field, or be a version table (docstrings, VALID_VERSIONS, dispatch tables), or lie
 in a function made for the new version; with locals numbered by position (the old naming),
 one new field renamed every local after it and the tagged-field dispatch was reordered.
+The rest of generated/ (index, package, codes, errors: the files made from all specs) may
+change only in the bumped API's version range.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import ast
 import copy
 import difflib
+import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,7 @@ import json5
 import pytest
 
 from codegen.build import build_module
+from codegen.generate import build_models, shared_files
 from codegen.render import format_python, render_module
 from codegen.spec import MessageSpec
 
@@ -122,3 +127,44 @@ def test_the_check_sees_a_renumbered_local() -> None:
     after = before.replace("n_topics_o", "n_2_o")
     assert after != before
     assert _foreign_hunks(before, after)
+
+
+def _shared(spec_dir: Path) -> dict[str, str]:
+    models = [m for m in build_models(spec_dir) if not m.spec.valid_versions.empty]
+    return shared_files(spec_dir, models)
+
+
+def _changed_lines(before: dict[str, str], after: dict[str, str]) -> list[tuple[str, str]]:
+    assert before.keys() == after.keys()
+    changed = []
+    for path in sorted(before):
+        diff = difflib.unified_diff(before[path].splitlines(), after[path].splitlines(), n=0)
+        changed += [
+            (path, line)
+            for line in diff
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        ]
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "how", "expected"),
+    [
+        (
+            "MetadataRequest",
+            ["Topics"],
+            "new version",
+            [("generated/_index.py", "-        max_version=13,"),
+             ("generated/_index.py", "+        max_version=14,")],
+        ),
+        ("FetchResponse", ["Responses", "Partitions"], "tagged", []),
+    ],
+)  # fmt: skip
+def test_the_rest_of_generated_changes_only_in_the_version_range(
+    tmp_path: Path, spec: str, path: list[str], how: str, expected: list[tuple[str, str]]
+) -> None:
+    bumped_dir = tmp_path / "specs"
+    shutil.copytree(SPECS, bumped_dir)
+    raw = json5.loads((SPECS / f"{spec}.json").read_text())
+    (bumped_dir / f"{spec}.json").write_text(json.dumps(_bump(raw, path, how)))
+    assert _changed_lines(_shared(SPECS), _shared(bumped_dir)) == expected
