@@ -3,8 +3,8 @@
 Lookups asked for in the same loop iteration are batched into one FindCoordinator request
 (v4+ asks for many keys at once; older versions one request per key, see
 ``protocol.find_coordinator``), run by one short-lived task; answers are cached until
-``error()`` sees NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE or ``invalidate()`` drops
-one. Retriable errors are retried with the retry backoff within the request timeout.
+``error()`` sees a ``COORDINATOR_MOVED`` code or ``invalidate()`` drops one. Retriable
+errors are retried with the retry backoff within the request timeout.
 ``AIOKafkaClient`` owns one and keeps aiokafka's method names (``coordinator_lookup``,
 ``coordinator_error``); this module knows the client only through the four callables it
 is given (pick a ready broker, the negotiated version, send, remember a coordinator's

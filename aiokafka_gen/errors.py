@@ -308,10 +308,18 @@ def _broker_errors() -> ModuleType:
     return importlib.import_module("aiokafka_gen.messages.errors")
 
 
+_BY_CODE: dict[int, type[BrokerResponseError]] = {}  # filled at the first for_code()
+
+
 def for_code(code: int) -> type[BrokerResponseError]:
     """The exception class for a broker error code; unknown codes map to UnknownError."""
-    table: dict[int, type[BrokerResponseError]] = _broker_errors().ERRORS_BY_CODE
+    table = _BY_CODE or _load_codes()
     return table.get(code) or table[-1]
+
+
+def _load_codes() -> dict[int, type[BrokerResponseError]]:
+    _BY_CODE.update(_broker_errors().ERRORS_BY_CODE)
+    return _BY_CODE
 
 
 def __getattr__(name: str) -> Any:

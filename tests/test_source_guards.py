@@ -19,11 +19,14 @@ BUDGET = BEFORE // 5  # at least 80% fewer
 _WORD = re.compile(r"\bAny\b")
 
 
+# Kafka's names, also as attributes (response.error_code); the generic ones only bare
+_NAME = r"(?:(?<!\w)(?:api_key|error_code|errno)|(?<![\w.])(?:code|key|(?:fatal|codes)\[\d+\]))"
 _BARE_CODE = re.compile(
-    r"for_code\(\s*-?\d"  # for_code(3)
-    r"|\b(?:api_key|error_code|code)\s*[!=]=\s*-?[1-9]"  # code == 14
-    # code in (0, 14)
-    r"|\b(?:api_key|error_code|code)\s+(?:not\s+)?in\s+[({\[][^)}\]]*?(?<![\w.])-?[1-9]"
+    r"(?:for_code|ErrorCode|ApiKey)\(\s*-?\d"  # for_code(3), ErrorCode(3)
+    r"|api_version_for\([^)]*,\s*\d"  # api_version_for(node, 18)
+    rf"|{_NAME}\s*[!=]=\s*-?[1-9]"  # code == 14
+    # code in (0, 14), for key in (0, 1, 3, 18)
+    rf"|{_NAME}\s+(?:not\s+)?in\s+[({{\[][^)}}\]]*?(?<![\w.])-?[1-9]"
 )
 _QUOTED = re.compile(r"``[^`]*``|`[^`]*`")  # prose that quotes code
 
@@ -71,12 +74,20 @@ def test_the_bare_code_scan_finds_numbers_and_passes_names(tmp_path: Path) -> No
         "if api_key == 18: pass\n"
         "if code in (14, 15): pass\n"
         "if error_code not in {ErrorCode.A, 82}: pass\n"
+        "if fatal[0] in (30, 82) and x: pass\n"  # the two the first scan missed
+        "v = {k: f(k) for key in (0, 1, 3, 18)}\n"
+        "e = ErrorCode(3)\n"
+        "if exc.errno == 82: pass\n"
+        "v = client.api_version_for(node, 18)\n"
     )
     (tmp_path / "b.py").write_text(
         "x = for_code(ErrorCode.NOT_COORDINATOR)\n"
         "if code == 0 or error_code != 0: pass\n"
         "if t.error_code in (0, ErrorCode.LEADER_NOT_AVAILABLE): pass\n"
         "if magic in (0, 1): pass\n"
+        "if resp.code == 200: pass\n"  # another object's code
+        "if exit_code not in (0, 5): pass\n"
+        "for key in (ApiKey.FETCH, ApiKey.PRODUCE): pass\n"
         "# ``for_code(2)`` is CorruptRecordError\n"
     )
-    assert [line.split(":")[0] for line in _bare_codes(tmp_path)] == ["a.py"] * 4
+    assert [line.split(":")[0] for line in _bare_codes(tmp_path)] == ["a.py"] * 9

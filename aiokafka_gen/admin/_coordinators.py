@@ -4,8 +4,8 @@ The admin keeps its own cache instead of ``AIOKafkaClient.coordinator_lookup`` (
 consumer and producer use) because it wants each key's error at once: the client's lookup
 retries retriable errors until the request timeout, while an admin call reports a key's
 FindCoordinator error in that key's result and leaves retrying to its own per-call policy
-(``_retrying``), bounded by the call's ``timeout_ms``. Codes 14/15/16 on any group or
-transaction API drop the cached entry; the retry looks it up again. Requests and answers
+(``_retrying``), bounded by the call's ``timeout_ms``. A ``COORDINATOR_MOVED`` code on any
+group or transaction API drops the cached entry; the retry looks it up again. Requests and answers
 are ``protocol.find_coordinator``'s, as the client's.
 """
 
