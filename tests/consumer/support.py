@@ -24,7 +24,13 @@ async def produce(
     timestamps: Sequence[int] | None = None,
     **options: Any,
 ) -> None:
-    """Write ``values`` (key b"k<i>") to one partition and wait for every ack."""
+    """Write ``values`` (key b"k<i>") to one partition, in this order, and wait for every ack.
+
+    Callers compare what they read with ``values``, so the log must keep their order: without
+    idempotence only one request is in flight (with five, a batch retried after NOT_LEADER on
+    a new topic may land after a later one, as in Java's producer)."""
+    if not options.get("enable_idempotence"):
+        options.setdefault("max_in_flight_requests_per_connection", 1)
     async with AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, **options) as producer:
         futures = [
             await producer.send(

@@ -15,7 +15,11 @@ pytestmark = pytest.mark.integration
 
 
 async def _produce(bootstrap: str, topic: str, count: int, partition: int = 0) -> None:
-    async with AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5) as producer:
+    # one request in flight: the tests read the records back in the order they were sent
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=5, max_in_flight_requests_per_connection=1
+    )
+    async with producer:
         futures = [
             await producer.send(topic, b"v%d" % i, key=b"k%d" % i, partition=partition)
             for i in range(count)
